@@ -1,0 +1,20 @@
+"""Which CI we are running in, from the variables each platform documents."""
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+PLATFORMS = ("github", "gitlab", "azure", "jenkins")
+
+
+def detect(environ: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("TF_BUILD", "").lower() == "true":
+        return "azure"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    if env.get("JENKINS_URL"):
+        return "jenkins"
+    return None

@@ -1,0 +1,64 @@
+"""The thin command-line layer: every command lives in its own module under
+`pipegen.commands` and is imported only when it is run, so `pipegen --help` and
+`pipegen generate` never pay for mlflow, requests or git."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from pipegen import __version__
+from pipegen.errors import PipegenError
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are `module:attribute` strings, imported on use."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, cmd_name)
+
+
+COMMANDS = {
+    "init": "pipegen.commands.init:command",
+    "validate": "pipegen.commands.validate:command",
+    "generate": "pipegen.commands.generate:command",
+    "check": "pipegen.commands.check:command",
+    "schema": "pipegen.commands.schema:command",
+    "output": "pipegen.commands.output:group",
+    "gate": "pipegen.commands.gate:group",
+    "model": "pipegen.commands.model:group",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pipegen")
+def cli() -> None:
+    """Generate TEST -> QA -> PROD CI/CD pipelines from pipegen.yaml, and run their gates."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: PipegenError becomes a clean message and its exit code, never a traceback."""
+    try:
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        returned = cli.main(args=argv, prog_name="pipegen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PipegenError as exc:
+        click.echo(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(returned if isinstance(returned, int) else 0)

@@ -1,0 +1,206 @@
+"""The typed descriptor. Everything downstream (plan, gates) reads these frozen
+dataclasses, never the raw YAML. Defaults live here, in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipegen.errors import Problem
+
+STAGES = ("test", "qa", "prod")
+
+
+@dataclass(frozen=True)
+class Requirements:
+    runtime: str | None = None
+    test: str | None = None
+    dev: str | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    python: str = "3.11"
+    requirements: Requirements = Requirements()
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Triggers:
+    branches: tuple[str, ...] = ("main",)
+    pull_requests: bool = True
+    schedule: str | None = None
+    data_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tests:
+    unit: str | None = None
+    integration: str | None = None
+    functional: str | None = None
+
+    def levels(self) -> list[tuple[str, str]]:
+        """The test pyramid, cheapest first: (level, path) for each level present."""
+        return [(level, path) for level in ("unit", "integration", "functional")
+                if (path := getattr(self, level)) is not None]
+
+
+@dataclass(frozen=True)
+class CoverageThresholds:
+    min: float | None = None
+    diff_min: float | None = None
+    compare_branch: str = "origin/main"
+
+
+@dataclass(frozen=True)
+class PylintThresholds:
+    min_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Flake8Thresholds:
+    max_issues: int | None = None
+
+
+@dataclass(frozen=True)
+class SonarSettings:
+    project_key: str
+    host_url_var: str = "SONAR_HOST_URL"
+    token_secret: str = "SONAR_TOKEN"
+    timeout: int = 300
+    allow_no_gate: bool = False
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
+    whose values fill what the descriptor leaves out (see pipegen.gates.profiles)."""
+
+    profile: str | None = None
+    coverage: CoverageThresholds | None = None
+    pylint: PylintThresholds | None = None
+    flake8: Flake8Thresholds | None = None
+    sonar: SonarSettings | None = None
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    """MLflow MetricThreshold semantics."""
+
+    greater_is_better: bool
+    threshold: float | None = None
+    min_absolute_change: float | None = None
+    min_relative_change: float | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    train: str
+    metrics: tuple[tuple[str, MetricRule], ...]  # ordered as written
+    tracking_uri_var: str = "MLFLOW_TRACKING_URI"
+    champion_alias: str = "champion"
+    on_first_model: str = "thresholds"  # thresholds | pass | fail
+    secrets: tuple[str, ...] = ()  # e.g. MLFLOW_TRACKING_TOKEN, passed by name only
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    registry_var: str = "REGISTRY"
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    secrets: tuple[str, ...] = ()  # registry credentials, by name
+
+
+@dataclass(frozen=True)
+class Approval:
+    approvers: tuple[str, ...] = ()
+    timeout_minutes: int = 1440
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str  # test | qa | prod
+    deploy: str | None = None
+    approval: Approval | None = None
+    branch: str | None = None  # only deploy from this branch
+    secrets: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GithubSettings:
+    runs_on: str = "ubuntu-latest"
+
+
+@dataclass(frozen=True)
+class GitlabSettings:
+    image: str | None = None  # None: python:<version>-slim; "" never (shell runners use tags)
+    tags: tuple[str, ...] = ()
+    shell: bool = False  # a shell runner: no image at all
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    vm_image: str | None = "ubuntu-latest"
+    pool: str | None = None  # a self-hosted pool name instead of vm_image
+
+
+@dataclass(frozen=True)
+class JenkinsSettings:
+    agent: str | None = None  # agent label; None: any
+    credentials: tuple[tuple[str, str], ...] = ()  # secret name -> Jenkins credentials id
+
+    def credentials_id(self, secret: str) -> str:
+        return dict(self.credentials).get(secret, secret.lower().replace("_", "-"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    github: GithubSettings = GithubSettings()
+    gitlab: GitlabSettings = GitlabSettings()
+    azure: AzureSettings = AzureSettings()
+    jenkins: JenkinsSettings = JenkinsSettings()
+
+
+@dataclass(frozen=True)
+class CustomJob:
+    name: str
+    stage: str
+    run: str
+    needs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    title: str | None = None
+    env: tuple[tuple[str, str], ...] = ()  # literal environment values
+    secrets: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+    timeout_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    path: Path
+    project: Project
+    targets: tuple[str, ...]
+    triggers: Triggers = Triggers()
+    tests: Tests = Tests()
+    quality: Quality = Quality()
+    model: Model | None = None
+    image: Image | None = None
+    environments: tuple[Environment, ...] = ()
+    settings: Settings = Settings()
+    jobs: tuple[CustomJob, ...] = ()
+    version: int = 1
+    # YAML positions by path, e.g. ("jobs", 0, "needs", 1) -> (line, col), 1-based.
+    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def environment(self, name: str) -> Environment | None:
+        return next((env for env in self.environments if env.name == name), None)
+
+    def problem(self, path: tuple, message: str) -> Problem:
+        """A Problem located at `path`, or at its nearest located ancestor."""
+        while path and path not in self.positions:
+            path = path[:-1]
+        line, col = self.positions.get(path, (1, 1))
+        return Problem(str(self.path), line, col, message)

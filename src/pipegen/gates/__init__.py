@@ -1,0 +1,1 @@
+"""Quality gates. One module per gate, all returning `pipegen.gates.result.GateResult`."""
