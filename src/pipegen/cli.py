@@ -15,29 +15,36 @@ from pipegen.errors import PipegenError
 class LazyGroup(click.Group):
     """A click group whose sub-commands are `module:attribute` strings, imported on use."""
 
-    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.lazy_commands = dict(lazy_commands or {})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listed from the static table: showing help must not import every command.
+        rows = [(name, self.lazy_commands[name][1]) for name in sorted(self.lazy_commands)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_commands:
-            module_name, attribute = self.lazy_commands[cmd_name].split(":")
+            module_name, attribute = self.lazy_commands[cmd_name][0].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, cmd_name)
 
 
 COMMANDS = {
-    "init": "pipegen.commands.init:command",
-    "validate": "pipegen.commands.validate:command",
-    "generate": "pipegen.commands.generate:command",
-    "check": "pipegen.commands.check:command",
-    "schema": "pipegen.commands.schema:command",
-    "output": "pipegen.commands.output:group",
-    "gate": "pipegen.commands.gate:group",
-    "model": "pipegen.commands.model:group",
+    "init": ("pipegen.commands.init:command", "Inspect this repository and write a starter pipegen.yaml."),
+    "validate": ("pipegen.commands.validate:command", "Check pipegen.yaml; every problem as file:line:col."),
+    "generate": ("pipegen.commands.generate:command", "Write the pipeline files for every target."),
+    "check": ("pipegen.commands.check:command", "Fail with a diff when committed pipelines are stale or edited."),
+    "schema": ("pipegen.commands.schema:command", "Print the descriptor's JSON Schema."),
+    "output": ("pipegen.commands.output:group", "Publish a value to later jobs and stages."),
+    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model."),
+    "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
 }
 
 

@@ -6,10 +6,10 @@ import click
 from pipegen.cli import LazyGroup
 
 GATES = {
-    "coverage": "pipegen.commands.gate_coverage:command",
-    "lint": "pipegen.commands.gate_lint:command",
-    "sonar": "pipegen.commands.gate_sonar:command",
-    "model": "pipegen.commands.gate_model:command",
+    "coverage": ("pipegen.commands.gate_coverage:command", "Line/branch coverage and coverage of changed lines."),
+    "lint": ("pipegen.commands.gate_lint:command", "pylint score and flake8 issue count."),
+    "sonar": ("pipegen.commands.gate_sonar:command", "SonarQube/SonarCloud quality gate of this analysis."),
+    "model": ("pipegen.commands.gate_model:command", "Candidate MLflow model version against the champion."),
 }
 
 

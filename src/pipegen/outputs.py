@@ -1,0 +1,61 @@
+"""Publishing a job's output to later jobs and stages, in each CI's native way (DESIGN §3)."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Mapping, TextIO
+
+from pipegen import ci
+from pipegen.errors import UsageError
+
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# GitLab reads the dotenv report, Jenkins' generated stage reads it back into env.
+OUTPUTS_FILE = "pipegen-outputs.env"
+GITLAB_DOTENV_LIMIT = 5 * 1024
+
+
+def check_output(name: str, value: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise UsageError(f"output name {name!r} must match [A-Za-z_][A-Za-z0-9_]* (an environment variable name)")
+    if "\n" in value or "\r" in value:
+        raise UsageError(f"output {name}: values must be one line (GitLab dotenv and Jenkins env cannot carry newlines)")
+
+
+def azure_escape(value: str) -> str:
+    """Escaping for the message part of a ##vso logging command."""
+    return value.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def outputs_file(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("PIPEGEN_OUTPUTS_FILE", OUTPUTS_FILE))
+
+
+def _append_line(path: Path, line: str, limit: int | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = path.stat().st_size if path.exists() else 0
+    if limit is not None and size + len(line.encode()) + 1 > limit:
+        raise UsageError(f"{path}: outputs would exceed GitLab's {limit}-byte dotenv limit")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def set_output(name: str, value: str, stdout: TextIO, environ: Mapping[str, str] | None = None) -> str:
+    """Publishes NAME=value for the detected CI; returns the platform used ("local" outside CI)."""
+    env = os.environ if environ is None else environ
+    check_output(name, value)
+    platform = ci.detect(env) or "local"
+    if platform == "github":
+        # Job outputs for later jobs; GITHUB_ENV for later steps of this job.
+        for variable in ("GITHUB_OUTPUT", "GITHUB_ENV"):
+            if not env.get(variable):
+                raise UsageError(f"{variable} is not set: is this really a GitHub Actions step?")
+            _append_line(Path(env[variable]), f"{name}={value}")
+    elif platform == "azure":
+        # The step's `name:` makes this readable as outputs['STEP.NAME'] by later jobs.
+        stdout.write(f"##vso[task.setvariable variable={name};isOutput=true]{azure_escape(value)}\n")
+        stdout.write(f"##vso[task.setvariable variable={name}]{azure_escape(value)}\n")
+    else:
+        limit = GITLAB_DOTENV_LIMIT if platform == "gitlab" else None
+        _append_line(outputs_file(env), f"{name}={value}", limit)
+    return platform
