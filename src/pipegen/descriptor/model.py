@@ -171,6 +171,7 @@ class CustomJob:
     run: str
     needs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # outputs of upstream jobs this job reads as $NAME
     title: str | None = None
     env: tuple[tuple[str, str], ...] = ()  # literal environment values
     secrets: tuple[str, ...] = ()

@@ -1,0 +1,171 @@
+"""Reading a descriptor: YAML with positions → JSON Schema → typed model → checks that
+need the whole picture. Every problem comes back located; nothing raises a traceback."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from pipegen.descriptor.cron import cron_error
+from pipegen.descriptor.model import (
+    Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
+    GithubSettings, GitlabSettings, Image, JenkinsSettings, MetricRule, Model, Project, PylintThresholds,
+    Quality, Requirements, STAGES, Settings, SonarSettings, Tests, Triggers,
+)
+from pipegen.descriptor.schema import dotted, schema_problems
+from pipegen.descriptor.yaml_positions import load_located
+from pipegen.errors import DescriptorError, Problem
+
+DEFAULT_PATH = Path("pipegen.yaml")
+
+# Text a platform would evaluate instead of carrying literally, and has no escape for.
+_UNREPRESENTABLE = {
+    "github": [(re.compile(r"\$\{\{"), "GitHub Actions would evaluate '${{' as an expression; "
+                "read values from the environment ($NAME) instead")],
+    "azure": [(re.compile(r"\$\{\{"), "Azure Pipelines would evaluate '${{' as a template expression"),
+              (re.compile(r"\$\["), "Azure Pipelines would evaluate '$[' as a runtime expression"),
+              (re.compile(r"\$\([A-Za-z0-9_.]+\)"), "Azure Pipelines would expand '$(name)' as a variable macro; "
+               "write '$( name)' for command substitution, or ${name} for a shell variable")],
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _section(data: dict, key: str) -> dict:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _tuple(values: Any) -> tuple:
+    return tuple(values or ())
+
+
+def _build(data: dict, path: Path, positions: dict) -> Descriptor:
+    project = data["project"]
+    quality = _section(data, "quality")
+    sonar = quality.get("sonar")
+    model = data.get("model")
+    image = data.get("image")
+    settings = _section(data, "settings")
+    gitlab = _section(settings, "gitlab")
+    azure = _section(settings, "azure")
+    jenkins = _section(settings, "jenkins")
+    return Descriptor(
+        path=path,
+        version=data.get("version", 1),
+        project=Project(
+            name=project["name"], python=project.get("python", "3.11"),
+            requirements=Requirements(**_section(project, "requirements")), source=project.get("source")),
+        targets=tuple(data["targets"]),
+        triggers=Triggers(**{key: (_tuple(value) if isinstance(value, list) else value)
+                             for key, value in _section(data, "triggers").items()}),
+        tests=Tests(**_section(data, "tests")),
+        quality=Quality(
+            profile=quality.get("profile"),
+            coverage=CoverageThresholds(**quality["coverage"]) if "coverage" in quality else None,
+            pylint=PylintThresholds(**quality["pylint"]) if "pylint" in quality else None,
+            flake8=Flake8Thresholds(**quality["flake8"]) if "flake8" in quality else None,
+            sonar=SonarSettings(**sonar) if sonar else None),
+        model=Model(
+            name=model["name"], train=model["train"],
+            metrics=tuple((name, MetricRule(**rule)) for name, rule in model["metrics"].items()),
+            tracking_uri_var=model.get("tracking_uri_var", "MLFLOW_TRACKING_URI"),
+            champion_alias=model.get("champion_alias", "champion"),
+            on_first_model=model.get("on_first_model", "thresholds"),
+            secrets=_tuple(model.get("secrets"))) if model else None,
+        image=Image(**{key: (_tuple(value) if key == "secrets" else value) for key, value in image.items()})
+        if image else None,
+        environments=tuple(_environment(name, data["environments"][name] or {})
+                           for name in STAGES if name in _section(data, "environments")),
+        settings=Settings(
+            github=GithubSettings(**_section(settings, "github")),
+            gitlab=GitlabSettings(image=gitlab.get("image"), tags=_tuple(gitlab.get("tags")),
+                                  shell=gitlab.get("shell", False)),
+            azure=AzureSettings(vm_image=None if azure.get("pool") else azure.get("vm_image", "ubuntu-latest"),
+                                pool=azure.get("pool")),
+            jenkins=JenkinsSettings(agent=jenkins.get("agent"),
+                                    credentials=tuple(sorted(_section(jenkins, "credentials").items())))),
+        jobs=tuple(_job(job) for job in data.get("jobs") or ()),
+        positions=positions,
+    )
+
+
+def _environment(name: str, data: dict) -> Environment:
+    approval = data.get("approval")
+    return Environment(
+        name=name, deploy=data.get("deploy"), branch=data.get("branch"),
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
+        approval=Approval(approvers=_tuple(approval.get("approvers")),
+                          timeout_minutes=approval.get("timeout_minutes", 1440)) if approval is not None else None)
+
+
+def _job(data: dict) -> CustomJob:
+    return CustomJob(
+        name=data["name"], stage=data["stage"], run=data["run"], needs=_tuple(data.get("needs")),
+        outputs=_tuple(data.get("outputs")), inputs=_tuple(data.get("inputs")), title=data.get("title"),
+        env=tuple((key, _env_text(value)) for key, value in (data.get("env") or {}).items()),
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
+        timeout_minutes=data.get("timeout_minutes", 30))
+
+
+def _env_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
+    problems = []
+    schedule = descriptor.triggers.schedule
+    if schedule is not None and (error := cron_error(schedule)):
+        problems.append(descriptor.problem(("triggers", "schedule"), error))
+    rules = [rule for target in descriptor.targets for rule in _UNREPRESENTABLE.get(target, [])]
+    for path, text in _strings(data):
+        if _CONTROL.search(text):
+            problems.append(descriptor.problem(path, f"{dotted(path)}: control characters are not allowed"))
+        for pattern, why in rules:
+            if pattern.search(text):
+                problems.append(descriptor.problem(path, f"{dotted(path)}: {why}"))
+    prod = descriptor.environment("prod")
+    if prod is not None and prod.deploy is None and descriptor.model is None and not any(
+            job.stage == "prod" for job in descriptor.jobs):
+        problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
+                                           "(give it a deploy command, a model to promote, or a job)"))
+    return problems
+
+
+def parse_descriptor(text: str, path: Path) -> Descriptor:
+    """Parses descriptor text; raises DescriptorError with every located problem."""
+    filename = str(path)
+    located, problems = load_located(text, filename)
+    if located is None:
+        raise DescriptorError(problems)
+    if not isinstance(located.data, dict):
+        raise DescriptorError([Problem(filename, 1, 1, "the descriptor must be a mapping of keys (project, targets, ...)")])
+    problems += schema_problems(located.data, located.positions, filename)
+    if problems:
+        raise DescriptorError(problems)
+    descriptor = _build(located.data, path, located.positions)
+    problems = _semantic_problems(descriptor, located.data)
+    if problems:
+        raise DescriptorError(problems)
+    return descriptor
+
+
+def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DescriptorError([Problem(str(path), 1, 1, f"cannot read: {exc}")]) from exc
+    return parse_descriptor(text, path)

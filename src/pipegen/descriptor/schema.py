@@ -1,0 +1,109 @@
+"""The descriptor's JSON Schema (data in schema.json) and schema errors as located,
+human messages: unknown keys with a "did you mean", types, enums, patterns."""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from pipegen.descriptor.yaml_positions import KEY
+from pipegen.errors import Problem
+
+_JSON_TYPES = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "a number",
+               float: "a number", type(None): "nothing (null)"}
+_SCHEMA_TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "boolean": "true or false",
+                 "integer": "a whole number", "number": "a number", "null": "null"}
+
+
+@lru_cache(maxsize=1)
+def schema_text() -> str:
+    return resources.files("pipegen.descriptor").joinpath("schema.json").read_text(encoding="utf-8")
+
+
+def schema() -> dict:
+    return json.loads(schema_text())
+
+
+def dotted(path: tuple) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the descriptor"
+
+
+def _kind(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else f" (allowed: {', '.join(sorted(choices))})"
+
+
+def _located(positions: dict, path: tuple, filename: str, message: str) -> Problem:
+    while path and path not in positions:
+        path = path[:-1]
+    line, col = positions.get(path, (1, 1))
+    return Problem(filename, line, col, message)
+
+
+def _messages(error, positions: dict, filename: str) -> list[Problem]:
+    path = tuple(error.absolute_path)
+    where = dotted(path)
+    validator, instance, sub = error.validator, error.instance, error.schema
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(sub.get("properties", {}))
+        extras = [key for key in instance if key not in allowed]
+        return [_located(positions, (*path, key, KEY), filename,
+                         f"unknown key {key!r} in {where}{_suggest(str(key), allowed) if allowed else ''}")
+                for key in extras]
+    if validator == "required":
+        missing = [key for key in error.validator_value if key not in instance]
+        return [_located(positions, path, filename, f"{where}: missing required key {key!r}") for key in missing]
+    if validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted = " or ".join(_SCHEMA_TYPES.get(t, t) for t in expected)
+        hint = ""
+        if "string" in expected and isinstance(instance, (int, float)) and not isinstance(instance, bool):
+            hint = f' (quote it: "{instance}"; YAML read it as a number)'
+        return [_located(positions, path, filename, f"{where}: expected {wanted}, got {_kind(instance)}{hint}")]
+    if validator == "enum":
+        choices = [str(choice) for choice in error.validator_value]
+        return [_located(positions, path, filename, f"{where}: {instance!r} is not allowed{_suggest(str(instance), choices)}")]
+    if validator == "const":
+        return [_located(positions, path, filename, f"{where}: must be {error.validator_value!r}")]
+    if validator == "pattern":
+        what = sub.get("x-message", f"text matching {error.validator_value}")
+        return [_located(positions, path, filename, f"{where}: {instance!r} is not {what}")]
+    if validator in ("minItems", "minProperties"):
+        return [_located(positions, path, filename, f"{where}: must not be empty")]
+    if validator == "minLength":
+        return [_located(positions, path, filename, f"{where}: must not be empty")]
+    if validator == "uniqueItems":
+        return [_located(positions, path, filename, f"{where}: has duplicate entries")]
+    if validator == "propertyNames":
+        return [_located(positions, (*path, key, KEY), filename, f"{where}: key {key!r} is not allowed here")
+                for key in instance if isinstance(instance, dict)
+                and not _matches(sub["propertyNames"].get("pattern", ".*"), key)]
+    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than",
+              "exclusiveMaximum": "less than"}
+    if validator in bounds:
+        return [_located(positions, path, filename, f"{where}: must be {bounds[validator]} {error.validator_value}")]
+    return [_located(positions, path, filename, f"{where}: {error.message}")]
+
+
+def _matches(pattern: str, text: str) -> bool:
+    return re.search(pattern, str(text)) is not None
+
+
+def schema_problems(data: Any, positions: dict, filename: str) -> list[Problem]:
+    import jsonschema  # pylint: disable=import-outside-toplevel  # only when validating
+
+    validator = jsonschema.Draft202012Validator(schema())
+    problems: list[Problem] = []
+    for error in validator.iter_errors(data):
+        problems.extend(_messages(error, positions, filename))
+    return problems

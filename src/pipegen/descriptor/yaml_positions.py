@@ -1,0 +1,82 @@
+"""YAML → plain Python values plus the position of every value and mapping key, so
+every problem can be reported as file:line:col."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from pipegen.errors import Problem
+
+KEY = "<key>"  # positions[(*path, KEY)] is where the mapping key of `path` was written
+
+
+@dataclass
+class Located:
+    data: Any
+    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Builds values from a composed node tree; SafeLoader's constructors give the
+    scalar types (int, float, bool, null) YAML 1.1 users expect."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.loader = yaml.SafeLoader("")
+        self.positions: dict[tuple, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: tuple) -> Any:
+        self.positions[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                line, col = _mark(key_node)
+                self.problems.append(Problem(self.filename, line, col, "YAML merge keys (<<) are not supported"))
+                continue
+            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = str(key)  # the schema reports it as an unknown key, located
+            if key in result:
+                line, col = _mark(key_node)
+                self.problems.append(Problem(self.filename, line, col, f"duplicate key {key!r}"))
+                continue
+            self.positions[(*path, key, KEY)] = _mark(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+def load_located(text: str, filename: str) -> tuple[Located | None, list[Problem]]:
+    """Parses one YAML document; returns (value with positions, problems)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        return None, [Problem(filename, line, col, f"invalid YAML: {reason}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(filename, 1, 1, f"invalid YAML: {exc}")]
+    if node is None:
+        return None, [Problem(filename, 1, 1, "the descriptor is empty")]
+    builder = _Builder(filename)
+    try:
+        data = builder.build(node, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, [Problem(filename, line, col, f"invalid YAML: {exc.problem}")]
+    return Located(data, builder.positions), builder.problems
