@@ -10,6 +10,7 @@ from typing import Callable
 import click
 
 from pipegen import ci
+from pipegen.errors import EXIT_UNAVAILABLE, EvaluationError, PipegenError
 from pipegen.gates.result import GateResult, Mode, render_json, render_junit, render_markdown, render_table
 
 REPORT_DIR = Path("pipegen-reports")
@@ -61,11 +62,16 @@ def finish(result: GateResult, mode: str, report_json: Path | None, junit: Path 
     """Prints the table, writes every requested report, and returns the exit code."""
     gate_mode = Mode(mode)
     click.echo(render_table(result, gate_mode))
-    if report_json:
-        _write(report_json, render_json(result, gate_mode))
-    if junit:
-        _write(junit, render_junit(result))
-    publish_markdown(render_markdown(result, gate_mode), result.gate, markdown)
+    try:
+        if report_json:
+            _write(report_json, render_json(result, gate_mode))
+        if junit:
+            _write(junit, render_junit(result))
+        publish_markdown(render_markdown(result, gate_mode), result.gate, markdown)
+    except OSError as exc:
+        # A report nobody can read is a gate nobody can trust: fail closed.
+        click.echo(f"pipegen: could not write the gate report: {exc}", err=True)
+        return EXIT_UNAVAILABLE
     return result.exit_code(gate_mode)
 
 
@@ -76,17 +82,46 @@ def skip_when_off(mode: str, gate: str) -> bool:
     return False
 
 
+def evaluate_safely(gate: str, body: Callable[..., GateResult], **kwargs) -> GateResult:
+    """Runs a gate body so that nothing it meets becomes a traceback: anything it could
+    not read or reach (EvaluationError, OSError, or a bug) is a result in error, which
+    fails closed with exit 3 and still lands in the JSON/JUnit/Markdown reports. Usage
+    and descriptor errors (exit 2) propagate: they are not a gate outcome."""
+    try:
+        return body(**kwargs)
+    except EvaluationError as exc:
+        return GateResult(gate=gate, error=str(exc))
+    except OSError as exc:
+        return GateResult(gate=gate, error=f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except (PipegenError, click.ClickException, click.exceptions.Exit):
+        raise
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # fail closed, never a traceback
+        if os.environ.get("PIPEGEN_DEBUG"):
+            raise
+        return GateResult(gate=gate, error=f"unexpected {type(exc).__name__}: {exc} (PIPEGEN_DEBUG=1 shows where)")
+
+
 def with_gate_options(func: Callable) -> Callable:
-    """Decorator for a gate command body `func(**kwargs) -> GateResult`: applies the
-    shared options, honours --mode off, and exits with the result's code."""
+    """Decorator for a gate command body `func(descriptor=..., **kwargs) -> GateResult`:
+    applies the shared options, honours --mode off, evaluates failing closed, writes the
+    reports and exits with the result's code. The gate's name is the function's name
+    without its `gate_` prefix."""
+    gate = func.__name__.removeprefix("gate_")
 
     @gate_options
     @functools.wraps(func)
     def wrapper(mode: str, report_json: Path | None, junit: Path | None, markdown: Path | None,
                 descriptor: Path | None, **kwargs) -> None:
-        if skip_when_off(mode, func.__name__.removeprefix("gate_")):
+        if skip_when_off(mode, gate):
             return
-        result = func(descriptor=descriptor, **kwargs)
-        click.get_current_context().exit(finish(result, mode, report_json, junit, markdown))
+        ctx = click.get_current_context()
+        try:
+            result = evaluate_safely(gate, func, descriptor=descriptor, **kwargs)
+        except PipegenError as exc:
+            # Under `pipegen` main() would print these too; handled here so the exit code
+            # is the same when the command is invoked directly (tests, other entry points).
+            click.echo(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+            ctx.exit(exc.exit_code)
+        ctx.exit(finish(result, mode, report_json, junit, markdown))
 
     return wrapper

@@ -1,0 +1,224 @@
+"""The coverage gate: the total from a Cobertura XML report (as written by `coverage xml`)
+and the coverage of the lines a change adds or edits (through diff-cover's library).
+
+Figures follow `coverage report`'s rules so the gate and the team's own coverage output
+agree: the total counts lines and branches together, it is compared after rounding to
+the precision the threshold needs (coverage.py's `fail_under` rule, 100 means exactly
+100), and a figure is never shown as 0 or 100 unless it is exactly that."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from pipegen.errors import EvaluationError
+from pipegen.gates.result import Condition, GateResult, Status
+
+GATE = "coverage"
+MAX_FILES_LISTED = 5  # uncovered changed lines listed per result; the rest are counted
+
+
+@dataclass(frozen=True)
+class CoverageTotals:
+    """The totals on the report's root element."""
+
+    line_rate: float  # 0..1
+    branch_rate: float | None  # 0..1, None when the report has no branch data
+    lines_valid: int | None = None
+    lines_covered: int | None = None
+    branches_valid: int | None = None
+    branches_covered: int | None = None
+
+    @property
+    def has_branches(self) -> bool:
+        if self.branches_valid is not None:
+            return self.branches_valid > 0
+        return self.branch_rate is not None
+
+    @property
+    def counts_known(self) -> bool:
+        return self.lines_valid is not None and self.lines_covered is not None
+
+    def percent(self) -> float:
+        """Total percent as `coverage report` computes it: covered lines plus covered
+        branches over all lines plus all branches. Reports without counts (other tools)
+        give the line rate."""
+        if not self.counts_known:
+            return 100.0 * self.line_rate
+        covered = (self.lines_covered or 0) + (self.branches_covered or 0)
+        total = (self.lines_valid or 0) + (self.branches_valid or 0)
+        return 100.0 * covered / total if total else 100.0
+
+    def describe(self) -> str:
+        if not self.counts_known:
+            text = f"line rate {100.0 * self.line_rate:.2f}%"
+            return text + (f", branch rate {100.0 * self.branch_rate:.2f}%" if self.branch_rate is not None else "")
+        text = f"lines {self.lines_covered}/{self.lines_valid}"
+        if self.has_branches:
+            text += f", branches {self.branches_covered}/{self.branches_valid}"
+        return text
+
+
+def _attribute(root: ET.Element, name: str, kind: type, path: Path) -> float | int | None:
+    raw = root.get(name)
+    if raw is None:
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise EvaluationError(f"coverage report {path}: attribute {name}={raw!r} is not a number") from None
+    if value < 0:
+        raise EvaluationError(f"coverage report {path}: attribute {name}={raw!r} is negative")
+    return value
+
+
+def read_totals(path: Path) -> CoverageTotals:
+    """Reads the totals from the root element and stops there: the root's attributes
+    are all the total needs, and reports of large code bases run to megabytes."""
+    try:
+        with open(path, "rb") as stream:
+            root = next(element for _event, element in ET.iterparse(stream, events=("start",)))
+    except FileNotFoundError:
+        raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`") from None
+    except (OSError, StopIteration, ET.ParseError) as exc:
+        reason = "it is empty" if isinstance(exc, StopIteration) else exc
+        raise EvaluationError(f"coverage report {path} is not readable XML: {reason}") from None
+    if root.tag != "coverage":
+        raise EvaluationError(f"coverage report {path} is not Cobertura XML: its root is <{root.tag}>, not <coverage>")
+    line_rate = _attribute(root, "line-rate", float, path)
+    if line_rate is None:
+        raise EvaluationError(f"coverage report {path} has no line-rate on <coverage>")
+    totals = CoverageTotals(
+        line_rate=float(line_rate),
+        branch_rate=_attribute(root, "branch-rate", float, path),
+        lines_valid=_attribute(root, "lines-valid", int, path),
+        lines_covered=_attribute(root, "lines-covered", int, path),
+        branches_valid=_attribute(root, "branches-valid", int, path),
+        branches_covered=_attribute(root, "branches-covered", int, path),
+    )
+    if totals.counts_known and (totals.lines_covered or 0) > (totals.lines_valid or 0):
+        raise EvaluationError(f"coverage report {path}: lines-covered is greater than lines-valid")
+    return totals
+
+
+def effective_precision(threshold: float | None, precision: int) -> int:
+    """coverage.py's rule: a threshold such as 80.25 implies two decimals."""
+    if threshold is None:
+        return precision
+    text = f"{threshold:.10f}".rstrip("0")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return max(precision, decimals)
+
+
+def displayed_percent(percent: float, precision: int) -> float:
+    """coverage.py's display_covered: rounding never shows 0 or 100 unless exact."""
+    near_zero = 1.0 / 10 ** precision
+    if 0 < percent < near_zero:
+        return near_zero
+    if 100.0 - near_zero < percent < 100.0:
+        return round(100.0 - near_zero, precision)
+    return round(percent, precision)
+
+
+def below(percent: float, threshold: float, precision: int) -> bool:
+    """coverage.py's should_fail_under: compare after rounding; 100 must be exact."""
+    if threshold >= 100.0:
+        return percent < 100.0
+    return round(percent, effective_precision(threshold, precision)) < threshold
+
+
+def percent_condition(metric: str, percent: float, threshold: float, precision: int, detail: str) -> Condition:
+    status = Status.FAIL if below(percent, threshold, precision) else Status.PASS
+    shown = displayed_percent(percent, effective_precision(threshold, precision))
+    return Condition(metric, ">=", threshold, shown, status, detail)
+
+
+@dataclass(frozen=True)
+class ChangedLines:
+    measured: int  # changed lines the report measures (code lines, not blanks or comments)
+    uncovered: dict[str, list[int]]  # file -> changed lines not covered
+
+    @property
+    def uncovered_count(self) -> int:
+        return sum(len(lines) for lines in self.uncovered.values())
+
+    def percent(self) -> float:
+        return 100.0 * (self.measured - self.uncovered_count) / self.measured
+
+    def describe(self) -> str:
+        return f"{self.measured - self.uncovered_count}/{self.measured} changed lines covered"
+
+
+def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
+    """Changed-lines coverage through diff-cover's library, run in the current
+    directory's git repository against `compare_branch` (committed, staged and
+    unstaged changes, as the diff-cover command counts them)."""
+    # pylint: disable=import-outside-toplevel  # diff-cover and git only when this runs
+    from diff_cover.command_runner import CommandError
+    from diff_cover.diff_reporter import GitDiffReporter
+    from diff_cover.git_diff import GitDiffTool
+    from diff_cover.git_path import GitPathTool
+    from diff_cover.report_generator import JsonReportGenerator
+    from diff_cover.violationsreporters.violations_reporter import XmlCoverageReporter
+
+    try:
+        GitPathTool.set_cwd(os.getcwd())
+        diff = GitDiffReporter(compare_branch, git_diff=GitDiffTool("...", ignore_whitespace=False))
+        xml_root = ET.parse(report).getroot()
+        generator = JsonReportGenerator(XmlCoverageReporter([xml_root]), diff)
+        measured = generator.total_num_lines()
+        uncovered = {path: lines for path in generator.src_paths() if (lines := generator.violation_lines(path))}
+    except ET.ParseError as exc:
+        raise EvaluationError(f"coverage report {report} is not readable XML: {exc}") from None
+    except ValueError as exc:
+        raise EvaluationError(
+            f"compare branch {compare_branch!r} not found in this git repository; fetch it first "
+            f"(for example `git fetch origin main`, or a full clone) or pass --compare-branch") from exc
+    except (CommandError, OSError) as exc:
+        raise EvaluationError(f"could not diff against {compare_branch!r}: {str(exc).strip()}") from None
+    return ChangedLines(measured=measured, uncovered=uncovered)
+
+
+def _line_ranges(lines: list[int]) -> str:
+    ranges: list[str] = []
+    start = previous = lines[0]
+    for line in [*lines[1:], None]:
+        if line is not None and line == previous + 1:
+            previous = line
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        if line is not None:
+            start = previous = line
+    return ",".join(ranges)
+
+
+def uncovered_notes(changes: ChangedLines) -> list[str]:
+    notes = [f"not covered: {path}:{_line_ranges(lines)}"
+             for path, lines in sorted(changes.uncovered.items())[:MAX_FILES_LISTED]]
+    hidden = len(changes.uncovered) - MAX_FILES_LISTED
+    if hidden > 0:
+        notes.append(f"... and uncovered changed lines in {hidden} more files")
+    return notes
+
+
+def evaluate(report: Path, min_total: float | None, diff_min: float | None, compare_branch: str,
+             precision: int = 0) -> GateResult:
+    """The coverage gate's result. `diff_min` None skips the changed-lines check."""
+    totals = read_totals(report)
+    result = GateResult(gate=GATE)
+    total = totals.percent()
+    if min_total is not None:
+        result.conditions.append(percent_condition("total_coverage", total, min_total, precision, totals.describe()))
+    result.notes.append(f"total {total:.4f}% ({totals.describe()}) from {report}")
+    if diff_min is None:
+        return result
+    changes = changed_lines(report, compare_branch)
+    if changes.measured == 0:
+        result.conditions.append(Condition("changed_lines_coverage", ">=", diff_min, None, Status.SKIP,
+                                           f"no measured lines changed against {compare_branch}"))
+        return result
+    result.conditions.append(percent_condition("changed_lines_coverage", changes.percent(), diff_min, precision,
+                                               f"{changes.describe()} against {compare_branch}"))
+    result.notes.extend(uncovered_notes(changes))
+    return result

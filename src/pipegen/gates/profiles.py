@@ -1,0 +1,168 @@
+"""Where a gate's thresholds come from, in one place: command-line flags win over the
+descriptor's `quality:` section, which wins over the shipped gate profile it names
+(`gates/<name>.yaml`, `default` when none is named)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import yaml
+
+from pipegen.errors import UsageError
+from pipegen.resources import gate_profiles_dir
+
+if TYPE_CHECKING:  # the descriptor package is imported only when a descriptor is read
+    from pipegen.descriptor.model import Descriptor
+
+DEFAULT_PROFILE = "default"
+DESCRIPTOR_NAME = "pipegen.yaml"
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("a number")
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError("a whole number >= 0")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("true or false")
+    return value
+
+
+# What a profile may hold: section -> key -> converter (raises TypeError naming what it wanted).
+PROFILE_KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "coverage": {"min": _number, "diff_min": _number},
+    "pylint": {"min_score": _number},
+    "flake8": {"max_issues": _count},
+    "sonar": {"timeout": _number, "allow_no_gate": _flag},
+}
+# Settings the descriptor may hold beyond a profile's thresholds.
+DESCRIPTOR_ONLY_KEYS: dict[str, tuple[str, ...]] = {"coverage": ("compare_branch",)}
+
+
+def shipped_profiles() -> list[str]:
+    return sorted(path.stem for path in gate_profiles_dir().glob("*.yaml"))
+
+
+def load_profile(name: str) -> dict[str, dict[str, Any]]:
+    """The profile's thresholds, checked; an unknown name is a usage error (exit 2)."""
+    path = gate_profiles_dir() / f"{name}.yaml"
+    if "/" in name or "\\" in name or not path.is_file():
+        raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return _checked_profile(name, data)
+
+
+def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(data, dict):
+        raise UsageError(f"gate profile {name!r} must be a mapping of {', '.join(PROFILE_KEYS)}")
+    checked: dict[str, dict[str, Any]] = {}
+    for section, values in data.items():
+        if section not in PROFILE_KEYS:
+            raise UsageError(f"gate profile {name!r}: unknown section {section!r} (allowed: {', '.join(PROFILE_KEYS)})")
+        if not isinstance(values, dict):
+            raise UsageError(f"gate profile {name!r}: {section} must be a mapping")
+        checked[section] = {}
+        for key, value in values.items():
+            convert = PROFILE_KEYS[section].get(key)
+            if convert is None:
+                raise UsageError(f"gate profile {name!r}: unknown key {section}.{key}")
+            try:
+                checked[section][key] = convert(value)
+            except TypeError as exc:
+                raise UsageError(f"gate profile {name!r}: {section}.{key} must be {exc}") from None
+    return checked
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """One gate's resolved settings, and where each came from (shown to the user, so a
+    surprising threshold can be traced to the flag, descriptor or profile that set it)."""
+
+    section: str
+    profile: str
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def note(self) -> str:
+        parts = [f"{key}={_show(self.values[key])} ({self.sources[key]})" for key in sorted(self.values)]
+        return f"thresholds: {', '.join(parts) or 'none'}; profile {self.profile}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def find_descriptor(explicit: Path | None, cwd: Path | None = None) -> Path | None:
+    """--descriptor when given (it must exist), else ./pipegen.yaml when present."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"descriptor {explicit} does not exist")
+        return explicit
+    candidate = (cwd or Path.cwd()) / DESCRIPTOR_NAME
+    return candidate if candidate.is_file() else None
+
+
+def read_descriptor(explicit: Path | None) -> Descriptor | None:
+    path = find_descriptor(explicit)
+    if path is None:
+        return None
+    from pipegen.descriptor import load_descriptor  # pylint: disable=import-outside-toplevel
+
+    return load_descriptor(path)
+
+
+def _descriptor_values(descriptor: Descriptor | None, section: str) -> dict[str, Any]:
+    """The keys of `quality.<section>` the descriptor sets. When positions are known (a
+    loaded file) only keys written in the file count, so a model default such as
+    sonar.timeout=300 does not hide the profile's value."""
+    if descriptor is None:
+        return {}
+    settings = getattr(descriptor.quality, section, None)
+    if settings is None:
+        return {}
+    written = descriptor.positions
+    values = {}
+    for key in (*PROFILE_KEYS[section], *DESCRIPTOR_ONLY_KEYS.get(section, ())):
+        value = getattr(settings, key, None)
+        if value is None:
+            continue
+        if written and ("quality", section, key) not in written:
+            continue
+        values[key] = value
+    return values
+
+
+def resolve(section: str, flags: Mapping[str, Any], descriptor: Descriptor | None = None,
+            profile: str | None = None) -> Thresholds:
+    """flags > descriptor `quality.<section>` > profile (flag --profile, else the
+    descriptor's `quality.profile`, else `default`). A flag set to None was not given."""
+    profile_name = profile or (descriptor.quality.profile if descriptor is not None else None) or DEFAULT_PROFILE
+    layers = [
+        ("flag", {key: value for key, value in flags.items() if value is not None}),
+        (descriptor.path.name if descriptor is not None else DESCRIPTOR_NAME, _descriptor_values(descriptor, section)),
+        (f"profile {profile_name}", load_profile(profile_name).get(section, {})),
+    ]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        for key, value in layer.items():
+            if key not in values:
+                values[key] = value
+                sources[key] = source
+    return Thresholds(section=section, profile=profile_name, values=values, sources=sources)
