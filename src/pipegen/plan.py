@@ -1,0 +1,613 @@
+"""The plan: a backend-neutral graph of stages → jobs → steps, built once from the
+descriptor and validated (unknown needs, cycles, output clashes, outputs nobody produces).
+Backends only render it; none of them reads the descriptor.
+
+Shell text in `Step.run` is final shell: descriptor values are already shell-quoted
+here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy string).
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from enum import Enum
+
+from pipegen import __version__
+from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor
+from pipegen.errors import DescriptorError, Problem, UsageError
+
+STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
+STAGE_COMMENTS = {
+    "test": "TEST: lint, the test pyramid (unit -> integration -> functional, cheapest first) and Sonar.",
+    "qa": "QA: train and gate the candidate model, build the image once, deploy it to QA.",
+    "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
+}
+REPORT_DIR = "pipegen-reports"
+OUTPUTS_FILE = "pipegen-outputs.env"
+PIPEGEN_REQUIREMENT = f"pipegen=={__version__}"
+PIPEGEN_MLFLOW_REQUIREMENT = f"pipegen[mlflow]=={__version__}"
+SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
+# Paths besides the data paths that must also start a run when data paths filter pushes.
+CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
+              "pipegen.yaml")
+
+
+class RunWhen(str, Enum):
+    """When a job runs. Conditions only tighten along needs (the plan propagates them)."""
+
+    ALWAYS = "always"
+    NOT_PULL_REQUEST = "not-pull-request"  # pushes, schedules and manual runs
+    BRANCH = "branch"  # pushes/schedules/manual runs on `Job.branch` only
+
+
+class EnvKind(str, Enum):
+    LITERAL = "literal"  # `value` is the text itself
+    SECRET = "secret"  # `value` names a secret (GitHub secrets, Azure secret variable, GitLab masked variable, Jenkins credential)
+    VARIABLE = "variable"  # `value` names a non-secret CI variable (GitHub vars, Azure/GitLab variables, Jenkins env)
+    OUTPUT = "output"  # `value` names an output of job `producer`
+
+
+@dataclass(frozen=True)
+class EnvValue:
+    kind: EnvKind
+    value: str
+    producer: str | None = None  # job id, for OUTPUT
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    run: str  # final shell; multi-line runs under `set -eu`
+    id: str | None = None  # set on the step that calls `pipegen output set`
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str  # lowercase, digits, '-'; backends derive platform ids from it
+    title: str
+    stage: str
+    comment: str
+    steps: tuple[Step, ...]
+    needs: tuple[str, ...] = ()  # direct needs: same-stage or earlier-stage job ids
+    outputs: tuple[str, ...] = ()  # published by the step whose id is `output_step`
+    output_step: str | None = None
+    env: tuple[tuple[str, EnvValue], ...] = ()  # sorted by name
+    python: bool = True  # set up Python (with the pip cache) and install `pip_install`
+    requirements: tuple[str, ...] = ()  # files for `pip install -r`
+    pip_packages: tuple[str, ...] = ()  # extra requirement specifiers
+    docker: bool = False  # needs a Docker daemon
+    full_history: bool = False  # needs the compare branch (diff coverage)
+    timeout_minutes: int = 30
+    environment: str | None = None  # deployment environment
+    approval: Approval | None = None  # the environment requires approval before this job
+    run_when: RunWhen = RunWhen.ALWAYS
+    branch: str | None = None  # with RunWhen.BRANCH
+    junit: tuple[str, ...] = ()  # JUnit XML files to publish as test results
+    artifacts: tuple[str, ...] = ()  # files/folders kept after the job (reports, summaries)
+    hands_over: tuple[str, ...] = ()  # files later jobs fetch (see `fetches`)
+    fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
+    secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
+    gate: str | None = None  # the `pipegen gate` this job runs, if any
+
+    @property
+    def inputs(self) -> tuple[tuple[str, str], ...]:
+        """(output name, producer job id) for every output this job reads."""
+        return tuple((value.value, value.producer) for _, value in self.env
+                     if value.kind is EnvKind.OUTPUT and value.producer)
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+    comment: str
+    jobs: tuple[Job, ...]
+
+
+@dataclass(frozen=True)
+class Triggers:
+    branches: tuple[str, ...]
+    pull_requests: bool
+    schedule: str | None
+    data_paths: tuple[str, ...]
+    # When data paths are given, pushes run the pipeline only when one of these changes.
+    watched_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: str
+    python: str
+    descriptor_path: str
+    targets: tuple[str, ...]
+    triggers: Triggers
+    stages: tuple[Stage, ...]
+    settings: object  # pipegen.descriptor.model.Settings (platform runner settings)
+    variables: tuple[str, ...] = ()  # CI variables the pipeline reads, by name
+    secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
+    environments: tuple[tuple[str, Approval | None], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        return tuple(job for stage in self.stages for job in stage.jobs)
+
+    def job(self, job_id: str) -> Job:
+        return next(job for job in self.jobs if job.id == job_id)
+
+    def stage_of(self, job_id: str) -> Stage:
+        return next(stage for stage in self.stages if any(job.id == job_id for job in stage.jobs))
+
+    def previous_stage(self, stage_id: str) -> Stage | None:
+        ids = [stage.id for stage in self.stages]
+        index = ids.index(stage_id)
+        return self.stages[index - 1] if index else None
+
+    def same_stage_needs(self, job: Job) -> tuple[str, ...]:
+        return tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
+
+    def earlier_stage_needs(self, job: Job) -> tuple[str, ...]:
+        return tuple(need for need in job.needs if self.stage_of(need).id != job.stage)
+
+    def is_stage_entry(self, job: Job) -> bool:
+        """An entry job has no same-stage needs: it waits for the whole previous stage."""
+        return not self.same_stage_needs(job)
+
+    def all_needs(self, job: Job) -> tuple[str, ...]:
+        """Needs for platforms without stages (GitHub): the explicit needs, plus every job
+        of the previous stage for a stage's entry jobs, so the stage order holds."""
+        needs = list(job.needs)
+        previous = self.previous_stage(job.stage)
+        if previous is not None and self.is_stage_entry(job):
+            needs += [other.id for other in previous.jobs if other.id not in needs]
+        return tuple(needs)
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def _q(text: str) -> str:
+    return shlex.quote(text)
+
+
+def _command(*parts: str) -> str:
+    """One shell command; past 100 characters, one flag group a line so PR diffs stay readable."""
+    parts = tuple(part for part in parts if part)
+    line = " ".join(parts)
+    return line if len(line) <= 100 else " \\\n    ".join(parts)
+
+
+def _num(value: float | int) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def _report(name: str) -> str:
+    return f"{REPORT_DIR}/{name}"
+
+
+def _gate_report_flags(gate: str) -> str:
+    return f"--junit {_report(gate + '.junit.xml')} --markdown {_report(gate + '.md')}"
+
+
+def _requirements(descriptor: Descriptor, *kinds: str) -> tuple[str, ...]:
+    reqs = descriptor.project.requirements
+    return tuple(path for kind in kinds if (path := getattr(reqs, kind)))
+
+
+def _env(pairs: dict[str, EnvValue]) -> tuple[tuple[str, EnvValue], ...]:
+    return tuple(sorted(pairs.items()))
+
+
+def _secret_env(names) -> dict[str, EnvValue]:
+    return {name: EnvValue(EnvKind.SECRET, name) for name in names}
+
+
+def _variable_env(names) -> dict[str, EnvValue]:
+    return {name: EnvValue(EnvKind.VARIABLE, name) for name in names}
+
+
+def _output_env(name: str, producer: str) -> dict[str, EnvValue]:
+    return {name: EnvValue(EnvKind.OUTPUT, name, producer)}
+
+
+def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
+    pylint_min, flake8_max = thresholds["pylint"], thresholds["flake8"]
+    if pylint_min is None and flake8_max is None:
+        return None
+    target = _q(descriptor.project.source or ".")
+    steps = []
+    flags = []
+    if pylint_min is not None:
+        steps.append(Step("pylint (report only; the gate decides)",
+                          f"python -m pylint {target} --output-format=json2 > {_report('pylint.json')} || true"))
+        flags.append(f"--pylint-report {_report('pylint.json')} --min-score {_num(pylint_min)}")
+    if flake8_max is not None:
+        steps.append(Step("flake8 (report only; the gate decides)",
+                          f"python -m flake8 {target} --output-file={_report('flake8.txt')} --exit-zero"))
+        flags.append(f"--flake8-report {_report('flake8.txt')} --max-issues {flake8_max}")
+    steps.insert(0, Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"))
+    steps.append(Step("Lint gate", _command("pipegen gate lint", *flags, _gate_report_flags("lint"))))
+    return Job(
+        id="lint", title="Lint (pylint + flake8)", stage="test",
+        comment="Static analysis; the lint gate fails the job below the descriptor's thresholds.",
+        steps=tuple(steps), requirements=_requirements(descriptor, "runtime", "dev"),
+        pip_packages=(PIPEGEN_REQUIREMENT, "pylint>=3.2,<5", "flake8>=7,<8"), timeout_minutes=15,
+        artifacts=(REPORT_DIR,), junit=(_report("lint.junit.xml"),), gate="lint")
+
+
+def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
+    jobs: list[Job] = []
+    previous: str | None = None
+    coverage_min, diff_min = thresholds["coverage_min"], thresholds["coverage_diff_min"]
+    for level, path in descriptor.tests.levels():
+        junit = _report(f"{level}.junit.xml")
+        steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}")]
+        gate = None
+        if level == "unit":
+            source = descriptor.project.source
+            cov_source = f" --source={_q(source)}" if source else ""
+            steps.append(Step("Unit tests under coverage",
+                              f"python -m coverage run{cov_source} -m pytest {_q(path)} --junitxml={junit}"))
+            steps.append(Step("Coverage report (Cobertura XML)", "python -m coverage xml -o coverage.xml"))
+            if coverage_min is not None or diff_min is not None:
+                flags = ["--report coverage.xml"]
+                if coverage_min is not None:
+                    flags.append(f"--min {_num(coverage_min)}")
+                if diff_min is not None:
+                    flags.append(f"--diff-min {_num(diff_min)} --compare-branch {_q(thresholds['compare_branch'])}")
+                steps.append(Step("Coverage gate", _command("pipegen gate coverage", *flags,
+                                                            _gate_report_flags("coverage"))))
+                gate = "coverage"
+        else:
+            steps.append(Step(f"{level.capitalize()} tests", f"python -m pytest {_q(path)} --junitxml={junit}"))
+        packages = (PIPEGEN_REQUIREMENT, "coverage>=7.4,<8") if level == "unit" else ()
+        jobs.append(Job(
+            id=level, title=f"{level.capitalize()} tests", stage="test",
+            comment={"unit": "Unit tests with coverage; fastest level, runs in parallel with lint.",
+                     "integration": "Integration tests, only after the unit tests pass (fail fast).",
+                     "functional": "Functional tests, the slowest level, last."}[level],
+            steps=tuple(steps), needs=(previous,) if previous else (), requirements=_requirements(
+                descriptor, "runtime", "test"), pip_packages=packages,
+            full_history=level == "unit" and diff_min is not None, junit=(junit,),
+            artifacts=(REPORT_DIR, "coverage.xml") if level == "unit" else (REPORT_DIR,),
+            hands_over=("coverage.xml",) if level == "unit" and descriptor.quality.sonar else (), gate=gate))
+        previous = level
+    return jobs
+
+
+def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
+    sonar = descriptor.quality.sonar
+    if sonar is None:
+        return None
+    key = _q(sonar.project_key)
+    source = _q(descriptor.project.source or ".")
+    coverage = " -Dsonar.python.coverage.reportPaths=coverage.xml" if has_unit else ""
+    allow = " --allow-no-gate" if sonar.allow_no_gate else ""
+    return Job(
+        id="sonar", title="Sonar analysis and quality gate", stage="test",
+        comment="Sonar scan, then pipegen waits for the server's quality gate and fails the job on ERROR "
+                "(Azure's own SonarQubePublish never fails a build).",
+        steps=(
+            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+            Step("Sonar scanner (reads the token from SONAR_TOKEN)",
+                 _command("pysonar", f'--sonar-host-url="${sonar.host_url_var}"', f"--sonar-project-key={key}",
+                          f"--sonar-sources={source}", coverage.strip())),
+            Step("Sonar gate", _command("pipegen gate sonar", "--report-task .scannerwork/report-task.txt",
+                                        f"--timeout {sonar.timeout}{allow}", _gate_report_flags("sonar"))),
+        ),
+        needs=("unit",) if has_unit else (), env=_env({**_variable_env([sonar.host_url_var]),
+                                                        **_secret_env([sonar.token_secret])}),
+        pip_packages=(PIPEGEN_REQUIREMENT, SONAR_SCANNER_REQUIREMENT), full_history=True,
+        timeout_minutes=15 + sonar.timeout // 60, fetches=("unit",) if has_unit else (),
+        artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
+
+
+def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
+    model = descriptor.model
+    if model is None:
+        return [], []
+    registry_env = {**_variable_env([model.tracking_uri_var]), **_secret_env(model.secrets)}
+    uri_flag = f"--tracking-uri-var {model.tracking_uri_var}"
+    train = Job(
+        id="train", title="Train the candidate model", stage="qa",
+        comment="Trains and registers a candidate version; the training command publishes it with "
+                "`pipegen output set MODEL_VERSION <version>`.",
+        steps=(Step("Train and register", model.train, id="train"),),
+        outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
+        requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,),
+        timeout_minutes=60, secrets=model.secrets)
+    metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
+    gate = Job(
+        id="model-gate", title="Model failgate", stage="qa",
+        comment="Compares the candidate with the champion model; report-only on pull requests, "
+                "enforced on branch runs.",
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+               Step("Model gate", _command(
+                   "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
+                   '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
+                   f"--on-first-model {model.on_first_model}", uri_flag, *metric_flags,
+                   _gate_report_flags("model")))),
+        needs=("train",), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
+        pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, artifacts=(REPORT_DIR,),
+        junit=(_report("model.junit.xml"),), secrets=model.secrets, gate="model")
+    promote = Job(
+        id="promote-model", title="Promote the model", stage="prod",
+        comment=f"Moves the {model.champion_alias!r} alias to the gated candidate, unless another "
+                "pipeline promoted in between.",
+        steps=(Step("Promote", _command(
+            "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
+            f"--champion-alias {_q(model.champion_alias)}", uri_flag)),),
+        env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
+        pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, secrets=model.secrets)
+    return [train, gate], [promote]
+
+
+def _metric_spec(name: str, rule) -> str:
+    parts = [f"greater_is_better={str(rule.greater_is_better).lower()}"]
+    for key in ("threshold", "min_absolute_change", "min_relative_change"):
+        if (value := getattr(rule, key)) is not None:
+            parts.append(f"{key}={_num(value)}")
+    return f"{name}:{','.join(parts)}"
+
+
+def _build_job(descriptor: Descriptor) -> Job | None:
+    image = descriptor.image
+    if image is None:
+        return None
+    ref = f'"${image.registry_var}/{image.name}:$(git rev-parse --short=12 HEAD)"'
+    script = "\n".join([
+        f"image={ref}",
+        f'docker build --file {_q(image.dockerfile)} --tag "$image" {_q(image.context)}',
+        'docker push "$image"',
+        "# The digest, not the tag, is what QA and PROD deploy: the same bytes everywhere.",
+        "pipegen output set IMAGE_REF \"$(docker inspect --format '{{index .RepoDigests 0}}' \"$image\")\"",
+    ])
+    return Job(
+        id="build", title="Build the image once", stage="qa",
+        comment="Builds and pushes the image once; QA and PROD deploy this exact digest (IMAGE_REF).",
+        steps=(Step("Build, push, publish the digest", script, id="image"),), outputs=("IMAGE_REF",),
+        output_step="image", env=_env({**_variable_env([image.registry_var]), **_secret_env(image.secrets)}),
+        pip_packages=(PIPEGEN_REQUIREMENT,), docker=True, timeout_minutes=30, secrets=image.secrets,
+        run_when=RunWhen.NOT_PULL_REQUEST)
+
+
+def _deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | None:
+    environment = descriptor.environment(stage)
+    if environment is None or environment.deploy is None:
+        return None
+    env = {**_secret_env(environment.secrets), **_variable_env(environment.variables)}
+    if build is not None:
+        env.update(_output_env("IMAGE_REF", build.id))
+    return Job(
+        id=f"deploy-{stage}", title=f"Deploy to {STAGE_TITLES[stage]}", stage=stage,
+        comment=f"Deploys to {STAGE_TITLES[stage]}" + (" the image digest built in QA." if build else "."),
+        steps=(Step(f"Deploy to {STAGE_TITLES[stage]}", environment.deploy),), env=_env(env),
+        python=False, timeout_minutes=30, environment=stage, secrets=environment.secrets,
+        run_when=RunWhen.NOT_PULL_REQUEST)
+
+
+def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor, index: int) -> Job:
+    env: dict[str, EnvValue] = {key: EnvValue(EnvKind.LITERAL, value) for key, value in job.env}
+    env.update(_secret_env(job.secrets))
+    env.update(_variable_env(job.variables))
+    for name in job.inputs:
+        if name in producers:
+            env.update(_output_env(name, producers[name]))
+    return Job(
+        id=job.name, title=job.title or job.name, stage=job.stage, comment=f"Custom job from {descriptor.path.name}.",
+        steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
+        outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
+        requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_REQUIREMENT,),
+        timeout_minutes=job.timeout_minutes, secrets=job.secrets)
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
+    problems: list[Problem] = []
+    by_id: dict[str, Job] = {}
+    custom_index = {job.name: index for index, job in enumerate(descriptor.jobs)}
+    stage_rank = {stage: rank for rank, stage in enumerate(STAGES)}
+
+    def where(job_id: str, *rest) -> tuple:
+        return ("jobs", custom_index[job_id], *rest) if job_id in custom_index else ("jobs",)
+
+    for job in jobs:
+        if job.id in by_id:
+            problems.append(descriptor.problem(where(job.id, "name"), f"job name {job.id!r} is already used "
+                                               "by a job pipegen generates; choose another name"))
+        by_id.setdefault(job.id, job)
+    producers: dict[str, str] = {}
+    for job in jobs:
+        for name in job.outputs:
+            if name in producers and producers[name] != job.id:
+                problems.append(descriptor.problem(where(job.id, "outputs"), f"output {name!r} is published by both "
+                                                   f"{producers[name]!r} and {job.id!r}; output names must be unique"))
+            producers.setdefault(name, job.id)
+    for job in jobs:
+        for position, need in enumerate(job.needs):
+            if need not in by_id:
+                problems.append(descriptor.problem(where(job.id, "needs", position), f"job {job.id!r} needs unknown "
+                                                   f"job {need!r}; known jobs: {', '.join(sorted(by_id))}"))
+            elif stage_rank[by_id[need].stage] > stage_rank[job.stage]:
+                problems.append(descriptor.problem(where(job.id, "needs", position), f"job {job.id!r} "
+                                                   f"({job.stage}) cannot need {need!r} from the later stage "
+                                                   f"{by_id[need].stage}"))
+    problems += _cycle_problems(descriptor, jobs, by_id, where)
+    for custom in descriptor.jobs:
+        for position, name in enumerate(custom.inputs):
+            if name not in producers:
+                problems.append(descriptor.problem(("jobs", custom_index[custom.name], "inputs", position),
+                                                   f"job {custom.name!r} reads output {name!r}, which no job produces"))
+            elif producers[name] == custom.name:
+                problems.append(descriptor.problem(("jobs", custom_index[custom.name], "inputs", position),
+                                                   f"job {custom.name!r} reads its own output {name!r}"))
+    return problems
+
+
+def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -> list[Problem]:
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    problems: list[Problem] = []
+
+    def visit(job_id: str, trail: list[str]) -> None:
+        state[job_id] = 1
+        for need in by_id[job_id].needs:
+            if need not in by_id:
+                continue
+            if state.get(need) == 1:
+                cycle = trail[trail.index(need):] + [job_id, need] if need in trail else [job_id, need]
+                problems.append(descriptor.problem(where(job_id, "needs"), "jobs form a cycle: " + " -> ".join(cycle)))
+            elif need not in state:
+                visit(need, trail + [job_id])
+        state[job_id] = 2
+
+    for job in jobs:
+        if job.id not in state:
+            visit(job.id, [])
+    return problems
+
+
+# ---------------------------------------------------------------------------- assembling
+
+
+def _with_inputs_as_needs(job: Job) -> Job:
+    """A consumer directly needs every producer it reads from: GitHub only exposes the
+    outputs of direct needs, and it keeps the graph honest on every platform."""
+    needs = list(job.needs) + [producer for _, producer in job.inputs if producer not in job.needs]
+    return _replace(job, needs=tuple(needs))
+
+
+def _replace(job: Job, **changes) -> Job:
+    from dataclasses import replace  # pylint: disable=import-outside-toplevel
+
+    return replace(job, **changes)
+
+
+def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
+    """A job never runs where one of its needs cannot: conditions tighten downstream."""
+    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+    result: dict[str, Job] = {}
+    for job in jobs:  # jobs come in stage order and needs point backwards
+        when, branch = job.run_when, job.branch
+        for need in job.needs:
+            upstream = result.get(need)
+            if upstream is not None and rank[upstream.run_when] > rank[when]:
+                when, branch = upstream.run_when, upstream.branch
+        if job.stage == "prod" and prod_branch:
+            when, branch = RunWhen.BRANCH, prod_branch
+        elif job.stage == "prod":
+            when = max(when, RunWhen.NOT_PULL_REQUEST, key=rank.get)
+        result[job.id] = _replace(job, run_when=when, branch=branch)
+    return [result[job.id] for job in jobs]
+
+
+def _ordered(jobs: list[Job]) -> list[Job]:
+    """Stage order, then dependency order inside a stage, then the order written."""
+    ordered: list[Job] = []
+    placed: set[str] = set()
+    for stage in STAGES:
+        pending = [job for job in jobs if job.stage == stage]
+        while pending:
+            ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
+            ready = ready or pending[:1]  # a cycle was already reported; keep going
+            ordered.append(ready[0])
+            placed.add(ready[0].id)
+            pending.remove(ready[0])
+    return ordered
+
+
+def _watched_paths(descriptor: Descriptor) -> tuple[str, ...]:
+    if not descriptor.triggers.data_paths:
+        return ()
+    paths = list(descriptor.triggers.data_paths)
+    extra = [descriptor.path.name, *CODE_PATHS]
+    extra += [f"{path.rstrip('/')}/**" for _, path in descriptor.tests.levels()]
+    if descriptor.project.source:
+        extra.append(f"{descriptor.project.source.rstrip('/')}/**")
+    return tuple(dict.fromkeys(paths + extra))
+
+
+def effective_thresholds(descriptor: Descriptor) -> dict:
+    """Descriptor values win; the named shipped profile fills the gaps. No `quality:`
+    section means no gates at all (a library that only wants its tests run)."""
+    from pipegen.gates import profiles  # pylint: disable=import-outside-toplevel
+
+    values: dict = {"pylint": None, "flake8": None, "coverage_min": None, "coverage_diff_min": None,
+                    "compare_branch": "origin/main"}
+    if ("quality",) not in descriptor.positions and descriptor.quality == type(descriptor.quality)():
+        return values
+    try:
+        coverage = profiles.resolve("coverage", {}, descriptor)
+        pylint = profiles.resolve("pylint", {}, descriptor)
+        flake8 = profiles.resolve("flake8", {}, descriptor)
+    except UsageError as exc:
+        raise DescriptorError([descriptor.problem(("quality", "profile"), f"quality.profile: {exc}")]) from None
+    values.update(pylint=pylint.get("min_score"), flake8=flake8.get("max_issues"),
+                  coverage_min=coverage.get("min"), coverage_diff_min=coverage.get("diff_min"),
+                  compare_branch=coverage.get("compare_branch", "origin/main"))
+    return values
+
+
+def build_plan(descriptor: Descriptor) -> Plan:
+    """The one graph all backends render; raises DescriptorError on a broken graph."""
+    thresholds = effective_thresholds(descriptor)
+    test_jobs = _test_jobs(descriptor, thresholds)
+    has_unit = any(job.id == "unit" for job in test_jobs)
+    lint = _lint_job(descriptor, thresholds)
+    sonar = _sonar_job(descriptor, has_unit)
+    qa_model, prod_model = _model_jobs(descriptor)
+    build = _build_job(descriptor)
+    jobs: list[Job] = [job for job in [lint, *test_jobs, sonar, *qa_model, build] if job]
+    jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
+    jobs += prod_model
+    deploy_prod = _deploy_job(descriptor, "prod", build)
+    if deploy_prod:
+        jobs.append(deploy_prod)
+    if build is not None:
+        # The deployments need the image built first.
+        jobs = [_replace(job, needs=tuple(dict.fromkeys((*job.needs, "build"))))
+                if job.id in ("deploy-test",) else job for job in jobs]
+    producers = {name: job.id for job in jobs for name in job.outputs}
+    for index, custom in enumerate(descriptor.jobs):
+        producers.update({name: custom.name for name in custom.outputs if name not in producers})
+        jobs.append(_custom_job(custom, producers, descriptor, index))
+    problems = _problems(descriptor, jobs)
+    if problems:
+        raise DescriptorError(problems)
+    jobs = [_with_inputs_as_needs(job) for job in jobs]
+    jobs = [_with_model_gate_before_prod(job, jobs) for job in jobs]
+    prod_env = descriptor.environment("prod")
+    jobs = _ordered(jobs)
+    jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
+    jobs = [_with_environment(job, descriptor) for job in jobs]
+    stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
+                         tuple(job for job in jobs if job.stage == stage))
+                   for stage in STAGES if any(job.stage == stage for job in jobs))
+    secrets = sorted({name for job in jobs for name in job.secrets})
+    variables = sorted({value.value for job in jobs for _, value in job.env if value.kind is EnvKind.VARIABLE})
+    triggers = descriptor.triggers
+    return Plan(
+        project=descriptor.project.name, python=descriptor.project.python, descriptor_path=descriptor.path.name,
+        targets=descriptor.targets,
+        triggers=Triggers(triggers.branches, triggers.pull_requests, triggers.schedule, triggers.data_paths,
+                          _watched_paths(descriptor)),
+        stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
+        environments=tuple((env.name, env.approval) for env in descriptor.environments
+                           if any(job.environment == env.name for job in jobs)))
+
+
+def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:
+    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict."""
+    if job.id == "promote-model" and any(other.id == "model-gate" for other in jobs):
+        return _replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
+    return job
+
+
+def _with_environment(job: Job, descriptor: Descriptor) -> Job:
+    """Every PROD job runs in the prod environment, so none runs before the approval."""
+    environment = descriptor.environment(job.stage)
+    if environment is None:
+        return job
+    if job.stage == "prod" or job.environment == job.stage:
+        return _replace(job, environment=job.stage, approval=environment.approval)
+    return job

@@ -1,0 +1,66 @@
+"""Escaping for the syntaxes generated text lands in. Each function returns text that
+parses back to exactly the given value; tests feed hostile strings through all of them."""
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9 _./@+=,:-]*$")
+_INDICATOR_FREE = re.compile(r"^(?!.*(: |\s#|:$)).*$")
+_BLOCK_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
+
+
+def yaml_scalar(value: str | int | float | bool | None) -> str:
+    """A flow scalar: plain when that reads back as the same string, else quoted."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if value and _PLAIN_SAFE.match(value) and _INDICATOR_FREE.match(value) and value == value.strip():
+        try:
+            if yaml.safe_load(value) == value:
+                return value
+        except yaml.YAMLError:
+            pass
+    if "\n" not in value and not _BLOCK_UNSAFE.search(value) and "\t" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def yaml_block(text: str, indent: int) -> str:
+    """A literal block scalar (`|`) for shell scripts, indented by `indent` spaces, to be
+    followed by a line break in the template; falls back to a quoted scalar for text a
+    block cannot carry exactly."""
+    if "\n" not in text.rstrip("\n") or _BLOCK_UNSAFE.search(text) or text.strip("\n") == "":
+        return yaml_scalar(text)
+    stripped = text.rstrip("\n")
+    trailing = len(text) - len(stripped)
+    if trailing > 1:
+        return yaml_scalar(text)  # keep-chomping would absorb the template's own newline
+    chomp = "-" if trailing == 0 else ""
+    lines = stripped.split("\n")
+    if any(line != line.rstrip(" \t") and not line.strip() for line in lines):
+        return yaml_scalar(text)  # whitespace-only lines would be read as indentation
+    first = next(line for line in lines if line.strip())
+    indicator = str(indent) if first[:1] in (" ", "\t") else ""
+    pad = " " * indent
+    body = "\n".join(pad + line if line else "" for line in lines)
+    # The template's own line break ends the last line.
+    return f"|{indicator}{chomp}\n{body}"
+
+
+def groovy_string(value: str) -> str:
+    """A single-quoted Groovy string: no interpolation, so `$` stays literal."""
+    escaped = (value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+               .replace("\r", "\\r").replace("\t", "\\t"))
+    return f"'{escaped}'"
+
+
+def groovy_multiline(value: str) -> str:
+    """A triple-single-quoted Groovy string for shell scripts (readable, no interpolation)."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\r", "\\r")
+    return f"'''{escaped}'''"
