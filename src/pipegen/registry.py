@@ -1,0 +1,295 @@
+"""MLflow model registry access for the model gate and `pipegen model promote|rollback`.
+
+mlflow is an optional extra (`pipegen[mlflow]`) and heavy to import, so it is imported
+only inside the functions here, never at module level. Every MLflow failure becomes an
+EvaluationError (exit 3) with one readable line, never a traceback.
+"""
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Mapping, TypeVar
+from urllib.parse import quote
+
+from pipegen.errors import CheckFailed, EvaluationError, PipegenError
+from pipegen.gates.model import NO_BASELINE, TAG_BASELINE, TAG_VERDICT, VersionMetrics
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+INSTALL_HINT = "pip install 'pipegen[mlflow]'"
+PREVIOUS_ALIAS = "previous-champion"
+
+# MLflow retries HTTP calls 7 times with exponential backoff and waits 120 s per request:
+# minutes before a CI job learns the server is down. These bounds answer in seconds; a
+# value the user set in the environment wins.
+HTTP_BOUNDS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+
+# Tags promote/rollback write: on the promoted version, and on the registered model.
+TAG_PROMOTED_BY = "pipegen.promote.by"
+TAG_PROMOTED_AT = "pipegen.promote.at"
+TAG_PROMOTED_RUN = "pipegen.promote.ci_run"
+TAG_PROMOTED_OVER = "pipegen.promote.replaced_version"
+TAG_FORCED = "pipegen.promote.forced"
+TAG_ROLLBACK_FROM = "pipegen.rollback.from_version"
+TAG_ROLLBACK_TO = "pipegen.rollback.to_version"
+TAG_ROLLBACK_BY = "pipegen.rollback.by"
+TAG_ROLLBACK_AT = "pipegen.rollback.at"
+TAG_ROLLBACK_RUN = "pipegen.rollback.ci_run"
+
+T = TypeVar("T")
+
+
+def bound_http_retries(environ: os._Environ | dict | None = None) -> None:
+    """Sets MLflow's HTTP retry/timeout bounds unless the user chose their own."""
+    env = os.environ if environ is None else environ
+    for name, value in HTTP_BOUNDS.items():
+        env.setdefault(name, value)
+
+
+def tracking_uri(uri_var: str = "MLFLOW_TRACKING_URI", explicit: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> str:
+    """--tracking-uri, else the descriptor's variable, else the embedded SQLite default."""
+    env = os.environ if environ is None else environ
+    return explicit or env.get(uri_var) or DEFAULT_TRACKING_URI
+
+
+def ci_actor(environ: Mapping[str, str] | None = None) -> str:
+    """Who triggered the run, from each CI's documented variable; the local user otherwise."""
+    env = os.environ if environ is None else environ
+    for name in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOREMAIL", "BUILD_REQUESTEDFOR",
+                 "BUILD_USER_ID", "PIPEGEN_ACTOR"):
+        if env.get(name):
+            return env[name]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "unknown"
+
+
+def ci_run_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """A link to the CI run, so a tag leads back to the pipeline that wrote it."""
+    env = os.environ if environ is None else environ
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    if env.get("CI_PIPELINE_URL"):
+        return env["CI_PIPELINE_URL"]
+    if env.get("SYSTEM_COLLECTIONURI") and env.get("BUILD_BUILDID"):
+        project = quote(env.get("SYSTEM_TEAMPROJECT", ""))
+        return f"{env['SYSTEM_COLLECTIONURI']}{project}/_build/results?buildId={env['BUILD_BUILDID']}"
+    return env.get("BUILD_URL") or None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _quiet_mlflow_logging() -> None:
+    # Database migrations and client chatter would bury the gate's table in the CI log.
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered version as promote needs it: its run and its tags."""
+
+    version: str
+    run_id: str | None
+    tags: Mapping[str, str]
+
+
+class Registry:
+    """The few registry operations pipegen needs, with MLflow errors turned into
+    EvaluationError. `readonly` refuses to create a missing SQLite file: reading a
+    registry that does not exist must say so, not silently start an empty one."""
+
+    def __init__(self, uri: str, must_exist: bool = True):
+        self.uri = uri
+        sqlite_file = _sqlite_path(uri)
+        if must_exist and sqlite_file is not None and not sqlite_file.exists():
+            raise EvaluationError(f"no MLflow registry at {uri} ({sqlite_file.resolve()} does not exist); "
+                                  "set MLFLOW_TRACKING_URI (or the descriptor's tracking_uri_var)")
+        try:
+            # pylint: disable-next=import-outside-toplevel  # optional extra, heavy: only here
+            from mlflow.tracking import MlflowClient
+        except ImportError as exc:
+            raise EvaluationError(f"the model commands need MLflow: {INSTALL_HINT} ({exc})") from exc
+        bound_http_retries()
+        _quiet_mlflow_logging()
+        self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+    def _call(self, what: str, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except PipegenError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except  # any client failure: could not evaluate
+            message = " ".join(str(exc).split())
+            if len(message) > 400:
+                message = message[:400] + "…"
+            raise EvaluationError(f"MLflow registry at {self.uri}: could not {what}: {message}") from exc
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """alias -> version of a registered model (fails when the model does not exist)."""
+        model = self._call(f"read registered model {name!r}", lambda: self._client.get_registered_model(name))
+        return {alias: str(version) for alias, version in (model.aliases or {}).items()}
+
+    def alias_version(self, name: str, alias: str) -> str | None:
+        """The version behind `alias`, None when no version has it."""
+        return self.aliases(name).get(alias)
+
+    def version(self, name: str, version: str) -> VersionInfo:
+        """One registered version (fails when it does not exist)."""
+        found = self._call(f"read {name} version {version}", lambda: self._client.get_model_version(name, version))
+        return VersionInfo(str(found.version), found.run_id or None, dict(found.tags or {}))
+
+    def version_metrics(self, name: str, version: str) -> VersionMetrics:
+        """The version's run metrics (latest value of each)."""
+        info = self.version(name, version)
+        if info.run_id is None:
+            raise EvaluationError(f"{name} v{version} has no run: its metrics cannot be read "
+                                  "(register it from a run, e.g. mlflow.register_model('runs:/<id>/model', ...))")
+        run = self._call(f"read run {info.run_id} of {name} v{version}", lambda: self._client.get_run(info.run_id))
+        return VersionMetrics(info.version, info.run_id, dict(run.data.metrics))
+
+    def tag_version(self, name: str, version: str, tags: Mapping[str, str]) -> None:
+        """Sets each tag on the version (one call per tag: MLflow has no batch call)."""
+        for key, value in tags.items():
+            self._call(f"tag {name} v{version} with {key}",
+                       lambda k=key, v=value: self._client.set_model_version_tag(name, version, k, v))
+
+    def tag_model(self, name: str, tags: Mapping[str, str]) -> None:
+        """Sets each tag on the registered model."""
+        for key, value in tags.items():
+            self._call(f"tag {name} with {key}",
+                       lambda k=key, v=value: self._client.set_registered_model_tag(name, k, v))
+
+    def model_tags(self, name: str) -> dict[str, str]:
+        """The registered model's tags."""
+        model = self._call(f"read registered model {name!r}", lambda: self._client.get_registered_model(name))
+        return dict(model.tags or {})
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        """Points `alias` at `version` (moving it if another version had it)."""
+        self._call(f"set alias {alias!r} on {name} v{version}",
+                   lambda: self._client.set_registered_model_alias(name, alias, version))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """Removes `alias` from the model."""
+        self._call(f"delete alias {alias!r} of {name}", lambda: self._client.delete_registered_model_alias(name, alias))
+
+    def version_url(self, name: str, version: str) -> str | None:
+        """The version's page in the MLflow UI, for HTTP tracking servers."""
+        if not self.uri.startswith(("http://", "https://")):
+            return None
+        return f"{self.uri.rstrip('/')}/#/models/{quote(name)}/versions/{quote(version)}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What promote/rollback did, for the command to print."""
+
+    changed: bool
+    message: str
+
+
+def _gate_verdict(info: VersionInfo, name: str, force: bool) -> str | None:
+    """The baseline the gate compared against; refuses a candidate it failed or never saw."""
+    verdict = info.tags.get(TAG_VERDICT)
+    if verdict != "pass" and not force:
+        why = "was never evaluated by `pipegen gate model`" if verdict is None else f"has gate verdict {verdict!r}"
+        raise CheckFailed(f"refusing to promote {name} v{info.version}: it {why} (--force overrides)")
+    return info.tags.get(TAG_BASELINE)
+
+
+def _check_champion_unchanged(name: str, candidate: str, alias: str, current: str | None,
+                              expected: str | None) -> None:
+    """Refuses when the champion moved since the gate compared (`expected`, 'none': no champion)."""
+    if expected is None or (current or NO_BASELINE) == expected:
+        return
+    compared = "no champion" if expected == NO_BASELINE else f"{alias} v{expected}"
+    now = "no champion" if current is None else f"v{current}"
+    raise CheckFailed(f"refusing to promote {name} v{candidate}: the gate compared it with {compared}, "
+                      f"but {alias!r} is now {now} (another pipeline promoted in between). "
+                      "Re-run the model gate against the new champion.")
+
+
+def _who_when_where(environ: Mapping[str, str] | None) -> tuple[str, str, str | None]:
+    env = os.environ if environ is None else environ
+    return ci_actor(env), _now(), ci_run_url(env)
+
+
+def _promotion_tags(replaced: str | None, force: bool, environ: Mapping[str, str] | None) -> dict[str, str]:
+    actor, when, run = _who_when_where(environ)
+    tags = {TAG_PROMOTED_BY: actor, TAG_PROMOTED_AT: when, TAG_PROMOTED_OVER: replaced or NO_BASELINE}
+    if run:
+        tags[TAG_PROMOTED_RUN] = run
+    if force:
+        tags[TAG_FORCED] = "true"
+    return tags
+
+
+# pylint: disable-next=too-many-arguments  # the command's surface, all keyword-only
+def promote(registry: Registry, name: str, candidate: str, *, champion_alias: str = "champion",
+            previous_alias: str = PREVIOUS_ALIAS, expected_champion: str | None = None, force: bool = False,
+            environ: Mapping[str, str] | None = None) -> Outcome:
+    """Moves `champion_alias` to `candidate` only if the champion is still the version
+    the gate compared against (compare-then-set: a pipeline that promoted in between
+    makes this one refuse instead of silently overwriting its decision)."""
+    info = registry.version(name, candidate)
+    current = registry.alias_version(name, champion_alias)
+    if current == info.version:
+        return Outcome(False, f"{name} v{info.version} is already {champion_alias!r}: nothing to do")
+    gate_baseline = _gate_verdict(info, name, force)
+    expected = expected_champion if expected_champion is not None else gate_baseline
+    if expected is None and not force:
+        raise CheckFailed(f"refusing to promote {name} v{info.version}: the gate did not record which "
+                          f"{champion_alias!r} it compared against ({TAG_BASELINE}); pass --expected-champion")
+    _check_champion_unchanged(name, info.version, champion_alias, current, expected)
+    if current is not None:
+        registry.set_alias(name, previous_alias, current)
+    registry.set_alias(name, champion_alias, info.version)
+    registry.tag_version(name, info.version, _promotion_tags(current, force, environ))
+    replaced = f"; v{current} is now {previous_alias!r}" if current is not None else " (first champion)"
+    return Outcome(True, f"{name} v{info.version} is now {champion_alias!r}{replaced}")
+
+
+def rollback(registry: Registry, name: str, *, champion_alias: str = "champion",
+             previous_alias: str = PREVIOUS_ALIAS, environ: Mapping[str, str] | None = None) -> Outcome:
+    """Puts the previous champion back. The previous alias is consumed, so running it
+    again is a no-op rather than a second step back (or a flip forward)."""
+    aliases = registry.aliases(name)
+    current = aliases.get(champion_alias)
+    previous = aliases.get(previous_alias)
+    if previous is None:
+        model_tags = registry.model_tags(name)
+        if current is not None and model_tags.get(TAG_ROLLBACK_TO) == current:
+            return Outcome(False, f"{name}: already rolled back to v{current} "
+                                  f"(from v{model_tags.get(TAG_ROLLBACK_FROM)}): nothing to do")
+        raise CheckFailed(f"cannot roll back {name}: no version has alias {previous_alias!r}")
+    registry.set_alias(name, champion_alias, previous)
+    registry.delete_alias(name, previous_alias)
+    actor, when, run = _who_when_where(environ)
+    tags = {TAG_ROLLBACK_FROM: current or NO_BASELINE, TAG_ROLLBACK_TO: previous,
+            TAG_ROLLBACK_BY: actor, TAG_ROLLBACK_AT: when}
+    if run:
+        tags[TAG_ROLLBACK_RUN] = run
+    registry.tag_model(name, tags)
+    if current is not None:
+        registry.tag_version(name, current, {"pipegen.rolled_back_at": tags[TAG_ROLLBACK_AT]})
+    return Outcome(True, f"{name}: {champion_alias!r} is back on v{previous} (was v{current})")
