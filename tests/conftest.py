@@ -1,0 +1,31 @@
+"""Shared fixtures: the example descriptors, their plans, and a descriptor builder."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipegen.descriptor import load_descriptor
+from pipegen.descriptor.loader import parse_descriptor
+from pipegen.plan import Plan, build_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CHURN = EXAMPLES / "churn" / "pipegen.yaml"
+MINIMAL = EXAMPLES / "minimal" / "pipegen.yaml"
+
+
+@pytest.fixture(scope="session")
+def churn_plan() -> Plan:
+    return build_plan(load_descriptor(CHURN))
+
+
+@pytest.fixture(scope="session")
+def minimal_plan() -> Plan:
+    return build_plan(load_descriptor(MINIMAL))
+
+
+def plan_from_yaml(text: str, name: str = "pipegen.yaml") -> Plan:
+    """A plan from descriptor text (dedented), for tests that vary one thing."""
+    return build_plan(parse_descriptor(textwrap.dedent(text), Path(name)))
