@@ -150,7 +150,7 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
         raise DescriptorError(problems)
     if not isinstance(located.data, dict):
         raise DescriptorError([Problem(filename, 1, 1, "the descriptor must be a mapping of keys (project, targets, ...)")])
-    problems += schema_problems(located.data, located.positions, filename)
+    problems += schema_problems(located.data, located.positions, filename, located.raw)
     if problems:
         raise DescriptorError(problems)
     descriptor = _build(located.data, path, located.positions)

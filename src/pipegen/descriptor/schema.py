@@ -50,7 +50,7 @@ def _located(positions: dict, path: tuple, filename: str, message: str) -> Probl
     return Problem(filename, line, col, message)
 
 
-def _messages(error, positions: dict, filename: str) -> list[Problem]:
+def _messages(error, positions: dict, filename: str, raw: dict) -> list[Problem]:
     path = tuple(error.absolute_path)
     where = dotted(path)
     validator, instance, sub = error.validator, error.instance, error.schema
@@ -68,7 +68,8 @@ def _messages(error, positions: dict, filename: str) -> list[Problem]:
         wanted = " or ".join(_SCHEMA_TYPES.get(t, t) for t in expected)
         hint = ""
         if "string" in expected and isinstance(instance, (int, float)) and not isinstance(instance, bool):
-            hint = f' (quote it: "{instance}"; YAML read it as a number)'
+            written = raw.get(path, str(instance))
+            hint = f' (quote it: "{written}"; YAML reads {written} as the number {instance})'
         return [_located(positions, path, filename, f"{where}: expected {wanted}, got {_kind(instance)}{hint}")]
     if validator == "enum":
         choices = [str(choice) for choice in error.validator_value]
@@ -99,11 +100,11 @@ def _matches(pattern: str, text: str) -> bool:
     return re.search(pattern, str(text)) is not None
 
 
-def schema_problems(data: Any, positions: dict, filename: str) -> list[Problem]:
+def schema_problems(data: Any, positions: dict, filename: str, raw: dict | None = None) -> list[Problem]:
     import jsonschema  # pylint: disable=import-outside-toplevel  # only when validating
 
     validator = jsonschema.Draft202012Validator(schema())
     problems: list[Problem] = []
     for error in validator.iter_errors(data):
-        problems.extend(_messages(error, positions, filename))
+        problems.extend(_messages(error, positions, filename, raw or {}))
     return problems

@@ -16,6 +16,7 @@ KEY = "<key>"  # positions[(*path, KEY)] is where the mapping key of `path` was 
 class Located:
     data: Any
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    raw: dict[tuple, str] = field(default_factory=dict)  # scalar text as written, for hints
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -30,6 +31,7 @@ class _Builder:
         self.filename = filename
         self.loader = yaml.SafeLoader("")
         self.positions: dict[tuple, tuple[int, int]] = {}
+        self.raw: dict[tuple, str] = {}
         self.problems: list[Problem] = []
 
     def build(self, node: yaml.Node, path: tuple) -> Any:
@@ -38,6 +40,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        self.raw[path] = node.value
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
@@ -79,4 +82,4 @@ def load_located(text: str, filename: str) -> tuple[Located | None, list[Problem
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [Problem(filename, line, col, f"invalid YAML: {exc.problem}")]
-    return Located(data, builder.positions), builder.problems
+    return Located(data, builder.positions, builder.raw), builder.problems

@@ -1,0 +1,47 @@
+"""`pipegen check`: fail CI when committed pipeline files are stale or edited by hand."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
+from pipegen.errors import EXIT_FAILED
+
+
+@click.command()
+@descriptor_option
+@target_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Repository root holding the files (default: the descriptor's folder).")
+def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | None) -> None:
+    """Exit 1 with a unified diff when a generated file differs from what generate would write."""
+    # pylint: disable=import-outside-toplevel
+    from pipegen.descriptor import load_descriptor
+    from pipegen.files import unified_diff
+    from pipegen.plan import build_plan
+    from pipegen.render import is_hand_edited, render_file
+
+    descriptor = load_descriptor(descriptor_path)
+    plan = build_plan(descriptor)
+    root = out_dir if out_dir is not None else descriptor_path.parent
+    problems = 0
+    for target in select_targets(descriptor.targets, targets):
+        expected = render_file(plan, target)
+        path = root / expected.path
+        if not path.exists():
+            problems += 1
+            click.echo(f"missing    {path} (run `pipegen generate`)")
+            continue
+        actual = path.read_text(encoding="utf-8")
+        if actual == expected.text:
+            click.echo(f"current    {path}")
+            continue
+        problems += 1
+        state = "edited" if is_hand_edited(actual) else "stale"
+        click.echo(f"{state:<10} {path}")
+        click.echo(unified_diff(actual, expected.text, expected.path, "committed", "pipegen generate"), nl=False)
+    if problems:
+        click.echo(f"pipegen check: {problems} file(s) differ from {descriptor_path}; "
+                   "run `pipegen generate` and commit the result.", err=True)
+        click.get_current_context().exit(EXIT_FAILED)

@@ -1,0 +1,55 @@
+"""`pipegen generate`: write the pipeline files and print the set-up checklist."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
+from pipegen.errors import EXIT_FAILED
+
+
+@click.command()
+@descriptor_option
+@target_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Repository root to write into (default: the descriptor's folder).")
+@click.option("--force", is_flag=True,
+              help="Overwrite files edited by hand or not written by pipegen (a .pipegen-backup is kept).")
+@click.option("--checklist", "checklist_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the set-up checklist as Markdown to this file.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the set-up checklist.")
+def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | None, force: bool,
+            checklist_path: Path | None, quiet: bool) -> None:
+    """Write .github/workflows/pipegen.yml, .gitlab-ci.yml, azure-pipelines.yml and/or Jenkinsfile."""
+    # Imported here so `pipegen --help` stays light; none of these imports mlflow, requests or git.
+    # pylint: disable=import-outside-toplevel
+    from pipegen import checklist
+    from pipegen.descriptor import load_descriptor
+    from pipegen.files import WriteStatus, atomic_write, write_generated
+    from pipegen.plan import build_plan
+    from pipegen.render import render_file
+
+    descriptor = load_descriptor(descriptor_path)
+    plan = build_plan(descriptor)
+    selected = select_targets(descriptor.targets, targets)
+    root = out_dir if out_dir is not None else descriptor_path.parent
+    refused = 0
+    for target in selected:
+        outcome = write_generated(root, render_file(plan, target), force=force)
+        click.echo(f"{outcome.status.value:>9}  {outcome.path}")
+        if outcome.status is WriteStatus.REFUSED:
+            refused += 1
+            click.echo(outcome.diff, err=True, nl=False)
+            click.echo(f"pipegen: not overwriting {outcome.path}: {outcome.reason}. Move your change into "
+                       f"{descriptor_path} (or a custom job), or run with --force (keeps a backup).", err=True)
+        elif outcome.status is WriteStatus.FORCED:
+            click.echo(f"           previous content kept in {outcome.backup}")
+    items = checklist.checklist(plan, selected)
+    if checklist_path is not None:
+        atomic_write(checklist_path, checklist.render_markdown(items, plan.project))
+    if not quiet:
+        click.echo("")
+        click.echo(checklist.render_text(items), nl=False)
+    if refused:
+        click.get_current_context().exit(EXIT_FAILED)

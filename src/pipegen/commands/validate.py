@@ -1,0 +1,20 @@
+"""`pipegen validate`: the descriptor and the graph built from it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipegen.commands._descriptor_option import descriptor_option
+
+
+@click.command()
+@descriptor_option
+def command(descriptor_path: Path) -> None:
+    """Check the descriptor; every problem as file:line:col: message (exit 2)."""
+    from pipegen.descriptor import load_descriptor  # pylint: disable=import-outside-toplevel
+    from pipegen.plan import build_plan  # pylint: disable=import-outside-toplevel
+
+    plan = build_plan(load_descriptor(descriptor_path))
+    stages = " -> ".join(stage.title for stage in plan.stages)
+    click.echo(f"{descriptor_path}: OK ({len(plan.jobs)} jobs; {stages}; targets: {', '.join(plan.targets)})")
