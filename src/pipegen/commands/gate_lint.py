@@ -1,0 +1,46 @@
+"""`pipegen gate lint`: pylint score and flake8 issue count against their thresholds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipegen.commands._gate_common import with_gate_options
+from pipegen.errors import UsageError
+from pipegen.gates import lint, profiles
+from pipegen.gates.result import GateResult
+
+
+@click.command("lint")
+@click.option("--pylint-report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="pylint report written with --output-format=json2.")
+@click.option("--flake8-report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="flake8 report in its default format (flake8 --output-file FILE).")
+@click.option("--path", "paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Run pylint/flake8 on this file or package for the tools without a report. Repeatable.")
+@click.option("--min-score", type=click.FloatRange(0, 10), default=None,
+              help="Minimum pylint score, 0..10 (default: descriptor, then profile).")
+@click.option("--max-issues", type=click.IntRange(0), default=None,
+              help="Maximum flake8 issues (default: descriptor, then profile).")
+@click.option("--profile", default=None, help="Gate profile (gates/NAME.yaml) instead of the descriptor's.")
+@with_gate_options
+def gate_lint(descriptor: Path | None, pylint_report: Path | None, flake8_report: Path | None,
+              paths: tuple[Path, ...], min_score: float | None, max_issues: int | None,
+              profile: str | None) -> GateResult:
+    """pylint score and flake8 issue count, from reports or by running the tools on --path.
+
+    Exit 0 pass, 1 below a threshold, 2 bad usage, 3 a report missing or unreadable, or a
+    tool not installed."""
+    if pylint_report is None and flake8_report is None and not paths:
+        raise UsageError("gate lint needs --pylint-report, --flake8-report or --path")
+    the_descriptor = profiles.read_descriptor(descriptor)
+    pylint_settings = profiles.resolve("pylint", {"min_score": min_score}, the_descriptor, profile)
+    flake8_settings = profiles.resolve("flake8", {"max_issues": max_issues}, the_descriptor, profile)
+    result = lint.evaluate(pylint_report, flake8_report, list(paths),
+                           pylint_settings.get("min_score"), flake8_settings.get("max_issues"))
+    result.notes.append(f"pylint {pylint_settings.note()}")
+    result.notes.append(f"flake8 {flake8_settings.note()}")
+    return result
+
+
+command = gate_lint
