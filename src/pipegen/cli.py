@@ -9,7 +9,7 @@ import sys
 import click
 
 from pipegen import __version__
-from pipegen.errors import PipegenError
+from pipegen.errors import DescriptorError, PipegenError
 
 
 class LazyGroup(click.Group):
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except PipegenError as exc:
-        click.echo(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+        # Located problems are printed bare, so editors and CI annotators can parse file:line:col.
+        click.echo(str(exc) if isinstance(exc, DescriptorError) else f"pipegen: {exc}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(returned if isinstance(returned, int) else 0)
