@@ -46,11 +46,14 @@ def yaml_block(text: str, indent: int) -> str:
     if any(line != line.rstrip(" \t") and not line.strip() for line in lines):
         return yaml_scalar(text)  # whitespace-only lines would be read as indentation
     first = next(line for line in lines if line.strip())
-    indicator = str(indent) if first[:1] in (" ", "\t") else ""
+    if first[:1] in (" ", "\t"):
+        # An indentation indicator is relative to the parent node, which only the template
+        # knows; a quoted scalar is exact without it.
+        return yaml_scalar(text)
     pad = " " * indent
     body = "\n".join(pad + line if line else "" for line in lines)
     # The template's own line break ends the last line.
-    return f"|{indicator}{chomp}\n{body}"
+    return f"|{chomp}\n{body}"
 
 
 def groovy_string(value: str) -> str:

@@ -1,0 +1,152 @@
+"""The backend-neutral graph of DESIGN §3, asserted on the plan itself."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import plan_from_yaml
+from pipegen.errors import DescriptorError
+from pipegen.plan import EnvKind, RunWhen
+
+
+def test_reference_graph(churn_plan) -> None:
+    assert [stage.title for stage in churn_plan.stages] == ["TEST", "QA", "PROD"]
+    jobs = {stage.id: [job.id for job in stage.jobs] for stage in churn_plan.stages}
+    assert jobs == {
+        "test": ["lint", "unit", "integration", "functional", "sonar"],
+        "qa": ["train", "model-gate", "build", "deploy-qa", "smoke-qa"],
+        "prod": ["promote-model", "deploy-prod"],
+    }
+    needs = {job.id: job.needs for job in churn_plan.jobs}
+    assert needs["lint"] == () and needs["unit"] == ()  # parallel
+    assert needs["integration"] == ("unit",) and needs["functional"] == ("integration",)
+    assert needs["sonar"] == ("unit",)
+    assert needs["model-gate"] == ("train",)
+    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa",)
+    assert set(needs["promote-model"]) == {"train", "model-gate"}
+    assert needs["deploy-prod"] == ("build",)
+
+
+def test_outputs_cross_stages(churn_plan) -> None:
+    train, build = churn_plan.job("train"), churn_plan.job("build")
+    assert train.outputs == ("MODEL_VERSION",) and train.output_step == "train"
+    assert build.outputs == ("IMAGE_REF",) and build.output_step == "image"
+    assert churn_plan.job("promote-model").inputs == (("MODEL_VERSION", "train"),)
+    assert churn_plan.job("deploy-prod").inputs == (("IMAGE_REF", "build"),)
+    assert churn_plan.job("deploy-qa").inputs == (("IMAGE_REF", "build"),)
+
+
+def test_prod_needs_approval_and_main(churn_plan) -> None:
+    for job in churn_plan.stages[2].jobs:
+        assert job.environment == "prod"
+        assert job.approval is not None and job.approval.approvers == ("release-managers",)
+        assert job.run_when is RunWhen.BRANCH and job.branch == "main"
+    assert churn_plan.job("deploy-qa").environment == "qa"
+    assert churn_plan.job("deploy-qa").run_when is RunWhen.NOT_PULL_REQUEST
+    # conditions tighten downstream: the custom smoke job inherits deploy-qa's
+    assert churn_plan.job("smoke-qa").run_when is RunWhen.NOT_PULL_REQUEST
+    assert churn_plan.job("train").run_when is RunWhen.ALWAYS  # gated in report-only mode on PRs
+
+
+def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:
+    train = churn_plan.job("train")
+    assert churn_plan.is_stage_entry(train)
+    assert set(churn_plan.all_needs(train)) == {"lint", "unit", "integration", "functional", "sonar"}
+    deploy_prod = churn_plan.job("deploy-prod")
+    assert churn_plan.earlier_stage_needs(deploy_prod) == ("build",)
+    assert {"build", "smoke-qa", "model-gate"} <= set(churn_plan.all_needs(deploy_prod))
+
+
+def test_secrets_and_variables_by_name(churn_plan) -> None:
+    assert churn_plan.secrets == ("SONAR_TOKEN",)
+    assert churn_plan.variables == ("MLFLOW_TRACKING_URI", "REGISTRY", "SONAR_HOST_URL")
+    sonar_env = dict(churn_plan.job("sonar").env)
+    assert sonar_env["SONAR_TOKEN"].kind is EnvKind.SECRET
+    assert all("SONAR_TOKEN" not in step.run.replace("$SONAR_TOKEN", "") or "reads the token" in step.title
+               for step in churn_plan.job("sonar").steps)
+
+
+def test_triggers(churn_plan) -> None:
+    triggers = churn_plan.triggers
+    assert triggers.branches == ("main",) and triggers.pull_requests and triggers.schedule == "0 3 * * 1"
+    assert triggers.data_paths == ("data/**",)
+    assert triggers.watched_paths[0] == "data/**"
+    assert {"src/**", "tests/unit/**", "pipegen.yaml"} <= set(triggers.watched_paths)
+
+
+def test_minimal_plan_has_test_stage_only(minimal_plan) -> None:
+    assert [stage.id for stage in minimal_plan.stages] == ["test"]
+    assert [job.id for job in minimal_plan.jobs] == ["unit"]
+    assert minimal_plan.job("unit").gate is None  # no quality section: no gates
+    assert minimal_plan.triggers.watched_paths == ()
+
+
+def test_gate_commands_carry_descriptor_thresholds(churn_plan) -> None:
+    coverage = churn_plan.job("unit").steps[-1].run.split()
+    assert coverage[coverage.index("--min") + 1] == "80"
+    assert coverage[coverage.index("--diff-min") + 1] == "90"
+    lint = churn_plan.job("lint").steps[-1].run.split()
+    assert lint[lint.index("--min-score") + 1] == "8.5"
+    assert lint[lint.index("--max-issues") + 1] == "0"
+
+
+def test_profile_fills_what_descriptor_leaves_out() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        tests: {unit: tests}
+        quality: {profile: default, coverage: {min: 95}}
+        """)
+    words = plan.job("unit").steps[-1].run.split()
+    assert words[words.index("--min") + 1] == "95"  # descriptor wins
+    assert "--diff-min" in words  # from the default profile
+    assert plan.job("lint").gate == "lint"
+
+
+def test_custom_job_inputs_become_direct_needs() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        tests: {unit: tests}
+        image: {name: p}
+        environments: {qa: {deploy: ./d.sh}}
+        jobs:
+          - {name: report, stage: qa, needs: [deploy-qa], run: ./r.sh, inputs: [IMAGE_REF]}
+        """)
+    report = plan.job("report")
+    assert report.needs == ("deploy-qa", "build")
+    assert dict(report.env)["IMAGE_REF"].producer == "build"
+
+
+def test_custom_outputs_flow_to_later_jobs() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        jobs:
+          - {name: version, stage: test, run: 'pipegen output set VERSION 1', outputs: [VERSION]}
+          - {name: use, stage: qa, run: 'echo "$VERSION"', inputs: [VERSION]}
+        """)
+    assert plan.job("version").output_step == "run"
+    assert plan.job("use").inputs == (("VERSION", "version"),)
+
+
+def test_plan_is_deterministic(churn_plan) -> None:
+    from conftest import CHURN  # pylint: disable=import-outside-toplevel
+    from pipegen.descriptor import load_descriptor  # pylint: disable=import-outside-toplevel
+    from pipegen.plan import build_plan  # pylint: disable=import-outside-toplevel
+
+    assert build_plan(load_descriptor(CHURN)) == churn_plan
+
+
+def test_graph_errors_are_collected() -> None:
+    with pytest.raises(DescriptorError) as raised:
+        plan_from_yaml("""
+            project: {name: p}
+            targets: [github]
+            jobs:
+              - {name: a, stage: test, run: x, needs: [ghost]}
+              - {name: b, stage: test, run: y, outputs: [X]}
+              - {name: c, stage: test, run: z, outputs: [X]}
+            """)
+    messages = [problem.message for problem in raised.value.problems]
+    assert any("unknown job 'ghost'" in message for message in messages)
+    assert any("published by both 'b' and 'c'" in message for message in messages)

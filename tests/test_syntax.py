@@ -1,0 +1,58 @@
+"""Escaping round-trips: what pipegen writes parses back to exactly the value."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from pipegen.syntax import groovy_multiline, groovy_string, yaml_block, yaml_scalar
+
+HOSTILE = [
+    "plain", "a: b", "#hash", "x # y", "*alias", "&anchor", "!tag", "${{ secrets.X }}", "$(whoami)", "${HOME}",
+    "back\\slash", "ünïcödé ✓", "'single'", '"double"', "- dash", "yes", "no", "on", "1.0", "0x1F", "~", "null",
+    "", " lead", "trail ", "tab\there", "@at", "%pct", "`tick`", "[list]", "{map}", "a:b", "|pipe", ">fold",
+    "?q", "key:", "-", "...", "---",
+]
+SCRIPTS = ["a\nb", "  indented\nx\n", "line\n\nafter blank", "x\n", "#!/bin/sh\necho '$HOME'\n", "a\n  b\n\tc"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_yaml_scalar_round_trips(value: str) -> None:
+    assert yaml.safe_load(f"key: {yaml_scalar(value)}\n")["key"] == value
+    assert yaml.safe_load(f"- {yaml_scalar(value)}\n")[0] == value
+
+
+@pytest.mark.parametrize("value", SCRIPTS + HOSTILE)
+def test_yaml_block_round_trips(value: str) -> None:
+    document = f"steps:\n  - run: {yaml_block(value, 6)}\n    name: after\n"
+    assert yaml.safe_load(document)["steps"][0] == {"run": value, "name": "after"}
+
+
+def _groovy_decode(literal: str) -> str:
+    """Decodes the escapes pipegen emits (the same rules Groovy applies to '...' and '''...''')."""
+    body = literal[3:-3] if literal.startswith("'''") else literal[1:-1]
+    out, index = [], 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            nxt = body[index + 1]
+            out.append({"n": "\n", "r": "\r", "t": "\t"}.get(nxt, nxt))
+            index += 2
+        else:
+            assert char != "'" or literal.startswith("'''"), literal
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+@pytest.mark.parametrize("value", HOSTILE + SCRIPTS + ["'''", "x'''y", "\\'"])
+def test_groovy_round_trips(value: str) -> None:
+    assert _groovy_decode(groovy_string(value)) == value
+    multi = groovy_multiline(value)
+    assert "'''" not in multi[3:-3]
+    assert _groovy_decode(multi) == value
+
+
+def test_plain_when_plain_is_safe() -> None:
+    assert yaml_scalar("ubuntu-latest") == "ubuntu-latest"
+    assert yaml_scalar("python -m churn.train") == "python -m churn.train"
+    assert yaml_scalar("yes") == "'yes'"
