@@ -147,8 +147,8 @@ def test_display_never_rounds_to_0_or_100(percent: float, precision: int, shown:
     (99.99, 100, 0, True),  # 100 means exactly 100
     (100.0, 100, 0, False),
 ])
-def test_threshold_comparison_follows_coverage_fail_under(percent: float, threshold: float, precision: int,
-                                                           fails: bool) -> None:
+def test_threshold_comparison_follows_coverage_fail_under(
+        percent: float, threshold: float, precision: int, fails: bool) -> None:
     assert below(percent, threshold, precision) is fails
 
 
@@ -159,4 +159,3 @@ def test_thresholds_come_from_the_profile_when_no_flag(project_factory) -> None:
     assert conditions["total_coverage"]["threshold"] == 90
     assert conditions["changed_lines_coverage"]["threshold"] == 95
     assert "min=90 (profile strict)" in result.output
-

@@ -22,7 +22,8 @@ def gate_options(func: Callable) -> Callable:
         click.option("--mode", type=click.Choice([m.value for m in Mode]), default=Mode.ENFORCE.value,
                      show_default=True, envvar="PIPEGEN_GATE_MODE",
                      help="enforce: fail the build; dry-run: report only, exit 0; off: skip the gate."),
-        click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Write the result as JSON."),
+        click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the result as JSON."),
         click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write JUnit XML, one testcase per condition."),
         click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
@@ -76,6 +77,7 @@ def finish(result: GateResult, mode: str, report_json: Path | None, junit: Path 
 
 
 def skip_when_off(mode: str, gate: str) -> bool:
+    """True (after saying so) when the gate is switched off."""
     if Mode(mode) is Mode.OFF:
         click.echo(f"gate {gate}: off (not evaluated)")
         return True

@@ -25,8 +25,9 @@ from pipegen.gates.result import GateResult
                    "decimals implies more.")
 @click.option("--profile", default=None, help="Gate profile (gates/NAME.yaml) instead of the descriptor's.")
 @with_gate_options
-def gate_coverage(descriptor: Path | None, report: Path, min_total: float | None, diff_min: float | None,
-                  compare_branch: str | None, no_diff: bool, precision: int, profile: str | None) -> GateResult:
+def gate_coverage(  # pylint: disable=too-many-arguments  # one per click option
+        *, descriptor: Path | None, report: Path, min_total: float | None, diff_min: float | None,
+        compare_branch: str | None, no_diff: bool, precision: int, profile: str | None) -> GateResult:
     """Total coverage (lines and branches, as `coverage report` counts them) from a Cobertura
     XML report, and coverage of the lines changed against a compare branch (diff-cover).
 
@@ -35,8 +36,9 @@ def gate_coverage(descriptor: Path | None, report: Path, min_total: float | None
         "coverage", {"min": min_total, "diff_min": diff_min, "compare_branch": compare_branch},
         profiles.read_descriptor(descriptor), profile)
     branch = thresholds.get("compare_branch") or "origin/main"
-    result = coverage.evaluate(report, thresholds.get("min"), None if no_diff else thresholds.get("diff_min"),
-                               branch, precision)
+    result = coverage.evaluate(report, min_total=thresholds.get("min"),
+                               diff_min=None if no_diff else thresholds.get("diff_min"),
+                               compare_branch=branch, precision=precision)
     result.notes.append(thresholds.note())
     if no_diff:
         result.notes.append("changed lines not checked (--no-diff)")

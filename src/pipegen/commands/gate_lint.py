@@ -24,9 +24,10 @@ from pipegen.gates.result import GateResult
               help="Maximum flake8 issues (default: descriptor, then profile).")
 @click.option("--profile", default=None, help="Gate profile (gates/NAME.yaml) instead of the descriptor's.")
 @with_gate_options
-def gate_lint(descriptor: Path | None, pylint_report: Path | None, flake8_report: Path | None,
-              paths: tuple[Path, ...], min_score: float | None, max_issues: int | None,
-              profile: str | None) -> GateResult:
+def gate_lint(  # pylint: disable=too-many-arguments  # one per click option
+        *, descriptor: Path | None, pylint_report: Path | None, flake8_report: Path | None,
+        paths: tuple[Path, ...], min_score: float | None, max_issues: int | None,
+        profile: str | None) -> GateResult:
     """pylint score and flake8 issue count, from reports or by running the tools on --path.
 
     Exit 0 pass, 1 below a threshold, 2 bad usage, 3 a report missing or unreadable, or a
@@ -36,8 +37,8 @@ def gate_lint(descriptor: Path | None, pylint_report: Path | None, flake8_report
     the_descriptor = profiles.read_descriptor(descriptor)
     pylint_settings = profiles.resolve("pylint", {"min_score": min_score}, the_descriptor, profile)
     flake8_settings = profiles.resolve("flake8", {"max_issues": max_issues}, the_descriptor, profile)
-    result = lint.evaluate(pylint_report, flake8_report, list(paths),
-                           pylint_settings.get("min_score"), flake8_settings.get("max_issues"))
+    result = lint.evaluate(pylint_report=pylint_report, flake8_report=flake8_report, paths=list(paths),
+                           min_score=pylint_settings.get("min_score"), max_issues=flake8_settings.get("max_issues"))
     result.notes.append(f"pylint {pylint_settings.note()}")
     result.notes.append(f"flake8 {flake8_settings.note()}")
     return result

@@ -31,9 +31,10 @@ from pipegen.gates.result import GateResult
               help="Seconds per HTTP request.")
 @click.option("--profile", default=None, help="Gate profile (gates/NAME.yaml) instead of the descriptor's.")
 @with_gate_options
-def gate_sonar(descriptor: Path | None, report_task: Path, timeout: float | None, poll_interval: float,
-               host_url: str | None, allow_no_gate: bool | None, retries: int, retry_backoff: float,
-               request_timeout: float, profile: str | None) -> GateResult:
+def gate_sonar(  # pylint: disable=too-many-arguments  # one per click option
+        *, descriptor: Path | None, report_task: Path, timeout: float | None, poll_interval: float,
+        host_url: str | None, allow_no_gate: bool | None, retries: int, retry_backoff: float,
+        request_timeout: float, profile: str | None) -> GateResult:
     """Wait for the Sonar analysis in report-task.txt, then check its quality gate.
     ERROR fails; NONE (no gate attached) fails unless allowed. The token is read from
     SONAR_TOKEN only, never from a flag, and never printed.

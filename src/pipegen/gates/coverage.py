@@ -32,12 +32,14 @@ class CoverageTotals:
 
     @property
     def has_branches(self) -> bool:
+        """True when the report measured branches."""
         if self.branches_valid is not None:
             return self.branches_valid > 0
         return self.branch_rate is not None
 
     @property
     def counts_known(self) -> bool:
+        """True when the root carries line counts (coverage.py writes them), not only rates."""
         return self.lines_valid is not None and self.lines_covered is not None
 
     def percent(self) -> float:
@@ -51,6 +53,7 @@ class CoverageTotals:
         return 100.0 * covered / total if total else 100.0
 
     def describe(self) -> str:
+        """The counts behind the figure, e.g. 'lines 6/8, branches 2/4'."""
         if not self.counts_known:
             text = f"line rate {100.0 * self.line_rate:.2f}%"
             return text + (f", branch rate {100.0 * self.branch_rate:.2f}%" if self.branch_rate is not None else "")
@@ -129,6 +132,7 @@ def below(percent: float, threshold: float, precision: int) -> bool:
 
 
 def percent_condition(metric: str, percent: float, threshold: float, precision: int, detail: str) -> Condition:
+    """A `>=` condition judged and shown by coverage.py's rules."""
     status = Status.FAIL if below(percent, threshold, precision) else Status.PASS
     shown = displayed_percent(percent, effective_precision(threshold, precision))
     return Condition(metric, ">=", threshold, shown, status, detail)
@@ -136,17 +140,22 @@ def percent_condition(metric: str, percent: float, threshold: float, precision: 
 
 @dataclass(frozen=True)
 class ChangedLines:
+    """What diff-cover measured on the lines changed against the compare branch."""
+
     measured: int  # changed lines the report measures (code lines, not blanks or comments)
     uncovered: dict[str, list[int]]  # file -> changed lines not covered
 
     @property
     def uncovered_count(self) -> int:
+        """Changed lines that no test ran."""
         return sum(len(lines) for lines in self.uncovered.values())
 
     def percent(self) -> float:
+        """Percent of the measured changed lines that ran."""
         return 100.0 * (self.measured - self.uncovered_count) / self.measured
 
     def describe(self) -> str:
+        """e.g. '4/5 changed lines covered'."""
         return f"{self.measured - self.uncovered_count}/{self.measured} changed lines covered"
 
 
@@ -194,6 +203,7 @@ def _line_ranges(lines: list[int]) -> str:
 
 
 def uncovered_notes(changes: ChangedLines) -> list[str]:
+    """Where the uncovered changed lines are, a few files at most."""
     notes = [f"not covered: {path}:{_line_ranges(lines)}"
              for path, lines in sorted(changes.uncovered.items())[:MAX_FILES_LISTED]]
     hidden = len(changes.uncovered) - MAX_FILES_LISTED
@@ -202,7 +212,7 @@ def uncovered_notes(changes: ChangedLines) -> list[str]:
     return notes
 
 
-def evaluate(report: Path, min_total: float | None, diff_min: float | None, compare_branch: str,
+def evaluate(report: Path, *, min_total: float | None, diff_min: float | None, compare_branch: str,
              precision: int = 0) -> GateResult:
     """The coverage gate's result. `diff_min` None skips the changed-lines check."""
     totals = read_totals(report)

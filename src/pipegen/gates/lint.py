@@ -23,19 +23,25 @@ PYLINT_USAGE_ERROR = 32  # bit 32 of pylint's exit status; bit 1 is a fatal mess
 
 @dataclass(frozen=True)
 class PylintReport:
+    """The parts of a pylint json2 report the gate uses."""
+
     score: float
     messages_by_type: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
+        """Message counts by type, e.g. '3 convention, 1 warning'."""
         counts = ", ".join(f"{count} {kind}" for kind, count in sorted(self.messages_by_type.items()) if count)
         return counts or "no messages"
 
 
 @dataclass(frozen=True)
 class Flake8Report:
+    """flake8's issue lines."""
+
     issues: list[str]
 
     def by_code(self) -> str:
+        """The most frequent codes, e.g. 'E501x3, F401x1'."""
         codes = Counter(match.group("code") for line in self.issues if (match := FLAKE8_LINE.match(line)))
         return ", ".join(f"{code}x{count}" for code, count in codes.most_common(5)) or "no issues"
 
@@ -55,7 +61,8 @@ def parse_pylint_json2(text: str, source: str) -> PylintReport:
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not isinstance(counts, dict):
         raise EvaluationError(f"{source}: statistics.score is {score!r}, not a number")
     if counts.get("fatal"):
-        fatal = [f"{m.get('messageId')} {m.get('message')}" for m in data.get("messages", []) if m.get("type") == "fatal"]
+        fatal = [f"{message.get('messageId')} {message.get('message')}"
+                 for message in data.get("messages", []) if message.get("type") == "fatal"]
         raise EvaluationError(f"pylint could not lint everything ({source}): {'; '.join(fatal[:3]) or 'fatal message'}")
     return PylintReport(score=float(score), messages_by_type={str(k): int(v) for k, v in counts.items()})
 
@@ -83,6 +90,7 @@ def parse_flake8(text: str, source: str) -> Flake8Report:
 
 
 def read_report(path: Path, tool: str) -> str:
+    """A report's text; missing or unreadable fails closed."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -101,6 +109,7 @@ def _run_module(module: str, args: list[str]) -> subprocess.CompletedProcess:
 
 
 def run_pylint(paths: list[Path]) -> PylintReport:
+    """pylint on `paths` (its config found as usual: pyproject.toml, .pylintrc)."""
     done = _run_module("pylint", ["--output-format=json2", "--score=y", *map(str, paths)])
     if done.returncode & PYLINT_USAGE_ERROR or not done.stdout.strip():
         raise EvaluationError(f"pylint did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
@@ -108,6 +117,7 @@ def run_pylint(paths: list[Path]) -> PylintReport:
 
 
 def run_flake8(paths: list[Path]) -> Flake8Report:
+    """flake8 on `paths` (its config found as usual: setup.cfg, tox.ini, .flake8)."""
     done = _run_module("flake8", ["--format=default", *map(str, paths)])
     if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout.strip()):
         raise EvaluationError(f"flake8 did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
@@ -115,16 +125,18 @@ def run_flake8(paths: list[Path]) -> Flake8Report:
 
 
 def pylint_condition(report: PylintReport, min_score: float) -> Condition:
+    """score >= min_score."""
     status = Status.PASS if report.score >= min_score else Status.FAIL
     return Condition("pylint_score", ">=", min_score, round(report.score, 2), status, report.describe())
 
 
 def flake8_condition(report: Flake8Report, max_issues: int) -> Condition:
+    """issue count <= max_issues."""
     status = Status.PASS if len(report.issues) <= max_issues else Status.FAIL
     return Condition("flake8_issues", "<=", max_issues, len(report.issues), status, report.by_code())
 
 
-def evaluate(pylint_report: Path | None, flake8_report: Path | None, paths: list[Path],
+def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: list[Path],
              min_score: float | None, max_issues: int | None) -> GateResult:
     """Each tool is checked from its report when given, else by running it on `paths`;
     a tool with neither, or without a threshold, is not checked (and says so)."""

@@ -49,6 +49,7 @@ DESCRIPTOR_ONLY_KEYS: dict[str, tuple[str, ...]] = {"coverage": ("compare_branch
 
 
 def shipped_profiles() -> list[str]:
+    """Names of the profiles shipped in gates/*.yaml."""
     return sorted(path.stem for path in gate_profiles_dir().glob("*.yaml"))
 
 
@@ -93,9 +94,11 @@ class Thresholds:
     sources: dict[str, str] = field(default_factory=dict)
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The resolved value of `key`, or `default` when no layer sets it."""
         return self.values.get(key, default)
 
     def note(self) -> str:
+        """One line for the result's notes: each value and where it came from."""
         parts = [f"{key}={_show(self.values[key])} ({self.sources[key]})" for key in sorted(self.values)]
         return f"thresholds: {', '.join(parts) or 'none'}; profile {self.profile}"
 
@@ -119,6 +122,7 @@ def find_descriptor(explicit: Path | None, cwd: Path | None = None) -> Path | No
 
 
 def read_descriptor(explicit: Path | None) -> Descriptor | None:
+    """The descriptor the thresholds come from, if any (a bad one is exit 2)."""
     path = find_descriptor(explicit)
     if path is None:
         return None

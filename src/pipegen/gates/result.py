@@ -12,6 +12,8 @@ from pipegen.errors import EXIT_FAILED, EXIT_OK, EXIT_UNAVAILABLE
 
 
 class Status(str, Enum):
+    """A condition's outcome; a gate's is the worst of its conditions'."""
+
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"  # could not be evaluated: fails closed
@@ -19,6 +21,8 @@ class Status(str, Enum):
 
 
 class Mode(str, Enum):
+    """How a gate's outcome reaches the build: enforce fails it, dry-run only reports."""
+
     ENFORCE = "enforce"
     DRY_RUN = "dry-run"
     OFF = "off"
@@ -29,6 +33,8 @@ Value = float | int | str | None
 
 @dataclass(frozen=True)
 class Condition:
+    """One checked rule: `actual` must be `comparator` `threshold`."""
+
     metric: str
     comparator: str  # ">=", "<=", ">", "<", "==", or a word such as "is"
     threshold: Value
@@ -39,12 +45,16 @@ class Condition:
 
 @dataclass(frozen=True)
 class Link:
+    """Where to look next (a dashboard, a report)."""
+
     label: str
     url: str
 
 
 @dataclass
 class GateResult:
+    """Everything a gate found; every rendering and the exit code come from it."""
+
     gate: str
     conditions: list[Condition] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
@@ -53,6 +63,7 @@ class GateResult:
 
     @property
     def status(self) -> Status:
+        """ERROR if anything could not be evaluated, else FAIL if any condition failed."""
         if self.error or any(c.status is Status.ERROR for c in self.conditions):
             return Status.ERROR
         if any(c.status is Status.FAIL for c in self.conditions):
@@ -61,14 +72,17 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
+        """True when the gate passed."""
         return self.status is Status.PASS
 
     def exit_code(self, mode: Mode = Mode.ENFORCE) -> int:
+        """DESIGN §1: 0 pass, 1 failed, 3 could not evaluate; always 0 outside enforce."""
         if mode is not Mode.ENFORCE:
             return EXIT_OK
         return {Status.PASS: EXIT_OK, Status.FAIL: EXIT_FAILED}.get(self.status, EXIT_UNAVAILABLE)
 
     def to_dict(self) -> dict:
+        """Plain data for JSON, statuses as their string values."""
         data = asdict(self)
         data["status"] = self.status.value
         for condition in data["conditions"]:
@@ -77,6 +91,7 @@ class GateResult:
 
 
 def format_value(value: Value) -> str:
+    """A threshold or actual value as a short, stable string ('-' when absent)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -94,10 +109,12 @@ def _rows(result: GateResult) -> list[tuple[str, ...]]:
 
 
 def render_table(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
+    """The aligned plain-text table printed to the job log."""
     header = ("metric", "rule", "threshold", "actual", "status", "detail")
     rows = _rows(result)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [f"gate {result.gate}: {result.status.value.upper()}" + ("" if mode is Mode.ENFORCE else f" ({mode.value})")]
+    suffix = "" if mode is Mode.ENFORCE else f" ({mode.value})"
+    lines = [f"gate {result.gate}: {result.status.value.upper()}{suffix}"]
     if result.error:
         lines.append(f"  could not evaluate: {result.error}")
     if rows:
@@ -111,6 +128,7 @@ def render_table(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
 
 
 def render_json(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
+    """The result with its mode and exit code, for tools (--report-json)."""
     data = result.to_dict()
     data["mode"] = mode.value
     data["exit_code"] = result.exit_code(mode)
@@ -133,7 +151,9 @@ def render_junit(result: GateResult) -> str:
         cases += 1
         if c.status is Status.FAIL:
             failures += 1
-            ET.SubElement(case, "failure", message=_condition_message(c), type="threshold")
+            # The message also as text: some test tabs show only one of the two.
+            failure = ET.SubElement(case, "failure", message=_condition_message(c), type="threshold")
+            failure.text = _condition_message(c)
         elif c.status is Status.ERROR:
             errors += 1
             ET.SubElement(case, "error", message=_condition_message(c), type="unavailable")
@@ -160,6 +180,7 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
+    """The summary a CI shows on the run's page."""
     icon = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️"}[result.status]
     suffix = "" if mode is Mode.ENFORCE else f" ({mode.value}: does not fail the build)"
     lines = [f"### {icon} pipegen gate `{result.gate}`: {result.status.value.upper()}{suffix}", ""]

@@ -43,6 +43,7 @@ def _unescape_property(value: str) -> str:
 
 
 def read_report_task(path: Path) -> ReportTask:
+    """Parses the scanner's Java-properties file; serverUrl and ceTaskId are required."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -65,11 +66,14 @@ def read_report_task(path: Path) -> ReportTask:
 
 
 def redact(text: str, token: str | None) -> str:
+    """`text` with every occurrence of the token replaced by ***."""
     return text.replace(token, "***") if token else text
 
 
 @dataclass(frozen=True)
 class HttpSettings:
+    """How hard to try each request."""
+
     retries: int = 5  # per request, on connection errors and 429/5xx
     backoff: float = 1.0  # urllib3 backoff_factor: sleeps backoff * 2**(n-1) between retries
     request_timeout: float = 30.0  # seconds per request
@@ -99,6 +103,7 @@ class SonarClient:
             self._session.auth = (token, "")  # Sonar: token as user, empty password
 
     def get(self, api: str, params: dict[str, str]) -> dict[str, Any]:
+        """GET `api` (relative to the server URL) and return its JSON object."""
         import requests  # pylint: disable=import-outside-toplevel
 
         url = f"{self.server_url}/{api}"
@@ -147,7 +152,7 @@ def _sonar_errors(response: requests.Response) -> str:
         return ""
 
 
-def wait_for_task(client: SonarClient, task_id: str, timeout: float, poll_interval: float,
+def wait_for_task(client: SonarClient, task_id: str, timeout: float, poll_interval: float, *,
                   sleep: Callable[[float], None] = time.sleep,
                   clock: Callable[[], float] = time.monotonic) -> str:
     """Polls the background task until it is done; returns its analysis id."""
@@ -183,6 +188,7 @@ def _number_or_text(value: Any) -> float | str | None:
 
 
 def sonar_condition(raw: dict[str, Any]) -> Condition:
+    """One of Sonar's conditions, with the comparator turned into what is required."""
     status_text = str(raw.get("status", ""))
     metric = str(raw.get("metricKey", "?"))
     detail = "warning" if status_text == "WARN" else ""
@@ -195,6 +201,7 @@ def sonar_condition(raw: dict[str, Any]) -> Condition:
 
 
 def gate_condition(status: str, allow_no_gate: bool) -> Condition:
+    """The overall quality gate status as a condition: OK/WARN pass, ERROR fails, NONE fails unless allowed."""
     if status in ("OK", "WARN"):
         return Condition("quality_gate", "is", "OK", status, Status.PASS, "warnings" if status == "WARN" else "")
     if status == "NONE" and allow_no_gate:
@@ -208,6 +215,7 @@ def gate_condition(status: str, allow_no_gate: bool) -> Condition:
 
 
 def quality_gate(client: SonarClient, analysis_id: str, allow_no_gate: bool) -> list[Condition]:
+    """The analysis' quality gate: the overall condition first, then Sonar's own."""
     project_status = client.get("api/qualitygates/project_status", {"analysisId": analysis_id}).get("projectStatus")
     if not isinstance(project_status, dict) or "status" not in project_status:
         raise EvaluationError("Sonar's answer to GET api/qualitygates/project_status has no projectStatus.status")
@@ -221,6 +229,8 @@ def quality_gate(client: SonarClient, analysis_id: str, allow_no_gate: bool) -> 
 
 @dataclass(frozen=True)
 class PollSettings:
+    """How long and how often to ask for the background task."""
+
     timeout: float = 300.0  # seconds for the background task to finish
     poll_interval: float = 5.0
 
@@ -240,7 +250,7 @@ def scrubbed(result: GateResult, token: str | None) -> GateResult:
     )
 
 
-def evaluate(report_task: Path, token: str | None, host_url: str | None, allow_no_gate: bool,
+def evaluate(report_task: Path, *, token: str | None, host_url: str | None, allow_no_gate: bool,
              poll: PollSettings, http: HttpSettings) -> GateResult:
     """The Sonar gate's result. `host_url` (SONAR_HOST_URL or --host-url) wins over the
     serverUrl the scanner wrote."""
