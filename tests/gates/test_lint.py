@@ -43,6 +43,15 @@ def test_clean_code_passes_by_running_the_tools(code: Path) -> None:
     assert conditions["flake8_issues"]["actual"] == 0
 
 
+def test_tool_arguments_reach_the_tools(code: Path) -> None:
+    (code / "long.py").write_text('"""Long."""\nVALUE = "' + "x" * 100 + '"\n', encoding="utf-8")
+    default = run_gate("lint", "--path", "long.py", "--min-score", "0", "--max-issues", "0")
+    assert default.exit_code == 1 and "E501" in default.output
+    widened = run_gate("lint", "--path", "long.py", "--min-score", "10", "--max-issues", "0",
+                       "--pylint-arg=--max-line-length=120", "--flake8-arg=--max-line-length=120")
+    assert widened.exit_code == 0, widened.output
+
+
 def test_dirty_code_fails_both_checks(code: Path) -> None:
     result = run_gate("lint", "--path", "dirty.py", "--min-score", "5", "--max-issues", "0",
                       "--report-json", "out.json")

@@ -18,6 +18,10 @@ from pipegen.gates.result import GateResult
               help="flake8 report in its default format (flake8 --output-file FILE).")
 @click.option("--path", "paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Run pylint/flake8 on this file or package for the tools without a report. Repeatable.")
+@click.option("--pylint-arg", "pylint_args", multiple=True,
+              help="Extra argument for pylint when run on --path, e.g. --pylint-arg=--max-line-length=120. Repeatable.")
+@click.option("--flake8-arg", "flake8_args", multiple=True,
+              help="Extra argument for flake8 when run on --path, e.g. --flake8-arg=--max-line-length=120. Repeatable.")
 @click.option("--min-score", type=click.FloatRange(0, 10), default=None,
               help="Minimum pylint score, 0..10 (default: descriptor, then profile).")
 @click.option("--max-issues", type=click.IntRange(0), default=None,
@@ -26,7 +30,8 @@ from pipegen.gates.result import GateResult
 @with_gate_options
 def gate_lint(  # pylint: disable=too-many-arguments  # one per click option
         *, descriptor: Path | None, pylint_report: Path | None, flake8_report: Path | None,
-        paths: tuple[Path, ...], min_score: float | None, max_issues: int | None,
+        paths: tuple[Path, ...], pylint_args: tuple[str, ...], flake8_args: tuple[str, ...],
+        min_score: float | None, max_issues: int | None,
         profile: str | None) -> GateResult:
     """pylint score and flake8 issue count, from reports or by running the tools on --path.
 
@@ -38,7 +43,8 @@ def gate_lint(  # pylint: disable=too-many-arguments  # one per click option
     pylint_settings = profiles.resolve("pylint", {"min_score": min_score}, the_descriptor, profile)
     flake8_settings = profiles.resolve("flake8", {"max_issues": max_issues}, the_descriptor, profile)
     result = lint.evaluate(pylint_report=pylint_report, flake8_report=flake8_report, paths=list(paths),
-                           min_score=pylint_settings.get("min_score"), max_issues=flake8_settings.get("max_issues"))
+                           min_score=pylint_settings.get("min_score"), max_issues=flake8_settings.get("max_issues"),
+                           pylint_args=pylint_args, flake8_args=flake8_args)
     result.notes.append(f"pylint {pylint_settings.note()}")
     result.notes.append(f"flake8 {flake8_settings.note()}")
     return result

@@ -108,17 +108,17 @@ def _run_module(module: str, args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False)
 
 
-def run_pylint(paths: list[Path]) -> PylintReport:
+def run_pylint(paths: list[Path], extra_args: tuple[str, ...] = ()) -> PylintReport:
     """pylint on `paths` (its config found as usual: pyproject.toml, .pylintrc)."""
-    done = _run_module("pylint", ["--output-format=json2", "--score=y", *map(str, paths)])
+    done = _run_module("pylint", [*extra_args, "--output-format=json2", "--score=y", *map(str, paths)])
     if done.returncode & PYLINT_USAGE_ERROR or not done.stdout.strip():
         raise EvaluationError(f"pylint did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_pylint_json2(done.stdout, "pylint output")
 
 
-def run_flake8(paths: list[Path]) -> Flake8Report:
+def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = ()) -> Flake8Report:
     """flake8 on `paths` (its config found as usual: setup.cfg, tox.ini, .flake8)."""
-    done = _run_module("flake8", ["--format=default", *map(str, paths)])
+    done = _run_module("flake8", [*extra_args, "--format=default", *map(str, paths)])
     if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout.strip()):
         raise EvaluationError(f"flake8 did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_flake8(done.stdout, "flake8 output")
@@ -137,7 +137,8 @@ def flake8_condition(report: Flake8Report, max_issues: int) -> Condition:
 
 
 def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: list[Path],
-             min_score: float | None, max_issues: int | None) -> GateResult:
+             min_score: float | None, max_issues: int | None,
+             pylint_args: tuple[str, ...] = (), flake8_args: tuple[str, ...] = ()) -> GateResult:
     """Each tool is checked from its report when given, else by running it on `paths`;
     a tool with neither, or without a threshold, is not checked (and says so)."""
     result = GateResult(gate=GATE)
@@ -147,7 +148,7 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
         result.conditions.append(pylint_condition(parse_pylint_json2(read_report(pylint_report, "pylint"),
                                                                      str(pylint_report)), min_score))
     elif paths:
-        result.conditions.append(pylint_condition(run_pylint(paths), min_score))
+        result.conditions.append(pylint_condition(run_pylint(paths, pylint_args), min_score))
     else:
         result.notes.append("pylint not checked: no --pylint-report and no --path")
     if max_issues is None:
@@ -157,7 +158,7 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
         result.conditions.append(flake8_condition(flake8, max_issues))
         result.notes.extend(flake8.issues[:ISSUES_LISTED])
     elif paths:
-        flake8 = run_flake8(paths)
+        flake8 = run_flake8(paths, flake8_args)
         result.conditions.append(flake8_condition(flake8, max_issues))
         result.notes.extend(flake8.issues[:ISSUES_LISTED])
     else:
