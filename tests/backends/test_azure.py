@@ -241,6 +241,18 @@ def test_deployments_and_the_build_skip_pull_requests(churn: dict) -> None:
     assert "condition" not in stages(churn)["QA"]
 
 
+def test_checklist_warns_when_an_approval_guards_a_stage_that_runs_on_pull_requests() -> None:
+    plan = plan_from_yaml("""
+        project: {name: demo}
+        targets: [azure]
+        tests: {unit: tests}
+        environments:
+          test: {deploy: ./deploy.sh test, approval: {approvers: [qa-team]}}
+    """)
+    [item] = [item for item in BACKEND.checklist(plan) if item.kind == "environment"]
+    assert "qa-team" in item.detail and "before job conditions" in item.detail
+
+
 def test_prod_branch_glob_becomes_a_prefix_test() -> None:
     plan = plan_from_yaml("""
         project: {name: demo}

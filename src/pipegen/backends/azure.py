@@ -38,7 +38,7 @@ _RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH
 
 
 @dataclass(frozen=True)
-class StepView:
+class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     """One entry of a job's `steps:`; `kind` picks the template branch."""
 
     kind: str  # checkout | download-none | bash | task
@@ -53,7 +53,7 @@ class StepView:
 
 
 @dataclass(frozen=True)
-class JobView:
+class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     kind: str  # job | deployment
     id: str
     display_name: str
@@ -358,6 +358,13 @@ def yaml_input(value: str | bool, indent: int) -> str:
 # ---------------------------------------------------------------------------- backend
 
 
+def _approval_asked_for_skipped_jobs(plan: Plan, environment_jobs: list[Job]) -> bool:
+    """True when an environment's job runs less often than its stage (only the stage
+    condition keeps Azure from requesting the environment's approval)."""
+    return any(_RUN_WHEN_RANK[job.run_when] > _RUN_WHEN_RANK[_loosest(plan.stage_of(job.id).jobs).run_when]
+               for job in environment_jobs)
+
+
 def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
     jobs = [job for job in plan.jobs if job.environment == name]
     branches = sorted({job.branch for job in jobs if job.run_when is RunWhen.BRANCH and job.branch})
@@ -366,6 +373,9 @@ def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
         approvers = ", ".join(approval.approvers) or "(none named in the descriptor)"
         detail.append(f"Add an 'Approvals' check with approvers: {approvers}; timeout {approval.timeout_minutes} "
                       "minutes. The YAML cannot carry approvals: without this check the deployment runs unapproved.")
+        if _approval_asked_for_skipped_jobs(plan, jobs):
+            detail.append("Azure evaluates checks before job conditions: runs that reach this stage but skip "
+                          f"its {name!r} jobs (pull requests) still wait for this approval.")
     if branches:
         refs = ", ".join(f"refs/heads/{branch}" for branch in branches)
         detail.append(f"Add a 'Branch control' check allowing only {refs} (the stage condition alone is editable "
@@ -386,7 +396,9 @@ class AzureBackend:
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
         items = [ChecklistItem("secret", name, "Add as a secret pipeline variable (Pipelines > Edit > Variables, "
                                                "'Keep this value secret'). Azure never exposes secrets to scripts "
-                                               "by itself; the file maps it into the steps' env by name.")
+                                               "by itself; the file maps it into the steps' env by name. (A variable "
+                                               "group would need a `variables: - group:` entry pipegen does not "
+                                               "emit.)")
                  for name in plan.secrets]
         items += [ChecklistItem("variable", name, "Add as a pipeline variable (not secret). If it is missing, "
                                                   f"scripts receive the literal text $({name}).")
@@ -411,11 +423,11 @@ class AzureBackend:
             if job.docker:
                 items.append(ChecklistItem("other", f"Docker for {job.id}",
                                            f"Job {job.id} runs docker build/push: the agent needs a Docker daemon "
-                                           "(Microsoft-hosted Ubuntu images have one) and must be logged in to the "
-                                           "registry (a Docker registry service connection with a Docker@2 login "
-                                           "step, or a self-hosted agent already logged in)."))
+                                           "(Microsoft-hosted Ubuntu images have one) and must already be logged in "
+                                           "to the registry, because the generated file has no login step: use a "
+                                           "self-hosted pool (settings.azure.pool) whose agents are logged in."))
         if any(job.gate == "sonar" for job in plan.jobs):
-            items.append(ChecklistItem("other", "Sonar", "No SonarQube service connection is needed: the scanner "
-                                                          "and `pipegen gate sonar` read the host URL variable and "
-                                                          "the token secret listed above."))
+            items.append(ChecklistItem("other", "Sonar",
+                                       "No SonarQube service connection is needed: the scanner and `pipegen gate "
+                                       "sonar` read the host URL variable and the token secret listed above."))
         return items
