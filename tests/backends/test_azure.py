@@ -466,3 +466,16 @@ def test_file_validates_against_the_vendored_azure_schema(example: str, request,
     result = subprocess.run([executable, "--regex-variant", "nonunicode", "--builtin-schema",
                              "vendor.azure-pipelines", str(target)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_a_job_named_deploy_gets_a_name_azure_accepts() -> None:
+    plan = plan_from_yaml("""
+        project: {name: demo}
+        targets: [azure]
+        environments:
+          prod: {}
+        jobs:
+          - {name: deploy, stage: prod, run: ./deploy.sh}
+    """)
+    job = jobs(render(plan))["deploy_job"]
+    assert job["deployment"] == "deploy_job" and job["environment"] == "prod"
