@@ -1,0 +1,366 @@
+"""Jenkins: a declarative Jenkinsfile for a multibranch pipeline job.
+
+Jenkins runs a pipeline's stages one after another, so each plan stage becomes a
+top-level stage whose job graph is cut into layers (topological levels): a layer of
+several jobs is a `parallel` block, a layer of one job a plain stage. The pipeline holds
+no executor of its own (`agent none`); every job's stage asks for an agent, so the PROD
+approval (`input`) waits without one.
+
+This module only shapes the plan into a view model; templates/jenkins/Jenkinsfile.j2
+prints it, escaping every descriptor-derived string with the `groovy` filters.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from pipegen.backends.base import ChecklistItem, template_environment
+from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, Job, Plan, RunWhen, Stage
+
+TEMPLATE = "Jenkinsfile.j2"
+DOCKER_LABEL = "docker"
+VENV = ".venv"
+INSTALL_LINE_LIMIT = 100  # past this, one install argument a line (readable PR diffs)
+# Label expressions with operators need parentheses before `&& docker` is added.
+_LABEL_OPERATOR = re.compile(r"[|&!()<>\s-]")
+
+
+@dataclass(frozen=True)
+class ShStep:
+    """One `sh` step: a label for the log and the final shell script."""
+
+    label: str
+    script: str
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A Secret text credential bound to an environment variable by withCredentials."""
+
+    id: str
+    variable: str
+
+
+@dataclass(frozen=True)
+class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field per template directive
+    """The stage one plan job becomes: an agent, a timeout, a condition and its steps."""
+
+    name: str
+    comment: str
+    agent: str | None  # label expression; None: any agent
+    timeout_minutes: int
+    branch: str | None  # run on this branch only
+    not_pull_request: bool  # skip in pull-request builds
+    unstash: tuple[str, ...]  # stash names of the jobs whose hand-over files this job needs
+    setup: tuple[ShStep, ...]  # workspace cleanup, Python install, variable checks: outside any credentials
+    literal_env: tuple[str, ...]  # NAME=value for withEnv
+    credentials: tuple[Credential, ...]
+    steps: tuple[ShStep, ...]  # the plan's steps, inside withEnv/withCredentials
+    outputs: tuple[str, ...]  # read back into env.NAME after the steps
+    stash: str | None
+    stash_includes: str
+    junit: str | None
+    artifacts: str | None
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Jobs of one topological level: they only need jobs of earlier levels."""
+
+    name: str  # the parallel block's stage name (unused for a single job)
+    jobs: tuple[LeafStage, ...]
+
+
+@dataclass(frozen=True)
+class Approval:
+    message: str
+    submitter: str  # comma-joined Jenkins user ids / group names; "" lets anyone with Build approve
+    timeout_minutes: int  # the approval wait plus the stage's own jobs (the timeout wraps both)
+
+
+@dataclass(frozen=True)
+class TopStage:
+    title: str
+    comment: str
+    layers: tuple[Layer, ...]
+    changesets: tuple[str, ...]  # watched paths: pushes run the stage only when one changed
+    approval: Approval | None
+    branch: str | None  # with an approval: decided before the input, so other branches never prompt
+    not_pull_request: bool
+
+
+@dataclass(frozen=True)
+class PipelineView:
+    needs_output_helper: bool
+    cron: str | None
+    cron_branches: tuple[str, ...]
+    timeout_minutes: int
+    stages: tuple[TopStage, ...]
+
+
+class JenkinsBackend:
+    name = "jenkins"
+    path = "Jenkinsfile"
+    comment = "//"
+
+    def render(self, plan: Plan) -> str:
+        view = pipeline_view(plan)
+        return template_environment("jenkins").get_template(TEMPLATE).render(view=view)
+
+    def checklist(self, plan: Plan) -> list[ChecklistItem]:
+        return checklist(plan)
+
+
+# ---------------------------------------------------------------------------- layers
+
+
+def layers_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+    """Topological levels of a stage's jobs (plan order inside a level): a job's level is
+    one more than the deepest same-stage job it needs. Earlier stages are done already."""
+    level: dict[str, int] = {}
+    for job in stage.jobs:  # the plan orders jobs after their same-stage needs
+        level[job.id] = 1 + max((level[need] for need in plan.same_stage_needs(job)), default=-1)
+    depth = 1 + max(level.values(), default=-1)
+    return [[job for job in stage.jobs if level[job.id] == index] for index in range(depth)]
+
+
+def _layers_minutes(layers: list[list[Job]]) -> int:
+    """Worst-case wall time of sequential layers of parallel jobs."""
+    return sum(max(job.timeout_minutes for job in layer) for layer in layers)
+
+
+# ---------------------------------------------------------------------------- leaf stages
+
+
+def agent_label(plan: Plan, job: Job) -> str | None:
+    label = plan.settings.jenkins.agent
+    if not job.docker:
+        return label
+    if not label:
+        return DOCKER_LABEL
+    return f"({label}) && {DOCKER_LABEL}" if _LABEL_OPERATOR.search(label) else f"{label} && {DOCKER_LABEL}"
+
+
+def _pattern(path: str) -> str:
+    """An Ant pattern for a kept path: the report folder means everything in it."""
+    return f"{path.rstrip('/')}/**" if path.rstrip("/") == REPORT_DIR or path.endswith("/") else path
+
+
+def _shell_words(words: list[str]) -> str:
+    """One command; past the limit, one argument a line."""
+    line = " ".join(words)
+    return line if len(line) <= INSTALL_LINE_LIMIT else " \\\n    ".join(words)
+
+
+def _script(*lines: str) -> str:
+    return "\n".join(("set -eu", *lines))
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """Paths in order, without duplicates or paths inside another listed path."""
+    kept: list[str] = []
+    for path in dict.fromkeys(path.rstrip("/") for path in paths):
+        if not any(path.startswith(other + "/") for other in paths if other != path):
+            kept.append(path)
+    return kept
+
+
+def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
+    """Remove what an earlier build left in a reused workspace (so no stale report or output
+    is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
+    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE] if job.outputs else [])])
+    lines = [_shell_words(["rm -rf", *(shlex.quote(path) for path in stale)])] if stale else []
+    if job.python:
+        install = ["python -m pip install"]
+        install += [f"-r {shlex.quote(path)}" for path in job.requirements]
+        install += [shlex.quote(spec) for spec in job.pip_packages]
+        lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
+        if len(install) > 1:
+            lines.append(_shell_words(install))
+        label = f"Python {plan.python} venv and dependencies"
+    else:
+        label = "Clear reports and outputs of earlier builds"
+    return (ShStep(label, _script(*lines)),) if lines else ()
+
+
+def _check_step(job: Job) -> tuple[ShStep, ...]:
+    """Fail early, with a message that says where a value comes from, when a variable the
+    job reads is missing (a global property not configured, a stage restarted alone)."""
+    lines = []
+    for name, value in job.env:
+        if value.kind is EnvKind.VARIABLE:
+            lines.append(f': "${{{name}:?is not set: define it as a Jenkins global or folder environment property}}"')
+        elif value.kind is EnvKind.OUTPUT:
+            lines.append(f': "${{{name}:?is not set: the {value.producer} stage of this run publishes it}}"')
+    return (ShStep("Check the variables this stage reads", _script(*lines)),) if lines else ()
+
+
+def _plan_steps(job: Job) -> tuple[ShStep, ...]:
+    activate = (f". {VENV}/bin/activate",) if job.python else ()
+    return tuple(ShStep(step.title, _script(*activate, step.run)) for step in job.steps)
+
+
+def stash_name(job_id: str) -> str:
+    return f"{job_id}-handover"
+
+
+def leaf_stage(plan: Plan, job: Job) -> LeafStage:
+    jenkins = plan.settings.jenkins
+    literal_env = tuple(f"{name}={value.value}" for name, value in job.env if value.kind is EnvKind.LITERAL)
+    credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
+                        for name, value in job.env if value.kind is EnvKind.SECRET)
+    return LeafStage(
+        name=job.id, comment=job.comment, agent=agent_label(plan, job), timeout_minutes=job.timeout_minutes,
+        branch=job.branch if job.run_when is RunWhen.BRANCH else None,
+        not_pull_request=job.run_when is not RunWhen.ALWAYS,
+        unstash=tuple(stash_name(producer) for producer in job.fetches),
+        setup=_setup_steps(plan, job) + _check_step(job), literal_env=literal_env, credentials=credentials,
+        steps=_plan_steps(job), outputs=job.outputs,
+        stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
+        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None)
+
+
+# ---------------------------------------------------------------------------- top-level stages
+
+
+def _approval(stage: Stage, layers: list[list[Job]]) -> Approval | None:
+    approval = next((job.approval for job in stage.jobs if job.approval is not None), None)
+    if approval is None:
+        return None
+    return Approval(message=f"Deploy {stage.title}?", submitter=",".join(approval.approvers),
+                    timeout_minutes=approval.timeout_minutes + _layers_minutes(layers))
+
+
+def _weakest_condition(stage: Stage) -> tuple[str | None, bool]:
+    """(branch, not pull request) under which at least one job of the stage runs."""
+    whens = {job.run_when for job in stage.jobs}
+    branches = {job.branch for job in stage.jobs}
+    if whens == {RunWhen.BRANCH} and len(branches) == 1:
+        return branches.pop(), True
+    return None, RunWhen.ALWAYS not in whens
+
+
+def top_stage(plan: Plan, stage: Stage) -> TopStage:
+    layers = layers_of(plan, stage)
+    approval = _approval(stage, layers)
+    branch, not_pull_request = _weakest_condition(stage) if approval else (None, False)
+    return TopStage(
+        title=stage.title, comment=stage.comment,
+        layers=tuple(Layer(f"{stage.title}: {' + '.join(job.id for job in layer)}",
+                           tuple(leaf_stage(plan, job) for job in layer)) for layer in layers),
+        changesets=plan.triggers.watched_paths if plan.triggers.data_paths else (),
+        approval=approval, branch=branch, not_pull_request=not_pull_request)
+
+
+def pipeline_minutes(plan: Plan) -> int:
+    """The whole run's bound: every layer's slowest job plus every approval wait."""
+    total = 0
+    for stage in plan.stages:
+        layers = layers_of(plan, stage)
+        approval = _approval(stage, layers)
+        total += approval.timeout_minutes if approval else _layers_minutes(layers)
+    return total
+
+
+def pipeline_view(plan: Plan) -> PipelineView:
+    return PipelineView(
+        needs_output_helper=any(job.outputs for job in plan.jobs),
+        cron=plan.triggers.schedule, cron_branches=plan.triggers.branches,
+        timeout_minutes=pipeline_minutes(plan), stages=tuple(top_stage(plan, stage) for stage in plan.stages))
+
+
+# ---------------------------------------------------------------------------- checklist
+
+
+def _jobs_reading(plan: Plan, name: str) -> str:
+    return ", ".join(job.id for job in plan.jobs if any(key == name for key, _ in job.env))
+
+
+def _credential_items(plan: Plan) -> list[ChecklistItem]:
+    jenkins = plan.settings.jenkins
+    return [ChecklistItem("credentials", jenkins.credentials_id(secret),
+                          f"Jenkins credential of kind 'Secret text' with id '{jenkins.credentials_id(secret)}' "
+                          f"holding {secret}; withCredentials binds it as ${secret} only inside the steps of "
+                          f"{_jobs_reading(plan, secret)} (store it in the multibranch job's folder to scope it)")
+            for secret in plan.secrets]
+
+
+def _variable_items(plan: Plan) -> list[ChecklistItem]:
+    return [ChecklistItem("variable", name,
+                          f"environment variable {name} (read by {_jobs_reading(plan, name)}): define it under "
+                          "Manage Jenkins > System > Global properties > Environment variables, or as a folder "
+                          "property of the multibranch job (Folder Properties plugin)")
+            for name in plan.variables]
+
+
+def _environment_items(plan: Plan) -> list[ChecklistItem]:
+    items = []
+    for name, approval in plan.environments:
+        if approval is None:
+            detail = f"{name}: no approval; its stage runs as soon as the stages before it pass"
+        elif approval.approvers:
+            detail = (f"{name}: the input step waits up to {approval.timeout_minutes} minutes for one of "
+                      f"{', '.join(approval.approvers)}; each must be a Jenkins user id or a group of your "
+                      "security realm, and needs Job/Read on the multibranch job")
+        else:
+            detail = (f"{name}: approval without approvers: anyone with Job/Build on the job can approve; "
+                      "list approvers in the descriptor to restrict the input's submitter")
+        items.append(ChecklistItem("environment", name, detail))
+    return items
+
+
+def _job_items(plan: Plan) -> list[ChecklistItem]:
+    triggers = plan.triggers
+    discovery = ("discover pull requests (merging with the target branch); trust forks only as far as "
+                 "they may run this Jenkinsfile" if triggers.pull_requests else
+                 "do not discover pull requests (the descriptor turns pull-request builds off)")
+    items = [ChecklistItem(
+        "other", "multibranch job",
+        f"a Multibranch Pipeline job (Script Path {JenkinsBackend.path}) with a branch source for this repository: "
+        f"discover branches, filtered to {', '.join(triggers.branches)}; {discovery}; a webhook or periodic "
+        "scan so pushes start builds")]
+    if triggers.schedule:
+        items.append(ChecklistItem(
+            "schedule", triggers.schedule,
+            f"cron '{triggers.schedule}' (the controller's time zone) is registered on "
+            f"{', '.join(triggers.branches)} by that branch's first build; other branches get no timer"))
+    if triggers.data_paths:
+        items.append(ChecklistItem(
+            "other", "watched paths",
+            "pushes run the stages only when a watched path changed since the branch's previous build "
+            "(Jenkins changesets), so a failed build's changes are not retried by the next push: "
+            "start a build by hand (always runs) to retrain"))
+    if any(job.full_history for job in plan.jobs):
+        items.append(ChecklistItem(
+            "other", "full history",
+            "diff coverage and Sonar need the compare branch: in the branch source's behaviours, no shallow "
+            "clone, and fetch the target branch too (for example refspec +refs/heads/*:refs/remotes/origin/*)"))
+    return items
+
+
+def _agent_items(plan: Plan) -> list[ChecklistItem]:
+    label = plan.settings.jenkins.agent
+    where = f"agents labelled '{label}'" if label else "any agent (set settings.jenkins.agent to pin a label)"
+    items = [ChecklistItem("other", "agents",
+                           f"{where}: a POSIX shell, git, and python{plan.python} with the venv module on "
+                           "PATH; pip's cache (~/.cache/pip) persists on the agent")]
+    docker_jobs = [job for job in plan.jobs if job.docker]
+    if docker_jobs:
+        items.append(ChecklistItem(
+            "other", "docker agents",
+            f"agents matching '{agent_label(plan, docker_jobs[0])}' (for {', '.join(job.id for job in docker_jobs)}) "
+            "with the docker CLI and a daemon the agent user may use, logged in to the registry"))
+    return items
+
+
+def _plugin_item() -> ChecklistItem:
+    return ChecklistItem(
+        "other", "plugins",
+        "Pipeline (workflow-aggregator: Declarative, Basic Steps, stash), Pipeline: Multibranch with a Git/GitHub/"
+        "GitLab/Bitbucket branch source, Credentials Binding, JUnit, Timestamper")
+
+
+def checklist(plan: Plan) -> list[ChecklistItem]:
+    return [*_credential_items(plan), *_variable_items(plan), *_environment_items(plan), *_job_items(plan),
+            *_agent_items(plan), _plugin_item()]
