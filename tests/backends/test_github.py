@@ -467,3 +467,49 @@ def test_checklist_names_everything_configured_outside_the_file(churn_plan):
 
 def test_minimal_checklist_is_empty(minimal_plan):
     assert not BACKEND.checklist(minimal_plan)
+
+
+# ---------------------------------------------------------------------------- variants
+
+
+def test_release_branch_workflows_restore_no_cache():
+    plan = plan_from_yaml("""
+        project: {name: lib, python: "3.12", requirements: {test: requirements-test.txt}}
+        targets: [github]
+        triggers: {branches: [main, "release/*"]}
+        tests: {unit: tests}
+    """)
+    workflow = load(BACKEND.render(plan))
+    setup = [step for step in steps_of(workflow) if step.get("uses", "").startswith("actions/setup-python@")]
+    assert setup and all("cache" not in step["with"] for step in setup)
+
+
+@pytest.mark.parametrize("paths, root", [
+    (("coverage.xml",), "."), (("reports/coverage.xml",), "reports"), (("a/b/x.xml", "a/c/y.xml"), "a"),
+    (("a/x.xml", "b/y.xml"), "."), (("a/x.xml", "y.xml"), "."),
+])
+def test_handed_over_files_land_where_they_were(paths, root):
+    from pipegen.backends.github import _download_root  # pylint: disable=import-outside-toplevel
+
+    assert _download_root(paths) == root
+
+
+def test_deploy_secrets_stay_on_the_deploy_step_and_checklist_suggests_environment_secrets():
+    plan = plan_from_yaml("""
+        project: {name: app, python: "3.12"}
+        targets: [github]
+        tests: {unit: tests}
+        image: {name: app, registry_var: REG}
+        environments:
+          qa: {deploy: ./deploy.sh qa, secrets: [QA_KEY], variables: [QA_URL]}
+          prod: {deploy: ./deploy.sh prod, branch: main, approval: {approvers: [alice]}, secrets: [PROD_KEY]}
+    """)
+    workflow = load(BACKEND.render(plan))
+    deploy_qa = workflow["jobs"]["deploy-qa"]
+    assert deploy_qa["env"] == {"IMAGE_REF": "${{ needs.build.outputs.IMAGE_REF }}", "QA_URL": "${{ vars.QA_URL }}"}
+    assert run_step(deploy_qa, "Deploy to QA")["env"] == {"QA_KEY": "${{ secrets.QA_KEY }}"}
+    assert workflow["jobs"]["deploy-prod"]["environment"] == "prod"
+    items = {(item.kind, item.name): item.detail for item in BACKEND.checklist(plan)}
+    assert "secret of the environment(s) prod" in items[("secret", "PROD_KEY")]
+    assert "required reviewers: alice" in items[("environment", "prod")]
+    jsonschema.validate(workflow, workflow_schema())

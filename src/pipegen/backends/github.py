@@ -178,15 +178,21 @@ def _checkout(job: Job) -> StepView:
     return _uses(CHECKOUT, "Check out the repository", inputs)
 
 
-def _uses_pip_cache(job: Job) -> bool:
-    """Jobs that publish (build an image, deploy, promote) restore no cache a pull
-    request could have written (zizmor `cache-poisoning`)."""
-    return not (job.docker or job.environment)
+def runs_on_release_branches(plan: Plan) -> bool:
+    """A workflow pushed on release branches is a release workflow (zizmor reads any branch
+    filter containing "release" so): a poisoned cache could reach what it publishes."""
+    return any("release" in branch.lower() for branch in plan.triggers.branches)
+
+
+def _uses_pip_cache(job: Job, plan: Plan) -> bool:
+    """Jobs that publish (build an image, deploy, promote) restore no cache that another
+    run could have written (zizmor `cache-poisoning`); release workflows use none at all."""
+    return not (job.docker or job.environment or runs_on_release_branches(plan))
 
 
 def _setup_python(job: Job, plan: Plan) -> StepView:
     inputs: tuple[tuple[str, InputValue], ...] = (("python-version", plan.python),)
-    if _uses_pip_cache(job):
+    if _uses_pip_cache(job, plan):
         # The workflow file pins the extra packages, so it belongs in the cache key too;
         # it also keeps setup-python from failing in a job without requirement files.
         keys = [_checked(path, f"job {job.id}: requirements") for path in job.requirements] + [WORKFLOW_PATH]
@@ -379,6 +385,7 @@ class GithubBackend:
         environment.filters.update(yaml=yaml_scalar, yaml_block=yaml_block, expression=yaml_expression)
         return environment.get_template("workflow.yml.j2").render(
             workflow_name=_checked(f"{plan.project} (pipegen)", "project.name"),
+            pip_cache=not runs_on_release_branches(plan),
             triggers=_trigger_view(plan),
             stages=[_stage_view(stage, plan) for stage in plan.stages],
         )
@@ -404,10 +411,10 @@ def _users(plan: Plan, predicate) -> str:
 
 def _secret_item(plan: Plan, name: str) -> ChecklistItem:
     jobs = [job for job in plan.jobs if name in job.secrets]
-    environments = sorted({job.environment for job in jobs if job.environment})
     where = "a repository secret"
-    if environments and len(environments) == len({job.environment for job in jobs}):
-        where += f" or a secret of the environment(s) {', '.join(environments)}"
+    if jobs and all(job.environment for job in jobs):  # only deployment jobs read it: scope it tighter
+        environments = sorted({job.environment for job in jobs if job.environment})
+        where += f", or better a secret of the environment(s) {', '.join(environments)}"
     return ChecklistItem("secret", name, f"Settings > Secrets and variables > Actions: {where} "
                                          f"(read as secrets.{name} by {_users(plan, lambda j: j in jobs)})")
 
@@ -438,6 +445,6 @@ def _runner_items(plan: Plan) -> list[ChecklistItem]:
     if not docker_jobs:
         return []
     runs_on = plan.settings.github.runs_on
-    return [ChecklistItem("other", "docker", f"{', '.join(docker_jobs)} need(s) a Docker daemon on runs-on "
-                                             f"{runs_on!r} (GitHub-hosted ubuntu runners have one) and a runner "
-                                             "already able to push to the registry (the workflow does not log in)")]
+    return [ChecklistItem("other", "docker", f"job(s) {', '.join(docker_jobs)}: a Docker daemon on runs-on "
+                                             f"{runs_on!r} (GitHub-hosted ubuntu runners have one), already able "
+                                             "to push to the registry (the workflow does not log in)")]
