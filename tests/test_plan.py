@@ -150,3 +150,17 @@ def test_graph_errors_are_collected() -> None:
     messages = [problem.message for problem in raised.value.problems]
     assert any("unknown job 'ghost'" in message for message in messages)
     assert any("published by both 'b' and 'c'" in message for message in messages)
+
+
+def test_registry_login_uses_secrets_on_stdin() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        image: {name: p, username_secret: REG_USER, password_secret: REG_TOKEN}
+        """)
+    build = plan.job("build")
+    first = build.steps[0].run.splitlines()[0]
+    assert first.split("|")[1].split()[:2] == ["docker", "login"] and "--password-stdin" in first
+    assert {name: value.kind.value for name, value in build.env} == {
+        "REGISTRY": "variable", "REG_TOKEN": "secret", "REG_USER": "secret"}
+    assert plan.secrets == ("REG_TOKEN", "REG_USER")

@@ -354,7 +354,12 @@ def _build_job(descriptor: Descriptor) -> Job | None:
     if image is None:
         return None
     ref = f'"${image.registry_var}/{image.name}:$(git rev-parse --short=12 HEAD)"'
+    login = []
+    if image.username_secret and image.password_secret:
+        login = [f'printf \'%s\' "${image.password_secret}" | docker login "${image.registry_var}" '
+                 f'--username "${image.username_secret}" --password-stdin']
     script = "\n".join([
+        *login,
         f"image={ref}",
         f'docker build --file {_q(image.dockerfile)} --tag "$image" {_q(image.context)}',
         'docker push "$image"',
@@ -365,8 +370,8 @@ def _build_job(descriptor: Descriptor) -> Job | None:
         id="build", title="Build the image once", stage="qa",
         comment="Builds and pushes the image once; QA and PROD deploy this exact digest (IMAGE_REF).",
         steps=(Step("Build, push, publish the digest", script, id="image"),), outputs=("IMAGE_REF",),
-        output_step="image", env=_env({**_variable_env([image.registry_var]), **_secret_env(image.secrets)}),
-        pip_packages=(PIPEGEN_REQUIREMENT,), docker=True, timeout_minutes=30, secrets=image.secrets,
+        output_step="image", env=_env({**_variable_env([image.registry_var]), **_secret_env(image.all_secrets)}),
+        pip_packages=(PIPEGEN_REQUIREMENT,), docker=True, timeout_minutes=30, secrets=image.all_secrets,
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 

@@ -110,7 +110,14 @@ class Image:
     registry_var: str = "REGISTRY"
     dockerfile: str = "Dockerfile"
     context: str = "."
-    secrets: tuple[str, ...] = ()  # registry credentials, by name
+    username_secret: str | None = None  # with password_secret: `docker login` before the push
+    password_secret: str | None = None
+    secrets: tuple[str, ...] = ()  # further secrets the build needs, by name
+
+    @property
+    def all_secrets(self) -> tuple[str, ...]:
+        login = tuple(name for name in (self.username_secret, self.password_secret) if name)
+        return tuple(dict.fromkeys(login + self.secrets))
 
 
 @dataclass(frozen=True)
