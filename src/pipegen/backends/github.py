@@ -39,9 +39,13 @@ class Action:
         return f"{self.repository}@{self.sha}"
 
 
-# Where each SHA comes from: the action's own repository (github.com/<repository>), newest
-# release tag in a mirror snapshot of July 2026, resolved with `git rev-parse '<tag>^{commit}'`
-# (annotated tags peeled to their commit). Bump all four together and re-run the judges.
+# Where each SHA comes from: the newest release tag of the action's own repository, read from a
+# mirror of github.com/<repository> (snapshot of 2026-07-20) with `git rev-parse '<tag>^{commit}'`
+# (annotated tags peeled to their commit); tag dates in brackets:
+#   actions/checkout          v7.0.1 (2026-07-17)   actions/setup-python      v7.0.0 (2026-07-19)
+#   actions/upload-artifact   v7.0.0 (2026-02-25)   actions/download-artifact v8.0.1 (2026-03-11)
+# All four run on node24 (runner >= 2.327.1 for self-hosted runners). Bump them together, check
+# the inputs used below still exist in each action.yml, and re-run the judges.
 CHECKOUT = Action("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1")
 SETUP_PYTHON = Action("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0")
 UPLOAD_ARTIFACT = Action("actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0")
