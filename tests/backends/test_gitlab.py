@@ -258,7 +258,7 @@ def test_triggers_without_pull_requests_or_data_paths():
     assert [rule["if"] for rule in rules] == [
         '$CI_PIPELINE_SOURCE == "web"',
         '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "main"',
-        '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH =~ /^release\\/[^/]*$/',
+        '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH =~ /^release\\/[^\\/]*$/',
     ]
     assert not any("changes" in rule for rule in rules)
 
@@ -407,8 +407,8 @@ def test_branch_only_prod_with_a_glob_and_expression_quoting():
     """)
     config = render(plan)
     jsonschema.validate(config, gitlab_schema())
-    assert config["approve-prod"]["rules"][0]["if"] == "$CI_COMMIT_BRANCH =~ /^release\\/[^/]*$/"
-    assert config["deploy-prod"]["rules"] == [{"if": "$CI_COMMIT_BRANCH =~ /^release\\/[^/]*$/"}]
+    assert config["approve-prod"]["rules"][0]["if"] == "$CI_COMMIT_BRANCH =~ /^release\\/[^\\/]*$/"
+    assert config["deploy-prod"]["rules"] == [{"if": "$CI_COMMIT_BRANCH =~ /^release\\/[^\\/]*$/"}]
 
 
 # ---------------------------------------------------------------------------- checklist
@@ -422,3 +422,25 @@ def test_checklist(churn_plan):
     assert "approve-prod" in items[("environment", "prod")]
     assert ("environment", "qa") in items
     assert "privileged" in items[("other", "runner with Docker")]
+
+
+def test_entry_consumer_keeps_stage_order_and_downloads_only_its_producers():
+    plan = plan_from_yaml("""
+        project: {name: app}
+        targets: [gitlab]
+        tests: {unit: tests}
+        image: {name: app}
+        environments:
+          qa: {deploy: ./deploy.sh qa, approval: {approvers: [qa-leads]}}
+          prod: {deploy: ./deploy.sh prod}
+    """)
+    config = render(plan)
+    jsonschema.validate(config, gitlab_schema())
+    # No approval on PROD: stage order alone makes deploy-prod wait for all of QA.
+    assert "needs" not in config["deploy-prod"] and config["deploy-prod"]["dependencies"] == ["build"]
+    assert {"build", "deploy-qa", "approve-qa"} <= ancestors(config, "deploy-prod")
+    # An approval on QA gates the QA deployment only.
+    assert needs_of(config["deploy-qa"]) == {"approve-qa": False, "build": True}
+    assert config["approve-qa"]["rules"] == [{"if": MR_PIPELINE, "when": "never"},
+                                             {"when": "manual", "allow_failure": False}]
+    assert "approve-prod" not in config

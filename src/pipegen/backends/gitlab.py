@@ -135,7 +135,7 @@ def expression_string(value: str) -> str:
 def glob_regex(pattern: str) -> str:
     """An RE2 literal for a branch glob: `*` within one path segment, `**` across segments."""
     parts = re.split(r"(\*\*|\*)", pattern)
-    body = "".join({"**": ".*", "*": "[^/]*"}.get(part) or
+    body = "".join({"**": ".*", "*": "[^\\/]*"}.get(part) or
                    "".join("\\" + char if char in _REGEX_SPECIAL else char for char in part) for part in parts)
     return f"/^{body}$/"
 
@@ -482,6 +482,7 @@ class GitlabBackend:
         image = None if settings.shell else settings.image or f"python:{plan.python}-slim"
         return template.render(
             project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
+            path_filter=bool(plan.triggers.watched_paths),
             tags=settings.tags, cache_files=cache_key_files(plan), pip_cache=PIP_CACHE_PATH,
             expire_in=ARTIFACTS_EXPIRE)
 
