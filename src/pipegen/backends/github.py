@@ -450,5 +450,6 @@ def _runner_items(plan: Plan) -> list[ChecklistItem]:
         return []
     runs_on = plan.settings.github.runs_on
     return [ChecklistItem("other", "docker", f"job(s) {', '.join(docker_jobs)}: a Docker daemon on runs-on "
-                                             f"{runs_on!r} (GitHub-hosted ubuntu runners have one), already able "
-                                             "to push to the registry (the workflow does not log in)")]
+                                             f"{runs_on!r} (GitHub-hosted ubuntu runners have one) and push access "
+                                             "to the registry (image.username_secret/password_secret in the "
+                                             "descriptor, or a runner that is already logged in)")]
