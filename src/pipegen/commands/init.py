@@ -1,0 +1,70 @@
+"""`pipegen init`: inspect the repository and write a starter pipegen.yaml."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipegen.errors import PipegenError
+from pipegen.init_repo import DESCRIPTOR_NAME, TARGETS, Detection, check_rendered, inspect_repository, \
+    render_descriptor, write_descriptor
+
+
+def _summary(detection: Detection) -> list[tuple[str, str]]:
+    """(label, what was found) rows, in the order the descriptor lists them."""
+    rows = [("project", f"{detection.name.value} ({detection.name.source})"),
+            ("python", f"{detection.python.value} ({detection.python.source})"),
+            ("targets", f"{', '.join(detection.targets)} ({detection.targets_source})"),
+            ("mainline", f"{detection.git.default_branch} ({detection.git.branch_source})"),
+            ("requirements", ", ".join(f"{kind} {path}" for kind, path in detection.requirements.items()) or "none"),
+            ("source", detection.source or "none (lint runs on the whole repository)"),
+            ("tests", ", ".join(f"{level} {path}" for level, path in detection.tests.items()) or "none")]
+    if detection.existing_ci_files:
+        rows.append(("existing CI", f"{', '.join(detection.existing_ci_files)}: `pipegen generate` writes "
+                                    "there and refuses to replace a file it did not write without --force"))
+    if detection.dockerfile:
+        rows.append(("image", f"{detection.dockerfile}: image block written; set REGISTRY in CI; "
+                              "deployments left commented (write your deploy command)"))
+    if detection.training:
+        rows.append(("model", f"{detection.training.found}: model block written commented out "
+                              "(pick metrics, publish MODEL_VERSION, then uncomment)"))
+    if detection.dags:
+        rows.append(("airflow", "dags/ found: a commented custom job shows where to publish them"))
+    return rows
+
+
+@click.command("init")
+@click.option("--path", "root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Root of the repository to inspect.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"Descriptor to write (default: {DESCRIPTOR_NAME} in the --path root).")
+@click.option("--target", "targets", type=click.Choice(TARGETS), multiple=True,
+              help="CI platform to generate for; repeat for several. Overrides detection from the git remote.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing descriptor; the old one is kept as <file>.bak (or .bak.N).")
+def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bool) -> None:
+    """Inspect the repository (git remote, pyproject.toml, requirements*.txt, tests/,
+    Dockerfile, MLproject or train.py, dags/) and write a starter pipegen.yaml that
+    validates. Never overwrites an existing file without --force."""
+    ctx = click.get_current_context()
+    output = output if output is not None else root / DESCRIPTOR_NAME
+    try:
+        detection = inspect_repository(root, targets)
+        text = render_descriptor(detection)
+        check_rendered(text, output)
+        outcome = write_descriptor(text, output, force)
+    except PipegenError as exc:
+        # Handled here as well as in main() so the exit code is the same when the command
+        # is invoked directly (tests, other entry points).
+        click.echo(f"pipegen: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    click.echo(f"pipegen init: inspected {root.resolve()}")
+    for label, found in _summary(detection):
+        click.echo(f"  {label:<13}{found}")
+    if not outcome.written:
+        click.echo(f"{output} is already up to date; nothing written")
+    elif outcome.backup is not None:
+        click.echo(f"wrote {output} (the previous file is kept as {outcome.backup})")
+    else:
+        click.echo(f"wrote {output}")
+    click.echo(f"next: review {output}, then run `pipegen generate`")
