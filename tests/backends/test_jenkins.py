@@ -1,0 +1,406 @@
+"""The Jenkins backend: the generated Jenkinsfile is parsed with tree-sitter-groovy and the
+tests assert its declarative structure (stages, layers, conditions, bindings, decoded
+strings), never text snippets."""
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from conftest import plan_from_yaml
+from pipegen.backends import get_backend
+from pipegen.plan import OUTPUTS_FILE, EnvKind, Plan
+from pipegen.render import render_file
+
+# tree-sitter-groovy reads the Jenkinsfile back; it belongs in the `test` extra.
+pytest.importorskip("tree_sitter_groovy", reason="tree-sitter-groovy is not installed (pip install '.[test]')")
+try:
+    from . import jenkins_structure as js  # tests/backends is a package
+except ImportError:
+    import jenkins_structure as js  # type: ignore[no-redef]
+
+
+def read(plan: Plan) -> js.Pipeline:
+    return js.read_pipeline(render_file(plan, "jenkins").text)
+
+
+@pytest.fixture(name="churn", scope="module")
+def fixture_churn(churn_plan) -> js.Pipeline:
+    return read(churn_plan)
+
+
+@pytest.fixture(name="minimal", scope="module")
+def fixture_minimal(minimal_plan) -> js.Pipeline:
+    return read(minimal_plan)
+
+
+def layer_index(pipeline: js.Pipeline) -> dict[str, tuple[int, int]]:
+    """job id -> (top-level stage index, layer index inside it)."""
+    return {job: (top, layer) for top, stage in enumerate(pipeline.stages)
+            for layer, jobs in enumerate(stage.layers()) for job in jobs}
+
+
+def conditions(stage: js.Stage) -> dict[str, object]:
+    """A leaf or top-level stage's `when` as a dict of condition name -> arguments."""
+    found: dict[str, object] = {}
+    for item in stage.when:
+        if item.name == "not":
+            (inner,) = item.body
+            found["not " + inner.name] = inner.args
+        else:
+            found[item.name] = item.args or item.body
+    return found
+
+
+def command_flags(script: str, command: str) -> dict[str, str]:
+    """The --flag value pairs of the line that starts with `command` (continuations joined)."""
+    joined = script.replace("\\\n", " ")
+    (line,) = [line for line in joined.splitlines() if line.startswith(command)]
+    words = shlex.split(line)[len(command.split()):]
+    flags: dict[str, str] = {}
+    for index, word in enumerate(words):
+        if word.startswith("--"):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            flags[word] = "" if following.startswith("--") else following
+    return flags
+
+
+def scripts(stage: js.Stage) -> list[str]:
+    return [call.script for call in js.sh_calls(stage)]
+
+
+def plan_script(stage: js.Stage, title: str) -> js.ShCall:
+    (call,) = [call for call in js.sh_calls(stage) if call.label == title]
+    return call
+
+
+# ---------------------------------------------------------------------------- stages and layers
+
+
+def test_backend_identity():
+    backend = get_backend("jenkins")
+    assert (backend.name, backend.path, backend.comment) == ("jenkins", "Jenkinsfile", "//")
+
+
+def test_top_level_stages(churn, minimal):
+    assert [stage.name for stage in churn.stages] == ["TEST", "QA", "PROD"]
+    assert [stage.name for stage in minimal.stages] == ["TEST"]
+    assert [leaf.name for leaf in minimal.stages[0].leaves()] == ["unit"]
+
+
+def test_no_executor_is_held_by_the_pipeline_or_the_approval(churn):
+    assert churn.agent.args[0].path == "none"
+    for stage in churn.all_stages():
+        if stage.steps:
+            assert stage.agent_label, f"{stage.name} runs steps without an agent"
+        else:
+            assert stage.agent is None, f"{stage.name} holds an agent around its nested stages"
+
+
+def test_test_stage_layers(churn):
+    assert churn.stage("TEST").layers() == [["lint", "unit"], ["integration", "sonar"], ["functional"]]
+    group = churn.stage("TEST").stages[0]
+    assert [branch.name for branch in group.parallel] == ["lint", "unit"]
+
+
+def test_qa_and_prod_layers(churn):
+    assert churn.stage("QA").layers() == [["train", "build"], ["model-gate", "deploy-qa"], ["smoke-qa"]]
+    assert churn.stage("PROD").layers() == [["promote-model", "deploy-prod"]]
+
+
+@pytest.mark.parametrize("fixture", ["churn_plan", "minimal_plan"])
+def test_every_need_runs_first(fixture, request):
+    plan = request.getfixturevalue(fixture)
+    where = layer_index(read(plan))
+    assert set(where) == {job.id for job in plan.jobs}
+    for job in plan.jobs:
+        for need in job.needs:
+            assert where[need] < where[job.id], f"{job.id} may start before {need}"
+
+
+def test_stage_names_are_unique(churn):
+    names = [stage.name for stage in churn.all_stages()]
+    assert len(names) == len(set(names))
+
+
+# ---------------------------------------------------------------------------- outputs
+
+
+@pytest.mark.parametrize("name,producer,consumers", [
+    ("MODEL_VERSION", "train", ["model-gate", "promote-model"]),
+    ("IMAGE_REF", "build", ["deploy-qa", "deploy-prod"]),
+])
+def test_outputs_are_read_back_into_env_and_used_later(churn, churn_plan, name, producer, consumers):
+    producing = churn.stage(producer)
+    assert js.env_assignments(producing) == {name: js.Call("pipegenOutput", [name])}
+    # The read-back comes after the step that publishes the value.
+    step_names = [item.name for item in producing.steps if isinstance(item, js.Call)]
+    assert step_names.index("script") > max(i for i, step in enumerate(step_names) if step == "sh")
+    job = churn_plan.job(producer)
+    output_step = next(step for step in job.steps if step.id == job.output_step)
+    assert plan_script(producing, output_step.title).script.endswith(output_step.run)
+    where = layer_index(churn)
+    for consumer in consumers:
+        stage = churn.stage(consumer)
+        assert where[producer] < where[consumer]
+        assert any(re.search(rf"\${{?{name}\b", script) for script in scripts(stage))
+        assert not js.env_assignments(stage)
+    assert where[producer][0] == 1 and where[consumers[-1]][0] == 2  # produced in QA, consumed in PROD
+
+
+def test_output_helper_reads_the_outputs_file(churn, minimal):
+    (helper,) = churn.methods
+    assert helper.name == "pipegenOutput" and helper.parameters == ["String name"]
+    (read_file,) = [call for call in helper.invocations if call.name == "readFile"]
+    assert read_file.kwargs["file"] == OUTPUTS_FILE
+    assert minimal.methods == []
+
+
+def test_env_is_never_preset_in_environment_directives(churn):
+    assert "environment" not in churn.directives
+    assert all("environment" not in stage.directives for stage in churn.all_stages())
+
+
+# ---------------------------------------------------------------------------- approval and conditions
+
+
+def test_prod_waits_for_approval_on_main_only(churn, churn_plan):
+    prod = churn.stage("PROD")
+    assert prod.input == {"message": "Deploy PROD?", "ok": "Deploy", "submitter": "release-managers"}
+    when = conditions(prod)
+    assert when["beforeInput"] == [True] and when["branch"] == ["main"] and "not changeRequest" in when
+    assert prod.directives.index("when") < prod.directives.index("input")
+    # The timeout wraps the approval wait and the deployments after it.
+    approval = churn_plan.job("deploy-prod").approval
+    assert prod.timeout_minutes == approval.timeout_minutes + 30
+    for leaf in prod.leaves():
+        assert conditions(leaf) == {"beforeAgent": [True], "branch": ["main"], "not changeRequest": []}
+
+
+def test_pull_requests_skip_build_and_deployments(churn, churn_plan):
+    for job in churn_plan.jobs:
+        when = conditions(churn.stage(job.id))
+        if job.run_when.value == "always":
+            assert not when, job.id
+        else:
+            assert when["beforeAgent"] == [True] and "not changeRequest" in when, job.id
+    assert conditions(churn.stage("build")) == {"beforeAgent": [True], "not changeRequest": []}
+
+
+def test_approval_without_a_branch_still_skips_pull_requests():
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [jenkins]
+        tests: {unit: tests}
+        environments:
+          prod:
+            deploy: ./deploy.sh
+            approval: {approvers: [alice, ops-team], timeout_minutes: 60}
+    """)
+    prod = read(plan).stage("PROD")
+    assert prod.input["submitter"] == "alice,ops-team"
+    assert conditions(prod) == {"beforeInput": [True], "not changeRequest": []}
+    assert prod.timeout_minutes == 60 + 30
+
+
+def test_prod_without_approval_has_no_input():
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [jenkins]
+        environments:
+          prod: {deploy: ./deploy.sh, branch: release}
+    """)
+    prod = read(plan).stage("PROD")
+    assert prod.input is None and prod.when == []
+    assert conditions(prod.leaves()[0]) == {"beforeAgent": [True], "branch": ["release"], "not changeRequest": []}
+
+
+# ---------------------------------------------------------------------------- triggers
+
+
+def test_cron_runs_on_the_trigger_branches_only(churn, churn_plan, minimal):
+    (cron,) = churn.triggers
+    assert cron.name == "cron"
+    choice = cron.args[0]
+    assert isinstance(choice, js.Ternary)
+    branches = list(churn_plan.triggers.branches)
+    assert choice.condition == js.Call("contains", [js.Ref("env.BRANCH_NAME")], target=branches)
+    assert (choice.then, choice.otherwise) == (churn_plan.triggers.schedule, "")
+    assert "triggers" not in minimal.directives
+
+
+def test_watched_paths_gate_pushes_but_not_prs_schedules_manual_or_first_builds(churn, churn_plan, minimal):
+    for stage in churn.stages:
+        (any_of,) = stage.when_call("anyOf")
+        calls = any_of.body
+        patterns = [call.kwargs["pattern"] for call in calls if call.name == "changeset"]
+        assert patterns == list(churn_plan.triggers.watched_paths)
+        assert all(call.kwargs["caseSensitive"] is True for call in calls if call.name == "changeset")
+        assert js.Call("changeRequest") in calls
+        causes = [call.args[0] if call.args else call.kwargs["cause"] for call in calls if call.name == "triggeredBy"]
+        assert causes == ["TimerTrigger", "UserIdCause"]
+        (first_build,) = [call for call in calls if call.name == "expression"]
+        assert first_build.body == [js.Expr("binary_expression", "currentBuild.previousBuild == null")]
+    assert minimal.stages[0].when == []
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+def test_gate_commands_carry_the_descriptor_thresholds(churn):
+    unit = "\n".join(scripts(churn.stage("unit")))
+    coverage = command_flags(unit, "pipegen gate coverage")
+    assert (coverage["--min"], coverage["--diff-min"], coverage["--compare-branch"]) == ("80", "90", "origin/main")
+    lint = command_flags("\n".join(scripts(churn.stage("lint"))), "pipegen gate lint")
+    assert (lint["--min-score"], lint["--max-issues"]) == ("8.5", "0")
+    model = command_flags("\n".join(scripts(churn.stage("model-gate"))), "pipegen gate model")
+    assert model["--mode"] == "auto" and model["--candidate-version"] == "$MODEL_VERSION"
+    sonar = command_flags("\n".join(scripts(churn.stage("sonar"))), "pipegen gate sonar")
+    assert sonar["--timeout"] == "300"
+
+
+@pytest.mark.parametrize("fixture", ["churn_plan", "minimal_plan"])
+def test_every_plan_step_runs_exactly_under_set_eu(fixture, request):
+    plan = request.getfixturevalue(fixture)
+    pipeline = read(plan)
+    for job in plan.jobs:
+        stage = pipeline.stage(job.id)
+        for call in js.sh_calls(stage):
+            assert call.script.startswith("set -eu\n")
+        for step in job.steps:
+            activate = ". .venv/bin/activate\n" if job.python else ""
+            assert plan_script(stage, step.title).script == f"set -eu\n{activate}{step.run}"
+
+
+def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
+    for job in churn_plan.jobs:
+        calls = js.sh_calls(churn.stage(job.id))
+        installs = [call for call in calls if "python -m pip install" in call.script]
+        if not job.python:
+            assert installs == []
+            continue
+        (install,) = installs
+        assert install is calls[0] and not install.credentials
+        lines = install.script.replace("\\\n", " ").splitlines()
+        assert lines[-3:-1] == [f"python{churn_plan.python} -m venv --clear .venv", ". .venv/bin/activate"]
+        words = shlex.split(lines[-1])
+        assert words[:4] == ["python", "-m", "pip", "install"]
+        expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
+        assert words[4:] == expected
+
+
+def test_every_job_and_the_run_have_timeouts(churn, churn_plan):
+    for job in churn_plan.jobs:
+        assert churn.stage(job.id).timeout_minutes == job.timeout_minutes
+    # Per layer the slowest job, plus the approval wait: TEST 30+30+30, QA 60+30+30, PROD 1440+30.
+    assert churn.timeout_minutes == 90 + 120 + 1470
+    assert [option.name for option in churn.options][:2] == ["timestamps", "disableConcurrentBuilds"]
+    assert churn.options[1].kwargs == {"abortPrevious": True}
+
+
+def test_secrets_only_through_credentials_bindings(churn, churn_plan):
+    for job in churn_plan.jobs:
+        stage = churn.stage(job.id)
+        secrets = {name: value.value for name, value in job.env if value.kind is EnvKind.SECRET}
+        for call in js.sh_calls(stage):
+            if call.label in {step.title for step in job.steps}:
+                assert call.credentials == {name: churn_plan.settings.jenkins.credentials_id(secret)
+                                            for name, secret in secrets.items()}
+            else:
+                assert call.credentials == {}, f"{job.id}: {call.label} sees secrets it does not need"
+    assert plan_script(churn.stage("sonar"), "Sonar gate").credentials == {"SONAR_TOKEN": "sonar-token"}
+
+
+def test_variables_and_inputs_are_checked_before_use(churn):
+    (check,) = [call for call in js.sh_calls(churn.stage("promote-model")) if call.label.startswith("Check")]
+    assert re.findall(r'^: "\$\{(\w+):\?', check.script, re.MULTILINE) == ["MLFLOW_TRACKING_URI", "MODEL_VERSION"]
+
+
+def test_reports_are_published_even_on_failure(churn, churn_plan):
+    for job in churn_plan.jobs:
+        stage = churn.stage(job.id)
+        if not (job.junit or job.artifacts):
+            assert stage.post == {}
+            continue
+        kept = {call.name: call.kwargs for call in stage.post["always"]}
+        assert kept["junit"] == {"testResults": ", ".join(job.junit), "allowEmptyResults": True}
+        assert kept["archiveArtifacts"]["allowEmptyArchive"] is True
+    unit_kept = {call.name: call.kwargs for call in churn.stage("unit").post["always"]}
+    assert unit_kept["archiveArtifacts"]["artifacts"] == "pipegen-reports/**, coverage.xml"
+
+
+def test_coverage_is_handed_over_with_stash(churn):
+    unit_steps = [item for item in churn.stage("unit").steps if isinstance(item, js.Call)]
+    assert unit_steps[-1] == js.Call("stash", kwargs={"name": "unit-handover", "includes": "coverage.xml"})
+    sonar_steps = [item for item in churn.stage("sonar").steps if isinstance(item, js.Call)]
+    assert sonar_steps[0] == js.Call("unstash", kwargs={"name": "unit-handover"})
+
+
+def test_docker_job_asks_for_a_docker_agent(churn):
+    assert churn.stage("build").agent_label == "docker"
+    assert {leaf.agent_label for leaf in churn.all_stages() if leaf.steps and leaf.name != "build"} == {"any"}
+
+
+# ---------------------------------------------------------------------------- settings and escaping
+
+HOSTILE = """
+    project: {name: p}
+    targets: [jenkins]
+    settings:
+      jenkins:
+        agent: linux || mac
+        credentials: {API_TOKEN: team.api-token}
+    image: {name: app}
+    environments:
+      qa: {deploy: ./deploy.sh}
+    jobs:
+      - name: odd
+        stage: test
+        title: "it's a \\\\ \\"title\\" $HOME"
+        run: |
+          echo '''$NOT_GROOVY''' "${HOME}" \\
+            'it'"'"'s' \\\\ done
+          printf '%s\\n' "$API_TOKEN" | wc -c
+        env: {GREETING: "it's \\\\ $HOME \\"q\\"", EMPTY: ""}
+        secrets: [API_TOKEN]
+"""
+
+
+def test_settings_and_hostile_strings_read_back_exactly():
+    plan = plan_from_yaml(HOSTILE)
+    pipeline = read(plan)
+    job = plan.job("odd")
+    stage = pipeline.stage("odd")
+    assert stage.agent_label == "linux || mac"
+    assert pipeline.stage("build").agent_label == "(linux || mac) && docker"
+    (step,) = job.steps
+    call = plan_script(stage, step.title)
+    assert call.script == f"set -eu\n. .venv/bin/activate\n{step.run}"
+    assert call.credentials == {"API_TOKEN": "team.api-token"}
+    assert call.env == ["EMPTY=", "GREETING=it's \\ $HOME \"q\""]
+
+
+def test_render_is_deterministic(churn_plan):
+    assert render_file(churn_plan, "jenkins").text == render_file(churn_plan, "jenkins").text
+    assert render_file(plan_from_yaml(HOSTILE), "jenkins").text == render_file(plan_from_yaml(HOSTILE), "jenkins").text
+
+
+# ---------------------------------------------------------------------------- checklist
+
+
+def test_checklist_names_everything_configured_outside_the_file(churn_plan, minimal_plan):
+    items = get_backend("jenkins").checklist(churn_plan)
+    by_kind: dict[str, list[str]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item.name)
+    assert by_kind["credentials"] == ["sonar-token"]
+    assert by_kind["variable"] == ["MLFLOW_TRACKING_URI", "REGISTRY", "SONAR_HOST_URL"]
+    assert by_kind["environment"] == ["qa", "prod"]
+    assert by_kind["schedule"] == ["0 3 * * 1"]
+    assert {"multibranch job", "agents", "docker agents", "plugins", "full history", "watched paths"} <= set(
+        by_kind["other"])
+    prod = next(item for item in items if item.kind == "environment" and item.name == "prod")
+    assert "release-managers" in prod.detail
+    minimal_names = {item.name for item in get_backend("jenkins").checklist(minimal_plan)}
+    assert "docker agents" not in minimal_names and "schedule" not in minimal_names
