@@ -233,11 +233,17 @@ def test_workflow_rules_implement_the_triggers(churn, churn_plan):
     assert conditions[:4] == [MR_PIPELINE, '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
                               "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS"]
     assert rules[3]["when"] == "never"
-    push = rules[4]
-    assert push["if"] == '$CI_PIPELINE_SOURCE == "push" && ' + ON_MAIN
+    push, first_push = rules[4], rules[5]
+    zero = "0" * 40
+    assert push["if"] == ('$CI_PIPELINE_SOURCE == "push" && ' + ON_MAIN
+                          + f' && $CI_COMMIT_BEFORE_SHA && $CI_COMMIT_BEFORE_SHA != "{zero}"')
     expected = [path + "/*" if path.endswith("**") else path for path in churn_plan.triggers.watched_paths]
     assert push["changes"] == {"paths": expected}  # no compare_to: a push to main compares its own commits
     assert "data/**/*" in expected
+    # GitLab runs a branch's first push whatever changed; the rule set says so explicitly
+    assert first_push == {"if": '$CI_PIPELINE_SOURCE == "push" && ' + ON_MAIN
+                          + f' && ($CI_COMMIT_BEFORE_SHA == null || $CI_COMMIT_BEFORE_SHA == "{zero}")'}
+    assert len(rules) == 6
     assert churn["workflow"]["auto_cancel"] == {"on_new_commit": "conservative"}
 
 

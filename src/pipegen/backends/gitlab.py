@@ -176,6 +176,11 @@ def comment_lines(text: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------- workflow
 
 
+ZERO_SHA = "0" * 40
+KNOWN_BEFORE_SHA = f'$CI_COMMIT_BEFORE_SHA && $CI_COMMIT_BEFORE_SHA != "{ZERO_SHA}"'
+UNKNOWN_BEFORE_SHA = f'($CI_COMMIT_BEFORE_SHA == null || $CI_COMMIT_BEFORE_SHA == "{ZERO_SHA}")'
+
+
 def workflow_rules(plan: Plan) -> list[Rule]:
     triggers = plan.triggers
     rules = []
@@ -190,8 +195,17 @@ def workflow_rules(plan: Plan) -> list[Rule]:
                           "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", when="never"))
     changes = tuple(dict.fromkeys(changes_path(path) for path in triggers.watched_paths))
     for branch in triggers.branches:
-        comment = f"Pushes to {branch}" + (", only when a watched path changed." if changes else ".")
-        rules.append(Rule(comment, f'$CI_PIPELINE_SOURCE == "push" && {branch_condition(branch)}', changes))
+        push = f'$CI_PIPELINE_SOURCE == "push" && {branch_condition(branch)}'
+        if not changes:
+            rules.append(Rule(f"Pushes to {branch}.", push))
+            continue
+        rules.append(Rule(f"Pushes to {branch} whose previous commit GitLab knows: only when a watched path changed.",
+                          f"{push} && {KNOWN_BEFORE_SHA}", changes))
+        # GitLab itself treats every path as changed when it has no previous commit to compare
+        # with (a branch's first push); saying so explicitly keeps the rule set readable and
+        # lets tools that cannot diff (gitlab-ci-local) evaluate it.
+        rules.append(Rule(f"The first push to {branch} (nothing to compare with) runs.",
+                          f"{push} && {UNKNOWN_BEFORE_SHA}"))
     return rules
 
 
