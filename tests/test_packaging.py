@@ -59,9 +59,8 @@ def test_wheel_install_generates(tmp_path: Path) -> None:
                    check=True, capture_output=True, text=True)
     project = tmp_path / "project"
     project.mkdir()
-    (project / "pipegen.yaml").write_text(
-        (EXAMPLES / "churn" / "pipegen.yaml").read_text(encoding="utf-8").replace("profile: default", "profile: strict"),
-        encoding="utf-8")
+    reference = (EXAMPLES / "churn" / "pipegen.yaml").read_text(encoding="utf-8")
+    (project / "pipegen.yaml").write_text(reference.replace("profile: default", "profile: strict"), encoding="utf-8")
     clean_env = {key: value for key, value in os.environ.items() if not key.startswith("COVERAGE")}
     done = subprocess.run([str(env_dir / "bin" / "pipegen"), "generate", "--quiet"], cwd=project, env=clean_env,
                           capture_output=True, text=True, check=False)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pipegen.syntax import groovy_multiline, groovy_string, yaml_block, yaml_scalar
+from pipegen.syntax import groovy_multiline, groovy_string, yaml_block, yaml_expression, yaml_scalar
 
 HOSTILE = [
     "plain", "a: b", "#hash", "x # y", "*alias", "&anchor", "!tag", "${{ secrets.X }}", "$(whoami)", "${HOME}",
     "back\\slash", "ünïcödé ✓", "'single'", '"double"', "- dash", "yes", "no", "on", "1.0", "0x1F", "~", "null",
     "", " lead", "trail ", "tab\there", "@at", "%pct", "`tick`", "[list]", "{map}", "a:b", "|pipe", ">fold",
-    "?q", "key:", "-", "...", "---",
+    "?q", "key:", "-", "...", "---", "0o17", "1e3", "1E5", "+1", ".inf", ".NaN", "0x1f", "TRUE", "Null",
 ]
 SCRIPTS = ["a\nb", "  indented\nx\n", "line\n\nafter blank", "x\n", "#!/bin/sh\necho '$HOME'\n", "a\n  b\n\tc"]
 
@@ -56,3 +56,19 @@ def test_plain_when_plain_is_safe() -> None:
     assert yaml_scalar("ubuntu-latest") == "ubuntu-latest"
     assert yaml_scalar("python -m churn.train") == "python -m churn.train"
     assert yaml_scalar("yes") == "'yes'"
+
+
+@pytest.mark.parametrize("value", ["0o17", "1e3", "1E5", "+12", "-.5", ".inf", ".NaN", "0x1f", "True", "NULL"])
+def test_quotes_what_yaml_1_2_reads_as_non_strings(value: str) -> None:
+    # PyYAML (YAML 1.1) would read some of these plain forms back as strings; GitHub's and
+    # GitLab's YAML 1.2 parsers would not.
+    assert yaml_scalar(value)[0] in "'\""
+
+
+@pytest.mark.parametrize("text", ["${{ github.event_name != 'pull_request' }}", "${{ secrets.X }}",
+                                  "$[ stageDependencies.QA.build.outputs['image.IMAGE_REF'] ]", "$x: y", "$ # c"])
+def test_expressions_plain_when_exact(text: str) -> None:
+    rendered = yaml_expression(text)
+    assert yaml.safe_load(f"key: {rendered}\n") == {"key": text}
+    if ": " not in text and " #" not in text:
+        assert rendered == text

@@ -27,6 +27,7 @@ def render_markdown(items: dict[str, list[ChecklistItem]], project: str) -> str:
              "Configure these outside the generated files before the first run.", ""]
     for target, entries in items.items():
         lines += [f"## {TARGET_TITLES[target]}", ""]
-        lines += [f"- [ ] **{item.kind}** `{item.name}`: {item.detail}" for item in entries] or ["Nothing to configure."]
+        lines += [f"- [ ] **{item.kind}** `{item.name}`: {item.detail}" for item in entries] \
+            or ["Nothing to configure."]
         lines.append("")
     return "\n".join(lines)

@@ -17,9 +17,11 @@ GITLAB_DOTENV_LIMIT = 5 * 1024
 
 def check_output(name: str, value: str) -> None:
     if not NAME_PATTERN.match(name):
-        raise UsageError(f"output name {name!r} must match [A-Za-z_][A-Za-z0-9_]* (an environment variable name)")
+        raise UsageError(f"output name {name!r} must match [A-Za-z_][A-Za-z0-9_]* "
+                         "(an environment variable name)")
     if "\n" in value or "\r" in value:
-        raise UsageError(f"output {name}: values must be one line (GitLab dotenv and Jenkins env cannot carry newlines)")
+        raise UsageError(f"output {name}: values must be one line "
+                         "(GitLab dotenv and Jenkins env cannot carry newlines)")
 
 
 def azure_escape(value: str) -> str:

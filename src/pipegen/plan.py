@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from pipegen import __version__
-from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor
+from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality
 from pipegen.errors import DescriptorError, Problem, UsageError
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
@@ -41,7 +41,8 @@ class RunWhen(str, Enum):
 
 class EnvKind(str, Enum):
     LITERAL = "literal"  # `value` is the text itself
-    SECRET = "secret"  # `value` names a secret (GitHub secrets, Azure secret variable, GitLab masked variable, Jenkins credential)
+    # `value` names a secret: GitHub secret, Azure secret variable, GitLab masked variable, Jenkins credential
+    SECRET = "secret"
     VARIABLE = "variable"  # `value` names a non-secret CI variable (GitHub vars, Azure/GitLab variables, Jenkins env)
     OUTPUT = "output"  # `value` names an output of job `producer`
 
@@ -289,13 +290,15 @@ def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
         steps=(
             Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
             Step("Sonar scanner (reads the token from SONAR_TOKEN)",
-                 _command("pysonar", f'--sonar-host-url="${sonar.host_url_var}"', f"--sonar-project-key={key}",
+                 _command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
                           f"--sonar-sources={source}", coverage.strip())),
             Step("Sonar gate", _command("pipegen gate sonar", "--report-task .scannerwork/report-task.txt",
                                         f"--timeout {sonar.timeout}{allow}", _gate_report_flags("sonar"))),
         ),
-        needs=("unit",) if has_unit else (), env=_env({**_variable_env([sonar.host_url_var]),
-                                                        **_secret_env([sonar.token_secret])}),
+        # The gate and the scanner read SONAR_HOST_URL and SONAR_TOKEN, whatever the CI calls them.
+        needs=("unit",) if has_unit else (), env=_env({
+            "SONAR_HOST_URL": EnvValue(EnvKind.VARIABLE, sonar.host_url_var),
+            "SONAR_TOKEN": EnvValue(EnvKind.SECRET, sonar.token_secret)}),
         pip_packages=(PIPEGEN_REQUIREMENT, SONAR_SCANNER_REQUIREMENT), full_history=True,
         timeout_minutes=15 + sonar.timeout // 60, fetches=("unit",) if has_unit else (),
         artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
@@ -539,7 +542,7 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
 
     values: dict = {"pylint": None, "flake8": None, "coverage_min": None, "coverage_diff_min": None,
                     "compare_branch": "origin/main"}
-    if ("quality",) not in descriptor.positions and descriptor.quality == type(descriptor.quality)():
+    if ("quality",) not in descriptor.positions and descriptor.quality == Quality():
         return values
     try:
         coverage = profiles.resolve("coverage", {}, descriptor)

@@ -9,6 +9,11 @@ import yaml
 
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9 _./@+=,:-]*$")
 _INDICATOR_FREE = re.compile(r"^(?!.*(: |\s#|:$)).*$")
+# Plain scalars a YAML 1.2 parser (the npm `yaml` package behind GitHub's parser, Go's yaml.v3)
+# reads as something other than a string, though PyYAML's YAML 1.1 reads them as strings.
+_YAML12_NON_STRING = re.compile(
+    r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$")
 _BLOCK_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
 
 
@@ -20,7 +25,8 @@ def yaml_scalar(value: str | int | float | bool | None) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    if value and _PLAIN_SAFE.match(value) and _INDICATOR_FREE.match(value) and value == value.strip():
+    if (value and _PLAIN_SAFE.match(value) and _INDICATOR_FREE.match(value) and value == value.strip()
+            and not _YAML12_NON_STRING.match(value)):
         try:
             if yaml.safe_load(value) == value:
                 return value
@@ -54,6 +60,19 @@ def yaml_block(text: str, indent: int) -> str:
     body = "\n".join(pad + line if line else "" for line in lines)
     # The template's own line break ends the last line.
     return f"|{chomp}\n{body}"
+
+
+def yaml_expression(text: str) -> str:
+    """A CI expression pipegen builds (`${{ ... }}`, `$[ ... ]`): plain, as people write
+    them, when YAML reads the plain form back as exactly this string; else quoted. A plain
+    scalar starting with `$` is a string in YAML 1.1 and 1.2 alike."""
+    if text.startswith("$") and "\n" not in text and text == text.strip():
+        try:
+            if yaml.safe_load(f"key: {text}") == {"key": text}:
+                return text
+        except yaml.YAMLError:
+            pass
+    return yaml_scalar(text)
 
 
 def groovy_string(value: str) -> str:

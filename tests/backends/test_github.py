@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from conftest import plan_from_yaml
-from pipegen.backends.github import GithubBackend, yaml_block, yaml_scalar
+from pipegen.backends.github import GithubBackend
+from pipegen.syntax import yaml_block, yaml_scalar
 from pipegen.errors import UsageError
 from pipegen.plan import Plan, RunWhen
 

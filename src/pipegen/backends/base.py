@@ -46,6 +46,7 @@ def template_environment(platform: str) -> jinja2.Environment:
     environment.filters.update(
         yaml=syntax.yaml_scalar,
         yaml_block=syntax.yaml_block,
+        expression=syntax.yaml_expression,
         groovy=syntax.groovy_string,
         groovy_multiline=syntax.groovy_multiline,
     )

@@ -15,9 +15,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Union
 
-import yaml
 
-from pipegen import syntax
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
 from pipegen.plan import EnvKind, Job, Plan, RunWhen, Stage, Step
@@ -347,38 +345,6 @@ def _trigger_view(plan: Plan) -> TriggerView:
         pull_requests=triggers.pull_requests, schedule=triggers.schedule)
 
 
-# YAML 1.2 core-schema numbers, booleans and nulls. GitHub reads workflows as YAML 1.2, where
-# `0o17` and `1e3` are numbers; PyYAML (1.1) reads them as strings, so syntax.yaml_scalar
-# leaves them plain. Until syntax.py quotes them, this backend does.
-_YAML12_NOT_A_STRING = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$")
-
-
-def yaml_scalar(value: str | int | float | bool | None) -> str:
-    """syntax.yaml_scalar, with strings that YAML 1.2 would read as something else quoted."""
-    text = syntax.yaml_scalar(value)
-    if isinstance(value, str) and text == value and _YAML12_NOT_A_STRING.match(value):
-        return f"'{value}'"
-    return text
-
-
-def yaml_block(text: str, indent: int) -> str:
-    """syntax.yaml_block; its one-line fallback goes through the stricter yaml_scalar."""
-    block = syntax.yaml_block(text, indent)
-    return block if block.startswith("|") else yaml_scalar(text)
-
-
-def yaml_expression(text: str) -> str:
-    """`${{ ... }}` values pipegen builds: plain (as people write them) when YAML reads the
-    plain form back as exactly this string, else the quoted `yaml` scalar. A plain scalar
-    that starts with `$` is a string in YAML 1.1 and 1.2 alike."""
-    if (text.startswith(_EXPRESSION + " ") and text.endswith(" }}") and "\n" not in text
-            and yaml.safe_load(f"key: {text}") == {"key": text}):
-        return text
-    return yaml_scalar(text)
-
-
 class GithubBackend:
     name = "github"
     path = WORKFLOW_PATH
@@ -386,7 +352,6 @@ class GithubBackend:
 
     def render(self, plan: Plan) -> str:
         environment = template_environment("github")
-        environment.filters.update(yaml=yaml_scalar, yaml_block=yaml_block, expression=yaml_expression)
         return environment.get_template("workflow.yml.j2").render(
             workflow_name=_checked(f"{plan.project} (pipegen)", "project.name"),
             pip_cache=not runs_on_release_branches(plan),

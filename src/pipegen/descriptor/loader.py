@@ -149,7 +149,8 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
     if located is None:
         raise DescriptorError(problems)
     if not isinstance(located.data, dict):
-        raise DescriptorError([Problem(filename, 1, 1, "the descriptor must be a mapping of keys (project, targets, ...)")])
+        raise DescriptorError([Problem(filename, 1, 1,
+                                       "the descriptor must be a mapping of keys (project, targets, ...)")])
     problems += schema_problems(located.data, located.positions, filename, located.raw)
     if problems:
         raise DescriptorError(problems)

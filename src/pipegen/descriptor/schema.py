@@ -73,7 +73,8 @@ def _messages(error, positions: dict, filename: str, raw: dict) -> list[Problem]
         return [_located(positions, path, filename, f"{where}: expected {wanted}, got {_kind(instance)}{hint}")]
     if validator == "enum":
         choices = [str(choice) for choice in error.validator_value]
-        return [_located(positions, path, filename, f"{where}: {instance!r} is not allowed{_suggest(str(instance), choices)}")]
+        suggestion = _suggest(str(instance), choices)
+        return [_located(positions, path, filename, f"{where}: {instance!r} is not allowed{suggestion}")]
     if validator == "const":
         return [_located(positions, path, filename, f"{where}: must be {error.validator_value!r}")]
     if validator == "pattern":
