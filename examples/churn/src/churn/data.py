@@ -1,0 +1,49 @@
+"""Synthetic customer data with a known churn signal, reproducible from a seed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FEATURES = ("tenure_months", "monthly_charges", "support_calls", "late_payments", "contract_months")
+# The true (standardised) effect of each feature on the log-odds of churning.
+TRUE_EFFECTS = np.array([-1.2, 0.6, 0.9, 0.8, -1.0])
+BASE_LOG_ODDS = -0.8
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Customer features (one row each, columns as FEATURES) and whether each churned."""
+
+    features: np.ndarray  # shape (n, len(FEATURES))
+    churned: np.ndarray  # shape (n,), 0 or 1
+
+    def __len__(self) -> int:
+        return len(self.churned)
+
+
+def make_dataset(n_customers: int = 2000, seed: int = 7) -> Dataset:
+    """Customers whose churn follows TRUE_EFFECTS plus noise; same seed, same data."""
+    if n_customers < 10:
+        raise ValueError("n_customers must be at least 10")
+    rng = np.random.default_rng(seed)
+    raw = np.column_stack([
+        rng.integers(1, 72, n_customers),  # tenure_months
+        rng.normal(70, 25, n_customers).clip(15, 150),  # monthly_charges
+        rng.poisson(1.5, n_customers),  # support_calls
+        rng.poisson(0.7, n_customers),  # late_payments
+        rng.choice([1, 12, 24], n_customers),  # contract_months
+    ]).astype(float)
+    standardised = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+    log_odds = BASE_LOG_ODDS + standardised @ TRUE_EFFECTS
+    churned = (rng.random(n_customers) < 1 / (1 + np.exp(-log_odds))).astype(int)
+    return Dataset(raw, churned)
+
+
+def flip_labels(churned: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A copy with `fraction` of the labels flipped: deliberately bad training data."""
+    rng = np.random.default_rng(seed)
+    flipped = churned.copy()
+    chosen = rng.random(len(churned)) < fraction
+    flipped[chosen] = 1 - flipped[chosen]
+    return flipped
