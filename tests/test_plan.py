@@ -164,3 +164,16 @@ def test_registry_login_uses_secrets_on_stdin() -> None:
     assert {name: value.kind.value for name, value in build.env} == {
         "REGISTRY": "variable", "REG_TOKEN": "secret", "REG_USER": "secret"}
     assert plan.secrets == ("REG_TOKEN", "REG_USER")
+
+
+def test_model_jobs_read_the_registry_from_the_named_variable(churn_plan) -> None:
+    for job_id in ("train", "model-gate", "promote-model"):
+        env = dict(churn_plan.job(job_id).env)
+        assert env["MLFLOW_TRACKING_URI"].kind is EnvKind.VARIABLE
+        assert env["MLFLOW_TRACKING_URI"].value == "MLFLOW_TRACKING_URI"
+    gate = churn_plan.job("model-gate").steps[-1].run.split()
+    assert gate[gate.index("--mode") + 1] == "auto"  # report-only on pull requests
+    assert gate[gate.index("--candidate-version") + 1] == '"$MODEL_VERSION"'
+    metrics = [gate[i + 1] for i, word in enumerate(gate) if word == "--metric"]
+    assert metrics == ["auc:greater_is_better=true,threshold=0.75,min_absolute_change=0.005",
+                       "log_loss:greater_is_better=false,min_relative_change=0.01"]

@@ -308,8 +308,9 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
     model = descriptor.model
     if model is None:
         return [], []
-    registry_env = {**_variable_env([model.tracking_uri_var]), **_secret_env(model.secrets)}
-    uri_flag = f"--tracking-uri-var {model.tracking_uri_var}"
+    # MLflow (the training code, the gate, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
+    registry_env = {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var),
+                    **_secret_env(model.secrets)}
     train = Job(
         id="train", title="Train the candidate model", stage="qa",
         comment="Trains and registers a candidate version; the training command publishes it with "
@@ -327,7 +328,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
                Step("Model gate", _command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
-                   f"--on-first-model {model.on_first_model}", uri_flag, *metric_flags,
+                   f"--on-first-model {model.on_first_model}", *metric_flags,
                    _gate_report_flags("model")))),
         needs=("train",), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, artifacts=(REPORT_DIR,),
@@ -338,7 +339,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
                 "pipeline promoted in between.",
         steps=(Step("Promote", _command(
             "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
-            f"--champion-alias {_q(model.champion_alias)}", uri_flag)),),
+            f"--champion-alias {_q(model.champion_alias)}")),),
         env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, secrets=model.secrets)
     return [train, gate], [promote]

@@ -14,14 +14,28 @@ from pipegen.errors import EXIT_UNAVAILABLE, EvaluationError, PipegenError
 from pipegen.gates.result import GateResult, Mode, render_json, render_junit, render_markdown, render_table
 
 REPORT_DIR = Path("pipegen-reports")
+AUTO = "auto"
+
+
+def resolve_mode(mode: str, environ=None) -> str:
+    """`auto` becomes dry-run in a pull/merge-request run (detected from the CI's own
+    variables) and enforce everywhere else; other modes stay as they are."""
+    if mode != AUTO:
+        return mode
+    return (Mode.DRY_RUN if ci.is_pull_request(environ) else Mode.ENFORCE).value
+
+
+def _resolve_mode(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    return resolve_mode(value)
 
 
 def gate_options(func: Callable) -> Callable:
     """Adds --mode, --report-json, --junit, --markdown and --descriptor to a gate command."""
     options = [
-        click.option("--mode", type=click.Choice([m.value for m in Mode]), default=Mode.ENFORCE.value,
-                     show_default=True, envvar="PIPEGEN_GATE_MODE",
-                     help="enforce: fail the build; dry-run: report only, exit 0; off: skip the gate."),
+        click.option("--mode", type=click.Choice([*(m.value for m in Mode), AUTO]), default=Mode.ENFORCE.value,
+                     show_default=True, envvar="PIPEGEN_GATE_MODE", callback=_resolve_mode,
+                     help="enforce: fail the build; dry-run: report only, exit 0; off: skip the gate; "
+                          "auto: dry-run in pull/merge-request runs, enforce otherwise."),
         click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the result as JSON."),
         click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
