@@ -76,7 +76,8 @@ class Job:
     requirements: tuple[str, ...] = ()  # files for `pip install -r`
     pip_packages: tuple[str, ...] = ()  # extra requirement specifiers
     docker: bool = False  # needs a Docker daemon
-    full_history: bool = False  # needs the compare branch (diff coverage)
+    full_history: bool = False  # needs full history (diff coverage, Sonar blame)
+    compare_branch: str | None = None  # the ref diff coverage compares with, e.g. origin/main
     timeout_minutes: int = 30
     environment: str | None = None  # deployment environment
     approval: Approval | None = None  # the environment requires approval before this job
@@ -268,7 +269,9 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                      "functional": "Functional tests, the slowest level, last."}[level],
             steps=tuple(steps), needs=(previous,) if previous else (), requirements=_requirements(
                 descriptor, "runtime", "test"), pip_packages=packages,
-            full_history=level == "unit" and diff_min is not None, junit=(junit,),
+            full_history=level == "unit" and diff_min is not None,
+            compare_branch=thresholds["compare_branch"] if level == "unit" and diff_min is not None else None,
+            junit=(junit,),
             artifacts=(REPORT_DIR, "coverage.xml") if level == "unit" else (REPORT_DIR,),
             hands_over=("coverage.xml",) if level == "unit" and descriptor.quality.sonar else (), gate=gate))
         previous = level

@@ -242,13 +242,9 @@ def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False) -> tu
 
 
 def compare_branch(job: Job) -> str | None:
-    """The remote branch the coverage gate diffs against (`--compare-branch origin/<branch>`)."""
-    for step in job.steps:
-        words = shlex.split(step.run.replace("\\\n", " "))
-        if words[:3] == ["pipegen", "gate", "coverage"] and "--compare-branch" in words:
-            value = words[words.index("--compare-branch") + 1]
-            return value.removeprefix("origin/") if value.startswith("origin/") else None
-    return None
+    """The remote branch the coverage gate diffs against, when it is one of origin's."""
+    value = job.compare_branch
+    return value.removeprefix("origin/") if value and value.startswith("origin/") else None
 
 
 GIT_FOR_SLIM_IMAGES = ("command -v git >/dev/null 2>&1 || "
