@@ -112,8 +112,8 @@ class Registry:
         run = self.client.create_run(self.experiment_id)
         for key, value in metrics.items():
             self.client.log_metric(run.info.run_id, key, value)
-        return self.client.create_model_version(self.name, source=f"runs:/{run.info.run_id}/model",
-                                                run_id=run.info.run_id).version
+        return str(self.client.create_model_version(self.name, source=f"runs:/{run.info.run_id}/model",
+                                                    run_id=run.info.run_id).version)
 
     def champion(self, version: str, alias: str = "champion") -> None:
         self.client.set_registered_model_alias(self.name, alias, version)
