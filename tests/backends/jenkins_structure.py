@@ -49,6 +49,13 @@ class Assign:
 
 
 @dataclass
+class Concat:
+    """`a + b + ...` (string concatenation)."""
+
+    parts: list[Any]
+
+
+@dataclass
 class Ternary:
     condition: Any
     then: Any
@@ -155,6 +162,10 @@ def value_of(node: Node) -> Any:  # pylint: disable=too-many-return-statements  
         return Ternary(*(value_of(child) for child in _named(node)))
     if kind == "closure":
         return statements(node)
+    if kind == "binary_expression" and _text(node.child_by_field_name("operator") or node.children[1]) == "+":
+        left, right = _named(node)
+        parts = left_value.parts if isinstance(left_value := value_of(left), Concat) else [left_value]
+        return Concat([*parts, value_of(right)])
     if kind == "parenthesized_expression":
         return value_of(_named(node)[0])
     return Expr(kind, _text(node))

@@ -404,3 +404,38 @@ def test_checklist_names_everything_configured_outside_the_file(churn_plan, mini
     assert "release-managers" in prod.detail
     minimal_names = {item.name for item in get_backend("jenkins").checklist(minimal_plan)}
     assert "docker agents" not in minimal_names and "schedule" not in minimal_names
+
+
+def test_comments_stay_on_one_line():
+    from pipegen.backends.jenkins import one_line  # pylint: disable=import-outside-toplevel
+
+    assert one_line("Custom job from a\nb.yaml.\r\n") == "Custom job from a b.yaml."
+
+
+def test_variables_and_secrets_under_other_names_are_mapped():
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [jenkins]
+        tests: {unit: tests}
+        quality:
+          sonar: {project_key: p, host_url_var: TEAM_SONAR_URL, token_secret: TEAM_SONAR_TOKEN}
+        model:
+          name: m
+          train: python -m train
+          tracking_uri_var: TEAM_MLFLOW_URI
+          metrics: {auc: {greater_is_better: true, threshold: 0.5}}
+    """)
+    pipeline = read(plan)
+    train = pipeline.stage("train")
+    (step,) = [call for call in js.sh_calls(train) if call.label == "Train and register"]
+    assert step.env == [js.Concat(["MLFLOW_TRACKING_URI=", js.Ref("env.TEAM_MLFLOW_URI")])]
+    (check,) = [call for call in js.sh_calls(train) if call.label.startswith("Check")]
+    assert re.findall(r'^: "\$\{(\w+):\?', check.script, re.MULTILINE) == ["TEAM_MLFLOW_URI"]
+    sonar = pipeline.stage("sonar")
+    gate = plan_script(sonar, "Sonar gate")
+    expected_env = {name: value.value for name, value in plan.job("sonar").env if value.kind is EnvKind.VARIABLE}
+    assert gate.credentials == {"SONAR_TOKEN": "team-sonar-token"}
+    assert gate.env == [js.Concat([f"{name}=", js.Ref(f"env.{source}")]) for name, source in expected_env.items()
+                        if name != source]
+    checklist = {item.name: item.detail for item in get_backend("jenkins").checklist(plan)}
+    assert "sonar" in checklist["team-sonar-token"] and "train" in checklist["TEAM_MLFLOW_URI"]

@@ -16,13 +16,14 @@ import shlex
 from dataclasses import dataclass
 
 from pipegen.backends.base import ChecklistItem, template_environment
-from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, Job, Plan, RunWhen, Stage
+from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 
 TEMPLATE = "Jenkinsfile.j2"
 DOCKER_LABEL = "docker"
 VENV = ".venv"
 INSTALL_LINE_LIMIT = 100  # past this, one install argument a line (readable PR diffs)
 # Label expressions with operators need parentheses before `&& docker` is added.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_OPERATOR = re.compile(r"[|&!()<>\s-]")
 
 
@@ -43,6 +44,15 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class EnvEntry:
+    """One withEnv entry: NAME=literal, or NAME set from the environment variable `source`."""
+
+    name: str
+    literal: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field per template directive
     """The stage one plan job becomes: an agent, a timeout, a condition and its steps."""
 
@@ -54,7 +64,7 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     not_pull_request: bool  # skip in pull-request builds
     unstash: tuple[str, ...]  # stash names of the jobs whose hand-over files this job needs
     setup: tuple[ShStep, ...]  # workspace cleanup, Python install, variable checks: outside any credentials
-    literal_env: tuple[str, ...]  # NAME=value for withEnv
+    env: tuple[EnvEntry, ...]  # withEnv: literal values, and variables under another name
     credentials: tuple[Credential, ...]
     steps: tuple[ShStep, ...]  # the plan's steps, inside withEnv/withCredentials
     outputs: tuple[str, ...]  # read back into env.NAME after the steps
@@ -189,8 +199,9 @@ def _check_step(job: Job) -> tuple[ShStep, ...]:
     job reads is missing (a global property not configured, a stage restarted alone)."""
     lines = []
     for name, value in job.env:
-        if value.kind is EnvKind.VARIABLE:
-            lines.append(f': "${{{name}:?is not set: define it as a Jenkins global or folder environment property}}"')
+        if value.kind is EnvKind.VARIABLE:  # checked under the name Jenkins has it; withEnv renames it
+            lines.append(f': "${{{value.value}:?is not set: define it as a Jenkins global or folder environment '
+                         'property}"')
         elif value.kind is EnvKind.OUTPUT:
             lines.append(f': "${{{name}:?is not set: the {value.producer} stage of this run publishes it}}"')
     return (ShStep("Check the variables this stage reads", _script(*lines)),) if lines else ()
@@ -201,21 +212,35 @@ def _plan_steps(job: Job) -> tuple[ShStep, ...]:
     return tuple(ShStep(step.title, _script(*activate, step.run)) for step in job.steps)
 
 
+def _env_entry(name: str, value: EnvValue) -> EnvEntry:
+    if value.kind is EnvKind.LITERAL:
+        return EnvEntry(name, literal=value.value)
+    if not _IDENTIFIER.match(value.value):  # printed as `env.NAME`; the descriptor schema ensures it
+        raise ValueError(f"{value.value!r} is not an environment variable name")
+    return EnvEntry(name, source=value.value)
+
+
+def one_line(comment: str) -> str:
+    """Comment text for a `//` line: a line break would end the comment mid-text."""
+    return " ".join(comment.split())
+
+
 def stash_name(job_id: str) -> str:
     return f"{job_id}-handover"
 
 
 def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     jenkins = plan.settings.jenkins
-    literal_env = tuple(f"{name}={value.value}" for name, value in job.env if value.kind is EnvKind.LITERAL)
+    env = tuple(_env_entry(name, value) for name, value in job.env
+                if value.kind is EnvKind.LITERAL or (value.kind is EnvKind.VARIABLE and value.value != name))
     credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
                         for name, value in job.env if value.kind is EnvKind.SECRET)
     return LeafStage(
-        name=job.id, comment=job.comment, agent=agent_label(plan, job), timeout_minutes=job.timeout_minutes,
+        name=job.id, comment=one_line(job.comment), agent=agent_label(plan, job), timeout_minutes=job.timeout_minutes,
         branch=job.branch if job.run_when is RunWhen.BRANCH else None,
         not_pull_request=job.run_when is not RunWhen.ALWAYS,
         unstash=tuple(stash_name(producer) for producer in job.fetches),
-        setup=_setup_steps(plan, job) + _check_step(job), literal_env=literal_env, credentials=credentials,
+        setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
         steps=_plan_steps(job), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
         junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None)
@@ -246,7 +271,7 @@ def top_stage(plan: Plan, stage: Stage) -> TopStage:
     approval = _approval(stage, layers)
     branch, not_pull_request = _weakest_condition(stage) if approval else (None, False)
     return TopStage(
-        title=stage.title, comment=stage.comment,
+        title=stage.title, comment=one_line(stage.comment),
         layers=tuple(Layer(f"{stage.title}: {' + '.join(job.id for job in layer)}",
                            tuple(leaf_stage(plan, job) for job in layer)) for layer in layers),
         changesets=plan.triggers.watched_paths if plan.triggers.data_paths else (),
@@ -274,7 +299,9 @@ def pipeline_view(plan: Plan) -> PipelineView:
 
 
 def _jobs_reading(plan: Plan, name: str) -> str:
-    return ", ".join(job.id for job in plan.jobs if any(key == name for key, _ in job.env))
+    """Jobs that read the secret or variable `name` (under whatever environment name)."""
+    return ", ".join(job.id for job in plan.jobs if any(
+        value.value == name and value.kind in (EnvKind.SECRET, EnvKind.VARIABLE) for _, value in job.env))
 
 
 def _credential_items(plan: Plan) -> list[ChecklistItem]:
