@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
 from conftest import plan_from_yaml
+from test_hostile import HOSTILE as HOSTILE_VALUES  # the project's shared hostile strings
+from test_hostile import _descriptor as hostile_descriptor
+from pipegen.descriptor.loader import parse_descriptor
 from pipegen.backends import get_backend
-from pipegen.plan import OUTPUTS_FILE, EnvKind, Plan
+from pipegen.plan import OUTPUTS_FILE, EnvKind, Plan, build_plan
 from pipegen.render import render_file
 
 # tree-sitter-groovy reads the Jenkinsfile back; it belongs in the `test` extra.
@@ -439,3 +443,20 @@ def test_variables_and_secrets_under_other_names_are_mapped():
                         if name != source]
     checklist = {item.name: item.detail for item in get_backend("jenkins").checklist(plan)}
     assert "sonar" in checklist["team-sonar-token"] and "train" in checklist["TEAM_MLFLOW_URI"]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_VALUES))
+def test_hostile_values_come_back_exactly(name):
+    value = HOSTILE_VALUES[name]
+    plan = build_plan(parse_descriptor(hostile_descriptor("jenkins", value), Path("pipegen.yaml")))
+    pipeline = read(plan)  # parses without errors; no interpolated GString anywhere
+    (step,) = plan.job("custom").steps
+    call = plan_script(pipeline.stage("custom"), value)
+    assert call.script == f"set -eu\n. .venv/bin/activate\n{step.run}"
+    assert value in call.script.split("\n")
+    assert call.env == [f"LITERAL={value}"]
+    if "$" not in value and "`" not in value:
+        unit = "\n".join(scripts(pipeline.stage("unit")))
+        assert any(f"tests/{value}" in shlex.split(line) for line in unit.splitlines() if " -m pytest " in line)
+        (any_of,) = pipeline.stages[0].when_call("anyOf")
+        assert f"data/{value}/**" in [call.kwargs.get("pattern") for call in any_of.body]
