@@ -404,6 +404,8 @@ def test_checklist_names_everything_configured_outside_the_file(churn_plan, mini
     assert by_kind["schedule"] == ["0 3 * * 1"]
     assert {"multibranch job", "agents", "docker agents", "plugins", "full history", "watched paths"} <= set(
         by_kind["other"])
+    details = {item.name: item.detail for item in items}
+    assert "origin/main" in details["full history"] and "release-managers" in details["prod"]
     prod = next(item for item in items if item.kind == "environment" and item.name == "prod")
     assert "release-managers" in prod.detail
     minimal_names = {item.name for item in get_backend("jenkins").checklist(minimal_plan)}

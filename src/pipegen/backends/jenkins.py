@@ -358,11 +358,15 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
             "pushes run the stages only when a watched path changed since the branch's previous build "
             "(Jenkins changesets), so a failed build's changes are not retried by the next push: "
             "start a build by hand (always runs) to retrain"))
-    if any(job.full_history for job in plan.jobs):
+    history_jobs = [job for job in plan.jobs if job.full_history]
+    if history_jobs:
+        compare = sorted({job.compare_branch for job in history_jobs if job.compare_branch})
+        needs = f"and the compare branch {', '.join(compare)} " if compare else ""
         items.append(ChecklistItem(
             "other", "full history",
-            "diff coverage and Sonar need the compare branch: in the branch source's behaviours, no shallow "
-            "clone, and fetch the target branch too (for example refspec +refs/heads/*:refs/remotes/origin/*)"))
+            f"{', '.join(job.id for job in history_jobs)} need the full history {needs}in the workspace: in the "
+            "branch source's behaviours, no shallow clone, and a refspec that also fetches the target branch "
+            "(for example +refs/heads/*:refs/remotes/origin/*)"))
     return items
 
 
@@ -377,7 +381,8 @@ def _agent_items(plan: Plan) -> list[ChecklistItem]:
         items.append(ChecklistItem(
             "other", "docker agents",
             f"agents matching '{agent_label(plan, docker_jobs[0])}' (for {', '.join(job.id for job in docker_jobs)}) "
-            "with the docker CLI and a daemon the agent user may use, logged in to the registry"))
+            "with the docker CLI and a daemon the agent user may use"
+            + ("" if any(job.secrets for job in docker_jobs) else ", already logged in to the image registry")))
     return items
 
 
