@@ -93,11 +93,11 @@ def run_process(argv: list[str], env: dict[str, str], cwd: Path) -> None:
 
 
 def run_pipegen_in_process(args: list[str]) -> None:
-    from pipegen.cli import main  # pylint: disable=import-outside-toplevel
+    from pipegen.cli import main as pipegen_main  # pylint: disable=import-outside-toplevel
 
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            main(args)
+            pipegen_main(args)
         except SystemExit as exited:
             if exited.code not in (0, None):
                 raise SystemExit(f"pipegen gate model exited {exited.code}") from exited
