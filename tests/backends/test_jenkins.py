@@ -462,3 +462,22 @@ def test_hostile_values_come_back_exactly(name):
         assert any(f"tests/{value}" in shlex.split(line) for line in unit.splitlines() if " -m pytest " in line)
         (any_of,) = pipeline.stages[0].when_call("anyOf")
         assert f"data/{value}/**" in [call.kwargs.get("pattern") for call in any_of.body]
+
+
+def test_cron_with_branch_globs_matches_like_jenkins_branch_condition():
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [jenkins]
+        tests: {unit: tests}
+        triggers: {branches: [main, release/*, hotfix/**], schedule: "0 2 * * *"}
+    """)
+    (cron,) = read(plan).triggers
+    choice = cron.args[0]
+    assert (choice.then, choice.otherwise) == ("0 2 * * *", "")
+    matches = choice.condition
+    assert matches.name == "matches"
+    assert matches.target == js.Call("valueOf", [js.Ref("env.BRANCH_NAME")], target=js.Ref("String"))
+    (regex,) = matches.args
+    for branch, expected in [("main", True), ("release/1.0", True), ("hotfix/a/b", True), ("mainline", False),
+                             ("release/1/2", False), ("null", False), ("feature/main", False)]:
+        assert bool(re.fullmatch(regex, branch)) is expected, branch

@@ -104,7 +104,8 @@ class TopStage:
 class PipelineView:
     needs_output_helper: bool
     cron: str | None
-    cron_branches: tuple[str, ...]
+    cron_branches: tuple[str, ...]  # exact branch names, or (with globs) empty and `cron_branch_regex` set
+    cron_branch_regex: str | None
     timeout_minutes: int
     stages: tuple[TopStage, ...]
 
@@ -288,10 +289,20 @@ def pipeline_minutes(plan: Plan) -> int:
     return total
 
 
+def glob_regex(glob: str) -> str:
+    """A Java regex for a branch glob, matching as Jenkins' `branch` condition does (Ant
+    style): `*` stays inside one path segment, `**` crosses them."""
+    return "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
+                   for part in re.split(r"(\*\*|\*)", glob) if part)
+
+
 def pipeline_view(plan: Plan) -> PipelineView:
+    globbed = any("*" in branch for branch in plan.triggers.branches)
     return PipelineView(
         needs_output_helper=any(job.outputs for job in plan.jobs),
-        cron=plan.triggers.schedule, cron_branches=plan.triggers.branches,
+        cron=plan.triggers.schedule,
+        cron_branches=() if globbed else plan.triggers.branches,
+        cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
         timeout_minutes=pipeline_minutes(plan), stages=tuple(top_stage(plan, stage) for stage in plan.stages))
 
 
