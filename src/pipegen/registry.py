@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +30,7 @@ HTTP_BOUNDS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
 }
 
 # Tags promote/rollback write: on the promoted version, and on the registered model.
@@ -88,6 +89,20 @@ def ci_run_url(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get("BUILD_URL") or None
 
 
+# The last socket-level cause in a requests/urllib3 message, e.g. "[Errno 111] Connection refused".
+_SOCKET_REASON = re.compile(r"(\[Errno -?\d+\][^'\")]*|Read timed out[^'\")]*|Connection aborted[^'\")]*)")
+
+
+def short_reason(exc: BaseException) -> str:
+    """One line for the log: the socket-level cause when there is one (MLflow wraps it in a
+    long 'Max retries exceeded with url…' chain), else the message, shortened."""
+    message = " ".join(str(exc).split())
+    causes = _SOCKET_REASON.findall(message)
+    if causes:
+        return f"cannot reach the server ({causes[-1].strip()})"
+    return message if len(message) <= 400 else message[:400] + "…"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -139,10 +154,7 @@ class Registry:
         except PipegenError:
             raise
         except Exception as exc:  # pylint: disable=broad-except  # any client failure: could not evaluate
-            message = " ".join(str(exc).split())
-            if len(message) > 400:
-                message = message[:400] + "…"
-            raise EvaluationError(f"MLflow registry at {self.uri}: could not {what}: {message}") from exc
+            raise EvaluationError(f"MLflow registry at {self.uri}: could not {what}: {short_reason(exc)}") from exc
 
     def aliases(self, name: str) -> dict[str, str]:
         """alias -> version of a registered model (fails when the model does not exist)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -175,3 +176,21 @@ def test_help_does_not_import_mlflow(args):
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120,
                           check=True)
     assert done.stdout.rstrip().endswith("mlflow not imported")
+
+
+def test_a_server_that_never_answers_exits_3_within_the_users_timeout(tmp_path):
+    """A listening socket that never replies (a hung server): the request times out, the
+    gate fails closed. The user's MLFLOW_HTTP_* values win over pipegen's defaults."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        env = {key: value for key, value in os.environ.items() if key not in CI_AND_MLFLOW}
+        env.update(MLFLOW_HTTP_REQUEST_TIMEOUT="1", MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+                   MLFLOW_DISABLE_TELEMETRY="true")
+        done = subprocess.run(
+            [sys.executable, "-m", "pipegen", "gate", "model", "--tracking-uri",
+             f"http://127.0.0.1:{hung.getsockname()[1]}", "--model-name", "churn", "--candidate-version", "1",
+             "--metric", AUC], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "cannot reach the server (Read timed out" in done.stdout
+    assert "Traceback" not in done.stderr
