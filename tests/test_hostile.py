@@ -43,7 +43,7 @@ UNREPRESENTABLE = {
 NOT_A_PATH = {"command-substitution", "shell-variable", "gha-expression", "groovy-interpolation", "azure-runtime"}
 
 
-def _descriptor(target: str, value: str) -> str:
+def hostile_descriptor(target: str, value: str) -> str:
     path_value = value if "$" not in value and "`" not in value else "plain"
     data = {
         "project": {"name": "hostile"},
@@ -69,7 +69,7 @@ def _strings(node: Any) -> Iterator[str]:
 
 
 def _render(target: str, value: str) -> str:
-    plan = build_plan(parse_descriptor(_descriptor(target, value), Path("pipegen.yaml")))
+    plan = build_plan(parse_descriptor(hostile_descriptor(target, value), Path("pipegen.yaml")))
     return render_file(plan, target).text
 
 
@@ -127,7 +127,7 @@ def _assert_no_injected_expression(target: str, document: dict, value: str) -> N
 
 
 def test_newline_in_a_title_is_rejected_clearly() -> None:
-    text = _descriptor("github", "x").replace("title: x", "title: \"two\\nlines\"")
+    text = hostile_descriptor("github", "x").replace("title: x", "title: \"two\\nlines\"")
     with pytest.raises(DescriptorError) as raised:
         parse_descriptor(text, Path("pipegen.yaml"))
     assert "one line of text" in str(raised.value)

@@ -52,6 +52,10 @@ def test_groovy_round_trips(value: str) -> None:
     assert _groovy_decode(multi) == value
 
 
+def test_empty_groovy_string_is_double_quoted() -> None:
+    assert groovy_string("") == '""'
+
+
 def test_plain_when_plain_is_safe() -> None:
     assert yaml_scalar("ubuntu-latest") == "ubuntu-latest"
     assert yaml_scalar("python -m churn.train") == "python -m churn.train"

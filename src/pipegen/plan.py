@@ -264,7 +264,9 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
         packages = (PIPEGEN_REQUIREMENT, "coverage>=7.4,<8") if level == "unit" else ()
         jobs.append(Job(
             id=level, title=f"{level.capitalize()} tests", stage="test",
-            comment={"unit": "Unit tests with coverage; fastest level, runs in parallel with lint.",
+            comment={"unit": "Unit tests under coverage; the fastest level"
+                             + (", in parallel with lint." if thresholds["pylint"] is not None
+                                or thresholds["flake8"] is not None else "."),
                      "integration": "Integration tests, only after the unit tests pass (fail fast).",
                      "functional": "Functional tests, the slowest level, last."}[level],
             steps=tuple(steps), needs=(previous,) if previous else (), requirements=_requirements(
@@ -405,7 +407,7 @@ def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descripto
         if name in producers:
             env.update(_output_env(name, producers[name]))
     return Job(
-        id=job.name, title=job.title or job.name, stage=job.stage, comment=f"Custom job from {descriptor.path.name}.",
+        id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
         requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_REQUIREMENT,),

@@ -77,6 +77,8 @@ def yaml_expression(text: str) -> str:
 
 def groovy_string(value: str) -> str:
     """A single-quoted Groovy string: no interpolation, so `$` stays literal."""
+    if value == "":
+        return '""'  # same value; tree-sitter-groovy misreads '' before some tokens
     escaped = (value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
                .replace("\r", "\\r").replace("\t", "\\t"))
     return f"'{escaped}'"

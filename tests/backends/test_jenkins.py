@@ -11,7 +11,7 @@ import pytest
 
 from conftest import plan_from_yaml
 from test_hostile import HOSTILE as HOSTILE_VALUES  # the project's shared hostile strings
-from test_hostile import _descriptor as hostile_descriptor
+from test_hostile import hostile_descriptor
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.backends import get_backend
 from pipegen.plan import OUTPUTS_FILE, EnvKind, Plan, build_plan
