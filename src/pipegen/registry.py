@@ -130,7 +130,7 @@ class VersionInfo:
 
 class Registry:
     """The few registry operations pipegen needs, with MLflow errors turned into
-    EvaluationError. `readonly` refuses to create a missing SQLite file: reading a
+    EvaluationError. With `must_exist`, a missing SQLite file is an error: reading a
     registry that does not exist must say so, not silently start an empty one."""
 
     def __init__(self, uri: str, must_exist: bool = True):

@@ -19,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from pipegen.descriptor.model import MetricRule, Model
 from pipegen.errors import EvaluationError, UsageError
@@ -218,6 +218,18 @@ def audit_tags(comparison: Comparison, champion_alias: str, ci_run: str | None,
     return tags
 
 
+class RegistryReader(Protocol):
+    """What `evaluate` needs from pipegen.registry.Registry (kept apart: no mlflow here)."""
+
+    def alias_version(self, name: str, alias: str) -> str | None: ...
+
+    def version_metrics(self, name: str, version: str) -> VersionMetrics: ...
+
+    def tag_version(self, name: str, version: str, tags: Mapping[str, str]) -> None: ...
+
+    def version_url(self, name: str, version: str) -> str | None: ...
+
+
 def _metric_status(statuses) -> str:
     values = set(statuses)
     for status in (Status.ERROR.value, Status.FAIL.value, Status.PASS.value):
@@ -226,7 +238,7 @@ def _metric_status(statuses) -> str:
     return Status.SKIP.value
 
 
-def evaluate(registry, model: Model, candidate_version: str, ci_run: str | None = None) -> Comparison:
+def evaluate(registry: RegistryReader, model: Model, candidate_version: str, ci_run: str | None = None) -> Comparison:
     """Reads candidate and champion from `registry` (a pipegen.registry.Registry), compares
     them and tags the verdict on the candidate. Raises EvaluationError when the registry
     cannot be read or the verdict cannot be recorded (the gate then fails closed with 3)."""
