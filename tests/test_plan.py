@@ -12,12 +12,12 @@ def test_reference_graph(churn_plan) -> None:
     assert [stage.title for stage in churn_plan.stages] == ["TEST", "QA", "PROD"]
     jobs = {stage.id: [job.id for job in stage.jobs] for stage in churn_plan.stages}
     assert jobs == {
-        "test": ["lint", "unit", "integration", "functional", "sonar"],
+        "test": ["pipegen-check", "lint", "unit", "integration", "functional", "sonar"],
         "qa": ["train", "model-gate", "build", "deploy-qa", "smoke-qa"],
         "prod": ["promote-model", "deploy-prod"],
     }
     needs = {job.id: job.needs for job in churn_plan.jobs}
-    assert needs["lint"] == () and needs["unit"] == ()  # parallel
+    assert needs["lint"] == () and needs["unit"] == () and needs["pipegen-check"] == ()  # parallel
     assert needs["integration"] == ("unit",) and needs["functional"] == ("integration",)
     assert needs["sonar"] == ("unit",)
     assert needs["model-gate"] == ("train",)
@@ -50,7 +50,7 @@ def test_prod_needs_approval_and_main(churn_plan) -> None:
 def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:
     train = churn_plan.job("train")
     assert churn_plan.is_stage_entry(train)
-    assert set(churn_plan.all_needs(train)) == {"lint", "unit", "integration", "functional", "sonar"}
+    assert set(churn_plan.all_needs(train)) == {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
     deploy_prod = churn_plan.job("deploy-prod")
     assert churn_plan.earlier_stage_needs(deploy_prod) == ("build",)
     assert {"build", "smoke-qa", "model-gate"} <= set(churn_plan.all_needs(deploy_prod))
@@ -75,7 +75,8 @@ def test_triggers(churn_plan) -> None:
 
 def test_minimal_plan_has_test_stage_only(minimal_plan) -> None:
     assert [stage.id for stage in minimal_plan.stages] == ["test"]
-    assert [job.id for job in minimal_plan.jobs] == ["unit"]
+    assert [job.id for job in minimal_plan.jobs] == ["pipegen-check", "unit"]
+    assert minimal_plan.job("pipegen-check").steps[0].run == "pipegen check --descriptor pipegen.yaml"
     assert minimal_plan.job("unit").gate is None  # no quality section: no gates
     assert minimal_plan.triggers.watched_paths == ()
 

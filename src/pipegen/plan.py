@@ -280,6 +280,16 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     return jobs
 
 
+def _check_job(descriptor: Descriptor) -> Job:
+    """Fails the run when a committed pipeline file no longer matches the descriptor, or was
+    edited by hand: the generated files stay the descriptor's, reviewable in one place."""
+    return Job(
+        id="pipegen-check", title="Pipelines match the descriptor", stage="test",
+        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates.",
+        steps=(Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}"),),
+        pip_packages=(PIPEGEN_REQUIREMENT,), timeout_minutes=5)
+
+
 def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
     sonar = descriptor.quality.sonar
     if sonar is None:
@@ -571,7 +581,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     sonar = _sonar_job(descriptor, has_unit)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
-    jobs: list[Job] = [job for job in [lint, *test_jobs, sonar, *qa_model, build] if job]
+    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, *qa_model, build] if job]
     jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
     jobs += prod_model
     deploy_prod = _deploy_job(descriptor, "prod", build)

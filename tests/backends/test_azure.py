@@ -98,7 +98,7 @@ def step_running(job: dict, command: str) -> dict:
 def test_stages_of_the_reference_and_the_minimal_descriptor(churn: dict, minimal: dict) -> None:
     assert [stage["stage"] for stage in churn["stages"]] == ["TEST", "QA", "PROD"]
     assert [stage["stage"] for stage in minimal["stages"]] == ["TEST"]
-    assert list(jobs(minimal)) == ["unit"]
+    assert list(jobs(minimal)) == ["pipegen_check", "unit"]
 
 
 def test_stages_depend_explicitly_on_the_previous_stage(churn: dict) -> None:

@@ -20,7 +20,7 @@ from pipegen.plan import Plan, RunWhen
 BACKEND = GithubBackend()
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s+uses: (\S+)  # (v\d+\.\d+\.\d+)$")
-TEST_JOBS = {"lint", "unit", "integration", "functional", "sonar"}
+TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
 QA_JOBS = {"train", "model-gate", "build", "deploy-qa", "smoke-qa"}
 PROD_JOBS = {"promote-model", "deploy-prod"}
 PROD_ONLY_ON_MAIN = "${{ github.ref == 'refs/heads/main' && github.event_name != 'pull_request' }}"
@@ -127,7 +127,7 @@ def test_churn_has_the_three_stages_in_order(churn, churn_text):
 
 def test_minimal_has_only_the_test_stage(minimal, minimal_plan):
     assert [stage.title for stage in minimal_plan.stages] == ["TEST"]
-    assert set(minimal["jobs"]) == {"unit"}
+    assert set(minimal["jobs"]) == {"pipegen-check", "unit"}
     assert "needs" not in minimal["jobs"]["unit"]
     assert "environment" not in minimal["jobs"]["unit"]
     assert "# ==== QA ====" not in BACKEND.render(minimal_plan)

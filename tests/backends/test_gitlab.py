@@ -18,7 +18,7 @@ from pipegen.plan import Plan
 BACKEND = GitlabBackend()
 TOP_LEVEL = {"stages", "variables", "workflow", "default", "include", "image", "services", "cache",
              "before_script", "after_script"}
-TEST_JOBS = {"lint", "unit", "integration", "functional", "sonar"}
+TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
 QA_JOBS = {"train", "model-gate", "build", "deploy-qa", "smoke-qa"}
 PROD_JOBS = {"promote-model", "deploy-prod"}
 ON_MAIN = '$CI_COMMIT_BRANCH == "main"'
@@ -105,7 +105,7 @@ def test_validates_against_check_jsonschema_vendored_schema(churn, minimal):
 def test_stages_present_only_when_they_have_jobs(churn, minimal):
     assert churn["stages"] == ["test", "qa", "prod"]
     assert minimal["stages"] == ["test"]
-    assert set(jobs_of(minimal)) == {"unit"}
+    assert set(jobs_of(minimal)) == {"pipegen-check", "unit"}
     assert {job["stage"] for job in jobs_of(churn).values()} == {"test", "qa", "prod"}
 
 

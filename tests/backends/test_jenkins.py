@@ -90,7 +90,7 @@ def test_backend_identity():
 def test_top_level_stages(churn, minimal):
     assert [stage.name for stage in churn.stages] == ["TEST", "QA", "PROD"]
     assert [stage.name for stage in minimal.stages] == ["TEST"]
-    assert [leaf.name for leaf in minimal.stages[0].leaves()] == ["unit"]
+    assert [leaf.name for leaf in minimal.stages[0].leaves()] == ["pipegen-check", "unit"]
 
 
 def test_no_executor_is_held_by_the_pipeline_or_the_approval(churn):
@@ -103,9 +103,9 @@ def test_no_executor_is_held_by_the_pipeline_or_the_approval(churn):
 
 
 def test_test_stage_layers(churn):
-    assert churn.stage("TEST").layers() == [["lint", "unit"], ["integration", "sonar"], ["functional"]]
+    assert churn.stage("TEST").layers() == [["pipegen-check", "lint", "unit"], ["integration", "sonar"], ["functional"]]
     group = churn.stage("TEST").stages[0]
-    assert [branch.name for branch in group.parallel] == ["lint", "unit"]
+    assert [branch.name for branch in group.parallel] == ["pipegen-check", "lint", "unit"]
 
 
 def test_qa_and_prod_layers(churn):
