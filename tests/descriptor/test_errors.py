@@ -52,6 +52,8 @@ CASES = {
     "missing-greater-is-better": (BASE + "model:\n  name: m\n  train: t\n  metrics: {auc: {threshold: 0.7}}\n", 9, 18,
                                   "missing required key 'greater_is_better'"),
     "unknown-profile": (BASE + "quality: {profile: nosuch}\n", 6, 20, "unknown gate profile 'nosuch'"),
+    "metric-without-rule": (BASE + "model: {name: m, train: t, metrics: {auc: {greater_is_better: true}}}\n", 6, 47,
+                            "model.metrics.auc: give at least one of threshold"),
     "bad-env-name": (BASE + "model: {name: m, train: t, tracking_uri_var: mlflow-uri, metrics: {a: {greater_is_better: true}}}\n",
                      6, None, "an environment variable name"),
     "control-char": (BASE + 'jobs:\n  - {name: a, stage: test, run: "echo \\u0007"}\n', 7, 33, "control characters"),

@@ -134,6 +134,11 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         for pattern, why in rules:
             if pattern.search(text):
                 problems.append(descriptor.problem(path, f"{dotted(path)}: {why}"))
+    if descriptor.model is not None:
+        for name, rule in descriptor.model.metrics:
+            if rule.threshold is None and rule.min_absolute_change is None and rule.min_relative_change is None:
+                problems.append(descriptor.problem(("model", "metrics", name), f"model.metrics.{name}: give at least "
+                                                   "one of threshold, min_absolute_change, min_relative_change"))
     prod = descriptor.environment("prod")
     if prod is not None and prod.deploy is None and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):
