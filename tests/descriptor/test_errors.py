@@ -52,7 +52,7 @@ CASES = {
     "missing-greater-is-better": (BASE + "model:\n  name: m\n  train: t\n  metrics: {auc: {threshold: 0.7}}\n", 9, 18,
                                   "missing required key 'greater_is_better'"),
     "unknown-profile": (BASE + "quality: {profile: nosuch}\n", 6, 20, "unknown gate profile 'nosuch'"),
-    "metric-without-rule": (BASE + "model: {name: m, train: t, metrics: {auc: {greater_is_better: true}}}\n", 6, 47,
+    "metric-without-rule": (BASE + "model: {name: m, train: t, metrics: {auc: {greater_is_better: true}}}\n", 6, 43,
                             "model.metrics.auc: give at least one of threshold"),
     "bad-env-name": (BASE + "model: {name: m, train: t, tracking_uri_var: mlflow-uri, metrics: {a: {greater_is_better: true}}}\n",
                      6, None, "an environment variable name"),
