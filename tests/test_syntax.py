@@ -76,3 +76,8 @@ def test_expressions_plain_when_exact(text: str) -> None:
     assert yaml.safe_load(f"key: {rendered}\n") == {"key": text}
     if ": " not in text and " #" not in text:
         assert rendered == text
+
+
+@pytest.mark.parametrize("text", ["0o17", "1e3", "true", "~", "yes"])
+def test_readable_values_never_change_type(text: str) -> None:
+    assert yaml_expression(text)[0] in "'\""

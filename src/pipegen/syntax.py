@@ -63,10 +63,10 @@ def yaml_block(text: str, indent: int) -> str:
 
 
 def yaml_expression(text: str) -> str:
-    """A CI expression pipegen builds (`${{ ... }}`, `$[ ... ]`): plain, as people write
-    them, when YAML reads the plain form back as exactly this string; else quoted. A plain
-    scalar starting with `$` is a string in YAML 1.1 and 1.2 alike."""
-    if text.startswith("$") and "\n" not in text and text == text.strip():
+    """A value people read best unquoted, such as a CI expression pipegen builds
+    (`${{ ... }}`, `$[ ... ]`): plain when YAML 1.1 reads the plain form back as exactly
+    this string and YAML 1.2 would not read it as a number, bool or null; else quoted."""
+    if text and "\n" not in text and text == text.strip() and not _YAML12_NON_STRING.match(text):
         try:
             if yaml.safe_load(f"key: {text}") == {"key": text}:
                 return text

@@ -14,11 +14,10 @@ import re
 import shlex
 from dataclasses import dataclass
 
-import yaml
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.syntax import yaml_block, yaml_scalar
+from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
 SCRIPT_PREAMBLE = "set -euo pipefail"
@@ -338,14 +337,8 @@ def _comment(text: str) -> str:
 
 def yaml_value(value: str | bool) -> str:
     """A block-mapping value: plain when it reads back unchanged (expressions like
-    `$[ dependencies.a.outputs['s.X'] ]` stay readable), else quoted by syntax.yaml_scalar."""
-    if isinstance(value, str) and value and "\n" not in value and value == value.strip():
-        try:
-            if yaml.safe_load(f"key: {value}") == {"key": value}:
-                return value
-        except yaml.YAMLError:
-            pass
-    return yaml_scalar(value)
+    `$[ dependencies.a.outputs['s.X'] ]` stay readable), else quoted."""
+    return yaml_expression(value) if isinstance(value, str) else yaml_scalar(value)
 
 
 def yaml_input(value: str | bool, indent: int) -> str:
