@@ -179,3 +179,18 @@ def test_model_jobs_read_the_registry_from_the_named_variable(churn_plan) -> Non
     metrics = [gate[i + 1] for i, word in enumerate(gate) if word == "--metric"]
     assert metrics == ["auc:greater_is_better=true,threshold=0.75,min_absolute_change=0.005",
                        "log_loss:greater_is_better=false,min_relative_change=0.01"]
+
+
+def test_image_is_built_in_test_when_test_deploys_it() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        image: {name: p}
+        environments:
+          test: {deploy: ./deploy.sh test "$IMAGE_REF"}
+          qa: {deploy: ./deploy.sh qa "$IMAGE_REF"}
+        """)
+    assert plan.job("build").stage == "test"
+    assert plan.job("deploy-test").needs == ("build",)
+    assert plan.job("deploy-qa").inputs == (("IMAGE_REF", "build"),)
+    assert plan.earlier_stage_needs(plan.job("deploy-qa")) == ("build",)

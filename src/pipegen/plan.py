@@ -8,12 +8,13 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from pipegen import __version__
-from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality
+from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
+from pipegen.gates import profiles
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
 STAGE_COMMENTS = {
@@ -123,7 +124,7 @@ class Plan:
     targets: tuple[str, ...]
     triggers: Triggers
     stages: tuple[Stage, ...]
-    settings: object  # pipegen.descriptor.model.Settings (platform runner settings)
+    settings: Settings  # per-platform runner settings
     variables: tuple[str, ...] = ()  # CI variables the pipeline reads, by name
     secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
     environments: tuple[tuple[str, Approval | None], ...] = ()
@@ -372,6 +373,9 @@ def _build_job(descriptor: Descriptor) -> Job | None:
     image = descriptor.image
     if image is None:
         return None
+    # Built once, in the first stage that deploys it, and promoted from there by digest.
+    test_env = descriptor.environment("test")
+    stage = "test" if test_env is not None and test_env.deploy else "qa"
     ref = f'"${image.registry_var}/{image.name}:$(git rev-parse --short=12 HEAD)"'
     login = []
     if image.username_secret and image.password_secret:
@@ -386,8 +390,9 @@ def _build_job(descriptor: Descriptor) -> Job | None:
         "pipegen output set IMAGE_REF \"$(docker inspect --format '{{index .RepoDigests 0}}' \"$image\")\"",
     ])
     return Job(
-        id="build", title="Build the image once", stage="qa",
-        comment="Builds and pushes the image once; QA and PROD deploy this exact digest (IMAGE_REF).",
+        id="build", title="Build the image once", stage=stage,
+        comment=f"Builds and pushes the image once; {'TEST, ' if stage == 'test' else ''}QA and PROD deploy "
+                "this exact digest (IMAGE_REF).",
         steps=(Step("Build, push, publish the digest", script, id="image"),), outputs=("IMAGE_REF",),
         output_step="image", env=_env({**_variable_env([image.registry_var]), **_secret_env(image.all_secrets)}),
         pip_packages=(PIPEGEN_REQUIREMENT,), docker=True, timeout_minutes=30, secrets=image.all_secrets,
@@ -403,7 +408,8 @@ def _deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | 
         env.update(_output_env("IMAGE_REF", build.id))
     return Job(
         id=f"deploy-{stage}", title=f"Deploy to {STAGE_TITLES[stage]}", stage=stage,
-        comment=f"Deploys to {STAGE_TITLES[stage]}" + (" the image digest built in QA." if build else "."),
+        comment=f"Deploys to {STAGE_TITLES[stage]}"
+                + (f" the image digest built once in {STAGE_TITLES[build.stage]}." if build else "."),
         steps=(Step(f"Deploy to {STAGE_TITLES[stage]}", environment.deploy),), env=_env(env),
         python=False, timeout_minutes=30, environment=stage, secrets=environment.secrets,
         run_when=RunWhen.NOT_PULL_REQUEST)
@@ -498,13 +504,7 @@ def _with_inputs_as_needs(job: Job) -> Job:
     """A consumer directly needs every producer it reads from: GitHub only exposes the
     outputs of direct needs, and it keeps the graph honest on every platform."""
     needs = list(job.needs) + [producer for _, producer in job.inputs if producer not in job.needs]
-    return _replace(job, needs=tuple(needs))
-
-
-def _replace(job: Job, **changes) -> Job:
-    from dataclasses import replace  # pylint: disable=import-outside-toplevel
-
-    return replace(job, **changes)
+    return replace(job, needs=tuple(needs))
 
 
 def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
@@ -521,7 +521,7 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]
             when, branch = RunWhen.BRANCH, prod_branch
         elif job.stage == "prod":
             when = max(when, RunWhen.NOT_PULL_REQUEST, key=rank.get)
-        result[job.id] = _replace(job, run_when=when, branch=branch)
+        result[job.id] = replace(job, run_when=when, branch=branch)
     return [result[job.id] for job in jobs]
 
 
@@ -554,8 +554,6 @@ def _watched_paths(descriptor: Descriptor) -> tuple[str, ...]:
 def effective_thresholds(descriptor: Descriptor) -> dict:
     """Descriptor values win; the named shipped profile fills the gaps. No `quality:`
     section means no gates at all (a library that only wants its tests run)."""
-    from pipegen.gates import profiles  # pylint: disable=import-outside-toplevel
-
     values: dict = {"pylint": None, "flake8": None, "coverage_min": None, "coverage_diff_min": None,
                     "compare_branch": "origin/main"}
     if ("quality",) not in descriptor.positions and descriptor.quality == Quality():
@@ -587,10 +585,6 @@ def build_plan(descriptor: Descriptor) -> Plan:
     deploy_prod = _deploy_job(descriptor, "prod", build)
     if deploy_prod:
         jobs.append(deploy_prod)
-    if build is not None:
-        # The deployments need the image built first.
-        jobs = [_replace(job, needs=tuple(dict.fromkeys((*job.needs, "build"))))
-                if job.id in ("deploy-test",) else job for job in jobs]
     producers = {name: job.id for job in jobs for name in job.outputs}
     for index, custom in enumerate(descriptor.jobs):
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
@@ -623,7 +617,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
 def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:
     """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict."""
     if job.id == "promote-model" and any(other.id == "model-gate" for other in jobs):
-        return _replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
+        return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
     return job
 
 
@@ -633,5 +627,5 @@ def _with_environment(job: Job, descriptor: Descriptor) -> Job:
     if environment is None:
         return job
     if job.stage == "prod" or job.environment == job.stage:
-        return _replace(job, environment=job.stage, approval=environment.approval)
+        return replace(job, environment=job.stage, approval=environment.approval)
     return job
