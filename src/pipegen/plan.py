@@ -533,7 +533,7 @@ def _ordered(jobs: list[Job]) -> list[Job]:
         pending = [job for job in jobs if job.stage == stage]
         while pending:
             ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
-            ready = ready or pending[:1]  # a cycle was already reported; keep going
+            ready = ready or pending[:1]  # unreachable: cycles are rejected before ordering
             ordered.append(ready[0])
             placed.add(ready[0].id)
             pending.remove(ready[0])
