@@ -10,6 +10,7 @@ import git
 import pytest
 import yaml
 
+from helpers import make_repo
 from pipegen.descriptor import load_descriptor
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.errors import UsageError
@@ -25,23 +26,6 @@ GITHUB_SSH = "git@github.com:acme/churn.git"
 GITLAB_HTTPS = "https://gitlab.com/acme/churn.git"
 AZURE_HTTPS = "https://dev.azure.com/acme/proj/_git/churn"
 AZURE_SSH = "git@ssh.dev.azure.com:v3/acme/proj/churn"
-
-
-def make_repo(root: Path, remotes: dict[str, str] | None = None, files: tuple[str, ...] = (),
-              folders: tuple[str, ...] = (), git_repo: bool = True) -> Path:
-    """A project folder: a real git repository with `remotes`, and the given files and folders."""
-    root.mkdir(parents=True, exist_ok=True)
-    if git_repo:
-        repo = git.Repo.init(root)
-        for name, url in (remotes or {}).items():
-            repo.create_remote(name, url)
-        repo.close()
-    for folder in folders:
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    for name in files:
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text("", encoding="utf-8")
-    return root
 
 
 def written_descriptor(root: Path, targets: tuple[str, ...] = ()):

@@ -6,31 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import git
 import pytest
 from click.testing import CliRunner, Result
 
+from helpers import make_repo
 from pipegen.cli import cli
 from pipegen.descriptor import load_descriptor
 from pipegen.plan import build_plan
 
 USER_DESCRIPTOR = b"# hand-written, with comments init cannot reproduce\nproject: {name: mine}\ntargets: [jenkins]\n"
-
-
-def make_repo(root: Path, remote: str | None = None, files: tuple[str, ...] = (),
-              folders: tuple[str, ...] = (), git_repo: bool = True) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    if git_repo:
-        repo = git.Repo.init(root)
-        if remote:
-            repo.create_remote("origin", remote)
-        repo.close()
-    for folder in folders:
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    for name in files:
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text("", encoding="utf-8")
-    return root
 
 
 def run_init(*args: str) -> Result:
@@ -39,7 +23,7 @@ def run_init(*args: str) -> Result:
 
 @pytest.fixture(name="churn")
 def churn_repository(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "churn", "git@github.com:acme/churn.git",
+    return make_repo(tmp_path / "churn", {"origin": "git@github.com:acme/churn.git"},
                      files=("requirements.txt", "requirements-test.txt", "Dockerfile"),
                      folders=("src/churn", "tests/unit", "tests/integration"))
 
@@ -99,13 +83,13 @@ def test_force_twice_with_nothing_changed_leaves_everything_as_it_is(churn: Path
     ("https://github.com/acme/churn.git", ("github",)),
 ])
 def test_targets_follow_the_remote(tmp_path: Path, remote: str, targets: tuple[str, ...]) -> None:
-    root = make_repo(tmp_path / "proj", remote, folders=("tests",))
+    root = make_repo(tmp_path / "proj", {"origin": remote}, folders=("tests",))
     assert run_init("--path", str(root)).exit_code == 0
     assert load_descriptor(root / "pipegen.yaml").targets == targets
 
 
 def test_target_flags_override_the_remote(tmp_path: Path) -> None:
-    root = make_repo(tmp_path / "proj", "https://gitlab.com/acme/proj.git")
+    root = make_repo(tmp_path / "proj", {"origin": "https://gitlab.com/acme/proj.git"})
     result = run_init("--path", str(root), "--target", "jenkins", "--target", "azure")
     assert result.exit_code == 0, result.output
     assert load_descriptor(root / "pipegen.yaml").targets == ("azure", "jenkins")
