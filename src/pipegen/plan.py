@@ -15,6 +15,7 @@ from pipegen import __version__
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
+from pipegen.syntax import shell_command
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
 STAGE_COMMENTS = {
@@ -90,6 +91,12 @@ class Job:
     fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
+
+    @property
+    def install_args(self) -> tuple[str, ...]:
+        """Shell-quoted `pip install` arguments: `-r FILE` per requirements file, then packages."""
+        return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
+                *(shlex.quote(package) for package in self.pip_packages))
 
     @property
     def inputs(self) -> tuple[tuple[str, str], ...]:
@@ -172,11 +179,7 @@ def _q(text: str) -> str:
     return shlex.quote(text)
 
 
-def _command(*parts: str) -> str:
-    """One shell command; past 100 characters, one flag group a line so PR diffs stay readable."""
-    parts = tuple(part for part in parts if part)
-    line = " ".join(parts)
-    return line if len(line) <= 100 else " \\\n    ".join(parts)
+_command = shell_command
 
 
 def _num(value: float | int) -> str:

@@ -75,6 +75,17 @@ def yaml_expression(text: str) -> str:
     return yaml_scalar(text)
 
 
+LONG_COMMAND = 100  # past this many characters, one argument group a line
+
+
+def shell_command(*parts: str) -> str:
+    """One shell command from argument groups (already shell-quoted); past LONG_COMMAND
+    characters, one group a line with `\\` continuations, so PR diffs stay readable."""
+    parts = tuple(part for part in parts if part)
+    line = " ".join(parts)
+    return line if len(line) <= LONG_COMMAND else " \\\n    ".join(parts)
+
+
 def groovy_string(value: str) -> str:
     """A single-quoted Groovy string: no interpolation, so `$` stays literal."""
     if value == "":

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
+from pipegen.syntax import shell_command, yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
 SCRIPT_PREAMBLE = "set -euo pipefail"
@@ -186,18 +186,10 @@ def _script(text: str) -> str:
     return f"{SCRIPT_PREAMBLE}\n{text.rstrip(chr(10))}\n"
 
 
-def _command(*parts: str) -> str:
-    """One shell command; past 100 characters, one part a line so PR diffs stay readable."""
-    line = " ".join(parts)
-    return line if len(line) <= 100 else " \\\n    ".join(parts)
-
-
 def install_command(job: Job) -> str | None:
-    parts = [f"-r {shlex.quote(path)}" for path in job.requirements]
-    parts += [shlex.quote(package) for package in job.pip_packages]
-    if not parts:
+    if not job.install_args:
         return None
-    return _command("python -m pip install", *parts)
+    return shell_command("python -m pip install", *job.install_args)
 
 
 def _cache_key(plan: Plan, job: Job) -> tuple[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 import textwrap
 from dataclasses import dataclass
 from typing import Union
@@ -19,6 +18,7 @@ from typing import Union
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
 from pipegen.plan import EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.syntax import shell_command
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
 
@@ -54,7 +54,6 @@ DOWNLOAD_ARTIFACT = Action("actions/download-artifact", "3e5f45b2cfb9172054b4087
 _EXPRESSION = "${{"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SHELL_OPTIONS = "set -euo pipefail"
-_LONG_COMMAND = 100
 _COMMENT_WIDTH = 100
 
 InputValue = Union[str, bool, int]
@@ -141,13 +140,6 @@ def _script(text: str) -> str:
     return f"{_SHELL_OPTIONS}\n{text}" if "\n" in text.rstrip("\n") else text
 
 
-def _command(groups: list[str]) -> str:
-    """One command from argument groups; past 100 characters one group a line, so PR diffs
-    stay readable."""
-    line = " ".join(groups)
-    return line if len(line) <= _LONG_COMMAND else " \\\n    ".join(groups)
-
-
 def _string_literal(text: str) -> str:
     """A string literal of GitHub's expression language: single quotes, doubled inside."""
     return "'" + text.replace("'", "''") + "'"
@@ -205,10 +197,8 @@ def _setup_python(job: Job, plan: Plan) -> StepView:
 def _install(job: Job) -> StepView | None:
     if not (job.requirements or job.pip_packages):
         return None
-    groups = ["python -m pip install"]
-    groups += [f"-r {shlex.quote(path)}" for path in job.requirements]
-    groups += [shlex.quote(_checked(spec, f"job {job.id}: pip package")) for spec in job.pip_packages]
-    return StepView(name="Install dependencies", run=_script(_command(groups)))
+    args = [_checked(arg, f"job {job.id}: pip install argument") for arg in job.install_args]
+    return StepView(name="Install dependencies", run=_script(shell_command("python -m pip install", *args)))
 
 
 def _handover_name(job_id: str) -> str:

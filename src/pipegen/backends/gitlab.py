@@ -21,6 +21,7 @@ from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.outputs import OUTPUTS_FILE
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.syntax import shell_command
 
 TEMPLATE = "gitlab-ci.yml.j2"
 # Docker-in-Docker for the image build; pinned so a runner upgrade never changes the build.
@@ -157,12 +158,6 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def command_lines(*parts: str) -> str:
-    """One shell command; past 100 characters one argument group a line, like the plan's steps."""
-    line = " ".join(parts)
-    return line if len(line) <= 100 else " \\\n    ".join(parts)
-
-
 def command(title: str, run: str) -> Command:
     """A script entry. Multi-line scripts stop at the first failing line and on unset variables."""
     return Command(one_line(title), "set -eu\n" + run if "\n" in run.strip("\n") else run)
@@ -271,20 +266,19 @@ def install_commands(job: Job, plan: Plan) -> tuple[Command, ...]:
     settings: GitlabSettings = plan.settings.gitlab
     if not job.python or not (job.requirements or job.pip_packages):
         return ()
-    packages = [f"-r {shlex.quote(path)}" for path in job.requirements]
-    packages += [shlex.quote(package) for package in job.pip_packages]
+    packages = job.install_args
     title = "Install the Python dependencies"
     if settings.shell:
         # A shell runner shares its Python between projects: install into a job-local venv.
         venv = command(f"Python {plan.python} virtual environment on the shell runner",
                        f'python{plan.python} -m venv "$CI_PROJECT_DIR/.venv"\n. "$CI_PROJECT_DIR/.venv/bin/activate"')
-        return venv, command(title, command_lines("python -m pip install", *packages))
+        return venv, command(title, shell_command("python -m pip install", *packages))
     if job.docker:
         # docker:cli is Alpine: its system Python is externally managed (PEP 668).
         pip = "python3 -m pip install --break-system-packages"
         return (command("Python, pip and git for `pipegen output set`", "apk add --no-cache git python3 py3-pip"),
-                command(title, command_lines(pip, *packages)))
-    return (command(title, command_lines("python -m pip install", *packages)),)
+                command(title, shell_command(pip, *packages)))
+    return (command(title, shell_command("python -m pip install", *packages)),)
 
 
 def job_variables(job: Job, settings: GitlabSettings) -> tuple[Variable, ...]:

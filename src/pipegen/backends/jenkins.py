@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.syntax import shell_command
 
 TEMPLATE = "Jenkinsfile.j2"
 DOCKER_LABEL = "docker"
 VENV = ".venv"
-INSTALL_LINE_LIMIT = 100  # past this, one install argument a line (readable PR diffs)
 # Label expressions with operators need parentheses before `&& docker` is added.
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_OPERATOR = re.compile(r"[|&!()<>\s-]")
@@ -158,12 +158,6 @@ def _pattern(path: str) -> str:
     return f"{path.rstrip('/')}/**" if path.rstrip("/") == REPORT_DIR or path.endswith("/") else path
 
 
-def _shell_words(words: list[str]) -> str:
-    """One command; past the limit, one argument a line."""
-    line = " ".join(words)
-    return line if len(line) <= INSTALL_LINE_LIMIT else " \\\n    ".join(words)
-
-
 def _script(*lines: str) -> str:
     return "\n".join(("set -eu", *lines))
 
@@ -181,14 +175,11 @@ def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
     is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
     stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE] if job.outputs else [])])
-    lines = [_shell_words(["rm -rf", *(shlex.quote(path) for path in stale)])] if stale else []
+    lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
-        install = ["python -m pip install"]
-        install += [f"-r {shlex.quote(path)}" for path in job.requirements]
-        install += [shlex.quote(spec) for spec in job.pip_packages]
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
-        if len(install) > 1:
-            lines.append(_shell_words(install))
+        if job.install_args:
+            lines.append(shell_command("python -m pip install", *job.install_args))
         label = f"Python {plan.python} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
