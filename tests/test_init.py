@@ -17,9 +17,9 @@ from pipegen.errors import UsageError
 from pipegen.init_repo import (
     TARGETS, check_rendered, commented, environments_block, image_name, inspect_repository, model_block,
     python_version, remote_host, render_descriptor, sanitise_project_name, target_for_host, write_descriptor,
-    yaml_scalar,
 )
 from pipegen.plan import build_plan
+from pipegen.syntax import yaml_scalar
 
 GITHUB_HTTPS = "https://github.com/acme/churn.git"
 GITHUB_SSH = "git@github.com:acme/churn.git"

@@ -52,6 +52,11 @@ def test_groovy_round_trips(value: str) -> None:
     assert _groovy_decode(multi) == value
 
 
+@pytest.mark.parametrize("value", HOSTILE + ["a,b", "x, y"])
+def test_flow_scalar_round_trips_in_a_flow_sequence(value: str) -> None:
+    assert yaml.safe_load(f"[{yaml_scalar(value, flow=True)}, z]") == [value, "z"]
+
+
 def test_empty_groovy_string_is_double_quoted() -> None:
     assert groovy_string("") == '""'
 

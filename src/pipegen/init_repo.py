@@ -8,7 +8,6 @@ written as a commented hint, never as an active value that would fail the first 
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import re
 import tempfile
@@ -17,11 +16,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipegen.errors import DescriptorError, UsageError
+from pipegen.syntax import yaml_scalar
 
 TARGETS = ("github", "gitlab", "azure", "jenkins")
 DEFAULT_PYTHON = "3.11"
 DEFAULT_BRANCH = "main"
-DESCRIPTOR_NAME = "pipegen.yaml"
 
 RUNTIME_REQUIREMENTS = ("requirements.txt",)
 TEST_REQUIREMENTS = ("requirements-test.txt", "requirements_test.txt", "test-requirements.txt")
@@ -42,8 +41,6 @@ _PYTHON_LOWER_BOUND = re.compile(r"^\s*(?:>=|~=|==|\^|~)\s*3\.(?P<minor>\d{1,2})
 _PYTHON_UPPER_BOUND = re.compile(r"^\s*(?:<|<=|!=)\s*\d+(?:\.[\d*]+)*\s*$")
 _IMAGE_NAME_JUNK = re.compile(r"[^a-z0-9]+")
 _PROJECT_NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
-_PLAIN_YAML_SCALAR = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./*-]*$")
-_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
 @dataclass(frozen=True)
@@ -353,14 +350,6 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = ()) -> Detection:
 
 # --- rendering ------------------------------------------------------------------------------
 
-def yaml_scalar(text: str) -> str:
-    """`text` as a YAML scalar that reads back as exactly `text`: plain when that is
-    unambiguous, else double-quoted (a JSON string is a valid YAML double-quoted scalar)."""
-    if _PLAIN_YAML_SCALAR.match(text) and text.lower() not in _YAML_WORDS and not re.match(r"^[\d.]+$", text):
-        return text
-    return json.dumps(text)
-
-
 def commented(block: str) -> str:
     """A YAML block turned into comments; removing the leading '# ' gives the block back."""
     return "".join(f"# {line}\n" if line else "#\n" for line in block.rstrip("\n").split("\n"))
@@ -395,7 +384,7 @@ def environments_block(detection: Detection) -> str:
 
 
 def _flow(values: list[str]) -> str:
-    return "[" + ", ".join(yaml_scalar(value) for value in values) + "]"
+    return "[" + ", ".join(yaml_scalar(value, flow=True) for value in values) + "]"
 
 
 def _header(detection: Detection) -> list[str]:

@@ -179,9 +179,6 @@ def _q(text: str) -> str:
     return shlex.quote(text)
 
 
-_command = shell_command
-
-
 def _num(value: float | int) -> str:
     return format(value, "g") if isinstance(value, float) else str(value)
 
@@ -231,7 +228,7 @@ def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
                           f"python -m flake8 {target} --output-file={_report('flake8.txt')} --exit-zero"))
         flags.append(f"--flake8-report {_report('flake8.txt')} --max-issues {flake8_max}")
     steps.insert(0, Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"))
-    steps.append(Step("Lint gate", _command("pipegen gate lint", *flags, _gate_report_flags("lint"))))
+    steps.append(Step("Lint gate", shell_command("pipegen gate lint", *flags, _gate_report_flags("lint"))))
     return Job(
         id="lint", title="Lint (pylint + flake8)", stage="test",
         comment="Static analysis; the lint gate fails the job below the descriptor's thresholds.",
@@ -260,8 +257,8 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                     flags.append(f"--min {_num(coverage_min)}")
                 if diff_min is not None:
                     flags.append(f"--diff-min {_num(diff_min)} --compare-branch {_q(thresholds['compare_branch'])}")
-                steps.append(Step("Coverage gate", _command("pipegen gate coverage", *flags,
-                                                            _gate_report_flags("coverage"))))
+                steps.append(Step("Coverage gate", shell_command("pipegen gate coverage", *flags,
+                                                                 _gate_report_flags("coverage"))))
                 gate = "coverage"
         else:
             steps.append(Step(f"{level.capitalize()} tests", f"python -m pytest {_q(path)} --junitxml={junit}"))
@@ -309,10 +306,10 @@ def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
         steps=(
             Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
             Step("Sonar scanner (reads the token from SONAR_TOKEN)",
-                 _command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
-                          f"--sonar-sources={source}", coverage.strip())),
-            Step("Sonar gate", _command("pipegen gate sonar", "--report-task .scannerwork/report-task.txt",
-                                        f"--timeout {sonar.timeout}{allow}", _gate_report_flags("sonar"))),
+                 shell_command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
+                               f"--sonar-sources={source}", coverage.strip())),
+            Step("Sonar gate", shell_command("pipegen gate sonar", "--report-task .scannerwork/report-task.txt",
+                                             f"--timeout {sonar.timeout}{allow}", _gate_report_flags("sonar"))),
         ),
         # The gate and the scanner read SONAR_HOST_URL and SONAR_TOKEN, whatever the CI calls them.
         needs=("unit",) if has_unit else (), env=_env({
@@ -344,7 +341,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         comment="Compares the candidate with the champion model; report-only on pull requests, "
                 "enforced on branch runs.",
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
-               Step("Model gate", _command(
+               Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
                    f"--on-first-model {model.on_first_model}", *metric_flags,
@@ -356,7 +353,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         id="promote-model", title="Promote the model", stage="prod",
         comment=f"Moves the {model.champion_alias!r} alias to the gated candidate, unless another "
                 "pipeline promoted in between.",
-        steps=(Step("Promote", _command(
+        steps=(Step("Promote", shell_command(
             "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
             f"--champion-alias {_q(model.champion_alias)}")),),
         env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
@@ -418,7 +415,7 @@ def _deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | 
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 
-def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor, index: int) -> Job:
+def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor) -> Job:
     env: dict[str, EnvValue] = {key: EnvValue(EnvKind.LITERAL, value) for key, value in job.env}
     env.update(_secret_env(job.secrets))
     env.update(_variable_env(job.variables))
@@ -589,9 +586,9 @@ def build_plan(descriptor: Descriptor) -> Plan:
     if deploy_prod:
         jobs.append(deploy_prod)
     producers = {name: job.id for job in jobs for name in job.outputs}
-    for index, custom in enumerate(descriptor.jobs):
+    for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
-        jobs.append(_custom_job(custom, producers, descriptor, index))
+        jobs.append(_custom_job(custom, producers, descriptor))
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)

@@ -17,8 +17,9 @@ _YAML12_NON_STRING = re.compile(
 _BLOCK_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
 
 
-def yaml_scalar(value: str | int | float | bool | None) -> str:
-    """A flow scalar: plain when that reads back as the same string, else quoted."""
+def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> str:
+    """A flow scalar: plain when that reads back as the same string, else quoted. With
+    `flow`, it also reads back inside a flow collection such as `[a, b]` (no plain `,`)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -26,7 +27,7 @@ def yaml_scalar(value: str | int | float | bool | None) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if (value and _PLAIN_SAFE.match(value) and _INDICATOR_FREE.match(value) and value == value.strip()
-            and not _YAML12_NON_STRING.match(value)):
+            and not _YAML12_NON_STRING.match(value) and not (flow and "," in value)):
         try:
             if yaml.safe_load(value) == value:
                 return value

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import click
 
+from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import UsageError
 
 descriptor_option = click.option(
     "--descriptor", "-d", "descriptor_path", type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("pipegen.yaml"), show_default=True, help="The project descriptor.")
+    default=Path(DESCRIPTOR_NAME), show_default=True, help="The project descriptor.")
 
 target_option = click.option(
     "--target", "-t", "targets", multiple=True, type=click.Choice(["github", "gitlab", "azure", "jenkins"]),

@@ -9,10 +9,10 @@ import click
 from pipegen.commands._gate_common import with_gate_options
 from pipegen.descriptor.model import MetricRule, Model
 from pipegen.errors import EvaluationError, UsageError
+from pipegen.gates import profiles
 from pipegen.gates.model import FIRST_MODEL_RULES, GATE_NAME, validate_rule
 from pipegen.gates.result import GateResult
 
-DEFAULT_DESCRIPTOR = Path("pipegen.yaml")
 RULE_KEYS = ("greater_is_better", "threshold", "min_absolute_change", "min_relative_change")
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -50,13 +50,8 @@ def parse_metric(spec: str) -> tuple[str, MetricRule]:
 
 def descriptor_model(path: Path | None) -> Model | None:
     """The descriptor's model block: from --descriptor, else ./pipegen.yaml when present."""
-    if path is None:
-        if not DEFAULT_DESCRIPTOR.is_file():
-            return None
-        path = DEFAULT_DESCRIPTOR
-    # pylint: disable-next=import-outside-toplevel  # the loader pulls in jsonschema: only when used
-    from pipegen.descriptor import load_descriptor
-    return load_descriptor(path).model
+    descriptor = profiles.read_descriptor(path)
+    return descriptor.model if descriptor is not None else None
 
 
 def resolve_model(descriptor: Path | None, model_name: str | None, champion_alias: str | None,

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from pipegen.errors import PipegenError
-from pipegen.init_repo import DESCRIPTOR_NAME, TARGETS, Detection, check_rendered, inspect_repository, \
+from pipegen.descriptor.model import DESCRIPTOR_NAME
+from pipegen.init_repo import TARGETS, Detection, check_rendered, inspect_repository, \
     render_descriptor, write_descriptor
 
 

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from pipegen.descriptor.cron import cron_error
 from pipegen.descriptor.model import (
-    Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
+    DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
     GithubSettings, GitlabSettings, Image, JenkinsSettings, MetricRule, Model, Project, PylintThresholds,
     Quality, Requirements, STAGES, Settings, SonarSettings, Tests, Triggers,
 )
@@ -16,7 +16,7 @@ from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import load_located
 from pipegen.errors import DescriptorError, Problem
 
-DEFAULT_PATH = Path("pipegen.yaml")
+DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
 # Text a platform would evaluate instead of carrying literally, and has no escape for.
 _UNREPRESENTABLE = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from pipegen.errors import Problem
 
 STAGES = ("test", "qa", "prod")
+DESCRIPTOR_NAME = "pipegen.yaml"  # the default descriptor, at the repository root
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
+from pipegen.descriptor.model import DESCRIPTOR_NAME, Descriptor
 from pipegen.errors import UsageError
 from pipegen.resources import gate_profiles_dir
 
-if TYPE_CHECKING:  # the descriptor package is imported only when a descriptor is read
-    from pipegen.descriptor.model import Descriptor
-
 DEFAULT_PROFILE = "default"
-DESCRIPTOR_NAME = "pipegen.yaml"
 
 
 def _number(value: Any) -> float:
