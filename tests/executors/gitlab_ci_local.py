@@ -112,7 +112,7 @@ class GitlabCiLocal:
             "PIPEGEN_TEST_DOCKER_LOG": str(docker_log),
             # The runner's shared pip cache (gitlab-ci-local would expand $CI_PROJECT_DIR in the file's
             # PIP_CACHE_DIR to a /builds path that does not exist on a shell runner) and pipegen's local build.
-            "PIP_CACHE_DIR": str(self.work.parent / "pip-cache"),
+            "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
             "MLFLOW_DISABLE_TELEMETRY": "true",
             **self.variables,
