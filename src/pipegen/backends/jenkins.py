@@ -178,8 +178,7 @@ def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
-        if job.install_args:
-            lines.append(shell_command("python -m pip install", *job.install_args))
+        lines += job.install_commands()
         label = f"Python {plan.python} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
