@@ -51,7 +51,8 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
     poetry_groups = _wanted(table(pyproject, "tool", "poetry", "group"))
     if (root / "poetry.lock").is_file() or table(pyproject, "tool", "poetry"):
         with_groups = f" --with {','.join(poetry_groups)}" if poetry_groups else ""
-        return Finding("\n".join([POETRY, f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{with_groups}"]),
+        install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{with_groups}"
+        return Finding("\n".join([POETRY, install]),
                        "poetry.lock / [tool.poetry] (poetry install into the job's Python)")
     folder = _package_folder(root)
     if folder is None:

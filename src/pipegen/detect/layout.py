@@ -52,7 +52,8 @@ def _from_pyproject(root: Path, pyproject: dict) -> list[str]:
     find = table(setuptools, "packages", "find")
     if find:
         wheres = find.get("where", ["."])
-        return [pkg for where in (wheres if isinstance(wheres, list) else [wheres]) for pkg in _packages_in(root, where)]
+        wheres = wheres if isinstance(wheres, list) else [wheres]
+        return [pkg for where in wheres for pkg in _packages_in(root, where)]
     poetry = table(pyproject, "tool", "poetry").get("packages")
     if isinstance(poetry, list):
         found = []
