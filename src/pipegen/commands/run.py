@@ -25,9 +25,10 @@ from pipegen.commands._descriptor_option import descriptor_option
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the summary (or with --dry-run, the commands) as JSON to this file.")
 @click.option("--keep", is_flag=True, help="Keep the jobs' working copies and venvs (for debugging).")
-def command(descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],  # pylint: disable=too-many-arguments
-            job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
-            keep: bool) -> None:
+def command(  # pylint: disable=too-many-arguments  # one per click option
+        descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
+        job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
+        keep: bool) -> None:
     """Run the pipeline here: jobs in dependency order, each in a clean copy of the
     repository and a fresh venv, outputs passed as in CI, approvals asked or given.
 
@@ -61,7 +62,7 @@ def _print_dry_run(report: dict) -> None:
         click.echo(f"\n{job['id']} ({job['stage']}): {job['status']}{extra}{approval}")
         if job["status"] != "would run":
             continue
-        for command in job["commands"]:
-            click.echo(f"  # {command['title']}")
-            for line in command["script"].splitlines():
+        for step in job["commands"]:
+            click.echo(f"  # {step['title']}")
+            for line in step["script"].splitlines():
                 click.echo(f"  {line}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipegen.plan import Job
-from pipegen.syntax import shell_command
 
 # Azure's and GitHub's bash steps run under this; GitLab and Jenkins under `set -eu`. The
 # strictest of them: a step that passes here passes on every platform.
@@ -25,9 +24,7 @@ class Command:
 
 def install_commands(job: Job) -> tuple[str, ...]:
     """What the platforms run to install the job's requirements, in its venv."""
-    if not job.python or not job.install_args:
-        return ()
-    return (shell_command("python -m pip install", *job.install_args),)
+    return job.install_commands() if job.python else ()
 
 
 def job_commands(job: Job) -> tuple[Command, ...]:

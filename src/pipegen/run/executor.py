@@ -21,7 +21,8 @@ from pipegen.run.commands import bash_script, job_commands
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_NAME",
                 "TF_BUILD", "BUILD_REASON", "GITLAB_CI", "CI_PIPELINE_SOURCE", "JENKINS_URL", "CHANGE_ID",
-                "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_EVENT", "VIRTUAL_ENV", "PYTHONHOME")
+                "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_OUTPUTS_LEDGER", "PIPEGEN_EVENT",
+                "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
 Emit = Callable[[str, str], None]  # (job id, one line of output)
 
 
@@ -131,7 +132,8 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
     started = time.monotonic()
     deadline = started + job.timeout_minutes * 60
     outputs_file = context.job_dir / "outputs.env"
-    extra = {"PIPEGEN_OUTPUTS_FILE": str(outputs_file), "PIPEGEN_EVENT": context.event}
+    extra = {"PIPEGEN_OUTPUTS_FILE": str(outputs_file), "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"),
+             "PIPEGEN_EVENT": context.event}
     env = job_environment(context.plan, job, context.environ, context.outputs, extra)
     context.log.parent.mkdir(parents=True, exist_ok=True)
     with context.log.open("w", encoding="utf-8") as log:

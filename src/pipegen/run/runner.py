@@ -184,14 +184,33 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                 return need
         return None
 
+    def _workdir(self, job: Job, scratch: Path) -> Path:
+        return scratch / job.id / "repo" / workspace.relative_workdir(self.prepared.root, self.prepared.project_dir)
+
     def _context(self, job: Job, scratch: Path) -> JobContext:
         job_dir = scratch / job.id
-        copy = workspace.copy_for_job(scratch / "snapshot", job_dir / "repo")
-        relative = workspace.relative_workdir(self.prepared.root, self.prepared.project_dir)
-        return JobContext(plan=self.prepared.plan, job=job, workdir=copy / relative, job_dir=job_dir,
+        workspace.copy_for_job(scratch / "snapshot", job_dir / "repo")
+        workdir = self._workdir(job, scratch)
+        for producer in job.fetches:  # files an earlier job handed over (coverage.xml for Sonar)
+            handed = scratch / "handover" / producer
+            if handed.is_dir():
+                shutil.copytree(handed, workdir, dirs_exist_ok=True)
+            else:
+                self.console.emit(job.id, f"note: {producer} did not run here: its files are not handed over")
+        return JobContext(plan=self.prepared.plan, job=job, workdir=workdir, job_dir=job_dir,
                           python=self.prepared.python, environ=self.environ, outputs=self.outputs,
                           event=self.prepared.event.value,
                           log=self.prepared.state.logs() / f"{job.id}.log")
+
+    def _hand_over(self, job: Job, scratch: Path) -> None:
+        workdir = self._workdir(job, scratch)
+        for relative in job.hands_over:
+            source, target = workdir / relative, scratch / "handover" / job.id / relative
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True)
+            elif source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
 
     def _start(self, pool: ThreadPoolExecutor, job: Job, scratch: Path) -> Future:
         self.console.emit(job.id, f"started ({job.stage}: {job.title})")
@@ -255,6 +274,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                     self.results[job.id] = result
                     if result.status == "passed":
                         self.outputs[job.id] = result.outputs
+                        self._hand_over(job, scratch)
                     self.console.emit(job.id, f"{result.status} in {result.duration:.1f}s")
         return self.results
 

@@ -35,9 +35,8 @@ class State:
         try:
             data = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
             for job_id, record in data.get("jobs", {}).items():
-                state.jobs[job_id] = JobRecord(str(record["status"]), {str(k): str(v) for k, v in
-                                                                      record.get("outputs", {}).items()},
-                                               str(record.get("commit", "")))
+                outputs = {str(name): str(value) for name, value in record.get("outputs", {}).items()}
+                state.jobs[job_id] = JobRecord(str(record["status"]), outputs, str(record.get("commit", "")))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # no earlier run, or an unreadable file: as if nothing ran before
         return state

@@ -61,7 +61,8 @@ def make_snapshot(root: Path, destination: Path) -> Path:
     remote = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True, text=True,
                             check=False)
     # The clone's origin is the local repository; make it look like the source's own origin.
-    _git(destination, "fetch", "--quiet", "--prune", "--no-tags", str(root), "+refs/remotes/origin/*:refs/remotes/origin/*")
+    _git(destination, "fetch", "--quiet", "--prune", "--no-tags", str(root),
+         "+refs/remotes/origin/*:refs/remotes/origin/*")
     if remote.returncode == 0:
         _git(destination, "remote", "set-url", "origin", remote.stdout.strip())
     else:
