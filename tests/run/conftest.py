@@ -61,6 +61,12 @@ def run_find_links(wheelhouse, tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"{folder} {wheelhouse.find_links}"
 
 
+@pytest.fixture(scope="session")
+def venv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`--venv-cache` for the scenarios: later runs seed their venvs from the first ones."""
+    return tmp_path_factory.mktemp("venv-cache")
+
+
 @dataclass
 class Ran:
     returncode: int

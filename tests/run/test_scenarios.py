@@ -39,6 +39,22 @@ def test_minimal_push_runs_test_and_passes(example_repo, run_find_links, wheelho
     assert "[unit" in ran.stdout and "passed" in ran.stdout.splitlines()[-1]  # prefixed lines, then the table
 
 
+def test_venv_cache_seeds_the_next_runs_venvs(example_repo, run_find_links, wheelhouse, tmp_path):
+    repo = example_repo("minimal")
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(tmp_path / "venvs"))
+    first = pipegen_run(repo.root, "--job", "unit", env=env)
+    assert first.statuses == {"unit": "passed"}, first.explain()
+    assert "seeded" not in job_log(repo.root, "unit")
+    # The next run's working copy carries an uncommitted change the seeded venv must see.
+    repo.write({"tests/unit/test_more.py": "def test_more():\n    assert True\n"})
+    second = pipegen_run(repo.root, "--job", "unit", env=env)
+    assert second.statuses == {"unit": "passed"}, second.explain()
+    log = job_log(repo.root, "unit")
+    assert "venv seeded from" in log and "Successfully installed textstats" in log
+    assert re.search(r"\b3 passed\b", log), log
+
+
 def _deployed(log: str) -> str:
     (ref,) = re.findall(r"deploy\.sh: would deploy (\S+) \(by digest\)", log)
     return ref
@@ -52,7 +68,7 @@ def _aliases(tracking_uri: str, name: str) -> dict[str, str]:
 
 
 def test_churn_release_then_degraded_push_then_pull_request(example_repo, run_find_links, wheelhouse, standin_bin,
-                                                             sonar_server, mlflow_server):
+                                                             sonar_server, mlflow_server, venv_cache):
     repo = example_repo("churn")
     descriptor = (repo.root / "pipegen.yaml").read_text(encoding="utf-8")
     repo.write({"pipegen.yaml": descriptor + CUSTOM_JOBS})
@@ -65,7 +81,8 @@ def test_churn_release_then_degraded_push_then_pull_request(example_repo, run_fi
     env = run_environment(
         PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache), PIP_NO_COMPILE="1",
         PATH=f"{standin_bin}:{run_environment()['PATH']}", PIPEGEN_TEST_DOCKER_LOG=str(repo.root.parent / "docker.log"),
-        MLFLOW_TRACKING_URI=mlflow_server, REGISTRY="registry.example.test:5000",
+        PIPEGEN_RUN_VENV_CACHE=str(venv_cache), MLFLOW_TRACKING_URI=mlflow_server,
+        REGISTRY="registry.example.test:5000",
         SONAR_HOST_URL=sonar_server.url, SONAR_TOKEN="sonar-test-token")
 
     # Push to main, PROD approved with --approve: every job passes on the example's own code.

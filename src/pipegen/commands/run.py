@@ -25,10 +25,14 @@ from pipegen.commands._descriptor_option import descriptor_option
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the summary (or with --dry-run, the commands) as JSON to this file.")
 @click.option("--keep", is_flag=True, help="Keep the jobs' working copies and venvs (for debugging).")
+@click.option("--venv-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="PIPEGEN_RUN_VENV_CACHE",
+              help="Seed each job's venv (hard links) from one made earlier with the same Python and install "
+                   "inputs, then run its install command as usual. Default: every venv made from scratch.")
 def command(  # pylint: disable=too-many-arguments  # one per click option
         descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
         job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
-        keep: bool) -> None:
+        keep: bool, venv_cache: Path | None) -> None:
     """Run the pipeline here: jobs in dependency order, each in a clean copy of the
     repository and a fresh venv, outputs passed as in CI, approvals asked or given.
 
@@ -43,7 +47,7 @@ def command(  # pylint: disable=too-many-arguments  # one per click option
     plan = build_plan(load_descriptor(descriptor_path))
     options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
                          interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
-                         dry_run=dry_run, keep=keep)
+                         dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None)
     code, report = run(plan, descriptor_path, options, dict(os.environ),
                        confirm=lambda question: click.confirm(question, default=False))
     if dry_run:

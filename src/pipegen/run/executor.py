@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 from pipegen.outputs import NAME_PATTERN
 from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
-from pipegen.run.commands import bash_script, job_commands
+from pipegen.run.commands import bash_script, install_commands, job_commands
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
@@ -92,6 +92,7 @@ class JobContext:
     outputs: Mapping[str, Mapping[str, str]]  # producer job id -> published values
     event: str
     log: Path
+    venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
 
 
 class _Step:
@@ -147,16 +148,30 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 line(f"pipegen run: {message}")
             return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {})
 
+        commands = job_commands(job)
+        cache_key = None
         if job.python:
             venv = context.job_dir / "venv"
-            line(f"$ {context.python} -m venv {venv}")
-            try:
-                venvs.create(context.python, venv)
-            except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
-                return finish("failed", None, str(exc))
+            seeded = False
+            if context.venv_cache is not None:
+                cache_key = venvs.cache_key(context.python, install_commands(job), job.requirements,
+                                            context.workdir)
+                seeded = venvs.seed_from_cache(context.venv_cache, cache_key, venv)
+            if seeded:
+                line(f"venv seeded from {context.venv_cache / str(cache_key)} (--venv-cache); "
+                     "the install command still runs")
+                cache_key = None  # already cached
+            else:
+                line(f"$ {context.python} -m venv {venv}")
+                try:
+                    venvs.create(context.python, venv)
+                except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
+                    return finish("failed", None, str(exc))
             env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
             env["VIRTUAL_ENV"] = str(venv)
-        for command in job_commands(job):
+        last_install = max((index for index, command in enumerate(commands) if command.kind == "install"),
+                           default=None)
+        for index, command in enumerate(commands):
             line(f"--- {command.title}")
             for text in command.script.splitlines():
                 line(f"$ {text}")
@@ -166,6 +181,8 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
                 return finish("failed", code, f"step {command.title!r} exited with {code}")
+            if index == last_install and cache_key is not None and context.venv_cache is not None:
+                venvs.store_in_cache(context.venv_cache, cache_key, context.job_dir / "venv")
         published = read_outputs(outputs_file)
         missing = [name for name in job.outputs if not published.get(name)]
         if missing:

@@ -35,6 +35,7 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     parallel: int = 1
     dry_run: bool = False
     keep: bool = False  # keep the working copies and venvs
+    venv_cache: Path | None = None  # seed job venvs from earlier ones with the same install inputs
 
 
 class Console:
@@ -200,7 +201,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         return JobContext(plan=self.prepared.plan, job=job, workdir=workdir, job_dir=job_dir,
                           python=self.prepared.python, environ=self.environ, outputs=self.outputs,
                           event=self.prepared.event.value,
-                          log=self.prepared.state.logs() / f"{job.id}.log")
+                          log=self.prepared.state.logs() / f"{job.id}.log", venv_cache=self.options.venv_cache)
 
     def _hand_over(self, job: Job, scratch: Path) -> None:
         workdir = self._workdir(job, scratch)
