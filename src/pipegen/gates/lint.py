@@ -93,12 +93,20 @@ def parse_ruff_json(text: str, source: str) -> list[Issue]:
     """ruff's `--output-format=json`: a list of {code, message, filename, location.row}."""
     try:
         data = json.loads(text or "[]")
-        issues = [Issue(str(item["filename"]), int(item["location"]["row"]), str(item.get("code") or "syntax"),
-                        str(item.get("message", ""))) for item in data]
+        issues = [Issue(_shown_path(str(item["filename"])), int(item["location"]["row"]),
+                        str(item.get("code") or "syntax"), str(item.get("message", ""))) for item in data]
     except (ValueError, KeyError, TypeError) as exc:
         raise EvaluationError(f"{source} is not a ruff JSON report (write it with `ruff check "
                               f"--output-format=json --output-file FILE`): {type(exc).__name__} {exc}") from None
     return issues
+
+
+def _shown_path(path: str) -> str:
+    """ruff writes absolute paths: shown relative to the working directory when under it."""
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else Path(relative).as_posix()
+    return path
 
 
 def flake8_issues(report: "Flake8Report") -> list[Issue]:

@@ -28,7 +28,10 @@ def install_commands(job: Job) -> tuple[str, ...]:
 
 
 def job_commands(job: Job) -> tuple[Command, ...]:
-    return (*(Command("install", "Install dependencies", script) for script in install_commands(job)),
+    """One install script, as every platform runs it (its lines share shell variables, e.g.
+    the folder pipegen's own venv is made in), then one script per plan step."""
+    install = "\n".join(install_commands(job))
+    return (*((Command("install", "Install dependencies", install),) if install else ()),
             *(Command("step", step.title, step.run) for step in job.steps))
 
 
