@@ -38,7 +38,7 @@ def test_validate_warns_about_each_missing_path_where_it_is_written(tmp_path, ca
     assert warnings == [
         f"{descriptor}:4:51: warning: project.requirements.test: test requirements file 'requirements-tset.txt' "
         "does not exist",
-        f"{descriptor}:5:20: warning: project.source.1: source folder 'src/gone' does not exist",
+        f"{descriptor}:5:21: warning: project.source.1: source folder 'src/gone' does not exist",
         f"{descriptor}:9:16: warning: tests.integration: integration tests folder 'tests/integraton' does not exist",
     ]
     assert "OK" in result.out
