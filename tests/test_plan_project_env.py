@@ -22,7 +22,8 @@ tests: {unit: tests/unit, integration: tests/integration, functional: tests/e2e}
 
 def _python_39() -> str | None:
     """A Python 3.9 that runs (a pyenv shim on PATH may name a version that is not selected)."""
-    candidates = [shutil.which("python3.9"), *sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.9*/bin/python3.9"))]
+    candidates = [shutil.which("python3.9"),
+                  *sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.9*/bin/python3.9"))]
     for candidate in filter(None, candidates):
         if subprocess.run([candidate, "--version"], capture_output=True, check=False).returncode == 0:
             return candidate

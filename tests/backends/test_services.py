@@ -35,7 +35,8 @@ def test_github_services_publish_their_ports_and_tests_reach_localhost():
     assert "services" not in jobs["unit"]
     for job in ("integration", "functional"):
         assert jobs[job]["services"] == {
-            "db": {"image": "postgres:16", "ports": ["5432:5432"], "env": {"POSTGRES_DB": "app", "POSTGRES_PASSWORD": "test"}},
+            "db": {"image": "postgres:16", "ports": ["5432:5432"],
+                   "env": {"POSTGRES_DB": "app", "POSTGRES_PASSWORD": "test"}},
             "redis-cache": {"image": IMAGE_REDIS, "ports": ["6379:6379"]}}
         assert {k: v for k, v in jobs[job]["env"].items() if k.endswith(("_HOST", "_PORT"))} == {
             "DB_HOST": "localhost", "DB_PORT": "5432", "REDIS_CACHE_HOST": "localhost", "REDIS_CACHE_PORT": "6379"}

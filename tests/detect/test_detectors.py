@@ -50,7 +50,8 @@ def test_name_from_the_metadata_that_declares_it(tmp_path, files, name, source):
      ".python-version"),
     ({"Dockerfile": "FROM --platform=linux/amd64 docker.io/library/python:3.12-slim AS base\n"}, "3.12",
      "Dockerfile"),
-    ({".github/workflows/ci.yml": "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.10']\n"},
+    ({".github/workflows/ci.yml":
+      "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.10']\n"},
      "3.10", ".github/workflows/ci.yml"),
     ({".gitlab-ci.yml": "image: python:3.8\n"}, "3.8", ".gitlab-ci.yml"),
     ({".github/workflows/t.yaml": "steps:\n  - with:\n      python-version:\n        - '3.12'\n        - '3.9'\n"},

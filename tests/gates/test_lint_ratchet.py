@@ -73,8 +73,8 @@ def commit(root: Path, relative: str, appended: str) -> None:
 
 def reports(root: Path, prefix: str = "") -> dict[str, Path]:
     """Each linter's report in the format the gate parses (as the generated lint job writes them)."""
-    ruff, flake8, pylint = (root / "reports" / f"{prefix}{name}" for name in ("ruff.json", "flake8.txt",
-                                                                               "pylint.json"))
+    names = ("ruff.json", "flake8.txt", "pylint.json")
+    ruff, flake8, pylint = (root / "reports" / f"{prefix}{name}" for name in names)
     done = tool(root, "ruff", "check", "--output-format=json", "--exit-zero", "--output-file", str(ruff), "pkg")
     assert done.returncode == 0, done.stderr
     tool(root, "flake8", "pkg", "--format=default", f"--output-file={flake8}", "--exit-zero")

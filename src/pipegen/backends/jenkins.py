@@ -175,7 +175,8 @@ def _outermost(paths: list[str]) -> list[str]:
 def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
     is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
-    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else [])])
+    ledger = [OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else []
+    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *ledger])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
@@ -228,7 +229,8 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
                         for name, value in job.env if value.kind is EnvKind.SECRET)
     return LeafStage(
-        name=job.id, comment=one_line(job.comment + _sidecar_note(job)), agent=agent_label(plan, job), timeout_minutes=job.timeout_minutes,
+        name=job.id, comment=one_line(job.comment + _sidecar_note(job)), agent=agent_label(plan, job),
+        timeout_minutes=job.timeout_minutes,
         branch=job.branch if job.run_when is RunWhen.BRANCH else None,
         not_pull_request=job.run_when is not RunWhen.ALWAYS,
         unstash=tuple(stash_name(producer) for producer in job.fetches),

@@ -189,7 +189,8 @@ def resolve(section: str, flags: Mapping[str, Any], descriptor: Descriptor | Non
     # A lint ratchet replaces the profile's absolute lint bars (an existing code base would
     # fail them on day one); only thresholds written in the descriptor or flags still apply.
     # `ratchet`: the command line asked for one (--changed-lines, --baseline).
-    ratchet = section in LINT_SECTIONS and (ratchet or (descriptor is not None and bool(descriptor.quality.lint.ratchet)))
+    in_descriptor = descriptor is not None and bool(descriptor.quality.lint.ratchet)
+    ratchet = section in LINT_SECTIONS and (ratchet or in_descriptor)
     if not ratchet or profile:
         layers.append((f"profile {profile_name}", load_profile(profile_name, descriptor.path.parent
                                                                if descriptor is not None else None).get(section, {})))
