@@ -624,6 +624,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
     jobs = [_with_environment(job, descriptor) for job in jobs]
     jobs = [_with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
+    jobs = [_with_output_check(job) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in STAGES if any(job.stage == stage for job in jobs))
@@ -638,6 +639,15 @@ def build_plan(descriptor: Descriptor) -> Plan:
         stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
         environments=tuple((env.name, env.approval) for env in descriptor.environments
                            if any(job.environment == env.name for job in jobs)))
+
+
+def _with_output_check(job: Job) -> Job:
+    """A job that promised outputs fails itself when its step did not publish them, instead of
+    passing and leaving the failure to the first consumer (an unbound $MODEL_VERSION)."""
+    if not job.outputs:
+        return job
+    check = Step("Verify the promised outputs were published", shell_command("pipegen output check", *job.outputs))
+    return replace(job, steps=(*job.steps, check))
 
 
 def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:

@@ -65,6 +65,11 @@ class Wheelhouse:
     pipegen_wheel: Path
 
     @property
+    def pip_cache(self) -> Path:
+        """One pip cache for every job of the session, as a runner's shared cache."""
+        return self.path.parent / f"{self.path.name}-pip-cache"
+
+    @property
     def find_links(self) -> str:
         """A PIP_FIND_LINKS value: this folder first, then the machine's own find-links when it has one."""
         links = [str(self.path)]
@@ -180,6 +185,20 @@ def example_repo(tmp_path: Path) -> Callable[..., ExampleRepo]:
         _git(root, "remote", "set-head", "origin", "main")
         return repo
     return make
+
+
+def forget_registered_model(tracking_uri: str, name: str) -> None:
+    """Deletes `name` (its versions and aliases) from the registry at `tracking_uri`, if it is there: scenarios
+    that run a descriptor's fixed model name on the session's one server start from an empty registry."""
+    from mlflow.exceptions import MlflowException  # pylint: disable=import-outside-toplevel
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        client.delete_registered_model(name)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
 
 
 def environment_without(*names: str) -> dict[str, str]:
