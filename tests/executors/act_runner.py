@@ -7,8 +7,9 @@ What act cannot do here is supplied by TEST FIXTURES, never by editing the workf
   by this project (tests/executors/github/actions/<name>, `--local-repository owner/name@sha=DIR`). A pin
   without a stand-in, or a `with:` input the stand-in does not declare, fails before act starts;
 - the job environment is a clean one (a hosted runner's PATH, no test venv), plus the `docker`/`pysonar`
-  stand-ins and PIP_FIND_LINKS pointing at the freshly built pipegen-ci wheel, so the jobs' unchanged
-  `pip install pipegen-ci==X` installs this checkout.
+  stand-ins and a session wheelhouse (PIP_FIND_LINKS, PIP_NO_INDEX) holding the freshly built pipegen-ci
+  wheel and everything else the jobs install, so the jobs' unchanged `pip install pipegen-ci==X ...`
+  installs this checkout, quickly and without reaching an index.
 act ignores environment protection rules (`environment: prod` reviewers): jobs in a protected environment run
 as soon as their needs pass. The approval is asserted structurally (tests/backends/test_github.py).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .plugin import ExampleRepo, Wheelhouse
+from .plugin import SYSTEM_FIND_LINKS, ExampleRepo
 
 STANDIN_ACTIONS = Path(__file__).resolve().parent / "github" / "actions"
 WORKFLOW = ".github/workflows/pipegen.yml"
@@ -35,7 +37,7 @@ WORKFLOW = ".github/workflows/pipegen.yml"
 RUNNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Variables of the test process a job may see; everything else (VIRTUAL_ENV, COVERAGE_*, ...) stays out.
 PASSED_THROUGH = ("HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "PIP_CERT",
-                  "PIP_DEFAULT_TIMEOUT", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
+                  "PIP_DISABLE_PIP_VERSION_CHECK")
 RUN_LIMIT_SECONDS = 1800
 REMOTE_NAME = "act-origin"
 
@@ -78,6 +80,34 @@ def standin_for(pin: str, inputs: set[str]) -> Path:
         raise UnmappedAction(f"the generated workflow passes {unknown} to {pin!r}; its stand-in "
                              f"({folder / 'action.yml'}) does not declare them, so it would ignore them")
     return folder
+
+
+def install_arguments(workflow: dict[str, Any]) -> list[list[str]]:
+    """The arguments of every `pip install` the workflow's steps run (continuation lines joined)."""
+    found = []
+    for job in (workflow.get("jobs") or {}).values():
+        for step in job.get("steps") or []:
+            for line in str(step.get("run", "")).replace("\\\n", " ").splitlines():
+                words = shlex.split(line) if "pip install" in line else []
+                if "install" in words:
+                    found.append(words[words.index("install") + 1:])
+    return found
+
+
+def download_job_wheels(folder: Path, example: Path, workflow: dict[str, Any]) -> None:
+    """TEST FIXTURE: every distribution the workflow's jobs install (and the example's build backend) as
+    wheels in `folder`, downloaded once per session so each job's fresh venv installs with no index."""
+    arguments = [word for words in install_arguments(workflow) for word in words]
+    pyproject = example / "pyproject.toml"
+    build_backend = []
+    if pyproject.is_file():
+        import tomllib  # pylint: disable=import-outside-toplevel  # Python >= 3.11; tests only
+        build_backend = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("build-system", {}).get(
+            "requires", [])
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder),
+               "--find-links", str(folder), *arguments, *build_backend]
+    done = subprocess.run(command, cwd=example, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, f"downloading the jobs' requirements failed:\n{done.stdout}\n{done.stderr}"
 
 
 def runner_labels(workflow: dict[str, Any]) -> set[str]:
@@ -137,7 +167,7 @@ class Act:
     """act over one example repository; `run()` once per event."""
 
     repo: ExampleRepo
-    wheelhouse: Wheelhouse
+    wheels: Path
     standin_bin: Path
     work: Path
     variables: dict[str, str] = field(default_factory=dict)
@@ -178,7 +208,12 @@ class Act:
             "ACT_STANDIN_ARTIFACTS": str(artifacts),
             "ACT_STANDIN_PYTHONS": str(self._pythons(workflow)),
             "ACT_STANDIN_TOOLS": str(self.standin_bin),
-            "PIP_FIND_LINKS": self.wheelhouse.find_links,
+            # The jobs' `pip install` lines run unchanged against the session's wheels (this checkout's
+            # pipegen-ci included): no index, no bytecode compiled up front (3-4x faster installs).
+            "PIP_FIND_LINKS": " ".join([str(self.wheels)] + [SYSTEM_FIND_LINKS] * Path(SYSTEM_FIND_LINKS).is_dir()),
+            "PIP_NO_INDEX": "1",
+            "PIP_COMPILE": "false",
+            "PIP_CACHE_DIR": str(self.wheels.parent / f"{self.wheels.name}-pip-cache"),
             "PIPEGEN_TEST_DOCKER_LOG": str(run_dir / "docker.log"),
             **(env or {}),
         }

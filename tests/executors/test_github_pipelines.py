@@ -2,12 +2,15 @@
 asserted from what ran: act's job results, values the consuming jobs printed, the MLflow registry."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from .act_runner import REMOTE_NAME, Act
+from .act_runner import REMOTE_NAME, WORKFLOW, Act, download_job_wheels
+from .plugin import EXAMPLES
 
 pytestmark = pytest.mark.slow
 
@@ -16,14 +19,28 @@ def push_event(repo, branch: str = "main") -> dict[str, Any]:
     return {"ref": f"refs/heads/{branch}", "after": repo.head, "repository": {"default_branch": "main"}}
 
 
+@pytest.fixture(scope="session")
+def job_wheels(wheelhouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TEST FIXTURE: this checkout's pipegen-ci wheel plus every wheel the examples' GitHub jobs install,
+    downloaded once per session (in a copy of each example: an editable `-e .` writes build metadata)."""
+    folder = tmp_path_factory.mktemp("github-job-wheels")
+    shutil.copy2(wheelhouse.pipegen_wheel, folder)
+    copies = tmp_path_factory.mktemp("github-job-wheels-examples")
+    for name in ("minimal", "churn"):
+        example = shutil.copytree(EXAMPLES / name, copies / name,
+                                  ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv"))
+        download_job_wheels(folder, example, yaml.safe_load((example / WORKFLOW).read_text(encoding="utf-8")))
+    return folder
+
+
 @pytest.fixture
-def act(example_repo, wheelhouse, standin_bin, tmp_path: Path):
+def act(example_repo, job_wheels, standin_bin, tmp_path: Path):
     def make(name: str, variables: dict[str, str] | None = None, secrets: dict[str, str] | None = None) -> Act:
         repo = example_repo(name)
         repo.git("remote", "add", REMOTE_NAME, f"https://github.com/pipegen-tests/{name}.git")
         work = tmp_path / "act"
         work.mkdir(exist_ok=True)
-        return Act(repo, wheelhouse, standin_bin, work, variables or {}, secrets or {})
+        return Act(repo, job_wheels, standin_bin, work, variables or {}, secrets or {})
     return make
 
 
