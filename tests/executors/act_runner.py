@@ -97,7 +97,15 @@ def install_arguments(workflow: dict[str, Any]) -> list[list[str]]:
 def download_job_wheels(folder: Path, example: Path, workflow: dict[str, Any]) -> None:
     """TEST FIXTURE: every distribution the workflow's jobs install (and the example's build backend) as
     wheels in `folder`, downloaded once per session so each job's fresh venv installs with no index."""
-    arguments = [word for words in install_arguments(workflow) for word in words]
+    arguments: list[str] = []
+    for words in install_arguments(workflow):
+        skip_next = False
+        for word in words:
+            # The project itself (`-e .`) is built by each job; its build backend is downloaded below.
+            if skip_next or word in ("-e", "--editable") or word.startswith((".", "/", "$")):
+                skip_next = word in ("-e", "--editable")
+                continue
+            arguments.append(word)
     pyproject = example / "pyproject.toml"
     build_backend = []
     if pyproject.is_file():
@@ -141,6 +149,11 @@ class ActRun:
     def skipped(self) -> set[str]:
         return {job for job, result in self.results.items() if result == "skipped"}
 
+    def failed_steps(self, job: str) -> list[str]:
+        """The names of job `job`'s steps act reported as failed, outermost first."""
+        return [record["step"] for record in self.records if record.get("jobID") == job
+                and record.get("stepResult") == "failure" and len(record.get("stepID", ["", ""])) == 1]
+
     def log(self, job: str) -> str:
         """Everything job `job`'s steps printed, in order."""
         return "".join(record.get("msg", "") for record in self.records
@@ -157,8 +170,7 @@ class ActRun:
         for job, result in self.results.items():
             if result == "failure":
                 lines += [f"---- {job} (failed) ----", self.log(job)[-6000:]]
-        errors = [record.get("msg", "") for record in self.records if record.get("level") in ("error", "fatal")]
-        lines += errors[-10:] + [self.stderr[-3000:]]
+        lines += [line for line in self.stderr.splitlines() if not line.startswith("{")][-20:]
         return "\n".join(lines)
 
 
