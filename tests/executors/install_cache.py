@@ -110,8 +110,8 @@ def defer(venv: Path, base_python: str) -> None:
     venv = venv.absolute()
     (venv / "bin").mkdir(parents=True)
     (venv / DEFERRED_MARKER).write_text("", encoding="utf-8")
-    quoted = " ".join(shlex.quote(part) for part in (base_python, str(Path(__file__).resolve()), "run",
-                                                      str(venv), base_python, "--"))
+    command = (base_python, str(Path(__file__).resolve()), "run", str(venv), base_python, "--")
+    quoted = " ".join(shlex.quote(part) for part in command)
     for name in ("python", "python3"):
         stub = venv / "bin" / name
         stub.write_text(f'#!/bin/sh\nexec {quoted} "$@"\n', encoding="utf-8")
