@@ -5,7 +5,7 @@ What GitLab provides around a pipeline, and how it is given here:
   `--shell-isolation`, so each job gets its own working copy of the tracked files and GitLab's artifact
   handling (dotenv reports included) instead of sharing the checkout;
 - the `python:X-slim` image: each job's own fresh venv, made by the `python` shim in gitlab/job-bin on the
-  job's first `python` call (PATH = stand-ins, the job's venv, the shims, the host);
+  job's first `python` call (PATH = stand-ins, the shims, the job's venv, the host);
 - services (`docker:dind`): gitlab/container-engine answers gitlab-ci-local's engine calls; the `docker`
   stand-in plays the daemon in the job;
 - CI/CD variables and secrets (MLFLOW_TRACKING_URI, SONAR_TOKEN, ...) and the predefined variables GitLab
@@ -106,7 +106,7 @@ class GitlabCiLocal:
         job_variables = {
             "GITLAB_CI": "true",
             "CI_PIPELINE_SOURCE": source,
-            "PATH": os.pathsep.join([str(self.standin_bin), f"{venvs}/$CI_JOB_NAME/bin", str(JOB_BIN), host_path]),
+            "PATH": os.pathsep.join([str(self.standin_bin), str(JOB_BIN), f"{venvs}/$CI_JOB_NAME/bin", host_path]),
             "PIPEGEN_TEST_JOB_VENV": f"{venvs}/$CI_JOB_NAME",
             "PIPEGEN_TEST_BASE_PYTHON": sys.executable,
             "PIPEGEN_TEST_DOCKER_LOG": str(docker_log),

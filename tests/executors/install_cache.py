@@ -10,19 +10,29 @@ pip then runs the job's command as written anyway, so a requirement the copy lac
 every requirements file they read (recursively) and the PIP_* settings.
 
 Used by the `python` shims: `python install_cache.py run VENV BASE_PYTHON -- ARGS...` creates
-VENV when it does not exist (from the cache when the ARGS are a pip install seen before), then
-runs `VENV/bin/python ARGS...` and, after a successful pip install, stores the result.
+VENV when it does not exist (from the cache when the ARGS are a pip install seen before, else from
+a copy of the session's first empty venv), then runs `VENV/bin/python ARGS...` and, after a
+successful pip install, stores the result.
+
+A job may also make a venv of its own (`python -m venv DIR`, as pipegen's jobs do for pipegen
+itself): `python install_cache.py defer DIR BASE_PYTHON` stands for it. DIR/bin/python becomes a
+stub whose first call does `run DIR BASE_PYTHON -- ARGS...`, so `DIR/bin/python -m pip install X`
+is cached like any job's install. Only the plain form `python -m venv DIR` is deferred; the venv
+is based on BASE_PYTHON, the interpreter `python -m venv` run in a venv would use.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 PREFIX_FILE = "pipegen-seed-prefix"
+DEFERRED_MARKER = "pipegen-deferred-venv"
+EMPTY_VENV_KEY = "empty-venv"
 
 
 def _requirement_files(args: list[str], cwd: Path) -> list[Path]:
@@ -94,27 +104,55 @@ def store(cache: Path, key: str, venv: Path) -> None:
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def run(venv: Path, base_python: str, args: list[str]) -> int:
-    cache = Path(os.environ.get("PIPEGEN_TEST_INSTALL_CACHE", ""))
-    key = cache_key(base_python, args, Path.cwd()) if cache.name else None
-    created = not (venv / "bin" / "python").exists()
-    if created:
-        venv.parent.mkdir(parents=True, exist_ok=True)
-        if not (key and restore(cache, key, venv)):
-            subprocess.run([base_python, "-m", "venv", str(venv)], check=True, stdout=sys.stderr)
-            created = True
-        else:
-            created = False  # started from the cache: nothing new to store
-    status = subprocess.run([str(venv / "bin" / "python"), *args], check=False).returncode
-    if status == 0 and key and created:
+def defer(venv: Path, base_python: str) -> None:
+    """Stands for `python -m venv VENV`: VENV/bin/python (and python3) become stubs that create the
+    venv on their first call (see the module's docstring)."""
+    venv = venv.absolute()
+    (venv / "bin").mkdir(parents=True)
+    (venv / DEFERRED_MARKER).write_text("", encoding="utf-8")
+    command = (base_python, str(Path(__file__).resolve()), "run", str(venv), base_python, "--")
+    quoted = " ".join(shlex.quote(part) for part in command)
+    for name in ("python", "python3"):
+        stub = venv / "bin" / name
+        stub.write_text(f'#!/bin/sh\nexec {quoted} "$@"\n', encoding="utf-8")
+        stub.chmod(0o755)
+
+
+def _create(cache: Path | None, key: str | None, venv: Path, base_python: str) -> bool:
+    """Makes VENV; True when it came from the cache entry `key` (nothing new to store then)."""
+    if cache and key and restore(cache, key, venv):
+        return True
+    if cache and restore(cache, EMPTY_VENV_KEY, venv):
+        return False
+    subprocess.run([base_python, "-m", "venv", str(venv)], check=True, stdout=sys.stderr)
+    if cache:
         cache.mkdir(parents=True, exist_ok=True)
+        store(cache, EMPTY_VENV_KEY, venv)
+    return False
+
+
+def run(venv: Path, base_python: str, args: list[str]) -> int:
+    cache_dir = os.environ.get("PIPEGEN_TEST_INSTALL_CACHE", "")
+    cache = Path(cache_dir) if cache_dir else None
+    key = cache_key(base_python, args, Path.cwd()) if cache else None
+    if (venv / DEFERRED_MARKER).is_file():
+        shutil.rmtree(venv)
+    fresh = False
+    if not (venv / "bin" / "python").exists():
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not _create(cache, key, venv, base_python)
+    status = subprocess.run([str(venv / "bin" / "python"), *args], check=False).returncode
+    if status == 0 and cache and key and fresh:
         store(cache, key, venv)
     return status
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "defer":
+        defer(Path(argv[1]), argv[2])
+        return 0
     if len(argv) < 4 or argv[0] != "run" or "--" not in argv:
-        print("usage: install_cache.py run VENV BASE_PYTHON -- ARGS...", file=sys.stderr)
+        print("usage: install_cache.py run VENV BASE_PYTHON -- ARGS... | defer VENV BASE_PYTHON", file=sys.stderr)
         return 2
     separator = argv.index("--")
     venv, base_python = Path(argv[1]), argv[2]

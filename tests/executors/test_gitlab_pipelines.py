@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .gitlab_ci_local import GitlabCiLocal
+from .plugin import forget_registered_model
 
 pytestmark = pytest.mark.slow
 
@@ -74,3 +76,118 @@ def test_custom_output_from_test_is_read_in_prod_after_approval(gitlab) -> None:
     assert {job: released.statuses.get(job) for job in ("stamp", "approve-prod", "announce")} == \
         {"stamp": "PASS", "approve-prod": "PASS", "announce": "PASS"}, released.explain()
     assert f"announce read RELEASE_STAMP=stamp-{repo.head[:8]}" in released.log("announce"), released.log("announce")
+
+
+# ------------------------------------------------------------------------------------------------ churn
+CHURN_MODEL = "churn-classifier"
+REGISTRY = "registry.example.test/ml"
+TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
+DEPLOYED = re.compile(r"^deploy\.sh: would deploy (\S+) \(by digest\) to (\w+)$", re.MULTILINE)
+
+
+def registry_client(tracking_uri: str):
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel
+
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def champion_version(tracking_uri: str) -> str | None:
+    from mlflow.exceptions import MlflowException  # pylint: disable=import-outside-toplevel
+
+    try:
+        return registry_client(tracking_uri).get_model_version_by_alias(CHURN_MODEL, "champion").version
+    except MlflowException:
+        return None
+
+
+def deployed(ran, job: str) -> tuple[str, str]:
+    """(IMAGE_REF, environment) that examples/churn/deploy.sh printed in `job`'s log."""
+    found = DEPLOYED.findall(ran.log(job))
+    assert len(found) == 1, ran.log(job)
+    return found[0]
+
+
+@pytest.fixture
+def churn(gitlab, mlflow_server, sonar_server):
+    """examples/churn in a fresh repository, with the project's CI/CD variables pointing at the session's
+    `mlflow server` (registry emptied of the example's model) and the Sonar API stand-in."""
+    forget_registered_model(mlflow_server, CHURN_MODEL)
+    return gitlab("churn", MLFLOW_TRACKING_URI=mlflow_server, SONAR_HOST_URL=sonar_server.url,
+                  SONAR_TOKEN="squ_pipegen_tests", REGISTRY=REGISTRY)
+
+
+def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn, mlflow_server) -> None:
+    repo = churn.repo
+    first = churn.run("push", manual=("approve-prod",))
+    assert first.returncode == 0, first.explain()
+    assert first.statuses == dict.fromkeys(
+        [*TEST_JOBS, "train", "model-gate", "build", "deploy-qa", "smoke-qa", "approve-prod", "promote-model",
+         "deploy-prod"], "PASS"), first.explain()
+    # QA trained v1; the gate passed it on thresholds (no champion yet) and recorded its verdict.
+    assert "gate model: PASS" in first.log("model-gate"), first.log("model-gate")
+    client = registry_client(mlflow_server)
+    assert [v.version for v in client.search_model_versions(f"name='{CHURN_MODEL}'")] == ["1"]
+    assert client.get_model_version(CHURN_MODEL, "1").tags["pipegen.gate.verdict"] == "pass"
+    # PROD, after approval, made v1 the champion and deployed the very image QA deployed.
+    assert champion_version(mlflow_server) == "1"
+    image = f"{REGISTRY}/churn-model:{repo.head[:12]}"
+    assert ["build", "--file", "Dockerfile", "--tag", image, "."] in first.docker_calls, first.docker_calls
+    assert ["push", image] in first.docker_calls, first.docker_calls
+    qa_ref, qa = deployed(first, "deploy-qa")
+    prod_ref, prod = deployed(first, "deploy-prod")
+    assert (qa, prod) == ("qa", "prod")
+    assert qa_ref == prod_ref and qa_ref.startswith(f"{REGISTRY}/churn-model@sha256:"), (qa_ref, prod_ref)
+    assert "smoke.sh: churn scores customers" in first.log("smoke-qa"), first.log("smoke-qa")
+
+    # A second push, new data under data/ (a watched path) and a degraded model (a CI/CD variable).
+    before = repo.head
+    repo.commit("data: a noisier extract", {"data/customers-2.csv": "customer,churned\n1,0\n2,1\n"})
+    second = churn.run("push", before_sha=before, manual=("approve-prod",), variables={"CHURN_DEGRADED": "1"})
+    repo.push()
+    assert second.returncode != 0, second.explain()
+    assert second.statuses.get("train") == "PASS" and second.statuses.get("model-gate") == "FAIL", second.explain()
+    assert TEST_JOBS <= second.statuses.keys(), second.explain()
+    assert {"promote-model", "deploy-prod"}.isdisjoint(second.statuses), second.explain()
+    gate_log = second.log("model-gate")
+    assert "gate model: FAIL" in gate_log, gate_log
+    table = re.compile(r"^\s+metric\s+rule\s+threshold\s+actual\s+status\s+detail$", re.MULTILINE)
+    assert table.search(gate_log), gate_log
+    assert re.search(r"^\s+auc\s+.*\bFAIL\b", gate_log, re.MULTILINE), gate_log
+    assert client.get_model_version(CHURN_MODEL, "2").tags["pipegen.gate.verdict"] == "fail"
+    assert champion_version(mlflow_server) == "1"
+
+
+def test_churn_merge_request_gate_reports_only_and_nothing_ships(churn, mlflow_server) -> None:
+    repo = churn.repo
+    repo.push_change("data: a noisier extract", {"data/customers-2.csv": "customer,churned\n1,0\n"},
+                     branch="feature/noisier-data")
+    ran = churn.run("merge_request_event", variables={"CHURN_DEGRADED": "1"})
+    assert ran.returncode == 0, ran.explain()
+    assert ran.statuses == dict.fromkeys([*TEST_JOBS, "train", "model-gate"], "PASS"), ran.explain()
+    # The degraded candidate misses the first-model threshold: reported, not enforced.
+    gate_log = ran.log("model-gate")
+    assert "gate model: FAIL (dry-run)" in gate_log, gate_log
+    assert re.search(r"^\s+auc\s+.*\bFAIL\b", gate_log, re.MULTILINE), gate_log
+    assert ran.docker_calls == []
+    assert champion_version(mlflow_server) is None
+
+
+def test_a_train_command_that_publishes_nothing_fails_its_own_job(churn) -> None:
+    repo = churn.repo
+    descriptor = yaml.safe_load((repo.root / "pipegen.yaml").read_text(encoding="utf-8"))
+    descriptor.update(targets=["gitlab"], tests={"unit": "tests/unit"})
+    descriptor["model"]["train"] = 'python -c "print(1)"'
+    del descriptor["quality"]["sonar"]
+    repo.write({"pipegen.yaml": yaml.safe_dump(descriptor, sort_keys=False), "azure-pipelines.yml": None,
+                "Jenkinsfile": None, ".github/workflows/pipegen.yml": None})
+    generated = subprocess.run([sys.executable, "-m", "pipegen", "generate", "--force", "--quiet"], cwd=repo.root,
+                               capture_output=True, text=True, check=False)
+    assert generated.returncode == 0, generated.stderr
+    repo.commit("train: a command that forgets to publish MODEL_VERSION")
+
+    ran = churn.run("push", manual=("approve-prod",))  # an approval given up front is never reached
+    assert ran.returncode != 0, ran.explain()
+    assert {job: ran.statuses.get(job) for job in ("pipegen-check", "lint", "unit", "train")} == \
+        {"pipegen-check": "PASS", "lint": "PASS", "unit": "PASS", "train": "FAIL"}, ran.explain()
+    assert "model-gate" not in ran.statuses, ran.explain()
+    assert "MODEL_VERSION was not published by this job" in ran.log("train"), ran.log("train")
