@@ -10,6 +10,8 @@ def test_train_registers_a_version_with_its_metrics(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     for name in ("GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL"):
         monkeypatch.delenv(name, raising=False)
+    # A normal model is under test here, also when the pipeline runs with CHURN_DEGRADED=1 set.
+    monkeypatch.delenv("CHURN_DEGRADED", raising=False)
 
     # The integration job does not install pipegen: this test is about registering, not publishing.
     assert main(["--customers", "400", "--model-name", "churn-test", "--no-publish"]) == 0
