@@ -7,9 +7,12 @@ What act cannot do here is supplied by TEST FIXTURES, never by editing the workf
   by this project (tests/executors/github/actions/<name>, `--local-repository owner/name@sha=DIR`). A pin
   without a stand-in, or a `with:` input the stand-in does not declare, fails before act starts;
 - the job environment is a clean one (a hosted runner's PATH, no test venv), plus the `docker`/`pysonar`
-  stand-ins and a session wheelhouse (PIP_FIND_LINKS, PIP_NO_INDEX) holding the freshly built pipegen-ci
-  wheel and everything else the jobs install, so the jobs' unchanged `pip install pipegen-ci==X ...`
-  installs this checkout, quickly and without reaching an index.
+  stand-ins and the session's wheelhouse (PIP_FIND_LINKS) holding the freshly built pipegen-ci wheel, so
+  the jobs' unchanged `pip install pipegen-ci==X ...` installs this checkout;
+- setup-python's fresh venv is made by the job's first `python` call, through the `python` shim shared with
+  the GitLab harness (tests/executors/job-python): a `pip install` already run in this session (by either
+  harness) starts from a copy of its result (tests/executors/install_cache.py), pip still running the job's
+  command as written; first installs come from the session's shared pip cache.
 act ignores environment protection rules (`environment: prod` reviewers): jobs in a protected environment run
 as soon as their needs pass. The approval is asserted structurally (tests/backends/test_github.py).
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -29,9 +31,10 @@ from typing import Any
 
 import yaml
 
-from .plugin import SYSTEM_FIND_LINKS, ExampleRepo
+from .plugin import ExampleRepo, Wheelhouse
 
 STANDIN_ACTIONS = Path(__file__).resolve().parent / "github" / "actions"
+JOB_PYTHON = Path(__file__).resolve().parent / "job-python"
 WORKFLOW = ".github/workflows/pipegen.yml"
 # A hosted runner's PATH, without the test suite's own virtual environment (its pipegen must not leak in).
 RUNNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -82,42 +85,6 @@ def standin_for(pin: str, inputs: set[str]) -> Path:
     return folder
 
 
-def install_arguments(workflow: dict[str, Any]) -> list[list[str]]:
-    """The arguments of every `pip install` the workflow's steps run (continuation lines joined)."""
-    found = []
-    for job in (workflow.get("jobs") or {}).values():
-        for step in job.get("steps") or []:
-            for line in str(step.get("run", "")).replace("\\\n", " ").splitlines():
-                words = shlex.split(line) if "pip install" in line else []
-                if "install" in words:
-                    found.append(words[words.index("install") + 1:])
-    return found
-
-
-def download_job_wheels(folder: Path, example: Path, workflow: dict[str, Any]) -> None:
-    """TEST FIXTURE: every distribution the workflow's jobs install (and the example's build backend) as
-    wheels in `folder`, downloaded once per session so each job's fresh venv installs with no index."""
-    arguments: list[str] = []
-    for words in install_arguments(workflow):
-        skip_next = False
-        for word in words:
-            # The project itself (`-e .`) is built by each job; its build backend is downloaded below.
-            if skip_next or word in ("-e", "--editable") or word.startswith((".", "/", "$")):
-                skip_next = word in ("-e", "--editable")
-                continue
-            arguments.append(word)
-    pyproject = example / "pyproject.toml"
-    build_backend = []
-    if pyproject.is_file():
-        import tomllib  # pylint: disable=import-outside-toplevel  # Python >= 3.11; tests only
-        build_backend = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("build-system", {}).get(
-            "requires", [])
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder),
-               "--find-links", str(folder), *arguments, *build_backend]
-    done = subprocess.run(command, cwd=example, capture_output=True, text=True, timeout=900, check=False)
-    assert done.returncode == 0, f"downloading the jobs' requirements failed:\n{done.stdout}\n{done.stderr}"
-
-
 def runner_labels(workflow: dict[str, Any]) -> set[str]:
     """Every `runs-on` label of the workflow (string or list form)."""
     labels: set[str] = set()
@@ -129,12 +96,14 @@ def runner_labels(workflow: dict[str, Any]) -> set[str]:
 
 @dataclass
 class ActRun:
-    """What act did: its exit code, its JSON log records, and the job results it reported."""
+    """What act did: its exit code, its JSON log records, the job results it reported, and the calls the
+    `docker` stand-in recorded (one argument list each)."""
 
     returncode: int
     records: list[dict[str, Any]]
     stderr: str
     seconds: float
+    docker_calls: list[list[str]] = field(default_factory=list)
     results: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -179,7 +148,7 @@ class Act:
     """act over one example repository; `run()` once per event."""
 
     repo: ExampleRepo
-    wheels: Path
+    wheelhouse: Wheelhouse
     standin_bin: Path
     work: Path
     variables: dict[str, str] = field(default_factory=dict)
@@ -220,12 +189,14 @@ class Act:
             "ACT_STANDIN_ARTIFACTS": str(artifacts),
             "ACT_STANDIN_PYTHONS": str(self._pythons(workflow)),
             "ACT_STANDIN_TOOLS": str(self.standin_bin),
-            # The jobs' `pip install` lines run unchanged against the session's wheels (this checkout's
-            # pipegen-ci included): no index, no bytecode compiled up front (3-4x faster installs).
-            "PIP_FIND_LINKS": " ".join([str(self.wheels)] + [SYSTEM_FIND_LINKS] * Path(SYSTEM_FIND_LINKS).is_dir()),
-            "PIP_NO_INDEX": "1",
-            "PIP_COMPILE": "false",
-            "PIP_CACHE_DIR": str(self.wheels.parent / f"{self.wheels.name}-pip-cache"),
+            "ACT_STANDIN_JOB_PYTHON": str(JOB_PYTHON),
+            # The jobs' `pip install` lines run unchanged: this checkout's pipegen-ci from the wheelhouse, the
+            # rest through the runner's shared pip cache; repeated installs start from the install cache.
+            # The same PIP_* values as the GitLab harness, so the two share cache entries.
+            "PIP_FIND_LINKS": self.wheelhouse.find_links,
+            "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
+            "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
+            "MLFLOW_DISABLE_TELEMETRY": "true",
             "PIPEGEN_TEST_DOCKER_LOG": str(run_dir / "docker.log"),
             **(env or {}),
         }
@@ -256,4 +227,7 @@ class Act:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
                 records.append({"msg": line, "level": "error"})
-        return ActRun(done.returncode, records, done.stderr, seconds)
+        docker_log = run_dir / "docker.log"
+        calls = ([json.loads(line) for line in docker_log.read_text(encoding="utf-8").splitlines() if line.strip()]
+                 if docker_log.is_file() else [])
+        return ActRun(done.returncode, records, done.stderr, seconds, calls)

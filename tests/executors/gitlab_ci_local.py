@@ -4,8 +4,8 @@ What GitLab provides around a pipeline, and how it is given here:
 - the runner: gitlab-ci-local's shell executor (`--force-shell-executor`; no Docker daemon runs here), with
   `--shell-isolation`, so each job gets its own working copy of the tracked files and GitLab's artifact
   handling (dotenv reports included) instead of sharing the checkout;
-- the `python:X-slim` image: each job's own fresh venv, made by the `python` shim in gitlab/job-bin on the
-  job's first `python` call (PATH = stand-ins, the shims, the job's venv, the host);
+- the `python:X-slim` image: each job's own fresh venv, made by the `python` shim shared with the GitHub
+  harness (job-python/) on the job's first `python` call (PATH = stand-ins, the shims, the job's venv, the host);
 - services (`docker:dind`): gitlab/container-engine answers gitlab-ci-local's engine calls; the `docker`
   stand-in plays the daemon in the job;
 - CI/CD variables and secrets (MLFLOW_TRACKING_URI, SONAR_TOKEN, ...) and the predefined variables GitLab
@@ -33,6 +33,7 @@ from .plugin import ROOT, ExampleRepo, Wheelhouse, environment_without
 VERSION = "4.73.0"
 HERE = Path(__file__).resolve().parent / "gitlab"
 JOB_BIN = HERE / "job-bin"
+JOB_PYTHON = HERE.parent / "job-python"
 CONTAINER_ENGINE = HERE / "container-engine"
 INSTALL_HINT = (f"gitlab-ci-local {VERSION} is needed: `npm install --prefix .tools gitlab-ci-local@{VERSION}` "
                 "from the repository root (Node 20), or put it on PATH")
@@ -106,7 +107,8 @@ class GitlabCiLocal:
         job_variables = {
             "GITLAB_CI": "true",
             "CI_PIPELINE_SOURCE": source,
-            "PATH": os.pathsep.join([str(self.standin_bin), str(JOB_BIN), f"{venvs}/$CI_JOB_NAME/bin", host_path]),
+            "PATH": os.pathsep.join([str(self.standin_bin), str(JOB_PYTHON), str(JOB_BIN), f"{venvs}/$CI_JOB_NAME/bin",
+                                    host_path]),
             "PIPEGEN_TEST_JOB_VENV": f"{venvs}/$CI_JOB_NAME",
             "PIPEGEN_TEST_BASE_PYTHON": sys.executable,
             "PIPEGEN_TEST_DOCKER_LOG": str(docker_log),

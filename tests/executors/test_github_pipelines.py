@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .act_runner import REMOTE_NAME, WORKFLOW, Act, download_job_wheels
-from .plugin import EXAMPLES
+from .act_runner import REMOTE_NAME, WORKFLOW, Act
 
 pytestmark = pytest.mark.slow
 
@@ -23,28 +21,14 @@ def push_event(repo, branch: str = "main") -> dict[str, Any]:
     return {"ref": f"refs/heads/{branch}", "after": repo.head, "repository": {"default_branch": "main"}}
 
 
-@pytest.fixture(scope="session")
-def job_wheels(wheelhouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """TEST FIXTURE: this checkout's pipegen-ci wheel plus every wheel the examples' GitHub jobs install,
-    downloaded once per session (in a copy of each example: an editable `-e .` writes build metadata)."""
-    folder = tmp_path_factory.mktemp("github-job-wheels")
-    shutil.copy2(wheelhouse.pipegen_wheel, folder)
-    copies = tmp_path_factory.mktemp("github-job-wheels-examples")
-    for name in ("minimal", "churn"):
-        example = shutil.copytree(EXAMPLES / name, copies / name,
-                                  ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv"))
-        download_job_wheels(folder, example, yaml.safe_load((example / WORKFLOW).read_text(encoding="utf-8")))
-    return folder
-
-
 @pytest.fixture
-def act(example_repo, job_wheels, standin_bin, tmp_path: Path):
+def act(example_repo, wheelhouse, standin_bin, tmp_path: Path):
     def make(name: str, variables: dict[str, str] | None = None, secrets: dict[str, str] | None = None) -> Act:
         repo = example_repo(name)
         repo.git("remote", "add", REMOTE_NAME, f"https://github.com/pipegen-tests/{name}.git")
         work = tmp_path / "act"
         work.mkdir(exist_ok=True)
-        return Act(repo, job_wheels, standin_bin, work, variables or {}, secrets or {})
+        return Act(repo, wheelhouse, standin_bin, work, variables or {}, secrets or {})
     return make
 
 
@@ -106,12 +90,19 @@ def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(chur
     gate = first.log("model-gate")
     assert "gate model: PASS" in gate and f"{MODEL} v1: no version has alias 'champion' yet" in gate, gate
     # PROD promoted exactly that version (needs.train.outputs.MODEL_VERSION reached promote-model)...
+    assert client.get_model_version(MODEL, "1").tags["pipegen.gate.verdict"] == "pass"
     assert champion(client) == "1"
     assert f"{MODEL} v1" in first.log("promote-model"), first.log("promote-model")
     # ... and deployed the exact digest QA deployed (needs.build.outputs.IMAGE_REF reached both).
     image = f"{REGISTRY}/churn-model:{repo.head[:12]}"
     digest = f"{REGISTRY}/churn-model@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
     assert deployed(first, "deploy-qa") == deployed(first, "deploy-prod") == digest
+    # The image was built and pushed once, in QA's build job (the docker stand-in's record).
+    assert [call[0] for call in first.docker_calls] == ["build", "push"], first.docker_calls
+    assert first.docker_calls[1] == ["push", image], first.docker_calls
+    # smoke-qa ran against QA after deploy-qa (its result is in the all-green check above). act ignores
+    # environment protection rules, so promote-model and deploy-prod (environment prod) ran without a
+    # reviewer; that the workflow asks for one is asserted on the generated file (tests/backends/test_github.py).
 
     # Second push: a degraded model (the example's one knob, CHURN_DEGRADED, set on the runner as a CI
     # variable would be). The gate fails with its per-metric table; nothing after it runs; v1 stays champion.
@@ -124,6 +115,7 @@ def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(chur
     table = [line.split() for line in gate.splitlines() if line.strip().startswith(("auc", "log_loss"))]
     assert {row[0] for row in table} == {"auc", "log_loss"} and "FAIL" in {row[4] for row in table}, gate
     assert "promote-model" not in second.ran() and "deploy-prod" not in second.ran(), second.explain()
+    assert client.get_model_version(MODEL, "2").tags["pipegen.gate.verdict"] == "fail"
     assert champion(client) == "1"
 
 
@@ -143,6 +135,7 @@ def test_churn_pull_request_gate_reports_only_and_nothing_is_built_deployed_or_p
     assert ran.skipped() == held_back, ran.explain()
     assert ran.ran() == {job: "success" for job in workflow_jobs(runner) - held_back}, ran.explain()
     assert "gate model: FAIL (dry-run)" in ran.log("model-gate"), ran.log("model-gate")
+    assert ran.docker_calls == [], ran.docker_calls  # no image built or pushed for a pull request
     assert champion(client) is None
 
 
