@@ -8,7 +8,7 @@ def test_train_registers_a_version_with_its_metrics(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    for name in ("GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL"):
+    for name in ("GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "CHURN_DEGRADED"):
         monkeypatch.delenv(name, raising=False)
 
     assert main(["--customers", "400", "--model-name", "churn-test", "--no-publish"]) == 0
