@@ -13,8 +13,9 @@ from pipegen.descriptor.model import (
     Quality, Requirements, STAGES, Settings, SonarSettings, Tests, Triggers,
 )
 from pipegen.descriptor.schema import dotted, schema_problems
-from pipegen.descriptor.yaml_positions import load_located
-from pipegen.errors import DescriptorError, Problem
+from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
+from pipegen.errors import DescriptorError, Problem, UsageError, shorten
+from pipegen.paths import read_bytes, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
@@ -27,7 +28,10 @@ _UNREPRESENTABLE = {
               (re.compile(r"\$\([A-Za-z0-9_.]+\)"), "Azure Pipelines would expand '$(name)' as a variable macro; "
                "write '$( name)' for command substitution, or ${name} for a shell variable")],
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Characters no generated file can carry: C0 and C1 controls (YAML readers refuse them raw,
+# and a C1 inside a quoted scalar is written raw), line/paragraph separators and the BOM
+# (line breaks to some parsers), surrogates and non-characters (not encodable or not YAML).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def _section(data: dict, key: str) -> dict:
@@ -112,8 +116,10 @@ def _env_text(value: Any) -> str:
 
 
 def _strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every text in the descriptor, mapping keys included (they land in the output too)."""
     if isinstance(value, dict):
         for key, item in value.items():
+            yield (*path, key), key
             yield from _strings(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -129,8 +135,10 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("triggers", "schedule"), error))
     rules = [rule for target in descriptor.targets for rule in _UNREPRESENTABLE.get(target, [])]
     for path, text in _strings(data):
-        if _CONTROL.search(text):
-            problems.append(descriptor.problem(path, f"{dotted(path)}: control characters are not allowed"))
+        if found := _CONTROL.search(text):
+            problems.append(descriptor.problem(path, f"{dotted(path)}: the character U+{ord(found.group(0)):04X} is "
+                                                     "not allowed (control characters, separators and non-characters "
+                                                     "cannot be carried into the pipeline files)"))
         for pattern, why in rules:
             if pattern.search(text):
                 problems.append(descriptor.problem(path, f"{dotted(path)}: {why}"))
@@ -140,6 +148,10 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
                 problems.append(descriptor.problem(("model", "metrics", name), f"model.metrics.{name}: give at least "
                                                    "one of threshold, min_absolute_change, min_relative_change"))
     prod = descriptor.environment("prod")
+    if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
+        problems.append(descriptor.problem(("environments", "prod", "branch"), (
+            f"environments.prod.branch: {shorten(prod.branch)!r} is a glob, but GitHub Actions' job condition "
+            "compares one branch name; name one branch for PROD (or drop github from targets)")))
     if prod is not None and prod.deploy is None and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
@@ -168,10 +180,14 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
 
 def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")])
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DescriptorError([Problem(str(path), 1, 1, f"cannot read: {exc}")]) from exc
-    return parse_descriptor(text, path)
+        # One byte over the limit is enough to refuse it; a FIFO or device is refused unopened.
+        data = read_bytes(path, limit=MAX_BYTES)
+    except UsageError as exc:
+        raise DescriptorError([Problem(str(path), 1, 1, str(exc).removeprefix(f"{path}").lstrip(": "))]) from None
+    problem = utf8_problem(data)
+    if problem is not None:
+        raise DescriptorError([Problem(str(path), *problem)])
+    return parse_descriptor(data.decode("utf-8"), path)

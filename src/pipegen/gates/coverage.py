@@ -8,11 +8,14 @@ the precision the threshold needs (coverage.py's `fail_under` rule, 100 means ex
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
-from pipegen.errors import EvaluationError
+from pipegen.errors import EvaluationError, shorten
+from pipegen.gates import numbers
 from pipegen.gates.result import Condition, GateResult, Status
 
 GATE = "coverage"
@@ -63,45 +66,65 @@ class CoverageTotals:
         return text
 
 
-def _attribute(root: ET.Element, name: str, kind: type, path: Path) -> float | int | None:
-    raw = root.get(name)
+def _attribute(attributes: dict[str, str], name: str, read, path: Path) -> float | int | None:
+    raw = attributes.get(name)
     if raw is None:
         return None
+    return read(raw, f"coverage report {path}: attribute {name}")
+
+
+def _reject_entity(*_args) -> None:
+    raise EvaluationError("entity declarations are not allowed in a coverage report")
+
+
+def read_root(path: Path) -> tuple[str, dict[str, str]]:
+    """The root element's tag and attributes. The whole file is streamed through expat
+    (no tree is kept), so a report truncated after its root, or broken anywhere, is
+    refused instead of trusted; memory stays flat whatever its size."""
     try:
-        value = kind(raw)
-    except ValueError:
-        raise EvaluationError(f"coverage report {path}: attribute {name}={raw!r} is not a number") from None
-    if value < 0:
-        raise EvaluationError(f"coverage report {path}: attribute {name}={raw!r} is negative")
-    return value
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise EvaluationError(f"coverage report {path} is not a regular file")
+        parser = expat.ParserCreate()
+        root: list[tuple[str, dict[str, str]]] = []
+        parser.StartElementHandler = lambda tag, attributes: root or root.append((tag, attributes))
+        parser.EntityDeclHandler = _reject_entity
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1024 * 1024):
+                parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except FileNotFoundError:
+        raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`") from None
+    except expat.ExpatError as exc:
+        reason = "it is empty" if exc.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS] and not root \
+            else f"{expat.errors.messages[exc.code]}: line {exc.lineno}, column {exc.offset + 1}"
+        raise EvaluationError(f"coverage report {path} is not readable XML: {reason}") from None
+    except OSError as exc:
+        raise EvaluationError(f"coverage report {path} is not readable: {exc.strerror or exc}") from None
+    return root[0]
 
 
 def read_totals(path: Path) -> CoverageTotals:
-    """Reads the totals from the root element and stops there: the root's attributes
-    are all the total needs, and reports of large code bases run to megabytes."""
-    try:
-        with open(path, "rb") as stream:
-            root = next(element for _event, element in ET.iterparse(stream, events=("start",)))
-    except FileNotFoundError:
-        raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`") from None
-    except (OSError, StopIteration, ET.ParseError) as exc:
-        reason = "it is empty" if isinstance(exc, StopIteration) else exc
-        raise EvaluationError(f"coverage report {path} is not readable XML: {reason}") from None
-    if root.tag != "coverage":
-        raise EvaluationError(f"coverage report {path} is not Cobertura XML: its root is <{root.tag}>, not <coverage>")
-    line_rate = _attribute(root, "line-rate", float, path)
+    """The totals from the root element's attributes, each checked: a rate outside 0..1,
+    a figure that is not finite, or more covered than valid fails closed (exit 3)."""
+    tag, attributes = read_root(path)
+    if tag != "coverage":
+        raise EvaluationError(f"coverage report {path} is not Cobertura XML: its root is <{shorten(tag)}>, "
+                              "not <coverage>")
+    line_rate = _attribute(attributes, "line-rate", numbers.rate, path)
     if line_rate is None:
         raise EvaluationError(f"coverage report {path} has no line-rate on <coverage>")
     totals = CoverageTotals(
         line_rate=float(line_rate),
-        branch_rate=_attribute(root, "branch-rate", float, path),
-        lines_valid=_attribute(root, "lines-valid", int, path),
-        lines_covered=_attribute(root, "lines-covered", int, path),
-        branches_valid=_attribute(root, "branches-valid", int, path),
-        branches_covered=_attribute(root, "branches-covered", int, path),
+        branch_rate=_attribute(attributes, "branch-rate", numbers.rate, path),
+        lines_valid=_attribute(attributes, "lines-valid", numbers.count, path),
+        lines_covered=_attribute(attributes, "lines-covered", numbers.count, path),
+        branches_valid=_attribute(attributes, "branches-valid", numbers.count, path),
+        branches_covered=_attribute(attributes, "branches-covered", numbers.count, path),
     )
-    if totals.counts_known and (totals.lines_covered or 0) > (totals.lines_valid or 0):
-        raise EvaluationError(f"coverage report {path}: lines-covered is greater than lines-valid")
+    numbers.part_of_whole(totals.lines_covered, totals.lines_valid, f"coverage report {path}: lines")
+    numbers.part_of_whole(totals.branches_covered, totals.branches_valid, f"coverage report {path}: branches")
+    if totals.lines_covered is not None and totals.lines_valid is None:
+        raise EvaluationError(f"coverage report {path}: lines-covered without lines-valid")
     return totals
 
 
@@ -215,6 +238,8 @@ def uncovered_notes(changes: ChangedLines) -> list[str]:
 def evaluate(report: Path, *, min_total: float | None, diff_min: float | None, compare_branch: str,
              precision: int = 0) -> GateResult:
     """The coverage gate's result. `diff_min` None skips the changed-lines check."""
+    numbers.threshold(min_total, 0, 100, "coverage min")
+    numbers.threshold(diff_min, 0, 100, "coverage diff_min")
     totals = read_totals(report)
     result = GateResult(gate=GATE)
     total = totals.percent()
