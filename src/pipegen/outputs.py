@@ -7,21 +7,25 @@ from pathlib import Path
 from typing import Mapping, TextIO
 
 from pipegen import ci
-from pipegen.errors import UsageError
+from pipegen.errors import UsageError, shorten
 
-NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: `$` would accept a trailing newline
+# Line breaks to some reader of the value: GitHub's and Jenkins' line-based files, GitLab's
+# dotenv parser, Azure's logging-command scanner. NUL cannot be in an environment variable.
+_LINE_BREAKS = re.compile(r"[\n\r\x00\x0b\x0c\x85\u2028\u2029]")
 # GitLab reads the dotenv report, Jenkins' generated stage reads it back into env.
 OUTPUTS_FILE = "pipegen-outputs.env"
 GITLAB_DOTENV_LIMIT = 5 * 1024
 
 
 def check_output(name: str, value: str) -> None:
-    if not NAME_PATTERN.match(name):
-        raise UsageError(f"output name {name!r} must match [A-Za-z_][A-Za-z0-9_]* "
+    if not NAME_PATTERN.fullmatch(name):
+        raise UsageError(f"output name {shorten(repr(name))} must match [A-Za-z_][A-Za-z0-9_]* "
                          "(an environment variable name)")
-    if "\n" in value or "\r" in value:
-        raise UsageError(f"output {name}: values must be one line "
-                         "(GitLab dotenv and Jenkins env cannot carry newlines)")
+    if found := _LINE_BREAKS.search(value):
+        raise UsageError(f"output {name}: values must be one line; found {found.group(0)!r} "
+                         "(GitLab's dotenv report and Jenkins' outputs file cannot carry line breaks, so "
+                         "no platform takes them: write the text to a file and publish its path)")
 
 
 def azure_escape(value: str) -> str:

@@ -16,10 +16,15 @@ from pipegen.resources import gate_profiles_dir
 DEFAULT_PROFILE = "default"
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError("a number")
-    return float(value)
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    """A converter for a finite number in [low, high] (nan passes every comparison, so it
+    is refused by name)."""
+    def convert(value: Any) -> float:
+        # Written so nan fails: every comparison with nan is false.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise TypeError(f"a finite number in {low:g}..{high:g}")
+        return float(value)
+    return convert
 
 
 def _count(value: Any) -> int:
@@ -36,10 +41,10 @@ def _flag(value: Any) -> bool:
 
 # What a profile may hold: section -> key -> converter (raises TypeError naming what it wanted).
 PROFILE_KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "coverage": {"min": _number, "diff_min": _number},
-    "pylint": {"min_score": _number},
+    "coverage": {"min": _number(0, 100), "diff_min": _number(0, 100)},
+    "pylint": {"min_score": _number(0, 10)},
     "flake8": {"max_issues": _count},
-    "sonar": {"timeout": _number, "allow_no_gate": _flag},
+    "sonar": {"timeout": _number(1e-3, 86400), "allow_no_gate": _flag},
 }
 # Settings the descriptor may hold beyond a profile's thresholds.
 DESCRIPTOR_ONLY_KEYS: dict[str, tuple[str, ...]] = {"coverage": ("compare_branch",)}
