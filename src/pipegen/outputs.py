@@ -22,6 +22,10 @@ def check_output(name: str, value: str) -> None:
     if not NAME_PATTERN.fullmatch(name):
         raise UsageError(f"output name {shorten(repr(name))} must match [A-Za-z_][A-Za-z0-9_]* "
                          "(an environment variable name)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 in argv arrive as lone surrogates
+        raise UsageError(f"output {name}: the value is not UTF-8 text") from None
     if found := _LINE_BREAKS.search(value):
         raise UsageError(f"output {name}: values must be one line; found {found.group(0)!r} "
                          "(GitLab's dotenv report and Jenkins' outputs file cannot carry line breaks, so "
