@@ -36,7 +36,8 @@ from pipegen.render import render_file
 EXIT_CODES = {0, 1, 2, 3}
 TARGETS = ("github", "gitlab", "azure", "jenkins")
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "TF_BUILD", "GITLAB_CI",
-                "JENKINS_URL", "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_DEBUG")
+                "JENKINS_URL", "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_OUTPUTS_LEDGER", "PIPEGEN_DEBUG",
+                "RUNNER_TEMP", "AGENT_TEMPDIRECTORY")
 _COMMON = {"deadline": None, "database": None, "print_blob": True,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                                      HealthCheck.function_scoped_fixture]}
@@ -318,18 +319,22 @@ PLATFORMS = {"github": {"GITHUB_ACTIONS": "true"}, "azure": {"TF_BUILD": "True"}
 def test_output_set(name: str, value: str, platform: str) -> None:
     with in_fresh_folder() as folder:
         os.environ.update(PLATFORMS[platform])
-        os.environ.update({"GITHUB_OUTPUT": str(folder / "gh-out"), "GITHUB_ENV": str(folder / "gh-env")})
+        wiring = {"GITHUB_OUTPUT": str(folder / "gh-out"), "GITHUB_ENV": str(folder / "gh-env"),
+                  "PIPEGEN_OUTPUTS_LEDGER": str(folder / "ledger")}
+        os.environ.update(wiring)
         try:
             code, out, err = run_cli("output", "set", name, value)
         finally:
-            for variable in (*PLATFORMS[platform], "GITHUB_OUTPUT", "GITHUB_ENV"):
+            for variable in (*PLATFORMS[platform], *wiring):
                 os.environ.pop(variable, None)
         written = {path.name: path.read_text(encoding="utf-8") for path in folder.iterdir()}
+        ledger = written.pop("ledger", None)
     assert code in (0, 2), (code, out, err)
     if code == 2:
-        assert not written and "##vso" not in out
+        assert not written and ledger is None and "##vso" not in out
         return
     assert len(err.splitlines()) == 1
+    assert ledger == f"{name}\n"
     line = f"{name}={value}\n"
     if platform == "github":
         assert written == {"gh-out": line, "gh-env": line}
