@@ -57,6 +57,7 @@ CASES = {
     "huge-int": (HEAD + "version: " + "9" * 5000 + "\n", 3, 10, "is not a valid !!int value"),
     "bool-maybe": (HEAD + "version: !!bool maybe\n", 3, 10, "maybe is not a valid !!bool value"),
     "int-abc": (HEAD + "version: !!int abc\n", 3, 10, "abc is not a valid !!int value"),
+    "timestamp-key": ("!!timestamp version: 1\n" + HEAD, 1, 1, "version is not a valid !!timestamp value"),
     "bad-timestamp": (HEAD + "version: !!timestamp 2020-99-99\n", 3, 10, "is not a valid !!timestamp value"),
     "raw-control": (HEAD + "tests: {unit: \"a\x01b\"}\n", 3, 17, "U+0001 is not allowed"),
     "nul": (HEAD + "tests: {unit: a\x00b}\n", 3, 16, "U+0000 is not allowed"),

@@ -198,7 +198,9 @@ class _Builder:
         except yaml.constructor.ConstructorError as exc:
             self._problem(node, f"invalid YAML: {shorten(exc.problem or str(exc))}")
             return None
-        except (ValueError, KeyError, TypeError, OverflowError):
+        # PyYAML's constructors raise ValueError, KeyError, AttributeError... on text their tag
+        # cannot read (`!!bool maybe`, `!!timestamp x`); whatever it is, it is this scalar's problem.
+        except Exception:  # pylint: disable=broad-exception-caught
             self._problem(node, f"invalid YAML: {shorten(node.value)} is not a valid {_tag(node)} value")
             return None
         if isinstance(value, float) and not math.isfinite(value):
