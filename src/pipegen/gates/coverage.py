@@ -95,8 +95,7 @@ def read_root(path: Path) -> tuple[str, dict[str, str]]:
     except FileNotFoundError:
         raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`") from None
     except expat.ExpatError as exc:
-        reason = "it is empty" if exc.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS] and not root \
-            else f"{expat.errors.messages[exc.code]}: line {exc.lineno}, column {exc.offset + 1}"
+        reason = f"{expat.ErrorString(exc.code)}: line {exc.lineno}, column {exc.offset + 1}"
         raise EvaluationError(f"coverage report {path} is not readable XML: {reason}") from None
     except OSError as exc:
         raise EvaluationError(f"coverage report {path} is not readable: {exc.strerror or exc}") from None
