@@ -152,3 +152,12 @@ def test_gate_code_checks_thresholds_whatever_calls_it(value) -> None:
 def test_report_numbers_parse_strictly(raw) -> None:
     with pytest.raises(EvaluationError):
         numbers.rate(raw, "line-rate")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_as_the_json_report_fails_closed_without_blocking(tmp_path: Path) -> None:
+    coverage_report(tmp_path / "coverage.xml", GOOD_ROOT)
+    os.mkfifo(tmp_path / "out.json")
+    result = run_gate("coverage", "--min", "5", "--no-diff", "--report-json", "out.json")
+    assert result.exit_code == 3
+    assert "not a regular file" in result.output

@@ -66,6 +66,8 @@ def gate_options(func: Callable) -> Callable:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():  # a FIFO would block the gate, a directory cannot be written
+        raise OSError(f"{path} is not a regular file")
     path.write_text(text, encoding="utf-8")
 
 
