@@ -271,3 +271,11 @@ def load_located(text: str, filename: str) -> tuple[Located | None, list[Problem
     if builder.problems:
         return None, builder.problems
     return Located(data, builder.positions, builder.raw), []
+
+
+def load_bounded(text: str) -> Any:
+    """A YAML document read under the same limits as a descriptor (size, depth, aliases),
+    for other files pipegen reads (MLproject, compose files): their value, or None when
+    they exceed a limit or do not parse."""
+    located, _ = load_located(text, "<yaml>")
+    return located.data if located is not None else None

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import yaml
-
 from pipegen.descriptor.model import DESCRIPTOR_NAME, Descriptor
-from pipegen.errors import UsageError
+from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
+from pipegen.errors import UsageError, shorten
+from pipegen.paths import inside, read_text
 from pipegen.resources import gate_profiles_dir
 
 DEFAULT_PROFILE = "default"
@@ -44,6 +44,7 @@ PROFILE_KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "coverage": {"min": _number(0, 100), "diff_min": _number(0, 100)},
     "pylint": {"min_score": _number(0, 10)},
     "flake8": {"max_issues": _count},
+    "ruff": {"max_issues": _count},
     "sonar": {"timeout": _number(1e-3, 86400), "allow_no_gate": _flag},
 }
 # Settings the descriptor may hold beyond a profile's thresholds.
@@ -55,13 +56,34 @@ def shipped_profiles() -> list[str]:
     return sorted(path.stem for path in gate_profiles_dir().glob("*.yaml"))
 
 
-def load_profile(name: str) -> dict[str, dict[str, Any]]:
-    """The profile's thresholds, checked; an unknown name is a usage error (exit 2)."""
-    path = gate_profiles_dir() / f"{name}.yaml"
-    if "/" in name or "\\" in name or not path.is_file():
-        raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return _checked_profile(name, data)
+def is_profile_path(name: str) -> bool:
+    """A profile named by a file in the repository (./gates/team.yaml) rather than a shipped name."""
+    return name.endswith((".yaml", ".yml"))
+
+
+def load_profile(name: str, base: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The profile's thresholds, checked; an unknown name is a usage error (exit 2). A name
+    ending in .yaml is a file, relative to `base` (the descriptor's folder) or the cwd."""
+    if is_profile_path(name):
+        path = (base or Path.cwd()) / name
+        try:
+            # In the repository only (no symlink out of it), no FIFO, UTF-8.
+            text = read_text(inside(base or Path.cwd(), name), limit=MAX_BYTES)
+        except UsageError as exc:
+            raise UsageError(f"gate profile file {path} cannot be read: {exc}") from None
+    else:
+        path = gate_profiles_dir() / f"{name}.yaml"
+        if "/" in name or "\\" in name or not path.is_file():
+            raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}, "
+                             "or the path of a profile file ending in .yaml")
+        text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        return {}
+    # Read under the descriptor's limits: a profile file is repository content too.
+    located, problems = load_located(text, str(path))
+    if located is None:
+        raise UsageError(f"gate profile {shorten(name)!r} is not valid YAML: {problems[0]}")
+    return _checked_profile(name, located.data if located.data is not None else {})
 
 
 def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:
@@ -154,16 +176,29 @@ def _descriptor_values(descriptor: Descriptor | None, section: str) -> dict[str,
     return values
 
 
+LINT_SECTIONS = ("pylint", "flake8", "ruff")
+
+
 def resolve(section: str, flags: Mapping[str, Any], descriptor: Descriptor | None = None,
             profile: str | None = None) -> Thresholds:
     """flags > descriptor `quality.<section>` > profile (flag --profile, else the
     descriptor's `quality.profile`, else `default`). A flag set to None was not given."""
     profile_name = profile or (descriptor.quality.profile if descriptor is not None else None) or DEFAULT_PROFILE
+    if descriptor is not None and section in descriptor.quality.off:
+        # `quality.<section>: null` switches the check off; only an explicit flag turns it back on.
+        given = {key: value for key, value in flags.items() if value is not None}
+        return Thresholds(section=section, profile=profile_name, values=given,
+                          sources={key: "flag" for key in given})
     layers = [
         ("flag", {key: value for key, value in flags.items() if value is not None}),
         (descriptor.path.name if descriptor is not None else DESCRIPTOR_NAME, _descriptor_values(descriptor, section)),
-        (f"profile {profile_name}", load_profile(profile_name).get(section, {})),
     ]
+    # A lint ratchet replaces the profile's absolute lint bars (an existing code base would
+    # fail them on day one); only thresholds written in the descriptor or flags still apply.
+    ratchet = descriptor is not None and bool(descriptor.quality.lint.ratchet) and section in LINT_SECTIONS
+    if not ratchet or profile:
+        layers.append((f"profile {profile_name}", load_profile(profile_name, descriptor.path.parent
+                                                               if descriptor is not None else None).get(section, {})))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for source, layer in layers:
