@@ -181,3 +181,26 @@ def test_init_does_not_read_a_pyproject_symlinked_out_of_the_repository(repo: Pa
     result = run_pipegen(capsys, "init", "--target", "github")
     assert result.exit_code == 0, result.err
     assert "stolen-name" not in (repo / "pipegen.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "MLproject"])
+def test_init_reads_yaml_metadata_under_the_descriptor_limits(repo: Path, name: str) -> None:
+    """An alias bomb in a compose file or MLproject used to expand inside `init`; now init
+    reads nothing from it. A subprocess with a timeout: a regression fails, never hangs."""
+    from descriptor.test_limits import billion_laughs  # pylint: disable=import-outside-toplevel
+
+    (repo / "pipegen.yaml").unlink()
+    (repo / name).write_text(billion_laughs(9).replace("unknown:", "services:"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipegen", "init", "--target", "github"], cwd=repo,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "lol" not in (repo / "pipegen.yaml").read_text(encoding="utf-8")
+
+
+def test_a_profile_file_symlinked_out_of_the_repository_is_refused(repo: Path, outside: Path, capsys) -> None:
+    (outside / "strict.yaml").write_text("coverage: {min: 1}\n", encoding="utf-8")
+    (repo / "gates.yaml").symlink_to(outside / "strict.yaml")
+    (repo / "pipegen.yaml").write_text(DESCRIPTOR + "quality: {profile: gates.yaml}\n", encoding="utf-8")
+    result = run_pipegen(capsys, "validate")
+    assert result.exit_code == 2
+    assert "leads outside the repository" in result.err
