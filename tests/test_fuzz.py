@@ -126,6 +126,10 @@ def _from_schema(node: dict, defs: dict, junk: bool, depth: int = 0) -> st.Searc
     over all of Unicode, so even valid-shaped values carry hostile characters."""
     if "$ref" in node:
         return _from_schema(defs[node["$ref"].rsplit("/", 1)[1]], defs, junk, depth)
+    if isinstance(node.get("type"), list):  # e.g. ["object", "null"]: one strategy per type
+        return st.one_of([_from_schema({**node, "type": kind}, defs, junk, depth) for kind in node["type"]])
+    if node.get("type") == "null":
+        return st.none()
     if "const" in node:
         valid = st.just(node["const"])
     elif "enum" in node:
