@@ -42,7 +42,7 @@ _COMMON = {"deadline": None, "database": None, "print_blob": True,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                                      HealthCheck.function_scoped_fixture]}
 settings.register_profile("ci", max_examples=150, derandomize=True, **_COMMON)
-settings.register_profile("long", max_examples=5000, **_COMMON)
+settings.register_profile("long", max_examples=2000, **_COMMON)
 FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ACCEPTED: list[str] = []  # descriptors validate accepted, for the hash-seed comparison at the end
