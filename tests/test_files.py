@@ -42,8 +42,8 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("command", ["generate", "check"])
-def test_a_target_symlinked_out_of_the_repository_is_neither_read_nor_printed(repo: Path, outside: Path, capsys,
-                                                                               command: str) -> None:
+def test_a_target_symlinked_out_of_the_repository_is_neither_read_nor_printed(
+        repo: Path, outside: Path, capsys, command: str) -> None:
     (repo / "Jenkinsfile").symlink_to(outside / "secret.env")
     result = run_pipegen(capsys, command)
     assert result.exit_code == 2

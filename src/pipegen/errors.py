@@ -11,6 +11,7 @@ EXIT_UNAVAILABLE = 3  # could not evaluate: report missing, server unreachable, 
 
 SHOWN_CHARACTERS = 60  # of a value quoted in a message; the rest is counted, not echoed
 MAX_MESSAGE = 400  # characters of one problem's message
+MAX_PROBLEMS_SHOWN = 50  # a file with 10,000 unknown keys is not echoed key by key
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -72,4 +73,7 @@ class DescriptorError(PipegenError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
-        super().__init__("\n".join(str(p) for p in self.problems))
+        shown = [str(problem) for problem in self.problems[:MAX_PROBLEMS_SHOWN]]
+        if len(self.problems) > MAX_PROBLEMS_SHOWN:
+            shown.append(f"{self.problems[0].file}: ... and {len(self.problems) - MAX_PROBLEMS_SHOWN} more problems")
+        super().__init__("\n".join(shown))

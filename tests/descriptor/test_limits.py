@@ -145,8 +145,8 @@ def test_messages_cut_long_values(capsys, tmp_path: Path, text: str) -> None:
     assert "more characters" in result.err or "U+0098" in result.err
 
 
-def test_generate_refuses_a_glob_prod_branch_with_a_location_too(capsys, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generate_refuses_a_glob_prod_branch_with_a_location_too(
+        capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pipegen.yaml").write_text(CASES["glob-prod-branch-on-github"][0], encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = run_pipegen(capsys, "generate")
@@ -160,3 +160,10 @@ def test_a_glob_prod_branch_stays_allowed_where_the_platform_matches_globs(capsy
                                                                            target: str) -> None:
     text = CASES["glob-prod-branch-on-github"][0].replace("[github]", f"[{target}]")
     assert validate(capsys, tmp_path, text).exit_code == 0
+
+
+def test_a_flood_of_problems_is_summarised(capsys, tmp_path: Path) -> None:
+    result = validate(capsys, tmp_path, HEAD + "".join(f"unknown{index}: 1\n" for index in range(5000)))
+    lines = result.err.splitlines()
+    assert result.exit_code == 2 and len(lines) == 51
+    assert lines[-1].endswith("pipegen.yaml: ... and 4950 more problems")
