@@ -34,8 +34,8 @@ def inside(root: Path, relative: str | Path) -> Path:
     path = root / relative
     real = Path(os.path.realpath(path))
     if real != real_root and real_root not in real.parents:
-        raise UsageError(f"{path} leads outside the repository (to {real}) through a symlink; "
-                         "pipegen does not read or write there. Remove the link or point it inside the repository")
+        raise UsageError(f"{path} leads outside the repository (to {real}); pipegen does not read or write "
+                         "there. Remove the symlink (or the '..') or point it inside the repository")
     return real
 
 
