@@ -47,7 +47,7 @@ def test_gitlab_dotenv_size_limit(tmp_path: Path) -> None:
     ("bad-name", "v"), ("1X", "v"), ("OK", "two\nlines"),
     ("NAME\n", "v"),  # `re.match` with `$` used to accept a trailing newline and write two lines
     ("NAME\r", "v"), ("", "v"), ("OK", "carriage\rreturn"), ("OK", "nel\x85line"), ("OK", "ls\u2028"),
-    ("OK", "nul\x00"), ("OK", "bad \udcff bytes"),
+    ("OK", "nul\x00"), ("OK", "bad \udcff bytes"), ("OK", "record\x1eseparator"), ("OK", "\x1b[31mred"),
 ])
 @pytest.mark.parametrize("platform_env", [{"GITHUB_ACTIONS": "true"}, {"TF_BUILD": "True"}, {"GITLAB_CI": "true"},
                                           {"JENKINS_URL": "http://j"}, {}])

@@ -10,9 +10,11 @@ from pipegen import ci
 from pipegen.errors import UsageError, shorten
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: `$` would accept a trailing newline
-# Line breaks to some reader of the value: GitHub's and Jenkins' line-based files, GitLab's
-# dotenv parser, Azure's logging-command scanner. NUL cannot be in an environment variable.
-_LINE_BREAKS = re.compile(r"[\n\r\x00\x0b\x0c\x85\u2028\u2029]")
+# Line breaks to some reader of the value (GitHub's and Jenkins' line-based files, GitLab's
+# dotenv parser, Azure's logging-command scanner, Python's splitlines: \x1c-\x1e, \x85,
+# U+2028/9), NUL (no environment variable carries it) and the other control characters
+# (an escape sequence in a CI log): an output value is one line of text.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 # GitLab reads the dotenv report, Jenkins' generated stage reads it back into env.
 OUTPUTS_FILE = "pipegen-outputs.env"
 GITLAB_DOTENV_LIMIT = 5 * 1024
@@ -32,8 +34,8 @@ def check_output(name: str, value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:  # bytes that were not UTF-8 in argv arrive as lone surrogates
         raise UsageError(f"output {name}: the value is not UTF-8 text") from None
-    if found := _LINE_BREAKS.search(value):
-        raise UsageError(f"output {name}: values must be one line; found {found.group(0)!r} "
+    if found := _NOT_ONE_LINE.search(value):
+        raise UsageError(f"output {name}: values must be one line of text; found {found.group(0)!r} "
                          "(GitLab's dotenv report and Jenkins' outputs file cannot carry line breaks, so "
                          "no platform takes them: write the text to a file and publish its path)")
 
