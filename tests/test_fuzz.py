@@ -328,7 +328,7 @@ def test_output_set(name: str, value: str, platform: str) -> None:
                   "PIPEGEN_OUTPUTS_LEDGER": str(folder / "ledger")}
         os.environ.update(wiring)
         try:
-            code, out, err = run_cli("output", "set", name, value)
+            code, out, err = run_cli("output", "set", "--", name, value)  # "--": a name may start with "-"
         finally:
             for variable in (*PLATFORMS[platform], *wiring):
                 os.environ.pop(variable, None)
