@@ -127,17 +127,17 @@ class Job:
         index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
         lines = ['pipegen_home="$(mktemp -d)"']
         if self.pipegen_needs_python:
-            # The job's Python is older than pipegen supports: uv finds (or downloads) one.
+            # The job's Python is older than pipegen supports: uv finds (or downloads) a newer
+            # interpreter for pipegen's venv only; pip (seeded into it) installs pipegen, so
+            # PIP_* settings and the index rules are the same on both routes.
             lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
                                     shlex.quote(UV_REQUIREMENT)),
-                      f'"$pipegen_home/uv/bin/uv" venv --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
-                      f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"',
-                      shell_command('"$pipegen_home/uv/bin/uv" pip install --quiet',
-                                    '--python "$pipegen_home/venv/bin/python"', *index, shlex.quote(self.pipegen))]
+                      f'"$pipegen_home/uv/bin/uv" venv --seed --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
+                      f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
         else:
-            lines += [f'{python} -m venv "$pipegen_home/venv"',
-                      shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
-                                    shlex.quote(self.pipegen))]
+            lines.append(f'{python} -m venv "$pipegen_home/venv"')
+        lines.append(shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
+                                   shlex.quote(self.pipegen)))
         lines.append(f'ln -sf "$pipegen_home/venv/bin/pipegen" '
                      f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
         return lines
