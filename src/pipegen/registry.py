@@ -170,6 +170,14 @@ class Registry:
         found = self._call(f"read {name} version {version}", lambda: self._client.get_model_version(name, version))
         return VersionInfo(str(found.version), found.run_id or None, dict(found.tags or {}))
 
+    def download_run_artifact(self, run_id: str, artifact_path: str, destination: Path) -> Path:
+        """Downloads one artifact (file or folder) of a run into `destination`; returns its local path."""
+        # pylint: disable-next=import-outside-toplevel  # optional extra, heavy: only here
+        from mlflow.artifacts import download_artifacts
+        local = self._call(f"download artifact {artifact_path!r} of run {run_id}", lambda: download_artifacts(
+            run_id=run_id, artifact_path=artifact_path, dst_path=str(destination), tracking_uri=self.uri))
+        return Path(local)
+
     def version_metrics(self, name: str, version: str) -> VersionMetrics:
         """The version's run metrics (latest value of each)."""
         info = self.version(name, version)
