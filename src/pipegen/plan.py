@@ -27,6 +27,15 @@ REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
 PIPEGEN_REQUIREMENT = f"pipegen=={__version__}"
 PIPEGEN_MLFLOW_REQUIREMENT = f"pipegen[mlflow]=={__version__}"
+PIPEGEN_DRIFT_REQUIREMENT = f"pipegen[drift]=={__version__}"
+PIPEGEN_DRIFT_MLFLOW_REQUIREMENT = f"pipegen[drift,mlflow]=={__version__}"
+DRIFT_REPORT = f"{REPORT_DIR}/drift.json"
+# CI variables saying a run was started by the schedule (Jenkins has none: there it always trains).
+SCHEDULED_RUN_TEST = ('[ "${GITHUB_EVENT_NAME:-}" = schedule ] || [ "${CI_PIPELINE_SOURCE:-}" = schedule ] '
+                      '|| [ "${BUILD_REASON:-}" = Schedule ]')
+NO_CANDIDATE_GUARD = ('if [ -z "${MODEL_VERSION:-}" ]; then\n'
+                      '  echo "no candidate model: training was skipped (no data drift on a scheduled run)"\n'
+                      '  exit 0\nfi')
 SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
 # Paths besides the data paths that must also start a run when data paths filter pushes.
 CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
@@ -320,19 +329,76 @@ def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
         artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
 
 
+def _registry_env(descriptor: Descriptor) -> dict[str, EnvValue]:
+    # MLflow (the training code, the gates, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
+    model = descriptor.model
+    return {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var), **_secret_env(model.secrets)}
+
+
+def _drift_job(descriptor: Descriptor) -> Job | None:
+    drift = descriptor.data.drift
+    if drift is None:
+        return None
+    from_champion = drift.reference_artifact is not None
+    retrain = drift.on_drift == "retrain"
+    model = descriptor.model
+    return Job(
+        id="drift", title="Data drift gate", stage="qa",
+        comment="Compares the current data with " + ("the champion model's training snapshot" if from_champion
+                                                     else "the reference data")
+                + " per feature (KS / chi-squared, corrected); schema breaks fail"
+                + ("; publishes DATA_DRIFT for train." if retrain else "."),
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+               Step("Drift gate", shell_command(
+                   "pipegen gate drift", f"--descriptor {_q(descriptor.path.name)}", f"--report-json {DRIFT_REPORT}",
+                   _gate_report_flags("drift")), id="drift" if retrain else None)),
+        outputs=("DATA_DRIFT",) if retrain else (), output_step="drift" if retrain else None,
+        env=_env(_registry_env(descriptor) if from_champion else {}),
+        pip_packages=(PIPEGEN_DRIFT_MLFLOW_REQUIREMENT if from_champion else PIPEGEN_DRIFT_REQUIREMENT,),
+        timeout_minutes=15, artifacts=(REPORT_DIR,), junit=(_report("drift.junit.xml"),),
+        hands_over=(DRIFT_REPORT,) if model is not None else (),
+        secrets=model.secrets if from_champion and model else (), gate="drift")
+
+
+def _train_step(descriptor: Descriptor) -> Step:
+    """The training command; with `on_drift: retrain`, skipped on a scheduled run when the
+    drift gate found nothing moved (MODEL_VERSION is then published empty)."""
+    drift = descriptor.data.drift
+    train = descriptor.model.train
+    if drift is None or drift.on_drift != "retrain":
+        return Step("Train and register", train, id="train")
+    script = "\n".join([
+        "# Retrain when the data moved, or when the run is not the schedule (a code or data change).",
+        f'if [ "${{DATA_DRIFT:-true}}" = false ] && {{ {SCHEDULED_RUN_TEST}; }}; then',
+        '  echo "no data drift since the champion and a scheduled run: training skipped"',
+        '  pipegen output set MODEL_VERSION ""',
+        "else",
+        *(f"  {line}" for line in train.splitlines()),
+        "fi"])
+    return Step("Train and register (skipped when no data drift on a scheduled run)", script, id="train")
+
+
+def _guarded(step: Step, descriptor: Descriptor) -> Step:
+    drift = descriptor.data.drift
+    if drift is None or drift.on_drift != "retrain":
+        return step
+    return replace(step, run=f"{NO_CANDIDATE_GUARD}\n{step.run}")
+
+
 def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
     model = descriptor.model
     if model is None:
         return [], []
-    # MLflow (the training code, the gate, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
-    registry_env = {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var),
-                    **_secret_env(model.secrets)}
+    registry_env = _registry_env(descriptor)
+    drift = descriptor.data.drift
+    drift_env = _output_env("DATA_DRIFT", "drift") if drift is not None and drift.on_drift == "retrain" else {}
+    drift_flag = f" --drift-report {DRIFT_REPORT}" if drift is not None else ""
     train = Job(
         id="train", title="Train the candidate model", stage="qa",
         comment="Trains and registers a candidate version; the training command publishes it with "
                 "`pipegen output set MODEL_VERSION <version>`.",
-        steps=(Step("Train and register", model.train, id="train"),),
-        outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
+        steps=(_train_step(descriptor),), needs=("drift",) if drift is not None else (),
+        outputs=("MODEL_VERSION",), output_step="train", env=_env({**registry_env, **drift_env}),
         requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,),
         timeout_minutes=60, secrets=model.secrets)
     metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
@@ -341,21 +407,21 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         comment="Compares the candidate with the champion model; report-only on pull requests, "
                 "enforced on branch runs.",
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
-               Step("Model gate", shell_command(
+               _guarded(Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
                    f"--on-first-model {model.on_first_model}", *metric_flags,
-                   _gate_report_flags("model")))),
-        needs=("train",), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
+                   _gate_report_flags("model") + drift_flag)), descriptor)),
+        needs=("train",), fetches=("drift",) if drift is not None else (), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, artifacts=(REPORT_DIR,),
         junit=(_report("model.junit.xml"),), secrets=model.secrets, gate="model")
     promote = Job(
         id="promote-model", title="Promote the model", stage="prod",
         comment=f"Moves the {model.champion_alias!r} alias to the gated candidate, unless another "
                 "pipeline promoted in between.",
-        steps=(Step("Promote", shell_command(
+        steps=(_guarded(Step("Promote", shell_command(
             "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
-            f"--champion-alias {_q(model.champion_alias)}")),),
+            f"--champion-alias {_q(model.champion_alias)}")), descriptor),),
         env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, secrets=model.secrets)
     return [train, gate], [promote]
@@ -579,7 +645,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     sonar = _sonar_job(descriptor, has_unit)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
-    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, *qa_model, build] if job]
+    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, _drift_job(descriptor),
+                                       *qa_model, build] if job]
     jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
     jobs += prod_model
     deploy_prod = _deploy_job(descriptor, "prod", build)
