@@ -173,8 +173,10 @@ def test_stage_entry_jobs_wait_for_the_whole_previous_stage(churn):
 def test_outputs_are_dotenv_reports_of_their_producers(churn):
     for producer in ("train", "build"):
         assert churn[producer]["artifacts"]["reports"]["dotenv"] == "pipegen-outputs.env"
-    train = commands(churn["train"])[0]  # on_drift: retrain: skipped on a schedule when nothing moved
-    assert "  python -m churn.train" in train.splitlines() and 'if [ "${DATA_DRIFT:-true}" = false ]' in train
+    train = commands(churn["train"])  # on_drift: retrain: skipped on a schedule when nothing moved
+    assert "  python -m churn.train" in train[0].splitlines() and 'if [ "${DATA_DRIFT:-true}" = false ]' in train[0]
+    assert train[1:] == ["pipegen output check MODEL_VERSION"]
+    assert commands(churn["build"])[-1] == "pipegen output check IMAGE_REF"
     publish = shlex.split(commands(churn["build"])[0].splitlines()[-1])
     assert publish[:4] == ["pipegen", "output", "set", "IMAGE_REF"]
 
