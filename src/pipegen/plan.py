@@ -17,11 +17,14 @@ from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
 from pipegen.syntax import shell_command
 
-STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
+STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
+# The plan's stages: the descriptor's, then REPORT (pull/merge requests only, never in the descriptor).
+PLAN_STAGES = (*STAGES, "report")
 STAGE_COMMENTS = {
     "test": "TEST: lint, the test pyramid (unit -> integration -> functional, cheapest first) and Sonar.",
     "qa": "QA: train and gate the candidate model, build the image once, deploy it to QA.",
     "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
+    "report": "REPORT: on pull/merge requests, one comment with every gate's report, also when a gate failed.",
 }
 REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
@@ -44,6 +47,7 @@ class RunWhen(str, Enum):
     ALWAYS = "always"
     NOT_PULL_REQUEST = "not-pull-request"  # pushes, schedules and manual runs
     BRANCH = "branch"  # pushes/schedules/manual runs on `Job.branch` only
+    PULL_REQUEST = "pull-request"  # pull/merge-request runs only
 
 
 class EnvKind(str, Enum):
@@ -98,6 +102,11 @@ class Job:
     fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
+    always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
+    collects_reports: bool = False  # fetches every job's kept reports (REPORT_DIR) before its steps
+    # Comments on the pull/merge request: the backend grants write access to this job only and
+    # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
+    review_comment: bool = False
 
     @property
     def install_args(self) -> tuple[str, ...]:
@@ -311,6 +320,24 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             hands_over=("coverage.xml",) if level == "unit" and descriptor.quality.sonar else (), gate=gate))
         previous = level
     return jobs
+
+
+REPORT_TOKEN_ENV = "PIPEGEN_REPORT_TOKEN"
+
+
+def _report_job(descriptor: Descriptor) -> Job | None:
+    report = descriptor.report
+    if not report.comment or not descriptor.triggers.pull_requests:
+        return None
+    host = f" --host {_q(report.host)}" if report.host else ""
+    env = {REPORT_TOKEN_ENV: EnvValue(EnvKind.SECRET, report.token_secret)} if report.token_secret else {}
+    return Job(
+        id="report-comment", title="Gate report on the pull request", stage="report",
+        comment="Collects every gate's Markdown into one comment on the pull/merge request, updated in place; "
+                "runs also when a gate failed, and never fails the pipeline itself.",
+        steps=(Step("Post or update the report comment", f"pipegen report comment --reports-dir {REPORT_DIR}{host}"),),
+        env=_env(env), pipegen=_pipegen(descriptor), timeout_minutes=5, run_when=RunWhen.PULL_REQUEST,
+        always=True, collects_reports=True, review_comment=True)
 
 
 def _check_job(descriptor: Descriptor) -> Job:
@@ -527,7 +554,7 @@ def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, Job] = {}
     custom_index = {job.name: index for index, job in enumerate(descriptor.jobs)}
-    stage_rank = {stage: rank for rank, stage in enumerate(STAGES)}
+    stage_rank = {stage: rank for rank, stage in enumerate(PLAN_STAGES)}
 
     def where(job_id: str, *rest) -> tuple:
         return ("jobs", custom_index[job_id], *rest) if job_id in custom_index else ("jobs",)
@@ -599,7 +626,7 @@ def _with_inputs_as_needs(job: Job) -> Job:
 
 def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
     """A job never runs where one of its needs cannot: conditions tighten downstream."""
-    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
     result: dict[str, Job] = {}
     for job in jobs:  # jobs come in stage order and needs point backwards
         when, branch = job.run_when, job.branch
@@ -619,7 +646,7 @@ def _ordered(jobs: list[Job]) -> list[Job]:
     """Stage order, then dependency order inside a stage, then the order written."""
     ordered: list[Job] = []
     placed: set[str] = set()
-    for stage in STAGES:
+    for stage in PLAN_STAGES:
         pending = [job for job in jobs if job.stage == stage]
         while pending:
             ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
@@ -680,6 +707,9 @@ def build_plan(descriptor: Descriptor) -> Plan:
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
         jobs.append(_custom_job(custom, producers, descriptor))
+    report = _report_job(descriptor)
+    if report:
+        jobs.append(report)
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)
@@ -693,7 +723,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = [_with_output_check(job) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))
-                   for stage in STAGES if any(job.stage == stage for job in jobs))
+                   for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})
     variables = sorted({value.value for job in jobs for _, value in job.env if value.kind is EnvKind.VARIABLE})
     triggers = descriptor.triggers

@@ -88,18 +88,15 @@ def _jenkins(env: Mapping[str, str], host: str | None, api_url: str | None) -> T
 def resolve(environ: Mapping[str, str], host: str | None = None, api_url: str | None = None
             ) -> tuple[str | None, Target | None]:
     """(the CI running this, the pull/merge request to comment on); the target is None
-    outside a pull/merge-request run."""
+    outside a pull/merge-request run. `host` matters on Jenkins only: GitHub Actions, GitLab
+    CI and Azure Pipelines comment on their own pull/merge requests."""
     ci = ci_detect.detect(environ)
     if ci == "github":
         return ci, _github(environ, api_url)
     if ci == "gitlab":
         return ci, _gitlab(environ, api_url)
     if ci == "azure":
-        target = _azure(environ, api_url)
-        if target is not None and host in ("github", "bitbucket"):
-            # An Azure pipeline building a GitHub/Bitbucket repository: comment there.
-            raise UsageError(f"report.host {host}: Azure Pipelines posts to Azure Repos pull requests only")
-        return ci, target
+        return ci, _azure(environ, api_url)  # Azure Repos pull requests (report.host is Jenkins')
     if ci == "jenkins":
         return ci, _jenkins(environ, host, api_url)
     return None, None
