@@ -58,10 +58,11 @@ def _champion_snapshot(descriptor: Descriptor | None, artifact: str, model_name:
     return local, f"{name} v{version} ({alias}) run {info.run_id}: {artifact}"
 
 
-def _publish(value: bool) -> None:
+def _publish(value: bool) -> str:
+    """DATA_DRIFT for the train job; returns the note the report carries."""
     from pipegen.outputs import set_output  # pylint: disable=import-outside-toplevel
     platform = set_output(OUTPUT_NAME, str(value).lower(), sys.stdout)
-    click.echo(f"published {OUTPUT_NAME}={str(value).lower()} ({platform})")
+    return f"published {OUTPUT_NAME}={str(value).lower()} ({platform}) for the train job"
 
 
 @click.command("drift")
@@ -130,7 +131,7 @@ def gate_drift(*, descriptor: Path | None, reference: Path | None, reference_art
         else:
             result = drift.evaluate(reference, current, policy)
     if policy.on_drift == "retrain" and result.error is None:
-        _publish(bool(result.data.get("data_drift")))
+        result.notes.append(_publish(bool(result.data.get("data_drift"))))
     return result
 
 
