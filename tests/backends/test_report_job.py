@@ -57,7 +57,8 @@ def test_github(plan):
     fetch = next(step for step in report["steps"] if step.get("uses", "").startswith("actions/download-artifact@"))
     assert fetch["with"]["pattern"] == "reports-*" and fetch["with"]["merge-multiple"] is True
     with_token = [step for job in jobs.values() for step in job["steps"] if "GITHUB_TOKEN" in str(step.get("env"))]
-    assert [step["run"] for step in with_token] == ["pipegen report comment --reports-dir pipegen-reports --host gitlab"]
+    assert [step["run"] for step in with_token] == [
+        "pipegen report comment --reports-dir pipegen-reports --host gitlab"]
     assert with_token[0]["env"] == {"PIPEGEN_REPORT_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
 
 

@@ -81,8 +81,8 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(200, [{"id": key, "body": text, "user": {"login": "bot"}} for key, text in comments.items()])
         elif self.command == "POST" and self.path == "/repos/acme/churn/issues/7/comments":
             self._reply(201, {"id": self._new(data["body"]), "body": data["body"]})
-        elif self.command == "PATCH" and (match := re.fullmatch(r"/repos/acme/churn/issues/comments/(\d+)",
-                                                                 self.path)):
+        elif self.command == "PATCH" and (match := re.fullmatch(
+                r"/repos/acme/churn/issues/comments/(\d+)", self.path)):
             comments[int(match[1])] = data["body"]
             self._reply(200, {"id": int(match[1]), "body": data["body"]})
         else:
@@ -114,8 +114,8 @@ class Handler(BaseHTTPRequestHandler):
             thread = self._new(data["comments"][0]["content"])
             self._reply(200, {"id": thread, "status": data["status"],
                               "comments": [{"id": 1, "content": data["comments"][0]["content"]}]})
-        elif self.command == "PATCH" and (match := re.fullmatch(base + r"/(\d+)/comments/1\?api-version=7.1",
-                                                                 self.path)):
+        elif self.command == "PATCH" and (match := re.fullmatch(
+                base + r"/(\d+)/comments/1\?api-version=7.1", self.path)):
             comments[int(match[1])] = data["content"]
             self._reply(200, {"id": 1, "content": data["content"]})
         else:
@@ -161,8 +161,8 @@ def clean(monkeypatch, tmp_path) -> None:
 
 
 def github_env(server: FakeHost, tmp_path: Path, fork: bool = False) -> dict[str, str]:
-    event = {"number": 7, "pull_request": {"number": 7, "head": {"repo": {"full_name": "someone/churn" if fork
-                                                                           else "acme/churn"}},
+    head = "someone/churn" if fork else "acme/churn"
+    event = {"number": 7, "pull_request": {"number": 7, "head": {"repo": {"full_name": head}},
                                            "base": {"repo": {"full_name": "acme/churn"}}}}
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event), encoding="utf-8")

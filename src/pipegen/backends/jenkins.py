@@ -307,6 +307,7 @@ def glob_regex(glob: str) -> str:
 
 def pipeline_view(plan: Plan) -> PipelineView:
     globbed = any("*" in branch for branch in plan.triggers.branches)
+    stashes = tuple(name for other in plan.jobs if (name := report_stash(plan, other)))
     return PipelineView(
         needs_output_helper=any(job.outputs for job in plan.jobs),
         cron=plan.triggers.schedule,
@@ -314,9 +315,7 @@ def pipeline_view(plan: Plan) -> PipelineView:
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
         timeout_minutes=pipeline_minutes(plan),
         stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
-        final_jobs=tuple(FinalJob(leaf_stage(plan, job), tuple(filter(None, (report_stash(plan, other)
-                                                                              for other in plan.jobs))))
-                         for job in plan.jobs if job.always))
+        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always))
 
 
 def staged(plan: Plan) -> Plan:

@@ -40,8 +40,8 @@ def _champion_snapshot(descriptor: Descriptor | None, artifact: str, model_name:
         raise UsageError("--reference-artifact needs the model: pass --model-name or add a model block")
     alias = champion_alias or (model.champion_alias if model else "champion")
     from pipegen import registry as mlflow_registry  # pylint: disable=import-outside-toplevel  # mlflow on use
-    uri = mlflow_registry.tracking_uri(model.tracking_uri_var if model else "MLFLOW_TRACKING_URI", tracking_uri)
-    registry = mlflow_registry.Registry(uri)
+    registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(
+        model.tracking_uri_var if model else "MLFLOW_TRACKING_URI", tracking_uri))
     version = registry.alias_version(name, alias)
     if version is None:
         return None, f"{name} has no {alias!r} version yet"

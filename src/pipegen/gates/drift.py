@@ -67,7 +67,7 @@ class DriftPolicy:
 
 
 @dataclass
-class FeatureDrift:
+class FeatureDrift:  # pylint: disable=too-many-instance-attributes  # one field per reported number
     """One feature's test: what ran, its numbers, and the verdict."""
 
     feature: str
@@ -293,33 +293,41 @@ def _schema_conditions(reference: Table, current: Table, names: list[str],
     return findings, conditions, testable
 
 
+def _tested(reference: Table, current: Table, names: list[str], policy: DriftPolicy) -> list[FeatureDrift]:
+    """Each feature's test, then the correction across all of them and the verdicts."""
+    tested = [_test_feature(name, _kinds(name, reference[name], current[name], policy)[0],
+                            reference[name], current[name]) for name in names]
+    with_p = [f for f in tested if f.p_value is not None]
+    for finding, adjusted in zip(with_p, correct([f.p_value for f in with_p], policy.correction)):
+        finding.p_adjusted = adjusted
+        finding.verdict = "drift" if adjusted < policy.alpha else "stable"
+    return tested
+
+
+def _feature_conditions(finding: FeatureDrift, policy: DriftPolicy) -> list[Condition]:
+    if finding.verdict == "empty":
+        return [Condition(finding.feature, "has", "values", "none", Status.FAIL, finding.detail)]
+    drifted = finding.verdict == "drift" and policy.on_drift == "fail"
+    conditions = [Condition(finding.feature, "corrected p >=", policy.alpha, finding.p_adjusted,
+                            Status.FAIL if drifted else Status.PASS, _describe(finding))]
+    if finding.new_categories:
+        report = policy.new_categories == "report"
+        conditions.append(Condition(
+            f"categories:{finding.feature}", "seen in", "reference", ", ".join(finding.new_categories),
+            Status.PASS if report else Status.FAIL,
+            "categories the reference never had" + (" (new_categories: report)" if report else "")))
+    return conditions
+
+
 def compare(reference: Table, current: Table, policy: DriftPolicy) -> GateResult:
     """Tests every selected feature and returns the gate's result; `result.data` carries the
     per-feature findings (test, statistic, raw and corrected p-value, verdict)."""
     result = GateResult(gate=GATE_NAME)
     names = _selected(reference, policy)
     findings, conditions, testable = _schema_conditions(reference, current, names, policy)
-    tested = [_test_feature(name, _kinds(name, reference[name], current[name], policy)[0],
-                            reference[name], current[name]) for name in testable]
-    with_p = [f for f in tested if f.p_value is not None]
-    for finding, adjusted in zip(with_p, correct([f.p_value for f in with_p], policy.correction)):
-        finding.p_adjusted = adjusted
-        finding.verdict = "drift" if adjusted < policy.alpha else "stable"
-    drift_status = Status.FAIL if policy.on_drift == "fail" else Status.PASS
+    tested = _tested(reference, current, testable, policy)
     for finding in tested:
-        if finding.verdict == "empty":
-            conditions.append(Condition(f"{finding.feature}", "has", "values", "none", Status.FAIL, finding.detail))
-            findings.append(finding)
-            continue
-        status = drift_status if finding.verdict == "drift" else Status.PASS
-        conditions.append(Condition(finding.feature, "corrected p >=", policy.alpha, finding.p_adjusted, status,
-                                    _describe(finding)))
-        if finding.new_categories:
-            conditions.append(Condition(
-                f"categories:{finding.feature}", "seen in", "reference", ", ".join(finding.new_categories),
-                Status.FAIL if policy.new_categories == "fail" else Status.PASS,
-                "categories the reference never had" + (" (new_categories: report)"
-                                                        if policy.new_categories == "report" else "")))
+        conditions += _feature_conditions(finding, policy)
         findings.append(finding)
     drifted = sorted(f.feature for f in findings if f.verdict == "drift")
     broken = sorted(f.feature for f in findings if f.verdict in ("schema-break", "empty"))
