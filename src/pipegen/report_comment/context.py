@@ -70,7 +70,10 @@ def _api_root(host: str, root: str) -> str:
         return "https://api.github.com" if netloc == "github.com" else f"{root}/api/v3"
     if host == "gitlab":
         return f"{root}/api/v4"
-    return "https://api.bitbucket.org/2.0" if netloc == "bitbucket.org" else f"{root}/rest/api/2.0"
+    if netloc != "bitbucket.org":
+        raise UsageError(f"{root}: only Bitbucket Cloud's API is supported (Bitbucket Data Center's differs); "
+                         "pass --api-url for a proxy that speaks the Cloud API")
+    return "https://api.bitbucket.org/2.0"
 
 
 def _jenkins(env: Mapping[str, str], host: str | None, api_url: str | None) -> Target | None:
@@ -82,7 +85,8 @@ def _jenkins(env: Mapping[str, str], host: str | None, api_url: str | None) -> T
     match = _CHANGE_URLS[host].match(env.get("CHANGE_URL", ""))
     if match is None:
         raise UsageError(f"CHANGE_URL {env.get('CHANGE_URL', '')!r} is not a {host} pull/merge request URL")
-    return Target(host, (api_url or _api_root(host, match["root"])).rstrip("/"), match["repo"], env["CHANGE_ID"])
+    root = api_url or _api_root(host, match["root"])
+    return Target(host, root.rstrip("/"), match["repo"], env["CHANGE_ID"])
 
 
 def resolve(environ: Mapping[str, str], host: str | None = None, api_url: str | None = None
