@@ -79,3 +79,11 @@ def test_model_gate_tags_the_drift_summary_on_the_candidate(pipegen, registry, t
     assert tags["pipegen.gate.verdict"] == "pass"
     assert tags["pipegen.drift.data_drift"] == "true" and tags["pipegen.drift.drifted_features"] == "hue"
     assert tags["pipegen.drift.reference"].startswith(f"{registry.name} v1 (champion)")
+
+
+def test_first_pipeline_run_has_no_registered_model_yet(pipegen, registry, tmp_path):
+    reference, _ = wine_halves()
+    run = pipegen("gate", "drift", "--tracking-uri", registry.uri, "--model-name", registry.name + "-never",
+                  "--reference-artifact", "data/wine.csv", "--current", str(write_csv(reference, tmp_path / "c.csv")))
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "has no 'champion' version yet" in run.stdout

@@ -40,22 +40,29 @@ def _champion_snapshot(descriptor: Descriptor | None, artifact: str, model_name:
         raise UsageError("--reference-artifact needs the model: pass --model-name or add a model block")
     alias = champion_alias or (model.champion_alias if model else "champion")
     from pipegen import registry as mlflow_registry  # pylint: disable=import-outside-toplevel  # mlflow on use
-    registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(
-        model.tracking_uri_var if model else "MLFLOW_TRACKING_URI", tracking_uri))
-    version = registry.alias_version(name, alias)
+    uri = mlflow_registry.tracking_uri(model.tracking_uri_var if model else "MLFLOW_TRACKING_URI", tracking_uri)
+    if mlflow_registry.missing_sqlite_registry(uri):
+        return None, f"no MLflow registry at {uri} yet, so no {alias!r} version"
+    registry = mlflow_registry.Registry(uri)
+    version = registry.alias_version(name, alias) if registry.model_exists(name) else None
     if version is None:
         return None, f"{name} has no {alias!r} version yet"
     info = registry.version(name, version)
     if info.run_id is None:
         raise EvaluationError(f"{name} v{version} ({alias}) has no training run to read its data snapshot from")
-    local = registry.download_run_artifact(info.run_id, artifact, workdir)
-    if local.is_dir():
-        files = sorted(p for p in local.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".pq"))
-        if len(files) != 1:
-            raise EvaluationError(f"artifact {artifact!r} of {name} v{version} is a folder with {len(files)} "
-                                  "data files; name the file (e.g. data/customers.csv)")
-        local = files[0]
+    local = _data_file(registry.download_run_artifact(info.run_id, artifact, workdir), f"{name} v{version}")
     return local, f"{name} v{version} ({alias}) run {info.run_id}: {artifact}"
+
+
+def _data_file(local: Path, owner: str) -> Path:
+    """The downloaded artifact, or the one data file in a downloaded folder."""
+    if not local.is_dir():
+        return local
+    files = sorted(p for p in local.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".pq"))
+    if len(files) != 1:
+        raise EvaluationError(f"the artifact of {owner} is a folder with {len(files)} data files; "
+                              "name the file (e.g. data/customers.csv)")
+    return files[0]
 
 
 def _publish(value: bool) -> str:
