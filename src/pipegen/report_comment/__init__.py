@@ -101,10 +101,9 @@ def host_for(target: Target, token: str) -> CommentHost:
 
 
 def post_report(target: Target, token: str | None, body: str, ci: str,
-                fallback: Callable[[str, str], str], environ: Mapping[str, str] | None = None) -> Outcome:
+                fallback: Callable[[str, str], str]) -> Outcome:
     """Posts `body`; on a read-only token (a fork) or a refusal, hands it to `fallback`
     (the CI's summary surface), which returns where it went. Never raises."""
-    del environ
     if target.read_only:
         where = fallback(body, "this pull request comes from a fork, whose token is read-only")
         return Outcome("fallback", f"fork pull request: the token cannot comment; the report is in {where}")
