@@ -46,6 +46,7 @@ COMMANDS = {
     "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
     "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
+    "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
 }
 
 
