@@ -13,10 +13,11 @@ def test_reference_graph(churn_plan) -> None:
     jobs = {stage.id: [job.id for job in stage.jobs] for stage in churn_plan.stages}
     assert jobs == {
         "test": ["pipegen-check", "lint", "unit", "integration", "functional", "sonar"],
-        "qa": ["train", "model-gate", "build", "deploy-qa", "smoke-qa"],
+        "qa": ["drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"],
         "prod": ["promote-model", "deploy-prod"],
     }
     needs = {job.id: job.needs for job in churn_plan.jobs}
+    assert needs["drift"] == () and needs["train"] == ("drift",)  # data.drift: drift before train
     assert needs["lint"] == () and needs["unit"] == () and needs["pipegen-check"] == ()  # parallel
     assert needs["integration"] == ("unit",) and needs["functional"] == ("unit", "integration")
     assert needs["sonar"] == ("functional",)  # coverage of every level is combined in the last one
@@ -48,9 +49,9 @@ def test_prod_needs_approval_and_main(churn_plan) -> None:
 
 
 def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:
-    train = churn_plan.job("train")
-    assert churn_plan.is_stage_entry(train)
-    assert set(churn_plan.all_needs(train)) == {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
+    drift = churn_plan.job("drift")
+    assert churn_plan.is_stage_entry(drift) and not churn_plan.is_stage_entry(churn_plan.job("train"))
+    assert set(churn_plan.all_needs(drift)) == {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
     deploy_prod = churn_plan.job("deploy-prod")
     assert churn_plan.earlier_stage_needs(deploy_prod) == ("build",)
     assert {"build", "smoke-qa", "model-gate"} <= set(churn_plan.all_needs(deploy_prod))

@@ -43,8 +43,9 @@ COMMANDS = {
     "check": ("pipegen.commands.check:command", "Fail with a diff when committed pipelines are stale or edited."),
     "schema": ("pipegen.commands.schema:command", "Print the descriptor's JSON Schema."),
     "output": ("pipegen.commands.output:group", "Publish a value to later jobs and stages."),
-    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model."),
+    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
+    "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
 }
 

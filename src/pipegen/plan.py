@@ -17,14 +17,24 @@ from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
 from pipegen.syntax import shell_command
 
-STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
+STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
+# The plan's stages: the descriptor's, then REPORT (pull/merge requests only, never in the descriptor).
+PLAN_STAGES = (*STAGES, "report")
 STAGE_COMMENTS = {
     "test": "TEST: lint, the test pyramid (unit -> integration -> functional, cheapest first) and Sonar.",
     "qa": "QA: train and gate the candidate model, build the image once, deploy it to QA.",
     "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
+    "report": "REPORT: on pull/merge requests, one comment with every gate's report, also when a gate failed.",
 }
 REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
+DRIFT_REPORT = f"{REPORT_DIR}/drift.json"
+# CI variables saying a run was started by the schedule (Jenkins has none: there it always trains).
+SCHEDULED_RUN_TEST = ('[ "${GITHUB_EVENT_NAME:-}" = schedule ] || [ "${CI_PIPELINE_SOURCE:-}" = schedule ] '
+                      '|| [ "${BUILD_REASON:-}" = Schedule ]')
+NO_CANDIDATE_GUARD = ('if [ -z "${MODEL_VERSION:-}" ]; then\n'
+                      '  echo "no candidate model: training was skipped (no data drift on a scheduled run)"\n'
+                      '  exit 0\nfi')
 SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
 COVERAGE_REQUIREMENT = "coverage[toml]>=7.4,<8"
 PYTEST_REQUIREMENT = "pytest>=7"
@@ -43,6 +53,7 @@ class RunWhen(str, Enum):
     ALWAYS = "always"
     NOT_PULL_REQUEST = "not-pull-request"  # pushes, schedules and manual runs
     BRANCH = "branch"  # pushes/schedules/manual runs on `Job.branch` only
+    PULL_REQUEST = "pull-request"  # pull/merge-request runs only
 
 
 class EnvKind(str, Enum):
@@ -102,6 +113,11 @@ class Job:
     fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
+    always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
+    collects_reports: bool = False  # fetches every job's kept reports (REPORT_DIR) before its steps
+    # Comments on the pull/merge request: the backend grants write access to this job only and
+    # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
+    review_comment: bool = False
 
     @property
     def install_args(self) -> tuple[str, ...]:
@@ -447,6 +463,24 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     return jobs
 
 
+REPORT_TOKEN_ENV = "PIPEGEN_REPORT_TOKEN"
+
+
+def _report_job(descriptor: Descriptor) -> Job | None:
+    report = descriptor.report
+    if not report.comment or not descriptor.triggers.pull_requests:
+        return None
+    host = f" --host {_q(report.host)}" if report.host else ""
+    env = {REPORT_TOKEN_ENV: EnvValue(EnvKind.SECRET, report.token_secret)} if report.token_secret else {}
+    return Job(
+        id="report-comment", title="Gate report on the pull request", stage="report",
+        comment="Collects every gate's Markdown into one comment on the pull/merge request, updated in place; "
+                "runs also when a gate failed, and never fails the pipeline itself.",
+        steps=(Step("Post or update the report comment", f"pipegen report comment --reports-dir {REPORT_DIR}{host}"),),
+        env=_env(env), pipegen=_pipegen(descriptor), timeout_minutes=5, run_when=RunWhen.PULL_REQUEST,
+        always=True, collects_reports=True, review_comment=True)
+
+
 def _service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
     """<NAME>_HOST for each service; backends that reach services elsewhere than localhost
     (GitLab's Docker executor: the service's alias) override the value when they render."""
@@ -497,19 +531,76 @@ def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
         artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
 
 
+def _registry_env(descriptor: Descriptor) -> dict[str, EnvValue]:
+    # MLflow (the training code, the gates, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
+    model = descriptor.model
+    return {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var), **_secret_env(model.secrets)}
+
+
+def _drift_job(descriptor: Descriptor) -> Job | None:
+    drift = descriptor.data.drift
+    if drift is None:
+        return None
+    from_champion = drift.reference_artifact is not None
+    retrain = drift.on_drift == "retrain"
+    model = descriptor.model
+    return Job(
+        id="drift", title="Data drift gate", stage="qa",
+        comment="Compares the current data with " + ("the champion model's training snapshot" if from_champion
+                                                     else "the reference data")
+                + " per feature (KS / chi-squared, corrected); schema breaks fail"
+                + ("; publishes DATA_DRIFT for train." if retrain else "."),
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+               Step("Drift gate", shell_command(
+                   "pipegen gate drift", f"--descriptor {_q(descriptor.path.name)}", f"--report-json {DRIFT_REPORT}",
+                   _gate_report_flags("drift")), id="drift" if retrain else None)),
+        outputs=("DATA_DRIFT",) if retrain else (), output_step="drift" if retrain else None,
+        env=_env(_registry_env(descriptor) if from_champion else {}),
+        pipegen=_pipegen(descriptor, "drift", "mlflow") if from_champion else _pipegen(descriptor, "drift"),
+        timeout_minutes=15, artifacts=(REPORT_DIR,), junit=(_report("drift.junit.xml"),),
+        hands_over=(DRIFT_REPORT,) if model is not None else (),
+        secrets=model.secrets if from_champion and model else (), gate="drift")
+
+
+def _train_step(descriptor: Descriptor) -> Step:
+    """The training command; with `on_drift: retrain`, skipped on a scheduled run when the
+    drift gate found nothing moved (MODEL_VERSION is then published empty)."""
+    drift = descriptor.data.drift
+    train = descriptor.model.train
+    if drift is None or drift.on_drift != "retrain":
+        return Step("Train and register", train, id="train")
+    script = "\n".join([
+        "# Retrain when the data moved, or when the run is not the schedule (a code or data change).",
+        f'if [ "${{DATA_DRIFT:-true}}" = false ] && {{ {SCHEDULED_RUN_TEST}; }}; then',
+        '  echo "no data drift since the champion and a scheduled run: training skipped"',
+        '  pipegen output set MODEL_VERSION ""',
+        "else",
+        *(f"  {line}" for line in train.splitlines()),
+        "fi"])
+    return Step("Train and register (skipped when no data drift on a scheduled run)", script, id="train")
+
+
+def _guarded(step: Step, descriptor: Descriptor) -> Step:
+    drift = descriptor.data.drift
+    if drift is None or drift.on_drift != "retrain":
+        return step
+    return replace(step, run=f"{NO_CANDIDATE_GUARD}\n{step.run}")
+
+
 def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
     model = descriptor.model
     if model is None:
         return [], []
-    # MLflow (the training code, the gate, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
-    registry_env = {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var),
-                    **_secret_env(model.secrets)}
+    registry_env = _registry_env(descriptor)
+    drift = descriptor.data.drift
+    drift_env = _output_env("DATA_DRIFT", "drift") if drift is not None and drift.on_drift == "retrain" else {}
+    drift_flag = f" --drift-report {DRIFT_REPORT}" if drift is not None else ""
     train = Job(
         id="train", title="Train the candidate model", stage="qa",
         comment="Trains and registers a candidate version; the training command publishes it with "
                 "`pipegen output set MODEL_VERSION <version>`.",
-        steps=(Step("Train and register", model.train, id="train"),),
-        outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
+        steps=(_train_step(descriptor),), needs=("drift",) if drift is not None else (),
+        outputs=("MODEL_VERSION",), output_step="train", env=_env({**registry_env, **drift_env}),
         requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor, "mlflow"),
         project_install=project_install(descriptor), cache_files=cache_files(descriptor),
         pipegen_needs_python=_python_too_old(descriptor),
@@ -520,21 +611,22 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         comment="Compares the candidate with the champion model; report-only on pull requests, "
                 "enforced on branch runs.",
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
-               Step("Model gate", shell_command(
+               _guarded(Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
                    f"--on-first-model {model.on_first_model}", *metric_flags,
-                   _gate_report_flags("model")))),
-        needs=("train",), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
+                   _gate_report_flags("model") + drift_flag)), descriptor)),
+        needs=("train",), fetches=("drift",) if drift is not None else (),
+        env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pipegen=_pipegen(descriptor, "mlflow"), timeout_minutes=10, artifacts=(REPORT_DIR,),
         junit=(_report("model.junit.xml"),), secrets=model.secrets, gate="model")
     promote = Job(
         id="promote-model", title="Promote the model", stage="prod",
         comment=f"Moves the {model.champion_alias!r} alias to the gated candidate, unless another "
                 "pipeline promoted in between.",
-        steps=(Step("Promote", shell_command(
+        steps=(_guarded(Step("Promote", shell_command(
             "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
-            f"--champion-alias {_q(model.champion_alias)}")),),
+            f"--champion-alias {_q(model.champion_alias)}")), descriptor),),
         env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pipegen=_pipegen(descriptor, "mlflow"), timeout_minutes=10, secrets=model.secrets)
     return [train, gate], [promote]
@@ -618,7 +710,7 @@ def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, Job] = {}
     custom_index = {job.name: index for index, job in enumerate(descriptor.jobs)}
-    stage_rank = {stage: rank for rank, stage in enumerate(STAGES)}
+    stage_rank = {stage: rank for rank, stage in enumerate(PLAN_STAGES)}
 
     def where(job_id: str, *rest) -> tuple:
         return ("jobs", custom_index[job_id], *rest) if job_id in custom_index else ("jobs",)
@@ -690,7 +782,7 @@ def _with_inputs_as_needs(job: Job) -> Job:
 
 def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
     """A job never runs where one of its needs cannot: conditions tighten downstream."""
-    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
     result: dict[str, Job] = {}
     for job in jobs:  # jobs come in stage order and needs point backwards
         when, branch = job.run_when, job.branch
@@ -710,7 +802,7 @@ def _ordered(jobs: list[Job]) -> list[Job]:
     """Stage order, then dependency order inside a stage, then the order written."""
     ordered: list[Job] = []
     placed: set[str] = set()
-    for stage in STAGES:
+    for stage in PLAN_STAGES:
         pending = [job for job in jobs if job.stage == stage]
         while pending:
             ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
@@ -763,7 +855,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     sonar = _sonar_job(descriptor, test_jobs[-1].id if test_jobs else None)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
-    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, *qa_model, build] if job]
+    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, _drift_job(descriptor),
+                                       *qa_model, build] if job]
     jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
     jobs += prod_model
     deploy_prod = _deploy_job(descriptor, "prod", build)
@@ -773,6 +866,9 @@ def build_plan(descriptor: Descriptor) -> Plan:
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
         jobs.append(_custom_job(custom, producers, descriptor))
+    report = _report_job(descriptor)
+    if report:
+        jobs.append(report)
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)
@@ -788,7 +884,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = [_with_output_check(job) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))
-                   for stage in STAGES if any(job.stage == stage for job in jobs))
+                   for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})
     variables = sorted({value.value for job in jobs for _, value in job.env if value.kind is EnvKind.VARIABLE})
     triggers = descriptor.triggers

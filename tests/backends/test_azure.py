@@ -121,7 +121,8 @@ def test_job_graph_inside_stages(churn: dict) -> None:
     assert depends_on(by_name["deploy_qa"]) == ["build"]
     assert depends_on(by_name["smoke_qa"]) == ["deploy_qa"]
     # Stage entry jobs wait for the stage, never for jobs of another stage.
-    assert depends_on(by_name["train"]) == depends_on(by_name["build"]) == []
+    assert depends_on(by_name["train"]) == ["drift"]  # data.drift: the drift gate first
+    assert depends_on(by_name["drift"]) == depends_on(by_name["build"]) == []
     assert depends_on(by_name["promote_model"]) == depends_on(by_name["deploy_prod"]) == []
 
 

@@ -21,7 +21,7 @@ BACKEND = GithubBackend()
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s+uses: (\S+)  # (v\d+\.\d+\.\d+)$")
 TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
-QA_JOBS = {"train", "model-gate", "build", "deploy-qa", "smoke-qa"}
+QA_JOBS = {"drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"}
 PROD_JOBS = {"promote-model", "deploy-prod"}
 PROD_ONLY_ON_MAIN = "${{ github.ref == 'refs/heads/main' && github.event_name != 'pull_request' }}"
 NOT_ON_PULL_REQUESTS = "${{ github.event_name != 'pull_request' }}"

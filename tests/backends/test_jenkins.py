@@ -110,7 +110,7 @@ def test_test_stage_layers(churn):
 
 
 def test_qa_and_prod_layers(churn):
-    assert churn.stage("QA").layers() == [["train", "build"], ["model-gate", "deploy-qa"], ["smoke-qa"]]
+    assert churn.stage("QA").layers() == [["drift", "build"], ["train", "deploy-qa"], ["model-gate", "smoke-qa"]]
     assert churn.stage("PROD").layers() == [["promote-model", "deploy-prod"]]
 
 

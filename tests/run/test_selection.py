@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import plan_from_yaml
 from pipegen.errors import UsageError
 from pipegen.run.selection import Event, select, trigger_notes
 
@@ -21,7 +22,7 @@ def test_push_to_main_runs_everything(churn_plan):
 
 def test_pull_request_runs_tests_training_and_the_gate_only(churn_plan):
     selection = select(churn_plan, Event.PULL_REQUEST, "feature")
-    assert set(ids(selection.run)) == {*TEST_JOBS, "train", "model-gate"}
+    assert set(ids(selection.run)) == {*TEST_JOBS, "drift", "train", "model-gate"}
     reasons = {job.id: why for job, why in selection.not_for_event}
     assert reasons == {job: "not on pull requests" for job in
                        ("build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod")}
@@ -54,3 +55,19 @@ def test_notes_say_when_the_ci_would_not_start_at_all(churn_plan, minimal_plan):
                                                                                   "feature")[0]
     assert trigger_notes(churn_plan, Event.SCHEDULE, "main") == []
     assert "no schedule" in trigger_notes(minimal_plan, Event.SCHEDULE, "main")[0]
+
+
+def test_the_gate_report_runs_on_pull_requests_only():
+    plan = plan_from_yaml(REPORT_DESCRIPTOR)
+    on_pr = select(plan, Event.PULL_REQUEST, "feature")
+    assert ids(on_pr.run)[-1] == "report-comment"
+    on_push = select(plan, Event.PUSH, "main")
+    assert {job.id: why for job, why in on_push.not_for_event} == {"report-comment": "only on pull requests"}
+
+
+REPORT_DESCRIPTOR = """\
+project: {name: demo}
+targets: [github]
+tests: {unit: tests/unit}
+report: {comment: true}
+"""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 
 from pipegen.backends.base import ChecklistItem, template_environment
-from pipegen.plan import EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
@@ -30,7 +30,9 @@ _ARTIFACT_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 HANDOVER_DIR = "$(Pipeline.Workspace)/pipegen-handover"
 SOURCES_DIR = "$(Build.SourcesDirectory)"
 NOT_PULL_REQUEST = "ne(variables['Build.Reason'], 'PullRequest')"
-_RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+PULL_REQUEST = "eq(variables['Build.Reason'], 'PullRequest')"
+_RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+REPORTS_DIR = "$(Build.SourcesDirectory)/pipegen-reports"
 
 
 # ---------------------------------------------------------------------------- view model
@@ -151,10 +153,13 @@ def _branch_clause(branch: str) -> str:
     return f"eq(variables['Build.SourceBranch'], {_expression_string('refs/heads/' + branch)})"
 
 
-def run_condition(when: RunWhen, branch: str | None) -> str | None:
-    """The `condition:` for a run_when; None keeps Azure's default `succeeded()`."""
+def run_condition(when: RunWhen, branch: str | None, always: bool = False) -> str | None:
+    """The `condition:` for a run_when; None keeps Azure's default `succeeded()`; `always`
+    also runs after failures (the gate report)."""
     if when is RunWhen.ALWAYS:
         return None
+    if when is RunWhen.PULL_REQUEST:
+        return f"and({'always()' if always else 'succeeded()'}, {PULL_REQUEST})"
     if when is RunWhen.BRANCH and branch:
         # A pull request's SourceBranch is refs/pull/..., so the branch test also excludes PRs.
         return f"and(succeeded(), {_branch_clause(branch)})"
@@ -229,6 +234,10 @@ def python_steps(plan: Plan, job: Job) -> list[StepView]:
 
 
 def fetch_steps(job: Job) -> list[StepView]:
+    if job.collects_reports:
+        # Every job keeps its report folder as an artifact (also when it fails): all of their Markdown.
+        return [StepView("task", "Fetch every job's reports", task="DownloadPipelineArtifact@2",
+                         inputs=(("buildType", "current"), ("itemPattern", "**/*.md"), ("targetPath", REPORTS_DIR)))]
     return [StepView("task", f"Fetch files handed over by {producer}", task="DownloadPipelineArtifact@2",
                      inputs=(("buildType", "current"), ("artifactName", handover_artifact(producer)),
                              ("targetPath", SOURCES_DIR)))
@@ -237,6 +246,10 @@ def fetch_steps(job: Job) -> list[StepView]:
 
 def plan_steps(job: Job) -> list[StepView]:
     env = tuple((name, env_value(value)) for name, value in job.env)
+    if job.review_comment:
+        # The build's own token, mapped into this step only; the build service needs
+        # "Contribute to pull requests" (see the checklist).
+        env = ((REPORT_TOKEN_ENV, "$(System.AccessToken)"),)
     return [StepView("bash", step.title, script=_script(step.run), env=env,
                      name=azure_id(step.id) if step.id and step.id == job.output_step else None)
             for step in job.steps]
@@ -292,7 +305,7 @@ def job_view(plan: Plan, job: Job, stage_condition_job: Job, ids: dict[str, str]
         kind="deployment" if job.environment else "job", id=ids[job.id], display_name=job.title,
         comment=_comment(job.comment), timeout_minutes=job.timeout_minutes, steps=job_steps(plan, job),
         depends_on=tuple(ids[need] for need in plan.same_stage_needs(job)),
-        condition=run_condition(job.run_when, job.branch) if stricter else None,
+        condition=run_condition(job.run_when, job.branch, job.always) if stricter else None,
         variables=variables, environment=job.environment,
         services=tuple(service.name for service in job.services))
 
@@ -324,7 +337,8 @@ def stage_view(plan: Plan, stage: Stage, ids: dict[str, str]) -> StageView:
     loosest = _loosest(stage.jobs)
     return StageView(
         id=stage_id(stage), display_name=stage.title, comment=_comment(stage.comment),
-        depends_on=stage_depends_on(plan, stage), condition=run_condition(loosest.run_when, loosest.branch),
+        depends_on=stage_depends_on(plan, stage),
+        condition=run_condition(loosest.run_when, loosest.branch, all(job.always for job in stage.jobs)),
         jobs=tuple(job_view(plan, job, loosest, ids) for job in stage.jobs))
 
 
@@ -421,6 +435,13 @@ class AzureBackend:
                                        "`pr:` applies to GitHub and Bitbucket Cloud repositories. For Azure Repos "
                                        "Git, add a 'Build validation' branch policy on "
                                        f"{', '.join(plan.triggers.branches)} that runs this pipeline."))
+        if any(job.review_comment for job in plan.jobs):
+            items.append(ChecklistItem(
+                "other", "Contribute to pull requests",
+                "Project settings > Repositories > (the repository) > Security: allow '<project> Build Service "
+                "(<organization>)' to 'Contribute to pull requests', so the report-comment job's "
+                "System.AccessToken can create and update its pull request thread (without it the report goes "
+                "to the run's summary tab). The token is mapped into that one step only."))
         items += self._agent_items(plan)
         return items
 

@@ -17,7 +17,7 @@ from typing import Union
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
-from pipegen.plan import EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
 
@@ -155,6 +155,9 @@ def _string_literal(text: str) -> str:
 
 def _condition(job: Job) -> str | None:
     not_pull_request = "github.event_name != 'pull_request'"
+    if job.run_when is RunWhen.PULL_REQUEST:
+        # always(): also when a gate before it failed (the report says which).
+        return "${{ " + ("always() && " if job.always else "") + "github.event_name == 'pull_request' }}"
     if job.run_when is RunWhen.NOT_PULL_REQUEST:
         return f"${{{{ {not_pull_request} }}}}"
     if job.run_when is RunWhen.BRANCH:
@@ -225,6 +228,10 @@ def _download_root(paths: tuple[str, ...]) -> str:
 
 def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
     steps = []
+    if job.collects_reports:
+        # Every job keeps its reports as `reports-<job>` (also when it fails): all of them, merged.
+        steps.append(_uses(DOWNLOAD_ARTIFACT, "Fetch every job's reports", (
+            ("pattern", "reports-*"), ("merge-multiple", True), ("path", "."))))
     for producer_id in job.fetches:
         producer = plan.job(producer_id)
         if not producer.hands_over:
@@ -236,6 +243,9 @@ def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
 
 
 def _secret_env(job: Job) -> tuple[tuple[str, str], ...]:
+    if job.review_comment:
+        # The job's own token, granted pull-requests: write on this job only (read-only from forks).
+        return ((REPORT_TOKEN_ENV, "${{ secrets.GITHUB_TOKEN }}"),)
     return tuple((name, f"${{{{ secrets.{_env_name(value.value, f'job {job.id}: secret')} }}}}")
                  for name, value in job.env if value.kind is EnvKind.SECRET)
 
@@ -324,7 +334,9 @@ def _job_view(job: Job, plan: Plan) -> JobView:
         runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
         needs=plan.all_needs(job), condition=_condition(job), environment=job.environment,
         timeout_minutes=job.timeout_minutes,
-        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),),
+        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
+                     *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
+                       if job.review_comment else ())),
         outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
         services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
                                    tuple(f"{port}:{port}" for port in service.ports),
@@ -372,6 +384,11 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += [ChecklistItem("other", "pull request comment",
+                                f"{job.id} comments with the job's own GITHUB_TOKEN (pull-requests: write on that job "
+                                "only; nothing to configure). Pull requests from forks get a read-only token: there "
+                                "the report goes to the job's step summary instead, and the log says so.")
+                  for job in plan.jobs if job.review_comment]
         return items
 
 

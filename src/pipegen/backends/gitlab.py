@@ -35,7 +35,7 @@ MR_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 RESERVED_KEYS = frozenset({"image", "services", "stages", "types", "before_script", "after_script", "variables",
                            "cache", "include", "default", "workflow", "spec", "pages"})
 DEPLOYMENT_TIERS = {"test": "testing", "qa": "staging", "prod": "production"}
-RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
 _REGEX_SPECIAL = set(r"\.^$|?*+()[]{}/" + "\"'")
 
 
@@ -233,9 +233,14 @@ def job_keys(plan: Plan) -> dict[str, str]:
     return {job.id: f"{job.id}-job" if job.id in RESERVED_KEYS else job.id for job in plan.jobs}
 
 
-def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False) -> tuple[Rule, ...]:
-    """Rules for a run condition; `manual` makes the matching rule a blocking manual job."""
+def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False, always: bool = False
+              ) -> tuple[Rule, ...]:
+    """Rules for a run condition; `manual` makes the matching rule a blocking manual job;
+    `always` runs it also after a failed job (the gate report)."""
     extra = {"when": "manual", "allow_failure": False} if manual else {}
+    if run_when is RunWhen.PULL_REQUEST:
+        return (Rule("Merge request pipelines only" + (", also when a job before failed." if always else "."),
+                     MR_PIPELINE, when="always" if always else "on_success", allow_failure=always or None),)
     if run_when is RunWhen.BRANCH and branch:
         return (Rule(f"Only on {branch}.", branch_condition(branch), **extra),)
     if run_when in (RunWhen.BRANCH, RunWhen.NOT_PULL_REQUEST):
@@ -356,6 +361,8 @@ class _Graph:
         approval = self.approvals.get(job.stage) if job.approval else None
         if approval is not None:
             return (Need(approval, False), *(self.need(job, need) for need in job.needs)), None
+        if job.collects_reports:
+            return None, None  # no `dependencies:`: every earlier job's artifacts (their reports)
         if self.plan.is_stage_entry(job):
             return None, tuple(self.keys[other.id] for other in self.plan.jobs if other.id in self.reads_from(job))
         return tuple(self.need(job, need) for need in job.needs), None
@@ -374,7 +381,7 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
             ServiceView(service.image, service.name, service.env) for service in job.services)),
         # A started deployment must finish: a newer pipeline does not cancel it halfway.
         interruptible=False if job.environment else None,
-        rules=run_rules(job.run_when, job.branch), needs=needs, dependencies=dependencies,
+        rules=run_rules(job.run_when, job.branch, always=job.always), needs=needs, dependencies=dependencies,
         environment=job_environment(job), resource_group=graph.keys[job.id] if job.environment else None,
         variables=job_variables(job, settings), no_cache=not job.python,
         before_script=history_commands(job, settings) + install_commands(job, plan),
@@ -523,6 +530,14 @@ class GitlabBackend:
         runner = _runner_item(plan)
         if runner:
             items.append(runner)
+        for job in plan.jobs:
+            for name, value in job.env if job.review_comment else ():
+                if value.kind is EnvKind.SECRET:
+                    items.append(ChecklistItem("secret", value.value, (
+                        f"Settings > CI/CD > Variables: add {value.value} as a masked, unprotected variable holding "
+                        "a project (or group) access token with the `api` scope and at least the Reporter role, "
+                        f"named e.g. pipegen-report: {job.id} posts the gate report as a merge request note with "
+                        f"it ({name}). CI_JOB_TOKEN cannot write notes.")))
         items.append(ChecklistItem("other", "auto-cancel redundant pipelines", (
             "Settings > CI/CD > General pipelines: keep 'Auto-cancel redundant pipelines' on, so a new push "
             "cancels the interruptible jobs of the superseded pipeline.")))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.outputs import LOCAL_LEDGER
@@ -73,6 +73,16 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     stash_includes: str
     junit: str | None
     artifacts: str | None
+    report_stash: str | None = None  # the report folder, stashed for the final report job
+
+
+@dataclass(frozen=True)
+class FinalJob:
+    """A job run in the pipeline's `post { always }` (the gate report): after every stage,
+    also failed ones, on pull requests only, on its own node; it never changes the result."""
+
+    leaf: LeafStage
+    report_stashes: tuple[str, ...]  # unstashed when present (a skipped stage stashed nothing)
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,7 @@ class PipelineView:
     cron_branch_regex: str | None
     timeout_minutes: int
     stages: tuple[TopStage, ...]
+    final_jobs: tuple[FinalJob, ...] = ()
 
 
 class JenkinsBackend:
@@ -222,6 +233,12 @@ def stash_name(job_id: str) -> str:
     return f"{job_id}-handover"
 
 
+def report_stash(plan: Plan, job: Job) -> str | None:
+    """Jobs keeping a report folder stash it for a job that collects every report."""
+    collected = any(other.collects_reports for other in plan.jobs)
+    return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
+
+
 def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     jenkins = plan.settings.jenkins
     env = tuple(_env_entry(name, value) for name, value in job.env
@@ -237,7 +254,8 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
         steps=_plan_steps(job), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
-        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None)
+        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None,
+        report_stash=report_stash(plan, job))
 
 
 # ---------------------------------------------------------------------------- top-level stages
@@ -275,7 +293,7 @@ def top_stage(plan: Plan, stage: Stage) -> TopStage:
 def pipeline_minutes(plan: Plan) -> int:
     """The whole run's bound: every layer's slowest job plus every approval wait."""
     total = 0
-    for stage in plan.stages:
+    for stage in staged(plan).stages:
         layers = layers_of(plan, stage)
         approval = _approval(stage, layers)
         total += approval.timeout_minutes if approval else _layers_minutes(layers)
@@ -291,12 +309,23 @@ def glob_regex(glob: str) -> str:
 
 def pipeline_view(plan: Plan) -> PipelineView:
     globbed = any("*" in branch for branch in plan.triggers.branches)
+    stashes = tuple(name for other in plan.jobs if (name := report_stash(plan, other)))
     return PipelineView(
         needs_output_helper=any(job.outputs for job in plan.jobs),
         cron=plan.triggers.schedule,
         cron_branches=() if globbed else plan.triggers.branches,
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
-        timeout_minutes=pipeline_minutes(plan), stages=tuple(top_stage(plan, stage) for stage in plan.stages))
+        timeout_minutes=pipeline_minutes(plan),
+        stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
+        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always))
+
+
+def staged(plan: Plan) -> Plan:
+    """The plan without its `always` jobs: those run in the pipeline's post section, since a
+    failed stage skips every stage after it."""
+    stages = tuple(replace(stage, jobs=kept) for stage in plan.stages
+                   if (kept := tuple(job for job in stage.jobs if not job.always)))
+    return replace(plan, stages=stages)
 
 
 # ---------------------------------------------------------------------------- checklist
@@ -424,6 +453,17 @@ def _plugin_item() -> ChecklistItem:
         "GitLab/Bitbucket branch source, Credentials Binding, JUnit, Timestamper")
 
 
+def _report_items(plan: Plan) -> list[ChecklistItem]:
+    jenkins = plan.settings.jenkins
+    return [ChecklistItem("credentials", jenkins.credentials_id(value.value),
+                          f"Jenkins credential of kind 'Secret text' with id '{jenkins.credentials_id(value.value)}': "
+                          "a token of the repository host (GitHub: fine-grained, Pull requests read/write; GitLab: "
+                          "project access token, api scope; Bitbucket: repository access token, Pull requests "
+                          f"write) that {job.id} uses, in the pipeline's post section on pull requests, to keep one "
+                          "gate report comment up to date")
+            for job in plan.jobs if job.review_comment for _, value in job.env if value.kind is EnvKind.SECRET]
+
+
 def checklist(plan: Plan) -> list[ChecklistItem]:
-    return [*_credential_items(plan), *_variable_items(plan), *_environment_items(plan), *_job_items(plan),
-            *_agent_items(plan), *_service_items(plan), _plugin_item()]
+    return [*_credential_items(plan), *_report_items(plan), *_variable_items(plan), *_environment_items(plan),
+            *_job_items(plan), *_agent_items(plan), *_service_items(plan), _plugin_item()]

@@ -9,10 +9,10 @@ from typing import Any, Iterator
 from pipegen.descriptor.cron import cron_error
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.model import (
-    DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
-    GithubSettings, GitlabSettings, Image, JenkinsSettings, LINTERS, Lint, MetricRule, Model, PipegenInstall, Project,
-    PylintThresholds, Quality, Requirements, RuffThresholds, STAGES, Service, Settings, SonarSettings, Tests,
-    Triggers,
+    DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Data, Descriptor, DriftSettings,
+    Environment, Flake8Thresholds, GithubSettings, GitlabSettings, Image, JenkinsSettings, LINTERS, Lint, MetricRule,
+    Model, PipegenInstall, Project, PylintThresholds, Quality, ReportSettings, Requirements, RuffThresholds, STAGES,
+    Service, Settings, SonarSettings, Tests, Triggers,
 )
 from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
@@ -133,8 +133,20 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
             jenkins=JenkinsSettings(agent=jenkins.get("agent"),
                                     credentials=tuple(sorted(_section(jenkins, "credentials").items())))),
         jobs=tuple(_job(job) for job in data.get("jobs") or ()),
+        data=Data(drift=_drift(_section(data, "data").get("drift"))),
+        report=ReportSettings(**_section(data, "report")),
         positions=positions,
     )
+
+
+def _drift(data: dict | None) -> DriftSettings | None:
+    if not data:
+        return None
+    values = {key: (_tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
+    values["columns"] = tuple(sorted(_section(data, "columns").items()))
+    if "alpha" in values:
+        values["alpha"] = float(values["alpha"])
+    return DriftSettings(**values)
 
 
 def _environment(name: str, data: dict) -> Environment:
@@ -195,6 +207,7 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if requirement is not None and (error := requirement_error(requirement)):
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
+    problems += _drift_problems(descriptor) + _report_problems(descriptor)
     prod = descriptor.environment("prod")
     if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
@@ -204,6 +217,44 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
                                            "(give it a deploy command, a model to promote, or a job)"))
+    return problems
+
+
+def _drift_problems(descriptor: Descriptor) -> list[Problem]:
+    drift = descriptor.data.drift
+    if drift is None:
+        return []
+    where = ("data", "drift")
+    problems = []
+    if (drift.reference is None) == (drift.reference_artifact is None):
+        problems.append(descriptor.problem(where, "data.drift: give exactly one of reference (a path) and "
+                                           "reference_artifact (the champion's logged data snapshot)"))
+    if descriptor.model is None:
+        for key in ("reference_artifact", "on_drift"):
+            if key == "on_drift" and drift.on_drift != "retrain" or getattr(drift, key) is None:
+                continue
+            problems.append(descriptor.problem((*where, key), f"data.drift.{key}: needs a model block "
+                                               "(the champion and the train job live there)"))
+    for name in sorted(set(drift.include) & set(drift.exclude)):
+        problems.append(descriptor.problem((*where, "exclude"), f"data.drift: column {name!r} is both "
+                                           "included and excluded"))
+    return problems
+
+
+def _report_problems(descriptor: Descriptor) -> list[Problem]:
+    report = descriptor.report
+    if not report.comment:
+        return []
+    problems = []
+    if "jenkins" in descriptor.targets and report.host not in ("github", "gitlab", "bitbucket"):
+        problems.append(descriptor.problem(("report",), "report: Jenkins posts through the repository host's API; "
+                                           "set report.host to github, gitlab or bitbucket"))
+    if "jenkins" in descriptor.targets and report.token_secret is None:
+        problems.append(descriptor.problem(("report",), "report: Jenkins needs report.token_secret (the secret "
+                                           "whose Jenkins credential holds the host's API token)"))
+    if "gitlab" in descriptor.targets and report.token_secret is None:
+        problems.append(descriptor.problem(("report",), "report: GitLab needs report.token_secret (a project or "
+                                           "group access token with the api scope; CI_JOB_TOKEN cannot write notes)"))
     return problems
 
 

@@ -151,6 +151,39 @@ class Model:
 
 
 @dataclass(frozen=True)
+class DriftSettings:
+    """`data.drift`: which data the drift gate compares and what a finding does.
+
+    The reference is a path, or (`reference_artifact`) a file that the champion model's
+    training run logged as an MLflow artifact: "drift since the model in production"."""
+
+    current: str
+    reference: str | None = None  # a CSV/Parquet path
+    reference_artifact: str | None = None  # artifact path in the champion's training run
+    columns: tuple[tuple[str, str], ...] = ()  # declared types: name -> numeric | categorical
+    include: tuple[str, ...] = ()  # only these columns (default: all)
+    exclude: tuple[str, ...] = ()
+    alpha: float = 0.05
+    correction: str = "fdr_bh"  # fdr_bh | bonferroni
+    new_categories: str = "fail"  # fail | report
+    on_drift: str = "report"  # report | retrain | fail
+
+
+@dataclass(frozen=True)
+class Data:
+    drift: DriftSettings | None = None
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """`report`: one self-updating comment with every gate's Markdown on the pull/merge request."""
+
+    comment: bool = False
+    host: str | None = None  # github | gitlab | bitbucket | azure; default: the platform running the job
+    token_secret: str | None = None  # secret holding the API token; default per platform
+
+
+@dataclass(frozen=True)
 class Image:
     name: str
     registry_var: str = "REGISTRY"
@@ -257,6 +290,8 @@ class Descriptor:
     environments: tuple[Environment, ...] = ()
     settings: Settings = Settings()
     jobs: tuple[CustomJob, ...] = ()
+    data: Data = Data()
+    report: ReportSettings = ReportSettings()
     version: int = 1
     # YAML positions by path, e.g. ("jobs", 0, "needs", 1) -> (line, col), 1-based.
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)

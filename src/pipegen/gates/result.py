@@ -60,6 +60,8 @@ class GateResult:
     links: list[Link] = field(default_factory=list)
     error: str | None = None  # set when the gate could not evaluate at all
     notes: list[str] = field(default_factory=list)
+    # Gate-specific structured findings for --report-json (e.g. drift's per-feature tests).
+    data: dict = field(default_factory=dict)
 
     @property
     def status(self) -> Status:

@@ -180,6 +180,8 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         return self.approvals[key]
 
     def _blocked_by(self, job: Job) -> str | None:
+        if job.always:  # runs after failures too, as on CI (the gate report)
+            return None
         for need in self.prepared.waits_for(job):
             if self.results[need].status != "passed":
                 return need
