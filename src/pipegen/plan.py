@@ -61,6 +61,9 @@ class Step:
     title: str
     run: str  # final shell; multi-line runs under `set -eu`
     id: str | None = None  # set on the step that calls `pipegen output set`
+    # The job's secret/variable env names this step reads; None: all of them (a user's command,
+    # whose needs pipegen cannot know). Secrets reach only the steps that read them.
+    reads: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,13 @@ class Job:
         """Shell-quoted `pip install` arguments: `-r FILE` per requirements file, then packages."""
         return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
                 *(shlex.quote(package) for package in self.pip_packages))
+
+    def step_env(self, step: Step) -> tuple[tuple[str, EnvValue], ...]:
+        """The env `step` sees: the job's outputs and literals, and of its secrets and CI
+        variables only those the step reads."""
+        stored = (EnvKind.SECRET, EnvKind.VARIABLE)
+        return tuple((name, value) for name, value in self.env
+                     if value.kind not in stored or step.reads is None or name in step.reads)
 
     @property
     def inputs(self) -> tuple[tuple[str, str], ...]:
@@ -227,7 +237,7 @@ def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         steps.append(Step("flake8 (report only; the gate decides)",
                           f"python -m flake8 {target} --output-file={_report('flake8.txt')} --exit-zero"))
         flags.append(f"--flake8-report {_report('flake8.txt')} --max-issues {flake8_max}")
-    steps.insert(0, Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"))
+    steps.insert(0, Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()))
     steps.append(Step("Lint gate", shell_command("pipegen gate lint", *flags, _gate_report_flags("lint"))))
     return Job(
         id="lint", title="Lint (pylint + flake8)", stage="test",
@@ -243,7 +253,7 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     coverage_min, diff_min = thresholds["coverage_min"], thresholds["coverage_diff_min"]
     for level, path in descriptor.tests.levels():
         junit = _report(f"{level}.junit.xml")
-        steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}")]
+        steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=())]
         gate = None
         if level == "unit":
             source = descriptor.project.source
@@ -304,7 +314,7 @@ def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
         comment="Sonar scan, then pipegen waits for the server's quality gate and fails the job on ERROR "
                 "(Azure's own SonarQubePublish never fails a build).",
         steps=(
-            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
             Step("Sonar scanner (reads the token from SONAR_TOKEN)",
                  shell_command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
                                f"--sonar-sources={source}", coverage.strip())),
@@ -340,7 +350,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         id="model-gate", title="Model failgate", stage="qa",
         comment="Compares the candidate with the champion model; report-only on pull requests, "
                 "enforced on branch runs.",
-        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
                Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
