@@ -44,7 +44,8 @@ def test_prod_needs_approval_and_main(churn_plan) -> None:
     assert churn_plan.job("deploy-qa").run_when is RunWhen.NOT_PULL_REQUEST
     # conditions tighten downstream: the custom smoke job inherits deploy-qa's
     assert churn_plan.job("smoke-qa").run_when is RunWhen.NOT_PULL_REQUEST
-    assert churn_plan.job("train").run_when is RunWhen.ALWAYS  # gated in report-only mode on PRs
+    # pull requests never train: their code would register versions in the production registry
+    assert churn_plan.job("train").run_when is RunWhen.NOT_PULL_REQUEST
 
 
 def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:

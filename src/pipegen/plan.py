@@ -344,12 +344,15 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         steps=(Step("Train and register", model.train, id="train"),),
         outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
         requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,),
-        timeout_minutes=60, secrets=model.secrets)
+        timeout_minutes=60, secrets=model.secrets,
+        # Pull requests never train: their code would register versions in the production
+        # registry, with its credentials. A change reaches the registry once it is merged.
+        run_when=RunWhen.NOT_PULL_REQUEST)
     metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
     gate = Job(
         id="model-gate", title="Model failgate", stage="qa",
-        comment="Compares the candidate with the champion model; report-only on pull requests, "
-                "enforced on branch runs.",
+        comment="Compares the candidate with the champion model: pass (promote after approval), keep "
+                "(not better: no promotion, the release goes on) or fail.",
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
                Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
@@ -510,6 +513,32 @@ def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -
 # ---------------------------------------------------------------------------- assembling
 
 
+def _with_needed_outputs(jobs: list[Job]) -> list[Job]:
+    """A job that needs a producer, directly or through the jobs it needs, sees the producer's
+    outputs as $NAME (its own env entries of the same name win)."""
+    by_id = {job.id: job for job in jobs}
+    upstream: dict[str, set[str]] = {}
+
+    def producers_of(job: Job) -> set[str]:
+        if job.id not in upstream:
+            upstream[job.id] = set()  # cycles were rejected; this only guards the recursion
+            found: set[str] = set()
+            for need in job.needs:
+                if need in by_id:
+                    found |= {need} | producers_of(by_id[need])
+            upstream[job.id] = found
+        return upstream[job.id]
+
+    result = []
+    for job in jobs:
+        env = dict(job.env)
+        for producer in sorted(producers_of(job)):
+            for name in by_id[producer].outputs:
+                env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, producer))
+        result.append(replace(job, env=_env(env)))
+    return result
+
+
 def _with_inputs_as_needs(job: Job) -> Job:
     """A consumer directly needs every producer it reads from: GitHub only exposes the
     outputs of direct needs, and it keeps the graph honest on every platform."""
@@ -517,7 +546,7 @@ def _with_inputs_as_needs(job: Job) -> Job:
     return replace(job, needs=tuple(needs))
 
 
-def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
+def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
     """A job never runs where one of its needs cannot: conditions tighten downstream."""
     rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
     result: dict[str, Job] = {}
@@ -527,10 +556,8 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]
             upstream = result.get(need)
             if upstream is not None and rank[upstream.run_when] > rank[when]:
                 when, branch = upstream.run_when, upstream.branch
-        if job.stage == "prod" and prod_branch:
+        if job.stage == "prod":
             when, branch = RunWhen.BRANCH, prod_branch
-        elif job.stage == "prod":
-            when = max(when, RunWhen.NOT_PULL_REQUEST, key=rank.get)
         result[job.id] = replace(job, run_when=when, branch=branch)
     return [result[job.id] for job in jobs]
 
@@ -595,18 +622,25 @@ def build_plan(descriptor: Descriptor) -> Plan:
     deploy_prod = _deploy_job(descriptor, "prod", build)
     if deploy_prod:
         jobs.append(deploy_prod)
+    # Every producer is known before any custom job is built: a job may read an output of a
+    # job written after it.
     producers = {name: job.id for job in jobs for name in job.outputs}
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
-        jobs.append(_custom_job(custom, producers, descriptor))
+    jobs += [_custom_job(custom, producers, descriptor) for custom in descriptor.jobs]
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)
+    jobs = _with_needed_outputs(jobs)
     jobs = [_with_inputs_as_needs(job) for job in jobs]
     jobs = [_with_model_gate_before_prod(job, jobs) for job in jobs]
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
-    jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
+    # PROD never runs on any branch: the prod environment's branch, else the first trigger
+    # branch (so a manual run of a feature branch cannot promote or deploy).
+    release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
+        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
+    jobs = _propagate_conditions(jobs, release)
     jobs = [_with_environment(job, descriptor) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))

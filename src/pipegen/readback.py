@@ -94,8 +94,8 @@ class ConditionError(ValueError):
 
 class Expression:
     """The boolean part of the CI condition languages (GitHub `if:`, GitLab `rules: if:`):
-    string literals, names resolved by `lookup`, ==, !=, =~ (not supported: raises), !, &&, ||
-    and parentheses. `pattern` tokenizes: groups `str`, `op` and `word`."""
+    string literals, /patterns/, names resolved by `lookup`, ==, !=, =~, !~, !, &&, || and
+    parentheses. `pattern` tokenizes: groups `str`, `re`, `op` and `word`."""
 
     def __init__(self, text: str, lookup, pattern: re.Pattern):
         self.lookup = lookup
@@ -127,7 +127,7 @@ class Expression:
             raise ConditionError(f"cannot read a condition: unexpected {self._peek()!r}")
         return result
 
-    _LEVELS = (("||",), ("&&",), ("==", "!="))
+    _LEVELS = (("||",), ("&&",), ("==", "!=", "=~", "!~"))
 
     def _binary(self, level: int) -> object:
         if level == len(self._LEVELS):
@@ -137,7 +137,8 @@ class Expression:
             operator = self._take()[1]
             right = self._binary(level + 1)
             left = {"||": lambda: left or right, "&&": lambda: left and right,
-                    "==": lambda: left == right, "!=": lambda: left != right}[operator]()
+                    "==": lambda: left == right, "!=": lambda: left != right,
+                    "=~": lambda: _regex_match(left, right), "!~": lambda: not _regex_match(left, right)}[operator]()
         return left
 
     def _unary(self) -> object:
@@ -154,6 +155,11 @@ class Expression:
         if kind == "str":
             quote = text[0]
             return text[1:-1].replace(quote * 2, quote) if quote == "'" else text[1:-1].replace('\\"', '"')
+        if kind == "re":
+            try:
+                return re.compile(text[1:-1])
+            except re.error as exc:
+                raise ConditionError(f"cannot read the pattern {text}: {exc}") from None
         if kind != "word":
             raise ConditionError(f"cannot read a condition: unexpected {text!r}")
         if text in ("true", "false"):
@@ -161,6 +167,12 @@ class Expression:
         if text == "null":
             return None
         return self.lookup(text)
+
+
+def _regex_match(value: object, pattern: object) -> bool:
+    if not isinstance(pattern, re.Pattern):
+        raise ConditionError("=~ needs a /pattern/ on its right")
+    return value is not None and pattern.search(str(value)) is not None
 
 
 def closure(direct: dict[str, tuple[str, ...] | frozenset[str] | list[str]]) -> dict[str, frozenset[str]]:

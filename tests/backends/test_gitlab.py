@@ -211,9 +211,9 @@ def test_prod_only_on_main(churn):
 
 
 def test_image_jobs_skip_merge_request_pipelines(churn):
-    for key in ("build", "deploy-qa", "smoke-qa"):
+    for key in ("build", "deploy-qa", "smoke-qa", "train", "model-gate"):
         assert churn[key]["rules"] == [{"if": MR_PIPELINE, "when": "never"}, {"when": "on_success"}]
-    for key in TEST_JOBS | {"train", "model-gate"}:
+    for key in TEST_JOBS:
         assert "rules" not in churn[key]
 
 
@@ -230,7 +230,9 @@ def test_deployments_are_not_interruptible(churn):
 def test_workflow_rules_implement_the_triggers(churn, churn_plan):
     rules = churn["workflow"]["rules"]
     conditions = [rule["if"] for rule in rules]
-    assert conditions[:4] == [MR_PIPELINE, '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
+    # merge requests only into the trigger branches, as GitHub and Azure do
+    assert conditions[:4] == [f'{MR_PIPELINE} && ($CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "main")',
+                              '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
                               "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS"]
     assert rules[3]["when"] == "never"
     push, first_push = rules[4], rules[5]

@@ -12,8 +12,8 @@ import yaml
 
 from pipegen import readback as rb
 
-_TOKEN = re.compile(r'(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\')|(?P<op>&&|\|\||==|!=|!|\(|\))'
-                    r"|(?P<word>\$?[A-Za-z_]\w*)")
+_TOKEN = re.compile(r'(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\')|(?P<re>/(?:[^/\\]|\\.)*/)'
+                    r"|(?P<op>&&|\|\||==|!=|=~|!~|!|\(|\))|(?P<word>\$?[A-Za-z_]\w*)")
 _KEYWORDS = {"stages", "variables", "workflow", "default", "include", "image", "services", "cache", "before_script",
              "after_script"}
 _OUTPUT_SET = re.compile(r"pipegen output set ([A-Za-z_]\w*)")
