@@ -628,6 +628,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
     jobs += [_custom_job(custom, producers, descriptor) for custom in descriptor.jobs]
+    # Reading an output is needing its producer: validated as a need (cycles, later stages).
+    jobs = [_with_inputs_as_needs(job) for job in jobs]
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)

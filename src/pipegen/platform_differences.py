@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 # How a platform's value may relate to the plan's for one aspect.
 IGNORED = "ignored"  # the file cannot express it (it lives in the platform's settings)
+OMITTED_AFTER_APPROVAL = "omitted after approval"  # left out where an earlier job already got the approval
 SUPERSET = "superset"  # the platform may add to the plan's set (never drop from it)
 SUBSET = "subset"  # the file shows only part of it (never anything the plan lacks)
 
@@ -24,6 +25,9 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("github", "release_runs", "queue",
                "A release-branch push while an earlier run waits for PROD approval waits behind it (one concurrency "
                "group per branch); GitHub keeps only the newest waiting run, so intermediate pushes are skipped."),
+    Difference("github", "environment", OMITTED_AFTER_APPROVAL,
+               "A PROD job that waits for another PROD job does not name the environment again: each reference "
+               "asks the reviewers again. It runs only after that approval."),
     Difference("github", "steps.reads", SUPERSET,
                "CI variables (`vars.*`) are set for the whole job; secrets only on the steps that read them."),
     Difference("gitlab", "release_runs", "parallel",

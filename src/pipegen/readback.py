@@ -280,4 +280,4 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
             gates=tuple(gate for step in job.steps for gate in gates_in(step.run)))
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
-                        schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}))
+                        schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events)

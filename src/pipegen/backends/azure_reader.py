@@ -136,7 +136,7 @@ def _steps(job: dict) -> list[dict]:
 
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main") -> rb.PipelineView:
-    document = yaml.safe_load(text) or {}
+    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     events = _pipeline_events(document, release)
     stages = document.get("stages") or []
     stage_ids = [stage["stage"] for stage in stages]

@@ -77,7 +77,7 @@ def _environment(job: dict) -> str | None:
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main") -> rb.PipelineView:
     """`protected`: environments whose approvals are configured in the repository settings."""
-    document = yaml.load(text, Loader=yaml.BaseLoader)  # BaseLoader: `on` stays a string key
+    document = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))  # `on` stays a string key
     on = document.get("on") or {}
     events = _pipeline_events(on if isinstance(on, dict) else {name: {} for name in on}, release)
     jobs: dict = document.get("jobs") or {}

@@ -101,7 +101,7 @@ def _is_approval(job: dict) -> bool:
 
 
 def read(text: str, release: str = "main") -> rb.PipelineView:
-    document = yaml.safe_load(text) or {}
+    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     stages = document.get("stages") or ["build", "test", "deploy"]
     jobs = {name: body for name, body in document.items()
             if name not in _KEYWORDS and not name.startswith(".") and isinstance(body, dict)}
@@ -137,7 +137,10 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
         views[name] = rb.JobView(
             id=name, stage=job.get("stage", "test"), after=after[name] - approvals,
             events=runs[name], environment=environment.get("name") if isinstance(environment, dict) else environment,
-            approval=bool(approvals & after[name]), asks_approval=bool(approvals & set(direct[name])),
+            approval=bool(approvals & after[name]),
+            # One manual job approves the run; a job "asks" when it is the first to wait for it.
+            asks_approval=bool(approvals & set(direct[name])) and not any(
+                approvals & after[other] for other in after[name] - approvals),
             outputs=outputs.get(name, frozenset()),
             inputs=frozenset(declared.get(name, ())),
             visible_outputs=visible, secrets=None, timeout_minutes=_minutes(job.get("timeout")),
