@@ -199,13 +199,13 @@ def test_a_job_needing_a_producer_sees_its_outputs_also_through_other_needs(plan
 
 
 def test_an_input_produced_by_a_job_written_later_is_not_lost() -> None:
-    plan = plan_of(f"""
-        project: {{name: p}}
+    plan = plan_of("""
+        project: {name: p}
         targets: [github]
-        tests: {{unit: tests}}
+        tests: {unit: tests}
         jobs:
-          - {{name: announce, stage: qa, inputs: [RELEASE_ID], run: ./announce.sh}}
-          - {{name: release, stage: test, outputs: [RELEASE_ID], run: pipegen output set RELEASE_ID 1}}
+          - {name: announce, stage: qa, inputs: [RELEASE_ID], run: ./announce.sh}
+          - {name: release, stage: test, outputs: [RELEASE_ID], run: pipegen output set RELEASE_ID 1}
     """)
     assert plan.job("announce").inputs == (("RELEASE_ID", "release"),)
     assert "release" in plan.job("announce").needs

@@ -21,7 +21,9 @@ def test_reference_graph(churn_plan) -> None:
     assert needs["integration"] == ("unit",) and needs["functional"] == ("integration",)
     assert needs["sonar"] == ("unit",)
     assert needs["model-gate"] == ("train",)
-    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa",)
+    # a job needing a producer (here through deploy-qa) sees its outputs: smoke-qa reads IMAGE_REF
+    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa", "build")
+    assert dict(churn_plan.job("smoke-qa").env)["IMAGE_REF"].producer == "build"
     assert set(needs["promote-model"]) == {"train", "model-gate"}
     assert needs["deploy-prod"] == ("build",)
 
