@@ -84,8 +84,8 @@ class GateResult:
         """DESIGN §1: 0 pass, 1 failed, 3 could not evaluate; always 0 outside enforce."""
         if mode is not Mode.ENFORCE:
             return EXIT_OK
-        return {Status.PASS: EXIT_OK, Status.KEEP: EXIT_OK, Status.FAIL: EXIT_FAILED}.get(self.status,
-                                                                                           EXIT_UNAVAILABLE)
+        codes = {Status.PASS: EXIT_OK, Status.KEEP: EXIT_OK, Status.FAIL: EXIT_FAILED}
+        return codes.get(self.status, EXIT_UNAVAILABLE)
 
     def to_dict(self) -> dict:
         """Plain data for JSON, statuses as their string values."""
