@@ -250,3 +250,31 @@ def test_azure_checklist_says_the_build_logs_in_with_the_registry_secrets(plan: 
     plain = plan_of(re.sub(r", username_secret: REG_USER, password_secret: REG_PASSWORD", "", BASE))
     (docker,) = [item for item in checklist(plain, ("azure",))["azure"] if item.name == "Docker for build"]
     assert "no login step" in docker.detail
+
+
+def test_the_image_deployment_waits_for_the_model_only_where_the_image_serves_it(plan: Plan) -> None:
+    assert "promote-model" not in plan.job("deploy-prod").needs
+    serving = plan_of(BASE.replace("image: {name: app,", "image: {name: app, serves_model: true,"))
+    assert "promote-model" in serving.job("deploy-prod").needs
+    assert "model-gate" in rb.from_plan(serving).job("deploy-prod").after
+    assert mismatches_of(serving) == {}
+
+
+def mismatches_of(plan: Plan) -> dict[str, list[str]]:
+    found = {target: problems(plan, target, get_backend(target).render(plan))
+             for target in ("github", "gitlab", "azure", "jenkins")}
+    return {target: found_ for target, found_ in found.items() if found_}
+
+
+def test_pull_requests_run_pipegen_diff_in_the_test_stage_unless_switched_off(plan: Plan) -> None:
+    workflow = yaml.load(get_backend("github").render(plan), Loader=yaml.BaseLoader)
+    check = workflow["jobs"]["pipegen-check"]
+    runs = [" ".join(step.get("run", "").replace("\\\n", " ").split()) for step in check["steps"]]
+    assert ("set -euo pipefail pipegen diff --pull-requests-only --compare-branch origin/main "
+            "--summary pipegen-reports/pipeline-diff.md") in runs
+    assert check["steps"][0]["with"]["fetch-depth"] == "0"  # the merge base needs history
+    assert any("pipegen[diff]==" in run for run in runs)  # tree-sitter, to read the Jenkinsfile
+    off = plan_of(BASE.replace("quality: {coverage", "quality: {pipeline_diff: false, coverage"))
+    assert [step.title for step in off.job("pipegen-check").steps] == ["pipegen check"]
+    no_prs = plan_of(BASE.replace("pull_requests: true", "pull_requests: false"))
+    assert [step.title for step in no_prs.job("pipegen-check").steps] == ["pipegen check"]

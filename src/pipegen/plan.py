@@ -27,6 +27,7 @@ REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
 PIPEGEN_REQUIREMENT = f"pipegen=={__version__}"
 PIPEGEN_MLFLOW_REQUIREMENT = f"pipegen[mlflow]=={__version__}"
+PIPEGEN_DIFF_REQUIREMENT = f"pipegen[diff]=={__version__}"  # tree-sitter reads the Jenkinsfile back
 SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
 # Paths besides the data paths that must also start a run when data paths filter pushes.
 CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
@@ -291,14 +292,23 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     return jobs
 
 
-def _check_job(descriptor: Descriptor) -> Job:
+def _check_job(descriptor: Descriptor, compare_branch: str) -> Job:
     """Fails the run when a committed pipeline file no longer matches the descriptor, or was
-    edited by hand: the generated files stay the descriptor's, reviewable in one place."""
+    edited by hand: the generated files stay the descriptor's, reviewable in one place. On a
+    pull request it also says what the change to the pipeline files means (`pipegen diff`)."""
+    steps = [Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}", reads=())]
+    diff = descriptor.quality.pipeline_diff and descriptor.triggers.pull_requests
+    if diff:
+        steps.append(Step("Pipeline changes (pull requests only)", shell_command(
+            "pipegen diff --pull-requests-only", f"--compare-branch {_q(compare_branch)}",
+            f"--summary {_report('pipeline-diff.md')}"), reads=()))
     return Job(
         id="pipegen-check", title="Pipelines match the descriptor", stage="test",
-        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates.",
-        steps=(Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}"),),
-        pip_packages=(PIPEGEN_REQUIREMENT,), timeout_minutes=5)
+        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates"
+                + ("; on pull requests, `pipegen diff` says what a change to them means." if diff else "."),
+        steps=tuple(steps), pip_packages=(PIPEGEN_DIFF_REQUIREMENT if diff else PIPEGEN_REQUIREMENT,),
+        timeout_minutes=5, full_history=diff, compare_branch=compare_branch if diff else None,
+        artifacts=(REPORT_DIR,) if diff else ())
 
 
 def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
@@ -616,7 +626,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     sonar = _sonar_job(descriptor, has_unit)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
-    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, *qa_model, build] if job]
+    check = _check_job(descriptor, thresholds["compare_branch"])
+    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, *qa_model, build] if job]
     jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
     jobs += prod_model
     deploy_prod = _deploy_job(descriptor, "prod", build)
@@ -635,7 +646,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
         raise DescriptorError(problems)
     jobs = _with_needed_outputs(jobs)
     jobs = [_with_inputs_as_needs(job) for job in jobs]
-    jobs = [_with_model_gate_before_prod(job, jobs) for job in jobs]
+    serves_model = descriptor.image is not None and descriptor.image.serves_model
+    jobs = [_with_model_gate_before_prod(job, jobs, serves_model) for job in jobs]
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
     # PROD never runs on any branch: the prod environment's branch, else the first trigger
@@ -660,10 +672,14 @@ def build_plan(descriptor: Descriptor) -> Plan:
                            if any(job.environment == env.name for job in jobs)))
 
 
-def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:
-    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict."""
-    if job.id == "promote-model" and any(other.id == "model-gate" for other in jobs):
+def _with_model_gate_before_prod(job: Job, jobs: list[Job], serves_model: bool = False) -> Job:
+    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
+    An image that serves the model is deployed to PROD after the model's promotion."""
+    ids = {other.id for other in jobs}
+    if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
+    if job.id == "deploy-prod" and serves_model and "promote-model" in ids:
+        return replace(job, needs=tuple(dict.fromkeys((*job.needs, "promote-model"))))
     return job
 
 

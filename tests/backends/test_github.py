@@ -324,7 +324,8 @@ def test_checkouts_do_not_persist_credentials(churn):
         checkout = job["steps"][0]
         assert checkout["uses"].startswith("actions/checkout@")
         assert checkout["with"]["persist-credentials"] is False
-        assert ("fetch-depth" in checkout["with"]) == (job_id in {"unit", "sonar"})
+        # pipegen-check: `pipegen diff` finds the merge base with the compare branch
+        assert ("fetch-depth" in checkout["with"]) == (job_id in {"unit", "sonar", "pipegen-check"})
     assert churn["jobs"]["unit"]["steps"][0]["with"]["fetch-depth"] == 0
 
 

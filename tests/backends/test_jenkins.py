@@ -334,8 +334,9 @@ def test_reports_are_published_even_on_failure(churn, churn_plan):
             continue
         kept = {call.name: call.kwargs for call in stage.post["always"]}
         # a gate decides by its exit code: its JUnit failures (dry-run) never make the build UNSTABLE
-        assert kept["junit"] == {"testResults": ", ".join(job.junit), "allowEmptyResults": True,
-                                 "skipMarkingBuildUnstable": True}
+        if job.junit:
+            assert kept["junit"] == {"testResults": ", ".join(job.junit), "allowEmptyResults": True,
+                                     "skipMarkingBuildUnstable": True}
         assert kept["archiveArtifacts"]["allowEmptyArchive"] is True
     unit_kept = {call.name: call.kwargs for call in churn.stage("unit").post["always"]}
     assert unit_kept["archiveArtifacts"]["artifacts"] == "pipegen-reports/**, coverage.xml"

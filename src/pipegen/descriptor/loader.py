@@ -64,6 +64,7 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
             coverage=CoverageThresholds(**quality["coverage"]) if "coverage" in quality else None,
             pylint=PylintThresholds(**quality["pylint"]) if "pylint" in quality else None,
             flake8=Flake8Thresholds(**quality["flake8"]) if "flake8" in quality else None,
+            pipeline_diff=quality.get("pipeline_diff", True),
             sonar=SonarSettings(**sonar) if sonar else None),
         model=Model(
             name=model["name"], train=model["train"],

@@ -82,6 +82,8 @@ class Quality:
     pylint: PylintThresholds | None = None
     flake8: Flake8Thresholds | None = None
     sonar: SonarSettings | None = None
+    # Pull requests show what a change to the pipeline files means (`pipegen diff`).
+    pipeline_diff: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ class Image:
     username_secret: str | None = None  # with password_secret: `docker login` before the push
     password_secret: str | None = None
     secrets: tuple[str, ...] = ()  # further secrets the build needs, by name
+    # The image serves the registered model: deploying it to PROD then waits for the model
+    # gate's verdict (and its promotion). Otherwise the image deployment does not depend on it.
+    serves_model: bool = False
 
     @property
     def all_secrets(self) -> tuple[str, ...]:
