@@ -273,7 +273,7 @@ def test_pull_requests_run_pipegen_diff_in_the_test_stage_unless_switched_off(pl
     assert ("set -euo pipefail pipegen diff --pull-requests-only --compare-branch origin/main "
             "--summary pipegen-reports/pipeline-diff.md") in runs
     assert check["steps"][0]["with"]["fetch-depth"] == "0"  # the merge base needs history
-    assert any("pipegen[diff]==" in run for run in runs)  # tree-sitter, to read the Jenkinsfile
+    assert any("pipegen-ci[diff]==" in run for run in runs)  # tree-sitter, to read the Jenkinsfile
     off = plan_of(BASE.replace("quality: {coverage", "quality: {pipeline_diff: false, coverage"))
     assert [step.title for step in off.job("pipegen-check").steps] == ["pipegen check"]
     no_prs = plan_of(BASE.replace("pull_requests: true", "pull_requests: false"))

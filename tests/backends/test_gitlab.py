@@ -144,11 +144,11 @@ def test_lint_and_unit_run_in_parallel(churn):
 
 
 def test_test_pyramid_and_sonar_order(churn):
-    assert needs_of(churn["integration"]) == {"unit": False}
-    assert needs_of(churn["functional"]) == {"integration": False}
-    # sonar fetches unit's coverage.xml (hands_over -> artifacts; fetches -> needs with artifacts)
-    assert needs_of(churn["sonar"]) == {"unit": True}
-    assert "coverage.xml" in churn["unit"]["artifacts"]["paths"]
+    # every level hands its coverage data on; the last one combines them and hands coverage.xml to sonar
+    assert needs_of(churn["integration"]) == {"unit": True}
+    assert needs_of(churn["functional"]) == {"integration": True, "unit": True}
+    assert needs_of(churn["sonar"]) == {"functional": True}
+    assert "coverage.xml" in churn["functional"]["artifacts"]["paths"]
 
 
 def test_qa_chains(churn):
@@ -173,7 +173,8 @@ def test_stage_entry_jobs_wait_for_the_whole_previous_stage(churn):
 def test_outputs_are_dotenv_reports_of_their_producers(churn):
     for producer in ("train", "build"):
         assert churn[producer]["artifacts"]["reports"]["dotenv"] == "pipegen-outputs.env"
-    assert commands(churn["train"]) == ["python -m churn.train"]
+    assert commands(churn["train"]) == ["python -m churn.train", "pipegen output check MODEL_VERSION"]
+    assert commands(churn["build"])[-1] == "pipegen output check IMAGE_REF"
     publish = shlex.split(commands(churn["build"])[0].splitlines()[-1])
     assert publish[:4] == ["pipegen", "output", "set", "IMAGE_REF"]
 
@@ -276,7 +277,7 @@ def test_triggers_without_pull_requests_or_data_paths():
 
 
 def test_gate_thresholds_are_the_descriptors(churn):
-    coverage = command_words(churn["unit"], "pipegen gate coverage")
+    coverage = command_words(churn["functional"], "pipegen gate coverage")
     assert flag_values(coverage, "--min") == ["80"] and flag_values(coverage, "--diff-min") == ["90"]
     assert flag_values(coverage, "--compare-branch") == ["origin/main"]
     lint = command_words(churn["lint"], "pipegen gate lint")
@@ -300,9 +301,9 @@ def test_junit_and_reports_are_kept_even_when_the_job_fails(churn, churn_plan):
 
 
 def test_diff_coverage_gets_full_history_and_the_compare_branch(churn):
-    assert churn["unit"]["variables"]["GIT_DEPTH"] == "0"
+    assert churn["functional"]["variables"]["GIT_DEPTH"] == "0"
     assert churn["sonar"]["variables"]["GIT_DEPTH"] == "0"
-    fetch = [text for text in commands(churn["unit"], "before_script") if "git fetch" in text]
+    fetch = [text for text in commands(churn["functional"], "before_script") if "git fetch" in text]
     assert fetch and "+refs/heads/main:refs/remotes/origin/main" in fetch[-1]
 
 
@@ -341,7 +342,8 @@ def test_docker_build_job_has_its_own_daemon(churn):
     assert build["image"].startswith("docker:") and build["services"][0].endswith("-dind")
     assert build["variables"]["DOCKER_TLS_CERTDIR"] == "/certs"
     installs = commands(build, "before_script")
-    assert any("python3 -m pip install --break-system-packages" in text for text in installs)
+    # pipegen in a venv of its own, from Alpine's python3 (externally managed: never pip into it)
+    assert any("python3 -m venv" in text for text in installs)
 
 
 def test_literal_env_values_are_not_expanded_and_scripts_round_trip():
