@@ -34,5 +34,5 @@ def read_back(target: str, text: str, release: str = "main",
         if target in ("github", "azure"):
             return module.read(text, protected=protected, release=release)
         return module.read(text, release=release)
-    except (yaml.YAMLError, rb.ConditionError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (yaml.YAMLError, rb.ConditionError, ValueError, LookupError, TypeError, AttributeError) as exc:
         raise EvaluationError(f"cannot read the {target} pipeline: {exc}") from None
