@@ -22,7 +22,9 @@ def test_reference_graph(churn_plan) -> None:
     assert needs["integration"] == ("unit",) and needs["functional"] == ("unit", "integration")
     assert needs["sonar"] == ("functional",)  # coverage of every level is combined in the last one
     assert needs["model-gate"] == ("train",)
-    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa",)
+    # a job needing a producer (here through deploy-qa) sees its outputs: smoke-qa reads IMAGE_REF
+    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa", "build")
+    assert dict(churn_plan.job("smoke-qa").env)["IMAGE_REF"].producer == "build"
     assert set(needs["promote-model"]) == {"train", "model-gate"}
     assert needs["deploy-prod"] == ("build",)
 
@@ -45,7 +47,8 @@ def test_prod_needs_approval_and_main(churn_plan) -> None:
     assert churn_plan.job("deploy-qa").run_when is RunWhen.NOT_PULL_REQUEST
     # conditions tighten downstream: the custom smoke job inherits deploy-qa's
     assert churn_plan.job("smoke-qa").run_when is RunWhen.NOT_PULL_REQUEST
-    assert churn_plan.job("train").run_when is RunWhen.ALWAYS  # gated in report-only mode on PRs
+    # pull requests never train: their code would register versions in the production registry
+    assert churn_plan.job("train").run_when is RunWhen.NOT_PULL_REQUEST
 
 
 def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:

@@ -46,6 +46,7 @@ COMMANDS = {
     "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
     "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
+    "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
 }
 

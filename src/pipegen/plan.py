@@ -76,6 +76,9 @@ class Step:
     title: str
     run: str  # final shell; multi-line runs under `set -eu`
     id: str | None = None  # set on the step that calls `pipegen output set`
+    # The job's secret/variable env names this step reads; None: all of them (a user's command,
+    # whose needs pipegen cannot know). Secrets reach only the steps that read them.
+    reads: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,13 @@ class Job:
         requirements file, then packages (test tools, linters). pipegen is never among them."""
         return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
                 *(shlex.quote(package) for package in self.pip_packages))
+
+    def step_env(self, step: Step) -> tuple[tuple[str, EnvValue], ...]:
+        """The env `step` sees: the job's outputs and literals, and of its secrets and CI
+        variables only those the step reads."""
+        stored = (EnvKind.SECRET, EnvKind.VARIABLE)
+        return tuple((name, value) for name, value in self.env
+                     if value.kind not in stored or step.reads is None or name in step.reads)
 
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
         """The job's final install shell commands, in order: the project's environment (the
@@ -351,7 +361,7 @@ def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
     lint = descriptor.quality.lint
     compare = lint.compare_branch or thresholds["compare_branch"]
     targets = _targets(descriptor)
-    steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}")]
+    steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=())]
     flags = []
     for tool in tools:
         report = _report(_LINT_REPORTS[tool])
@@ -416,7 +426,7 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
         last = index == len(levels) - 1
         junit = _report(f"{level}.junit.xml")
         data = _coverage_data(level)
-        steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}"),
+        steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}", reads=()),
                  Step(f"{level.capitalize()} tests under coverage",
                       f"python -m coverage run --data-file={data}{cov_source} -m pytest {_q(path)} "
                       f"--junitxml={junit}")]
@@ -492,14 +502,23 @@ def _service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
     return env
 
 
-def _check_job(descriptor: Descriptor) -> Job:
+def _check_job(descriptor: Descriptor, compare_branch: str) -> Job:
     """Fails the run when a committed pipeline file no longer matches the descriptor, or was
-    edited by hand: the generated files stay the descriptor's, reviewable in one place."""
+    edited by hand: the generated files stay the descriptor's, reviewable in one place. On a
+    pull request it also says what the change to the pipeline files means (`pipegen diff`)."""
+    steps = [Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}", reads=())]
+    diff = descriptor.quality.pipeline_diff and descriptor.triggers.pull_requests
+    if diff:
+        steps.append(Step("Pipeline changes (pull requests only)", shell_command(
+            "pipegen diff --pull-requests-only", f"--compare-branch {_q(compare_branch)}",
+            f"--summary {_report('pipeline-diff.md')}"), reads=()))
     return Job(
         id="pipegen-check", title="Pipelines match the descriptor", stage="test",
-        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates.",
-        steps=(Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}"),),
-        pipegen=_pipegen(descriptor), timeout_minutes=5)
+        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates"
+                + ("; on pull requests, `pipegen diff` says what a change to them means." if diff else "."),
+        steps=tuple(steps), pipegen=_pipegen(descriptor, "diff") if diff else _pipegen(descriptor),
+        timeout_minutes=5, full_history=diff, compare_branch=compare_branch if diff else None,
+        artifacts=(REPORT_DIR,) if diff else ())
 
 
 def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
@@ -515,7 +534,7 @@ def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
         comment="Sonar scan, then pipegen waits for the server's quality gate and fails the job on ERROR "
                 "(Azure's own SonarQubePublish never fails a build).",
         steps=(
-            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
             Step("Sonar scanner (reads the token from SONAR_TOKEN)",
                  shell_command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
                                f"--sonar-sources={source}", coverage.strip())),
@@ -604,13 +623,16 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor, "mlflow"),
         project_install=project_install(descriptor), cache_files=cache_files(descriptor),
         pipegen_needs_python=_python_too_old(descriptor),
-        timeout_minutes=60, secrets=model.secrets)
+        timeout_minutes=60, secrets=model.secrets,
+        # Pull requests never train: their code would register versions in the production
+        # registry, with its credentials. A change reaches the registry once it is merged.
+        run_when=RunWhen.NOT_PULL_REQUEST)
     metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
     gate = Job(
         id="model-gate", title="Model failgate", stage="qa",
-        comment="Compares the candidate with the champion model; report-only on pull requests, "
-                "enforced on branch runs.",
-        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+        comment="Compares the candidate with the champion model: pass (promote after approval), keep "
+                "(not better: no promotion, the release goes on) or fail.",
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
                _guarded(Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
@@ -773,6 +795,32 @@ def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -
 # ---------------------------------------------------------------------------- assembling
 
 
+def _with_needed_outputs(jobs: list[Job]) -> list[Job]:
+    """A job that needs a producer, directly or through the jobs it needs, sees the producer's
+    outputs as $NAME (its own env entries of the same name win)."""
+    by_id = {job.id: job for job in jobs}
+    upstream: dict[str, set[str]] = {}
+
+    def producers_of(job: Job) -> set[str]:
+        if job.id not in upstream:
+            upstream[job.id] = set()  # cycles were rejected; this only guards the recursion
+            found: set[str] = set()
+            for need in job.needs:
+                if need in by_id:
+                    found |= {need} | producers_of(by_id[need])
+            upstream[job.id] = found
+        return upstream[job.id]
+
+    result = []
+    for job in jobs:
+        env = dict(job.env)
+        for producer in sorted(producers_of(job)):
+            for name in by_id[producer].outputs:
+                env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, producer))
+        result.append(replace(job, env=_env(env)))
+    return result
+
+
 def _with_inputs_as_needs(job: Job) -> Job:
     """A consumer directly needs every producer it reads from: GitHub only exposes the
     outputs of direct needs, and it keeps the graph honest on every platform."""
@@ -780,7 +828,7 @@ def _with_inputs_as_needs(job: Job) -> Job:
     return replace(job, needs=tuple(needs))
 
 
-def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
+def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
     """A job never runs where one of its needs cannot: conditions tighten downstream."""
     rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
     result: dict[str, Job] = {}
@@ -790,10 +838,8 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]
             upstream = result.get(need)
             if upstream is not None and rank[upstream.run_when] > rank[when]:
                 when, branch = upstream.run_when, upstream.branch
-        if job.stage == "prod" and prod_branch:
+        if job.stage == "prod":
             when, branch = RunWhen.BRANCH, prod_branch
-        elif job.stage == "prod":
-            when = max(when, RunWhen.NOT_PULL_REQUEST, key=rank.get)
         result[job.id] = replace(job, run_when=when, branch=branch)
     return [result[job.id] for job in jobs]
 
@@ -855,28 +901,39 @@ def build_plan(descriptor: Descriptor) -> Plan:
     sonar = _sonar_job(descriptor, test_jobs[-1].id if test_jobs else None)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
-    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, _drift_job(descriptor),
-                                       *qa_model, build] if job]
+    check = _check_job(descriptor, thresholds["compare_branch"])
+    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, _drift_job(descriptor), *qa_model, build]
+                       if job]
     jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
     jobs += prod_model
     deploy_prod = _deploy_job(descriptor, "prod", build)
     if deploy_prod:
         jobs.append(deploy_prod)
+    # Every producer is known before any custom job is built: a job may read an output of a
+    # job written after it.
     producers = {name: job.id for job in jobs for name in job.outputs}
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
-        jobs.append(_custom_job(custom, producers, descriptor))
+    jobs += [_custom_job(custom, producers, descriptor) for custom in descriptor.jobs]
     report = _report_job(descriptor)
     if report:
         jobs.append(report)
+    # Reading an output is needing its producer: validated as a need (cycles, later stages).
+    jobs = [_with_inputs_as_needs(job) for job in jobs]
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)
+    jobs = _with_needed_outputs(jobs)
     jobs = [_with_inputs_as_needs(job) for job in jobs]
-    jobs = [_with_model_gate_before_prod(job, jobs) for job in jobs]
+    serves_model = descriptor.image is not None and descriptor.image.serves_model
+    jobs = [_with_model_gate_before_prod(job, jobs, serves_model) for job in jobs]
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
-    jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
+    # PROD never runs on any branch: the prod environment's branch, else the first trigger
+    # branch (so a manual run of a feature branch cannot promote or deploy).
+    release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
+        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
+    jobs = _propagate_conditions(jobs, release)
     jobs = [_with_environment(job, descriptor) for job in jobs]
     jobs = [_with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
     if _python_too_old(descriptor):
@@ -903,14 +960,19 @@ def _with_output_check(job: Job) -> Job:
     passing and leaving the failure to the first consumer (an unbound $MODEL_VERSION)."""
     if not job.outputs:
         return job
-    check = Step("Verify the promised outputs were published", shell_command("pipegen output check", *job.outputs))
+    check = Step("Verify the promised outputs were published", shell_command("pipegen output check", *job.outputs),
+                 reads=())
     return replace(job, steps=(*job.steps, check))
 
 
-def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:
-    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict."""
-    if job.id == "promote-model" and any(other.id == "model-gate" for other in jobs):
+def _with_model_gate_before_prod(job: Job, jobs: list[Job], serves_model: bool = False) -> Job:
+    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
+    An image that serves the model is deployed to PROD after the model's promotion."""
+    ids = {other.id for other in jobs}
+    if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
+    if job.id == "deploy-prod" and serves_model and "promote-model" in ids:
+        return replace(job, needs=tuple(dict.fromkeys((*job.needs, "promote-model"))))
     return job
 
 

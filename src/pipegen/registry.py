@@ -287,6 +287,11 @@ def promote(registry: Registry, name: str, candidate: str, *, champion_alias: st
     current = registry.alias_version(name, champion_alias)
     if current == info.version:
         return Outcome(False, f"{name} v{info.version} is already {champion_alias!r}: nothing to do")
+    if info.tags.get(TAG_VERDICT) == "keep" and not force:
+        return Outcome(False, f"{name} v{info.version} is not promoted: the model gate kept it out (not better "
+                              f"than {champion_alias!r}, no rule broken); {champion_alias!r} stays on "
+                              f"v{current}" if current else f"{name} v{info.version} is not promoted (gate verdict "
+                              "keep)")
     gate_baseline = _gate_verdict(info, name, force)
     expected = expected_champion if expected_champion is not None else gate_baseline
     if expected is None and not force:

@@ -155,7 +155,8 @@ def test_test_pyramid_and_sonar_order(churn):
 def test_qa_chains(churn):
     assert needs_of(churn["model-gate"]) == {"train": True}
     assert needs_of(churn["deploy-qa"]) == {"build": True}
-    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False}
+    # smoke-qa needs deploy-qa, which needs build: it gets build's dotenv (IMAGE_REF) too
+    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False, "build": True}
     assert {"build", "deploy-qa"} <= ancestors(churn, "smoke-qa")
     assert "train" in ancestors(churn, "model-gate")
 
@@ -215,9 +216,9 @@ def test_prod_only_on_main(churn):
 
 
 def test_image_jobs_skip_merge_request_pipelines(churn):
-    for key in ("build", "deploy-qa", "smoke-qa"):
+    for key in ("build", "deploy-qa", "smoke-qa", "train", "model-gate"):
         assert churn[key]["rules"] == [{"if": MR_PIPELINE, "when": "never"}, {"when": "on_success"}]
-    for key in TEST_JOBS | {"train", "model-gate"}:
+    for key in TEST_JOBS:
         assert "rules" not in churn[key]
 
 
@@ -234,7 +235,9 @@ def test_deployments_are_not_interruptible(churn):
 def test_workflow_rules_implement_the_triggers(churn, churn_plan):
     rules = churn["workflow"]["rules"]
     conditions = [rule["if"] for rule in rules]
-    assert conditions[:4] == [MR_PIPELINE, '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
+    # merge requests only into the trigger branches, as GitHub and Azure do
+    assert conditions[:4] == [f'{MR_PIPELINE} && ($CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "main")',
+                              '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
                               "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS"]
     assert rules[3]["when"] == "never"
     push, first_push = rules[4], rules[5]

@@ -245,14 +245,18 @@ def fetch_steps(job: Job) -> list[StepView]:
 
 
 def plan_steps(job: Job) -> list[StepView]:
-    env = tuple((name, env_value(value)) for name, value in job.env)
-    if job.review_comment:
-        # The build's own token, mapped into this step only; the build service needs
-        # "Contribute to pull requests" (see the checklist).
-        env = ((REPORT_TOKEN_ENV, "$(System.AccessToken)"),)
-    return [StepView("bash", step.title, script=_script(step.run), env=env,
-                     name=azure_id(step.id) if step.id and step.id == job.output_step else None)
-            for step in job.steps]
+    """Each step maps in only the secrets and variables it reads (plus outputs and literals);
+    the report step maps in the build's own token instead."""
+    views = []
+    for step in job.steps:
+        env = tuple((name, env_value(value)) for name, value in job.step_env(step))
+        if job.review_comment:
+            # The build's own token, mapped into this step only; the build service needs
+            # "Contribute to pull requests" (see the checklist).
+            env = ((REPORT_TOKEN_ENV, "$(System.AccessToken)"),)
+        views.append(StepView("bash", step.title, script=_script(step.run), env=env,
+                              name=azure_id(step.id) if step.id and step.id == job.output_step else None))
+    return views
 
 
 def report_steps(job: Job) -> list[StepView]:
@@ -449,7 +453,12 @@ class AzureBackend:
     def _agent_items(plan: Plan) -> list[ChecklistItem]:
         items = []
         for job in plan.jobs:
-            if job.docker:
+            if job.docker and any("docker login" in step.run for step in job.steps):
+                items.append(ChecklistItem("other", f"Docker for {job.id}",
+                                           f"Job {job.id} runs docker login/build/push: the agent needs a Docker "
+                                           "daemon (Microsoft-hosted Ubuntu images have one); the job logs in to the "
+                                           "registry with the username and password secrets listed above."))
+            elif job.docker:
                 items.append(ChecklistItem("other", f"Docker for {job.id}",
                                            f"Job {job.id} runs docker build/push: the agent needs a Docker daemon "
                                            "(Microsoft-hosted Ubuntu images have one) and must already be logged in "

@@ -1,6 +1,7 @@
 """The interface every platform backend implements, and the Jinja2 environment they share."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,9 +33,11 @@ class Backend(Protocol):
         """Settings that live outside the file (secrets, environments, approvers, ...)."""
 
 
+@functools.lru_cache(maxsize=None)
 def template_environment(platform: str) -> jinja2.Environment:
     """Templates under templates/<platform>/, strict about undefined names, with the
-    escaping filters of pipegen.syntax."""
+    escaping filters of pipegen.syntax. One per platform and process: Jinja then compiles
+    each template once (most of a render's time otherwise)."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir() / platform)),
         undefined=jinja2.StrictUndefined,

@@ -150,12 +150,12 @@ def glob_regex(pattern: str) -> str:
     return f"/^{body}$/"
 
 
-def branch_condition(branch: str) -> str:
+def branch_condition(branch: str, variable: str = "$CI_COMMIT_BRANCH") -> str:
     if "*" in branch:
-        return f"$CI_COMMIT_BRANCH =~ {glob_regex(branch)}"
+        return f"{variable} =~ {glob_regex(branch)}"
     literal = expression_string(branch)
     operator = "=~" if literal.startswith("/") else "=="
-    return f"$CI_COMMIT_BRANCH {operator} {literal}"
+    return f"{variable} {operator} {literal}"
 
 
 def changes_path(path: str) -> str:
@@ -189,7 +189,11 @@ def workflow_rules(plan: Plan) -> list[Rule]:
     triggers = plan.triggers
     rules = []
     if triggers.pull_requests:
-        rules.append(Rule("Merge request pipelines (pull requests) always run.", MR_PIPELINE))
+        targets = " || ".join(branch_condition(branch, "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+                              for branch in triggers.branches)
+        rules.append(Rule(f"Merge request pipelines into {', '.join(triggers.branches)} always run (as GitHub and "
+                          "Azure run pull requests into the trigger branches only).",
+                          f"{MR_PIPELINE} && ({targets})" if targets else MR_PIPELINE))
     if triggers.schedule:
         rules.append(Rule(f"Scheduled runs (cron {triggers.schedule} lives in Build > Pipeline schedules).",
                           '$CI_PIPELINE_SOURCE == "schedule"'))

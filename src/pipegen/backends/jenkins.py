@@ -45,6 +45,14 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class StepGroup:
+    """Consecutive plan steps that read the same secrets: one withCredentials around them."""
+
+    credentials: tuple[Credential, ...]
+    steps: tuple[ShStep, ...]
+
+
+@dataclass(frozen=True)
 class EnvEntry:
     """One withEnv entry: NAME=literal, or NAME set from the environment variable `source`."""
 
@@ -68,6 +76,7 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     env: tuple[EnvEntry, ...]  # withEnv: literal values, and variables under another name
     credentials: tuple[Credential, ...]
     steps: tuple[ShStep, ...]  # the plan's steps, inside withEnv/withCredentials
+    step_groups: tuple[StepGroup, ...]  # the same steps, grouped by the secrets they read
     outputs: tuple[str, ...]  # read back into env.NAME after the steps
     stash: str | None
     stash_includes: str
@@ -114,7 +123,8 @@ class TopStage:
 @dataclass(frozen=True)
 class PipelineView:
     needs_output_helper: bool
-    cron: str | None
+    release_branch: str  # builds of it are never aborted by a newer one
+    cron: str | None  # with its TZ=UTC line: the descriptor's schedule is in UTC
     cron_branches: tuple[str, ...]  # exact branch names, or (with globs) empty and `cron_branch_regex` set
     cron_branch_regex: str | None
     timeout_minutes: int
@@ -216,6 +226,19 @@ def _plan_steps(job: Job) -> tuple[ShStep, ...]:
     return tuple(ShStep(step.title, _script(*activate, step.run)) for step in job.steps)
 
 
+def _step_groups(plan: Plan, job: Job) -> tuple[StepGroup, ...]:
+    """Secrets are bound only around the steps that read them."""
+    groups: list[StepGroup] = []
+    for step, sh_step in zip(job.steps, _plan_steps(job)):
+        credentials = tuple(Credential(plan.settings.jenkins.credentials_id(value.value), name)
+                            for name, value in job.step_env(step) if value.kind is EnvKind.SECRET)
+        if groups and groups[-1].credentials == credentials:
+            groups[-1] = StepGroup(credentials, groups[-1].steps + (sh_step,))
+        else:
+            groups.append(StepGroup(credentials, (sh_step,)))
+    return tuple(groups)
+
+
 def _env_entry(name: str, value: EnvValue) -> EnvEntry:
     if value.kind is EnvKind.LITERAL:
         return EnvEntry(name, literal=value.value)
@@ -252,7 +275,7 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         not_pull_request=job.run_when is not RunWhen.ALWAYS,
         unstash=tuple(stash_name(producer) for producer in job.fetches),
         setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
-        steps=_plan_steps(job), outputs=job.outputs,
+        steps=_plan_steps(job), step_groups=_step_groups(plan, job), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
         junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None,
         report_stash=report_stash(plan, job))
@@ -312,7 +335,9 @@ def pipeline_view(plan: Plan) -> PipelineView:
     stashes = tuple(name for other in plan.jobs if (name := report_stash(plan, other)))
     return PipelineView(
         needs_output_helper=any(job.outputs for job in plan.jobs),
-        cron=plan.triggers.schedule,
+        release_branch=next((job.branch for job in plan.jobs if job.stage == "prod" and job.branch),
+                            plan.triggers.branches[0] if plan.triggers.branches else "main"),
+        cron=f"TZ=UTC\n{plan.triggers.schedule}" if plan.triggers.schedule else None,
         cron_branches=() if globbed else plan.triggers.branches,
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
         timeout_minutes=pipeline_minutes(plan),

@@ -92,7 +92,8 @@ def _quality(quality: dict) -> Quality:
         ruff=RuffThresholds(**quality["ruff"]) if quality.get("ruff") is not None else None,
         sonar=SonarSettings(**sonar) if sonar else None,
         lint=_lint(quality.get("lint")),
-        off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None))
+        off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None),
+        pipeline_diff=quality.get("pipeline_diff", True))
 
 
 def _build(data: dict, path: Path, positions: dict) -> Descriptor:

@@ -127,6 +127,8 @@ class Quality:
     ruff: RuffThresholds | None = None
     lint: Lint = Lint()
     off: tuple[str, ...] = ()  # sections written as null (coverage, pylint, flake8, ruff): not checked
+    # Pull requests show what a change to the pipeline files means (`pipegen diff`).
+    pipeline_diff: bool = True
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,9 @@ class Image:
     username_secret: str | None = None  # with password_secret: `docker login` before the push
     password_secret: str | None = None
     secrets: tuple[str, ...] = ()  # further secrets the build needs, by name
+    # The image serves the registered model: deploying it to PROD then waits for the model
+    # gate's verdict (and its promotion). Otherwise the image deployment does not depend on it.
+    serves_model: bool = False
 
     @property
     def all_secrets(self) -> tuple[str, ...]:
