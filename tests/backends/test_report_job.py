@@ -119,7 +119,8 @@ def test_jenkins(plan):
     # every gate stage stashes its report folder for the post section, also when it fails
     stashed = {call.kwargs["name"] for stage in pipeline.all_stages()
                for call in stage.post.get("always", []) if isinstance(call, Call) and call.name == "stash"}
-    assert stashed == {"reports-lint", "reports-unit", "reports-integration"}
+    # (pipegen-check writes the pipeline diff's Markdown on pull requests)
+    assert stashed == {"reports-pipegen-check", "reports-lint", "reports-unit", "reports-integration"}
     items = {item.name for item in get_backend("jenkins").checklist(plan)}
     assert "review-token" in items
 

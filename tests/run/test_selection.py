@@ -20,10 +20,11 @@ def test_push_to_main_runs_everything(churn_plan):
     assert not selection.not_for_event and not selection.left_out
 
 
-def test_pull_request_runs_the_tests_only(churn_plan):
-    # pull requests never train: their code would write into the production registry
+def test_pull_request_runs_the_tests_and_the_drift_report_only(churn_plan):
+    # pull requests never train: their code would write into the production registry; the
+    # drift gate only reads (the champion's snapshot and the data the change brings)
     selection = select(churn_plan, Event.PULL_REQUEST, "feature")
-    assert set(ids(selection.run)) == set(TEST_JOBS)
+    assert set(ids(selection.run)) == {*TEST_JOBS, "drift"}
     reasons = {job.id: why for job, why in selection.not_for_event}
     assert reasons == {job: "not on pull requests" for job in
                        ("train", "model-gate", "build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod")}

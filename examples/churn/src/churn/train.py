@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -74,16 +76,16 @@ def log_and_register(result: TrainingResult, args: argparse.Namespace, dataset: 
 
 
 def publish(version: str) -> bool:
-    """MODEL_VERSION for later jobs, in the CI's native way (pipegen output set); False when
-    pipegen is not installed, so nothing could be published."""
-    try:
-        from pipegen.outputs import set_output  # pylint: disable=import-outside-toplevel
-    except ImportError:
+    """MODEL_VERSION for later jobs, in the CI's native way: the `pipegen output set` command
+    (pipegen lives in an environment of its own; only its command is on the job's PATH).
+    False when it is missing or fails, so nothing could be published."""
+    command = shutil.which("pipegen")
+    if command is None:
         print(f"churn.train: cannot publish {OUTPUT_NAME}={version}: pipegen is not installed "
               "(pip install pipegen-ci), or pass --no-publish", file=sys.stderr)
         return False
-    set_output(OUTPUT_NAME, version, sys.stdout)
-    return True
+    sys.stdout.flush()  # Azure reads the ##vso line pipegen prints: keep the order of the output
+    return subprocess.run([command, "output", "set", OUTPUT_NAME, version], check=False).returncode == 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
