@@ -8,8 +8,10 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 from __future__ import annotations
 
 import shlex
+import heapq
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 
 from pipegen import __version__
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Settings
@@ -137,20 +139,27 @@ class Plan:
     environments: tuple[tuple[str, Approval | None], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def jobs(self) -> tuple[Job, ...]:
         return tuple(job for stage in self.stages for job in stage.jobs)
 
+    @cached_property
+    def _index(self) -> dict[str, tuple[Job, Stage]]:
+        """Job id -> (job, stage): backends look jobs up per job and per need."""
+        return {job.id: (job, stage) for stage in self.stages for job in stage.jobs}
+
+    @cached_property
+    def _previous(self) -> dict[str, Stage | None]:
+        return {stage.id: (self.stages[index - 1] if index else None) for index, stage in enumerate(self.stages)}
+
     def job(self, job_id: str) -> Job:
-        return next(job for job in self.jobs if job.id == job_id)
+        return self._index[job_id][0]
 
     def stage_of(self, job_id: str) -> Stage:
-        return next(stage for stage in self.stages if any(job.id == job_id for job in stage.jobs))
+        return self._index[job_id][1]
 
     def previous_stage(self, stage_id: str) -> Stage | None:
-        ids = [stage.id for stage in self.stages]
-        index = ids.index(stage_id)
-        return self.stages[index - 1] if index else None
+        return self._previous[stage_id]
 
     def same_stage_needs(self, job: Job) -> tuple[str, ...]:
         return tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
@@ -476,24 +485,35 @@ def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
 
 
 def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -> list[Problem]:
-    state: dict[str, int] = {}  # 1 visiting, 2 done
+    """Depth-first, with an explicit stack: a chain of any length, no recursion limit."""
+    done: set[str] = set()
     problems: list[Problem] = []
-
-    def visit(job_id: str, trail: list[str]) -> None:
-        state[job_id] = 1
-        for need in by_id[job_id].needs:
-            if need not in by_id:
+    for root in jobs:
+        if root.id in done:
+            continue
+        trail: list[str] = [root.id]  # the jobs being visited, outermost first
+        on_trail: dict[str, int] = {root.id: 0}  # job id -> its index in `trail`
+        cursors: list[int] = [0]  # per trail entry: the next need to look at
+        while trail:
+            job_id = trail[-1]
+            needs = by_id[job_id].needs
+            if cursors[-1] == len(needs):
+                done.add(job_id)
+                del on_trail[job_id]
+                trail.pop()
+                cursors.pop()
                 continue
-            if state.get(need) == 1:
-                cycle = trail[trail.index(need):] + [job_id, need] if need in trail else [job_id, need]
+            need = needs[cursors[-1]]
+            cursors[-1] += 1
+            if need not in by_id or need in done:
+                continue
+            if need in on_trail:
+                cycle = trail[on_trail[need]:] + [need]
                 problems.append(descriptor.problem(where(job_id, "needs"), "jobs form a cycle: " + " -> ".join(cycle)))
-            elif need not in state:
-                visit(need, trail + [job_id])
-        state[job_id] = 2
-
-    for job in jobs:
-        if job.id not in state:
-            visit(job.id, [])
+                continue
+            on_trail[need] = len(trail)
+            trail.append(need)
+            cursors.append(0)
     return problems
 
 
@@ -526,17 +546,34 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]
 
 
 def _ordered(jobs: list[Job]) -> list[Job]:
-    """Stage order, then dependency order inside a stage, then the order written."""
+    """Stage order, then dependency order inside a stage, then the order written: Kahn's
+    algorithm, always placing the earliest-written ready job (linear up to a log factor)."""
     ordered: list[Job] = []
-    placed: set[str] = set()
     for stage in STAGES:
         pending = [job for job in jobs if job.stage == stage]
-        while pending:
-            ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
-            ready = ready or pending[:1]  # unreachable: cycles are rejected before ordering
-            ordered.append(ready[0])
-            placed.add(ready[0].id)
-            pending.remove(ready[0])
+        position = {job.id: index for index, job in enumerate(pending)}
+        waiting_on = [0] * len(pending)  # same-stage needs not placed yet
+        dependants: list[list[int]] = [[] for _ in pending]
+        for index, job in enumerate(pending):
+            for need in dict.fromkeys(job.needs):
+                if need in position:
+                    waiting_on[index] += 1
+                    dependants[position[need]].append(index)
+        ready = [index for index, count in enumerate(waiting_on) if count == 0]
+        heapq.heapify(ready)
+        placed = 0
+        while ready:
+            index = heapq.heappop(ready)
+            ordered.append(pending[index])
+            placed += 1
+            for dependant in dependants[index]:
+                waiting_on[dependant] -= 1
+                if waiting_on[dependant] == 0:
+                    heapq.heappush(ready, dependant)
+        # Cycles are rejected before ordering; keep any leftover in written order regardless.
+        if placed < len(pending):
+            seen = {job.id for job in ordered}
+            ordered += [job for job in pending if job.id not in seen]
     return ordered
 
 

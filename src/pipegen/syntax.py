@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 import yaml
 
@@ -17,6 +18,9 @@ _YAML12_NON_STRING = re.compile(
 _BLOCK_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
 
 
+# Memoised: templates quote the same few hundred values thousands of times, and each
+# first answer costs a YAML parse. `typed`, so True and 1 are different keys.
+@lru_cache(maxsize=16384, typed=True)
 def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> str:
     """A flow scalar: plain when that reads back as the same string, else quoted. With
     `flow`, it also reads back inside a flow collection such as `[a, b]` (no plain `,`)."""
@@ -38,6 +42,7 @@ def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> s
     return json.dumps(value, ensure_ascii=False)
 
 
+@lru_cache(maxsize=4096, typed=True)
 def yaml_block(text: str, indent: int) -> str:
     """A literal block scalar (`|`) for shell scripts, indented by `indent` spaces, to be
     followed by a line break in the template; falls back to a quoted scalar for text a
@@ -63,6 +68,7 @@ def yaml_block(text: str, indent: int) -> str:
     return f"|{chomp}\n{body}"
 
 
+@lru_cache(maxsize=4096, typed=True)
 def yaml_expression(text: str) -> str:
     """A value people read best unquoted, such as a CI expression pipegen builds
     (`${{ ... }}`, `$[ ... ]`): plain when YAML 1.1 reads the plain form back as exactly

@@ -9,6 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from pipegen.descriptor.schema_check import surely_valid
 from pipegen.descriptor.yaml_positions import KEY
 from pipegen.errors import Problem
 
@@ -102,6 +103,8 @@ def _matches(pattern: str, text: str) -> bool:
 
 
 def schema_problems(data: Any, positions: dict, filename: str, raw: dict | None = None) -> list[Problem]:
+    if surely_valid(data):
+        return []  # the common case, without importing jsonschema
     import jsonschema  # pylint: disable=import-outside-toplevel  # only when validating
 
     validator = jsonschema.Draft202012Validator(schema())
