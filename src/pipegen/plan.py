@@ -7,9 +7,9 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 """
 from __future__ import annotations
 
-import shlex
 import heapq
-from dataclasses import dataclass, field, replace
+import shlex
+from dataclasses import field, replace
 from enum import Enum
 from functools import cached_property
 
@@ -17,6 +17,7 @@ from pipegen import __version__
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
+from pipegen.records import record
 from pipegen.syntax import shell_command
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
@@ -51,21 +52,21 @@ class EnvKind(str, Enum):
     OUTPUT = "output"  # `value` names an output of job `producer`
 
 
-@dataclass(frozen=True)
+@record
 class EnvValue:
     kind: EnvKind
     value: str
     producer: str | None = None  # job id, for OUTPUT
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     title: str
     run: str  # final shell; multi-line runs under `set -eu`
     id: str | None = None  # set on the step that calls `pipegen output set`
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     id: str  # lowercase, digits, '-'; backends derive platform ids from it
     title: str
@@ -107,7 +108,7 @@ class Job:
                      if value.kind is EnvKind.OUTPUT and value.producer)
 
 
-@dataclass(frozen=True)
+@record
 class Stage:
     id: str
     title: str
@@ -115,7 +116,7 @@ class Stage:
     jobs: tuple[Job, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Triggers:
     branches: tuple[str, ...]
     pull_requests: bool
@@ -125,7 +126,7 @@ class Triggers:
     watched_paths: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     project: str
     python: str

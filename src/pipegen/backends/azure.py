@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.records import record
 from pipegen.syntax import shell_command, yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
@@ -36,7 +36,7 @@ _RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH
 # ---------------------------------------------------------------------------- view model
 
 
-@dataclass(frozen=True)
+@record
 class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     """One entry of a job's `steps:`; `kind` picks the template branch."""
 
@@ -51,7 +51,7 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record
     fetch_depth: int = 1  # checkout
 
 
-@dataclass(frozen=True)
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     kind: str  # job | deployment
     id: str
@@ -65,7 +65,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record 
     environment: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class StageView:
     id: str
     display_name: str
@@ -75,7 +75,7 @@ class StageView:
     condition: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PipelineView:
     stages: tuple[StageView, ...]
     pool: tuple[str, str]  # ("vmImage" | "name", value)

@@ -1,18 +1,18 @@
 """The interface every platform backend implements, and the Jinja2 environment they share."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import jinja2
 
 from pipegen import syntax
 from pipegen.plan import Plan
+from pipegen.records import record
 from pipegen.resources import templates_dir
 from pipegen.template_cache import bytecode_cache
 
 
-@dataclass(frozen=True)
+@record
 class ChecklistItem:
     """Something configured outside the generated file, which the pipeline relies on."""
 

@@ -21,6 +21,7 @@ from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.outputs import OUTPUTS_FILE
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.records import record
 from pipegen.syntax import shell_command
 
 TEMPLATE = "gitlab-ci.yml.j2"
@@ -43,7 +44,7 @@ _REGEX_SPECIAL = set(r"\.^$|?*+()[]{}/" + "\"'")
 # ---------------------------------------------------------------------------- view model
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One `rules:` / `workflow:rules:` entry; `condition` is a GitLab `if:` expression."""
 
@@ -54,27 +55,27 @@ class Rule:
     allow_failure: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Need:
     job: str
     artifacts: bool  # true only for producers whose dotenv outputs or handed-over files this job reads
     optional: bool = False  # the needed job may be absent where this one runs
 
 
-@dataclass(frozen=True)
+@record
 class Variable:
     name: str
     value: str
     expand: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class Command:
     title: str  # one line, printed as a comment above the command
     run: str  # final shell
 
 
-@dataclass(frozen=True)
+@record
 class Artifacts:
     paths: tuple[str, ...]
     junit: tuple[str, ...]
@@ -82,7 +83,7 @@ class Artifacts:
     when: str | None  # "always": keep reports of a failed gate
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     name: str
     action: str | None  # None: start (a deployment)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.records import record
 from pipegen.syntax import shell_command
 
 TEMPLATE = "Jenkinsfile.j2"
@@ -27,7 +27,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_OPERATOR = re.compile(r"[|&!()<>\s-]")
 
 
-@dataclass(frozen=True)
+@record
 class ShStep:
     """One `sh` step: a label for the log and the final shell script."""
 
@@ -35,7 +35,7 @@ class ShStep:
     script: str
 
 
-@dataclass(frozen=True)
+@record
 class Credential:
     """A Secret text credential bound to an environment variable by withCredentials."""
 
@@ -43,7 +43,7 @@ class Credential:
     variable: str
 
 
-@dataclass(frozen=True)
+@record
 class EnvEntry:
     """One withEnv entry: NAME=literal, or NAME set from the environment variable `source`."""
 
@@ -52,7 +52,7 @@ class EnvEntry:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field per template directive
     """The stage one plan job becomes: an agent, a timeout, a condition and its steps."""
 
@@ -74,7 +74,7 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     artifacts: str | None
 
 
-@dataclass(frozen=True)
+@record
 class Layer:
     """Jobs of one topological level: they only need jobs of earlier levels."""
 
@@ -82,14 +82,14 @@ class Layer:
     jobs: tuple[LeafStage, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     message: str
     submitter: str  # comma-joined Jenkins user ids / group names; "" lets anyone with Build approve
     timeout_minutes: int  # the approval wait plus the stage's own jobs (the timeout wraps both)
 
 
-@dataclass(frozen=True)
+@record
 class TopStage:
     title: str
     comment: str
@@ -100,7 +100,7 @@ class TopStage:
     not_pull_request: bool
 
 
-@dataclass(frozen=True)
+@record
 class PipelineView:
     needs_output_helper: bool
     cron: str | None

@@ -2,23 +2,24 @@
 dataclasses, never the raw YAML. Defaults live here, in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pipegen.errors import Problem
+from pipegen.records import record
 
 STAGES = ("test", "qa", "prod")
 DESCRIPTOR_NAME = "pipegen.yaml"  # the default descriptor, at the repository root
 
 
-@dataclass(frozen=True)
+@record
 class Requirements:
     runtime: str | None = None
     test: str | None = None
     dev: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     name: str
     python: str = "3.11"
@@ -26,7 +27,7 @@ class Project:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Triggers:
     branches: tuple[str, ...] = ("main",)
     pull_requests: bool = True
@@ -34,7 +35,7 @@ class Triggers:
     data_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Tests:
     unit: str | None = None
     integration: str | None = None
@@ -46,24 +47,24 @@ class Tests:
                 if (path := getattr(self, level)) is not None]
 
 
-@dataclass(frozen=True)
+@record
 class CoverageThresholds:
     min: float | None = None
     diff_min: float | None = None
     compare_branch: str = "origin/main"
 
 
-@dataclass(frozen=True)
+@record
 class PylintThresholds:
     min_score: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Flake8Thresholds:
     max_issues: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SonarSettings:
     project_key: str
     host_url_var: str = "SONAR_HOST_URL"
@@ -72,7 +73,7 @@ class SonarSettings:
     allow_no_gate: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
     whose values fill what the descriptor leaves out (see pipegen.gates.profiles)."""
@@ -84,7 +85,7 @@ class Quality:
     sonar: SonarSettings | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MetricRule:
     """MLflow MetricThreshold semantics."""
 
@@ -94,7 +95,7 @@ class MetricRule:
     min_relative_change: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Model:
     name: str
     train: str
@@ -105,7 +106,7 @@ class Model:
     secrets: tuple[str, ...] = ()  # e.g. MLFLOW_TRACKING_TOKEN, passed by name only
 
 
-@dataclass(frozen=True)
+@record
 class Image:
     name: str
     registry_var: str = "REGISTRY"
@@ -121,13 +122,13 @@ class Image:
         return tuple(dict.fromkeys(login + self.secrets))
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     approvers: tuple[str, ...] = ()
     timeout_minutes: int = 1440
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     name: str  # test | qa | prod
     deploy: str | None = None
@@ -137,25 +138,25 @@ class Environment:
     variables: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class GithubSettings:
     runs_on: str = "ubuntu-latest"
 
 
-@dataclass(frozen=True)
+@record
 class GitlabSettings:
     image: str | None = None  # None: python:<version>-slim; "" never (shell runners use tags)
     tags: tuple[str, ...] = ()
     shell: bool = False  # a shell runner: no image at all
 
 
-@dataclass(frozen=True)
+@record
 class AzureSettings:
     vm_image: str | None = "ubuntu-latest"
     pool: str | None = None  # a self-hosted pool name instead of vm_image
 
 
-@dataclass(frozen=True)
+@record
 class JenkinsSettings:
     agent: str | None = None  # agent label; None: any
     credentials: tuple[tuple[str, str], ...] = ()  # secret name -> Jenkins credentials id
@@ -164,7 +165,7 @@ class JenkinsSettings:
         return dict(self.credentials).get(secret, secret.lower().replace("_", "-"))
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     github: GithubSettings = GithubSettings()
     gitlab: GitlabSettings = GitlabSettings()
@@ -172,7 +173,7 @@ class Settings:
     jenkins: JenkinsSettings = JenkinsSettings()
 
 
-@dataclass(frozen=True)
+@record
 class CustomJob:
     name: str
     stage: str
@@ -187,7 +188,7 @@ class CustomJob:
     timeout_minutes: int = 30
 
 
-@dataclass(frozen=True)
+@record
 class Descriptor:
     path: Path
     project: Project

@@ -6,7 +6,7 @@ import difflib
 import json
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pipegen.descriptor.schema_check import surely_valid
@@ -21,7 +21,8 @@ _SCHEMA_TYPES = {"object": "a mapping", "array": "a list", "string": "a string",
 
 @lru_cache(maxsize=1)
 def schema_text() -> str:
-    return resources.files("pipegen.descriptor").joinpath("schema.json").read_text(encoding="utf-8")
+    # Next to this module in the wheel and in a checkout (importlib.resources costs more to import).
+    return (Path(__file__).resolve().parent / "schema.json").read_text(encoding="utf-8")
 
 
 def schema() -> dict:

@@ -3,7 +3,8 @@ descriptor's `quality:` section, which wins over the shipped gate profile it nam
 (`gates/<name>.yaml`, `default` when none is named)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -11,6 +12,7 @@ import yaml
 
 from pipegen.descriptor.model import DESCRIPTOR_NAME, Descriptor
 from pipegen.errors import UsageError
+from pipegen.records import record
 from pipegen.resources import gate_profiles_dir
 
 DEFAULT_PROFILE = "default"
@@ -55,8 +57,14 @@ def load_profile(name: str) -> dict[str, dict[str, Any]]:
     path = gate_profiles_dir() / f"{name}.yaml"
     if "/" in name or "\\" in name or not path.is_file():
         raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return _checked_profile(name, data)
+    return _checked_profile(name, _parsed(str(path)))
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: str) -> Any:
+    """A shipped profile file's YAML, read once per process (a plan resolves three gates
+    from it); `_checked_profile` copies what it keeps, so the cached value stays as read."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
 
 def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:
@@ -80,7 +88,7 @@ def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:
     return checked
 
 
-@dataclass(frozen=True)
+@record
 class Thresholds:
     """One gate's resolved settings, and where each came from (shown to the user, so a
     surprising threshold can be traced to the flag, descriptor or profile that set it)."""
