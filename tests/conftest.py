@@ -10,6 +10,9 @@ from pipegen.descriptor import load_descriptor
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.plan import Plan, build_plan
 
+# Fixtures shared across folders: mlflow_server, sonar_server, standin_bin, wheelhouse, example_repo.
+pytest_plugins = ("executors.plugin",)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CHURN = EXAMPLES / "churn" / "pipegen.yaml"

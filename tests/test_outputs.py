@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,43 @@ def test_detect_and_pull_requests() -> None:
     assert is_pull_request({"CI_PIPELINE_SOURCE": "merge_request_event"})
     assert is_pull_request({"CHANGE_ID": "12"})
     assert not is_pull_request({"GITHUB_EVENT_NAME": "push", "BUILD_REASON": "IndividualCI"})
+
+
+# ---------------------------------------------------------------------------- output check
+
+
+def _run_output(tmp_path: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipegen", "output", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("platform_env", [{"GITHUB_ACTIONS": "true"}, {"TF_BUILD": "True"}, {"GITLAB_CI": "true"},
+                                          {"JENKINS_URL": "http://j"}, {}], ids=["github", "azure", "gitlab",
+                                                                                  "jenkins", "local"])
+def test_a_job_fails_when_its_step_did_not_publish_a_promised_output(tmp_path: Path, platform_env: dict):
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "RUNNER_TEMP",
+                          "AGENT_TEMPDIRECTORY", "PIPEGEN_OUTPUTS_LEDGER"}}
+    env.update(platform_env)
+    if "GITHUB_ACTIONS" in platform_env:
+        # Each GitHub step gets its own GITHUB_OUTPUT file; the job's temporary folder is shared.
+        env.update(RUNNER_TEMP=str(tmp_path / "runner-temp"), GITHUB_OUTPUT=str(tmp_path / "step1"),
+                   GITHUB_ENV=str(tmp_path / "env"))
+        (tmp_path / "runner-temp").mkdir()
+    if "TF_BUILD" in platform_env:
+        env["AGENT_TEMPDIRECTORY"] = str(tmp_path / "agent-temp")
+    missing = _run_output(tmp_path, env, "check", "MODEL_VERSION")
+    assert missing.returncode == 1
+    assert "MODEL_VERSION was not published by this job" in missing.stderr and "Traceback" not in missing.stderr
+    assert _run_output(tmp_path, env, "set", "MODEL_VERSION", "3").returncode == 0
+    if "GITHUB_ACTIONS" in platform_env:
+        env["GITHUB_OUTPUT"] = str(tmp_path / "step2")
+    assert _run_output(tmp_path, env, "check", "MODEL_VERSION").returncode == 0
+    both = _run_output(tmp_path, env, "check", "MODEL_VERSION", "IMAGE_REF")
+    assert both.returncode == 1 and "IMAGE_REF was not published" in both.stderr
+    assert "MODEL_VERSION" not in both.stderr.split("IMAGE_REF")[0]
+
+
+def test_output_check_refuses_a_name_that_cannot_be_an_output(tmp_path: Path):
+    result = _run_output(tmp_path, dict(os.environ), "check", "NOT-A-NAME")
+    assert result.returncode == 2 and "must match" in result.stderr

@@ -51,7 +51,7 @@ def test_wheel_install_generates(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
                    check=True, capture_output=True, text=True)
-    wheel = next(wheels.glob("pipegen-*.whl"))
+    wheel = next(wheels.glob("pipegen_ci-*.whl"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"

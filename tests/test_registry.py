@@ -59,7 +59,7 @@ def test_without_mlflow_the_message_says_how_to_install_it(tmp_path: Path, monke
     # None in sys.modules makes `import mlflow` raise ImportError, as if it were not installed.
     monkeypatch.setitem(sys.modules, "mlflow", None)
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
-    with pytest.raises(EvaluationError, match=r"pip install 'pipegen\[mlflow\]'") as raised:
+    with pytest.raises(EvaluationError, match=r"pip install 'pipegen-ci\[mlflow\]'") as raised:
         registry.Registry("http://127.0.0.1:1")
     assert raised.value.exit_code == 3
 

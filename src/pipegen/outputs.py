@@ -13,6 +13,12 @@ NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # GitLab reads the dotenv report, Jenkins' generated stage reads it back into env.
 OUTPUTS_FILE = "pipegen-outputs.env"
 GITLAB_DOTENV_LIMIT = 5 * 1024
+# Every name `set_output` publishes is also listed here, so the job can check afterwards that
+# its step published what it promised (`pipegen output check`) on every platform alike. The
+# runner's per-job temporary folder where there is one, so no earlier job's list can count.
+LEDGER_NAME = "pipegen-published-outputs"
+LOCAL_LEDGER = f".pipegen/{LEDGER_NAME}"  # where a runner has no per-job temporary folder
+_JOB_TEMP_VARIABLES = ("RUNNER_TEMP", "AGENT_TEMPDIRECTORY")
 
 
 def check_output(name: str, value: str) -> None:
@@ -31,6 +37,26 @@ def azure_escape(value: str) -> str:
 
 def outputs_file(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("PIPEGEN_OUTPUTS_FILE", OUTPUTS_FILE))
+
+
+def ledger_path(environ: Mapping[str, str]) -> Path:
+    if environ.get("PIPEGEN_OUTPUTS_LEDGER"):
+        return Path(environ["PIPEGEN_OUTPUTS_LEDGER"])
+    for variable in _JOB_TEMP_VARIABLES:
+        if environ.get(variable):
+            return Path(environ[variable]) / LEDGER_NAME
+    return Path(LOCAL_LEDGER)
+
+
+def unpublished(names: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    """The names in `names` that no `set_output` of this job published."""
+    env = os.environ if environ is None else environ
+    path = ledger_path(env)
+    try:
+        published = set(path.read_text(encoding="utf-8").split())
+    except FileNotFoundError:
+        published = set()
+    return [name for name in names if name not in published]
 
 
 def _append_line(path: Path, line: str, limit: int | None = None) -> None:
@@ -60,4 +86,5 @@ def set_output(name: str, value: str, stdout: TextIO, environ: Mapping[str, str]
     else:
         limit = GITLAB_DOTENV_LIMIT if platform == "gitlab" else None
         _append_line(outputs_file(env), f"{name}={value}", limit)
+    _append_line(ledger_path(env), name)
     return platform

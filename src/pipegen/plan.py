@@ -13,7 +13,7 @@ from dataclasses import field, replace
 from enum import Enum
 from functools import cached_property
 
-from pipegen import __version__
+from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
@@ -28,8 +28,6 @@ STAGE_COMMENTS = {
 }
 REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
-PIPEGEN_REQUIREMENT = f"pipegen=={__version__}"
-PIPEGEN_MLFLOW_REQUIREMENT = f"pipegen[mlflow]=={__version__}"
 SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
 # Paths besides the data paths that must also start a run when data paths filter pushes.
 CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
@@ -80,6 +78,8 @@ class Job:
     python: bool = True  # set up Python (with the pip cache) and install `pip_install`
     requirements: tuple[str, ...] = ()  # files for `pip install -r`
     pip_packages: tuple[str, ...] = ()  # extra requirement specifiers
+    pipegen: str | None = None  # pipegen's requirement, for jobs that call `pipegen`
+    pipegen_index_var: str | None = None  # CI variable with the private index pipegen comes from
     docker: bool = False  # needs a Docker daemon
     full_history: bool = False  # needs full history (diff coverage, Sonar blame)
     compare_branch: str | None = None  # the ref diff coverage compares with, e.g. origin/main
@@ -97,9 +97,21 @@ class Job:
 
     @property
     def install_args(self) -> tuple[str, ...]:
-        """Shell-quoted `pip install` arguments: `-r FILE` per requirements file, then packages."""
+        """Shell-quoted `pip install` arguments: `-r FILE` per requirements file, packages,
+        then pipegen (unless it comes from a private index: see `install_commands`)."""
+        pipegen = (shlex.quote(self.pipegen),) if self.pipegen and not self.pipegen_index_var else ()
         return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
-                *(shlex.quote(package) for package in self.pip_packages))
+                *(shlex.quote(package) for package in self.pip_packages), *pipegen)
+
+    def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
+        """The job's final `pip install` shell commands, in order. pipegen from a private
+        index is installed on its own with `--index-url` (never `--extra-index-url`), so a
+        public package of the same name cannot win the resolution."""
+        commands = [shell_command(pip, *self.install_args)] if self.install_args else []
+        if self.pipegen and self.pipegen_index_var:
+            commands.append(shell_command(pip, f'--index-url "${self.pipegen_index_var}"',
+                                          shlex.quote(self.pipegen)))
+        return tuple(commands)
 
     @property
     def inputs(self) -> tuple[tuple[str, str], ...]:
@@ -201,6 +213,18 @@ def _gate_report_flags(gate: str) -> str:
     return f"--junit {_report(gate + '.junit.xml')} --markdown {_report(gate + '.md')}"
 
 
+def _pipegen(descriptor: Descriptor, *extras: str) -> str:
+    return pipegen_requirement(descriptor.settings.pipegen.requirement, extras)
+
+
+def _with_pipegen_index(job: Job, index_var: str | None) -> Job:
+    """Jobs that install pipegen from a private index read its URL from the CI variable."""
+    if index_var is None or job.pipegen is None:
+        return job
+    return replace(job, pipegen_index_var=index_var,
+                   env=_env({**dict(job.env), index_var: EnvValue(EnvKind.VARIABLE, index_var)}))
+
+
 def _requirements(descriptor: Descriptor, *kinds: str) -> tuple[str, ...]:
     reqs = descriptor.project.requirements
     return tuple(path for kind in kinds if (path := getattr(reqs, kind)))
@@ -243,7 +267,7 @@ def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         id="lint", title="Lint (pylint + flake8)", stage="test",
         comment="Static analysis; the lint gate fails the job below the descriptor's thresholds.",
         steps=tuple(steps), requirements=_requirements(descriptor, "runtime", "dev"),
-        pip_packages=(PIPEGEN_REQUIREMENT, "pylint>=3.2,<5", "flake8>=7,<8"), timeout_minutes=15,
+        pipegen=_pipegen(descriptor), pip_packages=("pylint>=3.2,<5", "flake8>=7,<8"), timeout_minutes=15,
         artifacts=(REPORT_DIR,), junit=(_report("lint.junit.xml"),), gate="lint")
 
 
@@ -272,7 +296,7 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                 gate = "coverage"
         else:
             steps.append(Step(f"{level.capitalize()} tests", f"python -m pytest {_q(path)} --junitxml={junit}"))
-        packages = (PIPEGEN_REQUIREMENT, "coverage>=7.4,<8") if level == "unit" else ()
+        packages = ("coverage>=7.4,<8",) if level == "unit" else ()
         jobs.append(Job(
             id=level, title=f"{level.capitalize()} tests", stage="test",
             comment={"unit": "Unit tests under coverage; the fastest level"
@@ -282,6 +306,7 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                      "functional": "Functional tests, the slowest level, last."}[level],
             steps=tuple(steps), needs=(previous,) if previous else (), requirements=_requirements(
                 descriptor, "runtime", "test"), pip_packages=packages,
+            pipegen=_pipegen(descriptor) if level == "unit" and gate else None,
             full_history=level == "unit" and diff_min is not None,
             compare_branch=thresholds["compare_branch"] if level == "unit" and diff_min is not None else None,
             junit=(junit,),
@@ -298,7 +323,7 @@ def _check_job(descriptor: Descriptor) -> Job:
         id="pipegen-check", title="Pipelines match the descriptor", stage="test",
         comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates.",
         steps=(Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}"),),
-        pip_packages=(PIPEGEN_REQUIREMENT,), timeout_minutes=5)
+        pipegen=_pipegen(descriptor), timeout_minutes=5)
 
 
 def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
@@ -325,7 +350,7 @@ def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
         needs=("unit",) if has_unit else (), env=_env({
             "SONAR_HOST_URL": EnvValue(EnvKind.VARIABLE, sonar.host_url_var),
             "SONAR_TOKEN": EnvValue(EnvKind.SECRET, sonar.token_secret)}),
-        pip_packages=(PIPEGEN_REQUIREMENT, SONAR_SCANNER_REQUIREMENT), full_history=True,
+        pipegen=_pipegen(descriptor), pip_packages=(SONAR_SCANNER_REQUIREMENT,), full_history=True,
         timeout_minutes=15 + sonar.timeout // 60, fetches=("unit",) if has_unit else (),
         artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
 
@@ -343,7 +368,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
                 "`pipegen output set MODEL_VERSION <version>`.",
         steps=(Step("Train and register", model.train, id="train"),),
         outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
-        requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,),
+        requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor, "mlflow"),
         timeout_minutes=60, secrets=model.secrets)
     metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
     gate = Job(
@@ -357,7 +382,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
                    f"--on-first-model {model.on_first_model}", *metric_flags,
                    _gate_report_flags("model")))),
         needs=("train",), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
-        pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, artifacts=(REPORT_DIR,),
+        pipegen=_pipegen(descriptor, "mlflow"), timeout_minutes=10, artifacts=(REPORT_DIR,),
         junit=(_report("model.junit.xml"),), secrets=model.secrets, gate="model")
     promote = Job(
         id="promote-model", title="Promote the model", stage="prod",
@@ -367,7 +392,7 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
             "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
             f"--champion-alias {_q(model.champion_alias)}")),),
         env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
-        pip_packages=(PIPEGEN_MLFLOW_REQUIREMENT,), timeout_minutes=10, secrets=model.secrets)
+        pipegen=_pipegen(descriptor, "mlflow"), timeout_minutes=10, secrets=model.secrets)
     return [train, gate], [promote]
 
 
@@ -405,7 +430,7 @@ def _build_job(descriptor: Descriptor) -> Job | None:
                 "this exact digest (IMAGE_REF).",
         steps=(Step("Build, push, publish the digest", script, id="image"),), outputs=("IMAGE_REF",),
         output_step="image", env=_env({**_variable_env([image.registry_var]), **_secret_env(image.all_secrets)}),
-        pip_packages=(PIPEGEN_REQUIREMENT,), docker=True, timeout_minutes=30, secrets=image.all_secrets,
+        pipegen=_pipegen(descriptor), docker=True, timeout_minutes=30, secrets=image.all_secrets,
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 
@@ -436,7 +461,7 @@ def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descripto
         id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
-        requirements=_requirements(descriptor, "runtime"), pip_packages=(PIPEGEN_REQUIREMENT,),
+        requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor),
         timeout_minutes=job.timeout_minutes, secrets=job.secrets)
 
 
@@ -636,6 +661,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = _ordered(jobs)
     jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
     jobs = [_with_environment(job, descriptor) for job in jobs]
+    jobs = [_with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
+    jobs = [_with_output_check(job) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in STAGES if any(job.stage == stage for job in jobs))
@@ -650,6 +677,15 @@ def build_plan(descriptor: Descriptor) -> Plan:
         stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
         environments=tuple((env.name, env.approval) for env in descriptor.environments
                            if any(job.environment == env.name for job in jobs)))
+
+
+def _with_output_check(job: Job) -> Job:
+    """A job that promised outputs fails itself when its step did not publish them, instead of
+    passing and leaving the failure to the first consumer (an unbound $MODEL_VERSION)."""
+    if not job.outputs:
+        return job
+    check = Step("Verify the promised outputs were published", shell_command("pipegen output check", *job.outputs))
+    return replace(job, steps=(*job.steps, check))
 
 
 def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:

@@ -1,6 +1,6 @@
 """MLflow model registry access for the model gate and `pipegen model promote|rollback`.
 
-mlflow is an optional extra (`pipegen[mlflow]`) and heavy to import, so it is imported
+mlflow is an optional extra (`pipegen-ci[mlflow]`) and heavy to import, so it is imported
 only inside the functions here, never at module level. Every MLflow failure becomes an
 EvaluationError (exit 3) with one readable line, never a traceback.
 """
@@ -20,7 +20,7 @@ from pipegen.errors import CheckFailed, EvaluationError, PipegenError
 from pipegen.gates.model import NO_BASELINE, TAG_BASELINE, TAG_VERDICT, VersionMetrics
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-INSTALL_HINT = "pip install 'pipegen[mlflow]'"
+INSTALL_HINT = "pip install 'pipegen-ci[mlflow]'"
 PREVIOUS_ALIAS = "previous-champion"
 
 # MLflow retries HTTP calls 7 times with exponential backoff and waits 120 s per request:

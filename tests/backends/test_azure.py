@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from pipegen import __version__
 import yaml
 
 from conftest import plan_from_yaml
@@ -360,7 +362,7 @@ def test_python_setup_with_pip_cache(churn: dict, churn_plan: Plan) -> None:
     install = step_running(by_name["lint"], "python -m pip install")["bash"]
     assert shlex.split(install.replace("\\\n", " ").split("\n")[1]) == [
         "python", "-m", "pip", "install", "-r", "requirements.txt", "-r", "requirements-dev.txt",
-        "pipegen==0.1.0", "pylint>=3.2,<5", "flake8>=7,<8"]
+        "pylint>=3.2,<5", "flake8>=7,<8", f"pipegen-ci=={__version__}"]
 
 
 def test_full_history_only_where_needed(churn: dict) -> None:

@@ -380,13 +380,13 @@ def test_pip_cache_is_on_except_in_jobs_that_publish(churn):
 def test_install_step_installs_requirements_and_packages(churn, churn_plan):
     for job in churn_plan.jobs:
         steps = [step for step in churn["jobs"][job.id]["steps"] if step["name"] == "Install dependencies"]
-        if not (job.python and (job.requirements or job.pip_packages)):
+        if not (job.python and job.install_commands()):
             assert not steps
             continue
         words = shlex.split(steps[0]["run"].replace("set -euo pipefail\n", "").replace("\\\n", " "))
         assert words[:4] == ["python", "-m", "pip", "install"]
         expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
-        assert words[4:] == expected
+        assert words[4:] == expected + ([job.pipegen] if job.pipegen else [])
         assert "env" not in steps[0]
 
 

@@ -172,7 +172,8 @@ def test_stage_entry_jobs_wait_for_the_whole_previous_stage(churn):
 def test_outputs_are_dotenv_reports_of_their_producers(churn):
     for producer in ("train", "build"):
         assert churn[producer]["artifacts"]["reports"]["dotenv"] == "pipegen-outputs.env"
-    assert commands(churn["train"]) == ["python -m churn.train"]
+    assert commands(churn["train"]) == ["python -m churn.train", "pipegen output check MODEL_VERSION"]
+    assert commands(churn["build"])[-1] == "pipegen output check IMAGE_REF"
     publish = shlex.split(commands(churn["build"])[0].splitlines()[-1])
     assert publish[:4] == ["pipegen", "output", "set", "IMAGE_REF"]
 

@@ -291,7 +291,7 @@ def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
         words = shlex.split(lines[-1])
         assert words[:4] == ["python", "-m", "pip", "install"]
         expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
-        assert words[4:] == expected
+        assert words[4:] == expected + ([job.pipegen] if job.pipegen else [])
 
 
 def test_every_job_and_the_run_have_timeouts(churn, churn_plan):

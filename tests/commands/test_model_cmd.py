@@ -39,7 +39,7 @@ def test_without_mlflow_installed_the_commands_say_how_to_get_it(capsys, monkeyp
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
     result = run_pipegen(capsys, "model", *command, "--model-name", "churn", "--tracking-uri", "http://127.0.0.1:1")
     assert result.exit_code == 3
-    assert "pip install 'pipegen[mlflow]'" in result.err
+    assert "pip install 'pipegen-ci[mlflow]'" in result.err
     assert "Traceback" not in result.err
 
 
@@ -49,7 +49,7 @@ def test_gate_without_mlflow_installed_exits_3_with_the_hint(capsys, monkeypatch
     result = run_pipegen(capsys, "gate", "model", "--model-name", "churn", "--candidate-version", "1",
                          "--metric", "auc:greater_is_better=true,threshold=0.7", "--tracking-uri", "http://127.0.0.1:1")
     assert result.exit_code == 3
-    assert "pip install 'pipegen[mlflow]'" in result.out
+    assert "pip install 'pipegen-ci[mlflow]'" in result.out
 
 
 def test_promote_and_rollback_use_the_descriptors_model_block(capsys, tmp_path, monkeypatch):

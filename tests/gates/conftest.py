@@ -1,17 +1,15 @@
-"""Fixtures for the gate tests: a clean environment, a CLI runner, a real git project
-measured by real coverage.py, and a loopback Sonar server speaking the documented API."""
+"""Fixtures for the gate tests: a clean environment, a CLI runner, and a real git project
+measured by real coverage.py. The loopback Sonar server speaking the documented API is shared:
+tests/executors/sonar.py (fixture `sonar_server`)."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
-from urllib.parse import parse_qs, urlparse
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -144,92 +142,4 @@ def project_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return build
 
 
-# --- a Sonar server on loopback, answering with the documented response shapes ------
-
-@dataclass
-class FakeSonar:
-    """Scripted answers: `task_statuses` are served in order (the last one repeats),
-    after `failures_before` answers of `failure_status`; `auth_status` answers every
-    request with 401/403 instead."""
-
-    task_statuses: list[str] = field(default_factory=lambda: ["SUCCESS"])
-    gate_status: str = "OK"
-    conditions: list[dict[str, Any]] = field(default_factory=list)
-    error_message: str = ""
-    failures_before: int = 0
-    failure_status: int = 503
-    failure_body: str = ""
-    auth_status: int | None = None
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    url: str = ""
-
-    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
-        if self.auth_status:
-            return self.auth_status, {"errors": [{"msg": "Insufficient privileges"}]}
-        if self.failures_before > 0:
-            self.failures_before -= 1
-            return self.failure_status, {"errors": [{"msg": self.failure_body or "Service unavailable"}]}
-        if path == "/api/ce/task":
-            status = self.task_statuses.pop(0) if len(self.task_statuses) > 1 else self.task_statuses[0]
-            task = {"id": query["id"][0], "type": "REPORT", "componentKey": "demo", "status": status,
-                    "submittedAt": "2024-05-01T10:00:00+0000"}
-            if status == "SUCCESS":
-                task["analysisId"] = "AY-analysis-1"
-            if status == "FAILED":
-                task["errorMessage"] = self.error_message or "Unsupported language"
-            return 200, {"task": task}
-        if path == "/api/qualitygates/project_status":
-            if query.get("analysisId") != ["AY-analysis-1"]:
-                return 404, {"errors": [{"msg": "Analysis not found"}]}
-            return 200, {"projectStatus": {"status": self.gate_status, "conditions": self.conditions,
-                                           "ignoredConditions": False}}
-        return 404, {"errors": [{"msg": f"Unknown url : {path}"}]}
-
-
-def _handler(sonar: FakeSonar) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            parsed = urlparse(self.path)
-            query = parse_qs(parsed.query)
-            sonar.requests.append({"path": parsed.path, "query": query,
-                                   "authorization": self.headers.get("Authorization")})
-            status, body = sonar.answer(parsed.path, query)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature of the base)
-            """Quiet: the test output is the gate's."""
-
-    return Handler
-
-
-@pytest.fixture
-def sonar_server() -> Iterator[FakeSonar]:
-    sonar = FakeSonar()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sonar))
-    sonar.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield sonar
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def write_report_task(directory: Path, server_url: str) -> Path:
-    path = directory / ".scannerwork" / "report-task.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "projectKey=demo\n"
-        f"serverUrl={server_url}\n"
-        "serverVersion=10.6.0.92116\n"
-        f"dashboardUrl={server_url}/dashboard?id=demo\n"
-        "ceTaskId=AY-task-1\n"
-        f"ceTaskUrl={server_url}/api/ce/task?id=AY-task-1\n",
-        encoding="utf-8",
-    )
-    return path
+# The Sonar API stand-in (`sonar_server`) is shared with the executor tests: tests/executors/.

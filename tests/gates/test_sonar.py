@@ -10,7 +10,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from .conftest import FakeSonar, conditions_by_metric, read_json, run_gate, write_report_task
+from executors.sonar import FakeSonar, write_report_task
+
+from .conftest import conditions_by_metric, read_json, run_gate
 
 FAST = ("--poll-interval", "0.01", "--retry-backoff", "0")
 TOKEN = "squ_0123456789abcdefSECRET"

@@ -1,85 +1,21 @@
-"""A real MLflow tracking server for the model gate and promote/rollback tests.
+"""Fixtures for the model gate and promote/rollback tests against a real MLflow tracking server.
 
-One server per test session (startup takes ~10 s): `mlflow server` on a SQLite backend
-in a temporary directory, started in its own process group and stopped with that group.
+The server (`mlflow_server`, one per session) is shared with the executor tests: tests/executors/.
 Each test registers its own model under a fresh name, so tests do not see each other.
 """
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from pipegen.cli import main
 
-STARTUP_LIMIT_SECONDS = 180  # ~10 s idle; a loaded 2-core machine takes far longer
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID", "TF_BUILD", "GITLAB_CI",
                 "CI_PIPELINE_URL", "JENKINS_URL", "BUILD_URL", "MODEL_VERSION", "MLFLOW_TRACKING_URI",
                 "PIPEGEN_GATE_MODE")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stops the server's whole process group (uvicorn runs workers as children)."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The tracking URI of a running `mlflow server`; artifacts and database in a tmp dir."""
-    root = tmp_path_factory.mktemp("mlflow-server")
-    url = f"http://127.0.0.1:{free_port()}"
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    command = [sys.executable, "-m", "mlflow", "server",
-               "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-               "--artifacts-destination", str(root / "artifacts"),
-               "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1], "--workers", "1"]
-    with open(root / "server.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (root / "server.log").read_text(errors="replace")[-3000:]
-                pytest.fail(f"mlflow server did not become healthy at {url}:\n{tail}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        _stop(process)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from .conftest import free_port
+from executors.mlflow_server import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -170,7 +170,7 @@ def test_after_rollback_the_next_gate_compares_against_the_restored_champion(pip
 
 
 def test_promote_against_an_unreachable_server_exits_3(pipegen, monkeypatch):
-    from .conftest import free_port
+    from executors.mlflow_server import free_port
 
     run = pipegen("model", "promote", "--tracking-uri", f"http://127.0.0.1:{free_port()}",
                   "--model-name", "churn", "--candidate-version", "1")

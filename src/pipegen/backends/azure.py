@@ -17,7 +17,7 @@ import shlex
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.records import record
-from pipegen.syntax import shell_command, yaml_block, yaml_expression, yaml_scalar
+from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
 SCRIPT_PREAMBLE = "set -euo pipefail"
@@ -187,9 +187,7 @@ def _script(text: str) -> str:
 
 
 def install_command(job: Job) -> str | None:
-    if not job.install_args:
-        return None
-    return shell_command("python -m pip install", *job.install_args)
+    return "\n".join(job.install_commands()) or None
 
 
 def _cache_key(plan: Plan, job: Job) -> tuple[str, str]:

@@ -18,7 +18,6 @@ from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
 from pipegen.plan import EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.records import record
-from pipegen.syntax import shell_command
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
 
@@ -195,10 +194,11 @@ def _setup_python(job: Job, plan: Plan) -> StepView:
 
 
 def _install(job: Job) -> StepView | None:
-    if not (job.requirements or job.pip_packages):
+    commands = job.install_commands()
+    if not commands:
         return None
-    args = [_checked(arg, f"job {job.id}: pip install argument") for arg in job.install_args]
-    return StepView(name="Install dependencies", run=_script(shell_command("python -m pip install", *args)))
+    script = "\n".join(_checked(line, f"job {job.id}: pip install command") for line in commands)
+    return StepView(name="Install dependencies", run=_script(script))
 
 
 def _handover_name(job_id: str) -> str:

@@ -22,7 +22,6 @@ from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.outputs import OUTPUTS_FILE
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
 from pipegen.records import record
-from pipegen.syntax import shell_command
 
 TEMPLATE = "gitlab-ci.yml.j2"
 # Docker-in-Docker for the image build; pinned so a runner upgrade never changes the build.
@@ -265,21 +264,20 @@ def history_commands(job: Job, settings: GitlabSettings) -> tuple[Command, ...]:
 
 def install_commands(job: Job, plan: Plan) -> tuple[Command, ...]:
     settings: GitlabSettings = plan.settings.gitlab
-    if not job.python or not (job.requirements or job.pip_packages):
+    if not job.python or not job.install_commands():
         return ()
-    packages = job.install_args
     title = "Install the Python dependencies"
     if settings.shell:
         # A shell runner shares its Python between projects: install into a job-local venv.
         venv = command(f"Python {plan.python} virtual environment on the shell runner",
                        f'python{plan.python} -m venv "$CI_PROJECT_DIR/.venv"\n. "$CI_PROJECT_DIR/.venv/bin/activate"')
-        return venv, command(title, shell_command("python -m pip install", *packages))
+        return venv, command(title, "\n".join(job.install_commands()))
     if job.docker:
         # docker:cli is Alpine: its system Python is externally managed (PEP 668).
         pip = "python3 -m pip install --break-system-packages"
         return (command("Python, pip and git for `pipegen output set`", "apk add --no-cache git python3 py3-pip"),
-                command(title, shell_command(pip, *packages)))
-    return (command(title, shell_command("python -m pip install", *packages)),)
+                command(title, "\n".join(job.install_commands(pip))))
+    return (command(title, "\n".join(job.install_commands())),)
 
 
 def job_variables(job: Job, settings: GitlabSettings) -> tuple[Variable, ...]:

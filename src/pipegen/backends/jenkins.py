@@ -15,6 +15,7 @@ import re
 import shlex
 
 from pipegen.backends.base import ChecklistItem, template_environment
+from pipegen.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.records import record
 from pipegen.syntax import shell_command
@@ -174,12 +175,11 @@ def _outermost(paths: list[str]) -> list[str]:
 def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
     is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
-    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE] if job.outputs else [])])
+    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else [])])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
-        if job.install_args:
-            lines.append(shell_command("python -m pip install", *job.install_args))
+        lines += job.install_commands()
         label = f"Python {plan.python} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"

@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from pipegen.outputs import set_output
+from pipegen.errors import CheckFailed
+from pipegen.outputs import check_output, set_output, unpublished
 
 
 @click.group()
@@ -21,3 +22,18 @@ def set_command(name: str, value: str) -> None:
     GitLab dotenv report, Jenkins outputs file (read back into env.NAME)."""
     platform = set_output(name, value, sys.stdout)
     click.echo(f"pipegen: output {name} published ({platform})", err=True)
+
+
+@group.command("check")
+@click.argument("names", nargs=-1, required=True)
+def check_command(names: tuple[str, ...]) -> None:
+    """Fail (exit 1) unless this job published every NAME with `pipegen output set`: a job
+    that promised an output must not pass without it, or the failure shows one job later."""
+    for name in names:
+        check_output(name, "")
+    missing = unpublished(list(names))
+    if missing:
+        raise CheckFailed(", ".join(missing) + (" was" if len(missing) == 1 else " were")
+                         + " not published by this job: its step must call `pipegen output set NAME VALUE` "
+                         "(is pipegen installed in the step's environment?)")
+    click.echo(f"pipegen: outputs published: {', '.join(names)}", err=True)

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pipegen.descriptor.cron import cron_error
+from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.model import (
     DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
-    GithubSettings, GitlabSettings, Image, JenkinsSettings, MetricRule, Model, Project, PylintThresholds,
+    GithubSettings, GitlabSettings, Image, JenkinsSettings, MetricRule, Model, PipegenInstall, Project,
+    PylintThresholds,
     Quality, Requirements, STAGES, Settings, SonarSettings, Tests, Triggers,
 )
 from pipegen.descriptor.schema import dotted, schema_problems
@@ -77,6 +79,7 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
         environments=tuple(_environment(name, data["environments"][name] or {})
                            for name in STAGES if name in _section(data, "environments")),
         settings=Settings(
+            pipegen=PipegenInstall(**_section(settings, "pipegen")),
             github=GithubSettings(**_section(settings, "github")),
             gitlab=GitlabSettings(image=gitlab.get("image"), tags=_tuple(gitlab.get("tags")),
                                   shell=gitlab.get("shell", False)),
@@ -139,6 +142,10 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
             if rule.threshold is None and rule.min_absolute_change is None and rule.min_relative_change is None:
                 problems.append(descriptor.problem(("model", "metrics", name), f"model.metrics.{name}: give at least "
                                                    "one of threshold, min_absolute_change, min_relative_change"))
+    requirement = descriptor.settings.pipegen.requirement
+    if requirement is not None and (error := requirement_error(requirement)):
+        problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
+                                           f"settings.pipegen.requirement: {error}"))
     prod = descriptor.environment("prod")
     if prod is not None and prod.deploy is None and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):

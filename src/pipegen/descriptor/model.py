@@ -166,7 +166,19 @@ class JenkinsSettings:
 
 
 @record
+class PipegenInstall:
+    """Where the generated jobs install pipegen from: any pip requirement naming the
+    `pipegen-ci` distribution (None: `pipegen-ci==` the generating version), and optionally
+    the CI variable holding a private index URL, used as `--index-url` so that no public
+    copy of the name can compete."""
+
+    requirement: str | None = None
+    index_url_var: str | None = None
+
+
+@record
 class Settings:
+    pipegen: PipegenInstall = PipegenInstall()
     github: GithubSettings = GithubSettings()
     gitlab: GitlabSettings = GitlabSettings()
     azure: AzureSettings = AzureSettings()

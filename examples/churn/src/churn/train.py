@@ -2,6 +2,8 @@
 `churn-classifier`, and publish MODEL_VERSION for the pipeline's model gate.
 
   --degraded (or CHURN_DEGRADED=1) trains a deliberately worse model, to see the gate stop it.
+  --no-publish trains and registers without publishing MODEL_VERSION (local experiments); otherwise
+  a version that cannot be published is an error, so the train job fails where the problem is.
   MLFLOW_TRACKING_URI picks the server; without it MLflow's embedded sqlite:///mlflow.db is used.
 """
 from __future__ import annotations
@@ -30,6 +32,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--experiment", default="churn")
     parser.add_argument("--customers", type=int, default=2000, help="size of the generated data set")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-publish", dest="publish", action="store_false",
+                        help="do not publish MODEL_VERSION with `pipegen output set`")
     return parser.parse_args(argv)
 
 
@@ -49,14 +53,17 @@ def log_and_register(result: TrainingResult, args: argparse.Namespace) -> str:
     return str(info.registered_model_version)
 
 
-def publish(version: str) -> None:
-    """MODEL_VERSION for later jobs, in the CI's native way (pipegen output set)."""
+def publish(version: str) -> bool:
+    """MODEL_VERSION for later jobs, in the CI's native way (pipegen output set); False when
+    pipegen is not installed, so nothing could be published."""
     try:
         from pipegen.outputs import set_output  # pylint: disable=import-outside-toplevel
     except ImportError:
-        print(f"{OUTPUT_NAME}={version} (pipegen is not installed: not published to later jobs)")
-        return
+        print(f"churn.train: cannot publish {OUTPUT_NAME}={version}: pipegen is not installed "
+              "(pip install pipegen-ci), or pass --no-publish", file=sys.stderr)
+        return False
     set_output(OUTPUT_NAME, version, sys.stdout)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     version = log_and_register(result, args)
     metrics = ", ".join(f"{name}={value:.4f}" for name, value in sorted(result.metrics.items()))
     print(f"churn.train: {args.model_name} v{version} ({metrics})", file=sys.stderr)
-    publish(version)
+    if args.publish and not publish(version):
+        return 1
     return 0
 
 

@@ -18,23 +18,25 @@ def run_train(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_train_uses_the_embedded_registry_and_reports_the_version(tmp_path):
-    done = run_train(tmp_path)
+    done = run_train(tmp_path, "--no-publish")
     assert done.returncode == 0, done.stderr
     assert "churn-classifier v1 (auc=" in done.stderr
     assert (tmp_path / "mlflow.db").exists()  # sqlite:///mlflow.db: the working directory
 
 
 def test_train_publishes_model_version_for_later_jobs(tmp_path):
-    done = run_train(tmp_path, PIPEGEN_OUTPUTS_FILE=str(tmp_path / "outputs.env"))
-    assert done.returncode == 0, done.stderr
+    done = run_train(tmp_path, PIPEGEN_OUTPUTS_FILE=str(tmp_path / "outputs.env"),
+                     PIPEGEN_OUTPUTS_LEDGER=str(tmp_path / "published"))
     if importlib.util.find_spec("pipegen") is not None:  # as in the pipeline: `pipegen output set`
+        assert done.returncode == 0, done.stderr
         assert (tmp_path / "outputs.env").read_text() == "MODEL_VERSION=1\n"
-    else:
-        assert "MODEL_VERSION=1 (pipegen is not installed" in done.stdout
+    else:  # a version nobody can read is a failed training job, not a green one
+        assert done.returncode == 1
+        assert "cannot publish MODEL_VERSION=1: pipegen is not installed" in done.stderr
 
 
 def test_degraded_flag_from_the_environment(tmp_path):
-    done = run_train(tmp_path, CHURN_DEGRADED="1")
+    done = run_train(tmp_path, "--no-publish", CHURN_DEGRADED="1")
     assert done.returncode == 0, done.stderr
     auc = float(done.stderr.split("auc=")[1].split(",")[0])
     assert auc < 0.7
