@@ -11,6 +11,7 @@ Sections (all by default; pick with --only):
 
     python benchmarks/bench.py                       # this interpreter (e.g. .venv/bin/python)
     python benchmarks/bench.py --wheel               # build a wheel, install it in a temp venv (the issue's setup)
+    python benchmarks/bench.py --python /tmp/old/bin/python   # another installation, e.g. a release, to compare
     python benchmarks/bench.py --only coverage --big
 """
 from __future__ import annotations
@@ -141,13 +142,14 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=["cli", "scale", "coverage", "model"])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--wheel", action="store_true", help="install a built wheel in a temp venv and time that")
+    parser.add_argument("--python", help="time the pipegen installed for this interpreter instead")
     parser.add_argument("--big", action="store_true", default=os.environ.get("PIPEGEN_BENCH_BIG") == "1",
                         help="also the 300 MB coverage report (minutes, ~600 MB of disk)")
     options = parser.parse_args()
     sections = options.only or ["cli", "scale", "coverage", "model"]
     with tempfile.TemporaryDirectory(prefix="pipegen-bench-") as folder:
         scratch = Path(folder)
-        python = wheel_python(scratch) if options.wheel else sys.executable
+        python = wheel_python(scratch) if options.wheel else (options.python or sys.executable)
         print(f"# pipegen benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
               f"{os.cpu_count()} cores, Python {platform.python_version()}, "
               f"{'wheel in a temp venv' if options.wheel else python}")

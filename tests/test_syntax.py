@@ -96,9 +96,10 @@ def test_the_plain_scalar_shortcut_agrees_with_parsing() -> None:
     from pipegen.syntax import _reads_back_plain  # pylint: disable=import-outside-toplevel
 
     rng = random.Random(20261128)
-    alphabet = "aZ09_$./(@+=,: )[]{}'*-xyTrueOnYesNo~.e"
+    alphabet = "aZ09_$./(@+=,: )[]{}'*-xyTrueOnYesNo~.e|\"!&%<>?^;#"
     words = ["true", "no", "on", "yes", "null", "1", "0x1", "1.5", "1e3", "2001-12-14", "1:30", "=", "~", ".inf",
-             "<<", "...", "a: b", "a #b", "$[ a ]", "${{ b }}", "x,y", "a  b", "0o7", "+1", "1_000", "0b101", ".5"]
+             "<<", "...", "a: b", "a #b", "$[ a ]", "${{ b }}", "x,y", "a  b", "0o7", "+1", "1_000", "0b101", ".5",
+             'pip | "$(Agent.OS)" | "x"', "a|b", "!a", "&a", "*a", "%a", "?a", "a ?b", "a: |", "<<"]
     checked = 0
     for _ in range(20000):
         if rng.random() < 0.5:

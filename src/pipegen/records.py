@@ -45,22 +45,21 @@ def record(cls: T) -> T:
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
         if len(args) > len(names):
             raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")
-        values = dict(zip(names, args))
-        for key in kwargs:
-            if key in values:
-                raise TypeError(f"{qualname}() got multiple values for argument {key!r}")
-            if key not in known:
-                raise TypeError(f"{qualname}() got an unexpected keyword argument {key!r}")
+        if kwargs and not known.issuperset(kwargs):
+            unexpected = next(key for key in kwargs if key not in known)
+            raise TypeError(f"{qualname}() got an unexpected keyword argument {unexpected!r}")
+        if args and kwargs and not kwargs.keys().isdisjoint(names[:len(args)]):
+            twice = next(name for name in names[:len(args)] if name in kwargs)
+            raise TypeError(f"{qualname}() got multiple values for argument {twice!r}")
+        values = dict(defaults)
+        values.update(zip(names, args))
         values.update(kwargs)
+        for name, factory in factories.items():
+            if name not in values:
+                values[name] = factory()
         if len(values) < len(names):
-            for name in names:
-                if name not in values:
-                    if name in defaults:
-                        values[name] = defaults[name]
-                    elif name in factories:
-                        values[name] = factories[name]()
-                    else:
-                        raise TypeError(f"{qualname}() missing required argument: {name!r}")
+            missing = next(name for name in names if name not in values)
+            raise TypeError(f"{qualname}() missing required argument: {missing!r}")
         self.__dict__.update(values)
 
     def __repr__(self) -> str:  # pylint: disable=invalid-name

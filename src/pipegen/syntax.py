@@ -18,7 +18,7 @@ _YAML12_NON_STRING = re.compile(
 # One-line text that YAML's scanner reads, unchanged, as one plain scalar in block context
 # (no indicator first, no ': ', ' #' or final ':'): then only the YAML 1.1 implicit
 # resolvers decide what it reads as, which is much cheaper than parsing it.
-_PLAIN_TEXT = re.compile(r"^[A-Za-z0-9_$/(][A-Za-z0-9 _$./@+=,:()\[\]{}'*-]*$")
+_PLAIN_TEXT = re.compile(r"^[A-Za-z0-9_$/(][A-Za-z0-9 _$./@+=,:()\[\]{}'*|\"!&%<>?~^;-]*$")
 _RESOLVER = yaml.resolver.Resolver()
 _BLOCK_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
 

@@ -100,13 +100,15 @@ def azure_id(plan_id: str) -> str:
 def job_ids(plan: Plan) -> dict[str, str]:
     """Plan job id -> unique Azure job name (job names are unique per pipeline here)."""
     names: dict[str, str] = {}
+    used: set[str] = set()
     for job in plan.jobs:
         name = azure_id(job.id)
         if name.lower() in _RESERVED_JOB_NAMES:
             name += "_job"
-        while name in names.values():
+        while name in used:
             name += "_"
         names[job.id] = name
+        used.add(name)
     return names
 
 
@@ -344,8 +346,14 @@ def yaml_input(value: str | bool, indent: int) -> str:
 def _approval_asked_for_skipped_jobs(plan: Plan, environment_jobs: list[Job]) -> bool:
     """True when an environment's job runs less often than its stage (only the stage
     condition keeps Azure from requesting the environment's approval)."""
-    return any(_RUN_WHEN_RANK[job.run_when] > _RUN_WHEN_RANK[_loosest(plan.stage_of(job.id).jobs).run_when]
-               for job in environment_jobs)
+    loosest: dict[str, int] = {}  # stage id -> rank of its loosest job, once per stage
+    for job in environment_jobs:
+        stage = plan.stage_of(job.id)
+        if stage.id not in loosest:
+            loosest[stage.id] = _RUN_WHEN_RANK[_loosest(stage.jobs).run_when]
+        if _RUN_WHEN_RANK[job.run_when] > loosest[stage.id]:
+            return True
+    return False
 
 
 def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
