@@ -55,44 +55,53 @@ def warm(python: str, repo: Path) -> None:
     run_child([python, "-m", "pipegen", "generate", "--force"], cwd=repo, ok_codes=(0, 1))
 
 
-def cli_section(python: str, scratch: Path, rounds: int) -> None:
-    repo = scratch / "churn"
-    shutil.copytree(ROOT / "examples" / "churn", repo)
-    warm(python, repo)
-    pipegen = [python, "-m", "pipegen"]
-    series = interleave({
-        "floor: import yaml, jinja2, click": {"argv": [python, "-c", FLOOR]},
-        "pipegen --help": {"argv": [*pipegen, "--help"]},
-        "pipegen validate": {"argv": [*pipegen, "validate"], "cwd": repo},
-        "pipegen generate": {"argv": [*pipegen, "generate"], "cwd": repo},
-        "pipegen check": {"argv": [*pipegen, "check"], "cwd": repo},
-    }, rounds)
+def _installations(python: str, before: str | None) -> list[tuple[str, str]]:
+    """(label prefix, interpreter): this one, and the `--before` one when given."""
+    return [("", python)] + ([("before: ", before)] if before else [])
+
+
+def cli_section(python: str, scratch: Path, rounds: int, before: str | None = None) -> None:
+    commands: dict[str, dict] = {"floor: import yaml, jinja2, click": {"argv": [python, "-c", FLOOR]}}
+    for prefix, interpreter in _installations(python, before):
+        repo = scratch / f"churn{'-before' if prefix else ''}"
+        shutil.copytree(ROOT / "examples" / "churn", repo)
+        warm(interpreter, repo)
+        pipegen = [interpreter, "-m", "pipegen"]
+        commands.update({
+            f"{prefix}pipegen --help": {"argv": [*pipegen, "--help"]},
+            f"{prefix}pipegen validate": {"argv": [*pipegen, "validate"], "cwd": repo},
+            f"{prefix}pipegen generate": {"argv": [*pipegen, "generate"], "cwd": repo, "ok_codes": (0, 1)},
+            f"{prefix}pipegen check": {"argv": [*pipegen, "check"], "cwd": repo, "ok_codes": (0, 1)},
+        })
+    series = interleave(commands, rounds)
     print(f"\n## cli: the churn example ({rounds} interleaved rounds; CPU = user + system of the child)")
     print(ratio_table(series, "floor: import yaml, jinja2, click"))
 
 
-def scale_section(python: str, scratch: Path, rounds: int, scales=SCALES) -> None:
+def scale_section(python: str, scratch: Path, rounds: int, before: str | None = None, scales=SCALES) -> None:
     commands = {}
-    for jobs in scales:
-        repo = scratch / f"scale-{jobs}"
-        repo.mkdir()
-        (repo / "pipegen.yaml").write_text(scaled_descriptor(jobs), encoding="utf-8")
-        warm(python, repo)
-        commands[f"generate, {jobs} custom jobs"] = {"argv": [python, "-m", "pipegen", "generate", "--force"],
-                                                     "cwd": repo}
+    for prefix, interpreter in _installations(python, before):
+        for jobs in scales:
+            repo = scratch / f"scale-{jobs}{'-before' if prefix else ''}"
+            repo.mkdir()
+            (repo / "pipegen.yaml").write_text(scaled_descriptor(jobs), encoding="utf-8")
+            warm(interpreter, repo)
+            commands[f"{prefix}{jobs}"] = {"argv": [interpreter, "-m", "pipegen", "generate", "--force"],
+                                           "cwd": repo}
     series = interleave(commands, rounds)
     print(f"\n## scale: generate, all four targets ({rounds} interleaved rounds)")
-    first = series[f"generate, {scales[0]} custom jobs"].median()
-    print(f"  {'custom jobs':>11} {'median CPU ms':>14} {'ms per extra job':>17} {'output KiB':>11}")
-    for jobs in scales:
-        cpu = series[f"generate, {jobs} custom jobs"].median()
-        size = sum(path.stat().st_size for path in (scratch / f"scale-{jobs}").rglob("*")
-                   if path.is_file() and path.name != "pipegen.yaml") / 1024
-        extra = f"{(cpu - first) * 1000 / (jobs - scales[0]):17.3f}" if jobs != scales[0] else f"{'-':>17}"
-        print(f"  {jobs:>11} {cpu * 1000:14.1f} {extra} {size:11.0f}")
+    for prefix, _ in _installations(python, before):
+        first = series[f"{prefix}{scales[0]}"].median()
+        print(f"  {prefix + 'custom jobs':>19} {'median CPU ms':>14} {'ms per extra job':>17} {'output KiB':>11}")
+        for jobs in scales:
+            cpu = series[f"{prefix}{jobs}"].median()
+            size = sum(path.stat().st_size for path in (scratch / f"scale-{jobs}").rglob("*")
+                       if path.is_file() and path.name != "pipegen.yaml") / 1024
+            extra = f"{(cpu - first) * 1000 / (jobs - scales[0]):17.3f}" if jobs != scales[0] else f"{'-':>17}"
+            print(f"  {jobs:>19} {cpu * 1000:14.1f} {extra} {size:11.0f}")
 
 
-def coverage_section(python: str, scratch: Path, rounds: int, big: bool) -> None:
+def coverage_section(python: str, scratch: Path, rounds: int, big: bool, before: str | None = None) -> None:
     from coverage_reports import make_repo  # pylint: disable=import-outside-toplevel
 
     sizes = [("3 MB", 3)] + ([("300 MB", 300)] if big else [])
@@ -101,13 +110,16 @@ def coverage_section(python: str, scratch: Path, rounds: int, big: bool) -> None
         repo = make_repo(scratch / f"coverage-{megabytes}", megabytes)
         print(f"\n## coverage: a {label} Cobertura report with one changed file "
               f"(made in {time.perf_counter() - started:.0f} s; {rounds if megabytes < 100 else 1} rounds)")
-        gate = [python, "-m", "pipegen", "gate", "coverage", "--report", "coverage.xml"]
-        series = interleave({
-            "gate coverage --no-diff --min 50": {"argv": [*gate, "--no-diff", "--min", "50"], "cwd": repo},
-            "gate coverage --diff-min 80": {"argv": [*gate, "--diff-min", "80", "--compare-branch", "main"],
-                                            "cwd": repo, "ok_codes": (0, 1)},
-        }, rounds if megabytes < 100 else 1)
-        print(ratio_table(series, "gate coverage --no-diff --min 50"))
+        commands = {}
+        for prefix, interpreter in _installations(python, before):
+            gate = [interpreter, "-m", "pipegen", "gate", "coverage", "--report", "coverage.xml", "--min", "50"]
+            commands.update({
+                f"{prefix}gate coverage --no-diff": {"argv": [*gate, "--no-diff"], "cwd": repo},
+                f"{prefix}gate coverage --diff-min 80": {
+                    "argv": [*gate, "--diff-min", "80", "--compare-branch", "main"], "cwd": repo, "ok_codes": (0, 1)},
+            })
+        series = interleave(commands, rounds if megabytes < 100 else 1)
+        print(ratio_table(series, "gate coverage --no-diff"))
 
 
 def model_section(python: str, rounds: int) -> None:
@@ -143,6 +155,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--wheel", action="store_true", help="install a built wheel in a temp venv and time that")
     parser.add_argument("--python", help="time the pipegen installed for this interpreter instead")
+    parser.add_argument("--before", help="also time the pipegen of this interpreter (e.g. a venv with the "
+                                         "previous release), interleaved, rows labelled 'before:'")
     parser.add_argument("--big", action="store_true", default=os.environ.get("PIPEGEN_BENCH_BIG") == "1",
                         help="also the 300 MB coverage report (minutes, ~600 MB of disk)")
     options = parser.parse_args()
@@ -154,11 +168,11 @@ def main() -> None:
               f"{os.cpu_count()} cores, Python {platform.python_version()}, "
               f"{'wheel in a temp venv' if options.wheel else python}")
         if "cli" in sections:
-            cli_section(python, scratch, options.rounds)
+            cli_section(python, scratch, options.rounds, options.before)
         if "scale" in sections:
-            scale_section(python, scratch, max(3, options.rounds // 3))
+            scale_section(python, scratch, max(3, options.rounds // 3), options.before)
         if "coverage" in sections:
-            coverage_section(python, scratch, max(3, options.rounds // 3), options.big)
+            coverage_section(python, scratch, max(3, options.rounds // 3), options.big, options.before)
         if "model" in sections:
             model_section(python, max(3, options.rounds // 3))
 
