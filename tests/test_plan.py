@@ -236,3 +236,18 @@ def test_a_long_cycle_is_reported_once_with_its_path() -> None:
     assert len(messages) == 1
     path = messages[0].removeprefix("jobs form a cycle: ").split(" -> ")
     assert len(path) == 1501 and path[0] == path[-1]
+
+
+def test_pipegen_is_installed_only_in_custom_jobs_that_call_it() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        jobs:
+          - {name: plain, stage: test, run: ./smoke.sh}
+          - {name: producer, stage: test, run: 'pipegen output set X 1', outputs: [X]}
+          - {name: caller, stage: test, run: 'python -m pipegen gate lint --min-score 9'}
+          - {name: reader, stage: test, run: 'cat pipegen.yaml'}
+        """)
+    installs = {job.id: any("pipegen-ci" in command for command in job.install_commands()) for job in plan.jobs}
+    assert installs["plain"] is False and installs["reader"] is False
+    assert installs["producer"] is True and installs["caller"] is True

@@ -8,6 +8,7 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 from __future__ import annotations
 
 import heapq
+import re
 import shlex
 from dataclasses import field, replace
 from enum import Enum
@@ -450,6 +451,11 @@ def _deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | 
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 
+# A custom job gets pipegen installed when it publishes outputs (`pipegen output set`, and
+# the plan's output check) or its own commands call pipegen; other jobs skip the install.
+_CALLS_PIPEGEN = re.compile(r"(?<![\w.-])pipegen(?![\w.-])")
+
+
 def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor) -> Job:
     env: dict[str, EnvValue] = {key: EnvValue(EnvKind.LITERAL, value) for key, value in job.env}
     env.update(_secret_env(job.secrets))
@@ -461,7 +467,8 @@ def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descripto
         id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
-        requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor),
+        requirements=_requirements(descriptor, "runtime"),
+        pipegen=_pipegen(descriptor) if job.outputs or _CALLS_PIPEGEN.search(job.run) else None,
         timeout_minutes=job.timeout_minutes, secrets=job.secrets)
 
 

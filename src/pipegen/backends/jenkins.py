@@ -172,14 +172,22 @@ def _outermost(paths: list[str]) -> list[str]:
     return kept
 
 
+# pip's cache survives the venv: the agent's PIP_CACHE_DIR when its administrator set one
+# (a volume on ephemeral agents), else a folder beside the job's workspace, which lives as
+# long as the workspace and which no checkout or `rm -rf` of the stage touches.
+PIP_CACHE_EXPORT = 'export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${WORKSPACE:-$PWD}@pip-cache}"'
+
+
 def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
-    is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
+    is published), then a fresh venv per stage: agents keep pip's cache (PIP_CACHE_EXPORT),
+    not the venv."""
     stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else [])])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
-        lines += job.install_commands()
+        if job.install_commands():
+            lines += [PIP_CACHE_EXPORT, *job.install_commands()]
         label = f"Python {plan.python} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
