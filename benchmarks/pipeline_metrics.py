@@ -1,6 +1,8 @@
 """How lean a generated pipeline is, read back from the files themselves, per platform:
-`pip install` commands, how many of them install pipegen, and the critical path (the
-longest chain of jobs that wait for one another, counted in jobs).
+`pip install` commands, how many of them install pipegen, the critical path (the
+longest chain of jobs that wait for one another, counted in jobs), and the waits no job
+needs: (job, earlier job) pairs where the file makes a job wait for another that the
+plan does not require before it (directly, through needs, or as the previous stage).
 
     python benchmarks/pipeline_metrics.py examples/churn
 
@@ -22,6 +24,30 @@ PIP_INSTALL = re.compile(r"pip install(?:[^\n]*\\\n)*[^\n]*")
 def _installs(texts) -> tuple[int, int]:
     commands = [match.group(0) for text in texts for match in PIP_INSTALL.finditer(text)]
     return len(commands), sum("pipegen" in command for command in commands)
+
+
+def _closure(predecessors: dict[str, set[str]]) -> dict[str, set[str]]:
+    @lru_cache(maxsize=None)
+    def before(job: str) -> frozenset[str]:
+        found = set(predecessors.get(job, ()))
+        for other in predecessors.get(job, ()):
+            found |= before(other)
+        return frozenset(found)
+    return {job: set(before(job)) for job in predecessors}
+
+
+def _plan_id(name: str) -> str:
+    return name.lower().replace("_", "-").removesuffix("-job")
+
+
+def _unneeded_waits(predecessors: dict[str, set[str]], folder: Path) -> int:
+    from pipegen.descriptor import load_descriptor  # pylint: disable=import-outside-toplevel
+    from pipegen.plan import build_plan  # pylint: disable=import-outside-toplevel
+
+    plan = build_plan(load_descriptor(folder / "pipegen.yaml"))
+    required = _closure({job.id: set(plan.all_needs(job)) for job in plan.jobs})
+    waits = _closure({_plan_id(job): {_plan_id(other) for other in before} for job, before in predecessors.items()})
+    return sum(len(waits[job] - required[job]) for job in required if job in waits)
 
 
 def _longest(predecessors: dict[str, set[str]]) -> int:
@@ -46,7 +72,7 @@ def github(path: Path) -> tuple[int, int, int]:
     jobs = yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"]
     needs = {name: set([job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs", []))
              for name, job in jobs.items()}
-    return (*_installs(_strings(jobs)), _longest(needs))
+    return (*_installs(_strings(jobs)), needs)
 
 
 def gitlab(path: Path) -> tuple[int, int, int]:
@@ -62,7 +88,7 @@ def gitlab(path: Path) -> tuple[int, int, int]:
             rank = stages.index(job.get("stage", "test"))
             needs[name] = {other for other, item in jobs.items() if stages.index(item.get("stage", "test")) < rank}
     scripts = [text for job in jobs.values() for key in ("before_script", "script") for text in _strings(job.get(key))]
-    return (*_installs(scripts), _longest(needs))
+    return (*_installs(scripts), needs)
 
 
 def azure(path: Path) -> tuple[int, int, int]:
@@ -80,7 +106,7 @@ def azure(path: Path) -> tuple[int, int, int]:
             own = job.get("dependsOn", [])
             needs[name] = waits | set([own] if isinstance(own, str) else own)
         previous = stage["stage"]
-    return (*_installs(_strings(data["stages"])), _longest(needs))
+    return (*_installs(_strings(data["stages"])), needs)
 
 
 def jenkins(path: Path) -> tuple[int, int, int]:
@@ -89,16 +115,18 @@ def jenkins(path: Path) -> tuple[int, int, int]:
 
     pipeline = read_pipeline(path.read_text(encoding="utf-8"))
 
-    def chain(stage) -> int:  # jobs are the stages with steps
-        if stage.parallel:
-            return max(chain(branch) for branch in stage.parallel)
-        if stage.stages:
-            return sum(chain(child) for child in stage.stages)
-        return 1 if stage.steps else 0
-
-    scripts = [call.script for stage in pipeline.all_stages() for call in sh_calls(stage)] \
-        if hasattr(pipeline, "all_stages") else []
-    return (*_installs(scripts), sum(chain(stage) for stage in pipeline.stages))
+    needs: dict[str, set[str]] = {}
+    done: set[str] = set()  # every job of earlier top-level stages and layers
+    for top in pipeline.stages:
+        for layer in top.stages:
+            for branch in layer.parallel or [layer]:
+                chain: set[str] = set()
+                for leaf in branch.leaves():
+                    needs[leaf.name] = done | chain
+                    chain.add(leaf.name)
+            done = done | {leaf.name for leaf in layer.leaves()}
+    scripts = [call.script for stage in pipeline.all_stages() for call in sh_calls(stage)]
+    return (*_installs(scripts), needs)
 
 
 PLATFORMS = {"github": (".github/workflows/pipegen.yml", github), "gitlab": (".gitlab-ci.yml", gitlab),
@@ -108,11 +136,13 @@ PLATFORMS = {"github": (".github/workflows/pipegen.yml", github), "gitlab": (".g
 def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "examples" / "churn")
     print(f"{folder}:")
-    print(f"  {'platform':<9} {'pip installs':>12} {'of pipegen':>10} {'critical path (jobs)':>21}")
+    print(f"  {'platform':<9} {'pip installs':>12} {'of pipegen':>10} {'critical path (jobs)':>21} "
+          f"{'waits no job needs':>19}")
     for name, (relative, read) in PLATFORMS.items():
         if (folder / relative).is_file():
-            installs, pipegen, path = read(folder / relative)
-            print(f"  {name:<9} {installs:>12} {pipegen:>10} {path:>21}")
+            installs, pipegen, needs = read(folder / relative)
+            print(f"  {name:<9} {installs:>12} {pipegen:>10} {_longest(needs):>21} "
+                  f"{_unneeded_waits(needs, folder):>19}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Jenkins: a declarative Jenkinsfile for a multibranch pipeline job.
 
 Jenkins runs a pipeline's stages one after another, so each plan stage becomes a
-top-level stage whose job graph is cut into layers (topological levels): a layer of
-several jobs is a `parallel` block, a layer of one job a plain stage. The pipeline holds
+top-level stage whose job graph is cut into chains (a job that is the only one to need
+the job before it follows it in the same chain) and the chains into layers: a layer of
+several chains is a `parallel` block whose branches run their chain's jobs as sequential
+stages, so a job waits for its own chain and earlier layers, not for a whole level of
+unrelated jobs (declarative pipelines allow no `parallel` inside a branch). The pipeline holds
 no executor of its own (`agent none`); every job's stage asks for an agent, so the PROD
 approval (`input`) waits without one.
 
@@ -76,11 +79,20 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
 
 
 @record
-class Layer:
-    """Jobs of one topological level: they only need jobs of earlier levels."""
+class Branch:
+    """A chain of jobs run one after another; each needs only the one before it in the
+    chain and jobs of earlier layers."""
 
-    name: str  # the parallel block's stage name (unused for a single job)
+    name: str  # the branch stage's name (unused for a single job)
     jobs: tuple[LeafStage, ...]
+
+
+@record
+class Layer:
+    """Chains that only need chains of earlier layers, run in parallel."""
+
+    name: str  # the parallel block's stage name (unused for a single chain)
+    branches: tuple[Branch, ...]
 
 
 @record
@@ -127,19 +139,43 @@ class JenkinsBackend:
 # ---------------------------------------------------------------------------- layers
 
 
-def layers_of(plan: Plan, stage: Stage) -> list[list[Job]]:
-    """Topological levels of a stage's jobs (plan order inside a level): a job's level is
-    one more than the deepest same-stage job it needs. Earlier stages are done already."""
-    level: dict[str, int] = {}
+def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+    """A stage's jobs as chains, in plan order: a job joins the chain of its one same-stage
+    need when it is the only job needing it and that need ends the chain."""
+    needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
+    dependants: dict[str, int] = {}
+    for job_needs in needs.values():
+        for need in job_needs:
+            dependants[need] = dependants.get(need, 0) + 1
+    chains: list[list[Job]] = []
+    chain_of: dict[str, int] = {}
     for job in stage.jobs:  # the plan orders jobs after their same-stage needs
-        level[job.id] = 1 + max((level[need] for need in plan.same_stage_needs(job)), default=-1)
-    depth = 1 + max(level.values(), default=-1)
-    return [[job for job in stage.jobs if level[job.id] == index] for index in range(depth)]
+        own = needs[job.id]
+        if len(own) == 1 and dependants[own[0]] == 1 and chains[chain_of[own[0]]][-1].id == own[0]:
+            chain_of[job.id] = chain_of[own[0]]
+            chains[chain_of[job.id]].append(job)
+        else:
+            chain_of[job.id] = len(chains)
+            chains.append([job])
+    return chains
 
 
-def _layers_minutes(layers: list[list[Job]]) -> int:
-    """Worst-case wall time of sequential layers of parallel jobs."""
-    return sum(max(job.timeout_minutes for job in layer) for layer in layers)
+def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
+    """Chains by topological level: a chain's level is one more than the deepest chain one
+    of its jobs needs. Earlier stages are done already."""
+    chains = chains_of(plan, stage)
+    chain_of = {job.id: index for index, chain in enumerate(chains) for job in chain}
+    level: list[int] = []
+    for index, chain in enumerate(chains):  # a chain only needs chains started before it
+        needed = {chain_of[need] for job in chain for need in plan.same_stage_needs(job)} - {index}
+        level.append(1 + max((level[other] for other in needed), default=-1))
+    depth = 1 + max(level, default=-1)
+    return [[chain for index, chain in enumerate(chains) if level[index] == number] for number in range(depth)]
+
+
+def _layers_minutes(layers: list[list[list[Job]]]) -> int:
+    """Worst-case wall time of sequential layers of parallel chains."""
+    return sum(max(sum(job.timeout_minutes for job in chain) for chain in layer) for layer in layers)
 
 
 # ---------------------------------------------------------------------------- leaf stages
@@ -249,7 +285,7 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
 # ---------------------------------------------------------------------------- top-level stages
 
 
-def _approval(stage: Stage, layers: list[list[Job]]) -> Approval | None:
+def _approval(stage: Stage, layers: list[list[list[Job]]]) -> Approval | None:
     approval = next((job.approval for job in stage.jobs if job.approval is not None), None)
     if approval is None:
         return None
@@ -272,14 +308,16 @@ def top_stage(plan: Plan, stage: Stage) -> TopStage:
     branch, not_pull_request = _weakest_condition(stage) if approval else (None, False)
     return TopStage(
         title=stage.title, comment=one_line(stage.comment),
-        layers=tuple(Layer(f"{stage.title}: {' + '.join(job.id for job in layer)}",
-                           tuple(leaf_stage(plan, job) for job in layer)) for layer in layers),
+        layers=tuple(Layer(f"{stage.title}: {' + '.join(' -> '.join(job.id for job in chain) for chain in layer)}",
+                           tuple(Branch(f"{stage.title}: {' -> '.join(job.id for job in chain)}",
+                                        tuple(leaf_stage(plan, job) for job in chain)) for chain in layer))
+                     for layer in layers),
         changesets=plan.triggers.watched_paths if plan.triggers.data_paths else (),
         approval=approval, branch=branch, not_pull_request=not_pull_request)
 
 
 def pipeline_minutes(plan: Plan) -> int:
-    """The whole run's bound: every layer's slowest job plus every approval wait."""
+    """The whole run's bound: every layer's slowest chain plus every approval wait."""
     total = 0
     for stage in plan.stages:
         layers = layers_of(plan, stage)
