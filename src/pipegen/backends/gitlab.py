@@ -220,7 +220,8 @@ def pip_caches(plan: Plan, keys: dict[str, str]) -> dict[str, PipCache]:
     the first job (in plan order) that installs all it installs, maybe itself; only that
     job pushes it. pip's cache is content-addressed, so reading a larger cache is safe,
     and every cache has exactly one writer (no jobs racing to upload the same key)."""
-    installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *((job.pipegen,) if job.pipegen else ())))
+    installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *job.project_install,
+                                   *((job.pipegen, job.pipegen_needs_python) if job.pipegen else ())))
                 for job in plan.jobs if job.python and job.install_commands()}
     caches: dict[str, PipCache] = {}
     for job in plan.jobs:

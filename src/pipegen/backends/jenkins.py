@@ -218,7 +218,8 @@ def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
     is published), then a fresh venv per stage: agents keep pip's cache (PIP_CACHE_EXPORT),
     not the venv."""
-    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else [])])
+    outputs = [OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else []
+    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *outputs])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
