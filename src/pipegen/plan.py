@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import re
 import shlex
-from dataclasses import field, replace
+from dataclasses import replace
 from enum import Enum
 from functools import cached_property
 
@@ -183,7 +183,7 @@ class Plan:
     variables: tuple[str, ...] = ()  # CI variables the pipeline reads, by name
     secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
     environments: tuple[tuple[str, Approval | None], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @cached_property
     def jobs(self) -> tuple[Job, ...]:

@@ -24,6 +24,7 @@ def record(cls: T) -> T:
         fields.update(getattr(base, "__dataclass_fields__", {}))
     for name, annotation in cls.__dict__.get("__annotations__", {}).items():
         value = cls.__dict__.get(name, _MISSING)
+        # pylint: disable-next=invalid-field-call  # a Field for dataclasses.fields() and replace()
         spec = value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
         spec.name, spec.type = name, annotation
         spec._field_type = dataclasses._FIELD  # pylint: disable=protected-access  # what fields() selects
@@ -48,8 +49,8 @@ def record(cls: T) -> T:
         if kwargs and not known.issuperset(kwargs):
             unexpected = next(key for key in kwargs if key not in known)
             raise TypeError(f"{qualname}() got an unexpected keyword argument {unexpected!r}")
-        if args and kwargs and not kwargs.keys().isdisjoint(names[:len(args)]):
-            twice = next(name for name in names[:len(args)] if name in kwargs)
+        twice = next((name for name in names[:len(args)] if name in kwargs), None) if kwargs else None
+        if twice is not None:
             raise TypeError(f"{qualname}() got multiple values for argument {twice!r}")
         values = dict(defaults)
         values.update(zip(names, args))

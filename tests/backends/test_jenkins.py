@@ -111,8 +111,8 @@ def test_no_executor_is_held_by_the_pipeline_or_the_approval(churn):
 
 def test_test_stage_chains(churn):
     # Sonar needs the last test level (it reads the combined coverage): no chain to fold there.
-    assert churn.stage("TEST").chains() == [[["pipegen-check"], ["lint"], ["unit"]], [["integration"]], [["functional"]],
-                                            [["sonar"]]]
+    assert churn.stage("TEST").chains() == [[["pipegen-check"], ["lint"], ["unit"]], [["integration"]],
+                                            [["functional"]], [["sonar"]]]
     group = churn.stage("TEST").stages[0]
     assert [branch.name for branch in group.parallel] == ["pipegen-check", "lint", "unit"]
 

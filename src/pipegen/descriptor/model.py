@@ -2,7 +2,7 @@
 dataclasses, never the raw YAML. Defaults live here, in one place."""
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipegen.errors import Problem
@@ -245,7 +245,7 @@ class CustomJob:
     timeout_minutes: int = 30
 
 
-@record
+@dataclass(frozen=True)  # a dataclass: `positions` is a default factory excluded from comparison
 class Descriptor:
     path: Path
     project: Project

@@ -83,7 +83,8 @@ class _Compiler:
             if name not in self.root.get("$defs", {}):
                 raise UnsupportedSchema(f"unknown reference {pointer}")
             holder: list[Check] = []
-            self.refs[pointer] = lambda value: holder[0](value)  # recursive schemas resolve late
+            # Resolved late, so a schema may refer to itself. pylint: disable-next=unnecessary-lambda
+            self.refs[pointer] = lambda value: holder[0](value)
             holder.append(self.compile(self.root["$defs"][name]))
         return self.refs[pointer]
 

@@ -244,7 +244,7 @@ def _changed_files_report(report: Path, wanted: set[str]) -> ET.Element:
             elif element.tag == "sources" and len(parents) == 1:
                 root.append(element)  # type: ignore[union-attr]  # set at the first start event
             elif len(parents) == 1 and parent is not None:
-                del parent[-1]  # other top-level content (packages...) is not needed
+                parent.remove(element)  # other top-level content (packages...) is not needed
     if root is None:
         raise ET.ParseError("no element found")
     packages = ET.SubElement(root, "packages")

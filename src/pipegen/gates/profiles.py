@@ -3,7 +3,7 @@ descriptor's `quality:` section, which wins over the shipped gate profile it nam
 (`gates/<name>.yaml`, `default` when none is named)."""
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -12,7 +12,6 @@ import yaml
 
 from pipegen.descriptor.model import DESCRIPTOR_NAME, Descriptor
 from pipegen.errors import UsageError
-from pipegen.records import record
 from pipegen.resources import gate_profiles_dir
 
 DEFAULT_PROFILE = "default"
@@ -111,7 +110,7 @@ def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:
     return checked
 
 
-@record
+@dataclass(frozen=True)
 class Thresholds:
     """One gate's resolved settings, and where each came from (shown to the user, so a
     surprising threshold can be traced to the flag, descriptor or profile that set it)."""
