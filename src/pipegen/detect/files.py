@@ -3,9 +3,11 @@ parse tells init nothing, it never stops it."""
 from __future__ import annotations
 
 import ast
-import configparser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `generate` reads pyproject.toml only
+    import configparser
 
 
 def read_text(path: Path) -> str:
@@ -33,6 +35,8 @@ def read_toml(path: Path) -> dict:
 
 def read_ini(path: Path) -> configparser.ConfigParser:
     """setup.cfg / tox.ini / .flake8; an empty parser when absent or broken."""
+    import configparser  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
     parser = configparser.ConfigParser(interpolation=None)
     if path.is_file():
         try:
