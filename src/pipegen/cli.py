@@ -45,6 +45,7 @@ COMMANDS = {
     "output": ("pipegen.commands.output:group", "Publish a value to later jobs and stages."),
     "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
+    "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
 }
 
 
