@@ -7,14 +7,18 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 """
 from __future__ import annotations
 
+import heapq
+import re
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from enum import Enum
+from functools import cached_property
 
 from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Service, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
+from pipegen.records import record
 from pipegen.syntax import shell_command
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
@@ -64,14 +68,14 @@ class EnvKind(str, Enum):
     OUTPUT = "output"  # `value` names an output of job `producer`
 
 
-@dataclass(frozen=True)
+@record
 class EnvValue:
     kind: EnvKind
     value: str
     producer: str | None = None  # job id, for OUTPUT
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     title: str
     run: str  # final shell; multi-line runs under `set -eu`
@@ -81,7 +85,7 @@ class Step:
     reads: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     id: str  # lowercase, digits, '-'; backends derive platform ids from it
     title: str
@@ -175,7 +179,7 @@ class Job:
                      if value.kind is EnvKind.OUTPUT and value.producer)
 
 
-@dataclass(frozen=True)
+@record
 class Stage:
     id: str
     title: str
@@ -183,7 +187,7 @@ class Stage:
     jobs: tuple[Job, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Triggers:
     branches: tuple[str, ...]
     pull_requests: bool
@@ -193,7 +197,7 @@ class Triggers:
     watched_paths: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     project: str
     python: str
@@ -205,22 +209,29 @@ class Plan:
     variables: tuple[str, ...] = ()  # CI variables the pipeline reads, by name
     secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
     environments: tuple[tuple[str, Approval | None], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def jobs(self) -> tuple[Job, ...]:
         return tuple(job for stage in self.stages for job in stage.jobs)
 
+    @cached_property
+    def _index(self) -> dict[str, tuple[Job, Stage]]:
+        """Job id -> (job, stage): backends look jobs up per job and per need."""
+        return {job.id: (job, stage) for stage in self.stages for job in stage.jobs}
+
+    @cached_property
+    def _previous(self) -> dict[str, Stage | None]:
+        return {stage.id: (self.stages[index - 1] if index else None) for index, stage in enumerate(self.stages)}
+
     def job(self, job_id: str) -> Job:
-        return next(job for job in self.jobs if job.id == job_id)
+        return self._index[job_id][0]
 
     def stage_of(self, job_id: str) -> Stage:
-        return next(stage for stage in self.stages if any(job.id == job_id for job in stage.jobs))
+        return self._index[job_id][1]
 
     def previous_stage(self, stage_id: str) -> Stage | None:
-        ids = [stage.id for stage in self.stages]
-        index = ids.index(stage_id)
-        return self.stages[index - 1] if index else None
+        return self._previous[stage_id]
 
     def same_stage_needs(self, job: Job) -> tuple[str, ...]:
         return tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
@@ -708,6 +719,11 @@ def _deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | 
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 
+# A custom job gets pipegen installed when it publishes outputs (`pipegen output set`, and
+# the plan's output check) or its own commands call pipegen; other jobs skip the install.
+_CALLS_PIPEGEN = re.compile(r"(?<![\w.-])pipegen(?![\w.-])")
+
+
 def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor) -> Job:
     env: dict[str, EnvValue] = {key: EnvValue(EnvKind.LITERAL, value) for key, value in job.env}
     env.update(_secret_env(job.secrets))
@@ -719,7 +735,8 @@ def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descripto
         id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
-        requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor),
+        requirements=_requirements(descriptor, "runtime"),
+        pipegen=_pipegen(descriptor) if job.outputs or _CALLS_PIPEGEN.search(job.run) else None,
         project_install=project_install(descriptor), cache_files=cache_files(descriptor),
         pipegen_needs_python=_python_too_old(descriptor),
         timeout_minutes=job.timeout_minutes, secrets=job.secrets)
@@ -771,24 +788,35 @@ def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
 
 
 def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -> list[Problem]:
-    state: dict[str, int] = {}  # 1 visiting, 2 done
+    """Depth-first, with an explicit stack: a chain of any length, no recursion limit."""
+    done: set[str] = set()
     problems: list[Problem] = []
-
-    def visit(job_id: str, trail: list[str]) -> None:
-        state[job_id] = 1
-        for need in by_id[job_id].needs:
-            if need not in by_id:
+    for root in jobs:
+        if root.id in done:
+            continue
+        trail: list[str] = [root.id]  # the jobs being visited, outermost first
+        on_trail: dict[str, int] = {root.id: 0}  # job id -> its index in `trail`
+        cursors: list[int] = [0]  # per trail entry: the next need to look at
+        while trail:
+            job_id = trail[-1]
+            needs = by_id[job_id].needs
+            if cursors[-1] == len(needs):
+                done.add(job_id)
+                del on_trail[job_id]
+                trail.pop()
+                cursors.pop()
                 continue
-            if state.get(need) == 1:
-                cycle = trail[trail.index(need):] + [job_id, need] if need in trail else [job_id, need]
+            need = needs[cursors[-1]]
+            cursors[-1] += 1
+            if need not in by_id or need in done:
+                continue
+            if need in on_trail:
+                cycle = trail[on_trail[need]:] + [need]
                 problems.append(descriptor.problem(where(job_id, "needs"), "jobs form a cycle: " + " -> ".join(cycle)))
-            elif need not in state:
-                visit(need, trail + [job_id])
-        state[job_id] = 2
-
-    for job in jobs:
-        if job.id not in state:
-            visit(job.id, [])
+                continue
+            on_trail[need] = len(trail)
+            trail.append(need)
+            cursors.append(0)
     return problems
 
 
@@ -797,19 +825,33 @@ def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -
 
 def _with_needed_outputs(jobs: list[Job]) -> list[Job]:
     """A job that needs a producer, directly or through the jobs it needs, sees the producer's
-    outputs as $NAME (its own env entries of the same name win)."""
+    outputs as $NAME (its own env entries of the same name win). Needs first (Kahn's order,
+    no recursion), each job's set holding producers only, so long chains stay linear."""
     by_id = {job.id: job for job in jobs}
-    upstream: dict[str, set[str]] = {}
+    waiting = {job.id: sum(1 for need in set(job.needs) if need in by_id) for job in jobs}
+    dependants: dict[str, list[str]] = {job.id: [] for job in jobs}
+    for job in jobs:
+        for need in set(job.needs):
+            if need in by_id:
+                dependants[need].append(job.id)
+    ready = [job.id for job in jobs if waiting[job.id] == 0]
+    upstream: dict[str, frozenset[str]] = {}
+    while ready:
+        job_id = ready.pop()
+        found: set[str] = set()
+        for need in by_id[job_id].needs:
+            if need in upstream:
+                found |= upstream[need]
+                if by_id[need].outputs:
+                    found.add(need)
+        upstream[job_id] = frozenset(found)
+        for dependant in dependants[job_id]:
+            waiting[dependant] -= 1
+            if waiting[dependant] == 0:
+                ready.append(dependant)
 
-    def producers_of(job: Job) -> set[str]:
-        if job.id not in upstream:
-            upstream[job.id] = set()  # cycles were rejected; this only guards the recursion
-            found: set[str] = set()
-            for need in job.needs:
-                if need in by_id:
-                    found |= {need} | producers_of(by_id[need])
-            upstream[job.id] = found
-        return upstream[job.id]
+    def producers_of(job: Job) -> frozenset[str]:
+        return upstream.get(job.id, frozenset())  # cycles were rejected before this
 
     result = []
     for job in jobs:
@@ -845,17 +887,34 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
 
 
 def _ordered(jobs: list[Job]) -> list[Job]:
-    """Stage order, then dependency order inside a stage, then the order written."""
+    """Stage order, then dependency order inside a stage, then the order written: Kahn's
+    algorithm, always placing the earliest-written ready job (linear up to a log factor)."""
     ordered: list[Job] = []
-    placed: set[str] = set()
     for stage in PLAN_STAGES:
         pending = [job for job in jobs if job.stage == stage]
-        while pending:
-            ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
-            ready = ready or pending[:1]  # unreachable: cycles are rejected before ordering
-            ordered.append(ready[0])
-            placed.add(ready[0].id)
-            pending.remove(ready[0])
+        position = {job.id: index for index, job in enumerate(pending)}
+        waiting_on = [0] * len(pending)  # same-stage needs not placed yet
+        dependants: list[list[int]] = [[] for _ in pending]
+        for index, job in enumerate(pending):
+            for need in dict.fromkeys(job.needs):
+                if need in position:
+                    waiting_on[index] += 1
+                    dependants[position[need]].append(index)
+        ready = [index for index, count in enumerate(waiting_on) if count == 0]
+        heapq.heapify(ready)
+        placed = 0
+        while ready:
+            index = heapq.heappop(ready)
+            ordered.append(pending[index])
+            placed += 1
+            for dependant in dependants[index]:
+                waiting_on[dependant] -= 1
+                if waiting_on[dependant] == 0:
+                    heapq.heappush(ready, dependant)
+        # Cycles are rejected before ordering; keep any leftover in written order regardless.
+        if placed < len(pending):
+            seen = {job.id for job in ordered}
+            ordered += [job for job in pending if job.id not in seen]
     return ordered
 
 

@@ -314,7 +314,7 @@ def test_diff_coverage_gets_full_history_and_the_compare_branch(churn):
 def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):
     for job in churn_plan.jobs:
         if not job.python:
-            assert "before_script" not in churn[job.id] and churn[job.id]["cache"] == []
+            assert "before_script" not in churn[job.id] and "cache" not in churn[job.id]
             continue
         text = next(text for text in commands(churn[job.id], "before_script") if "pip install" in text)
         words = shlex.split(text.removeprefix("set -eu\n").replace("\\\n", " "))
@@ -322,12 +322,37 @@ def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):
         assert [word for word in words if word in job.pip_packages] == list(job.pip_packages)
 
 
-def test_pip_cache(churn, churn_plan):
-    cache = churn["default"]["cache"]
-    requirement_files = {path for job in churn_plan.jobs for path in job.requirements}
-    assert set(cache["key"]["files"]) <= requirement_files and len(cache["key"]["files"]) == 2
-    assert cache["paths"] == [".cache/pip"]
+def _installed(job: dict) -> set[str]:
+    """What a job's `pip install` commands install: requirement files, packages, the project."""
+    installed = set()
+    for text in commands(job, "before_script"):
+        for line in text.replace("\\\n", " ").splitlines():
+            if "pip install" in line:
+                words = shlex.split(line)
+                installed |= {word for word in words[words.index("install") + 1:] if not word.startswith("-")}
+    return installed
+
+
+def test_pip_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
+    assert "cache" not in churn["default"]
     assert churn["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    writers, readers = {}, []
+    for job in churn_plan.jobs:
+        installed = _installed(churn[job.id])
+        if not installed:
+            assert "cache" not in churn[job.id], job.id  # nothing to cache
+            continue
+        cache = churn[job.id]["cache"]
+        assert cache["paths"] == [".cache/pip"]
+        key = repr(cache["key"])
+        if cache.get("policy") == "pull":
+            readers.append((job.id, key, installed))
+        else:
+            assert "policy" not in cache and key not in writers, (job.id, key)  # one writer per key
+            writers[key] = installed
+    assert readers and len(writers) > 1
+    for job_id, key, installed in readers:  # a reader's installs are all in the cache it reads
+        assert installed <= writers[key], job_id
 
 
 # ---------------------------------------------------------------------------- security

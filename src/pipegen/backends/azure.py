@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.records import record
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
@@ -38,7 +38,7 @@ REPORTS_DIR = "$(Build.SourcesDirectory)/pipegen-reports"
 # ---------------------------------------------------------------------------- view model
 
 
-@dataclass(frozen=True)
+@record
 class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     """One entry of a job's `steps:`; `kind` picks the template branch."""
 
@@ -53,7 +53,7 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record
     fetch_depth: int = 1  # checkout
 
 
-@dataclass(frozen=True)
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     kind: str  # job | deployment
     id: str
@@ -68,7 +68,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record 
     services: tuple[str, ...] = ()  # container resources started beside the job
 
 
-@dataclass(frozen=True)
+@record
 class StageView:
     id: str
     display_name: str
@@ -78,7 +78,7 @@ class StageView:
     condition: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ContainerView:
     """A `resources.containers` entry a job starts as a service, its ports published on the
     agent: tests reach it at localhost, as on every platform."""
@@ -89,7 +89,7 @@ class ContainerView:
     env: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@record
 class PipelineView:
     stages: tuple[StageView, ...]
     pool: tuple[str, str]  # ("vmImage" | "name", value)
@@ -115,13 +115,15 @@ def azure_id(plan_id: str) -> str:
 def job_ids(plan: Plan) -> dict[str, str]:
     """Plan job id -> unique Azure job name (job names are unique per pipeline here)."""
     names: dict[str, str] = {}
+    used: set[str] = set()
     for job in plan.jobs:
         name = azure_id(job.id)
         if name.lower() in _RESERVED_JOB_NAMES:
             name += "_job"
-        while name in names.values():
+        while name in used:
             name += "_"
         names[job.id] = name
+        used.add(name)
     return names
 
 
@@ -387,8 +389,14 @@ def yaml_input(value: str | bool, indent: int) -> str:
 def _approval_asked_for_skipped_jobs(plan: Plan, environment_jobs: list[Job]) -> bool:
     """True when an environment's job runs less often than its stage (only the stage
     condition keeps Azure from requesting the environment's approval)."""
-    return any(_RUN_WHEN_RANK[job.run_when] > _RUN_WHEN_RANK[_loosest(plan.stage_of(job.id).jobs).run_when]
-               for job in environment_jobs)
+    loosest: dict[str, int] = {}  # stage id -> rank of its loosest job, once per stage
+    for job in environment_jobs:
+        stage = plan.stage_of(job.id)
+        if stage.id not in loosest:
+            loosest[stage.id] = _RUN_WHEN_RANK[_loosest(stage.jobs).run_when]
+        if _RUN_WHEN_RANK[job.run_when] > loosest[stage.id]:
+            return True
+    return False
 
 
 def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:

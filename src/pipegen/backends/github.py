@@ -11,18 +11,18 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import Union
 
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
 
 
-@dataclass(frozen=True)
+@record
 class Action:
     """An action pinned to a full commit SHA (zizmor `unpinned-uses`); the tag goes in a
     comment so people and Dependabot/Renovate can read and bump it."""
@@ -58,7 +58,7 @@ _COMMENT_WIDTH = 100
 InputValue = Union[str, bool, int]
 
 
-@dataclass(frozen=True)
+@record
 class StepView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
     """One step: either `uses` an action (with inputs) or `run`s shell text."""
 
@@ -72,14 +72,14 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # one field per
     env: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Permission:
     scope: str
     level: str
     why: str  # zizmor pedantic `undocumented-permissions`: every grant says why
 
 
-@dataclass(frozen=True)
+@record
 class ServiceView:
     name: str
     image: str
@@ -87,7 +87,7 @@ class ServiceView:
     env: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
     id: str
     name: str
@@ -104,14 +104,14 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     services: tuple[ServiceView, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class StageView:
     title: str
     comment: tuple[str, ...]
     jobs: tuple[JobView, ...]
 
 
-@dataclass(frozen=True)
+@record
 class TriggerView:
     branches: tuple[str, ...]
     push_paths: tuple[str, ...]

@@ -21,6 +21,7 @@ from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.outputs import OUTPUTS_FILE
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.records import record
 
 TEMPLATE = "gitlab-ci.yml.j2"
 # Docker-in-Docker for the image build; pinned so a runner upgrade never changes the build.
@@ -42,7 +43,7 @@ _REGEX_SPECIAL = set(r"\.^$|?*+()[]{}/" + "\"'")
 # ---------------------------------------------------------------------------- view model
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One `rules:` / `workflow:rules:` entry; `condition` is a GitLab `if:` expression."""
 
@@ -53,21 +54,21 @@ class Rule:
     allow_failure: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Need:
     job: str
     artifacts: bool  # true only for producers whose dotenv outputs or handed-over files this job reads
     optional: bool = False  # the needed job may be absent where this one runs
 
 
-@dataclass(frozen=True)
+@record
 class Variable:
     name: str
     value: str
     expand: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class ServiceView:
     """A `services:` entry: an image alone (the dind daemon), or with the alias the job reaches
     it by and the variables the container starts with."""
@@ -77,13 +78,13 @@ class ServiceView:
     variables: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Command:
     title: str  # one line, printed as a comment above the command
     run: str  # final shell
 
 
-@dataclass(frozen=True)
+@record
 class Artifacts:
     paths: tuple[str, ...]
     junit: tuple[str, ...]
@@ -91,11 +92,22 @@ class Artifacts:
     when: str | None  # "always": keep reports of a failed gate
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     name: str
     action: str | None  # None: start (a deployment)
     tier: str | None
+
+
+@record
+class PipCache:
+    """A job's pip cache: one key per install set, filled by the one job (`owner`) that
+    installs it and read by jobs whose installs it covers (`policy: pull`)."""
+
+    prefix: str
+    files: tuple[str, ...]  # GitLab hashes at most two files into the key
+    owner: str  # job key of the job that pushes this cache
+    pull_only: bool
 
 
 @dataclass
@@ -115,7 +127,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     environment: Environment | None = None
     resource_group: str | None = None
     variables: tuple[Variable, ...] = ()
-    no_cache: bool = False
+    cache: PipCache | None = None  # None: no cache (the job installs nothing)
     before_script: tuple[Command, ...] = ()
     script: tuple[Command, ...] = ()
     artifacts: Artifacts | None = None
@@ -217,16 +229,22 @@ def workflow_rules(plan: Plan) -> list[Rule]:
     return rules
 
 
-def cache_key_files(plan: Plan) -> tuple[str, ...]:
-    """GitLab hashes at most two files into a cache key: the requirement files most jobs
-    install. pip's cache is content-addressed, so a file left out never installs wrong
-    packages; the key only decides when a fresh cache starts."""
-    counts: dict[str, int] = {}
+def pip_caches(plan: Plan, keys: dict[str, str]) -> dict[str, PipCache]:
+    """Plan id -> pip cache, for jobs that install something. Each job reads the cache of
+    the first job (in plan order) that installs all it installs, maybe itself; only that
+    job pushes it. pip's cache is content-addressed, so reading a larger cache is safe,
+    and every cache has exactly one writer (no jobs racing to upload the same key)."""
+    installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *job.project_install,
+                                   *((job.pipegen, job.pipegen_needs_python) if job.pipegen else ())))
+                for job in plan.jobs if job.python and job.install_commands()}
+    caches: dict[str, PipCache] = {}
     for job in plan.jobs:
-        for path in job.requirements:
-            counts[path] = counts.get(path, 0) + 1
-    ranked = sorted(counts, key=lambda path: -counts[path])  # stable: first use breaks ties
-    return tuple(ranked[:2])
+        if job.id not in installs:
+            continue
+        owner = plan.job(next(other for other, has in installs.items() if has >= installs[job.id]))
+        caches[job.id] = PipCache(prefix=f"pip-{keys[owner.id]}", files=owner.requirements[:2], owner=keys[owner.id],
+                                  pull_only=owner.id != job.id)
+    return caches
 
 
 # ---------------------------------------------------------------------------- jobs
@@ -349,6 +367,7 @@ class _Graph:
 
     def __init__(self, plan: Plan, keys: dict[str, str], approvals: dict[str, str]):
         self.plan, self.keys, self.approvals = plan, keys, approvals
+        self.caches = pip_caches(plan, keys)
 
     def reads_from(self, job: Job) -> set[str]:
         """Jobs whose artifacts this job downloads: output producers and handed-over files."""
@@ -387,7 +406,7 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
         interruptible=False if job.environment else None,
         rules=run_rules(job.run_when, job.branch, always=job.always), needs=needs, dependencies=dependencies,
         environment=job_environment(job), resource_group=graph.keys[job.id] if job.environment else None,
-        variables=job_variables(job, settings), no_cache=not job.python,
+        variables=job_variables(job, settings), cache=graph.caches.get(job.id),
         before_script=history_commands(job, settings) + install_commands(job, plan),
         script=tuple(command(step.title, step.run) for step in job.steps),
         artifacts=job_artifacts(job))
@@ -415,7 +434,7 @@ def approval_view(stage: str, jobs: list[Job], key: str) -> JobView:
         timeout=APPROVAL_TIMEOUT,
         rules=run_rules(loosest.run_when, loosest.branch, manual=True), dependencies=(),
         environment=Environment(environment, "prepare", None),  # prepare: no deployment record
-        variables=(Variable("GIT_STRATEGY", "none"),), no_cache=True,
+        variables=(Variable("GIT_STRATEGY", "none"),),
         script=(command("Record who approved", 'echo "Approved by $GITLAB_USER_LOGIN"'),))
 
 
@@ -510,7 +529,7 @@ class GitlabBackend:
         return template.render(
             project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
             path_filter=bool(plan.triggers.watched_paths),
-            tags=settings.tags, cache_files=cache_key_files(plan), pip_cache=PIP_CACHE_PATH,
+            tags=settings.tags, pip_cache=PIP_CACHE_PATH,
             expire_in=ARTIFACTS_EXPIRE)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:

@@ -261,6 +261,11 @@ class Stage:  # pylint: disable=too-many-instance-attributes  # one field per de
         """The nested stages as layers of leaf names: a parallel block is one layer."""
         return [[leaf.name for leaf in child.leaves()] for child in self.stages]
 
+    def chains(self) -> list[list[list[str]]]:
+        """Per layer, its parallel branches as chains of leaf names run one after another."""
+        return [[[leaf.name for leaf in branch.leaves()] for branch in (child.parallel or [child])]
+                for child in self.stages]
+
     def when_call(self, name: str) -> list[Call]:
         return [item for item in self.when if isinstance(item, Call) and item.name == name]
 

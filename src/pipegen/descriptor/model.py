@@ -6,19 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipegen.errors import Problem
+from pipegen.records import record
 
 STAGES = ("test", "qa", "prod")
 DESCRIPTOR_NAME = "pipegen.yaml"  # the default descriptor, at the repository root
 
 
-@dataclass(frozen=True)
+@record
 class Requirements:
     runtime: str | None = None
     test: str | None = None
     dev: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     name: str
     python: str = "3.11"
@@ -30,7 +31,7 @@ class Project:
     package: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Triggers:
     branches: tuple[str, ...] = ("main",)
     pull_requests: bool = True
@@ -38,7 +39,7 @@ class Triggers:
     data_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Service:
     """A container the tests talk to; tests find it at $<ENV_PREFIX>_HOST and its ports."""
 
@@ -52,7 +53,7 @@ class Service:
         return self.name.upper().replace("-", "_")
 
 
-@dataclass(frozen=True)
+@record
 class Tests:
     unit: str | None = None
     integration: str | None = None
@@ -65,24 +66,24 @@ class Tests:
                 if (path := getattr(self, level)) is not None]
 
 
-@dataclass(frozen=True)
+@record
 class CoverageThresholds:
     min: float | None = None
     diff_min: float | None = None
     compare_branch: str = "origin/main"
 
 
-@dataclass(frozen=True)
+@record
 class PylintThresholds:
     min_score: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Flake8Thresholds:
     max_issues: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SonarSettings:
     project_key: str
     host_url_var: str = "SONAR_HOST_URL"
@@ -91,7 +92,7 @@ class SonarSettings:
     allow_no_gate: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class RuffThresholds:
     max_issues: int | None = None
 
@@ -100,7 +101,7 @@ LINTERS = ("ruff", "pylint", "flake8")
 RATCHETS = ("changed-lines", "compare-branch")
 
 
-@dataclass(frozen=True)
+@record
 class Lint:
     """Which linters run and how strictly. `tools` None: the linters that have a threshold
     (pylint and flake8 by default, ruff when `quality.ruff` is written)."""
@@ -114,7 +115,7 @@ class Lint:
     compare_branch: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
     whose values fill what the descriptor leaves out (see pipegen.gates.profiles)."""
@@ -131,7 +132,7 @@ class Quality:
     pipeline_diff: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class MetricRule:
     """MLflow MetricThreshold semantics."""
 
@@ -141,7 +142,7 @@ class MetricRule:
     min_relative_change: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Model:
     name: str
     train: str
@@ -152,7 +153,7 @@ class Model:
     secrets: tuple[str, ...] = ()  # e.g. MLFLOW_TRACKING_TOKEN, passed by name only
 
 
-@dataclass(frozen=True)
+@record
 class DriftSettings:
     """`data.drift`: which data the drift gate compares and what a finding does.
 
@@ -171,12 +172,12 @@ class DriftSettings:
     on_drift: str = "report"  # report | retrain | fail
 
 
-@dataclass(frozen=True)
+@record
 class Data:
     drift: DriftSettings | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ReportSettings:
     """`report`: one self-updating comment with every gate's Markdown on the pull/merge request."""
 
@@ -185,7 +186,7 @@ class ReportSettings:
     token_secret: str | None = None  # secret holding the API token; default per platform
 
 
-@dataclass(frozen=True)
+@record
 class Image:
     name: str
     registry_var: str = "REGISTRY"
@@ -204,13 +205,13 @@ class Image:
         return tuple(dict.fromkeys(login + self.secrets))
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     approvers: tuple[str, ...] = ()
     timeout_minutes: int = 1440
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     name: str  # test | qa | prod
     deploy: str | None = None
@@ -220,25 +221,25 @@ class Environment:
     variables: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class GithubSettings:
     runs_on: str = "ubuntu-latest"
 
 
-@dataclass(frozen=True)
+@record
 class GitlabSettings:
     image: str | None = None  # None: python:<version>-slim; "" never (shell runners use tags)
     tags: tuple[str, ...] = ()
     shell: bool = False  # a shell runner: no image at all
 
 
-@dataclass(frozen=True)
+@record
 class AzureSettings:
     vm_image: str | None = "ubuntu-latest"
     pool: str | None = None  # a self-hosted pool name instead of vm_image
 
 
-@dataclass(frozen=True)
+@record
 class JenkinsSettings:
     agent: str | None = None  # agent label; None: any
     credentials: tuple[tuple[str, str], ...] = ()  # secret name -> Jenkins credentials id
@@ -247,7 +248,7 @@ class JenkinsSettings:
         return dict(self.credentials).get(secret, secret.lower().replace("_", "-"))
 
 
-@dataclass(frozen=True)
+@record
 class PipegenInstall:
     """Where the generated jobs install pipegen from: any pip requirement naming the
     `pipegen-ci` distribution (None: `pipegen-ci==` the generating version), and optionally
@@ -258,7 +259,7 @@ class PipegenInstall:
     index_url_var: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     pipegen: PipegenInstall = PipegenInstall()
     github: GithubSettings = GithubSettings()
@@ -267,7 +268,7 @@ class Settings:
     jenkins: JenkinsSettings = JenkinsSettings()
 
 
-@dataclass(frozen=True)
+@record
 class CustomJob:
     name: str
     stage: str
@@ -282,7 +283,7 @@ class CustomJob:
     timeout_minutes: int = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # a dataclass: `positions` is a default factory excluded from comparison
 class Descriptor:
     path: Path
     project: Project

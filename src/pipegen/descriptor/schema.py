@@ -6,9 +6,10 @@ import difflib
 import json
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from pipegen.descriptor.schema_check import surely_valid
 from pipegen.descriptor.yaml_positions import KEY
 from pipegen.errors import Problem, shorten
 
@@ -20,7 +21,8 @@ _SCHEMA_TYPES = {"object": "a mapping", "array": "a list", "string": "a string",
 
 @lru_cache(maxsize=1)
 def schema_text() -> str:
-    return resources.files("pipegen.descriptor").joinpath("schema.json").read_text(encoding="utf-8")
+    # Next to this module in the wheel and in a checkout (importlib.resources costs more to import).
+    return (Path(__file__).resolve().parent / "schema.json").read_text(encoding="utf-8")
 
 
 def schema() -> dict:
@@ -108,6 +110,8 @@ def _matches(pattern: str, text: str) -> bool:
 
 
 def schema_problems(data: Any, positions: dict, filename: str, raw: dict | None = None) -> list[Problem]:
+    if surely_valid(data):
+        return []  # the common case, without importing jsonschema
     import jsonschema  # pylint: disable=import-outside-toplevel  # only when validating
 
     validator = jsonschema.Draft202012Validator(schema())

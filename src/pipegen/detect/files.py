@@ -3,10 +3,12 @@ parse tells init nothing, it never stops it."""
 from __future__ import annotations
 
 import ast
-import configparser
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `generate` reads pyproject.toml only
+    import configparser
 
 from pipegen.errors import UsageError
 from pipegen.paths import inside, read_bytes
@@ -57,6 +59,8 @@ def read_toml(path: Path) -> dict:
 
 def read_ini(path: Path) -> configparser.ConfigParser:
     """setup.cfg / tox.ini / .flake8; an empty parser when absent or broken."""
+    import configparser  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
     parser = configparser.ConfigParser(interpolation=None)
     if path.is_file():
         try:

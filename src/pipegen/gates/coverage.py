@@ -8,6 +8,7 @@ the precision the threshold needs (coverage.py's `fail_under` rule, 100 means ex
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,7 +185,10 @@ class ChangedLines:
 def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
     """Changed-lines coverage through diff-cover's library, run in the current
     directory's git repository against `compare_branch` (committed, staged and
-    unstaged changes, as the diff-cover command counts them)."""
+    unstaged changes, as the diff-cover command counts them).
+
+    The report is streamed and only the changed files' `<class>` elements are kept
+    (see `_changed_files_report`), so memory follows the change, not the report."""
     # pylint: disable=import-outside-toplevel  # diff-cover and git only when this runs
     from diff_cover.command_runner import CommandError
     from diff_cover.diff_reporter import GitDiffReporter
@@ -193,10 +197,17 @@ def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
     from diff_cover.report_generator import JsonReportGenerator
     from diff_cover.violationsreporters.violations_reporter import XmlCoverageReporter
 
+    diff_error: Exception | None = None
     try:
         GitPathTool.set_cwd(os.getcwd())
         diff = GitDiffReporter(compare_branch, git_diff=GitDiffTool("...", ignore_whitespace=False))
-        xml_root = ET.parse(report).getroot()
+        try:
+            changed = diff.src_paths_changed()
+        except (ValueError, CommandError, OSError) as exc:
+            changed, diff_error = [], exc  # reported after the report is read, as before
+        xml_root = _changed_files_report(report, {_file_name(path) for path in changed})
+        if diff_error is not None:
+            raise diff_error
         generator = JsonReportGenerator(XmlCoverageReporter([xml_root]), diff)
         measured = generator.total_num_lines()
         uncovered = {path: lines for path in generator.src_paths() if (lines := generator.violation_lines(path))}
@@ -209,6 +220,58 @@ def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
     except (CommandError, OSError) as exc:
         raise EvaluationError(f"could not diff against {compare_branch!r}: {str(exc).strip()}") from None
     return ChangedLines(measured=measured, uncovered=uncovered)
+
+
+def _file_name(path: str) -> str:
+    """The last part of a path as diff-cover compares paths (Unix separators, normalised)."""
+    return posixpath.basename(posixpath.normpath(os.path.normcase(path).replace("\\", "/")))
+
+
+def _may_be_wanted(filename: str | None, wanted: set[str]) -> bool:
+    """Whether diff-cover could match this `<class filename>` to a changed file: it
+    compares whole normalised paths (as written, or joined to a `<source>`), which
+    end with the same file name; odd names that normalise away are kept too."""
+    if not filename:
+        return False
+    name = _file_name(filename)
+    return name in wanted or name in ("", ".", "..")
+
+
+def _changed_files_report(report: Path, wanted: set[str]) -> ET.Element:
+    """The report's root with its attributes, its `<sources>` and only the `<class>`
+    elements that may belong to files named as in `wanted`, read as a stream: everything else is
+    dropped as soon as it is parsed. diff-cover then matches exactly as on the whole
+    report. A Clover-shaped document (`<file><line num count>`) is parsed whole, since
+    diff-cover reads those differently."""
+    root: ET.Element | None = None
+    parents: list[ET.Element] = []
+    kept = ET.Element("classes")
+    with open(report, "rb") as stream:
+        for event, element in ET.iterparse(stream, events=("start", "end")):
+            if event == "start":
+                if root is None:
+                    root = ET.Element(element.tag, element.attrib)
+                parents.append(element)
+                continue
+            parents.pop()
+            parent = parents[-1] if parents else None
+            if element.tag == "line" and parent is not None and parent.tag == "file" \
+                    and element.get("num") is not None and element.get("count") is not None:
+                return ET.parse(report).getroot()
+            if element.tag == "class":
+                if _may_be_wanted(element.get("filename"), wanted):
+                    kept.append(element)
+                if parent is not None:
+                    del parent[-1]  # the element just closed is its parent's last child
+            elif element.tag == "sources" and len(parents) == 1:
+                root.append(element)  # type: ignore[union-attr]  # set at the first start event
+            elif len(parents) == 1 and parent is not None:
+                parent.remove(element)  # other top-level content (packages...) is not needed
+    if root is None:
+        raise ET.ParseError("no element found")
+    packages = ET.SubElement(root, "packages")
+    ET.SubElement(packages, "package").append(kept)
+    return root
 
 
 def _line_ranges(lines: list[int]) -> str:
