@@ -68,7 +68,7 @@ def _aliases(tracking_uri: str, name: str) -> dict[str, str]:
 
 
 def test_churn_release_then_degraded_push_then_pull_request(example_repo, run_find_links, wheelhouse, standin_bin,
-                                                             sonar_server, mlflow_server, venv_cache):
+                                                            sonar_server, mlflow_server, venv_cache):
     repo = example_repo("churn")
     descriptor = (repo.root / "pipegen.yaml").read_text(encoding="utf-8")
     repo.write({"pipegen.yaml": descriptor + CUSTOM_JOBS})
