@@ -95,12 +95,17 @@ class JobContext:
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
 
 
+_LIVE: set["_Step"] = set()  # steps running now, stopped together when the run is interrupted
+_LIVE_LOCK = threading.Lock()
+
+
 class _Step:
     """One bash process in its own process group, killed as a group at the deadline."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]):
-        self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with  # waited for by _run_streamed
+            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
         self.timed_out = False
 
     def kill(self) -> None:
@@ -115,6 +120,8 @@ def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: floa
                   ) -> tuple[int, bool]:
     """(exit code, timed out)."""
     step = _Step(argv, cwd, env)
+    with _LIVE_LOCK:
+        _LIVE.add(step)
     timer = threading.Timer(max(seconds, 0.0), step.kill)
     timer.start()
     try:
@@ -124,7 +131,18 @@ def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: floa
         code = step.process.wait()
     finally:
         timer.cancel()
+        with _LIVE_LOCK:
+            _LIVE.discard(step)
     return code, step.timed_out
+
+
+def stop_all() -> None:
+    """Kills every running step's process group (Ctrl-C: jobs run in their own sessions,
+    so the terminal's interrupt does not reach them)."""
+    with _LIVE_LOCK:
+        steps = list(_LIVE)
+    for step in steps:
+        step.kill()
 
 
 def execute(context: JobContext, emit: Emit) -> JobResult:
@@ -184,7 +202,7 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
             if index == last_install and cache_key is not None and context.venv_cache is not None:
                 venvs.store_in_cache(context.venv_cache, cache_key, context.job_dir / "venv")
         published = read_outputs(outputs_file)
-        missing = [name for name in job.outputs if not published.get(name)]
+        missing = [name for name in job.outputs if name not in published]
         if missing:
             return finish("failed", 0, f"the job declares output {', '.join(missing)} but did not publish it "
                                        "(`pipegen output set NAME VALUE`); jobs reading it would get nothing")
