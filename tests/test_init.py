@@ -249,7 +249,7 @@ def test_test_levels_and_source_folder(tmp_path: Path) -> None:
     descriptor = written_descriptor(root)
     assert descriptor.tests.levels() == [("unit", "tests/unit"), ("integration", "tests/integration"),
                                          ("functional", "tests/functional")]
-    assert descriptor.project.source == "src"
+    assert descriptor.project.source == ("src",)
     plan = build_plan(descriptor)
     ids = [job.id for stage in plan.stages for job in stage.jobs]
     assert ids.index("unit") < ids.index("integration") < ids.index("functional")
@@ -259,7 +259,7 @@ def test_no_tests_no_source_still_validates_and_plans(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "bare")
     descriptor = written_descriptor(root)
     assert descriptor.tests.levels() == []
-    assert descriptor.project.source is None
+    assert descriptor.project.source == ()
     assert [stage.id for stage in build_plan(descriptor).stages] == ["test"]
 
 

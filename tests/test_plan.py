@@ -18,8 +18,8 @@ def test_reference_graph(churn_plan) -> None:
     }
     needs = {job.id: job.needs for job in churn_plan.jobs}
     assert needs["lint"] == () and needs["unit"] == () and needs["pipegen-check"] == ()  # parallel
-    assert needs["integration"] == ("unit",) and needs["functional"] == ("integration",)
-    assert needs["sonar"] == ("unit",)
+    assert needs["integration"] == ("unit",) and needs["functional"] == ("unit", "integration")
+    assert needs["sonar"] == ("functional",)  # coverage of every level is combined in the last one
     assert needs["model-gate"] == ("train",)
     assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa",)
     assert set(needs["promote-model"]) == {"train", "model-gate"}
@@ -82,10 +82,10 @@ def test_minimal_plan_has_test_stage_only(minimal_plan) -> None:
 
 
 def test_gate_commands_carry_descriptor_thresholds(churn_plan) -> None:
-    coverage = churn_plan.job("unit").steps[-1].run.split()
+    coverage = churn_plan.job("functional").steps[-1].run.split()
     assert coverage[coverage.index("--min") + 1] == "80"
     assert coverage[coverage.index("--diff-min") + 1] == "90"
-    assert churn_plan.job("unit").compare_branch == coverage[coverage.index("--compare-branch") + 1] == "origin/main"
+    assert churn_plan.job("functional").compare_branch == coverage[coverage.index("--compare-branch") + 1] == "origin/main"
     lint = churn_plan.job("lint").steps[-1].run.split()
     assert lint[lint.index("--min-score") + 1] == "8.5"
     assert lint[lint.index("--max-issues") + 1] == "0"

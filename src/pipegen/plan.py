@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from pipegen.descriptor.requirement import pipegen_requirement
-from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Settings
+from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Service, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
 from pipegen.syntax import shell_command
@@ -26,6 +26,12 @@ STAGE_COMMENTS = {
 REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
 SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
+COVERAGE_REQUIREMENT = "coverage[toml]>=7.4,<8"
+PYTEST_REQUIREMENT = "pytest>=7"
+LINTER_REQUIREMENTS = {"ruff": "ruff>=0.5,<1", "pylint": "pylint>=3.2,<5", "flake8": "flake8>=7,<8"}
+COVERAGE_DIR = "pipegen-coverage"  # one data file per test level, combined after the last level
+UV_REQUIREMENT = "uv>=0.5,<1"
+PIPEGEN_MIN_PYTHON = (3, 10)
 # Paths besides the data paths that must also start a run when data paths filter pushes.
 CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
               "pipegen.yaml")
@@ -77,6 +83,11 @@ class Job:
     pip_packages: tuple[str, ...] = ()  # extra requirement specifiers
     pipegen: str | None = None  # pipegen's requirement, for jobs that call `pipegen`
     pipegen_index_var: str | None = None  # CI variable with the private index pipegen comes from
+    # The job's Python is older than pipegen's minimum: pipegen's venv gets its own interpreter (uv).
+    pipegen_needs_python: bool = False
+    project_install: tuple[str, ...] = ()  # shell commands installing the project into the job's Python
+    cache_files: tuple[str, ...] = ()  # lock files / manifests the dependency cache is keyed on
+    services: tuple[Service, ...] = ()  # containers beside the job (tests.services)
     docker: bool = False  # needs a Docker daemon
     full_history: bool = False  # needs full history (diff coverage, Sonar blame)
     compare_branch: str | None = None  # the ref diff coverage compares with, e.g. origin/main
@@ -94,21 +105,42 @@ class Job:
 
     @property
     def install_args(self) -> tuple[str, ...]:
-        """Shell-quoted `pip install` arguments: `-r FILE` per requirements file, packages,
-        then pipegen (unless it comes from a private index: see `install_commands`)."""
-        pipegen = (shlex.quote(self.pipegen),) if self.pipegen and not self.pipegen_index_var else ()
+        """Shell-quoted `pip install` arguments for the project's environment: `-r FILE` per
+        requirements file, then packages (test tools, linters). pipegen is never among them."""
         return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
-                *(shlex.quote(package) for package in self.pip_packages), *pipegen)
+                *(shlex.quote(package) for package in self.pip_packages))
 
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
-        """The job's final `pip install` shell commands, in order. pipegen from a private
-        index is installed on its own with `--index-url` (never `--extra-index-url`), so a
-        public package of the same name cannot win the resolution."""
+        """The job's final install shell commands, in order: the project's environment (the
+        job's Python: requirements, tools, then `project_install`), then pipegen's own venv."""
         commands = [shell_command(pip, *self.install_args)] if self.install_args else []
-        if self.pipegen and self.pipegen_index_var:
-            commands.append(shell_command(pip, f'--index-url "${self.pipegen_index_var}"',
-                                          shlex.quote(self.pipegen)))
+        commands += self.project_install
+        if self.pipegen:
+            commands += self._pipegen_commands(pip.split(" -m pip")[0])
         return tuple(commands)
+
+    def _pipegen_commands(self, python: str) -> list[str]:
+        """pipegen in a venv of its own, so its dependencies never meet the project's; only
+        its `pipegen` command is linked next to the job's `python`, which is on PATH in every
+        later step. From a private index with `--index-url` (never `--extra-index-url`), so
+        a public package of the same name cannot win the resolution."""
+        index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
+        lines = ['pipegen_home="$(mktemp -d)"']
+        if self.pipegen_needs_python:
+            # The job's Python is older than pipegen supports: uv finds (or downloads) one.
+            lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
+                                    shlex.quote(UV_REQUIREMENT)),
+                      f'"$pipegen_home/uv/bin/uv" venv --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
+                      f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"',
+                      shell_command('"$pipegen_home/uv/bin/uv" pip install --quiet',
+                                    '--python "$pipegen_home/venv/bin/python"', *index, shlex.quote(self.pipegen))]
+        else:
+            lines += [f'{python} -m venv "$pipegen_home/venv"',
+                      shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
+                                    shlex.quote(self.pipegen))]
+        lines.append(f'ln -sf "$pipegen_home/venv/bin/pipegen" '
+                     f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
+        return lines
 
     @property
     def inputs(self) -> tuple[tuple[str, str], ...]:
@@ -236,46 +268,136 @@ def _output_env(name: str, producer: str) -> dict[str, EnvValue]:
     return {name: EnvValue(EnvKind.OUTPUT, name, producer)}
 
 
+def _sources(descriptor: Descriptor) -> tuple[str, ...]:
+    return descriptor.project.source
+
+
+def _targets(descriptor: Descriptor) -> str:
+    return " ".join(_q(path) for path in _sources(descriptor)) or "."
+
+
+def project_install(descriptor: Descriptor) -> tuple[str, ...]:
+    """The project's own install commands: `project.install` as written, else an editable
+    install when the repository is a package (editable, so coverage maps to its files)."""
+    if descriptor.project.install is not None:
+        return descriptor.project.install
+    return ("python -m pip install -e .",) if descriptor.project.package else ()
+
+
+def cache_files(descriptor: Descriptor) -> tuple[str, ...]:
+    """The files that decide what gets installed: the cache is keyed on the ones in use."""
+    text = "\n".join(project_install(descriptor))
+    files = [path for path in (descriptor.project.requirements.runtime, descriptor.project.requirements.test,
+                               descriptor.project.requirements.dev) if path]
+    if "uv sync" in text:
+        files.append("uv.lock")
+    if "poetry install" in text:
+        files.append("poetry.lock")
+    if "pip install" in text and ("-e ." in text or "--group" in text or "-e '." in text):
+        files.append("pyproject.toml")
+    return tuple(dict.fromkeys(files))
+
+
+def _python_too_old(descriptor: Descriptor) -> bool:
+    major, minor = (int(part) for part in descriptor.project.python.split("."))
+    return (major, minor) < PIPEGEN_MIN_PYTHON
+
+
+def _lint_tools(descriptor: Descriptor, thresholds) -> tuple[str, ...]:
+    lint = descriptor.quality.lint
+    if not lint.enabled:
+        return ()
+    off = descriptor.quality.off
+    if lint.tools is not None:
+        return tuple(tool for tool in lint.tools if tool not in off)
+    return tuple(tool for tool in ("ruff", "pylint", "flake8")
+                 if thresholds[tool] is not None or (lint.ratchet and tool != "ruff" and tool not in off))
+
+
+def _lint_commands(tool: str, targets: str, out: str) -> str:
+    """The tool's report in the format the gate parses, whatever the repository's settings."""
+    if tool == "ruff":
+        return f"python -m ruff check --output-format=json --exit-zero {targets} > {out}"
+    if tool == "pylint":
+        return f"python -m pylint {targets} --output-format=json2 > {out} || true"
+    return f"python -m flake8 {targets} --format=default --output-file={out} --exit-zero"
+
+
+_LINT_FLAGS = {"ruff": ("--ruff-report", "--max-ruff-issues"), "pylint": ("--pylint-report", "--min-score"),
+               "flake8": ("--flake8-report", "--max-issues")}
+_LINT_REPORTS = {"ruff": "ruff.json", "pylint": "pylint.json", "flake8": "flake8.txt"}
+
+
 def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
-    pylint_min, flake8_max = thresholds["pylint"], thresholds["flake8"]
-    if pylint_min is None and flake8_max is None:
+    tools = _lint_tools(descriptor, thresholds)
+    if not tools:
         return None
-    target = _q(descriptor.project.source or ".")
-    steps = []
+    lint = descriptor.quality.lint
+    compare = lint.compare_branch or thresholds["compare_branch"]
+    targets = _targets(descriptor)
+    steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}")]
     flags = []
-    if pylint_min is not None:
-        steps.append(Step("pylint (report only; the gate decides)",
-                          f"python -m pylint {target} --output-format=json2 > {_report('pylint.json')} || true"))
-        flags.append(f"--pylint-report {_report('pylint.json')} --min-score {_num(pylint_min)}")
-    if flake8_max is not None:
-        steps.append(Step("flake8 (report only; the gate decides)",
-                          f"python -m flake8 {target} --output-file={_report('flake8.txt')} --exit-zero"))
-        flags.append(f"--flake8-report {_report('flake8.txt')} --max-issues {flake8_max}")
-    steps.insert(0, Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"))
+    for tool in tools:
+        report = _report(_LINT_REPORTS[tool])
+        steps.append(Step(f"{tool} (report only; the gate decides)", _lint_commands(tool, targets, report)))
+        flags.append(f"{_LINT_FLAGS[tool][0]} {report}")
+        if thresholds[tool] is not None:
+            flags.append(f"{_LINT_FLAGS[tool][1]} {_num(thresholds[tool])}")
+    if "compare-branch" in lint.ratchet:
+        base = ['reports="$PWD/' + REPORT_DIR + '"', 'base="$(mktemp -d)/base"',
+                f'git worktree add --detach "$base" {_q(compare)}', 'cd "$base"']
+        for tool in tools:
+            base.append(_lint_commands(tool, targets, f'"$reports/base-{_LINT_REPORTS[tool]}"'))
+            flags.append(f"--baseline {tool}={_report('base-' + _LINT_REPORTS[tool])}")
+        steps.append(Step(f"The same linters on {compare} (the ratchet's baseline)", "\n".join(base)))
+    if "changed-lines" in lint.ratchet:
+        flags.append("--changed-lines")
+    if lint.ratchet:
+        flags.append(f"--compare-branch {_q(compare)}")
     steps.append(Step("Lint gate", shell_command("pipegen gate lint", *flags, _gate_report_flags("lint"))))
+    ratchet = f"; ratchet: {', '.join(lint.ratchet)} against {compare}" if lint.ratchet else ""
     return Job(
-        id="lint", title="Lint (pylint + flake8)", stage="test",
-        comment="Static analysis; the lint gate fails the job below the descriptor's thresholds.",
+        id="lint", title=f"Lint ({' + '.join(tools)})", stage="test",
+        comment="Static analysis in the project's environment; the lint gate fails the job"
+                f"{ratchet or ' below the thresholds'}.",
         steps=tuple(steps), requirements=_requirements(descriptor, "runtime", "dev"),
-        pipegen=_pipegen(descriptor), pip_packages=("pylint>=3.2,<5", "flake8>=7,<8"), timeout_minutes=15,
+        pipegen=_pipegen(descriptor), pip_packages=tuple(LINTER_REQUIREMENTS[tool] for tool in tools),
+        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+        pipegen_needs_python=_python_too_old(descriptor), timeout_minutes=15,
+        full_history=bool(lint.ratchet), compare_branch=compare if lint.ratchet else None,
         artifacts=(REPORT_DIR,), junit=(_report("lint.junit.xml"),), gate="lint")
 
 
+def _coverage_data(level: str) -> str:
+    return f"{COVERAGE_DIR}/{level}.coverage"
+
+
 def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
+    """Every level runs under coverage into its own data file and hands it on; the last
+    level combines them and gates the total and the changed lines (what the whole pyramid
+    covers, as the descriptor means it)."""
     jobs: list[Job] = []
-    previous: str | None = None
+    levels = descriptor.tests.levels()
     coverage_min, diff_min = thresholds["coverage_min"], thresholds["coverage_diff_min"]
-    for level, path in descriptor.tests.levels():
+    gated = coverage_min is not None or diff_min is not None
+    sources = _sources(descriptor)
+    cov_source = f" --source={_q(','.join(sources))}" if sources else ""
+    for index, (level, path) in enumerate(levels):
+        last = index == len(levels) - 1
         junit = _report(f"{level}.junit.xml")
-        steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}")]
+        data = _coverage_data(level)
+        steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}"),
+                 Step(f"{level.capitalize()} tests under coverage",
+                      f"python -m coverage run --data-file={data}{cov_source} -m pytest {_q(path)} "
+                      f"--junitxml={junit}")]
         gate = None
-        if level == "unit":
-            source = descriptor.project.source
-            cov_source = f" --source={_q(source)}" if source else ""
-            steps.append(Step("Unit tests under coverage",
-                              f"python -m coverage run{cov_source} -m pytest {_q(path)} --junitxml={junit}"))
-            steps.append(Step("Coverage report (Cobertura XML)", "python -m coverage xml -o coverage.xml"))
-            if coverage_min is not None or diff_min is not None:
+        if last:
+            parts = " ".join(_coverage_data(other) for other, _ in levels)
+            combined = f"{COVERAGE_DIR}/combined.coverage"
+            steps.append(Step("Coverage of all levels (Cobertura XML)",
+                              f"python -m coverage combine --keep --data-file={combined} {parts}\n"
+                              f"python -m coverage xml --data-file={combined} -o coverage.xml"))
+            if gated:
                 flags = ["--report coverage.xml"]
                 if coverage_min is not None:
                     flags.append(f"--min {_num(coverage_min)}")
@@ -284,26 +406,40 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                 steps.append(Step("Coverage gate", shell_command("pipegen gate coverage", *flags,
                                                                  _gate_report_flags("coverage"))))
                 gate = "coverage"
-        else:
-            steps.append(Step(f"{level.capitalize()} tests", f"python -m pytest {_q(path)} --junitxml={junit}"))
-        packages = ("coverage>=7.4,<8",) if level == "unit" else ()
+        previous = [other for other, _ in levels[:index]]
+        services = descriptor.tests.services if level != "unit" else ()
         jobs.append(Job(
             id=level, title=f"{level.capitalize()} tests", stage="test",
             comment={"unit": "Unit tests under coverage; the fastest level"
-                             + (", in parallel with lint." if thresholds["pylint"] is not None
-                                or thresholds["flake8"] is not None else "."),
+                             + (", in parallel with lint." if _lint_tools(descriptor, thresholds) else "."),
                      "integration": "Integration tests, only after the unit tests pass (fail fast).",
-                     "functional": "Functional tests, the slowest level, last."}[level],
-            steps=tuple(steps), needs=(previous,) if previous else (), requirements=_requirements(
-                descriptor, "runtime", "test"), pip_packages=packages,
-            pipegen=_pipegen(descriptor) if level == "unit" and gate else None,
-            full_history=level == "unit" and diff_min is not None,
-            compare_branch=thresholds["compare_branch"] if level == "unit" and diff_min is not None else None,
-            junit=(junit,),
-            artifacts=(REPORT_DIR, "coverage.xml") if level == "unit" else (REPORT_DIR,),
-            hands_over=("coverage.xml",) if level == "unit" and descriptor.quality.sonar else (), gate=gate))
-        previous = level
+                     "functional": "Functional tests, the slowest level, last."}[level]
+            + (" Combines the coverage of every level and gates it." if last and gate else ""),
+            # Every earlier level, not only the one before: GitLab (`needs:`) and GitHub only
+            # hand a job the files of the jobs it needs directly.
+            steps=tuple(steps), needs=tuple(previous),
+            requirements=_requirements(descriptor, "runtime", "test"),
+            pip_packages=(PYTEST_REQUIREMENT, COVERAGE_REQUIREMENT),
+            project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+            pipegen=_pipegen(descriptor) if gate else None, pipegen_needs_python=_python_too_old(descriptor),
+            full_history=last and diff_min is not None,
+            compare_branch=thresholds["compare_branch"] if last and diff_min is not None else None,
+            junit=(junit,), fetches=tuple(previous),
+            artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
+            hands_over=(data,) if not last else (("coverage.xml",) if descriptor.quality.sonar else ()),
+            gate=gate, services=services, env=_env(_service_env(services))))
     return jobs
+
+
+def _service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
+    """<NAME>_HOST for each service; backends that reach services elsewhere than localhost
+    (GitLab's Docker executor: the service's alias) override the value when they render."""
+    env: dict[str, EnvValue] = {}
+    for service in services:
+        env[f"{service.env_prefix}_HOST"] = EnvValue(EnvKind.LITERAL, "localhost")
+        if service.ports:
+            env[f"{service.env_prefix}_PORT"] = EnvValue(EnvKind.LITERAL, str(service.ports[0]))
+    return env
 
 
 def _check_job(descriptor: Descriptor) -> Job:
@@ -316,13 +452,13 @@ def _check_job(descriptor: Descriptor) -> Job:
         pipegen=_pipegen(descriptor), timeout_minutes=5)
 
 
-def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
+def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
     sonar = descriptor.quality.sonar
     if sonar is None:
         return None
     key = _q(sonar.project_key)
-    source = _q(descriptor.project.source or ".")
-    coverage = " -Dsonar.python.coverage.reportPaths=coverage.xml" if has_unit else ""
+    source = _q(",".join(_sources(descriptor)) or ".")
+    coverage = " -Dsonar.python.coverage.reportPaths=coverage.xml" if coverage_job else ""
     allow = " --allow-no-gate" if sonar.allow_no_gate else ""
     return Job(
         id="sonar", title="Sonar analysis and quality gate", stage="test",
@@ -337,11 +473,11 @@ def _sonar_job(descriptor: Descriptor, has_unit: bool) -> Job | None:
                                              f"--timeout {sonar.timeout}{allow}", _gate_report_flags("sonar"))),
         ),
         # The gate and the scanner read SONAR_HOST_URL and SONAR_TOKEN, whatever the CI calls them.
-        needs=("unit",) if has_unit else (), env=_env({
+        needs=(coverage_job,) if coverage_job else (), env=_env({
             "SONAR_HOST_URL": EnvValue(EnvKind.VARIABLE, sonar.host_url_var),
             "SONAR_TOKEN": EnvValue(EnvKind.SECRET, sonar.token_secret)}),
         pipegen=_pipegen(descriptor), pip_packages=(SONAR_SCANNER_REQUIREMENT,), full_history=True,
-        timeout_minutes=15 + sonar.timeout // 60, fetches=("unit",) if has_unit else (),
+        timeout_minutes=15 + sonar.timeout // 60, fetches=(coverage_job,) if coverage_job else (),
         artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
 
 
@@ -359,6 +495,8 @@ def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         steps=(Step("Train and register", model.train, id="train"),),
         outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
         requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor, "mlflow"),
+        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+        pipegen_needs_python=_python_too_old(descriptor),
         timeout_minutes=60, secrets=model.secrets)
     metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
     gate = Job(
@@ -452,6 +590,8 @@ def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descripto
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
         requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor),
+        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+        pipegen_needs_python=_python_too_old(descriptor),
         timeout_minutes=job.timeout_minutes, secrets=job.secrets)
 
 
@@ -571,15 +711,14 @@ def _watched_paths(descriptor: Descriptor) -> tuple[str, ...]:
     paths = list(descriptor.triggers.data_paths)
     extra = [descriptor.path.name, *CODE_PATHS]
     extra += [f"{path.rstrip('/')}/**" for _, path in descriptor.tests.levels()]
-    if descriptor.project.source:
-        extra.append(f"{descriptor.project.source.rstrip('/')}/**")
+    extra += [f"{source.rstrip('/')}/**" for source in _sources(descriptor)]
     return tuple(dict.fromkeys(paths + extra))
 
 
 def effective_thresholds(descriptor: Descriptor) -> dict:
     """Descriptor values win; the named shipped profile fills the gaps. No `quality:`
     section means no gates at all (a library that only wants its tests run)."""
-    values: dict = {"pylint": None, "flake8": None, "coverage_min": None, "coverage_diff_min": None,
+    values: dict = {"pylint": None, "flake8": None, "ruff": None, "coverage_min": None, "coverage_diff_min": None,
                     "compare_branch": "origin/main"}
     if ("quality",) not in descriptor.positions and descriptor.quality == Quality():
         return values
@@ -587,9 +726,14 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
         coverage = profiles.resolve("coverage", {}, descriptor)
         pylint = profiles.resolve("pylint", {}, descriptor)
         flake8 = profiles.resolve("flake8", {}, descriptor)
+        ruff = profiles.resolve("ruff", {}, descriptor)
     except UsageError as exc:
         raise DescriptorError([descriptor.problem(("quality", "profile"), f"quality.profile: {exc}")]) from None
+    lint_tools = descriptor.quality.lint.tools
     values.update(pylint=pylint.get("min_score"), flake8=flake8.get("max_issues"),
+                  # ruff has a bar when it runs: the repository configures it or the descriptor asks for it
+                  ruff=ruff.get("max_issues") if descriptor.quality.ruff is not None
+                  or (lint_tools is not None and "ruff" in lint_tools) else None,
                   coverage_min=coverage.get("min"), coverage_diff_min=coverage.get("diff_min"),
                   compare_branch=coverage.get("compare_branch", "origin/main"))
     return values
@@ -599,9 +743,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     """The one graph all backends render; raises DescriptorError on a broken graph."""
     thresholds = effective_thresholds(descriptor)
     test_jobs = _test_jobs(descriptor, thresholds)
-    has_unit = any(job.id == "unit" for job in test_jobs)
     lint = _lint_job(descriptor, thresholds)
-    sonar = _sonar_job(descriptor, has_unit)
+    sonar = _sonar_job(descriptor, test_jobs[-1].id if test_jobs else None)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
     jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, *qa_model, build] if job]
@@ -624,6 +767,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
     jobs = [_with_environment(job, descriptor) for job in jobs]
     jobs = [_with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
+    if _python_too_old(descriptor):
+        jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [_with_output_check(job) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))

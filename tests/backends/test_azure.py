@@ -117,8 +117,8 @@ def test_job_graph_inside_stages(churn: dict) -> None:
     assert depends_on(by_name["lint"]) == []
     assert depends_on(by_name["unit"]) == []
     assert depends_on(by_name["integration"]) == ["unit"]
-    assert depends_on(by_name["functional"]) == ["integration"]
-    assert depends_on(by_name["sonar"]) == ["unit"]
+    assert depends_on(by_name["functional"]) == ["unit", "integration"]
+    assert depends_on(by_name["sonar"]) == ["functional"]
     assert depends_on(by_name["model_gate"]) == ["train"]
     assert depends_on(by_name["deploy_qa"]) == ["build"]
     assert depends_on(by_name["smoke_qa"]) == ["deploy_qa"]
@@ -311,7 +311,7 @@ def test_no_pull_request_trigger_when_disabled() -> None:
 
 def test_gate_thresholds_are_the_descriptors(churn: dict) -> None:
     by_name = jobs(churn)
-    coverage = command_flags(step_running(by_name["unit"], "pipegen gate coverage")["bash"], "pipegen gate coverage")
+    coverage = command_flags(step_running(by_name["functional"], "pipegen gate coverage")["bash"], "pipegen gate coverage")
     assert coverage["--min"] == ["80"] and coverage["--diff-min"] == ["90"]
     lint = command_flags(step_running(by_name["lint"], "pipegen gate lint")["bash"], "pipegen gate lint")
     assert lint["--min-score"] == ["8.5"] and lint["--max-issues"] == ["0"]
@@ -336,13 +336,14 @@ def test_junit_and_reports_are_kept_even_when_the_job_fails(churn: dict, churn_p
         assert [step["inputs"]["targetPath"] for step in artifacts] == list(job.artifacts)
 
 
-def test_unit_hands_coverage_over_to_sonar(churn: dict) -> None:
+def test_last_level_hands_coverage_over_to_sonar(churn: dict) -> None:
     by_name = jobs(churn)
-    publish = [step for step in steps(by_name["unit"]) if step.get("inputs", {}).get("artifact") == "unit-handover"]
+    publish = [step for step in steps(by_name["functional"])
+               if step.get("inputs", {}).get("artifact") == "functional-handover"]
     assert len(publish) == 1
     sonar_steps = steps(by_name["sonar"])
     download = next(i for i, step in enumerate(sonar_steps) if step.get("task") == "DownloadPipelineArtifact@2")
-    assert sonar_steps[download]["inputs"]["artifactName"] == "unit-handover"
+    assert sonar_steps[download]["inputs"]["artifactName"] == "functional-handover"
     scanner = next(i for i, step in enumerate(sonar_steps) if "--sonar-project-key" in step.get("bash", ""))
     assert download < scanner
 
@@ -362,12 +363,14 @@ def test_python_setup_with_pip_cache(churn: dict, churn_plan: Plan) -> None:
     install = step_running(by_name["lint"], "python -m pip install")["bash"]
     assert shlex.split(install.replace("\\\n", " ").split("\n")[1]) == [
         "python", "-m", "pip", "install", "-r", "requirements.txt", "-r", "requirements-dev.txt",
-        "pylint>=3.2,<5", "flake8>=7,<8", f"pipegen-ci=={__version__}"]
+        "pylint>=3.2,<5", "flake8>=7,<8"]
+    (pipegen,) = [line for line in install.replace("\\\n", " ").split("\n") if "pipegen-ci" in line]
+    assert shlex.split(pipegen)[0] == "$pipegen_home/venv/bin/python"  # into its own venv
 
 
 def test_full_history_only_where_needed(churn: dict) -> None:
     depth = {name: steps(job)[0]["fetchDepth"] for name, job in jobs(churn).items()}
-    assert depth["unit"] == depth["sonar"] == "0"
+    assert depth["functional"] == depth["sonar"] == "0"
     assert depth["lint"] == depth["train"] == "1"
     for job in jobs(churn).values():
         assert steps(job)[0]["persistCredentials"] == "false"

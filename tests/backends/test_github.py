@@ -140,7 +140,7 @@ def test_lint_and_unit_run_in_parallel(churn):
 
 
 @pytest.mark.parametrize("job_id, need", [
-    ("integration", "unit"), ("functional", "integration"), ("sonar", "unit"), ("model-gate", "train"),
+    ("integration", "unit"), ("functional", "integration"), ("sonar", "functional"), ("model-gate", "train"),
     ("deploy-qa", "build"), ("smoke-qa", "deploy-qa"),
 ])
 def test_direct_needs(churn, job_id, need):
@@ -253,7 +253,7 @@ def test_superseded_pull_request_runs_are_cancelled(churn):
 
 
 def test_coverage_gate_carries_the_descriptor_thresholds(churn):
-    flags = command_flags(run_step(churn["jobs"]["unit"], "Coverage gate")["run"], "pipegen gate coverage")
+    flags = command_flags(run_step(churn["jobs"]["functional"], "Coverage gate")["run"], "pipegen gate coverage")
     assert flags["--min"] == ["80"] and flags["--diff-min"] == ["90"]
     assert flags["--report"] == ["coverage.xml"] and flags["--compare-branch"] == ["origin/main"]
 
@@ -288,17 +288,20 @@ def test_reports_are_kept_even_when_the_job_fails(churn, churn_plan):
     assert len(names) == len(set(names))
 
 
-def test_coverage_is_handed_from_unit_to_sonar(churn):
-    upload = next(step for step in churn["jobs"]["unit"]["steps"]
-                  if step.get("with", {}).get("name") == "handover-unit")
+def test_coverage_is_handed_from_the_last_level_to_sonar(churn):
+    upload = next(step for step in churn["jobs"]["functional"]["steps"]
+                  if step.get("with", {}).get("name") == "handover-functional")
     assert upload["uses"].startswith("actions/upload-artifact@") and "if" not in upload
     assert upload["with"]["path"] == "coverage.xml"
+    unit_data = next(step for step in churn["jobs"]["unit"]["steps"]
+                     if step.get("with", {}).get("name") == "handover-unit")
+    assert unit_data["with"]["path"] == "pipegen-coverage/unit.coverage"
     sonar_steps = churn["jobs"]["sonar"]["steps"]
     download = next(i for i, step in enumerate(sonar_steps)
                     if step.get("uses", "").startswith("actions/download-artifact@"))
     scanner = next(i for i, step in enumerate(sonar_steps)
                    if step.get("run", "").startswith("set -euo pipefail\npysonar"))
-    assert sonar_steps[download]["with"] == {"name": "handover-unit", "path": "."}
+    assert sonar_steps[download]["with"] == {"name": "handover-functional", "path": "."}
     assert download < scanner
 
 
@@ -324,8 +327,8 @@ def test_checkouts_do_not_persist_credentials(churn):
         checkout = job["steps"][0]
         assert checkout["uses"].startswith("actions/checkout@")
         assert checkout["with"]["persist-credentials"] is False
-        assert ("fetch-depth" in checkout["with"]) == (job_id in {"unit", "sonar"})
-    assert churn["jobs"]["unit"]["steps"][0]["with"]["fetch-depth"] == 0
+        assert ("fetch-depth" in checkout["with"]) == (job_id in {"functional", "sonar"})
+    assert churn["jobs"]["functional"]["steps"][0]["with"]["fetch-depth"] == 0
 
 
 def test_no_expressions_in_scripts_and_secrets_only_through_env(churn):
@@ -383,10 +386,15 @@ def test_install_step_installs_requirements_and_packages(churn, churn_plan):
         if not (job.python and job.install_commands()):
             assert not steps
             continue
-        words = shlex.split(steps[0]["run"].replace("set -euo pipefail\n", "").replace("\\\n", " "))
-        assert words[:4] == ["python", "-m", "pip", "install"]
-        expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
-        assert words[4:] == expected + ([job.pipegen] if job.pipegen else [])
+        lines = steps[0]["run"].replace("set -euo pipefail\n", "").replace("\\\n", " ").splitlines()
+        if job.install_args:
+            words = shlex.split(lines[0])
+            assert words[:4] == ["python", "-m", "pip", "install"]
+            expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
+            assert words[4:] == expected
+        # pipegen is never installed into the project's Python, only into its own venv.
+        assert all("pipegen-ci" not in line or "$pipegen_home/venv/bin/python" in line for line in lines)
+        assert any(job.pipegen in line for line in lines) if job.pipegen else "pipegen_home" not in steps[0]["run"]
         assert "env" not in steps[0]
 
 

@@ -144,11 +144,11 @@ def test_lint_and_unit_run_in_parallel(churn):
 
 
 def test_test_pyramid_and_sonar_order(churn):
-    assert needs_of(churn["integration"]) == {"unit": False}
-    assert needs_of(churn["functional"]) == {"integration": False}
-    # sonar fetches unit's coverage.xml (hands_over -> artifacts; fetches -> needs with artifacts)
-    assert needs_of(churn["sonar"]) == {"unit": True}
-    assert "coverage.xml" in churn["unit"]["artifacts"]["paths"]
+    # every level hands its coverage data on; the last one combines them and hands coverage.xml to sonar
+    assert needs_of(churn["integration"]) == {"unit": True}
+    assert needs_of(churn["functional"]) == {"integration": True, "unit": True}
+    assert needs_of(churn["sonar"]) == {"functional": True}
+    assert "coverage.xml" in churn["functional"]["artifacts"]["paths"]
 
 
 def test_qa_chains(churn):
@@ -274,7 +274,7 @@ def test_triggers_without_pull_requests_or_data_paths():
 
 
 def test_gate_thresholds_are_the_descriptors(churn):
-    coverage = command_words(churn["unit"], "pipegen gate coverage")
+    coverage = command_words(churn["functional"], "pipegen gate coverage")
     assert flag_values(coverage, "--min") == ["80"] and flag_values(coverage, "--diff-min") == ["90"]
     assert flag_values(coverage, "--compare-branch") == ["origin/main"]
     lint = command_words(churn["lint"], "pipegen gate lint")
@@ -298,9 +298,9 @@ def test_junit_and_reports_are_kept_even_when_the_job_fails(churn, churn_plan):
 
 
 def test_diff_coverage_gets_full_history_and_the_compare_branch(churn):
-    assert churn["unit"]["variables"]["GIT_DEPTH"] == "0"
+    assert churn["functional"]["variables"]["GIT_DEPTH"] == "0"
     assert churn["sonar"]["variables"]["GIT_DEPTH"] == "0"
-    fetch = [text for text in commands(churn["unit"], "before_script") if "git fetch" in text]
+    fetch = [text for text in commands(churn["functional"], "before_script") if "git fetch" in text]
     assert fetch and "+refs/heads/main:refs/remotes/origin/main" in fetch[-1]
 
 
@@ -339,7 +339,8 @@ def test_docker_build_job_has_its_own_daemon(churn):
     assert build["image"].startswith("docker:") and build["services"][0].endswith("-dind")
     assert build["variables"]["DOCKER_TLS_CERTDIR"] == "/certs"
     installs = commands(build, "before_script")
-    assert any("python3 -m pip install --break-system-packages" in text for text in installs)
+    # pipegen in a venv of its own, from Alpine's python3 (externally managed: never pip into it)
+    assert any("python3 -m venv" in text for text in installs)
 
 
 def test_literal_env_values_are_not_expanded_and_scripts_round_trip():

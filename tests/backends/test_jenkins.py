@@ -103,7 +103,8 @@ def test_no_executor_is_held_by_the_pipeline_or_the_approval(churn):
 
 
 def test_test_stage_layers(churn):
-    assert churn.stage("TEST").layers() == [["pipegen-check", "lint", "unit"], ["integration", "sonar"], ["functional"]]
+    assert churn.stage("TEST").layers() == [["pipegen-check", "lint", "unit"], ["integration"], ["functional"],
+                                            ["sonar"]]
     group = churn.stage("TEST").stages[0]
     assert [branch.name for branch in group.parallel] == ["pipegen-check", "lint", "unit"]
 
@@ -253,7 +254,7 @@ def test_watched_paths_gate_pushes_but_not_prs_schedules_manual_or_first_builds(
 
 
 def test_gate_commands_carry_the_descriptor_thresholds(churn):
-    unit = "\n".join(scripts(churn.stage("unit")))
+    unit = "\n".join(scripts(churn.stage("functional")))
     coverage = command_flags(unit, "pipegen gate coverage")
     assert (coverage["--min"], coverage["--diff-min"], coverage["--compare-branch"]) == ("80", "90", "origin/main")
     lint = command_flags("\n".join(scripts(churn.stage("lint"))), "pipegen gate lint")
@@ -280,25 +281,24 @@ def test_every_plan_step_runs_exactly_under_set_eu(fixture, request):
 def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
     for job in churn_plan.jobs:
         calls = js.sh_calls(churn.stage(job.id))
-        installs = [call for call in calls if "python -m pip install" in call.script]
+        installs = [call for call in calls if f"python{churn_plan.python} -m venv --clear .venv" in call.script]
         if not job.python:
             assert installs == []
             continue
         (install,) = installs
         assert install is calls[0] and not install.credentials
         lines = install.script.replace("\\\n", " ").splitlines()
-        assert lines[-3:-1] == [f"python{churn_plan.python} -m venv --clear .venv", ". .venv/bin/activate"]
-        words = shlex.split(lines[-1])
-        assert words[:4] == ["python", "-m", "pip", "install"]
-        expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
-        assert words[4:] == expected + ([job.pipegen] if job.pipegen else [])
+        start = lines.index(f"python{churn_plan.python} -m venv --clear .venv")
+        assert lines[start + 1] == ". .venv/bin/activate"
+        assert lines[start + 2:] == "\n".join(job.install_commands()).replace("\\\n", " ").splitlines()
 
 
 def test_every_job_and_the_run_have_timeouts(churn, churn_plan):
     for job in churn_plan.jobs:
         assert churn.stage(job.id).timeout_minutes == job.timeout_minutes
-    # Per layer the slowest job, plus the approval wait: TEST 30+30+30, QA 60+30+30, PROD 1440+30.
-    assert churn.timeout_minutes == 90 + 120 + 1470
+    # Per layer the slowest job, plus the approval wait: TEST 30+30+30+20 (sonar after the last level),
+    # QA 60+30+30, PROD 1440+30.
+    assert churn.timeout_minutes == 110 + 120 + 1470
     assert [option.name for option in churn.options][:2] == ["timestamps", "disableConcurrentBuilds"]
     assert churn.options[1].kwargs == {"abortPrevious": True}
 
@@ -330,15 +330,18 @@ def test_reports_are_published_even_on_failure(churn, churn_plan):
         kept = {call.name: call.kwargs for call in stage.post["always"]}
         assert kept["junit"] == {"testResults": ", ".join(job.junit), "allowEmptyResults": True}
         assert kept["archiveArtifacts"]["allowEmptyArchive"] is True
-    unit_kept = {call.name: call.kwargs for call in churn.stage("unit").post["always"]}
-    assert unit_kept["archiveArtifacts"]["artifacts"] == "pipegen-reports/**, coverage.xml"
+    last_kept = {call.name: call.kwargs for call in churn.stage("functional").post["always"]}
+    assert last_kept["archiveArtifacts"]["artifacts"] == "pipegen-reports/**, coverage.xml"
 
 
 def test_coverage_is_handed_over_with_stash(churn):
     unit_steps = [item for item in churn.stage("unit").steps if isinstance(item, js.Call)]
-    assert unit_steps[-1] == js.Call("stash", kwargs={"name": "unit-handover", "includes": "coverage.xml"})
+    assert unit_steps[-1] == js.Call("stash", kwargs={"name": "unit-handover",
+                                                      "includes": "pipegen-coverage/unit.coverage"})
+    last_steps = [item for item in churn.stage("functional").steps if isinstance(item, js.Call)]
+    assert last_steps[-1] == js.Call("stash", kwargs={"name": "functional-handover", "includes": "coverage.xml"})
     sonar_steps = [item for item in churn.stage("sonar").steps if isinstance(item, js.Call)]
-    assert sonar_steps[0] == js.Call("unstash", kwargs={"name": "unit-handover"})
+    assert sonar_steps[0] == js.Call("unstash", kwargs={"name": "functional-handover"})
 
 
 def test_docker_job_asks_for_a_docker_agent(churn):

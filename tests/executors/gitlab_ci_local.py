@@ -114,6 +114,7 @@ class GitlabCiLocal:
             # PIP_CACHE_DIR to a /builds path that does not exist on a shell runner) and pipegen's local build.
             "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
+            "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
             "MLFLOW_DISABLE_TELEMETRY": "true",
             **self.variables,
             **(variables or {}),

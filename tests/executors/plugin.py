@@ -66,8 +66,17 @@ class Wheelhouse:
 
     @property
     def pip_cache(self) -> Path:
-        """One pip cache for every job of the session, as a runner's shared cache."""
-        return self.path.parent / f"{self.path.name}-pip-cache"
+        """One pip cache for every job, as a runner's shared cache: the user's own, already warm from
+        installing pipegen's test extra (mlflow, scikit-learn, pylint... are in it)."""
+        done = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True,
+                              check=False)
+        folder = done.stdout.strip().splitlines()[-1] if done.returncode == 0 and done.stdout.strip() else ""
+        return Path(folder) if folder else self.path.parent / f"{self.path.name}-pip-cache"
+
+    @property
+    def install_cache(self) -> Path:
+        """Where tests/executors/install_cache.py keeps job environments for this session."""
+        return self.path.parent / f"{self.path.name}-install-cache"
 
     @property
     def find_links(self) -> str:

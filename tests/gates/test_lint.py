@@ -131,7 +131,7 @@ def test_a_tool_without_input_is_not_checked_and_says_so(code: Path) -> None:
 def test_no_input_at_all_is_a_usage_error(code: Path) -> None:
     result = run_gate("lint")
     assert result.exit_code == 2
-    assert "needs --pylint-report, --flake8-report or --path" in result.output
+    assert "needs --pylint-report, --flake8-report, --ruff-report or --path" in result.output
 
 
 def test_tool_not_installed_fails_closed(code: Path, monkeypatch: pytest.MonkeyPatch) -> None:

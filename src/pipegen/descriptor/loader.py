@@ -10,9 +10,9 @@ from pipegen.descriptor.cron import cron_error
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.model import (
     DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
-    GithubSettings, GitlabSettings, Image, JenkinsSettings, MetricRule, Model, PipegenInstall, Project,
-    PylintThresholds,
-    Quality, Requirements, STAGES, Settings, SonarSettings, Tests, Triggers,
+    GithubSettings, GitlabSettings, Image, JenkinsSettings, LINTERS, Lint, MetricRule, Model, PipegenInstall, Project,
+    PylintThresholds, Quality, Requirements, RuffThresholds, STAGES, Service, Settings, SonarSettings, Tests,
+    Triggers,
 )
 from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import load_located
@@ -41,10 +41,58 @@ def _tuple(values: Any) -> tuple:
     return tuple(values or ())
 
 
-def _build(data: dict, path: Path, positions: dict) -> Descriptor:
-    project = data["project"]
-    quality = _section(data, "quality")
+def _strings_or_list(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else _tuple(value)
+
+
+def _project(project: dict, path: Path) -> Project:
+    install = project.get("install")
+    # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
+    from pipegen.detect.install import is_package
+    return Project(
+        name=project["name"], python=project.get("python", "3.11"),
+        requirements=Requirements(**_section(project, "requirements")),
+        source=_strings_or_list(project.get("source")),
+        install=None if install is None else _strings_or_list(install),
+        package=is_package(path.parent))
+
+
+def _tests(tests: dict) -> Tests:
+    services = tuple(
+        Service(name=name, image=spec["image"], ports=_tuple(spec.get("ports")),
+                env=tuple(sorted((key, _env_text(value)) for key, value in (spec.get("env") or {}).items())))
+        for name, spec in (tests.get("services") or {}).items())
+    return Tests(unit=tests.get("unit"), integration=tests.get("integration"), functional=tests.get("functional"),
+                 services=services)
+
+
+def _lint(value: Any) -> Lint:
+    if value is False:
+        return Lint(enabled=False)
+    if isinstance(value, list):
+        return Lint(tools=tuple(tool for tool in LINTERS if tool in value))
+    if isinstance(value, dict):
+        tools = value.get("tools")
+        return Lint(tools=None if tools is None else tuple(tool for tool in LINTERS if tool in tools),
+                    ratchet=_tuple(value.get("ratchet")), compare_branch=value.get("compare_branch"))
+    return Lint()
+
+
+def _quality(quality: dict) -> Quality:
     sonar = quality.get("sonar")
+    return Quality(
+        profile=quality.get("profile"),
+        coverage=CoverageThresholds(**quality["coverage"]) if quality.get("coverage") is not None else None,
+        pylint=PylintThresholds(**quality["pylint"]) if quality.get("pylint") is not None else None,
+        flake8=Flake8Thresholds(**quality["flake8"]) if quality.get("flake8") is not None else None,
+        ruff=RuffThresholds(**quality["ruff"]) if quality.get("ruff") is not None else None,
+        sonar=SonarSettings(**sonar) if sonar else None,
+        lint=_lint(quality.get("lint")),
+        off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None))
+
+
+def _build(data: dict, path: Path, positions: dict) -> Descriptor:
+    quality = _section(data, "quality")
     model = data.get("model")
     image = data.get("image")
     settings = _section(data, "settings")
@@ -54,19 +102,12 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
     return Descriptor(
         path=path,
         version=data.get("version", 1),
-        project=Project(
-            name=project["name"], python=project.get("python", "3.11"),
-            requirements=Requirements(**_section(project, "requirements")), source=project.get("source")),
+        project=_project(data["project"], path),
         targets=tuple(data["targets"]),
         triggers=Triggers(**{key: (_tuple(value) if isinstance(value, list) else value)
                              for key, value in _section(data, "triggers").items()}),
-        tests=Tests(**_section(data, "tests")),
-        quality=Quality(
-            profile=quality.get("profile"),
-            coverage=CoverageThresholds(**quality["coverage"]) if "coverage" in quality else None,
-            pylint=PylintThresholds(**quality["pylint"]) if "pylint" in quality else None,
-            flake8=Flake8Thresholds(**quality["flake8"]) if "flake8" in quality else None,
-            sonar=SonarSettings(**sonar) if sonar else None),
+        tests=_tests(_section(data, "tests")),
+        quality=_quality(quality),
         model=Model(
             name=model["name"], train=model["train"],
             metrics=tuple((name, MetricRule(**rule)) for name, rule in model["metrics"].items()),

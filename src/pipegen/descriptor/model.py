@@ -23,7 +23,11 @@ class Project:
     name: str
     python: str = "3.11"
     requirements: Requirements = Requirements()
-    source: str | None = None
+    source: tuple[str, ...] = ()  # folders holding the packages: linted, measured by coverage
+    # Commands installing the project into the job's Python; None: `pip install -e .` when
+    # `package` (the repository has packaging metadata), else only the requirements files.
+    install: tuple[str, ...] | None = None
+    package: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,25 @@ class Triggers:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A container the tests talk to; tests find it at $<ENV_PREFIX>_HOST and its ports."""
+
+    name: str
+    image: str
+    ports: tuple[int, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def env_prefix(self) -> str:
+        return self.name.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
 class Tests:
     unit: str | None = None
     integration: str | None = None
     functional: str | None = None
+    services: tuple[Service, ...] = ()
 
     def levels(self) -> list[tuple[str, str]]:
         """The test pyramid, cheapest first: (level, path) for each level present."""
@@ -73,6 +92,29 @@ class SonarSettings:
 
 
 @dataclass(frozen=True)
+class RuffThresholds:
+    max_issues: int | None = None
+
+
+LINTERS = ("ruff", "pylint", "flake8")
+RATCHETS = ("changed-lines", "compare-branch")
+
+
+@dataclass(frozen=True)
+class Lint:
+    """Which linters run and how strictly. `tools` None: the linters that have a threshold
+    (pylint and flake8 by default, ruff when `quality.ruff` is written)."""
+
+    enabled: bool = True
+    tools: tuple[str, ...] | None = None
+    # changed-lines: no issue on a line the change adds or edits; compare-branch: no more
+    # issues than the compare branch has. With a ratchet, the profile's absolute lint
+    # thresholds do not apply (only those written in the descriptor do).
+    ratchet: tuple[str, ...] = ()
+    compare_branch: str | None = None
+
+
+@dataclass(frozen=True)
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
     whose values fill what the descriptor leaves out (see pipegen.gates.profiles)."""
@@ -82,6 +124,9 @@ class Quality:
     pylint: PylintThresholds | None = None
     flake8: Flake8Thresholds | None = None
     sonar: SonarSettings | None = None
+    ruff: RuffThresholds | None = None
+    lint: Lint = Lint()
+    off: tuple[str, ...] = ()  # sections written as null (coverage, pylint, flake8, ruff): not checked
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
-"""The lint gate: pylint's score (from its `json2` report) and flake8's issue count (from
-its default text report), read from files or produced by running the tools."""
+"""The lint gate: pylint's score (from its `json2` report), flake8's issue count (from its
+default text report) and ruff's (from its JSON report), read from files or produced by
+running the tools. For adopting an existing code base, two ratchets instead of absolute
+bars: no issue on a changed line (diff-cover's git diff against the compare branch) and no
+more issues than the compare branch has (its reports, written by the pipeline)."""
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,11 +26,25 @@ PYLINT_USAGE_ERROR = 32  # bit 32 of pylint's exit status; bit 1 is a fatal mess
 
 
 @dataclass(frozen=True)
+class Issue:
+    """One finding of any linter, where it is (path as the tool wrote it)."""
+
+    path: str
+    line: int
+    code: str
+    text: str = ""
+
+    def describe(self) -> str:
+        return f"{self.path}:{self.line}: {self.code} {self.text}".rstrip()
+
+
+@dataclass(frozen=True)
 class PylintReport:
     """The parts of a pylint json2 report the gate uses."""
 
     score: float
     messages_by_type: dict[str, int] = field(default_factory=dict)
+    issues: tuple[Issue, ...] = ()
 
     def describe(self) -> str:
         """Message counts by type, e.g. '3 convention, 1 warning'."""
@@ -64,7 +82,33 @@ def parse_pylint_json2(text: str, source: str) -> PylintReport:
         fatal = [f"{message.get('messageId')} {message.get('message')}"
                  for message in data.get("messages", []) if message.get("type") == "fatal"]
         raise EvaluationError(f"pylint could not lint everything ({source}): {'; '.join(fatal[:3]) or 'fatal message'}")
-    return PylintReport(score=float(score), messages_by_type={str(k): int(v) for k, v in counts.items()})
+    issues = tuple(Issue(str(message.get("path", "")), int(message.get("line") or 0),
+                         str(message.get("messageId", "")), str(message.get("message", "")))
+                   for message in data.get("messages", []) if isinstance(message, dict))
+    return PylintReport(score=float(score), messages_by_type={str(k): int(v) for k, v in counts.items()},
+                        issues=issues)
+
+
+def parse_ruff_json(text: str, source: str) -> list[Issue]:
+    """ruff's `--output-format=json`: a list of {code, message, filename, location.row}."""
+    try:
+        data = json.loads(text or "[]")
+        issues = [Issue(str(item["filename"]), int(item["location"]["row"]), str(item.get("code") or "syntax"),
+                        str(item.get("message", ""))) for item in data]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EvaluationError(f"{source} is not a ruff JSON report (write it with `ruff check "
+                              f"--output-format=json --output-file FILE`): {type(exc).__name__} {exc}") from None
+    return issues
+
+
+def flake8_issues(report: "Flake8Report") -> list[Issue]:
+    found = []
+    for line in report.issues:
+        match = FLAKE8_LINE.match(line)
+        if match:
+            found.append(Issue(match.group("path"), int(match.group("row")), match.group("code"),
+                               line[match.end():].strip()))
+    return found
 
 
 def parse_flake8(text: str, source: str) -> Flake8Report:
@@ -124,6 +168,22 @@ def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = ()) -> Flake8Rep
     return parse_flake8(done.stdout, "flake8 output")
 
 
+def run_ruff(paths: list[Path], extra_args: tuple[str, ...] = ()) -> list[Issue]:
+    """ruff on `paths` (its config found as usual: pyproject.toml, ruff.toml)."""
+    done = _run_module("ruff", ["check", *extra_args, "--output-format=json", "--exit-zero", *map(str, paths)])
+    if done.returncode != 0:
+        raise EvaluationError(f"ruff did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+    return parse_ruff_json(done.stdout, "ruff output")
+
+
+def ruff_condition(issues: list[Issue], max_issues: int) -> Condition:
+    """issue count <= max_issues."""
+    codes = Counter(issue.code for issue in issues)
+    detail = ", ".join(f"{code}x{count}" for code, count in codes.most_common(5)) or "no issues"
+    status = Status.PASS if len(issues) <= max_issues else Status.FAIL
+    return Condition("ruff_issues", "<=", max_issues, len(issues), status, detail)
+
+
 def pylint_condition(report: PylintReport, min_score: float) -> Condition:
     """score >= min_score."""
     status = Status.PASS if report.score >= min_score else Status.FAIL
@@ -136,31 +196,123 @@ def flake8_condition(report: Flake8Report, max_issues: int) -> Condition:
     return Condition("flake8_issues", "<=", max_issues, len(report.issues), status, report.by_code())
 
 
-def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: list[Path],
+def _git_root() -> Path:
+    done = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise EvaluationError(f"changed lines need a git repository: {done.stderr.strip()}")
+    return Path(done.stdout.strip())
+
+
+def _repo_path(path: str, root: Path) -> str:
+    """A tool's path (absolute, ./relative, relative) as a path from the repository root."""
+    return Path(os.path.relpath(os.path.abspath(path), root)).as_posix()
+
+
+def changed_lines_map(compare_branch: str) -> dict[str, set[int]]:
+    """Lines added or edited against `compare_branch`, per file (diff-cover's git diff:
+    committed, staged and unstaged changes, as diff-quality counts them)."""
+    # pylint: disable=import-outside-toplevel  # diff-cover only when a ratchet runs
+    from diff_cover.command_runner import CommandError
+    from diff_cover.diff_reporter import GitDiffReporter
+    from diff_cover.git_diff import GitDiffTool
+    from diff_cover.git_path import GitPathTool
+
+    try:
+        GitPathTool.set_cwd(os.getcwd())
+        diff = GitDiffReporter(compare_branch, git_diff=GitDiffTool("...", ignore_whitespace=False))
+        return {path: set(diff.lines_changed(path)) for path in diff.src_paths_changed()}
+    except ValueError as exc:
+        raise EvaluationError(f"compare branch {compare_branch!r} not found in this git repository; fetch it first "
+                              "(for example `git fetch origin main`, or a full clone)") from exc
+    except (CommandError, OSError) as exc:
+        raise EvaluationError(f"could not diff against {compare_branch!r}: {str(exc).strip()}") from None
+
+
+def changed_line_condition(tool: str, issues: list[Issue], changed: dict[str, set[int]],
+                           compare_branch: str, result: GateResult) -> None:
+    root = _git_root()
+    hits = [issue for issue in issues if issue.line in changed.get(_repo_path(issue.path, root), ())]
+    status = Status.PASS if not hits else Status.FAIL
+    result.conditions.append(Condition(f"{tool}_issues_on_changed_lines", "<=", 0, len(hits), status,
+                                       f"lines changed against {compare_branch}"))
+    result.notes.extend(f"changed line: {issue.describe()}" for issue in hits[:ISSUES_LISTED])
+
+
+def baseline_condition(tool: str, issues: list[Issue], baseline: list[Issue], compare_branch: str) -> Condition:
+    status = Status.PASS if len(issues) <= len(baseline) else Status.FAIL
+    return Condition(f"{tool}_issues_vs_compare_branch", "<=", len(baseline), len(issues), status,
+                     f"{compare_branch} has {len(baseline)}")
+
+
+def _read_issues(tool: str, path: Path) -> tuple[list[Issue], PylintReport | Flake8Report | None]:
+    text = read_report(path, tool)
+    if tool == "pylint":
+        report = parse_pylint_json2(text, str(path))
+        return list(report.issues), report
+    if tool == "flake8":
+        flake8 = parse_flake8(text, str(path))
+        return flake8_issues(flake8), flake8
+    return parse_ruff_json(text, str(path)), None
+
+
+def _run_tool(tool: str, paths: list[Path], args: tuple[str, ...]):
+    if tool == "pylint":
+        report = run_pylint(paths, args)
+        return list(report.issues), report
+    if tool == "flake8":
+        flake8 = run_flake8(paths, args)
+        return flake8_issues(flake8), flake8
+    return run_ruff(paths, args), None
+
+
+def _threshold_condition(tool: str, issues: list[Issue], report, threshold) -> Condition:
+    if tool == "pylint":
+        return pylint_condition(report, threshold)
+    if tool == "flake8":
+        return flake8_condition(report, threshold)
+    return ruff_condition(issues, threshold)
+
+
+def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: list[Path],  # noqa: C901
              min_score: float | None, max_issues: int | None,
-             pylint_args: tuple[str, ...] = (), flake8_args: tuple[str, ...] = ()) -> GateResult:
+             pylint_args: tuple[str, ...] = (), flake8_args: tuple[str, ...] = (),
+             ruff_report: Path | None = None, max_ruff_issues: int | None = None, ruff_args: tuple[str, ...] = (),
+             changed_lines_against: str | None = None, baselines: dict[str, Path] | None = None,
+             compare_branch: str = "origin/main") -> GateResult:
     """Each tool is checked from its report when given, else by running it on `paths`;
-    a tool with neither, or without a threshold, is not checked (and says so)."""
+    a tool with neither, or with no threshold and no ratchet, is not checked (and says so).
+    `changed_lines_against`: issues on lines changed against that ref fail. `baselines`:
+    tool -> its report on the compare branch; more issues than that fails."""
+    # pylint: disable=too-many-arguments,too-many-locals  # one per gate option
     result = GateResult(gate=GATE)
-    if min_score is None:
-        result.notes.append("pylint not checked: no min_score")
-    elif pylint_report is not None:
-        result.conditions.append(pylint_condition(parse_pylint_json2(read_report(pylint_report, "pylint"),
-                                                                     str(pylint_report)), min_score))
-    elif paths:
-        result.conditions.append(pylint_condition(run_pylint(paths, pylint_args), min_score))
-    else:
-        result.notes.append("pylint not checked: no --pylint-report and no --path")
-    if max_issues is None:
-        result.notes.append("flake8 not checked: no max_issues")
-    elif flake8_report is not None:
-        flake8 = parse_flake8(read_report(flake8_report, "flake8"), str(flake8_report))
-        result.conditions.append(flake8_condition(flake8, max_issues))
-        result.notes.extend(flake8.issues[:ISSUES_LISTED])
-    elif paths:
-        flake8 = run_flake8(paths, flake8_args)
-        result.conditions.append(flake8_condition(flake8, max_issues))
-        result.notes.extend(flake8.issues[:ISSUES_LISTED])
-    else:
-        result.notes.append("flake8 not checked: no --flake8-report and no --path")
+    baselines = baselines or {}
+    changed = changed_lines_map(changed_lines_against) if changed_lines_against else None
+    setup = (("pylint", pylint_report, min_score, pylint_args, "min_score"),
+             ("flake8", flake8_report, max_issues, flake8_args, "max_issues"),
+             ("ruff", ruff_report, max_ruff_issues, ruff_args, "max_issues"))
+    for tool, report_path, threshold, args, key in setup:
+        ratcheted = changed is not None or tool in baselines
+        if threshold is None and not ratcheted:
+            if tool != "ruff" or report_path is not None:
+                result.notes.append(f"{tool} not checked: no {key}")
+            continue
+        if report_path is not None:
+            issues, report = _read_issues(tool, report_path)
+        elif paths:
+            issues, report = _run_tool(tool, paths, args)
+        else:
+            if tool != "ruff" or threshold is not None:
+                result.notes.append(f"{tool} not checked: no --{tool}-report and no --path")
+            continue
+        if threshold is not None:
+            result.conditions.append(_threshold_condition(tool, issues, report, threshold))
+        if changed is not None and changed_lines_against:
+            changed_line_condition(tool, issues, changed, changed_lines_against, result)
+        if tool in baselines:
+            baseline, _ = _read_issues(tool, baselines[tool])
+            result.conditions.append(baseline_condition(tool, issues, baseline, compare_branch))
+        if tool == "flake8":
+            result.notes.extend(report.issues[:ISSUES_LISTED])
+        elif tool == "ruff":
+            result.notes.extend(issue.describe() for issue in issues[:ISSUES_LISTED])
     return result

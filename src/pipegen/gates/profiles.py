@@ -39,6 +39,7 @@ PROFILE_KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "coverage": {"min": _number, "diff_min": _number},
     "pylint": {"min_score": _number},
     "flake8": {"max_issues": _count},
+    "ruff": {"max_issues": _count},
     "sonar": {"timeout": _number, "allow_no_gate": _flag},
 }
 # Settings the descriptor may hold beyond a profile's thresholds.
@@ -50,12 +51,31 @@ def shipped_profiles() -> list[str]:
     return sorted(path.stem for path in gate_profiles_dir().glob("*.yaml"))
 
 
-def load_profile(name: str) -> dict[str, dict[str, Any]]:
-    """The profile's thresholds, checked; an unknown name is a usage error (exit 2)."""
-    path = gate_profiles_dir() / f"{name}.yaml"
-    if "/" in name or "\\" in name or not path.is_file():
-        raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def is_profile_path(name: str) -> bool:
+    """A profile named by a file in the repository (./gates/team.yaml) rather than a shipped name."""
+    return name.endswith((".yaml", ".yml"))
+
+
+def load_profile(name: str, base: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The profile's thresholds, checked; an unknown name is a usage error (exit 2). A name
+    ending in .yaml is a file, relative to `base` (the descriptor's folder) or the cwd."""
+    if is_profile_path(name):
+        path = (base or Path.cwd()) / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"gate profile file {path} cannot be read: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
+    else:
+        path = gate_profiles_dir() / f"{name}.yaml"
+        if "/" in name or "\\" in name or not path.is_file():
+            raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}, "
+                             "or the path of a profile file ending in .yaml")
+        text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"gate profile {name!r} is not valid YAML: {str(exc).splitlines()[0]}") from None
     return _checked_profile(name, data)
 
 
@@ -149,16 +169,29 @@ def _descriptor_values(descriptor: Descriptor | None, section: str) -> dict[str,
     return values
 
 
+LINT_SECTIONS = ("pylint", "flake8", "ruff")
+
+
 def resolve(section: str, flags: Mapping[str, Any], descriptor: Descriptor | None = None,
             profile: str | None = None) -> Thresholds:
     """flags > descriptor `quality.<section>` > profile (flag --profile, else the
     descriptor's `quality.profile`, else `default`). A flag set to None was not given."""
     profile_name = profile or (descriptor.quality.profile if descriptor is not None else None) or DEFAULT_PROFILE
+    if descriptor is not None and section in descriptor.quality.off:
+        # `quality.<section>: null` switches the check off; only an explicit flag turns it back on.
+        given = {key: value for key, value in flags.items() if value is not None}
+        return Thresholds(section=section, profile=profile_name, values=given,
+                          sources={key: "flag" for key in given})
     layers = [
         ("flag", {key: value for key, value in flags.items() if value is not None}),
         (descriptor.path.name if descriptor is not None else DESCRIPTOR_NAME, _descriptor_values(descriptor, section)),
-        (f"profile {profile_name}", load_profile(profile_name).get(section, {})),
     ]
+    # A lint ratchet replaces the profile's absolute lint bars (an existing code base would
+    # fail them on day one); only thresholds written in the descriptor or flags still apply.
+    ratchet = descriptor is not None and bool(descriptor.quality.lint.ratchet) and section in LINT_SECTIONS
+    if not ratchet or profile:
+        layers.append((f"profile {profile_name}", load_profile(profile_name, descriptor.path.parent
+                                                               if descriptor is not None else None).get(section, {})))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for source, layer in layers:

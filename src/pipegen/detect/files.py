@@ -1,0 +1,78 @@
+"""Reading the project's own metadata files, tolerantly: a file that is missing or does not
+parse tells init nothing, it never stops it."""
+from __future__ import annotations
+
+import ast
+import configparser
+from pathlib import Path
+from typing import Any
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; {} when absent, unreadable, or tomllib is missing (Python 3.10)."""
+    if not path.is_file():
+        return {}
+    try:
+        # pylint: disable-next=import-outside-toplevel  # Python 3.11+; on 3.10 init reads less
+        import tomllib
+    except ImportError:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def read_ini(path: Path) -> configparser.ConfigParser:
+    """setup.cfg / tox.ini / .flake8; an empty parser when absent or broken."""
+    parser = configparser.ConfigParser(interpolation=None)
+    if path.is_file():
+        try:
+            parser.read_string(read_text(path), source=str(path))
+        except configparser.Error:
+            return configparser.ConfigParser(interpolation=None)
+    return parser
+
+
+def table(data: Any, *keys: str) -> dict:
+    """data[k1][k2]... when each level is a mapping, else {}."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def setup_py_arguments(root: Path) -> dict[str, Any]:
+    """Literal keyword arguments of the `setup(...)` call in setup.py (parsed, never run).
+    `find_packages("src")`/`find_packages(where="src")` is kept as ("find_packages", "src")."""
+    path = root / "setup.py"
+    if not path.is_file():
+        return {}
+    try:
+        tree = ast.parse(read_text(path))
+    except (SyntaxError, ValueError):
+        return {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "setup":
+            return {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg}
+    return {}
+
+
+def _literal(node: ast.AST) -> Any:
+    if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+            "find_packages", "find_namespace_packages"):
+        where = next((_literal(kw.value) for kw in node.keywords if kw.arg == "where"), None)
+        if where is None and node.args:
+            where = _literal(node.args[0])
+        return ("find_packages", where if isinstance(where, str) else ".")
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return None
