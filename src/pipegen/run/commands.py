@@ -22,13 +22,15 @@ class Command:
         return {"kind": self.kind, "title": self.title, "script": self.script}
 
 
-def install_commands(job: Job) -> tuple[str, ...]:
-    """What the platforms run to install the job's requirements, in its venv."""
-    return job.install_commands() if job.python else ()
+def install_script(job: Job) -> str:
+    """What the platforms run, as one script, to install the job's requirements (and pipegen
+    in a venv of its own) into its Python; empty when there is nothing to install."""
+    return "\n".join(job.install_commands()) if job.python else ""
 
 
 def job_commands(job: Job) -> tuple[Command, ...]:
-    return (*(Command("install", "Install dependencies", script) for script in install_commands(job)),
+    install = install_script(job)
+    return (*((Command("install", "Install dependencies", install),) if install else ()),
             *(Command("step", step.title, step.run) for step in job.steps))
 
 

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 from pipegen.outputs import NAME_PATTERN
 from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
-from pipegen.run.commands import bash_script, install_commands, job_commands
+from pipegen.run.commands import bash_script, install_script, job_commands
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
@@ -151,8 +151,10 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
     started = time.monotonic()
     deadline = started + job.timeout_minutes * 60
     outputs_file = context.job_dir / "outputs.env"
+    # TMPDIR inside the job's folder: what a job makes with mktemp (pipegen's own venv) goes with it.
+    (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
     extra = {"PIPEGEN_OUTPUTS_FILE": str(outputs_file), "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"),
-             "PIPEGEN_EVENT": context.event}
+             "PIPEGEN_EVENT": context.event, "TMPDIR": str(context.job_dir / "tmp")}
     env = job_environment(context.plan, job, context.environ, context.outputs, extra)
     context.log.parent.mkdir(parents=True, exist_ok=True)
     with context.log.open("w", encoding="utf-8") as log:
@@ -172,7 +174,7 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
             venv = context.job_dir / "venv"
             seeded = False
             if context.venv_cache is not None:
-                cache_key = venvs.cache_key(context.python, install_commands(job), job.requirements,
+                cache_key = venvs.cache_key(context.python, (install_script(job),), job.requirements,
                                             context.workdir)
                 seeded = venvs.seed_from_cache(context.venv_cache, cache_key, venv)
             if seeded:
