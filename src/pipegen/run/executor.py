@@ -145,17 +145,40 @@ def stop_all() -> None:
         step.kill()
 
 
+def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> str | None:
+    """Makes the job's venv (seeded from --venv-cache when it can be) and puts it first on
+    PATH; returns the cache key to store it under once installed, if it should be stored."""
+    venv = context.job_dir / "venv"
+    key = None
+    if context.venv_cache is not None:
+        key = venvs.cache_key(context.python, (install_script(context.job),), context.job.requirements,
+                              context.workdir)
+        if venvs.seed_from_cache(context.venv_cache, key, venv):
+            line(f"venv seeded from {context.venv_cache / key} (--venv-cache); the install command still runs")
+            key = None  # cached already
+    if not venv.exists():
+        line(f"$ {context.python} -m venv {venv}")
+        venvs.create(context.python, venv)
+    env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(venv)
+    return key
+
+
+def _environment(context: JobContext) -> dict[str, str]:
+    # TMPDIR inside the job's folder: what a job makes with mktemp (pipegen's own venv) goes with it.
+    (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    extra = {"PIPEGEN_OUTPUTS_FILE": str(context.job_dir / "outputs.env"),
+             "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"), "PIPEGEN_EVENT": context.event,
+             "TMPDIR": str(context.job_dir / "tmp")}
+    return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
+
+
 def execute(context: JobContext, emit: Emit) -> JobResult:
     """Runs the job; never raises for what the job does (a failing step is a failed job)."""
     job = context.job
     started = time.monotonic()
     deadline = started + job.timeout_minutes * 60
-    outputs_file = context.job_dir / "outputs.env"
-    # TMPDIR inside the job's folder: what a job makes with mktemp (pipegen's own venv) goes with it.
-    (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    extra = {"PIPEGEN_OUTPUTS_FILE": str(outputs_file), "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"),
-             "PIPEGEN_EVENT": context.event, "TMPDIR": str(context.job_dir / "tmp")}
-    env = job_environment(context.plan, job, context.environ, context.outputs, extra)
+    env = _environment(context)
     context.log.parent.mkdir(parents=True, exist_ok=True)
     with context.log.open("w", encoding="utf-8") as log:
         def line(text: str) -> None:
@@ -168,30 +191,13 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 line(f"pipegen run: {message}")
             return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {})
 
-        commands = job_commands(job)
         cache_key = None
         if job.python:
-            venv = context.job_dir / "venv"
-            seeded = False
-            if context.venv_cache is not None:
-                cache_key = venvs.cache_key(context.python, (install_script(job),), job.requirements,
-                                            context.workdir)
-                seeded = venvs.seed_from_cache(context.venv_cache, cache_key, venv)
-            if seeded:
-                line(f"venv seeded from {context.venv_cache / str(cache_key)} (--venv-cache); "
-                     "the install command still runs")
-                cache_key = None  # already cached
-            else:
-                line(f"$ {context.python} -m venv {venv}")
-                try:
-                    venvs.create(context.python, venv)
-                except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
-                    return finish("failed", None, str(exc))
-            env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
-            env["VIRTUAL_ENV"] = str(venv)
-        last_install = max((index for index, command in enumerate(commands) if command.kind == "install"),
-                           default=None)
-        for index, command in enumerate(commands):
+            try:
+                cache_key = _make_venv(context, env, line)
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
+                return finish("failed", None, str(exc))
+        for command in job_commands(job):
             line(f"--- {command.title}")
             for text in command.script.splitlines():
                 line(f"$ {text}")
@@ -201,12 +207,11 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
                 return finish("failed", code, f"step {command.title!r} exited with {code}")
-            if index == last_install and cache_key is not None and context.venv_cache is not None:
+            if command.kind == "install" and cache_key is not None and context.venv_cache is not None:
                 venvs.store_in_cache(context.venv_cache, cache_key, context.job_dir / "venv")
-        published = read_outputs(outputs_file)
+        published = read_outputs(context.job_dir / "outputs.env")
         missing = [name for name in job.outputs if name not in published]
         if missing:
             return finish("failed", 0, f"the job declares output {', '.join(missing)} but did not publish it "
                                        "(`pipegen output set NAME VALUE`); jobs reading it would get nothing")
-        outputs = {name: published[name] for name in job.outputs}
-        return finish("passed", 0, "", outputs)
+        return finish("passed", 0, "", {name: published[name] for name in job.outputs})
