@@ -94,4 +94,3 @@ def test_jenkins_runs_the_commands_pipegen_run_executes(example, tmp_path):
     assert set(jenkins) == set(local)
     for job_id, scripts in local.items():
         assert jenkins[job_id] == scripts, job_id
-

@@ -108,8 +108,8 @@ class _Step:
             start_new_session=True)
         self.timed_out = False
 
-    def kill(self) -> None:
-        self.timed_out = True
+    def kill(self, timed_out: bool = True) -> None:
+        self.timed_out = timed_out
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -142,7 +142,7 @@ def stop_all() -> None:
     with _LIVE_LOCK:
         steps = list(_LIVE)
     for step in steps:
-        step.kill()
+        step.kill(timed_out=False)
 
 
 def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> str | None:
