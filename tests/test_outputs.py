@@ -69,9 +69,11 @@ def _run_output(tmp_path: Path, env: dict, *args: str) -> subprocess.CompletedPr
                           capture_output=True, text=True, timeout=60, check=False)
 
 
-@pytest.mark.parametrize("platform_env", [{"GITHUB_ACTIONS": "true"}, {"TF_BUILD": "True"}, {"GITLAB_CI": "true"},
-                                          {"JENKINS_URL": "http://j"}, {}], ids=["github", "azure", "gitlab",
-                                                                                  "jenkins", "local"])
+PLATFORM_ENVIRONMENTS = {"github": {"GITHUB_ACTIONS": "true"}, "azure": {"TF_BUILD": "True"},
+                         "gitlab": {"GITLAB_CI": "true"}, "jenkins": {"JENKINS_URL": "http://j"}, "local": {}}
+
+
+@pytest.mark.parametrize("platform_env", PLATFORM_ENVIRONMENTS.values(), ids=PLATFORM_ENVIRONMENTS.keys())
 def test_a_job_fails_when_its_step_did_not_publish_a_promised_output(tmp_path: Path, platform_env: dict):
     env = {key: value for key, value in os.environ.items()
            if key not in {"GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "RUNNER_TEMP",

@@ -85,7 +85,8 @@ def test_gate_commands_carry_descriptor_thresholds(churn_plan) -> None:
     coverage = churn_plan.job("functional").steps[-1].run.split()
     assert coverage[coverage.index("--min") + 1] == "80"
     assert coverage[coverage.index("--diff-min") + 1] == "90"
-    assert churn_plan.job("functional").compare_branch == coverage[coverage.index("--compare-branch") + 1] == "origin/main"
+    compare_branch = coverage[coverage.index("--compare-branch") + 1]
+    assert churn_plan.job("functional").compare_branch == compare_branch == "origin/main"
     lint = churn_plan.job("lint").steps[-1].run.split()
     assert lint[lint.index("--min-score") + 1] == "8.5"
     assert lint[lint.index("--max-issues") + 1] == "0"

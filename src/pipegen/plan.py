@@ -368,6 +368,20 @@ def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         artifacts=(REPORT_DIR,), junit=(_report("lint.junit.xml"),), gate="lint")
 
 
+def _coverage_paths_config(sources: tuple[str, ...]) -> str:
+    """Shell that writes a coverage `[paths]` file for the combine step only: each level ran in
+    its own job, whose checkout may sit at another absolute path (self-hosted and Jenkins agents,
+    GitLab shell runners), so every measured `<anything>/SOURCE/` is mapped to this job's
+    `SOURCE/`. The project's own coverage configuration still drives `coverage xml`."""
+    folders = [source.strip("/").removeprefix("./") for source in sources]
+    if not folders or any(folder in ("", ".") for folder in folders):
+        return ""  # the whole checkout is measured: no folder name to anchor the mapping on
+    lines = ["[paths]"]
+    for index, folder in enumerate(folders):
+        lines += [f"source{index} =", f"    {folder}/", f"    */{folder}/"]
+    return shell_command("printf '%s\\n'", *(_q(line) for line in lines), f"> {COVERAGE_DIR}/paths.rc") + "\n"
+
+
 def _coverage_data(level: str) -> str:
     return f"{COVERAGE_DIR}/{level}.coverage"
 
@@ -394,8 +408,10 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
         if last:
             parts = " ".join(_coverage_data(other) for other, _ in levels)
             combined = f"{COVERAGE_DIR}/combined.coverage"
+            remap = _coverage_paths_config(sources)
+            rcfile = f" --rcfile={COVERAGE_DIR}/paths.rc" if remap else ""
             steps.append(Step("Coverage of all levels (Cobertura XML)",
-                              f"python -m coverage combine --keep --data-file={combined} {parts}\n"
+                              remap + f"python -m coverage combine --keep{rcfile} --data-file={combined} {parts}\n"
                               f"python -m coverage xml --data-file={combined} -o coverage.xml"))
             if gated:
                 flags = ["--report coverage.xml"]

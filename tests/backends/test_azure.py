@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from pipegen import __version__
 import yaml
 
 from conftest import plan_from_yaml
@@ -311,7 +309,8 @@ def test_no_pull_request_trigger_when_disabled() -> None:
 
 def test_gate_thresholds_are_the_descriptors(churn: dict) -> None:
     by_name = jobs(churn)
-    coverage = command_flags(step_running(by_name["functional"], "pipegen gate coverage")["bash"], "pipegen gate coverage")
+    coverage = command_flags(step_running(by_name["functional"], "pipegen gate coverage")["bash"],
+                             "pipegen gate coverage")
     assert coverage["--min"] == ["80"] and coverage["--diff-min"] == ["90"]
     lint = command_flags(step_running(by_name["lint"], "pipegen gate lint")["bash"], "pipegen gate lint")
     assert lint["--min-score"] == ["8.5"] and lint["--max-issues"] == ["0"]

@@ -63,6 +63,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record 
     condition: str | None = None
     variables: tuple[tuple[str, str], ...] = ()
     environment: str | None = None
+    services: tuple[str, ...] = ()  # container resources started beside the job
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ class StageView:
 
 
 @dataclass(frozen=True)
+class ContainerView:
+    """A `resources.containers` entry a job starts as a service, its ports published on the
+    agent: tests reach it at localhost, as on every platform."""
+
+    name: str
+    image: str
+    ports: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class PipelineView:
     stages: tuple[StageView, ...]
     pool: tuple[str, str]  # ("vmImage" | "name", value)
@@ -84,6 +96,7 @@ class PipelineView:
     pr_branches: tuple[str, ...] = ()  # empty: `pr: none`
     schedule: str | None = None
     variables: tuple[tuple[str, str], ...] = ()
+    containers: tuple[ContainerView, ...] = ()
 
 
 # ---------------------------------------------------------------------------- naming
@@ -280,7 +293,19 @@ def job_view(plan: Plan, job: Job, stage_condition_job: Job, ids: dict[str, str]
         comment=_comment(job.comment), timeout_minutes=job.timeout_minutes, steps=job_steps(plan, job),
         depends_on=tuple(ids[need] for need in plan.same_stage_needs(job)),
         condition=run_condition(job.run_when, job.branch) if stricter else None,
-        variables=variables, environment=job.environment)
+        variables=variables, environment=job.environment,
+        services=tuple(service.name for service in job.services))
+
+
+def containers(plan: Plan) -> tuple[ContainerView, ...]:
+    """Every service any job starts, once (the levels that need one share its definition)."""
+    found: dict[str, ContainerView] = {}
+    for job in plan.jobs:
+        for service in job.services:
+            found.setdefault(service.name, ContainerView(service.name, service.image,
+                                                         tuple(f"{port}:{port}" for port in service.ports),
+                                                         service.env))
+    return tuple(found.values())
 
 
 def stage_depends_on(plan: Plan, stage: Stage) -> tuple[str, ...]:
@@ -318,7 +343,7 @@ def pipeline_view(plan: Plan) -> PipelineView:
         stages=tuple(stage_view(plan, stage, ids) for stage in plan.stages), pool=pool_of(plan),
         push_branches=triggers.branches, push_paths=triggers.watched_paths if triggers.data_paths else (),
         pr_branches=triggers.branches if triggers.pull_requests else (), schedule=triggers.schedule,
-        variables=variables)
+        variables=variables, containers=containers(plan))
 
 
 def _comment(text: str) -> str:

@@ -80,6 +80,14 @@ class Permission:
 
 
 @dataclass(frozen=True)
+class ServiceView:
+    name: str
+    image: str
+    ports: tuple[str, ...]  # "5432:5432": the same port on the runner, reached at localhost
+    env: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class JobView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
     id: str
     name: str
@@ -93,6 +101,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     outputs: tuple[tuple[str, str], ...]
     env: tuple[tuple[str, str], ...]
     steps: tuple[StepView, ...]
+    services: tuple[ServiceView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -316,7 +325,12 @@ def _job_view(job: Job, plan: Plan) -> JobView:
         needs=plan.all_needs(job), condition=_condition(job), environment=job.environment,
         timeout_minutes=job.timeout_minutes,
         permissions=(Permission("contents", "read", "actions/checkout clones the repository"),),
-        outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan))
+        outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
+        services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
+                                   tuple(f"{port}:{port}" for port in service.ports),
+                                   tuple((key, _checked(value, f"service {service.name}: env {key}"))
+                                         for key, value in service.env))
+                       for service in job.services))
 
 
 def _stage_view(stage: Stage, plan: Plan) -> StageView:

@@ -68,6 +68,16 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class ServiceView:
+    """A `services:` entry: an image alone (the dind daemon), or with the alias the job reaches
+    it by and the variables the container starts with."""
+
+    image: str
+    alias: str | None = None
+    variables: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Command:
     title: str  # one line, printed as a comment above the command
     run: str  # final shell
@@ -97,7 +107,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     comment: tuple[str, ...]
     timeout: str
     image: str | None = None
-    services: tuple[str, ...] = ()
+    services: tuple[ServiceView, ...] = ()
     interruptible: bool | None = None  # None: inherit `default: interruptible: true`
     rules: tuple[Rule, ...] = ()
     needs: tuple[Need, ...] | None = None  # None: stage ordering
@@ -285,9 +295,12 @@ def job_variables(job: Job, settings: GitlabSettings) -> tuple[Variable, ...]:
         variables.append(Variable("GIT_DEPTH", "0"))  # full history for diff coverage and Sonar's blame
     if job.docker and not settings.shell:
         variables.append(Variable("DOCKER_TLS_CERTDIR", "/certs"))  # TLS to the dind service
+    # A Docker executor reaches a service by its alias; a shell runner has no services (the
+    # checklist asks for them on the runner's host), so localhost stays.
+    hosts = {} if settings.shell else {f"{service.env_prefix}_HOST": service.name for service in job.services}
     for name, value in job.env:
         if value.kind is EnvKind.LITERAL:
-            variables.append(Variable(name, value.value, expand=False))  # `$` stays literal
+            variables.append(Variable(name, hosts.get(name, value.value), expand=False))  # `$` stays literal
         elif value.kind is not EnvKind.OUTPUT and value.value != name:
             variables.append(Variable(name, f"${{{value.value}}}"))  # an alias of a CI/CD variable
     return tuple(variables)
@@ -357,7 +370,8 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
         comment=(*comment_lines(job.comment), *env_comments(job, graph.keys)),
         timeout=f"{job.timeout_minutes}m",
         image=DOCKER_IMAGE if docker_image else None,
-        services=(DIND_SERVICE,) if docker_image else (),
+        services=((ServiceView(DIND_SERVICE),) if docker_image else ()) + (() if settings.shell else tuple(
+            ServiceView(service.image, service.name, service.env) for service in job.services)),
         # A started deployment must finish: a newer pipeline does not cancel it halfway.
         interruptible=False if job.environment else None,
         rules=run_rules(job.run_when, job.branch), needs=needs, dependencies=dependencies,
@@ -500,6 +514,12 @@ class GitlabBackend:
             items.append(ChecklistItem("schedule", plan.triggers.schedule, (
                 f"Build > Pipeline schedules > New schedule: interval pattern {plan.triggers.schedule!r}, "
                 f"cron timezone UTC, target branch {branch}. GitLab keeps schedules outside .gitlab-ci.yml.")))
+        services = {service.name: service for job in plan.jobs for service in job.services}
+        if services and plan.settings.gitlab.shell:  # a shell executor ignores `services:`
+            items += [ChecklistItem("other", f"service {name}", (
+                f"the shell runner starts no containers: run {service.image} on the runner's host, reachable at "
+                f"localhost:{', '.join(map(str, service.ports)) or 'its port'} (the tests read "
+                f"{service.env_prefix}_HOST and {service.env_prefix}_PORT)")) for name, service in services.items()]
         runner = _runner_item(plan)
         if runner:
             items.append(runner)

@@ -175,7 +175,8 @@ def _outermost(paths: list[str]) -> list[str]:
 def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
     is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
-    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *([OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else [])])
+    outputs = [OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else []
+    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *outputs])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
@@ -228,7 +229,8 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
                         for name, value in job.env if value.kind is EnvKind.SECRET)
     return LeafStage(
-        name=job.id, comment=one_line(job.comment), agent=agent_label(plan, job), timeout_minutes=job.timeout_minutes,
+        name=job.id, comment=one_line(job.comment + _sidecar_note(job)), agent=agent_label(plan, job),
+        timeout_minutes=job.timeout_minutes,
         branch=job.branch if job.run_when is RunWhen.BRANCH else None,
         not_pull_request=job.run_when is not RunWhen.ALWAYS,
         unstash=tuple(stash_name(producer) for producer in job.fetches),
@@ -388,6 +390,33 @@ def _agent_items(plan: Plan) -> list[ChecklistItem]:
     return items
 
 
+def _sidecar_note(job: Job) -> str:
+    """Declarative Pipeline has no services: the stage says where its containers come from."""
+    if not job.services:
+        return ""
+    names = ", ".join(f"{service.name} ({service.image})" for service in job.services)
+    return (f" Needs {names} running beside the agent (a sidecar container or a service on its host, see the "
+            "set-up checklist), reached at $<NAME>_HOST and $<NAME>_PORT.")
+
+
+def _service_items(plan: Plan) -> list[ChecklistItem]:
+    """One item per service the tests need: on the agents' host or as a sidecar of the agent pod, at
+    localhost and the port the other platforms use, so the tests find it the same way."""
+    items: dict[str, ChecklistItem] = {}
+    for job in plan.jobs:
+        for service in job.services:
+            users = ", ".join(other.id for other in plan.jobs if service in other.services)
+            env = ", ".join(f"{key}={value}" for key, value in service.env)
+            ports = ", ".join(str(port) for port in service.ports) or "its default port"
+            items.setdefault(service.name, ChecklistItem(
+                "other", f"service {service.name}",
+                f"{service.image} reachable from the agents of {users} at localhost:{ports} (a sidecar container "
+                f"in the agent's pod, or `docker run -d -p {ports.split(', ')[0]}:{ports.split(', ')[0]}` on the "
+                f"agent host){'; started with ' + env if env else ''}; the stages read "
+                f"{service.env_prefix}_HOST and {service.env_prefix}_PORT"))
+    return list(items.values())
+
+
 def _plugin_item() -> ChecklistItem:
     return ChecklistItem(
         "other", "plugins",
@@ -397,4 +426,4 @@ def _plugin_item() -> ChecklistItem:
 
 def checklist(plan: Plan) -> list[ChecklistItem]:
     return [*_credential_items(plan), *_variable_items(plan), *_environment_items(plan), *_job_items(plan),
-            *_agent_items(plan), _plugin_item()]
+            *_agent_items(plan), *_service_items(plan), _plugin_item()]

@@ -93,12 +93,20 @@ def parse_ruff_json(text: str, source: str) -> list[Issue]:
     """ruff's `--output-format=json`: a list of {code, message, filename, location.row}."""
     try:
         data = json.loads(text or "[]")
-        issues = [Issue(str(item["filename"]), int(item["location"]["row"]), str(item.get("code") or "syntax"),
-                        str(item.get("message", ""))) for item in data]
+        issues = [Issue(_shown_path(str(item["filename"])), int(item["location"]["row"]),
+                        str(item.get("code") or "syntax"), str(item.get("message", ""))) for item in data]
     except (ValueError, KeyError, TypeError) as exc:
         raise EvaluationError(f"{source} is not a ruff JSON report (write it with `ruff check "
                               f"--output-format=json --output-file FILE`): {type(exc).__name__} {exc}") from None
     return issues
+
+
+def _shown_path(path: str) -> str:
+    """ruff writes absolute paths: shown relative to the working directory when under it."""
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else Path(relative).as_posix()
+    return path
 
 
 def flake8_issues(report: "Flake8Report") -> list[Issue]:
@@ -143,34 +151,35 @@ def read_report(path: Path, tool: str) -> str:
         raise EvaluationError(f"{tool} report {path} is not readable: {exc}") from None
 
 
-def _run_module(module: str, args: list[str]) -> subprocess.CompletedProcess:
+def _run_module(module: str, args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Runs `python -m MODULE` with this interpreter, so the tool versions are the ones
     installed next to pipegen (the project's dev requirements)."""
     if importlib.util.find_spec(module) is None:
         raise EvaluationError(f"{module} is not installed for {sys.executable}; install it "
                               f"(`python -m pip install {module}`) or pass a --{module}-report")
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False,
+                          cwd=cwd)
 
 
-def run_pylint(paths: list[Path], extra_args: tuple[str, ...] = ()) -> PylintReport:
+def run_pylint(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> PylintReport:
     """pylint on `paths` (its config found as usual: pyproject.toml, .pylintrc)."""
-    done = _run_module("pylint", [*extra_args, "--output-format=json2", "--score=y", *map(str, paths)])
+    done = _run_module("pylint", [*extra_args, "--output-format=json2", "--score=y", *map(str, paths)], cwd)
     if done.returncode & PYLINT_USAGE_ERROR or not done.stdout.strip():
         raise EvaluationError(f"pylint did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_pylint_json2(done.stdout, "pylint output")
 
 
-def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = ()) -> Flake8Report:
+def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> Flake8Report:
     """flake8 on `paths` (its config found as usual: setup.cfg, tox.ini, .flake8)."""
-    done = _run_module("flake8", [*extra_args, "--format=default", *map(str, paths)])
+    done = _run_module("flake8", [*extra_args, "--format=default", *map(str, paths)], cwd)
     if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout.strip()):
         raise EvaluationError(f"flake8 did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_flake8(done.stdout, "flake8 output")
 
 
-def run_ruff(paths: list[Path], extra_args: tuple[str, ...] = ()) -> list[Issue]:
+def run_ruff(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> list[Issue]:
     """ruff on `paths` (its config found as usual: pyproject.toml, ruff.toml)."""
-    done = _run_module("ruff", ["check", *extra_args, "--output-format=json", "--exit-zero", *map(str, paths)])
+    done = _run_module("ruff", ["check", *extra_args, "--output-format=json", "--exit-zero", *map(str, paths)], cwd)
     if done.returncode != 0:
         raise EvaluationError(f"ruff did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_ruff_json(done.stdout, "ruff output")

@@ -173,7 +173,7 @@ LINT_SECTIONS = ("pylint", "flake8", "ruff")
 
 
 def resolve(section: str, flags: Mapping[str, Any], descriptor: Descriptor | None = None,
-            profile: str | None = None) -> Thresholds:
+            profile: str | None = None, ratchet: bool = False) -> Thresholds:
     """flags > descriptor `quality.<section>` > profile (flag --profile, else the
     descriptor's `quality.profile`, else `default`). A flag set to None was not given."""
     profile_name = profile or (descriptor.quality.profile if descriptor is not None else None) or DEFAULT_PROFILE
@@ -188,7 +188,9 @@ def resolve(section: str, flags: Mapping[str, Any], descriptor: Descriptor | Non
     ]
     # A lint ratchet replaces the profile's absolute lint bars (an existing code base would
     # fail them on day one); only thresholds written in the descriptor or flags still apply.
-    ratchet = descriptor is not None and bool(descriptor.quality.lint.ratchet) and section in LINT_SECTIONS
+    # `ratchet`: the command line asked for one (--changed-lines, --baseline).
+    in_descriptor = descriptor is not None and bool(descriptor.quality.lint.ratchet)
+    ratchet = section in LINT_SECTIONS and (ratchet or in_descriptor)
     if not ratchet or profile:
         layers.append((f"profile {profile_name}", load_profile(profile_name, descriptor.path.parent
                                                                if descriptor is not None else None).get(section, {})))

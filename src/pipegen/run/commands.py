@@ -29,6 +29,8 @@ def install_script(job: Job) -> str:
 
 
 def job_commands(job: Job) -> tuple[Command, ...]:
+    """One install script, as every platform runs it (its lines share shell variables, e.g.
+    the folder pipegen's own venv is made in), then one script per plan step."""
     install = install_script(job)
     return (*((Command("install", "Install dependencies", install),) if install else ()),
             *(Command("step", step.title, step.run) for step in job.steps))

@@ -16,7 +16,8 @@ def interpreter(version: str) -> tuple[str, str | None]:
     """(python executable, a note when it is not the plan's version): `python<version>`
     from PATH, else the Python running pipegen."""
     found = shutil.which(f"python{version}")
-    if found:
+    # A version manager's shim can be on PATH for a version it does not select: it must run.
+    if found and subprocess.run([found, "-c", ""], capture_output=True, check=False).returncode == 0:
         return found, None
     current = f"{sys.version_info.major}.{sys.version_info.minor}"
     if current == version:
