@@ -67,8 +67,8 @@ def _aliases(tracking_uri: str, name: str) -> dict[str, str]:
     return {alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()}
 
 
-def test_churn_release_then_degraded_push_then_pull_request(example_repo, run_find_links, wheelhouse, standin_bin,
-                                                            sonar_server, mlflow_server, venv_cache):
+def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=too-many-arguments  # fixtures
+        example_repo, run_find_links, wheelhouse, standin_bin, sonar_server, mlflow_server, venv_cache):
     repo = example_repo("churn")
     descriptor = (repo.root / "pipegen.yaml").read_text(encoding="utf-8")
     repo.write({"pipegen.yaml": descriptor + CUSTOM_JOBS})
