@@ -118,7 +118,8 @@ def test_a_jenkinsfile_adds_jenkins(tmp_path: Path) -> None:
     detection = inspect_repository(root)
     assert detection.targets == ("github", "jenkins")
     assert detection.existing_ci_files == ("Jenkinsfile",)
-    assert "# note: Jenkinsfile exists" in render_descriptor(detection)
+    assert "# Jenkinsfile: not written by pipegen; `pipegen generate` replaces it only with --force" \
+        in render_descriptor(detection)
 
 
 def test_a_jenkinsfile_alone_means_jenkins(tmp_path: Path) -> None:
@@ -245,11 +246,12 @@ def test_requirements_files_are_separated_by_purpose(tmp_path: Path, files: tupl
 
 
 def test_test_levels_and_source_folder(tmp_path: Path) -> None:
-    root = make_repo(tmp_path / "proj", folders=("src/proj", "tests/unit", "tests/integration", "tests/functional"))
+    root = make_repo(tmp_path / "proj", files=("src/proj/__init__.py",),
+                     folders=("tests/unit", "tests/integration", "tests/functional"))
     descriptor = written_descriptor(root)
     assert descriptor.tests.levels() == [("unit", "tests/unit"), ("integration", "tests/integration"),
                                          ("functional", "tests/functional")]
-    assert descriptor.project.source == ("src",)
+    assert descriptor.project.source == ("src/proj",)  # the package, not a guessed folder
     plan = build_plan(descriptor)
     ids = [job.id for stage in plan.stages for job in stage.jobs]
     assert ids.index("unit") < ids.index("integration") < ids.index("functional")
@@ -311,7 +313,7 @@ def test_the_commented_hints_are_valid_when_uncommented(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("files, command", [
-    (("MLproject", "train.py"), "mlflow run ."),
+    (("MLproject", "train.py"), "mlflow run . -e ENTRY_POINT --env-manager local"),  # no entry points listed
     (("train.py",), "python train.py"),
     (("src/churn/train.py",), "PYTHONPATH=src python -m churn.train"),
 ])

@@ -23,7 +23,8 @@ def detect(environ: Mapping[str, str] | None = None) -> str | None:
 def is_pull_request(environ: Mapping[str, str] | None = None) -> bool:
     """True in a pull/merge-request run, from each platform's documented variables."""
     env = os.environ if environ is None else environ
-    return (env.get("GITHUB_EVENT_NAME") in ("pull_request", "pull_request_target")
+    return (env.get("PIPEGEN_EVENT") == "pull_request"  # set by `pipegen run --event pull_request`
+            or env.get("GITHUB_EVENT_NAME") in ("pull_request", "pull_request_target")
             or env.get("BUILD_REASON") == "PullRequest"
             or env.get("CI_PIPELINE_SOURCE") == "merge_request_event"
             or bool(env.get("CHANGE_ID")))

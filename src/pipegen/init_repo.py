@@ -1,7 +1,8 @@
 """`pipegen init`: inspect a repository, render a starter pipegen.yaml, write it safely.
 
-Detection is a set of small functions, each answering one question from files on disk
-(or the git config) and saying where its answer came from, so the command can print it.
+What the repository says about itself comes from pipegen.detect (one detector per question,
+each saying where its answer came from); this module adds the git facts, chooses thresholds
+the repository passes today, and renders the descriptor with a comment on every choice.
 Nothing here guesses silently: what cannot be known (deploy commands, model metrics) is
 written as a commented hint, never as an active value that would fail the first run.
 """
@@ -15,40 +16,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipegen.detect import Finding
+from pipegen.detect.ci_files import GENERATED, ci_files, foreign_files, other_ci
+from pipegen.detect.files import read_toml
+from pipegen.detect.install import install_commands, is_package
+from pipegen.detect.layout import source_packages, test_levels
+from pipegen.detect.lint_today import LintToday, measure
+from pipegen.detect.linters import configured_linters
+from pipegen.detect.mlproject import Training, find_training
+from pipegen.detect.name import project_name, sanitise_project_name
+from pipegen.detect.python_version import python_version as detect_python
+from pipegen.detect.services import ServiceFinding, compose_services
 from pipegen.errors import DescriptorError, UsageError
+from pipegen.paths import file_mode, read_bytes
 from pipegen.syntax import yaml_scalar
 
 TARGETS = ("github", "gitlab", "azure", "jenkins")
-DEFAULT_PYTHON = "3.11"
 DEFAULT_BRANCH = "main"
 
 RUNTIME_REQUIREMENTS = ("requirements.txt",)
-TEST_REQUIREMENTS = ("requirements-test.txt", "requirements_test.txt", "test-requirements.txt")
-DEV_REQUIREMENTS = ("requirements-dev.txt", "requirements_dev.txt", "dev-requirements.txt")
-TEST_LEVELS = ("unit", "integration", "functional")
-
-# CI files already in the repository are evidence of the platform in use. `pipegen generate`
-# writes to these same names, so the summary also warns about them.
-CI_FILES = {
-    "github": ".github/workflows",
-    "gitlab": ".gitlab-ci.yml",
-    "azure": "azure-pipelines.yml",
-    "jenkins": "Jenkinsfile",
-}
+TEST_REQUIREMENTS = ("requirements-test.txt", "requirements_test.txt", "test-requirements.txt",
+                     "requirements/test.txt")
+DEV_REQUIREMENTS = ("requirements-dev.txt", "requirements_dev.txt", "dev-requirements.txt", "requirements/dev.txt")
+# Coverage of the lines a change adds or edits: what every change must reach from day one.
+DIFF_COVERAGE = 80
 
 _SCP_LIKE_URL = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)")
-_PYTHON_LOWER_BOUND = re.compile(r"^\s*(?:>=|~=|==|\^|~)\s*3\.(?P<minor>\d{1,2})(?:\.[\d*]+)*\s*$")
-_PYTHON_UPPER_BOUND = re.compile(r"^\s*(?:<|<=|!=)\s*\d+(?:\.[\d*]+)*\s*$")
 _IMAGE_NAME_JUNK = re.compile(r"[^a-z0-9]+")
-_PROJECT_NAME_JUNK = re.compile(r"[^A-Za-z0-9._-]+")
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One detected value and where it came from (printed by the command, used as a comment)."""
-
-    value: str
-    source: str
+__all__ = ["Finding", "Training", "sanitise_project_name"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +59,6 @@ class GitFacts:
 
 
 @dataclass(frozen=True)
-class Training:
-    """A training entry point found on disk, and the command that would run it in CI."""
-
-    command: str
-    found: str
-
-
-@dataclass(frozen=True)
 class Detection:  # pylint: disable=too-many-instance-attributes  # one field per detector, a plain record
     """Everything `pipegen init` learned about the repository."""
 
@@ -81,13 +69,33 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     targets_source: str
     git: GitFacts
     requirements: dict[str, str] = field(default_factory=dict)  # kind -> file
-    source: str | None = None
+    source: tuple[str, ...] = ()
+    source_why: str = ""
     tests: dict[str, str] = field(default_factory=dict)  # level -> folder
+    unplaced_tests: tuple[str, ...] = ()  # test folders that fit no level (a second functional one)
+    install: Finding | None = None
+    package: bool = False
+    linters: tuple[str, ...] = ()
+    linters_why: str = ""
+    lint_today: dict[str, LintToday] = field(default_factory=dict)
+    services: tuple[ServiceFinding, ...] = ()
+    compose_file: str | None = None
     dockerfile: str | None = None
     training: Training | None = None
     dags: bool = False
     data_dir: bool = False
-    existing_ci_files: tuple[str, ...] = ()
+    ci_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> files present
+    foreign_ci: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> files pipegen did not write
+    other_ci: tuple[str, ...] = ()  # CI systems pipegen does not generate for
+
+    @property
+    def existing_ci_files(self) -> tuple[str, ...]:
+        return tuple(path for target in TARGETS for path in self.ci_files.get(target, ()))
+
+    @property
+    def ratchet(self) -> bool:
+        """Lint adopts by ratchet when a linter finds issues today or could not be measured."""
+        return any(not self.lint_today.get(tool, LintToday(tool)).clean for tool in self.linters)
 
 
 # --- git ------------------------------------------------------------------------------------
@@ -191,16 +199,6 @@ def git_facts(root: Path) -> GitFacts:
                     remote_url=picked[1] if picked else None, default_branch=branch, branch_source=branch_source)
 
 
-def existing_ci_files(root: Path) -> dict[str, str]:
-    """target -> CI file or folder already present in the repository."""
-    found = {}
-    for target, name in CI_FILES.items():
-        path = root / name
-        if path.is_file() or (path.is_dir() and any(path.glob("*.y*ml"))):
-            found[target] = name
-    return found
-
-
 def detect_targets(facts: GitFacts, ci_files: dict[str, str]) -> tuple[tuple[str, ...], str]:
     """Targets from the remote's host plus CI files already present.
 
@@ -233,61 +231,14 @@ def detect_targets(facts: GitFacts, ci_files: dict[str, str]) -> tuple[tuple[str
 
 # --- project --------------------------------------------------------------------------------
 
-def read_pyproject(root: Path) -> dict:
-    """pyproject.toml as a dict; {} when absent, unreadable, or tomllib is missing (Python 3.10)."""
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        # pylint: disable-next=import-outside-toplevel  # Python 3.11+; 3.10 falls back to folder name
-        import tomllib
-    except ImportError:
-        return {}
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-
-
-def sanitise_project_name(text: str) -> str:
-    """Letters, digits, '.', '_' and '-' only (PEP 508 names already are); never empty."""
-    name = _PROJECT_NAME_JUNK.sub("-", text.strip()).strip("-._")
-    return name or "project"
-
-
 def image_name(project: str) -> str:
     """A container repository name (lowercase alphanumerics joined by single '-')."""
     return _IMAGE_NAME_JUNK.sub("-", project.lower()).strip("-") or "app"
 
 
-def project_name(root: Path, pyproject: dict) -> Finding:
-    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
-    poetry = pyproject.get("tool", {}).get("poetry", {}) if isinstance(pyproject.get("tool"), dict) else {}
-    for declared, where in ((project.get("name"), "pyproject.toml [project]"),
-                            (poetry.get("name") if isinstance(poetry, dict) else None,
-                             "pyproject.toml [tool.poetry]")):
-        if isinstance(declared, str) and declared.strip():
-            return Finding(sanitise_project_name(declared), where)
-    return Finding(sanitise_project_name(root.resolve().name), "the folder name")
-
-
-def python_version(pyproject: dict) -> Finding:
-    """The lower bound of requires-python when it is one clear 3.x bound, else the default."""
-    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
-    spec = project.get("requires-python")
-    if not isinstance(spec, str):
-        poetry = pyproject.get("tool", {}).get("poetry", {}) if isinstance(pyproject.get("tool"), dict) else {}
-        deps = poetry.get("dependencies", {}) if isinstance(poetry, dict) else {}
-        spec = deps.get("python") if isinstance(deps, dict) else None
-    if not isinstance(spec, str):
-        return Finding(DEFAULT_PYTHON, "default")
-    lower = [m.group("minor") for part in spec.split(",") if (m := _PYTHON_LOWER_BOUND.match(part))]
-    others = [part for part in spec.split(",") if not _PYTHON_LOWER_BOUND.match(part)
-              and not _PYTHON_UPPER_BOUND.match(part)]
-    if len(lower) == 1 and not others:
-        return Finding(f"3.{int(lower[0])}", f"requires-python {spec.strip()}")
-    return Finding(DEFAULT_PYTHON, f"default (requires-python {spec.strip()!r} has no single lower bound)")
+def python_version(pyproject: dict, root: Path | None = None) -> Finding:
+    """The project's Python (pipegen.detect.python_version), from `root`'s files and pyproject."""
+    return detect_python(root or Path("/nonexistent-pipegen-root"), pyproject)
 
 
 def find_requirements(root: Path) -> dict[str, str]:
@@ -299,53 +250,36 @@ def find_requirements(root: Path) -> dict[str, str]:
     return found
 
 
-def find_source(root: Path) -> str | None:
-    return "src" if (root / "src").is_dir() else None
-
-
-def find_tests(root: Path) -> dict[str, str]:
-    """tests/unit|integration|functional; a bare tests/ (or test/) folder counts as unit."""
-    levels = {level: f"tests/{level}" for level in TEST_LEVELS if (root / "tests" / level).is_dir()}
-    if levels:
-        return levels
-    for folder in ("tests", "test"):
-        if (root / folder).is_dir():
-            return {"unit": folder}
-    return {}
-
-
 def find_dockerfile(root: Path) -> str | None:
     return "Dockerfile" if (root / "Dockerfile").is_file() else None
 
 
-def find_training(root: Path) -> Training | None:
-    """MLproject (run through MLflow), else train.py at the root, else src/<package>/train.py."""
-    if (root / "MLproject").is_file():
-        return Training("mlflow run .", "MLproject")
-    if (root / "train.py").is_file():
-        return Training("python train.py", "train.py")
-    for script in sorted((root / "src").glob("*/train.py")) if (root / "src").is_dir() else ():
-        package = script.parent.name
-        if package.isidentifier():
-            return Training(f"PYTHONPATH=src python -m {package}.train", f"src/{package}/train.py")
-    return None
-
-
-def inspect_repository(root: Path, targets: tuple[str, ...] = ()) -> Detection:
-    """Everything init writes, from the files under `root`; `targets` (from --target) wins over detection."""
-    pyproject = read_pyproject(root)
+def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: bool = True) -> Detection:
+    """Everything init writes, from the files under `root`; `targets` (from --target) wins over
+    detection. `measure_lint`: run the configured linters on the code to choose thresholds."""
+    pyproject = read_toml(root / "pyproject.toml")
     facts = git_facts(root)
-    ci_files = existing_ci_files(root)
+    present = ci_files(root)
     if targets:
         chosen, why = tuple(t for t in TARGETS if t in targets), "--target"
     else:
-        chosen, why = detect_targets(facts, ci_files)
+        chosen, why = detect_targets(facts, {target: files[0] for target, files in present.items()})
+    source, source_why = source_packages(root, pyproject)
+    levels, unplaced = test_levels(root)
+    linters, linters_why = configured_linters(root, pyproject)
+    services, compose = compose_services(root)
     return Detection(
-        root=root, name=project_name(root, pyproject), python=python_version(pyproject),
+        root=root, name=project_name(root, pyproject), python=detect_python(root, pyproject),
         targets=chosen, targets_source=why, git=facts, requirements=find_requirements(root),
-        source=find_source(root), tests=find_tests(root), dockerfile=find_dockerfile(root),
-        training=find_training(root), dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
-        existing_ci_files=tuple(ci_files[t] for t in TARGETS if t in ci_files))
+        source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
+        install=install_commands(root, pyproject), package=is_package(root),
+        linters=linters, linters_why=linters_why,
+        lint_today=measure(root, linters, source) if measure_lint else {},
+        services=services if set(levels) - {"unit"} else (), compose_file=compose,
+        dockerfile=find_dockerfile(root), training=find_training(root),
+        dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
+        ci_files=present, foreign_ci={target: files for target in TARGETS if (files := foreign_files(root, target))},
+        other_ci=other_ci(root))
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -383,8 +317,8 @@ def environments_block(detection: Detection) -> str:
         f"    branch: {yaml_scalar(detection.git.default_branch)}  # PROD deploys only from the mainline\n")
 
 
-def _flow(values: list[str]) -> str:
-    return "[" + ", ".join(yaml_scalar(value, flow=True) for value in values) + "]"
+def _flow(values) -> str:
+    return "[" + ", ".join(yaml_scalar(str(value), flow=True) for value in values) + "]"
 
 
 def _header(detection: Detection) -> list[str]:
@@ -406,21 +340,36 @@ def _project_lines(detection: Detection) -> list[str]:
     if detection.requirements:
         lines.append("  requirements:  # installed with pip install -r, separated by purpose")
         lines += [f"    {kind}: {yaml_scalar(path)}" for kind, path in detection.requirements.items()]
-    else:
-        lines.append("  # requirements: {runtime: requirements.txt, test: requirements-test.txt}"
-                     "  # none found; CI installs these files")
     if detection.source:
-        lines.append(f"  source: {yaml_scalar(detection.source)}  # linted and measured by coverage")
+        lines.append(f"  source: {_flow(detection.source)}  # {detection.source_why}: linted, measured by coverage")
+    if detection.install is not None:
+        lines.append(f"  install:  # {detection.install.source}; any commands, run in the job's Python")
+        lines += [f"    - {yaml_scalar(command)}" for command in detection.install.value.splitlines()]
+    elif not detection.requirements:
+        lines.append("  # install: [\"python -m pip install -r requirements.txt\"]  # nothing found to install")
     return lines
 
 
 def _target_lines(detection: Detection) -> list[str]:
-    lines = ["", f"# {detection.targets_source}"]
-    lines.append(f"targets: {_flow(list(detection.targets))}")
-    for name in detection.existing_ci_files:
-        lines.append(f"# note: {name} exists; `pipegen generate` writes its pipeline there "
-                     "(it refuses to replace yours without --force)")
+    lines = ["", f"# {detection.targets_source}", f"targets: {_flow(detection.targets)}"]
+    for target in TARGETS:
+        for path in detection.foreign_ci.get(target, ()):
+            lines.append(f"# {path}: a {target} pipeline pipegen did not write. Both would run on every push:")
+            lines.append("#   move what it does that pipegen does not into a custom job (jobs:), then delete it;")
+            lines.append("#   `pipegen generate` refuses to write beside it until then (or with --force).")
+        generated = GENERATED[target]
+        if generated in detection.ci_files.get(target, ()) and not _written_by_pipegen(detection.root / generated):
+            lines.append(f"# {generated}: not written by pipegen; `pipegen generate` replaces it only with "
+                         "--force (keeping a backup): move what it does into this file first.")
+    for path in detection.other_ci:
+        lines.append(f"# {path}: another CI system; retire it once the pipegen pipeline runs.")
     return lines
+
+
+def _written_by_pipegen(path: Path) -> bool:
+    # pylint: disable-next=import-outside-toplevel
+    from pipegen.detect.ci_files import written_by_pipegen
+    return written_by_pipegen(path)
 
 
 def _trigger_lines(detection: Detection) -> list[str]:
@@ -433,23 +382,69 @@ def _trigger_lines(detection: Detection) -> list[str]:
     return lines
 
 
+def _service_lines(detection: Detection) -> list[str]:
+    if not detection.services:
+        return []
+    lines = [f"  services:  # from {detection.compose_file}: beside the integration and functional jobs; tests",
+             "    # reach each one at $<NAME>_HOST and $<NAME>_PORT on every platform"]
+    for service in detection.services:
+        parts = [f"image: {yaml_scalar(service.image, flow=True)}"]
+        if service.ports:
+            parts.append(f"ports: {_flow(service.ports)}")
+        if service.env:
+            parts.append("env: {" + ", ".join(f"{key}: {yaml_scalar(value, flow=True)}"
+                                              for key, value in service.env) + "}")
+        lines.append(f"    {service.name}: {{{', '.join(parts)}}}")
+    return lines
+
+
 def _test_lines(detection: Detection) -> list[str]:
     if not detection.tests:
         return ["", "# tests: {unit: tests/unit, integration: tests/integration}"
                     "  # none found; cheapest level first, each stops the next on failure"]
-    lines = ["", "tests:  # run cheapest first; a failing level stops the next"]
+    lines = ["", "tests:  # run cheapest first; a failing level stops the next; coverage adds up over all of them"]
     lines += [f"  {level}: {yaml_scalar(path)}" for level, path in detection.tests.items()]
+    for path in detection.unplaced_tests:
+        lines.append(f"  # {path} also found: one folder per level; merge it or run it from a custom job")
+    return lines + _service_lines(detection)
+
+
+def _lint_lines(detection: Detection) -> list[str]:
+    """Thresholds the code meets today. A linter that finds nothing today keeps it at zero; one
+    that finds issues (or could not be measured) is adopted by ratchet: no issue on a line a
+    change adds or edits, so the count only goes down, without a clean-up first."""
+    today = detection.lint_today
+    figures = "; ".join(f"{tool}: {today[tool].why}" if tool in today else f"{tool}: not measured (--no-measure)"
+                        for tool in detection.linters)
+    lines = [f"  # Lint: {detection.linters_why}. Today: {figures}."]
+    if detection.ratchet:
+        lines += ["  # Ratchet: a change may add no issue on the lines it touches (the code's current issues",
+                  "  # do not fail the pipeline); the bars below are what the code meets today, raise them as it",
+                  "  # improves. Drop `ratchet` once every linter is at its bar.",
+                  "  lint:",
+                  f"    tools: {_flow(detection.linters)}",
+                  "    ratchet: [changed-lines]"]
+    else:
+        lines.append(f"  lint: {_flow(detection.linters)}  # clean today: every linter is held at zero")
+    for tool in detection.linters:
+        measured = today.get(tool, LintToday(tool))
+        if tool == "pylint" and measured.score is not None:
+            lines.append(f"  pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
+                         f"{measured.score:.2f}, rounded down")
+        elif tool != "pylint" and measured.clean:
+            lines.append(f"  {tool}: {{max_issues: 0}}  # none today")
     return lines
 
 
 def _quality_lines(detection: Detection) -> list[str]:
-    lines = ["", "quality:",
-             "  profile: default  # gates/default.yaml: coverage 80 (total and changed lines), pylint 8.0, flake8 0"]
-    if detection.git.default_branch != "main":
-        # The coverage gate compares changed lines with origin/main unless told otherwise.
-        lines.append(f"  coverage: {{compare_branch: {yaml_scalar('origin/' + detection.git.default_branch)}}}")
-    else:
-        lines.append("  # coverage: {min: 80, diff_min: 90}  # override the profile here")
+    lines = ["", "quality:", "  profile: default  # gates/default.yaml fills what this section leaves out"]
+    compare = f", compare_branch: {yaml_scalar('origin/' + detection.git.default_branch, flow=True)}" \
+        if detection.git.default_branch != "main" else ""
+    lines += ["  # Coverage over every test level together. init does not run your tests, so the total bar starts",
+              "  # at 0: set `min` to the total the first pipeline reports. Changed lines must be covered from",
+              "  # day one, so a change without tests fails.",
+              f"  coverage: {{min: 0, diff_min: {DIFF_COVERAGE}{compare}}}"]
+    lines += _lint_lines(detection)
     lines.append("  # sonar: {project_key: " + yaml_scalar(detection.name.value)
                  + "}  # with SONAR_HOST_URL and SONAR_TOKEN set in CI")
     return lines
@@ -526,23 +521,17 @@ def _backup_path(output: Path) -> Path:
     return candidate
 
 
-def _file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
     """Writes atomically (temp file in the same folder, then rename). Without `force` an
     existing file is never touched; with it, the old file is first copied to a backup."""
     if output.is_dir():
         raise UsageError(f"{output} is a directory; pass --output FILE")
     data = text.encode("utf-8")
-    if output.exists():
+    if output.exists() or output.is_symlink():
         if not force:
             raise UsageError(f"{output} already exists; not overwriting it. Pass --force to replace it "
                              f"(the current file is then kept as {_backup_path(output).name}).")
-        if output.read_bytes() == data:
+        if read_bytes(output) == data:  # refuses a FIFO or device instead of blocking on it
             return WriteOutcome(written=False)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -553,7 +542,7 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temp, _file_mode())
+            os.chmod(temp, file_mode())
             backup = _place(temp, output, force)
         finally:
             temp.unlink(missing_ok=True)

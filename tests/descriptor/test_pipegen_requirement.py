@@ -39,7 +39,8 @@ def installed_distributions(text: str) -> list[str]:
     """Canonical names of every requirement a `pip install` in `text` names."""
     names = []
     for match in PIP_INSTALL.finditer(text):
-        args = match.group("args").replace("\\\n", " ")
+        # Groovy strings escape the shell's single quotes as \' (pipegen-ci[diff] is quoted)
+        args = match.group("args").replace("\\\n", " ").replace("\\'", "'")
         # Groovy/YAML quoting around the shell text ends the command at the first quote
         # that is not part of it; stop at shell separators too.
         try:
@@ -133,8 +134,9 @@ def test_a_private_index_is_the_only_index_pipegen_comes_from(tmp_path: Path):
     commands = lint_free.install_commands()
     (pipegen,) = [command for command in commands if "pipegen-ci" in command]
     # pipegen goes into its own venv, from the private index only.
-    assert shlex.split(pipegen.replace("\\\n", " ")) == ["$pipegen_home/venv/bin/python", "-m", "pip", "install", "--quiet",
-                                    "--index-url", "$PIPEGEN_INDEX_URL", f"pipegen-ci=={__version__}"]
+    assert shlex.split(pipegen.replace("\\\n", " ")) == [
+        "$pipegen_home/venv/bin/python", "-m", "pip", "install", "--quiet", "--index-url", "$PIPEGEN_INDEX_URL",
+        f"pipegen-ci=={__version__}"]
     assert all("index-url" not in command for command in commands if command != pipegen)
     assert "PIPEGEN_INDEX_URL" in plan.variables
     # Jobs that never call pipegen do not read the variable.

@@ -200,3 +200,34 @@ def test_a_train_command_that_publishes_nothing_fails_its_own_job(churn) -> None
         {"pipegen-check": "PASS", "lint": "PASS", "unit": "PASS", "train": "FAIL"}, ran.explain()
     assert "model-gate" not in ran.statuses, ran.explain()
     assert "MODEL_VERSION was not published by this job" in ran.log("train"), ran.log("train")
+
+
+NEEDS_DESCRIPTOR = RELEASE_DESCRIPTOR.replace("""  - name: announce
+    stage: prod
+    inputs: [RELEASE_STAMP]
+""", """  - name: relay
+    stage: prod
+    needs: [stamp]
+    run: echo relay
+  - name: announce
+    stage: prod
+    needs: [relay]
+""")
+
+
+def test_a_job_that_needs_a_producer_through_another_job_reads_its_output(gitlab) -> None:
+    """No `inputs:` at all: announce needs relay, which needs stamp; DESIGN §3 says it sees
+    $RELEASE_STAMP (GitLab used to list such needs with `artifacts: false`, and it printed nothing)."""
+    pipeline = gitlab("minimal")
+    repo = pipeline.repo
+    repo.write({"pipegen.yaml": NEEDS_DESCRIPTOR, "azure-pipelines.yml": None, "Jenkinsfile": None,
+                ".github/workflows/pipegen.yml": None})
+    generated = subprocess.run([sys.executable, "-m", "pipegen", "generate", "--force", "--quiet"], cwd=repo.root,
+                               capture_output=True, text=True, check=False)
+    assert generated.returncode == 0, generated.stderr
+    repo.commit("announce reads the stamp through relay")
+
+    released = pipeline.run("push", manual=("approve-prod",))
+    assert released.returncode == 0, released.explain()
+    assert released.statuses.get("announce") == "PASS", released.explain()
+    assert f"announce read RELEASE_STAMP=stamp-{repo.head[:8]}" in released.log("announce"), released.log("announce")

@@ -22,7 +22,8 @@ def test_shipped_profiles_are_valid_and_default_has_the_documented_values() -> N
     for name in profiles.shipped_profiles():
         assert set(profiles.load_profile(name)) == set(profiles.PROFILE_KEYS)
     assert profiles.load_profile("default") == {
-        "coverage": {"min": 80, "diff_min": 80}, "pylint": {"min_score": 8.0}, "flake8": {"max_issues": 0}, "ruff": {"max_issues": 0},
+        "coverage": {"min": 80, "diff_min": 80}, "pylint": {"min_score": 8.0}, "flake8": {"max_issues": 0},
+        "ruff": {"max_issues": 0},
         "sonar": {"timeout": 300, "allow_no_gate": False}}
 
 

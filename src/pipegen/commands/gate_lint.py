@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipegen.commands._gate_common import with_gate_options
+from pipegen.commands._gate_common import FiniteFloatRange, with_gate_options
 from pipegen.errors import UsageError
 from pipegen.gates import lint, profiles
 from pipegen.gates.result import GateResult
@@ -25,7 +25,7 @@ from pipegen.gates.result import GateResult
               help="Extra argument for pylint when run on --path, e.g. --pylint-arg=--max-line-length=120. Repeatable.")
 @click.option("--flake8-arg", "flake8_args", multiple=True,
               help="Extra argument for flake8 when run on --path, e.g. --flake8-arg=--max-line-length=120. Repeatable.")
-@click.option("--min-score", type=click.FloatRange(0, 10), default=None,
+@click.option("--min-score", type=FiniteFloatRange(0, 10), default=None,
               help="Minimum pylint score, 0..10 (default: descriptor, then profile).")
 @click.option("--max-issues", type=click.IntRange(0), default=None,
               help="Maximum flake8 issues (default: descriptor, then profile).")
@@ -58,20 +58,34 @@ def gate_lint(  # pylint: disable=too-many-arguments  # one per click option
             raise UsageError(f"--baseline {entry!r}: expected TOOL=REPORT with TOOL pylint, flake8 or ruff")
         baseline_reports[tool] = Path(report)
     the_descriptor = profiles.read_descriptor(descriptor)
-    pylint_settings = profiles.resolve("pylint", {"min_score": min_score}, the_descriptor, profile)
-    flake8_settings = profiles.resolve("flake8", {"max_issues": max_issues}, the_descriptor, profile)
-    ruff_settings = profiles.resolve("ruff", {"max_issues": max_ruff_issues}, the_descriptor, profile)
+    ratchet = changed_lines or bool(baseline_reports)
+    pylint_settings = profiles.resolve("pylint", {"min_score": min_score}, the_descriptor, profile, ratchet)
+    flake8_settings = profiles.resolve("flake8", {"max_issues": max_issues}, the_descriptor, profile, ratchet)
+    ruff_settings = profiles.resolve("ruff", {"max_issues": max_ruff_issues}, the_descriptor, profile, ratchet)
     result = lint.evaluate(pylint_report=pylint_report, flake8_report=flake8_report, paths=list(paths),
                            min_score=pylint_settings.get("min_score"), max_issues=flake8_settings.get("max_issues"),
                            pylint_args=pylint_args, flake8_args=flake8_args, ruff_report=ruff_report,
-                           max_ruff_issues=ruff_settings.get("max_issues") if ruff_report else max_ruff_issues,
+                           max_ruff_issues=ruff_settings.get("max_issues") if _ruff_wanted(
+                               ruff_report, max_ruff_issues, the_descriptor) else None,
                            changed_lines_against=compare_branch if changed_lines else None,
                            baselines=baseline_reports, compare_branch=compare_branch)
     result.notes.append(f"pylint {pylint_settings.note()}")
     result.notes.append(f"flake8 {flake8_settings.note()}")
-    if ruff_report is not None:
+    if _ruff_wanted(ruff_report, max_ruff_issues, the_descriptor):
         result.notes.append(f"ruff {ruff_settings.note()}")
     return result
+
+
+def _ruff_wanted(report: Path | None, flag: int | None, descriptor) -> bool:
+    """ruff is checked when it has a report, a flag, or the descriptor asks for it (its
+    section or its lint tools); the profiles' ruff bar alone does not make every
+    `--path` run need ruff installed."""
+    if report is not None or flag is not None:
+        return True
+    if descriptor is None or "ruff" in descriptor.quality.off or not descriptor.quality.lint.enabled:
+        return False
+    tools = descriptor.quality.lint.tools
+    return descriptor.quality.ruff is not None or (tools is not None and "ruff" in tools)
 
 
 command = gate_lint

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from pipegen.errors import PipegenError
+from pipegen.paths import explicit_target
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.init_repo import TARGETS, Detection, check_rendered, inspect_repository, \
     render_descriptor, write_descriptor
@@ -18,11 +19,31 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
             ("targets", f"{', '.join(detection.targets)} ({detection.targets_source})"),
             ("mainline", f"{detection.git.default_branch} ({detection.git.branch_source})"),
             ("requirements", ", ".join(f"{kind} {path}" for kind, path in detection.requirements.items()) or "none"),
-            ("source", detection.source or "none (lint runs on the whole repository)"),
+            ("install", f"{'; '.join(detection.install.value.splitlines())} ({detection.install.source})"
+             if detection.install else "requirements files only"),
+            ("source", f"{', '.join(detection.source)} ({detection.source_why})" if detection.source
+             else "none (lint runs on the whole repository)"),
             ("tests", ", ".join(f"{level} {path}" for level, path in detection.tests.items()) or "none")]
-    if detection.existing_ci_files:
-        rows.append(("existing CI", f"{', '.join(detection.existing_ci_files)}: `pipegen generate` writes "
-                                    "there and refuses to replace a file it did not write without --force"))
+    if detection.unplaced_tests:
+        rows.append(("tests (left)", f"{', '.join(detection.unplaced_tests)}: one folder per level; merge it "
+                                     "or run it from a custom job"))
+    if detection.services:
+        rows.append(("services", f"{', '.join(s.name for s in detection.services)} (from {detection.compose_file})"))
+    today = "; ".join(f"{tool} {detection.lint_today[tool].why}" for tool in detection.linters
+                      if tool in detection.lint_today) or "not measured"
+    rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); today: {today}; "
+                         + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
+    for target, files in detection.foreign_ci.items():
+        rows.append(("existing CI", f"{', '.join(files)}: a {target} pipeline pipegen did not write; both would run "
+                                    "on every push. Move what it does into pipegen.yaml (a custom job) and delete it: "
+                                    "`pipegen generate` refuses to write beside it until then (or with --force)"))
+    for target, files in detection.ci_files.items():
+        own = [path for path in files if path not in detection.foreign_ci.get(target, ())]
+        for path in own:
+            rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
+                                        "it did not write without --force"))
+    for path in detection.other_ci:
+        rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))
     if detection.dockerfile:
         rows.append(("image", f"{detection.dockerfile}: image block written; set REGISTRY in CI; "
                               "deployments left commented (write your deploy command)"))
@@ -43,17 +64,21 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
               help="CI platform to generate for; repeat for several. Overrides detection from the git remote.")
 @click.option("--force", is_flag=True,
               help="Replace an existing descriptor; the old one is kept as <file>.bak (or .bak.N).")
-def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bool) -> None:
-    """Inspect the repository (git remote, pyproject.toml, requirements*.txt, tests/,
-    Dockerfile, MLproject or train.py, dags/) and write a starter pipegen.yaml that
-    validates. Never overwrites an existing file without --force."""
+@click.option("--measure/--no-measure", default=True, show_default=True,
+              help="Run the repository's linters (those installed here) to set thresholds it passes today.")
+def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bool, measure: bool) -> None:
+    """Inspect the repository (git remote, packaging metadata, lock files, requirements*.txt,
+    tests/, linters' settings, docker-compose, Dockerfile, MLproject or train.py, existing CI
+    files) and write a starter pipegen.yaml that validates and that the code passes today.
+    Never overwrites an existing file without --force."""
     ctx = click.get_current_context()
     output = output if output is not None else root / DESCRIPTOR_NAME
     try:
-        detection = inspect_repository(root, targets)
+        detection = inspect_repository(root, targets, measure_lint=measure)
         text = render_descriptor(detection)
         check_rendered(text, output)
-        outcome = write_descriptor(text, output, force)
+        # Never through a symlink out of the repository; a path the user names outside it is theirs.
+        outcome = write_descriptor(text, explicit_target(root, output), force)
     except PipegenError as exc:
         # Handled here as well as in main() so the exit code is the same when the command
         # is invoked directly (tests, other entry points).

@@ -33,7 +33,7 @@ def check_command(names: tuple[str, ...]) -> None:
         check_output(name, "")
     missing = unpublished(list(names))
     if missing:
-        raise CheckFailed(", ".join(missing) + (" was" if len(missing) == 1 else " were")
-                         + " not published by this job: its step must call `pipegen output set NAME VALUE` "
-                         "(is pipegen installed in the step's environment?)")
+        verb = "was" if len(missing) == 1 else "were"
+        raise CheckFailed(f"{', '.join(missing)} {verb} not published by this job: its step must call "
+                          "`pipegen output set NAME VALUE` (is pipegen installed in the step's environment?)")
     click.echo(f"pipegen: outputs published: {', '.join(names)}", err=True)

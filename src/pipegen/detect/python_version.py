@@ -14,12 +14,13 @@ _VERSION = re.compile(r"(?<![\d.])3\.(?P<minor>\d{1,2})(?![\d])")
 _LOWER_BOUND = re.compile(r"^\s*(?:>=|~=|==|\^|~)\s*3\.(?P<minor>\d{1,2})(?:\.[\d*]+)*\s*$")
 _UPPER_BOUND = re.compile(r"^\s*(?:<|<=|!=)\s*\d+(?:\.[\d*]+)*\s*$")
 _DOCKER_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(?:\S+/)?python:(?P<minor>3\.\d{1,2})", re.MULTILINE | re.I)
+# CI file -> the key whose value names the Python (a version, a flow list or a block list).
 _CI_PATTERNS = (
-    (".github/workflows", re.compile(r"python-version:\s*\[?\s*['\"]?(?P<minor>3\.\d{1,2})")),
-    (".gitlab-ci.yml", re.compile(r"image:\s*['\"]?(?:\S+/)?python:(?P<minor>3\.\d{1,2})")),
-    ("azure-pipelines.yml", re.compile(r"versionSpec:\s*['\"]?(?P<minor>3\.\d{1,2})")),
-    ("Jenkinsfile", re.compile(r"python:(?P<minor>3\.\d{1,2})")),
-    (".travis.yml", re.compile(r"python:\s*\n?\s*-?\s*['\"]?(?P<minor>3\.\d{1,2})")),
+    (".github/workflows", re.compile(r"python-version:")),
+    (".gitlab-ci.yml", re.compile(r"image:\s*['\"]?(?:\S+/)?python:")),
+    ("azure-pipelines.yml", re.compile(r"versionSpec:")),
+    ("Jenkinsfile", re.compile(r"python:")),
+    (".travis.yml", re.compile(r"^python:", re.MULTILINE)),
 )
 _TOX_ENV = re.compile(r"\bpy3(?P<minor>\d{1,2})\b")
 
@@ -43,13 +44,32 @@ def _from_dockerfile(root: Path) -> Finding | None:
     return Finding(_short(match.group("minor")), "Dockerfile FROM python image") if match else None
 
 
+def _ci_versions(text: str, key: re.Pattern) -> set[str]:
+    """Versions named where `key` occurs: on the same line (`3.11`, `['3.10', '3.11']`,
+    `python:3.12-slim`) and in a block list right below it (`- "3.10"`)."""
+    found: set[str] = set()
+    for match in key.finditer(text):
+        rest = text[match.end():].split("\n")
+        values = [rest[0]] + [line for line in _list_items(rest[1:])]
+        found |= {_short(m.group(0)) for value in values for m in _VERSION.finditer(value.split("#")[0])}
+    return found
+
+
+def _list_items(lines: list[str]) -> list[str]:
+    items = []
+    for line in lines:
+        if not line.strip().startswith("- "):
+            break
+        items.append(line)
+    return items
+
+
 def _from_ci_files(root: Path) -> Finding | None:
-    for name, pattern in _CI_PATTERNS:
+    for name, key in _CI_PATTERNS:
         path = root / name
         files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
-            versions = sorted({_short(m.group("minor")) for m in pattern.finditer(read_text(file))},
-                              key=lambda v: int(v.split(".")[1]))
+            versions = sorted(_ci_versions(read_text(file), key), key=lambda v: int(v.split(".")[1]))
             if versions:  # a matrix: the oldest version it tests, the one the code must still run on
                 return Finding(versions[0], f"{file.relative_to(root)} (tests {', '.join(versions)})")
     return None

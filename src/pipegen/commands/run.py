@@ -1,0 +1,76 @@
+"""`pipegen run`: the plan executed on this machine (see pipegen.run)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pipegen.commands._descriptor_option import descriptor_option
+
+
+@click.command("run")
+@descriptor_option
+@click.option("--event", type=click.Choice(["push", "pull_request", "schedule", "manual"]), default="push",
+              show_default=True, help="What started the run: decides which jobs run, as on CI.")
+@click.option("--branch", default=None, help="The branch the run is for (default: the current git branch).")
+@click.option("--stage", "stages", multiple=True, help="Run only this stage's jobs (repeatable).")
+@click.option("--job", "job_ids", multiple=True, help="Run only this job (repeatable; adds to --stage).")
+@click.option("--approve", is_flag=True, help="Give the approvals environments require (PROD) without asking.")
+@click.option("--parallel", type=click.IntRange(1, 32), default=min(4, os.cpu_count() or 1), show_default=True,
+              help="Jobs run at the same time, at most.")
+@click.option("--dry-run", is_flag=True, help="Print what would run and the exact commands, run nothing.")
+@click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the summary (or with --dry-run, the commands) as JSON to this file.")
+@click.option("--keep", is_flag=True, help="Keep the jobs' working copies and venvs (for debugging).")
+@click.option("--venv-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="PIPEGEN_RUN_VENV_CACHE",
+              help="Seed each job's venv (hard links) from one made earlier with the same Python and install "
+                   "inputs, then run its install command as usual. Default: every venv made from scratch.")
+def command(  # pylint: disable=too-many-arguments  # one per click option
+        descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
+        job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
+        keep: bool, venv_cache: Path | None) -> None:
+    """Run the pipeline here: jobs in dependency order, each in a clean copy of the
+    repository and a fresh venv, outputs passed as in CI, approvals asked or given.
+
+    Exit 0 every job passed, 1 a job failed, was skipped or not approved, 2 bad usage or
+    descriptor (or a value the jobs read is not set)."""
+    # pylint: disable=import-outside-toplevel
+    from pipegen.descriptor import load_descriptor
+    from pipegen.plan import build_plan
+    from pipegen.run.runner import RunOptions, run
+    from pipegen.run.selection import Event
+
+    plan = build_plan(load_descriptor(descriptor_path))
+    options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
+                         interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
+                         dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None)
+    try:
+        code, report = run(plan, descriptor_path, options, dict(os.environ),
+                           confirm=lambda question: click.confirm(question, default=False))
+    except KeyboardInterrupt:
+        click.echo("pipegen run: interrupted; the running jobs were stopped", err=True)
+        raise click.exceptions.Abort() from None
+    if dry_run:
+        _print_dry_run(report)
+    if report_json is not None:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
+        report_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    click.get_current_context().exit(code)
+
+
+def _print_dry_run(report: dict) -> None:
+    click.echo(f"pipegen run --dry-run: event {report['event']}, branch {report['branch']}")
+    for job in report["jobs"]:
+        extra = f", after {', '.join(job['waits_for'])}" if job["waits_for"] else ""
+        approval = f", approval: {job['approval']}" if job["approval"] else ""
+        click.echo(f"\n{job['id']} ({job['stage']}): {job['status']}{extra}{approval}")
+        if job["status"] != "would run":
+            continue
+        for step in job["commands"]:
+            click.echo(f"  # {step['title']}")
+            for line in step["script"].splitlines():
+                click.echo(f"  {line}")

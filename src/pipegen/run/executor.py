@@ -1,0 +1,217 @@
+"""One job on this machine: a clean working copy, a fresh venv, the job's environment as
+the CI would give it, the install command and the plan's steps under bash, and the
+outputs it published read back from `pipegen output set`'s local file."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+from pipegen.outputs import NAME_PATTERN
+from pipegen.plan import EnvKind, Job, Plan
+from pipegen.run import venv as venvs
+from pipegen.run.commands import bash_script, install_script, job_commands
+
+# Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
+# one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_NAME",
+                "TF_BUILD", "BUILD_REASON", "GITLAB_CI", "CI_PIPELINE_SOURCE", "JENKINS_URL", "CHANGE_ID",
+                "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_OUTPUTS_LEDGER", "PIPEGEN_EVENT",
+                "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
+Emit = Callable[[str, str], None]  # (job id, one line of output)
+
+
+@dataclass
+class JobResult:
+    job_id: str
+    status: str  # passed | failed | skipped | refused
+    duration: float = 0.0
+    exit_code: int | None = None
+    message: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+def missing_values(jobs: tuple[Job, ...], environ: Mapping[str, str]) -> list[str]:
+    """'job: NAME, a secret|variable' for every secret or variable a job reads that the
+    caller's environment does not set."""
+    missing = []
+    for job in jobs:
+        for name, value in job.env:
+            if value.kind in (EnvKind.SECRET, EnvKind.VARIABLE) and value.value not in environ:
+                shown = value.value if value.value == name else f"{value.value} (read as {name})"
+                missing.append(f"{job.id}: {shown}, a {value.kind.value}")
+    return missing
+
+
+def job_environment(plan: Plan, job: Job, environ: Mapping[str, str], outputs: Mapping[str, Mapping[str, str]],
+                    extra: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment as a CI runner's would be: no CI markers, no secret the job
+    does not declare, no stale output values; then the job's own env from the plan."""
+    own_secrets = {value.value for _, value in job.env if value.kind is EnvKind.SECRET}
+    dropped = set(CI_VARIABLES) | (set(plan.secrets) - own_secrets)
+    dropped |= {name for other in plan.jobs for name in other.outputs}
+    env = {name: value for name, value in environ.items() if name not in dropped}
+    for name, value in job.env:
+        if value.kind is EnvKind.LITERAL:
+            env[name] = value.value
+        elif value.kind is EnvKind.OUTPUT:
+            env[name] = outputs.get(value.producer or "", {}).get(value.value, "")
+        else:
+            env[name] = environ[value.value]
+    env.update(extra)
+    return env
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """NAME=value lines written by `pipegen output set` (later lines win)."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and NAME_PATTERN.match(name):
+            values[name] = value
+    return values
+
+
+@dataclass
+class JobContext:
+    """Where and with what a job runs."""
+
+    plan: Plan
+    job: Job
+    workdir: Path  # the project folder inside the job's working copy
+    job_dir: Path  # holds the working copy, the venv and the outputs file
+    python: str
+    environ: Mapping[str, str]
+    outputs: Mapping[str, Mapping[str, str]]  # producer job id -> published values
+    event: str
+    log: Path
+    venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
+
+
+_LIVE: set["_Step"] = set()  # steps running now, stopped together when the run is interrupted
+_LIVE_LOCK = threading.Lock()
+
+
+class _Step:
+    """One bash process in its own process group, killed as a group at the deadline."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]):
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with  # waited for by _run_streamed
+            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        self.timed_out = False
+
+    def kill(self, timed_out: bool = True) -> None:
+        self.timed_out = timed_out
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: float, on_line: Callable[[str], None]
+                  ) -> tuple[int, bool]:
+    """(exit code, timed out)."""
+    step = _Step(argv, cwd, env)
+    with _LIVE_LOCK:
+        _LIVE.add(step)
+    timer = threading.Timer(max(seconds, 0.0), step.kill)
+    timer.start()
+    try:
+        assert step.process.stdout is not None
+        for raw in step.process.stdout:
+            on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        code = step.process.wait()
+    finally:
+        timer.cancel()
+        with _LIVE_LOCK:
+            _LIVE.discard(step)
+    return code, step.timed_out
+
+
+def stop_all() -> None:
+    """Kills every running step's process group (Ctrl-C: jobs run in their own sessions,
+    so the terminal's interrupt does not reach them)."""
+    with _LIVE_LOCK:
+        steps = list(_LIVE)
+    for step in steps:
+        step.kill(timed_out=False)
+
+
+def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> str | None:
+    """Makes the job's venv (seeded from --venv-cache when it can be) and puts it first on
+    PATH; returns the cache key to store it under once installed, if it should be stored."""
+    venv = context.job_dir / "venv"
+    key = None
+    if context.venv_cache is not None:
+        key = venvs.cache_key(context.python, (install_script(context.job),), context.job.requirements,
+                              context.workdir)
+        if venvs.seed_from_cache(context.venv_cache, key, venv):
+            line(f"venv seeded from {context.venv_cache / key} (--venv-cache); the install command still runs")
+            key = None  # cached already
+    if not venv.exists():
+        line(f"$ {context.python} -m venv {venv}")
+        venvs.create(context.python, venv)
+    env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(venv)
+    return key
+
+
+def _environment(context: JobContext) -> dict[str, str]:
+    # TMPDIR inside the job's folder: what a job makes with mktemp (pipegen's own venv) goes with it.
+    (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    extra = {"PIPEGEN_OUTPUTS_FILE": str(context.job_dir / "outputs.env"),
+             "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"), "PIPEGEN_EVENT": context.event,
+             "TMPDIR": str(context.job_dir / "tmp")}
+    return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
+
+
+def execute(context: JobContext, emit: Emit) -> JobResult:
+    """Runs the job; never raises for what the job does (a failing step is a failed job)."""
+    job = context.job
+    started = time.monotonic()
+    deadline = started + job.timeout_minutes * 60
+    env = _environment(context)
+    context.log.parent.mkdir(parents=True, exist_ok=True)
+    with context.log.open("w", encoding="utf-8") as log:
+        def line(text: str) -> None:
+            log.write(text + "\n")
+            log.flush()
+            emit(job.id, text)
+
+        def finish(status: str, code: int | None, message: str, outputs: dict[str, str] | None = None) -> JobResult:
+            if message:
+                line(f"pipegen run: {message}")
+            return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {})
+
+        cache_key = None
+        if job.python:
+            try:
+                cache_key = _make_venv(context, env, line)
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
+                return finish("failed", None, str(exc))
+        for command in job_commands(job):
+            line(f"--- {command.title}")
+            for text in command.script.splitlines():
+                line(f"$ {text}")
+            code, timed_out = _run_streamed(["bash", "--noprofile", "--norc", "-c", bash_script(command)],
+                                            context.workdir, env, deadline - time.monotonic(), line)
+            if timed_out:
+                return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
+            if code != 0:
+                return finish("failed", code, f"step {command.title!r} exited with {code}")
+            if command.kind == "install" and cache_key is not None and context.venv_cache is not None:
+                venvs.store_in_cache(context.venv_cache, cache_key, context.job_dir / "venv")
+        published = read_outputs(context.job_dir / "outputs.env")
+        missing = [name for name in job.outputs if name not in published]
+        if missing:
+            return finish("failed", 0, f"the job declares output {', '.join(missing)} but did not publish it "
+                                       "(`pipegen output set NAME VALUE`); jobs reading it would get nothing")
+        return finish("passed", 0, "", {name: published[name] for name in job.outputs})

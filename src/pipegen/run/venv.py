@@ -1,0 +1,120 @@
+"""A fresh venv per job, made with the plan's Python when this machine has it."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pipegen.errors import EvaluationError
+
+
+def interpreter(version: str) -> tuple[str, str | None]:
+    """(python executable, a note when it is not the plan's version): `python<version>`
+    from PATH, else the Python running pipegen."""
+    found = shutil.which(f"python{version}")
+    # A version manager's shim can be on PATH for a version it does not select: it must run.
+    if found and subprocess.run([found, "-c", ""], capture_output=True, check=False).returncode == 0:
+        return found, None
+    current = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if current == version:
+        return sys.executable, None
+    return sys.executable, (f"python{version} is not on PATH: job venvs use this Python ({current}, "
+                            f"{sys.executable}) instead")
+
+
+def create(python: str, path: Path) -> Path:
+    done = subprocess.run([python, "-m", "venv", str(path)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise EvaluationError(f"could not create a venv with {python}: {done.stderr.strip() or done.stdout.strip()}")
+    return path
+
+
+def bin_dir(path: Path) -> Path:
+    return path / ("Scripts" if sys.platform == "win32" else "bin")
+
+
+# ---------------------------------------------------------------------------- the opt-in seed cache
+#
+# `--venv-cache DIR`: a job's venv starts as hard links to a venv an earlier job made with the
+# same Python and the same install inputs; the job's install command then runs in it as usual
+# (pip finds its requirements installed and reinstalls editable projects), so what the job gets
+# is what that command installs, minus the minutes of unpacking. Python never rewrites installed
+# files in place (pip replaces them, .pyc files are written anew), so the links stay shared safely.
+
+_PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)")
+
+
+def _requirement_files(workdir: Path, paths: tuple[str, ...]) -> list[Path]:
+    """The requirement files and every file they include (-r/-c), once each."""
+    found: list[Path] = []
+    queue = [workdir / path for path in paths]
+    while queue:
+        path = queue.pop(0)
+        if path in found or not path.is_file():
+            continue
+        found.append(path)
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if match := _INCLUDE.match(line):
+                queue.append(path.parent / match.group(1))
+    return found
+
+
+def cache_key(python: str, install_commands: tuple[str, ...], requirements: tuple[str, ...], workdir: Path) -> str:
+    digest = hashlib.sha256()
+    for part in (python, *install_commands):
+        digest.update(part.encode() + b"\0")
+    files = _requirement_files(workdir, requirements) + [workdir / name for name in _PROJECT_FILES]
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(workdir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def _relink_prefix(venv: Path, old: str) -> None:
+    """Scripts and activation files name the venv's own path: point them at the new one
+    (written as new files, so the cached copy keeps its own)."""
+    candidates = [path for path in bin_dir(venv).iterdir() if path.is_file() and not path.is_symlink()]
+    candidates.append(venv / "pyvenv.cfg")
+    for path in candidates:
+        data = path.read_bytes()
+        if old.encode() not in data or b"\0" in data[:1024]:
+            continue
+        mode = path.stat().st_mode
+        path.unlink()
+        path.write_bytes(data.replace(old.encode(), str(venv).encode()))
+        path.chmod(mode)
+
+
+def seed_from_cache(cache: Path, key: str, venv: Path) -> bool:
+    """True when `venv` was made from the cached one for `key`."""
+    seed = cache / key
+    if not (seed / "venv").is_dir() or not (seed / "prefix").is_file():
+        return False
+    done = subprocess.run(["cp", "-al", str(seed / "venv"), str(venv)], capture_output=True, check=False)
+    if done.returncode != 0:  # another file system: no hard links, a fresh venv instead
+        shutil.rmtree(venv, ignore_errors=True)
+        return False
+    _relink_prefix(venv, (seed / "prefix").read_text(encoding="utf-8"))
+    return True
+
+
+def store_in_cache(cache: Path, key: str, venv: Path) -> None:
+    """Keeps `venv` (just installed) as the seed for `key`, unless one is there already."""
+    if (cache / key).exists():
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
+    done = subprocess.run(["cp", "-al", str(venv), str(staging / "venv")], capture_output=True, check=False)
+    if done.returncode == 0:
+        (staging / "prefix").write_text(str(venv), encoding="utf-8")
+        try:
+            staging.rename(cache / key)
+            return
+        except OSError:
+            pass  # another job stored the same key first
+    shutil.rmtree(staging, ignore_errors=True)

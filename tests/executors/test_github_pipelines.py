@@ -1,0 +1,220 @@
+"""The committed GitHub Actions workflows, executed by act on this host (tests/executors/act_runner.py),
+asserted from what ran: act's job results, values the consuming jobs printed, the MLflow registry."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .act_runner import REMOTE_NAME, WORKFLOW, Act, download_job_wheels
+from .plugin import EXAMPLES
+
+pytestmark = pytest.mark.slow
+
+
+def push_event(repo, branch: str = "main") -> dict[str, Any]:
+    return {"ref": f"refs/heads/{branch}", "after": repo.head, "repository": {"default_branch": "main"}}
+
+
+@pytest.fixture(scope="session")
+def job_wheels(wheelhouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TEST FIXTURE: this checkout's pipegen-ci wheel plus every wheel the examples' GitHub jobs install,
+    downloaded once per session (in a copy of each example: an editable `-e .` writes build metadata)."""
+    folder = tmp_path_factory.mktemp("github-job-wheels")
+    shutil.copy2(wheelhouse.pipegen_wheel, folder)
+    copies = tmp_path_factory.mktemp("github-job-wheels-examples")
+    for name in ("minimal", "churn"):
+        example = shutil.copytree(EXAMPLES / name, copies / name,
+                                  ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv"))
+        download_job_wheels(folder, example, yaml.safe_load((example / WORKFLOW).read_text(encoding="utf-8")))
+    return folder
+
+
+@pytest.fixture
+def act(example_repo, job_wheels, standin_bin, tmp_path: Path):
+    def make(name: str, variables: dict[str, str] | None = None, secrets: dict[str, str] | None = None) -> Act:
+        repo = example_repo(name)
+        repo.git("remote", "add", REMOTE_NAME, f"https://github.com/pipegen-tests/{name}.git")
+        work = tmp_path / "act"
+        work.mkdir(exist_ok=True)
+        return Act(repo, job_wheels, standin_bin, work, variables or {}, secrets or {})
+    return make
+
+
+def test_minimal_push_to_main_runs_test_and_passes(act) -> None:
+    runner = act("minimal")
+    ran = runner.run("push", push_event(runner.repo))
+    assert ran.returncode == 0, ran.explain()
+    assert ran.results == {"pipegen-check": "success", "unit": "success"}, ran.explain()
+    assert "passed" in ran.log("unit"), ran.log("unit")
+
+
+MODEL = "churn-classifier"
+REGISTRY = "registry.example.test/team"
+
+
+@pytest.fixture
+def churn(act, mlflow_server, sonar_server):
+    """The churn example under act, wired to the real loopback MLflow server and the Sonar API stand-in,
+    with an empty registry for its model (the MLflow server is shared by the session)."""
+    from mlflow import MlflowClient  # pylint: disable=import-outside-toplevel  # heavy: registry scenarios
+    client = MlflowClient(mlflow_server)
+    if client.search_registered_models(filter_string=f"name = '{MODEL}'"):
+        client.delete_registered_model(MODEL)
+    runner = act("churn", variables={"MLFLOW_TRACKING_URI": mlflow_server, "REGISTRY": REGISTRY,
+                                     "SONAR_HOST_URL": sonar_server.url},
+                 secrets={"SONAR_TOKEN": "sonar-token-for-tests"})
+    return runner, client, sonar_server
+
+
+def workflow_jobs(runner: Act) -> set[str]:
+    return set(yaml.safe_load((runner.repo.root / WORKFLOW).read_text(encoding="utf-8"))["jobs"])
+
+
+def deployed(ran, job: str) -> str:
+    """The image reference deploy.sh said it rolled out in `job`."""
+    found = re.findall(r"deploy\.sh: would deploy (\S+) \(by digest\)", ran.log(job))
+    assert len(found) == 1, ran.log(job)
+    return found[0]
+
+
+def champion(client) -> str | None:
+    from mlflow.exceptions import MlflowException  # pylint: disable=import-outside-toplevel
+    try:
+        return client.get_model_version_by_alias(MODEL, "champion").version
+    except MlflowException:
+        return None
+
+
+def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(churn) -> None:
+    runner, client, sonar = churn
+    repo = runner.repo
+
+    # First push to main: the whole pipeline, every job green.
+    first = runner.run("push", push_event(repo))
+    assert first.returncode == 0, first.explain()
+    assert first.results == {job: "success" for job in workflow_jobs(runner)}, first.explain()
+    assert sonar.submissions() and sonar.submissions()[0]["authorization"], "the scanner never reached Sonar"
+    # QA trained v1 and the gate passed it as the first model, against the thresholds.
+    gate = first.log("model-gate")
+    assert "gate model: PASS" in gate and f"{MODEL} v1: no version has alias 'champion' yet" in gate, gate
+    # PROD promoted exactly that version (needs.train.outputs.MODEL_VERSION reached promote-model)...
+    assert champion(client) == "1"
+    assert f"{MODEL} v1" in first.log("promote-model"), first.log("promote-model")
+    # ... and deployed the exact digest QA deployed (needs.build.outputs.IMAGE_REF reached both).
+    image = f"{REGISTRY}/churn-model:{repo.head[:12]}"
+    digest = f"{REGISTRY}/churn-model@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
+    assert deployed(first, "deploy-qa") == deployed(first, "deploy-prod") == digest
+
+    # Second push: a degraded model (the example's one knob, CHURN_DEGRADED, set on the runner as a CI
+    # variable would be). The gate fails with its per-metric table; nothing after it runs; v1 stays champion.
+    repo.push_change("retrain on new data", {"data/README.md": "new data drop\n"})
+    second = runner.run("push", push_event(repo), env={"CHURN_DEGRADED": "1"})
+    assert second.returncode != 0, second.explain()
+    assert second.results["train"] == "success" and second.results["model-gate"] == "failure", second.explain()
+    gate = second.log("model-gate")
+    assert "gate model: FAIL" in gate and f"{MODEL}: candidate v2 against champion v1" in gate, gate
+    table = [line.split() for line in gate.splitlines() if line.strip().startswith(("auc", "log_loss"))]
+    assert {row[0] for row in table} == {"auc", "log_loss"} and "FAIL" in {row[4] for row in table}, gate
+    assert "promote-model" not in second.ran() and "deploy-prod" not in second.ran(), second.explain()
+    assert champion(client) == "1"
+
+
+def pull_request_event(repo, number: int = 7) -> dict[str, Any]:
+    pull_request = {"number": number, "head": {"ref": "feature", "sha": repo.head}, "base": {"ref": "main"}}
+    return {"number": number, "pull_request": pull_request}
+
+
+def test_churn_pull_request_gate_reports_only_and_nothing_is_built_deployed_or_promoted(churn) -> None:
+    runner, client, _ = churn
+    repo = runner.repo
+    repo.push_change("a change to review", {"data/README.md": "proposed data\n"}, branch="feature")
+    # A degraded candidate and no champion: the gate's verdict is FAIL, which a pull request only reports.
+    ran = runner.run("pull_request", pull_request_event(repo), env={"CHURN_DEGRADED": "1"})
+    assert ran.returncode == 0, ran.explain()
+    held_back = {"build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod"}
+    assert ran.skipped() == held_back, ran.explain()
+    assert ran.ran() == {job: "success" for job in workflow_jobs(runner) - held_back}, ran.explain()
+    assert "gate model: FAIL (dry-run)" in ran.log("model-gate"), ran.log("model-gate")
+    assert champion(client) is None
+
+
+def generate_variant(repo, descriptor: str) -> None:
+    """Replaces the example's descriptor and pipelines with `descriptor` and what it generates."""
+    repo.write({"pipegen.yaml": descriptor, "azure-pipelines.yml": None, "Jenkinsfile": None, ".gitlab-ci.yml": None})
+    generated = subprocess.run([sys.executable, "-m", "pipegen", "generate", "--force", "--quiet"], cwd=repo.root,
+                               capture_output=True, text=True, check=False)
+    assert generated.returncode == 0, generated.stderr
+
+
+RELEASE_DESCRIPTOR = """\
+version: 1
+project:
+  name: textstats
+  python: "3.11"
+  requirements: {test: requirements-test.txt}
+targets: [github]
+tests:
+  unit: tests/unit
+environments:
+  prod:
+    approval: {approvers: [release-managers]}
+    branch: main
+jobs:
+  - name: stamp
+    stage: test
+    run: pipegen output set RELEASE_STAMP "stamp-${GITHUB_SHA::12}"
+    outputs: [RELEASE_STAMP]
+  - name: announce
+    stage: prod
+    inputs: [RELEASE_STAMP]
+    run: echo "announce read RELEASE_STAMP=$RELEASE_STAMP"
+"""
+
+
+def test_custom_output_produced_in_test_is_read_in_prod(act) -> None:
+    runner = act("minimal")
+    generate_variant(runner.repo, RELEASE_DESCRIPTOR)
+    runner.repo.push_change("release stamp: a TEST output read in PROD", {})
+    ran = runner.run("push", push_event(runner.repo))
+    assert ran.returncode == 0, ran.explain()
+    assert ran.results == {job: "success" for job in workflow_jobs(runner)}, ran.explain()
+    # act ignores environment protection: `announce` (environment prod) ran without a reviewer. That the
+    # workflow asks for one is asserted on the generated file (tests/backends/test_github.py).
+    assert f"announce read RELEASE_STAMP=stamp-{runner.repo.head[:12]}" in ran.log("announce"), ran.explain()
+
+
+SILENT_TRAIN_DESCRIPTOR = """\
+version: 1
+project:
+  name: textstats
+  python: "3.11"
+  requirements: {test: requirements-test.txt}
+targets: [github]
+tests:
+  unit: tests/unit
+model:
+  name: textstats-model
+  train: python -c "print('trained, but MODEL_VERSION was never published')"
+  metrics:
+    accuracy: {greater_is_better: true, threshold: 0.5}
+"""
+
+
+def test_a_train_command_that_cannot_publish_model_version_fails_its_own_job(act) -> None:
+    runner = act("minimal", variables={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"})
+    generate_variant(runner.repo, SILENT_TRAIN_DESCRIPTOR)
+    runner.repo.push_change("a train command that publishes nothing", {})
+    ran = runner.run("push", push_event(runner.repo))
+    assert ran.returncode != 0, ran.explain()
+    assert ran.results["train"] == "failure", ran.explain()
+    assert "model-gate" not in ran.ran(), ran.explain()
+    assert ran.failed_steps("train") == ["Verify the promised outputs were published"], ran.explain()
+    assert "MODEL_VERSION was not published by this job" in ran.log("train"), ran.log("train")

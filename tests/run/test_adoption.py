@@ -1,0 +1,120 @@
+"""Adoption, end to end: a fixture project shaped like a real repository (tests/fixtures/adoption/),
+`pipegen init` -> `pipegen generate` -> the TEST stage executed by `pipegen run` on the project as
+it is (green on day one); then a change that adds an untested function, or a lint issue on a line
+it touches, turns it red, and a change that does neither stays green."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import job_log, pipegen_run, run_environment
+
+pytestmark = pytest.mark.slow
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "adoption"
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {args}: {done.stderr}"
+    return done.stdout
+
+
+def pipegen(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipegen", *args], cwd=root, capture_output=True, text=True,
+                          check=False)
+
+
+def adopted(shape: str, tmp_path: Path) -> Path:
+    """The fixture in a git repository whose origin holds main, after init and generate."""
+    root, origin = tmp_path / shape, tmp_path / f"{shape}-origin.git"
+    shutil.copytree(FIXTURES / shape, root)
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(root))
+    for key, value in (("user.name", "t"), ("user.email", "t@pipegen.invalid"), ("commit.gpgsign", "false")):
+        git(root, "config", key, value)
+    git(root, "remote", "add", "origin", str(origin))
+    init = pipegen(root, "init", "--target", "gitlab")
+    assert init.returncode == 0, init.stdout + init.stderr
+    generate = pipegen(root, "generate", "-q")
+    assert generate.returncode == 0, generate.stdout + generate.stderr
+    git(root, "add", ".")
+    git(root, "commit", "--quiet", "-m", "adopt pipegen")
+    git(root, "push", "--quiet", "origin", "main")
+    git(root, "remote", "set-head", "origin", "main")
+    git(root, "checkout", "--quiet", "-b", "feature")
+    return root
+
+
+def change(root: Path, relative: str, text: str) -> None:
+    with open(root / relative, "a", encoding="utf-8") as handle:
+        handle.write(text)
+    git(root, "commit", "--quiet", "-am", f"change {relative}")
+
+
+def run_test_stage(root: Path, env: dict[str, str]):
+    return pipegen_run(root, "--stage", "test", "--branch", "feature", env=env)
+
+
+TESTED = '''
+
+def initials(text: str) -> str:
+    """The first letter of each word."""
+    return "".join(word[0] for word in words(text))
+'''
+TESTED_TEST = '''
+
+def test_initials():
+    from textkit.core import initials
+
+    assert initials("Hello World") == "hw"
+'''
+UNTESTED = '''
+
+def shout(text: str) -> str:
+    """Upper-cased, with emphasis."""
+    if not text:
+        return ""
+    loud = text.upper()
+    return loud + "!"
+'''
+LINT_ISSUE = '''
+
+def quiet(text: str) -> str:
+    """Lower-cased."""
+    import os
+    return text.lower()
+'''
+
+
+def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_change(
+        tmp_path, run_find_links, wheelhouse, venv_cache):
+    root = adopted("pep735-lib", tmp_path)
+    descriptor = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    assert "--group test" in descriptor and "lint: [ruff]" in descriptor  # what init read from the repository
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+
+    green = run_test_stage(root, env)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    assert "2 passed" in job_log(root, "unit")
+
+    change(root, "src/textkit/core.py", TESTED)
+    change(root, "tests/test_core.py", TESTED_TEST)
+    still_green = run_test_stage(root, env)
+    assert still_green.returncode == 0, still_green.explain()
+
+    change(root, "src/textkit/core.py", UNTESTED)
+    untested = run_test_stage(root, env)
+    assert untested.statuses["unit"] == "failed" and untested.statuses["lint"] == "passed", untested.explain()
+    assert "coverage_diff" in job_log(root, "unit") or "diff" in job_log(root, "unit")
+
+    git(root, "reset", "--quiet", "--hard", "HEAD~1")
+    change(root, "src/textkit/core.py", LINT_ISSUE)
+    unlinted = run_test_stage(root, env)
+    assert unlinted.statuses["lint"] == "failed", unlinted.explain()
+    assert "F401" in job_log(root, "lint")
