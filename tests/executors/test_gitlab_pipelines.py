@@ -119,11 +119,6 @@ def churn(gitlab, mlflow_server, sonar_server):
 # Known product bug, found by these runs: each level's coverage data holds its job's absolute working-copy
 # path (a different folder per job here, and on GitLab shell runners with concurrent ids), so the functional
 # job's `coverage combine` counts src/ three times and the coverage gate fails (56 %) before QA starts.
-COVERAGE_PATHS_BUG = pytest.mark.xfail(strict=True, raises=AssertionError,
-                                       reason="combined coverage is not path-independent across jobs")
-
-
-@COVERAGE_PATHS_BUG
 def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn, mlflow_server) -> None:
     repo = churn.repo
     first = churn.run("push", manual=("approve-prod",))
@@ -165,7 +160,6 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     assert champion_version(mlflow_server) == "1"
 
 
-@COVERAGE_PATHS_BUG
 def test_churn_merge_request_gate_reports_only_and_nothing_ships(churn, mlflow_server) -> None:
     repo = churn.repo
     repo.push_change("data: a noisier extract", {"data/customers-2.csv": "customer,churned\n1,0\n"},
