@@ -116,9 +116,8 @@ def churn(gitlab, mlflow_server, sonar_server):
                   SONAR_TOKEN="squ_pipegen_tests", REGISTRY=REGISTRY)
 
 
-# Known product bug, found by these runs: each level's coverage data holds its job's absolute working-copy
-# path (a different folder per job here, and on GitLab shell runners with concurrent ids), so the functional
-# job's `coverage combine` counts src/ three times and the coverage gate fails (56 %) before QA starts.
+# Each job works in its own folder here (as on GitLab shell runners with concurrent ids): the functional
+# job's combined coverage must still count src/ once (the combine step maps the paths).
 def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn, mlflow_server) -> None:
     repo = churn.repo
     first = churn.run("push", manual=("approve-prod",))
@@ -160,17 +159,15 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     assert champion_version(mlflow_server) == "1"
 
 
-def test_churn_merge_request_gate_reports_only_and_nothing_ships(churn, mlflow_server) -> None:
+def test_churn_merge_request_runs_tests_and_drift_only_and_nothing_ships(churn, mlflow_server) -> None:
     repo = churn.repo
     repo.push_change("data: a noisier extract", {"data/customers-2.csv": "customer,churned\n1,0\n"},
                      branch="feature/noisier-data")
     ran = churn.run("merge_request_event", variables={"CHURN_DEGRADED": "1"})
     assert ran.returncode == 0, ran.explain()
-    assert ran.statuses == dict.fromkeys([*TEST_JOBS, "train", "model-gate"], "PASS"), ran.explain()
-    # The degraded candidate misses the first-model threshold: reported, not enforced.
-    gate_log = ran.log("model-gate")
-    assert "gate model: FAIL (dry-run)" in gate_log, gate_log
-    assert re.search(r"^\s+auc\s+.*\bFAIL\b", gate_log, re.MULTILINE), gate_log
+    # Merge requests never train (their code would register versions in the production registry):
+    # the tests and the drift report run; nothing is trained, built, deployed or promoted.
+    assert ran.statuses == dict.fromkeys([*TEST_JOBS, "drift"], "PASS"), ran.explain()
     assert ran.docker_calls == []
     assert champion_version(mlflow_server) is None
 
