@@ -28,11 +28,11 @@ def test_train_logs_its_data_snapshot_for_the_drift_gate(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    for name in ("GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL"):
+    for name in ("GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "CHURN_DEGRADED"):
         monkeypatch.delenv(name, raising=False)
     write_csv(make_dataset(300, seed=3), tmp_path / "data" / "customers.csv")
 
-    assert main(["--model-name", "churn-snapshot"]) == 0  # data/customers.csv is used when present
+    assert main(["--model-name", "churn-snapshot", "--no-publish"]) == 0  # data/customers.csv is used when present
 
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run_id = client.get_model_version("churn-snapshot", "1").run_id
