@@ -118,6 +118,7 @@ def churn(gitlab, mlflow_server, sonar_server):
 
 # Each job works in its own folder here (as on GitLab shell runners with concurrent ids): the functional
 # job's combined coverage must still count src/ once (the combine step maps the paths).
+@pytest.mark.pipeline_scenario
 def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn, mlflow_server) -> None:
     repo = churn.repo
     first = churn.run("push", manual=("approve-prod",))
@@ -159,6 +160,7 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     assert champion_version(mlflow_server) == "1"
 
 
+@pytest.mark.pipeline_scenario
 def test_churn_merge_request_runs_tests_and_drift_only_and_nothing_ships(churn, mlflow_server) -> None:
     repo = churn.repo
     repo.push_change("data: a noisier extract", {"data/customers-2.csv": "customer,churned\n1,0\n"},
@@ -172,6 +174,7 @@ def test_churn_merge_request_runs_tests_and_drift_only_and_nothing_ships(churn, 
     assert champion_version(mlflow_server) is None
 
 
+@pytest.mark.pipeline_scenario
 def test_a_train_command_that_publishes_nothing_fails_its_own_job(churn) -> None:
     repo = churn.repo
     descriptor = yaml.safe_load((repo.root / "pipegen.yaml").read_text(encoding="utf-8"))
