@@ -33,6 +33,7 @@ def plan_from_yaml(text: str, name: str = "pipegen.yaml") -> Plan:
     """A plan from descriptor text (dedented), for tests that vary one thing."""
     return build_plan(parse_descriptor(textwrap.dedent(text), Path(name)))
 
+
 # Fixture projects (tests/fixtures/adoption/*) carry their own tests: pipegen runs them in
 # copies of those projects, pytest never collects them as pipegen's.
 collect_ignore_glob = ["fixtures/*"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_pipegen
 from pipegen.ci import detect, is_pull_request
 from pipegen.errors import UsageError
 from pipegen.outputs import set_output
@@ -42,10 +43,29 @@ def test_gitlab_dotenv_size_limit(tmp_path: Path) -> None:
         set_output("BIG", "x" * 6000, io.StringIO(), env)
 
 
-@pytest.mark.parametrize("name,value", [("bad-name", "v"), ("1X", "v"), ("OK", "two\nlines")])
-def test_rejects_what_no_platform_carries(name: str, value: str) -> None:
+@pytest.mark.parametrize("name,value", [
+    ("bad-name", "v"), ("1X", "v"), ("OK", "two\nlines"),
+    ("NAME\n", "v"),  # `re.match` with `$` used to accept a trailing newline and write two lines
+    ("NAME\r", "v"), ("", "v"), ("OK", "carriage\rreturn"), ("OK", "nel\x85line"), ("OK", "ls\u2028"),
+    ("OK", "nul\x00"), ("OK", "bad \udcff bytes"), ("OK", "record\x1eseparator"), ("OK", "\x1b[31mred"),
+])
+@pytest.mark.parametrize("platform_env", [{"GITHUB_ACTIONS": "true"}, {"TF_BUILD": "True"}, {"GITLAB_CI": "true"},
+                                          {"JENKINS_URL": "http://j"}, {}])
+def test_rejects_what_no_platform_carries(tmp_path: Path, name: str, value: str, platform_env: dict) -> None:
+    env = {**platform_env, "GITHUB_OUTPUT": str(tmp_path / "o"), "GITHUB_ENV": str(tmp_path / "e"),
+           "PIPEGEN_OUTPUTS_FILE": str(tmp_path / "o.env")}
+    stdout = io.StringIO()
     with pytest.raises(UsageError):
-        set_output(name, value, io.StringIO(), {})
+        set_output(name, value, stdout, env)
+    assert stdout.getvalue() == "" and not list(tmp_path.iterdir())  # nothing published anywhere
+
+
+def test_a_trailing_newline_in_the_name_never_reaches_azure(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TF_BUILD", "True")
+    result = run_pipegen(capsys, "output", "set", "NAME\n", "v")
+    assert result.exit_code == 2
+    assert "##vso" not in result.out
+    assert len(result.err.splitlines()) == 1
 
 
 def test_detect_and_pull_requests() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import EXAMPLES, ROOT
 
-HEAVY = ("mlflow", "requests", "git", "diff_cover", "urllib3")
+HEAVY = ("mlflow", "requests", "git", "diff_cover", "urllib3", "scipy", "numpy")
 PROBE = """
 import json, sys
 from pipegen.cli import main
@@ -37,6 +37,9 @@ def _loaded_heavy_modules(args: list[str], cwd: Path) -> list[str]:
 def test_help_imports_nothing_heavy(tmp_path: Path) -> None:
     assert _loaded_heavy_modules(["--help"], tmp_path) == []
     assert _loaded_heavy_modules(["gate", "--help"], tmp_path) == []
+    # scipy belongs to the drift gate alone (the pipegen-ci[drift] extra), requests to posting
+    assert _loaded_heavy_modules(["gate", "drift", "--help"], tmp_path) == []
+    assert _loaded_heavy_modules(["report", "comment", "--help"], tmp_path) == []
 
 
 def test_generate_imports_nothing_heavy(tmp_path: Path) -> None:

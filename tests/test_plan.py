@@ -13,16 +13,19 @@ def test_reference_graph(churn_plan) -> None:
     jobs = {stage.id: [job.id for job in stage.jobs] for stage in churn_plan.stages}
     assert jobs == {
         "test": ["pipegen-check", "lint", "unit", "integration", "functional", "sonar"],
-        "qa": ["train", "model-gate", "build", "deploy-qa", "smoke-qa"],
+        "qa": ["drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"],
         "prod": ["promote-model", "deploy-prod"],
     }
     needs = {job.id: job.needs for job in churn_plan.jobs}
+    assert needs["drift"] == () and needs["train"] == ("drift",)  # data.drift: drift before train
     assert needs["lint"] == () and needs["unit"] == () and needs["pipegen-check"] == ()  # parallel
     assert needs["integration"] == ("unit",) and needs["functional"] == ("unit", "integration")
     assert needs["sonar"] == ("functional",)  # coverage of every level is combined in the last one
-    assert needs["model-gate"] == ("train",)
-    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa",)
-    assert set(needs["promote-model"]) == {"train", "model-gate"}
+    assert needs["model-gate"] == ("train", "drift")  # DATA_DRIFT reaches it through train
+    # a job needing a producer (here through deploy-qa) sees its outputs: smoke-qa reads IMAGE_REF
+    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa", "build")
+    assert dict(churn_plan.job("smoke-qa").env)["IMAGE_REF"].producer == "build"
+    assert set(needs["promote-model"]) == {"train", "model-gate", "drift"}
     assert needs["deploy-prod"] == ("build",)
 
 
@@ -30,7 +33,7 @@ def test_outputs_cross_stages(churn_plan) -> None:
     train, build = churn_plan.job("train"), churn_plan.job("build")
     assert train.outputs == ("MODEL_VERSION",) and train.output_step == "train"
     assert build.outputs == ("IMAGE_REF",) and build.output_step == "image"
-    assert churn_plan.job("promote-model").inputs == (("MODEL_VERSION", "train"),)
+    assert churn_plan.job("promote-model").inputs == (("DATA_DRIFT", "drift"), ("MODEL_VERSION", "train"))
     assert churn_plan.job("deploy-prod").inputs == (("IMAGE_REF", "build"),)
     assert churn_plan.job("deploy-qa").inputs == (("IMAGE_REF", "build"),)
 
@@ -44,13 +47,14 @@ def test_prod_needs_approval_and_main(churn_plan) -> None:
     assert churn_plan.job("deploy-qa").run_when is RunWhen.NOT_PULL_REQUEST
     # conditions tighten downstream: the custom smoke job inherits deploy-qa's
     assert churn_plan.job("smoke-qa").run_when is RunWhen.NOT_PULL_REQUEST
-    assert churn_plan.job("train").run_when is RunWhen.ALWAYS  # gated in report-only mode on PRs
+    # pull requests never train: their code would register versions in the production registry
+    assert churn_plan.job("train").run_when is RunWhen.NOT_PULL_REQUEST
 
 
 def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:
-    train = churn_plan.job("train")
-    assert churn_plan.is_stage_entry(train)
-    assert set(churn_plan.all_needs(train)) == {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
+    drift = churn_plan.job("drift")
+    assert churn_plan.is_stage_entry(drift) and not churn_plan.is_stage_entry(churn_plan.job("train"))
+    assert set(churn_plan.all_needs(drift)) == {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
     deploy_prod = churn_plan.job("deploy-prod")
     assert churn_plan.earlier_stage_needs(deploy_prod) == ("build",)
     assert {"build", "smoke-qa", "model-gate"} <= set(churn_plan.all_needs(deploy_prod))
@@ -195,3 +199,60 @@ def test_image_is_built_in_test_when_test_deploys_it() -> None:
     assert plan.job("deploy-test").needs == ("build",)
     assert plan.job("deploy-qa").inputs == (("IMAGE_REF", "build"),)
     assert plan.earlier_stage_needs(plan.job("deploy-qa")) == ("build",)
+
+
+def _chain_yaml(length: int, reverse: bool = False) -> str:
+    """One TEST chain step-0 <- step-1 <- ... (each needs the one before), optionally written backwards."""
+    jobs = [f"  - {{name: step-{index}, stage: test, run: echo {index}"
+            + (f", needs: [step-{index - 1}]}}" if index else "}") for index in range(length)]
+    if reverse:
+        jobs.reverse()
+    return "project: {name: p}\ntargets: [github, gitlab, azure, jenkins]\njobs:\n" + "\n".join(jobs) + "\n"
+
+
+def test_a_2000_job_chain_plans_in_dependency_order_without_recursion() -> None:
+    plan = plan_from_yaml(_chain_yaml(2000, reverse=True))
+    steps = [job.id for job in plan.jobs if job.id.startswith("step-")]
+    assert steps == [f"step-{index}" for index in range(2000)]
+    assert plan.job("step-1999").needs == ("step-1998",)
+    assert plan.stage_of("step-1999").id == "test"
+
+
+def test_ties_keep_the_written_order() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        jobs:
+          - {name: late, stage: test, run: x, needs: [early]}
+          - {name: zeta, stage: test, run: x}
+          - {name: early, stage: test, run: x}
+          - {name: alpha, stage: test, run: x}
+        """)
+    custom = [job.id for job in plan.jobs if job.id in ("late", "zeta", "early", "alpha")]
+    assert custom == ["zeta", "early", "late", "alpha"]
+
+
+def test_a_long_cycle_is_reported_once_with_its_path() -> None:
+    text = _chain_yaml(1500).replace("{name: step-0, stage: test, run: echo 0}",
+                                     "{name: step-0, stage: test, run: echo 0, needs: [step-1499]}")
+    with pytest.raises(DescriptorError) as raised:
+        plan_from_yaml(text)
+    messages = [problem.message for problem in raised.value.problems]
+    assert len(messages) == 1
+    path = messages[0].removeprefix("jobs form a cycle: ").split(" -> ")
+    assert len(path) == 1501 and path[0] == path[-1]
+
+
+def test_pipegen_is_installed_only_in_custom_jobs_that_call_it() -> None:
+    plan = plan_from_yaml("""
+        project: {name: p}
+        targets: [github]
+        jobs:
+          - {name: plain, stage: test, run: ./smoke.sh}
+          - {name: producer, stage: test, run: 'pipegen output set X 1', outputs: [X]}
+          - {name: caller, stage: test, run: 'python -m pipegen gate lint --min-score 9'}
+          - {name: reader, stage: test, run: 'cat pipegen.yaml'}
+        """)
+    installs = {job.id: any("pipegen-ci" in command for command in job.install_commands()) for job in plan.jobs}
+    assert installs["plain"] is False and installs["reader"] is False
+    assert installs["producer"] is True and installs["caller"] is True

@@ -136,7 +136,7 @@ def test_a_python_39_project_gets_pipegen_from_a_newer_python(tmp_path: Path, wh
                         "python --version", "python -c 'import old_lib'", "pipegen --version",
                         "command -v pipegen"])
     env = {**os.environ, "PATH": f"{project_env / 'bin'}:{os.environ['PATH']}", "VIRTUAL_ENV": str(project_env),
-           "UV_FIND_LINKS": str(wheelhouse.path), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+           "PIP_FIND_LINKS": wheelhouse.find_links, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PYTHONPATH", None)
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           check=False, timeout=600)

@@ -43,8 +43,10 @@ COMMANDS = {
     "check": ("pipegen.commands.check:command", "Fail with a diff when committed pipelines are stale or edited."),
     "schema": ("pipegen.commands.schema:command", "Print the descriptor's JSON Schema."),
     "output": ("pipegen.commands.output:group", "Publish a value to later jobs and stages."),
-    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model."),
+    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
+    "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
+    "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
 }
 

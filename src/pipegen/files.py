@@ -1,5 +1,7 @@
-"""Writing generated files safely: atomic replace, never over a hand edit or a file
-pipegen did not write unless forced, and then with a backup kept beside it."""
+"""Writing generated files safely: never over a hand edit or a file pipegen did not write
+unless forced (then with a backup kept beside it), never through a symlink that leaves
+the repository, and all or nothing: every file's temporary is written before any file
+is replaced, so an error leaves the old set in place and no temporary behind."""
 from __future__ import annotations
 
 import difflib
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from pipegen.paths import check_regular, file_mode, inside, read_text, write_error
 from pipegen.render import RenderedFile, is_hand_edited, split_generated
 
 BACKUP_SUFFIX = ".pipegen-backup"
@@ -23,27 +26,62 @@ class WriteStatus(str, Enum):
 
 
 @dataclass(frozen=True)
+class PendingWrite:
+    """One file to put in place: where (its real path) and what."""
+
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
 class WriteOutcome:
     path: Path
     status: WriteStatus
     reason: str = ""
     diff: str = ""
     backup: Path | None = None
+    writes: tuple[PendingWrite, ...] = ()  # what `write_all` must do for this outcome
+
+
+def _write_temporary(pending: PendingWrite) -> Path:
+    """The new content beside its destination, with the mode the file will have."""
+    pending.path.parent.mkdir(parents=True, exist_ok=True)
+    status = check_regular(pending.path)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{pending.path.name}.", suffix=".tmp", dir=pending.path.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(pending.text)
+        os.chmod(temp, status.st_mode & 0o777 if status is not None else file_mode())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def write_all(pending: list[PendingWrite]) -> None:
+    """All or nothing: every temporary is written first, then each one is renamed over
+    its destination (an atomic step per file). Any error removes every temporary and
+    leaves every destination as it was; the error is a UsageError naming the file."""
+    temps: list[tuple[Path, Path]] = []
+    current = pending[0].path if pending else Path(".")
+    try:
+        for item in pending:
+            current = item.path
+            temps.append((_write_temporary(item), item.path))
+        for temp, destination in temps:
+            current = destination
+            os.replace(temp, destination)
+    except OSError as exc:
+        raise write_error(current, exc) from None
+    finally:
+        for temp, _ in temps:
+            temp.unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, text: str) -> None:
     """Readers see the old file or the new one, never half of either."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as temp:
-            temp.write(text)
-        if path.exists():
-            os.chmod(temp_name, path.stat().st_mode & 0o777)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_all([PendingWrite(path, text)])
 
 
 def unified_diff(old: str, new: str, path: str, old_label: str, new_label: str) -> str:
@@ -61,22 +99,38 @@ def why_protected(existing: str) -> str | None:
     return None
 
 
-def write_generated(root: Path, rendered: RenderedFile, force: bool = False) -> WriteOutcome:
-    path = root / rendered.path
-    if not path.exists():
-        atomic_write(path, rendered.text)
-        return WriteOutcome(path, WriteStatus.CREATED)
-    existing = path.read_text(encoding="utf-8")
+def read_existing(root: Path, relative: str) -> tuple[Path, str | None]:
+    """(real path, text or None when absent) of a generated file in `root`: refused
+    (UsageError, exit 2) when a symlink leads it out of the repository, when it is a
+    directory, FIFO or device, or when it is not UTF-8."""
+    real = inside(root, relative)
+    if check_regular(real) is None:
+        return real, None
+    return real, read_text(real)
+
+
+def plan_write(root: Path, rendered: RenderedFile, force: bool = False) -> WriteOutcome:
+    """What writing `rendered` would do, without writing anything."""
+    shown = root / rendered.path
+    real, existing = read_existing(root, rendered.path)
+    if existing is None:
+        return WriteOutcome(shown, WriteStatus.CREATED, writes=(PendingWrite(real, rendered.text),))
     if existing == rendered.text:
-        return WriteOutcome(path, WriteStatus.UNCHANGED)
+        return WriteOutcome(shown, WriteStatus.UNCHANGED)
     reason = why_protected(existing)
     if reason is None:
-        atomic_write(path, rendered.text)
-        return WriteOutcome(path, WriteStatus.UPDATED)
+        return WriteOutcome(shown, WriteStatus.UPDATED, writes=(PendingWrite(real, rendered.text),))
     diff = unified_diff(existing, rendered.text, rendered.path, "on disk", "pipegen generate")
     if not force:
-        return WriteOutcome(path, WriteStatus.REFUSED, reason, diff)
-    backup = path.with_name(path.name + BACKUP_SUFFIX)
-    atomic_write(backup, existing)
-    atomic_write(path, rendered.text)
-    return WriteOutcome(path, WriteStatus.FORCED, reason, diff, backup)
+        return WriteOutcome(shown, WriteStatus.REFUSED, reason, diff)
+    backup = inside(root, rendered.path + BACKUP_SUFFIX)
+    check_regular(backup)
+    return WriteOutcome(shown, WriteStatus.FORCED, reason, diff, shown.with_name(shown.name + BACKUP_SUFFIX),
+                        writes=(PendingWrite(backup, existing), PendingWrite(real, rendered.text)))
+
+
+def write_generated(root: Path, rendered: RenderedFile, force: bool = False) -> WriteOutcome:
+    """Plans and writes one file (see plan_write and write_all)."""
+    outcome = plan_write(root, rendered, force)
+    write_all(list(outcome.writes))
+    return outcome

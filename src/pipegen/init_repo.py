@@ -28,6 +28,7 @@ from pipegen.detect.name import project_name, sanitise_project_name
 from pipegen.detect.python_version import python_version as detect_python
 from pipegen.detect.services import ServiceFinding, compose_services
 from pipegen.errors import DescriptorError, UsageError
+from pipegen.paths import file_mode, read_bytes
 from pipegen.syntax import yaml_scalar
 
 TARGETS = ("github", "gitlab", "azure", "jenkins")
@@ -520,23 +521,17 @@ def _backup_path(output: Path) -> Path:
     return candidate
 
 
-def _file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
     """Writes atomically (temp file in the same folder, then rename). Without `force` an
     existing file is never touched; with it, the old file is first copied to a backup."""
     if output.is_dir():
         raise UsageError(f"{output} is a directory; pass --output FILE")
     data = text.encode("utf-8")
-    if output.exists():
+    if output.exists() or output.is_symlink():
         if not force:
             raise UsageError(f"{output} already exists; not overwriting it. Pass --force to replace it "
                              f"(the current file is then kept as {_backup_path(output).name}).")
-        if output.read_bytes() == data:
+        if read_bytes(output) == data:  # refuses a FIFO or device instead of blocking on it
             return WriteOutcome(written=False)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -547,7 +542,7 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temp, _file_mode())
+            os.chmod(temp, file_mode())
             backup = _place(temp, output, force)
         finally:
             temp.unlink(missing_ok=True)

@@ -7,9 +7,14 @@ from pathlib import Path
 from typing import Mapping, TextIO
 
 from pipegen import ci
-from pipegen.errors import UsageError
+from pipegen.errors import UsageError, shorten
 
-NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: `$` would accept a trailing newline
+# Line breaks to some reader of the value (GitHub's and Jenkins' line-based files, GitLab's
+# dotenv parser, Azure's logging-command scanner, Python's splitlines: \x1c-\x1e, \x85,
+# U+2028/9), NUL (no environment variable carries it) and the other control characters
+# (an escape sequence in a CI log): an output value is one line of text.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 # GitLab reads the dotenv report, Jenkins' generated stage reads it back into env.
 OUTPUTS_FILE = "pipegen-outputs.env"
 GITLAB_DOTENV_LIMIT = 5 * 1024
@@ -22,12 +27,17 @@ _JOB_TEMP_VARIABLES = ("RUNNER_TEMP", "AGENT_TEMPDIRECTORY")
 
 
 def check_output(name: str, value: str) -> None:
-    if not NAME_PATTERN.match(name):
-        raise UsageError(f"output name {name!r} must match [A-Za-z_][A-Za-z0-9_]* "
+    if not NAME_PATTERN.fullmatch(name):
+        raise UsageError(f"output name {shorten(repr(name))} must match [A-Za-z_][A-Za-z0-9_]* "
                          "(an environment variable name)")
-    if "\n" in value or "\r" in value:
-        raise UsageError(f"output {name}: values must be one line "
-                         "(GitLab dotenv and Jenkins env cannot carry newlines)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 in argv arrive as lone surrogates
+        raise UsageError(f"output {name}: the value is not UTF-8 text") from None
+    if found := _NOT_ONE_LINE.search(value):
+        raise UsageError(f"output {name}: values must be one line of text; found {found.group(0)!r} "
+                         "(GitLab's dotenv report and Jenkins' outputs file cannot carry line breaks, so "
+                         "no platform takes them: write the text to a file and publish its path)")
 
 
 def azure_escape(value: str) -> str:

@@ -7,24 +7,38 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 """
 from __future__ import annotations
 
+import heapq
+import re
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from enum import Enum
+from functools import cached_property
 
 from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Service, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
+from pipegen.records import record
 from pipegen.syntax import shell_command
 
-STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD"}
+STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
+# The plan's stages: the descriptor's, then REPORT (pull/merge requests only, never in the descriptor).
+PLAN_STAGES = (*STAGES, "report")
 STAGE_COMMENTS = {
     "test": "TEST: lint, the test pyramid (unit -> integration -> functional, cheapest first) and Sonar.",
     "qa": "QA: train and gate the candidate model, build the image once, deploy it to QA.",
     "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
+    "report": "REPORT: on pull/merge requests, one comment with every gate's report, also when a gate failed.",
 }
 REPORT_DIR = "pipegen-reports"
 OUTPUTS_FILE = "pipegen-outputs.env"
+DRIFT_REPORT = f"{REPORT_DIR}/drift.json"
+# CI variables saying a run was started by the schedule (Jenkins has none: there it always trains).
+SCHEDULED_RUN_TEST = ('[ "${GITHUB_EVENT_NAME:-}" = schedule ] || [ "${CI_PIPELINE_SOURCE:-}" = schedule ] '
+                      '|| [ "${BUILD_REASON:-}" = Schedule ]')
+NO_CANDIDATE_GUARD = ('if [ -z "${MODEL_VERSION:-}" ]; then\n'
+                      '  echo "no candidate model: training was skipped (no data drift on a scheduled run)"\n'
+                      '  exit 0\nfi')
 SONAR_SCANNER_REQUIREMENT = "pysonar>=1.0,<2"
 COVERAGE_REQUIREMENT = "coverage[toml]>=7.4,<8"
 PYTEST_REQUIREMENT = "pytest>=7"
@@ -43,6 +57,7 @@ class RunWhen(str, Enum):
     ALWAYS = "always"
     NOT_PULL_REQUEST = "not-pull-request"  # pushes, schedules and manual runs
     BRANCH = "branch"  # pushes/schedules/manual runs on `Job.branch` only
+    PULL_REQUEST = "pull-request"  # pull/merge-request runs only
 
 
 class EnvKind(str, Enum):
@@ -53,21 +68,24 @@ class EnvKind(str, Enum):
     OUTPUT = "output"  # `value` names an output of job `producer`
 
 
-@dataclass(frozen=True)
+@record
 class EnvValue:
     kind: EnvKind
     value: str
     producer: str | None = None  # job id, for OUTPUT
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     title: str
     run: str  # final shell; multi-line runs under `set -eu`
     id: str | None = None  # set on the step that calls `pipegen output set`
+    # The job's secret/variable env names this step reads; None: all of them (a user's command,
+    # whose needs pipegen cannot know). Secrets reach only the steps that read them.
+    reads: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     id: str  # lowercase, digits, '-'; backends derive platform ids from it
     title: str
@@ -102,6 +120,11 @@ class Job:
     fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
+    always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
+    collects_reports: bool = False  # fetches every job's kept reports (REPORT_DIR) before its steps
+    # Comments on the pull/merge request: the backend grants write access to this job only and
+    # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
+    review_comment: bool = False
 
     @property
     def install_args(self) -> tuple[str, ...]:
@@ -109,6 +132,13 @@ class Job:
         requirements file, then packages (test tools, linters). pipegen is never among them."""
         return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
                 *(shlex.quote(package) for package in self.pip_packages))
+
+    def step_env(self, step: Step) -> tuple[tuple[str, EnvValue], ...]:
+        """The env `step` sees: the job's outputs and literals, and of its secrets and CI
+        variables only those the step reads."""
+        stored = (EnvKind.SECRET, EnvKind.VARIABLE)
+        return tuple((name, value) for name, value in self.env
+                     if value.kind not in stored or step.reads is None or name in step.reads)
 
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
         """The job's final install shell commands, in order: the project's environment (the
@@ -127,17 +157,17 @@ class Job:
         index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
         lines = ['pipegen_home="$(mktemp -d)"']
         if self.pipegen_needs_python:
-            # The job's Python is older than pipegen supports: uv finds (or downloads) one.
+            # The job's Python is older than pipegen supports: uv finds (or downloads) a newer
+            # interpreter for pipegen's venv only; pip (seeded into it) installs pipegen, so
+            # PIP_* settings and the index rules are the same on both routes.
             lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
                                     shlex.quote(UV_REQUIREMENT)),
-                      f'"$pipegen_home/uv/bin/uv" venv --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
-                      f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"',
-                      shell_command('"$pipegen_home/uv/bin/uv" pip install --quiet',
-                                    '--python "$pipegen_home/venv/bin/python"', *index, shlex.quote(self.pipegen))]
+                      f'"$pipegen_home/uv/bin/uv" venv --seed --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
+                      f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
         else:
-            lines += [f'{python} -m venv "$pipegen_home/venv"',
-                      shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
-                                    shlex.quote(self.pipegen))]
+            lines.append(f'{python} -m venv "$pipegen_home/venv"')
+        lines.append(shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
+                                   shlex.quote(self.pipegen)))
         lines.append(f'ln -sf "$pipegen_home/venv/bin/pipegen" '
                      f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
         return lines
@@ -149,7 +179,7 @@ class Job:
                      if value.kind is EnvKind.OUTPUT and value.producer)
 
 
-@dataclass(frozen=True)
+@record
 class Stage:
     id: str
     title: str
@@ -157,7 +187,7 @@ class Stage:
     jobs: tuple[Job, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Triggers:
     branches: tuple[str, ...]
     pull_requests: bool
@@ -167,7 +197,7 @@ class Triggers:
     watched_paths: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     project: str
     python: str
@@ -179,22 +209,29 @@ class Plan:
     variables: tuple[str, ...] = ()  # CI variables the pipeline reads, by name
     secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
     environments: tuple[tuple[str, Approval | None], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def jobs(self) -> tuple[Job, ...]:
         return tuple(job for stage in self.stages for job in stage.jobs)
 
+    @cached_property
+    def _index(self) -> dict[str, tuple[Job, Stage]]:
+        """Job id -> (job, stage): backends look jobs up per job and per need."""
+        return {job.id: (job, stage) for stage in self.stages for job in stage.jobs}
+
+    @cached_property
+    def _previous(self) -> dict[str, Stage | None]:
+        return {stage.id: (self.stages[index - 1] if index else None) for index, stage in enumerate(self.stages)}
+
     def job(self, job_id: str) -> Job:
-        return next(job for job in self.jobs if job.id == job_id)
+        return self._index[job_id][0]
 
     def stage_of(self, job_id: str) -> Stage:
-        return next(stage for stage in self.stages if any(job.id == job_id for job in stage.jobs))
+        return self._index[job_id][1]
 
     def previous_stage(self, stage_id: str) -> Stage | None:
-        ids = [stage.id for stage in self.stages]
-        index = ids.index(stage_id)
-        return self.stages[index - 1] if index else None
+        return self._previous[stage_id]
 
     def same_stage_needs(self, job: Job) -> tuple[str, ...]:
         return tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
@@ -335,7 +372,7 @@ def _lint_job(descriptor: Descriptor, thresholds) -> Job | None:
     lint = descriptor.quality.lint
     compare = lint.compare_branch or thresholds["compare_branch"]
     targets = _targets(descriptor)
-    steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}")]
+    steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=())]
     flags = []
     for tool in tools:
         report = _report(_LINT_REPORTS[tool])
@@ -400,7 +437,7 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
         last = index == len(levels) - 1
         junit = _report(f"{level}.junit.xml")
         data = _coverage_data(level)
-        steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}"),
+        steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}", reads=()),
                  Step(f"{level.capitalize()} tests under coverage",
                       f"python -m coverage run --data-file={data}{cov_source} -m pytest {_q(path)} "
                       f"--junitxml={junit}")]
@@ -447,6 +484,24 @@ def _test_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     return jobs
 
 
+REPORT_TOKEN_ENV = "PIPEGEN_REPORT_TOKEN"
+
+
+def _report_job(descriptor: Descriptor) -> Job | None:
+    report = descriptor.report
+    if not report.comment or not descriptor.triggers.pull_requests:
+        return None
+    host = f" --host {_q(report.host)}" if report.host else ""
+    env = {REPORT_TOKEN_ENV: EnvValue(EnvKind.SECRET, report.token_secret)} if report.token_secret else {}
+    return Job(
+        id="report-comment", title="Gate report on the pull request", stage="report",
+        comment="Collects every gate's Markdown into one comment on the pull/merge request, updated in place; "
+                "runs also when a gate failed, and never fails the pipeline itself.",
+        steps=(Step("Post or update the report comment", f"pipegen report comment --reports-dir {REPORT_DIR}{host}"),),
+        env=_env(env), pipegen=_pipegen(descriptor), timeout_minutes=5, run_when=RunWhen.PULL_REQUEST,
+        always=True, collects_reports=True, review_comment=True)
+
+
 def _service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
     """<NAME>_HOST for each service; backends that reach services elsewhere than localhost
     (GitLab's Docker executor: the service's alias) override the value when they render."""
@@ -458,14 +513,23 @@ def _service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
     return env
 
 
-def _check_job(descriptor: Descriptor) -> Job:
+def _check_job(descriptor: Descriptor, compare_branch: str) -> Job:
     """Fails the run when a committed pipeline file no longer matches the descriptor, or was
-    edited by hand: the generated files stay the descriptor's, reviewable in one place."""
+    edited by hand: the generated files stay the descriptor's, reviewable in one place. On a
+    pull request it also says what the change to the pipeline files means (`pipegen diff`)."""
+    steps = [Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}", reads=())]
+    diff = descriptor.quality.pipeline_diff and descriptor.triggers.pull_requests
+    if diff:
+        steps.append(Step("Pipeline changes (pull requests only)", shell_command(
+            "pipegen diff --pull-requests-only", f"--compare-branch {_q(compare_branch)}",
+            f"--summary {_report('pipeline-diff.md')}"), reads=()))
     return Job(
         id="pipegen-check", title="Pipelines match the descriptor", stage="test",
-        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates.",
-        steps=(Step("pipegen check", f"pipegen check --descriptor {_q(descriptor.path.name)}"),),
-        pipegen=_pipegen(descriptor), timeout_minutes=5)
+        comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates"
+                + ("; on pull requests, `pipegen diff` says what a change to them means." if diff else "."),
+        steps=tuple(steps), pipegen=_pipegen(descriptor, "diff") if diff else _pipegen(descriptor),
+        timeout_minutes=5, full_history=diff, compare_branch=compare_branch if diff else None,
+        artifacts=(REPORT_DIR,) if diff else ())
 
 
 def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
@@ -481,7 +545,7 @@ def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
         comment="Sonar scan, then pipegen waits for the server's quality gate and fails the job on ERROR "
                 "(Azure's own SonarQubePublish never fails a build).",
         steps=(
-            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+            Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
             Step("Sonar scanner (reads the token from SONAR_TOKEN)",
                  shell_command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
                                f"--sonar-sources={source}", coverage.strip())),
@@ -497,44 +561,105 @@ def _sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
         artifacts=(REPORT_DIR,), junit=(_report("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
 
 
+def _registry_env(descriptor: Descriptor) -> dict[str, EnvValue]:
+    # MLflow (the training code, the gates, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
+    model = descriptor.model
+    return {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var), **_secret_env(model.secrets)}
+
+
+def _drift_job(descriptor: Descriptor) -> Job | None:
+    drift = descriptor.data.drift
+    if drift is None:
+        return None
+    from_champion = drift.reference_artifact is not None
+    retrain = drift.on_drift == "retrain"
+    model = descriptor.model
+    return Job(
+        id="drift", title="Data drift gate", stage="qa",
+        comment="Compares the current data with " + ("the champion model's training snapshot" if from_champion
+                                                     else "the reference data")
+                + " per feature (KS / chi-squared, corrected); schema breaks fail"
+                + ("; publishes DATA_DRIFT for train." if retrain else "."),
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
+               Step("Drift gate", shell_command(
+                   "pipegen gate drift", f"--descriptor {_q(descriptor.path.name)}", f"--report-json {DRIFT_REPORT}",
+                   _gate_report_flags("drift")), id="drift" if retrain else None)),
+        outputs=("DATA_DRIFT",) if retrain else (), output_step="drift" if retrain else None,
+        env=_env(_registry_env(descriptor) if from_champion else {}),
+        pipegen=_pipegen(descriptor, "drift", "mlflow") if from_champion else _pipegen(descriptor, "drift"),
+        timeout_minutes=15, artifacts=(REPORT_DIR,), junit=(_report("drift.junit.xml"),),
+        hands_over=(DRIFT_REPORT,) if model is not None else (),
+        secrets=model.secrets if from_champion and model else (), gate="drift")
+
+
+def _train_step(descriptor: Descriptor) -> Step:
+    """The training command; with `on_drift: retrain`, skipped on a scheduled run when the
+    drift gate found nothing moved (MODEL_VERSION is then published empty)."""
+    drift = descriptor.data.drift
+    train = descriptor.model.train
+    if drift is None or drift.on_drift != "retrain":
+        return Step("Train and register", train, id="train")
+    script = "\n".join([
+        "# Retrain when the data moved, or when the run is not the schedule (a code or data change).",
+        f'if [ "${{DATA_DRIFT:-true}}" = false ] && {{ {SCHEDULED_RUN_TEST}; }}; then',
+        '  echo "no data drift since the champion and a scheduled run: training skipped"',
+        '  pipegen output set MODEL_VERSION ""',
+        "else",
+        *(f"  {line}" for line in train.splitlines()),
+        "fi"])
+    return Step("Train and register (skipped when no data drift on a scheduled run)", script, id="train")
+
+
+def _guarded(step: Step, descriptor: Descriptor) -> Step:
+    drift = descriptor.data.drift
+    if drift is None or drift.on_drift != "retrain":
+        return step
+    return replace(step, run=f"{NO_CANDIDATE_GUARD}\n{step.run}")
+
+
 def _model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
     model = descriptor.model
     if model is None:
         return [], []
-    # MLflow (the training code, the gate, promote) reads MLFLOW_TRACKING_URI, whatever the CI calls it.
-    registry_env = {"MLFLOW_TRACKING_URI": EnvValue(EnvKind.VARIABLE, model.tracking_uri_var),
-                    **_secret_env(model.secrets)}
+    registry_env = _registry_env(descriptor)
+    drift = descriptor.data.drift
+    drift_env = _output_env("DATA_DRIFT", "drift") if drift is not None and drift.on_drift == "retrain" else {}
+    drift_flag = f" --drift-report {DRIFT_REPORT}" if drift is not None else ""
     train = Job(
         id="train", title="Train the candidate model", stage="qa",
         comment="Trains and registers a candidate version; the training command publishes it with "
                 "`pipegen output set MODEL_VERSION <version>`.",
-        steps=(Step("Train and register", model.train, id="train"),),
-        outputs=("MODEL_VERSION",), output_step="train", env=_env(registry_env),
+        steps=(_train_step(descriptor),), needs=("drift",) if drift is not None else (),
+        outputs=("MODEL_VERSION",), output_step="train", env=_env({**registry_env, **drift_env}),
         requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor, "mlflow"),
         project_install=project_install(descriptor), cache_files=cache_files(descriptor),
         pipegen_needs_python=_python_too_old(descriptor),
-        timeout_minutes=60, secrets=model.secrets)
+        timeout_minutes=60, secrets=model.secrets,
+        # Pull requests never train: their code would register versions in the production
+        # registry, with its credentials. A change reaches the registry once it is merged.
+        run_when=RunWhen.NOT_PULL_REQUEST)
     metric_flags = [f"--metric {_q(_metric_spec(name, rule))}" for name, rule in model.metrics]
     gate = Job(
         id="model-gate", title="Model failgate", stage="qa",
-        comment="Compares the candidate with the champion model; report-only on pull requests, "
-                "enforced on branch runs.",
-        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
-               Step("Model gate", shell_command(
+        comment="Compares the candidate with the champion model: pass (promote after approval), keep "
+                "(not better: no promotion, the release goes on) or fail.",
+        steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
+               _guarded(Step("Model gate", shell_command(
                    "pipegen gate model --mode auto", f"--model-name {_q(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {_q(model.champion_alias)}",
                    f"--on-first-model {model.on_first_model}", *metric_flags,
-                   _gate_report_flags("model")))),
-        needs=("train",), env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
+                   _gate_report_flags("model") + drift_flag)), descriptor)),
+        needs=("train",), fetches=("drift",) if drift is not None else (),
+        env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pipegen=_pipegen(descriptor, "mlflow"), timeout_minutes=10, artifacts=(REPORT_DIR,),
         junit=(_report("model.junit.xml"),), secrets=model.secrets, gate="model")
     promote = Job(
         id="promote-model", title="Promote the model", stage="prod",
         comment=f"Moves the {model.champion_alias!r} alias to the gated candidate, unless another "
                 "pipeline promoted in between.",
-        steps=(Step("Promote", shell_command(
+        steps=(_guarded(Step("Promote", shell_command(
             "pipegen model promote", f"--model-name {_q(model.name)}", '--candidate-version "$MODEL_VERSION"',
-            f"--champion-alias {_q(model.champion_alias)}")),),
+            f"--champion-alias {_q(model.champion_alias)}")), descriptor),),
         env=_env({**registry_env, **_output_env("MODEL_VERSION", "train")}),
         pipegen=_pipegen(descriptor, "mlflow"), timeout_minutes=10, secrets=model.secrets)
     return [train, gate], [promote]
@@ -594,6 +719,11 @@ def _deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | 
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 
+# A custom job gets pipegen installed when it publishes outputs (`pipegen output set`, and
+# the plan's output check) or its own commands call pipegen; other jobs skip the install.
+_CALLS_PIPEGEN = re.compile(r"(?<![\w.-])pipegen(?![\w.-])")
+
+
 def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor) -> Job:
     env: dict[str, EnvValue] = {key: EnvValue(EnvKind.LITERAL, value) for key, value in job.env}
     env.update(_secret_env(job.secrets))
@@ -605,7 +735,8 @@ def _custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descripto
         id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=_env(env),
-        requirements=_requirements(descriptor, "runtime"), pipegen=_pipegen(descriptor),
+        requirements=_requirements(descriptor, "runtime"),
+        pipegen=_pipegen(descriptor) if job.outputs or _CALLS_PIPEGEN.search(job.run) else None,
         project_install=project_install(descriptor), cache_files=cache_files(descriptor),
         pipegen_needs_python=_python_too_old(descriptor),
         timeout_minutes=job.timeout_minutes, secrets=job.secrets)
@@ -618,7 +749,7 @@ def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, Job] = {}
     custom_index = {job.name: index for index, job in enumerate(descriptor.jobs)}
-    stage_rank = {stage: rank for rank, stage in enumerate(STAGES)}
+    stage_rank = {stage: rank for rank, stage in enumerate(PLAN_STAGES)}
 
     def where(job_id: str, *rest) -> tuple:
         return ("jobs", custom_index[job_id], *rest) if job_id in custom_index else ("jobs",)
@@ -657,28 +788,79 @@ def _problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
 
 
 def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -> list[Problem]:
-    state: dict[str, int] = {}  # 1 visiting, 2 done
+    """Depth-first, with an explicit stack: a chain of any length, no recursion limit."""
+    done: set[str] = set()
     problems: list[Problem] = []
-
-    def visit(job_id: str, trail: list[str]) -> None:
-        state[job_id] = 1
-        for need in by_id[job_id].needs:
-            if need not in by_id:
+    for root in jobs:
+        if root.id in done:
+            continue
+        trail: list[str] = [root.id]  # the jobs being visited, outermost first
+        on_trail: dict[str, int] = {root.id: 0}  # job id -> its index in `trail`
+        cursors: list[int] = [0]  # per trail entry: the next need to look at
+        while trail:
+            job_id = trail[-1]
+            needs = by_id[job_id].needs
+            if cursors[-1] == len(needs):
+                done.add(job_id)
+                del on_trail[job_id]
+                trail.pop()
+                cursors.pop()
                 continue
-            if state.get(need) == 1:
-                cycle = trail[trail.index(need):] + [job_id, need] if need in trail else [job_id, need]
+            need = needs[cursors[-1]]
+            cursors[-1] += 1
+            if need not in by_id or need in done:
+                continue
+            if need in on_trail:
+                cycle = trail[on_trail[need]:] + [need]
                 problems.append(descriptor.problem(where(job_id, "needs"), "jobs form a cycle: " + " -> ".join(cycle)))
-            elif need not in state:
-                visit(need, trail + [job_id])
-        state[job_id] = 2
-
-    for job in jobs:
-        if job.id not in state:
-            visit(job.id, [])
+                continue
+            on_trail[need] = len(trail)
+            trail.append(need)
+            cursors.append(0)
     return problems
 
 
 # ---------------------------------------------------------------------------- assembling
+
+
+def _with_needed_outputs(jobs: list[Job]) -> list[Job]:
+    """A job that needs a producer, directly or through the jobs it needs, sees the producer's
+    outputs as $NAME (its own env entries of the same name win). Needs first (Kahn's order,
+    no recursion), each job's set holding producers only, so long chains stay linear."""
+    by_id = {job.id: job for job in jobs}
+    waiting = {job.id: sum(1 for need in set(job.needs) if need in by_id) for job in jobs}
+    dependants: dict[str, list[str]] = {job.id: [] for job in jobs}
+    for job in jobs:
+        for need in set(job.needs):
+            if need in by_id:
+                dependants[need].append(job.id)
+    ready = [job.id for job in jobs if waiting[job.id] == 0]
+    upstream: dict[str, frozenset[str]] = {}
+    while ready:
+        job_id = ready.pop()
+        found: set[str] = set()
+        for need in by_id[job_id].needs:
+            if need in upstream:
+                found |= upstream[need]
+                if by_id[need].outputs:
+                    found.add(need)
+        upstream[job_id] = frozenset(found)
+        for dependant in dependants[job_id]:
+            waiting[dependant] -= 1
+            if waiting[dependant] == 0:
+                ready.append(dependant)
+
+    def producers_of(job: Job) -> frozenset[str]:
+        return upstream.get(job.id, frozenset())  # cycles were rejected before this
+
+    result = []
+    for job in jobs:
+        env = dict(job.env)
+        for producer in sorted(producers_of(job)):
+            for name in by_id[producer].outputs:
+                env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, producer))
+        result.append(replace(job, env=_env(env)))
+    return result
 
 
 def _with_inputs_as_needs(job: Job) -> Job:
@@ -688,9 +870,9 @@ def _with_inputs_as_needs(job: Job) -> Job:
     return replace(job, needs=tuple(needs))
 
 
-def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]:
+def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
     """A job never runs where one of its needs cannot: conditions tighten downstream."""
-    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+    rank = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
     result: dict[str, Job] = {}
     for job in jobs:  # jobs come in stage order and needs point backwards
         when, branch = job.run_when, job.branch
@@ -698,26 +880,41 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str | None) -> list[Job]
             upstream = result.get(need)
             if upstream is not None and rank[upstream.run_when] > rank[when]:
                 when, branch = upstream.run_when, upstream.branch
-        if job.stage == "prod" and prod_branch:
+        if job.stage == "prod":
             when, branch = RunWhen.BRANCH, prod_branch
-        elif job.stage == "prod":
-            when = max(when, RunWhen.NOT_PULL_REQUEST, key=rank.get)
         result[job.id] = replace(job, run_when=when, branch=branch)
     return [result[job.id] for job in jobs]
 
 
 def _ordered(jobs: list[Job]) -> list[Job]:
-    """Stage order, then dependency order inside a stage, then the order written."""
+    """Stage order, then dependency order inside a stage, then the order written: Kahn's
+    algorithm, always placing the earliest-written ready job (linear up to a log factor)."""
     ordered: list[Job] = []
-    placed: set[str] = set()
-    for stage in STAGES:
+    for stage in PLAN_STAGES:
         pending = [job for job in jobs if job.stage == stage]
-        while pending:
-            ready = [job for job in pending if all(n in placed or n not in {j.id for j in pending} for n in job.needs)]
-            ready = ready or pending[:1]  # unreachable: cycles are rejected before ordering
-            ordered.append(ready[0])
-            placed.add(ready[0].id)
-            pending.remove(ready[0])
+        position = {job.id: index for index, job in enumerate(pending)}
+        waiting_on = [0] * len(pending)  # same-stage needs not placed yet
+        dependants: list[list[int]] = [[] for _ in pending]
+        for index, job in enumerate(pending):
+            for need in dict.fromkeys(job.needs):
+                if need in position:
+                    waiting_on[index] += 1
+                    dependants[position[need]].append(index)
+        ready = [index for index, count in enumerate(waiting_on) if count == 0]
+        heapq.heapify(ready)
+        placed = 0
+        while ready:
+            index = heapq.heappop(ready)
+            ordered.append(pending[index])
+            placed += 1
+            for dependant in dependants[index]:
+                waiting_on[dependant] -= 1
+                if waiting_on[dependant] == 0:
+                    heapq.heappush(ready, dependant)
+        # Cycles are rejected before ordering; keep any leftover in written order regardless.
+        if placed < len(pending):
+            seen = {job.id for job in ordered}
+            ordered += [job for job in pending if job.id not in seen]
     return ordered
 
 
@@ -763,24 +960,39 @@ def build_plan(descriptor: Descriptor) -> Plan:
     sonar = _sonar_job(descriptor, test_jobs[-1].id if test_jobs else None)
     qa_model, prod_model = _model_jobs(descriptor)
     build = _build_job(descriptor)
-    jobs: list[Job] = [job for job in [_check_job(descriptor), lint, *test_jobs, sonar, *qa_model, build] if job]
+    check = _check_job(descriptor, thresholds["compare_branch"])
+    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, _drift_job(descriptor), *qa_model, build]
+                       if job]
     jobs += [job for job in [_deploy_job(descriptor, "test", build), _deploy_job(descriptor, "qa", build)] if job]
     jobs += prod_model
     deploy_prod = _deploy_job(descriptor, "prod", build)
     if deploy_prod:
         jobs.append(deploy_prod)
+    # Every producer is known before any custom job is built: a job may read an output of a
+    # job written after it.
     producers = {name: job.id for job in jobs for name in job.outputs}
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
-        jobs.append(_custom_job(custom, producers, descriptor))
+    jobs += [_custom_job(custom, producers, descriptor) for custom in descriptor.jobs]
+    report = _report_job(descriptor)
+    if report:
+        jobs.append(report)
+    # Reading an output is needing its producer: validated as a need (cycles, later stages).
+    jobs = [_with_inputs_as_needs(job) for job in jobs]
     problems = _problems(descriptor, jobs)
     if problems:
         raise DescriptorError(problems)
+    jobs = _with_needed_outputs(jobs)
     jobs = [_with_inputs_as_needs(job) for job in jobs]
-    jobs = [_with_model_gate_before_prod(job, jobs) for job in jobs]
+    serves_model = descriptor.image is not None and descriptor.image.serves_model
+    jobs = [_with_model_gate_before_prod(job, jobs, serves_model) for job in jobs]
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
-    jobs = _propagate_conditions(jobs, prod_env.branch if prod_env else None)
+    # PROD never runs on any branch: the prod environment's branch, else the first trigger
+    # branch (so a manual run of a feature branch cannot promote or deploy).
+    release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
+        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
+    jobs = _propagate_conditions(jobs, release)
     jobs = [_with_environment(job, descriptor) for job in jobs]
     jobs = [_with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
     if _python_too_old(descriptor):
@@ -788,7 +1000,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = [_with_output_check(job) for job in jobs]
     stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
                          tuple(job for job in jobs if job.stage == stage))
-                   for stage in STAGES if any(job.stage == stage for job in jobs))
+                   for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})
     variables = sorted({value.value for job in jobs for _, value in job.env if value.kind is EnvKind.VARIABLE})
     triggers = descriptor.triggers
@@ -807,14 +1019,19 @@ def _with_output_check(job: Job) -> Job:
     passing and leaving the failure to the first consumer (an unbound $MODEL_VERSION)."""
     if not job.outputs:
         return job
-    check = Step("Verify the promised outputs were published", shell_command("pipegen output check", *job.outputs))
+    check = Step("Verify the promised outputs were published", shell_command("pipegen output check", *job.outputs),
+                 reads=())
     return replace(job, steps=(*job.steps, check))
 
 
-def _with_model_gate_before_prod(job: Job, jobs: list[Job]) -> Job:
-    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict."""
-    if job.id == "promote-model" and any(other.id == "model-gate" for other in jobs):
+def _with_model_gate_before_prod(job: Job, jobs: list[Job], serves_model: bool = False) -> Job:
+    """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
+    An image that serves the model is deployed to PROD after the model's promotion."""
+    ids = {other.id for other in jobs}
+    if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
+    if job.id == "deploy-prod" and serves_model and "promote-model" in ids:
+        return replace(job, needs=tuple(dict.fromkeys((*job.needs, "promote-model"))))
     return job
 
 

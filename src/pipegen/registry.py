@@ -113,6 +113,12 @@ def _quiet_mlflow_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def missing_sqlite_registry(uri: str) -> Path | None:
+    """The file of an embedded SQLite registry that does not exist yet, else None."""
+    path = _sqlite_path(uri)
+    return path if path is not None and not path.exists() else None
+
+
 def _sqlite_path(uri: str) -> Path | None:
     if not uri.startswith("sqlite:///"):
         return None
@@ -169,6 +175,20 @@ class Registry:
         """One registered version (fails when it does not exist)."""
         found = self._call(f"read {name} version {version}", lambda: self._client.get_model_version(name, version))
         return VersionInfo(str(found.version), found.run_id or None, dict(found.tags or {}))
+
+    def download_run_artifact(self, run_id: str, artifact_path: str, destination: Path) -> Path:
+        """Downloads one artifact (file or folder) of a run into `destination`; returns its local path."""
+        # pylint: disable-next=import-outside-toplevel  # optional extra, heavy: only here
+        from mlflow.artifacts import download_artifacts
+        local = self._call(f"download artifact {artifact_path!r} of run {run_id}", lambda: download_artifacts(
+            run_id=run_id, artifact_path=artifact_path, dst_path=str(destination), tracking_uri=self.uri))
+        return Path(local)
+
+    def model_exists(self, name: str) -> bool:
+        """Whether a registered model `name` exists (a first pipeline run has none yet)."""
+        found = self._call(f"search registered model {name!r}", lambda: self._client.search_registered_models(
+            filter_string="name = '{}'".format(name.replace("'", "''"))))  # pylint: disable=consider-using-f-string
+        return any(model.name == name for model in found)
 
     def version_metrics(self, name: str, version: str) -> VersionMetrics:
         """The version's run metrics (latest value of each)."""
@@ -267,6 +287,11 @@ def promote(registry: Registry, name: str, candidate: str, *, champion_alias: st
     current = registry.alias_version(name, champion_alias)
     if current == info.version:
         return Outcome(False, f"{name} v{info.version} is already {champion_alias!r}: nothing to do")
+    if info.tags.get(TAG_VERDICT) == "keep" and not force:
+        return Outcome(False, f"{name} v{info.version} is not promoted: the model gate kept it out (not better "
+                              f"than {champion_alias!r}, no rule broken); {champion_alias!r} stays on "
+                              f"v{current}" if current else f"{name} v{info.version} is not promoted (gate verdict "
+                              "keep)")
     gate_baseline = _gate_verdict(info, name, force)
     expected = expected_champion if expected_champion is not None else gate_baseline
     if expected is None and not force:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
 from pipegen import __version__
 from pipegen.backends import get_backend
 from pipegen.plan import Plan
+from pipegen.records import record
 
 HASH_LINE = re.compile(r"^(?://|#) pipegen-body-sha256: ([0-9a-f]{64})$", re.MULTILINE)
 HEADER_LINES = 4
 
 
-@dataclass(frozen=True)
+@record
 class RenderedFile:
     target: str
     path: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 import yaml
 
@@ -14,9 +15,17 @@ _INDICATOR_FREE = re.compile(r"^(?!.*(: |\s#|:$)).*$")
 _YAML12_NON_STRING = re.compile(
     r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$")
+# One-line text that YAML's scanner reads, unchanged, as one plain scalar in block context
+# (no indicator first, no ': ', ' #' or final ':'): then only the YAML 1.1 implicit
+# resolvers decide what it reads as, which is much cheaper than parsing it.
+_PLAIN_TEXT = re.compile(r"^[A-Za-z0-9_$/(][A-Za-z0-9 _$./@+=,:()\[\]{}'*|\"!&%<>?~^;-]*$")
+_RESOLVER = yaml.resolver.Resolver()
 _BLOCK_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]")
 
 
+# Memoised: templates quote the same few hundred values thousands of times, and each
+# first answer costs a YAML parse. `typed`, so True and 1 are different keys.
+@lru_cache(maxsize=16384, typed=True)
 def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> str:
     """A flow scalar: plain when that reads back as the same string, else quoted. With
     `flow`, it also reads back inside a flow collection such as `[a, b]` (no plain `,`)."""
@@ -28,16 +37,14 @@ def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> s
         return repr(value)
     if (value and _PLAIN_SAFE.match(value) and _INDICATOR_FREE.match(value) and value == value.strip()
             and not _YAML12_NON_STRING.match(value) and not (flow and "," in value)):
-        try:
-            if yaml.safe_load(value) == value:
-                return value
-        except yaml.YAMLError:
-            pass
+        if _reads_back_plain(value):
+            return value
     if "\n" not in value and not _BLOCK_UNSAFE.search(value) and "\t" not in value:
         return "'" + value.replace("'", "''") + "'"
     return json.dumps(value, ensure_ascii=False)
 
 
+@lru_cache(maxsize=4096, typed=True)
 def yaml_block(text: str, indent: int) -> str:
     """A literal block scalar (`|`) for shell scripts, indented by `indent` spaces, to be
     followed by a line break in the template; falls back to a quoted scalar for text a
@@ -63,17 +70,28 @@ def yaml_block(text: str, indent: int) -> str:
     return f"|{chomp}\n{body}"
 
 
+@lru_cache(maxsize=4096, typed=True)
 def yaml_expression(text: str) -> str:
     """A value people read best unquoted, such as a CI expression pipegen builds
     (`${{ ... }}`, `$[ ... ]`): plain when YAML 1.1 reads the plain form back as exactly
     this string and YAML 1.2 would not read it as a number, bool or null; else quoted."""
     if text and "\n" not in text and text == text.strip() and not _YAML12_NON_STRING.match(text):
-        try:
-            if yaml.safe_load(f"key: {text}") == {"key": text}:
-                return text
-        except yaml.YAMLError:
-            pass
+        if _reads_back_plain(text, as_value=True):
+            return text
     return yaml_scalar(text)
+
+
+def _reads_back_plain(text: str, as_value: bool = False) -> bool:
+    """Whether YAML 1.1 (PyYAML) reads `text` written plain back as exactly `text`, at the
+    top of a document or, with `as_value`, as the value of a block mapping."""
+    if _PLAIN_TEXT.match(text) and _INDICATOR_FREE.match(text) and text == text.strip():
+        return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+    try:
+        if as_value:
+            return yaml.safe_load(f"key: {text}") == {"key": text}
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
 
 
 LONG_COMMAND = 100  # past this many characters, one argument group a line

@@ -117,11 +117,13 @@ def test_job_graph_inside_stages(churn: dict) -> None:
     assert depends_on(by_name["integration"]) == ["unit"]
     assert depends_on(by_name["functional"]) == ["unit", "integration"]
     assert depends_on(by_name["sonar"]) == ["functional"]
-    assert depends_on(by_name["model_gate"]) == ["train"]
+    assert depends_on(by_name["model_gate"]) == ["train", "drift"]  # drift: DATA_DRIFT reaches it through train
     assert depends_on(by_name["deploy_qa"]) == ["build"]
-    assert depends_on(by_name["smoke_qa"]) == ["deploy_qa"]
+    # smoke-qa needs deploy-qa, which needs build: it sees IMAGE_REF, so it depends on build directly
+    assert depends_on(by_name["smoke_qa"]) == ["deploy_qa", "build"]
     # Stage entry jobs wait for the stage, never for jobs of another stage.
-    assert depends_on(by_name["train"]) == depends_on(by_name["build"]) == []
+    assert depends_on(by_name["train"]) == ["drift"]  # data.drift: the drift gate first
+    assert depends_on(by_name["drift"]) == depends_on(by_name["build"]) == []
     assert depends_on(by_name["promote_model"]) == depends_on(by_name["deploy_prod"]) == []
 
 
@@ -152,7 +154,8 @@ def test_outputs_produced_by_named_steps(churn: dict) -> None:
 def test_outputs_consumed_in_the_same_stage(churn: dict) -> None:
     by_name = jobs(churn)
     gate = by_name["model_gate"]
-    assert gate["variables"] == {"MODEL_VERSION": "$[ dependencies.train.outputs['train.MODEL_VERSION'] ]"}
+    assert gate["variables"] == {"MODEL_VERSION": "$[ dependencies.train.outputs['train.MODEL_VERSION'] ]",
+                                 "DATA_DRIFT": "$[ dependencies.drift.outputs['drift.DATA_DRIFT'] ]"}
     assert "train" in depends_on(gate)
     assert step_running(gate, "pipegen gate model")["env"]["MODEL_VERSION"] == "$(MODEL_VERSION)"
     deploy = by_name["deploy_qa"]
@@ -166,7 +169,8 @@ def test_outputs_from_qa_consumed_in_prod(churn: dict) -> None:
     assert "QA" in depends_on(stages(churn)["PROD"])
     promote = by_name["promote_model"]
     assert promote["variables"] == {
-        "MODEL_VERSION": "$[ stageDependencies.QA.train.outputs['train.MODEL_VERSION'] ]"}
+        "MODEL_VERSION": "$[ stageDependencies.QA.train.outputs['train.MODEL_VERSION'] ]",
+        "DATA_DRIFT": "$[ stageDependencies.QA.drift.outputs['drift.DATA_DRIFT'] ]"}
     assert step_running(promote, "pipegen model promote")["env"]["MODEL_VERSION"] == "$(MODEL_VERSION)"
     deploy = by_name["deploy_prod"]
     assert deploy["variables"] == {"IMAGE_REF": "$[ stageDependencies.QA.build.outputs['image.IMAGE_REF'] ]"}
@@ -234,11 +238,14 @@ def test_prod_runs_only_on_main_and_needs_approval(churn: dict, churn_plan: Plan
 
 def test_deployments_and_the_build_skip_pull_requests(churn: dict) -> None:
     by_name = jobs(churn)
-    for name in ("build", "deploy_qa", "smoke_qa"):
+    # Pull requests never train (their code would write to the production registry); the drift
+    # report still runs on them, so the QA stage runs and its other jobs skip pull requests.
+    assert "condition" not in stages(churn)["QA"] and "condition" not in by_name["drift"]
+    for name in ("train", "model_gate"):
         assert by_name[name]["condition"] == NOT_PR
-    for name in ("train", "model_gate", "lint", "unit"):
+    for name in ("lint", "unit"):
         assert "condition" not in by_name[name]
-    assert "condition" not in stages(churn)["QA"]
+    assert "condition" not in stages(churn)["TEST"]
 
 
 def test_checklist_warns_when_an_approval_guards_a_stage_that_runs_on_pull_requests() -> None:

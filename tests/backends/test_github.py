@@ -21,7 +21,7 @@ BACKEND = GithubBackend()
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s+uses: (\S+)  # (v\d+\.\d+\.\d+)$")
 TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
-QA_JOBS = {"train", "model-gate", "build", "deploy-qa", "smoke-qa"}
+QA_JOBS = {"drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"}
 PROD_JOBS = {"promote-model", "deploy-prod"}
 PROD_ONLY_ON_MAIN = "${{ github.ref == 'refs/heads/main' && github.event_name != 'pull_request' }}"
 NOT_ON_PULL_REQUESTS = "${{ github.event_name != 'pull_request' }}"
@@ -192,9 +192,9 @@ def test_prod_runs_in_the_prod_environment_only_on_main(churn):
         assert job["environment"] == "prod"
         assert job["if"] == PROD_ONLY_ON_MAIN
     assert churn["jobs"]["deploy-qa"]["environment"] == "qa"
-    for job_id in ("build", "deploy-qa", "smoke-qa"):
+    for job_id in ("build", "deploy-qa", "smoke-qa", "train", "model-gate"):
         assert churn["jobs"][job_id]["if"] == NOT_ON_PULL_REQUESTS
-    for job_id in TEST_JOBS | {"train", "model-gate"}:
+    for job_id in TEST_JOBS:
         assert "if" not in churn["jobs"][job_id]
         assert "environment" not in churn["jobs"][job_id]
 
@@ -327,7 +327,8 @@ def test_checkouts_do_not_persist_credentials(churn):
         checkout = job["steps"][0]
         assert checkout["uses"].startswith("actions/checkout@")
         assert checkout["with"]["persist-credentials"] is False
-        assert ("fetch-depth" in checkout["with"]) == (job_id in {"functional", "sonar"})
+        # pipegen-check: `pipegen diff` finds the merge base with the compare branch
+        assert ("fetch-depth" in checkout["with"]) == (job_id in {"functional", "sonar", "pipegen-check"})
     assert churn["jobs"]["functional"]["steps"][0]["with"]["fetch-depth"] == 0
 
 

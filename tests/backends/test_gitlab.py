@@ -78,9 +78,10 @@ def commands(job: dict, section: str = "script") -> list[str]:
 def command_words(job: dict, prefix: str) -> list[str]:
     """The shell words of the script command that starts with `prefix` (after `set -eu`)."""
     for text in commands(job):
-        body = text.removeprefix("set -eu\n")
-        if body.startswith(prefix):
-            return shlex.split(body.replace("\\\n", " "))
+        # A step may start with a guard (e.g. no candidate when training was skipped).
+        for line in text.replace("\\\n", " ").splitlines():
+            if line.startswith(prefix):
+                return shlex.split(line)
     raise AssertionError(f"no command starting with {prefix!r}")
 
 
@@ -152,15 +153,16 @@ def test_test_pyramid_and_sonar_order(churn):
 
 
 def test_qa_chains(churn):
-    assert needs_of(churn["model-gate"]) == {"train": True}
+    assert needs_of(churn["model-gate"]) == {"train": True, "drift": True}  # DATA_DRIFT through train
     assert needs_of(churn["deploy-qa"]) == {"build": True}
-    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False}
+    # smoke-qa needs deploy-qa, which needs build: it gets build's dotenv (IMAGE_REF) too
+    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False, "build": True}
     assert {"build", "deploy-qa"} <= ancestors(churn, "smoke-qa")
     assert "train" in ancestors(churn, "model-gate")
 
 
 def test_stage_entry_jobs_wait_for_the_whole_previous_stage(churn):
-    for key in ("train", "build"):
+    for key in ("drift", "build"):
         assert "needs" not in churn[key]  # `needs:` would ignore stage order
         assert churn[key]["dependencies"] == []  # and download nothing
         assert TEST_JOBS <= ancestors(churn, key)
@@ -172,14 +174,17 @@ def test_stage_entry_jobs_wait_for_the_whole_previous_stage(churn):
 def test_outputs_are_dotenv_reports_of_their_producers(churn):
     for producer in ("train", "build"):
         assert churn[producer]["artifacts"]["reports"]["dotenv"] == "pipegen-outputs.env"
-    assert commands(churn["train"]) == ["python -m churn.train", "pipegen output check MODEL_VERSION"]
+    train = commands(churn["train"])  # on_drift: retrain: skipped on a schedule when nothing moved
+    assert "  python -m churn.train" in train[0].splitlines() and 'if [ "${DATA_DRIFT:-true}" = false ]' in train[0]
+    assert train[1:] == ["pipegen output check MODEL_VERSION"]
     assert commands(churn["build"])[-1] == "pipegen output check IMAGE_REF"
     publish = shlex.split(commands(churn["build"])[0].splitlines()[-1])
     assert publish[:4] == ["pipegen", "output", "set", "IMAGE_REF"]
 
 
 def test_prod_reads_qa_outputs_through_needs(churn):
-    assert needs_of(churn["promote-model"]) == {"approve-prod": False, "train": True, "model-gate": False}
+    assert needs_of(churn["promote-model"]) == {"approve-prod": False, "train": True, "model-gate": False,
+                                                "drift": True}
     assert needs_of(churn["deploy-prod"]) == {"approve-prod": False, "build": True}
     assert "--candidate-version" in command_words(churn["promote-model"], "pipegen model promote")
     assert flag_values(command_words(churn["promote-model"], "pipegen model promote"),
@@ -212,9 +217,9 @@ def test_prod_only_on_main(churn):
 
 
 def test_image_jobs_skip_merge_request_pipelines(churn):
-    for key in ("build", "deploy-qa", "smoke-qa"):
+    for key in ("build", "deploy-qa", "smoke-qa", "train", "model-gate"):
         assert churn[key]["rules"] == [{"if": MR_PIPELINE, "when": "never"}, {"when": "on_success"}]
-    for key in TEST_JOBS | {"train", "model-gate"}:
+    for key in TEST_JOBS:
         assert "rules" not in churn[key]
 
 
@@ -231,7 +236,9 @@ def test_deployments_are_not_interruptible(churn):
 def test_workflow_rules_implement_the_triggers(churn, churn_plan):
     rules = churn["workflow"]["rules"]
     conditions = [rule["if"] for rule in rules]
-    assert conditions[:4] == [MR_PIPELINE, '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
+    # merge requests only into the trigger branches, as GitHub and Azure do
+    assert conditions[:4] == [f'{MR_PIPELINE} && ($CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "main")',
+                              '$CI_PIPELINE_SOURCE == "schedule"', '$CI_PIPELINE_SOURCE == "web"',
                               "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS"]
     assert rules[3]["when"] == "never"
     push, first_push = rules[4], rules[5]
@@ -307,7 +314,7 @@ def test_diff_coverage_gets_full_history_and_the_compare_branch(churn):
 def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):
     for job in churn_plan.jobs:
         if not job.python:
-            assert "before_script" not in churn[job.id] and churn[job.id]["cache"] == []
+            assert "before_script" not in churn[job.id] and "cache" not in churn[job.id]
             continue
         text = next(text for text in commands(churn[job.id], "before_script") if "pip install" in text)
         words = shlex.split(text.removeprefix("set -eu\n").replace("\\\n", " "))
@@ -315,12 +322,37 @@ def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):
         assert [word for word in words if word in job.pip_packages] == list(job.pip_packages)
 
 
-def test_pip_cache(churn, churn_plan):
-    cache = churn["default"]["cache"]
-    requirement_files = {path for job in churn_plan.jobs for path in job.requirements}
-    assert set(cache["key"]["files"]) <= requirement_files and len(cache["key"]["files"]) == 2
-    assert cache["paths"] == [".cache/pip"]
+def _installed(job: dict) -> set[str]:
+    """What a job's `pip install` commands install: requirement files, packages, the project."""
+    installed = set()
+    for text in commands(job, "before_script"):
+        for line in text.replace("\\\n", " ").splitlines():
+            if "pip install" in line:
+                words = shlex.split(line)
+                installed |= {word for word in words[words.index("install") + 1:] if not word.startswith("-")}
+    return installed
+
+
+def test_pip_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
+    assert "cache" not in churn["default"]
     assert churn["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    writers, readers = {}, []
+    for job in churn_plan.jobs:
+        installed = _installed(churn[job.id])
+        if not installed:
+            assert "cache" not in churn[job.id], job.id  # nothing to cache
+            continue
+        cache = churn[job.id]["cache"]
+        assert cache["paths"] == [".cache/pip"]
+        key = repr(cache["key"])
+        if cache.get("policy") == "pull":
+            readers.append((job.id, key, installed))
+        else:
+            assert "policy" not in cache and key not in writers, (job.id, key)  # one writer per key
+            writers[key] = installed
+    assert readers and len(writers) > 1
+    for job_id, key, installed in readers:  # a reader's installs are all in the cache it reads
+        assert installed <= writers[key], job_id
 
 
 # ---------------------------------------------------------------------------- security

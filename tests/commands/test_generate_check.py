@@ -113,3 +113,15 @@ def test_out_directory(tmp_path: Path, capsys) -> None:
                          "--out", str(out))
     assert result.exit_code == 0
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == sorted(FILES.values())
+
+
+def test_a_1200_job_chain_validates(tmp_path, monkeypatch, capsys) -> None:
+    """Long chains validate without recursion limits (they once raised RecursionError)."""
+    jobs = "\n".join(f"  - {{name: step-{index}, stage: test, run: echo {index}"
+                     + (f", needs: [step-{index - 1}]}}" if index else "}") for index in range(1200))
+    (tmp_path / "pipegen.yaml").write_text(
+        f"project: {{name: p}}\ntargets: [github, gitlab, azure, jenkins]\njobs:\n{jobs}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run_pipegen(capsys, "validate")
+    assert result.exit_code == 0, result.err
+    assert "1201 jobs" in result.out

@@ -59,6 +59,21 @@ CASES = {
     "control-char": (BASE + 'jobs:\n  - {name: a, stage: test, run: "echo \\u0007"}\n', 7, 33, "control characters"),
     "dollar-in-path": (BASE.replace("tests/unit", "tests/$UNIT"), 5, 9, "without '$'"),
     "prod-without-work": (BASE + "environments: {prod: {approval: {approvers: [me]}}}\n", 6, 22, "nothing to do in PROD"),
+    "drift-correction": (BASE + "data:\n  drift: {current: d.csv, reference: r.csv, correction: holm}\n", 7, 57,
+                         "'holm' is not allowed (allowed: bonferroni, fdr_bh)"),
+    "drift-two-references": (BASE + "data:\n  drift: {current: d.csv, reference: r.csv, reference_artifact: x.csv}\n",
+                             7, 10, "give exactly one of reference"),
+    "drift-artifact-without-model": (BASE + "data:\n  drift: {current: d.csv, reference_artifact: x.csv}\n", 7, 47,
+                                     "data.drift.reference_artifact: needs a model block"),
+    "drift-alpha": (BASE + "data:\n  drift: {current: d.csv, reference: r.csv, alpha: 1.5}\n", 7, 52, "must be less than 1"),
+    "drift-column-type": (BASE + "data:\n  drift: {current: d.csv, reference: r.csv, columns: {a: text}}\n", 7, 58,
+                          "'text' is not allowed (allowed: categorical, numeric)"),
+    "drift-include-exclude": (BASE + "data:\n  drift: {current: d.csv, reference: r.csv, include: [a], exclude: [a]}\n",
+                              7, 68, "column 'a' is both included and excluded"),
+    "drift-no-current": (BASE + "data:\n  drift: {reference: r.csv}\n", 7, 10, "missing required key 'current'"),
+    "report-token-name": (BASE + "report: {comment: true, token_secret: lower-case}\n", 6, 39, "an environment variable name"),
+    "report-jenkins-host": (BASE.replace("[github]", "[jenkins]") + "report: {comment: true, token_secret: T}\n", 6, 9,
+                            "set report.host to github, gitlab or bitbucket"),
 }
 
 

@@ -39,7 +39,8 @@ def installed_distributions(text: str) -> list[str]:
     """Canonical names of every requirement a `pip install` in `text` names."""
     names = []
     for match in PIP_INSTALL.finditer(text):
-        args = match.group("args").replace("\\\n", " ")
+        # Groovy strings escape the shell's single quotes as \' (pipegen-ci[diff] is quoted)
+        args = match.group("args").replace("\\\n", " ").replace("\\'", "'")
         # Groovy/YAML quoting around the shell text ends the command at the first quote
         # that is not part of it; stop at shell separators too.
         try:

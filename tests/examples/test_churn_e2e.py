@@ -29,7 +29,9 @@ class Pipeline:
         self.outputs = workdir / "pipegen-outputs.env"
         self.env = {key: value for key, value in os.environ.items() if key not in CLEARED}
         self.env.update(MLFLOW_DISABLE_TELEMETRY="true", PIPEGEN_OUTPUTS_FILE=str(self.outputs),
-                        PYTHONPATH=os.pathsep.join(filter(None, [str(CHURN / "src"), os.environ.get("PYTHONPATH")])))
+                        PYTHONPATH=os.pathsep.join(filter(None, [str(CHURN / "src"), os.environ.get("PYTHONPATH")])),
+                        # the `pipegen` command on PATH, as the jobs have it (train publishes with it)
+                        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
     def run(self, argv: list[str], **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(argv, cwd=self.workdir, env={**self.env, **env}, capture_output=True, text=True,

@@ -110,13 +110,15 @@ def test_malformed_report_fails_closed_with_3(tmp_path: Path, content: str, mess
     assert "Traceback" not in result.output
 
 
-def test_reads_only_the_root_element(tmp_path: Path) -> None:
-    """The total comes from the root; the body is never parsed (here it is broken)."""
+def test_a_report_truncated_after_its_root_fails_closed(tmp_path: Path) -> None:
+    """The total comes from the root, but a report cut short (a crashed `coverage xml`,
+    a partial upload) is not trusted even with --no-diff."""
     (tmp_path / "coverage.xml").write_text(
         '<coverage line-rate="0.5" lines-valid="4" lines-covered="2"><packages><broken', encoding="utf-8")
     result = run_gate("coverage", "--min", "50", "--no-diff", "--report-json", "out.json")
-    assert result.exit_code == 0, result.output
-    assert conditions_by_metric(read_json(tmp_path / "out.json"))["total_coverage"]["actual"] == 50
+    assert result.exit_code == 3, result.output
+    assert "not readable XML" in result.output
+    assert read_json(tmp_path / "out.json")["status"] == "error"
 
 
 @pytest.mark.parametrize("precision", [0, 1, 2])

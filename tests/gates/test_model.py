@@ -11,7 +11,7 @@ from pipegen.errors import UsageError
 from pipegen.gates.model import (
     NO_BASELINE, TAG_BASELINE, TAG_METRIC_PREFIX, TAG_VERDICT, VersionMetrics, audit_tags, compare,
 )
-from pipegen.gates.result import Status
+from pipegen.gates.result import Status, render_markdown
 
 AUC = MetricRule(greater_is_better=True, threshold=0.75, min_absolute_change=0.005)
 LOG_LOSS = MetricRule(greater_is_better=False, min_relative_change=0.01)
@@ -49,14 +49,16 @@ def test_worse_candidate_fails_each_change_rule_and_shows_the_numbers():
     assert comparison.result.status is Status.FAIL
 
 
-@pytest.mark.parametrize("candidate_auc, expected", [(0.805, Status.PASS), (0.8049, Status.FAIL)])
+# Short of the required improvement but no worse than the champion: kept out, not failed.
+@pytest.mark.parametrize("candidate_auc, expected", [(0.805, Status.PASS), (0.8049, Status.KEEP),
+                                                     (0.7999, Status.FAIL)])
 def test_min_absolute_change_is_inclusive(candidate_auc, expected):
     comparison = compare("m", (("auc", MetricRule(True, min_absolute_change=0.005)),),
                          version("2", auc=candidate_auc), version("1", auc=0.80))
     assert statuses(comparison)["auc:min_absolute_change"] is expected
 
 
-@pytest.mark.parametrize("candidate, expected", [(-0.99, Status.PASS), (-1.0, Status.FAIL)])
+@pytest.mark.parametrize("candidate, expected", [(-0.99, Status.PASS), (-1.0, Status.KEEP), (-1.01, Status.FAIL)])
 def test_relative_change_uses_the_magnitude_of_a_negative_baseline(candidate, expected):
     # A negative baseline (an R2 score, say): improving from -1.0 to -0.99 is +1%.
     rule = MetricRule(greater_is_better=True, min_relative_change=0.01)
@@ -65,8 +67,8 @@ def test_relative_change_uses_the_magnitude_of_a_negative_baseline(candidate, ex
 
 
 @pytest.mark.parametrize("greater_is_better, candidate, expected", [
-    (True, 0.001, Status.PASS), (True, 0.0, Status.FAIL), (True, -0.5, Status.FAIL),
-    (False, -0.001, Status.PASS), (False, 0.0, Status.FAIL),
+    (True, 0.001, Status.PASS), (True, 0.0, Status.KEEP), (True, -0.5, Status.FAIL),
+    (False, -0.001, Status.PASS), (False, 0.0, Status.KEEP), (False, 0.2, Status.FAIL),
 ])
 def test_relative_change_with_baseline_zero_requires_strictly_better(greater_is_better, candidate, expected):
     rule = MetricRule(greater_is_better=greater_is_better, min_relative_change=0.5)
@@ -74,6 +76,20 @@ def test_relative_change_with_baseline_zero_requires_strictly_better(greater_is_
     condition = comparison.result.conditions[0]
     assert condition.status is expected
     assert "relative change undefined" in condition.detail
+
+
+def test_an_unchanged_model_is_kept_out_without_failing_the_job():
+    """A scheduled retrain exactly as good as the champion: verdict keep, exit 0, nothing promoted."""
+    comparison = compare("churn", REFERENCE_METRICS, version("3", auc=0.80, log_loss=0.40),
+                         version("1", auc=0.80, log_loss=0.40))
+    assert comparison.result.status is Status.KEEP
+    assert comparison.result.exit_code() == 0
+    assert audit_tags(comparison, "champion", None, REFERENCE_METRICS)[TAG_VERDICT] == "keep"
+    assert "Nothing is promoted" in render_markdown(comparison.result)
+    # below an absolute bound it is a failure, however it compares with the champion
+    broken = compare("churn", REFERENCE_METRICS, version("4", auc=0.70, log_loss=0.40),
+                     version("1", auc=0.70, log_loss=0.40))
+    assert broken.result.status is Status.FAIL and broken.result.exit_code() == 1
 
 
 def test_lower_is_better_threshold():

@@ -104,11 +104,16 @@ def test_relative_change_with_a_zero_baseline_falls_back_to_strictly_better(pipe
     registry.champion(registry.version(errors=0.0))
     same = registry.version(errors=0.0)
     better = registry.version(errors=-0.5)  # e.g. a signed error metric
+    worse = registry.version(errors=0.5)
     rule = "errors:greater_is_better=false,min_relative_change=0.5"
     base = ("gate", "model", "--tracking-uri", registry.uri, "--model-name", registry.name, "--metric", rule)
 
-    assert pipegen(*base, "--candidate-version", same).exit_code == 1
+    # as good as the champion, not strictly better: kept out (no promotion), the job passes
+    kept = pipegen(*base, "--candidate-version", same)
+    assert kept.exit_code == 0 and "gate model: KEEP" in kept.stdout
+    assert registry.tags(same)["pipegen.gate.verdict"] == "keep"
     assert pipegen(*base, "--candidate-version", better).exit_code == 0
+    assert pipegen(*base, "--candidate-version", worse).exit_code == 1
 
 
 @pytest.mark.parametrize("rule, candidate_metrics, exit_code", [

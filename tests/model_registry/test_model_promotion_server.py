@@ -177,3 +177,19 @@ def test_promote_against_an_unreachable_server_exits_3(pipegen, monkeypatch):
 
     assert run.exit_code == 3
     assert "could not read churn version 1" in run.stderr
+
+
+def test_an_unchanged_model_is_kept_out_and_promote_leaves_the_champion(pipegen, registry):
+    """A retrain exactly as good as the champion: the gate passes the job (keep), promote
+    does nothing and says why, so the rest of the release (the image deployment) goes on."""
+    champion = registry.version(auc=0.80)
+    registry.champion(champion)
+    same = registry.version(auc=0.80)
+    run = gate(pipegen, registry, same)
+    assert run.exit_code == 0 and "KEEP" in run.stdout
+    assert registry.tags(same)["pipegen.gate.verdict"] == "keep"
+
+    kept = promote(pipegen, registry, same)
+    assert kept.exit_code == 0
+    assert "not promoted" in kept.stdout
+    assert registry.aliases() == {"champion": champion}

@@ -90,7 +90,8 @@ def pipegen_run(cwd: Path, *args: str, env: dict[str, str], timeout: float = 360
     report = cwd.parent / f"{cwd.name}-run-report.json"
     report.unlink(missing_ok=True)
     done = subprocess.run([sys.executable, "-m", "pipegen", "run", *args, "--report-json", str(report)], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+                          env=env, capture_output=True, text=True, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
     data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
     return Ran(done.returncode, done.stdout, done.stderr, data)
 

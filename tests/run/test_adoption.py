@@ -90,6 +90,7 @@ def quiet(text: str) -> str:
 '''
 
 
+@pytest.mark.pipeline_scenario
 def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_change(
         tmp_path, run_find_links, wheelhouse, venv_cache):
     root = adopted("pep735-lib", tmp_path)

@@ -67,7 +67,9 @@ def jenkins_commands(example: str) -> dict[str, list[str]]:
                     continue  # checks the variables the stage reads
                 venv = next((VENV_LINE.match(line) for line in lines if VENV_LINE.match(line)), None)
                 if venv:  # the setup: a fresh venv, activated, then the install command
-                    rest = "\n".join(lines[lines.index(f". {venv.group(1)}/bin/activate") + 1:])
+                    rest_lines = lines[lines.index(f". {venv.group(1)}/bin/activate") + 1:]
+                    # Jenkins' own pip cache location (agents keep no cache otherwise) is not a command
+                    rest = "\n".join(line for line in rest_lines if not line.startswith("export PIP_CACHE_DIR="))
                     scripts += [rest] if rest else []
                     continue
                 if lines[0].startswith(". ") and lines[0].endswith("/bin/activate"):
@@ -94,4 +96,3 @@ def test_jenkins_runs_the_commands_pipegen_run_executes(example, tmp_path):
     assert set(jenkins) == set(local)
     for job_id, scripts in local.items():
         assert jenkins[job_id] == scripts, job_id
-

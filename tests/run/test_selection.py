@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import plan_from_yaml
 from pipegen.errors import UsageError
 from pipegen.run.selection import Event, select, trigger_notes
 
@@ -19,12 +20,14 @@ def test_push_to_main_runs_everything(churn_plan):
     assert not selection.not_for_event and not selection.left_out
 
 
-def test_pull_request_runs_tests_training_and_the_gate_only(churn_plan):
+def test_pull_request_runs_the_tests_and_the_drift_report_only(churn_plan):
+    # pull requests never train: their code would write into the production registry; the
+    # drift gate only reads (the champion's snapshot and the data the change brings)
     selection = select(churn_plan, Event.PULL_REQUEST, "feature")
-    assert set(ids(selection.run)) == {*TEST_JOBS, "train", "model-gate"}
+    assert set(ids(selection.run)) == {*TEST_JOBS, "drift"}
     reasons = {job.id: why for job, why in selection.not_for_event}
     assert reasons == {job: "not on pull requests" for job in
-                       ("build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod")}
+                       ("train", "model-gate", "build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod")}
 
 
 @pytest.mark.parametrize("event", [Event.PUSH, Event.SCHEDULE, Event.MANUAL])
@@ -54,3 +57,19 @@ def test_notes_say_when_the_ci_would_not_start_at_all(churn_plan, minimal_plan):
                                                                                   "feature")[0]
     assert trigger_notes(churn_plan, Event.SCHEDULE, "main") == []
     assert "no schedule" in trigger_notes(minimal_plan, Event.SCHEDULE, "main")[0]
+
+
+def test_the_gate_report_runs_on_pull_requests_only():
+    plan = plan_from_yaml(REPORT_DESCRIPTOR)
+    on_pr = select(plan, Event.PULL_REQUEST, "feature")
+    assert ids(on_pr.run)[-1] == "report-comment"
+    on_push = select(plan, Event.PUSH, "main")
+    assert {job.id: why for job, why in on_push.not_for_event} == {"report-comment": "only on pull requests"}
+
+
+REPORT_DESCRIPTOR = """\
+project: {name: demo}
+targets: [github]
+tests: {unit: tests/unit}
+report: {comment: true}
+"""

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
 
 from pipegen.backends.base import ChecklistItem, template_environment
-from pipegen.plan import EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.records import record
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
 TEMPLATE = "azure-pipelines.yml.j2"
@@ -30,13 +30,15 @@ _ARTIFACT_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 HANDOVER_DIR = "$(Pipeline.Workspace)/pipegen-handover"
 SOURCES_DIR = "$(Build.SourcesDirectory)"
 NOT_PULL_REQUEST = "ne(variables['Build.Reason'], 'PullRequest')"
-_RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+PULL_REQUEST = "eq(variables['Build.Reason'], 'PullRequest')"
+_RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+REPORTS_DIR = "$(Build.SourcesDirectory)/pipegen-reports"
 
 
 # ---------------------------------------------------------------------------- view model
 
 
-@dataclass(frozen=True)
+@record
 class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     """One entry of a job's `steps:`; `kind` picks the template branch."""
 
@@ -51,7 +53,7 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record
     fetch_depth: int = 1  # checkout
 
 
-@dataclass(frozen=True)
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record the template prints
     kind: str  # job | deployment
     id: str
@@ -66,7 +68,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record 
     services: tuple[str, ...] = ()  # container resources started beside the job
 
 
-@dataclass(frozen=True)
+@record
 class StageView:
     id: str
     display_name: str
@@ -76,7 +78,7 @@ class StageView:
     condition: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ContainerView:
     """A `resources.containers` entry a job starts as a service, its ports published on the
     agent: tests reach it at localhost, as on every platform."""
@@ -87,7 +89,7 @@ class ContainerView:
     env: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@record
 class PipelineView:
     stages: tuple[StageView, ...]
     pool: tuple[str, str]  # ("vmImage" | "name", value)
@@ -113,13 +115,15 @@ def azure_id(plan_id: str) -> str:
 def job_ids(plan: Plan) -> dict[str, str]:
     """Plan job id -> unique Azure job name (job names are unique per pipeline here)."""
     names: dict[str, str] = {}
+    used: set[str] = set()
     for job in plan.jobs:
         name = azure_id(job.id)
         if name.lower() in _RESERVED_JOB_NAMES:
             name += "_job"
-        while name in names.values():
+        while name in used:
             name += "_"
         names[job.id] = name
+        used.add(name)
     return names
 
 
@@ -151,10 +155,13 @@ def _branch_clause(branch: str) -> str:
     return f"eq(variables['Build.SourceBranch'], {_expression_string('refs/heads/' + branch)})"
 
 
-def run_condition(when: RunWhen, branch: str | None) -> str | None:
-    """The `condition:` for a run_when; None keeps Azure's default `succeeded()`."""
+def run_condition(when: RunWhen, branch: str | None, always: bool = False) -> str | None:
+    """The `condition:` for a run_when; None keeps Azure's default `succeeded()`; `always`
+    also runs after failures (the gate report)."""
     if when is RunWhen.ALWAYS:
         return None
+    if when is RunWhen.PULL_REQUEST:
+        return f"and({'always()' if always else 'succeeded()'}, {PULL_REQUEST})"
     if when is RunWhen.BRANCH and branch:
         # A pull request's SourceBranch is refs/pull/..., so the branch test also excludes PRs.
         return f"and(succeeded(), {_branch_clause(branch)})"
@@ -229,6 +236,10 @@ def python_steps(plan: Plan, job: Job) -> list[StepView]:
 
 
 def fetch_steps(job: Job) -> list[StepView]:
+    if job.collects_reports:
+        # Every job keeps its report folder as an artifact (also when it fails): all of their Markdown.
+        return [StepView("task", "Fetch every job's reports", task="DownloadPipelineArtifact@2",
+                         inputs=(("buildType", "current"), ("itemPattern", "**/*.md"), ("targetPath", REPORTS_DIR)))]
     return [StepView("task", f"Fetch files handed over by {producer}", task="DownloadPipelineArtifact@2",
                      inputs=(("buildType", "current"), ("artifactName", handover_artifact(producer)),
                              ("targetPath", SOURCES_DIR)))
@@ -236,10 +247,18 @@ def fetch_steps(job: Job) -> list[StepView]:
 
 
 def plan_steps(job: Job) -> list[StepView]:
-    env = tuple((name, env_value(value)) for name, value in job.env)
-    return [StepView("bash", step.title, script=_script(step.run), env=env,
-                     name=azure_id(step.id) if step.id and step.id == job.output_step else None)
-            for step in job.steps]
+    """Each step maps in only the secrets and variables it reads (plus outputs and literals);
+    the report step maps in the build's own token instead."""
+    views = []
+    for step in job.steps:
+        env = tuple((name, env_value(value)) for name, value in job.step_env(step))
+        if job.review_comment:
+            # The build's own token, mapped into this step only; the build service needs
+            # "Contribute to pull requests" (see the checklist).
+            env = ((REPORT_TOKEN_ENV, "$(System.AccessToken)"),)
+        views.append(StepView("bash", step.title, script=_script(step.run), env=env,
+                              name=azure_id(step.id) if step.id and step.id == job.output_step else None))
+    return views
 
 
 def report_steps(job: Job) -> list[StepView]:
@@ -292,7 +311,7 @@ def job_view(plan: Plan, job: Job, stage_condition_job: Job, ids: dict[str, str]
         kind="deployment" if job.environment else "job", id=ids[job.id], display_name=job.title,
         comment=_comment(job.comment), timeout_minutes=job.timeout_minutes, steps=job_steps(plan, job),
         depends_on=tuple(ids[need] for need in plan.same_stage_needs(job)),
-        condition=run_condition(job.run_when, job.branch) if stricter else None,
+        condition=run_condition(job.run_when, job.branch, job.always) if stricter else None,
         variables=variables, environment=job.environment,
         services=tuple(service.name for service in job.services))
 
@@ -324,7 +343,8 @@ def stage_view(plan: Plan, stage: Stage, ids: dict[str, str]) -> StageView:
     loosest = _loosest(stage.jobs)
     return StageView(
         id=stage_id(stage), display_name=stage.title, comment=_comment(stage.comment),
-        depends_on=stage_depends_on(plan, stage), condition=run_condition(loosest.run_when, loosest.branch),
+        depends_on=stage_depends_on(plan, stage),
+        condition=run_condition(loosest.run_when, loosest.branch, all(job.always for job in stage.jobs)),
         jobs=tuple(job_view(plan, job, loosest, ids) for job in stage.jobs))
 
 
@@ -369,8 +389,14 @@ def yaml_input(value: str | bool, indent: int) -> str:
 def _approval_asked_for_skipped_jobs(plan: Plan, environment_jobs: list[Job]) -> bool:
     """True when an environment's job runs less often than its stage (only the stage
     condition keeps Azure from requesting the environment's approval)."""
-    return any(_RUN_WHEN_RANK[job.run_when] > _RUN_WHEN_RANK[_loosest(plan.stage_of(job.id).jobs).run_when]
-               for job in environment_jobs)
+    loosest: dict[str, int] = {}  # stage id -> rank of its loosest job, once per stage
+    for job in environment_jobs:
+        stage = plan.stage_of(job.id)
+        if stage.id not in loosest:
+            loosest[stage.id] = _RUN_WHEN_RANK[_loosest(stage.jobs).run_when]
+        if _RUN_WHEN_RANK[job.run_when] > loosest[stage.id]:
+            return True
+    return False
 
 
 def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
@@ -421,6 +447,13 @@ class AzureBackend:
                                        "`pr:` applies to GitHub and Bitbucket Cloud repositories. For Azure Repos "
                                        "Git, add a 'Build validation' branch policy on "
                                        f"{', '.join(plan.triggers.branches)} that runs this pipeline."))
+        if any(job.review_comment for job in plan.jobs):
+            items.append(ChecklistItem(
+                "other", "Contribute to pull requests",
+                "Project settings > Repositories > (the repository) > Security: allow '<project> Build Service "
+                "(<organization>)' to 'Contribute to pull requests', so the report-comment job's "
+                "System.AccessToken can create and update its pull request thread (without it the report goes "
+                "to the run's summary tab). The token is mapped into that one step only."))
         items += self._agent_items(plan)
         return items
 
@@ -428,7 +461,12 @@ class AzureBackend:
     def _agent_items(plan: Plan) -> list[ChecklistItem]:
         items = []
         for job in plan.jobs:
-            if job.docker:
+            if job.docker and any("docker login" in step.run for step in job.steps):
+                items.append(ChecklistItem("other", f"Docker for {job.id}",
+                                           f"Job {job.id} runs docker login/build/push: the agent needs a Docker "
+                                           "daemon (Microsoft-hosted Ubuntu images have one); the job logs in to the "
+                                           "registry with the username and password secrets listed above."))
+            elif job.docker:
                 items.append(ChecklistItem("other", f"Docker for {job.id}",
                                            f"Job {job.id} runs docker build/push: the agent needs a Docker daemon "
                                            "(Microsoft-hosted Ubuntu images have one) and must already be logged in "

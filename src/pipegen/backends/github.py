@@ -11,18 +11,18 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import Union
 
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
-from pipegen.plan import EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
 
 
-@dataclass(frozen=True)
+@record
 class Action:
     """An action pinned to a full commit SHA (zizmor `unpinned-uses`); the tag goes in a
     comment so people and Dependabot/Renovate can read and bump it."""
@@ -58,7 +58,7 @@ _COMMENT_WIDTH = 100
 InputValue = Union[str, bool, int]
 
 
-@dataclass(frozen=True)
+@record
 class StepView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
     """One step: either `uses` an action (with inputs) or `run`s shell text."""
 
@@ -72,14 +72,14 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # one field per
     env: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Permission:
     scope: str
     level: str
     why: str  # zizmor pedantic `undocumented-permissions`: every grant says why
 
 
-@dataclass(frozen=True)
+@record
 class ServiceView:
     name: str
     image: str
@@ -87,7 +87,7 @@ class ServiceView:
     env: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
     id: str
     name: str
@@ -104,14 +104,14 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     services: tuple[ServiceView, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class StageView:
     title: str
     comment: tuple[str, ...]
     jobs: tuple[JobView, ...]
 
 
-@dataclass(frozen=True)
+@record
 class TriggerView:
     branches: tuple[str, ...]
     push_paths: tuple[str, ...]
@@ -153,16 +153,49 @@ def _string_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _condition(job: Job) -> str | None:
+_RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+
+
+def _skipped_stage_needs(job: Job, plan: Plan) -> bool:
+    """Whether a job it waits for only to keep the stage order (not one it needs) may be
+    skipped where this job runs: GitHub would then skip this job too."""
+    return any(_RUN_WHEN_RANK[plan.job(need).run_when] > _RUN_WHEN_RANK[job.run_when]
+               for need in plan.all_needs(job) if need not in job.needs)
+
+
+def _condition(job: Job, plan: Plan) -> str | None:
     not_pull_request = "github.event_name != 'pull_request'"
+    condition = None
+    if job.run_when is RunWhen.PULL_REQUEST:
+        # always(): also when a gate before it failed (the report says which).
+        return "${{ " + ("always() && " if job.always else "") + "github.event_name == 'pull_request' }}"
     if job.run_when is RunWhen.NOT_PULL_REQUEST:
-        return f"${{{{ {not_pull_request} }}}}"
+        condition = not_pull_request
     if job.run_when is RunWhen.BRANCH:
         branch = _checked(job.branch or "", f"job {job.id}: branch")
         if not branch or "*" in branch:
             raise UsageError(f"job {job.id}: GitHub's `if:` compares one branch name; {branch!r} is not one")
-        return f"${{{{ github.ref == {_string_literal('refs/heads/' + branch)} && {not_pull_request} }}}}"
-    return None
+        condition = f"github.ref == {_string_literal('refs/heads/' + branch)} && {not_pull_request}"
+    if _skipped_stage_needs(job, plan):
+        # Run when the earlier stage succeeded or skipped jobs (never after a failure).
+        condition = "!cancelled() && !failure()" + (f" && {condition}" if condition else "")
+    return f"${{{{ {condition} }}}}" if condition else None
+
+
+def _environment(job: Job, plan: Plan) -> str | None:
+    """A PROD job that waits for another job of the same approved environment does not name
+    the environment again: reviewers approve once per run."""
+    if job.environment is None or job.approval is None:
+        return job.environment
+    upstream, pending = set(), list(job.needs)
+    while pending:
+        need = pending.pop()
+        if need not in upstream:
+            upstream.add(need)
+            pending.extend(plan.job(need).needs)
+    if any(plan.job(need).environment == job.environment for need in upstream):
+        return None
+    return job.environment
 
 
 def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],
@@ -225,6 +258,10 @@ def _download_root(paths: tuple[str, ...]) -> str:
 
 def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
     steps = []
+    if job.collects_reports:
+        # Every job keeps its reports as `reports-<job>` (also when it fails): all of them, merged.
+        steps.append(_uses(DOWNLOAD_ARTIFACT, "Fetch every job's reports", (
+            ("pattern", "reports-*"), ("merge-multiple", True), ("path", "."))))
     for producer_id in job.fetches:
         producer = plan.job(producer_id)
         if not producer.hands_over:
@@ -235,17 +272,20 @@ def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
     return steps
 
 
-def _secret_env(job: Job) -> tuple[tuple[str, str], ...]:
+def _secret_env(job: Job, step: Step) -> tuple[tuple[str, str], ...]:
+    if job.review_comment:
+        # The job's own token, granted pull-requests: write on this job only (read-only from forks).
+        return ((REPORT_TOKEN_ENV, "${{ secrets.GITHUB_TOKEN }}"),)
     return tuple((name, f"${{{{ secrets.{_env_name(value.value, f'job {job.id}: secret')} }}}}")
-                 for name, value in job.env if value.kind is EnvKind.SECRET)
+                 for name, value in job.step_env(step) if value.kind is EnvKind.SECRET)
 
 
 def _plan_step(step: Step, job: Job) -> StepView:
-    """Secrets go on the plan's own steps only: the install step (which runs packages' build
-    code) and the actions never see them."""
+    """Secrets go on the plan's own steps that read them only: the install step (which runs
+    packages' build code), the actions and the other steps never see them."""
     where = f"job {job.id}, step {step.title!r}"
     return StepView(name=_checked(step.title, where), id=step.id, run=_script(_checked(step.run, where)),
-                    env=_secret_env(job))
+                    env=_secret_env(job, step))
 
 
 def _report_paths(job: Job) -> tuple[str, ...]:
@@ -322,9 +362,11 @@ def _job_view(job: Job, plan: Plan) -> JobView:
     return JobView(
         id=job.id, name=_checked(job.title, f"job {job.id}: title"), comment=_comment_lines(job.comment),
         runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
-        needs=plan.all_needs(job), condition=_condition(job), environment=job.environment,
+        needs=plan.all_needs(job), condition=_condition(job, plan), environment=_environment(job, plan),
         timeout_minutes=job.timeout_minutes,
-        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),),
+        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
+                     *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
+                       if job.review_comment else ())),
         outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
         services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
                                    tuple(f"{port}:{port}" for port in service.ports),
@@ -372,6 +414,11 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += [ChecklistItem("other", "pull request comment",
+                                f"{job.id} comments with the job's own GITHUB_TOKEN (pull-requests: write on that job "
+                                "only; nothing to configure). Pull requests from forks get a read-only token: there "
+                                "the report goes to the job's step summary instead, and the log says so.")
+                  for job in plan.jobs if job.review_comment]
         return items
 
 

@@ -21,6 +21,7 @@ from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.outputs import OUTPUTS_FILE
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.records import record
 
 TEMPLATE = "gitlab-ci.yml.j2"
 # Docker-in-Docker for the image build; pinned so a runner upgrade never changes the build.
@@ -35,14 +36,14 @@ MR_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 RESERVED_KEYS = frozenset({"image", "services", "stages", "types", "before_script", "after_script", "variables",
                            "cache", "include", "default", "workflow", "spec", "pages"})
 DEPLOYMENT_TIERS = {"test": "testing", "qa": "staging", "prod": "production"}
-RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
 _REGEX_SPECIAL = set(r"\.^$|?*+()[]{}/" + "\"'")
 
 
 # ---------------------------------------------------------------------------- view model
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One `rules:` / `workflow:rules:` entry; `condition` is a GitLab `if:` expression."""
 
@@ -53,21 +54,21 @@ class Rule:
     allow_failure: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Need:
     job: str
     artifacts: bool  # true only for producers whose dotenv outputs or handed-over files this job reads
     optional: bool = False  # the needed job may be absent where this one runs
 
 
-@dataclass(frozen=True)
+@record
 class Variable:
     name: str
     value: str
     expand: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class ServiceView:
     """A `services:` entry: an image alone (the dind daemon), or with the alias the job reaches
     it by and the variables the container starts with."""
@@ -77,13 +78,13 @@ class ServiceView:
     variables: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Command:
     title: str  # one line, printed as a comment above the command
     run: str  # final shell
 
 
-@dataclass(frozen=True)
+@record
 class Artifacts:
     paths: tuple[str, ...]
     junit: tuple[str, ...]
@@ -91,11 +92,22 @@ class Artifacts:
     when: str | None  # "always": keep reports of a failed gate
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     name: str
     action: str | None  # None: start (a deployment)
     tier: str | None
+
+
+@record
+class PipCache:
+    """A job's pip cache: one key per install set, filled by the one job (`owner`) that
+    installs it and read by jobs whose installs it covers (`policy: pull`)."""
+
+    prefix: str
+    files: tuple[str, ...]  # GitLab hashes at most two files into the key
+    owner: str  # job key of the job that pushes this cache
+    pull_only: bool
 
 
 @dataclass
@@ -115,7 +127,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     environment: Environment | None = None
     resource_group: str | None = None
     variables: tuple[Variable, ...] = ()
-    no_cache: bool = False
+    cache: PipCache | None = None  # None: no cache (the job installs nothing)
     before_script: tuple[Command, ...] = ()
     script: tuple[Command, ...] = ()
     artifacts: Artifacts | None = None
@@ -150,12 +162,12 @@ def glob_regex(pattern: str) -> str:
     return f"/^{body}$/"
 
 
-def branch_condition(branch: str) -> str:
+def branch_condition(branch: str, variable: str = "$CI_COMMIT_BRANCH") -> str:
     if "*" in branch:
-        return f"$CI_COMMIT_BRANCH =~ {glob_regex(branch)}"
+        return f"{variable} =~ {glob_regex(branch)}"
     literal = expression_string(branch)
     operator = "=~" if literal.startswith("/") else "=="
-    return f"$CI_COMMIT_BRANCH {operator} {literal}"
+    return f"{variable} {operator} {literal}"
 
 
 def changes_path(path: str) -> str:
@@ -189,7 +201,11 @@ def workflow_rules(plan: Plan) -> list[Rule]:
     triggers = plan.triggers
     rules = []
     if triggers.pull_requests:
-        rules.append(Rule("Merge request pipelines (pull requests) always run.", MR_PIPELINE))
+        targets = " || ".join(branch_condition(branch, "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+                              for branch in triggers.branches)
+        rules.append(Rule(f"Merge request pipelines into {', '.join(triggers.branches)} always run (as GitHub and "
+                          "Azure run pull requests into the trigger branches only).",
+                          f"{MR_PIPELINE} && ({targets})" if targets else MR_PIPELINE))
     if triggers.schedule:
         rules.append(Rule(f"Scheduled runs (cron {triggers.schedule} lives in Build > Pipeline schedules).",
                           '$CI_PIPELINE_SOURCE == "schedule"'))
@@ -213,16 +229,22 @@ def workflow_rules(plan: Plan) -> list[Rule]:
     return rules
 
 
-def cache_key_files(plan: Plan) -> tuple[str, ...]:
-    """GitLab hashes at most two files into a cache key: the requirement files most jobs
-    install. pip's cache is content-addressed, so a file left out never installs wrong
-    packages; the key only decides when a fresh cache starts."""
-    counts: dict[str, int] = {}
+def pip_caches(plan: Plan, keys: dict[str, str]) -> dict[str, PipCache]:
+    """Plan id -> pip cache, for jobs that install something. Each job reads the cache of
+    the first job (in plan order) that installs all it installs, maybe itself; only that
+    job pushes it. pip's cache is content-addressed, so reading a larger cache is safe,
+    and every cache has exactly one writer (no jobs racing to upload the same key)."""
+    installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *job.project_install,
+                                   *((job.pipegen, job.pipegen_needs_python) if job.pipegen else ())))
+                for job in plan.jobs if job.python and job.install_commands()}
+    caches: dict[str, PipCache] = {}
     for job in plan.jobs:
-        for path in job.requirements:
-            counts[path] = counts.get(path, 0) + 1
-    ranked = sorted(counts, key=lambda path: -counts[path])  # stable: first use breaks ties
-    return tuple(ranked[:2])
+        if job.id not in installs:
+            continue
+        owner = plan.job(next(other for other, has in installs.items() if has >= installs[job.id]))
+        caches[job.id] = PipCache(prefix=f"pip-{keys[owner.id]}", files=owner.requirements[:2], owner=keys[owner.id],
+                                  pull_only=owner.id != job.id)
+    return caches
 
 
 # ---------------------------------------------------------------------------- jobs
@@ -233,9 +255,14 @@ def job_keys(plan: Plan) -> dict[str, str]:
     return {job.id: f"{job.id}-job" if job.id in RESERVED_KEYS else job.id for job in plan.jobs}
 
 
-def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False) -> tuple[Rule, ...]:
-    """Rules for a run condition; `manual` makes the matching rule a blocking manual job."""
+def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False, always: bool = False
+              ) -> tuple[Rule, ...]:
+    """Rules for a run condition; `manual` makes the matching rule a blocking manual job;
+    `always` runs it also after a failed job (the gate report)."""
     extra = {"when": "manual", "allow_failure": False} if manual else {}
+    if run_when is RunWhen.PULL_REQUEST:
+        return (Rule("Merge request pipelines only" + (", also when a job before failed." if always else "."),
+                     MR_PIPELINE, when="always" if always else "on_success", allow_failure=always or None),)
     if run_when is RunWhen.BRANCH and branch:
         return (Rule(f"Only on {branch}.", branch_condition(branch), **extra),)
     if run_when in (RunWhen.BRANCH, RunWhen.NOT_PULL_REQUEST):
@@ -340,6 +367,7 @@ class _Graph:
 
     def __init__(self, plan: Plan, keys: dict[str, str], approvals: dict[str, str]):
         self.plan, self.keys, self.approvals = plan, keys, approvals
+        self.caches = pip_caches(plan, keys)
 
     def reads_from(self, job: Job) -> set[str]:
         """Jobs whose artifacts this job downloads: output producers and handed-over files."""
@@ -356,6 +384,8 @@ class _Graph:
         approval = self.approvals.get(job.stage) if job.approval else None
         if approval is not None:
             return (Need(approval, False), *(self.need(job, need) for need in job.needs)), None
+        if job.collects_reports:
+            return None, None  # no `dependencies:`: every earlier job's artifacts (their reports)
         if self.plan.is_stage_entry(job):
             return None, tuple(self.keys[other.id] for other in self.plan.jobs if other.id in self.reads_from(job))
         return tuple(self.need(job, need) for need in job.needs), None
@@ -374,9 +404,9 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
             ServiceView(service.image, service.name, service.env) for service in job.services)),
         # A started deployment must finish: a newer pipeline does not cancel it halfway.
         interruptible=False if job.environment else None,
-        rules=run_rules(job.run_when, job.branch), needs=needs, dependencies=dependencies,
+        rules=run_rules(job.run_when, job.branch, always=job.always), needs=needs, dependencies=dependencies,
         environment=job_environment(job), resource_group=graph.keys[job.id] if job.environment else None,
-        variables=job_variables(job, settings), no_cache=not job.python,
+        variables=job_variables(job, settings), cache=graph.caches.get(job.id),
         before_script=history_commands(job, settings) + install_commands(job, plan),
         script=tuple(command(step.title, step.run) for step in job.steps),
         artifacts=job_artifacts(job))
@@ -404,7 +434,7 @@ def approval_view(stage: str, jobs: list[Job], key: str) -> JobView:
         timeout=APPROVAL_TIMEOUT,
         rules=run_rules(loosest.run_when, loosest.branch, manual=True), dependencies=(),
         environment=Environment(environment, "prepare", None),  # prepare: no deployment record
-        variables=(Variable("GIT_STRATEGY", "none"),), no_cache=True,
+        variables=(Variable("GIT_STRATEGY", "none"),),
         script=(command("Record who approved", 'echo "Approved by $GITLAB_USER_LOGIN"'),))
 
 
@@ -499,7 +529,7 @@ class GitlabBackend:
         return template.render(
             project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
             path_filter=bool(plan.triggers.watched_paths),
-            tags=settings.tags, cache_files=cache_key_files(plan), pip_cache=PIP_CACHE_PATH,
+            tags=settings.tags, pip_cache=PIP_CACHE_PATH,
             expire_in=ARTIFACTS_EXPIRE)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
@@ -523,6 +553,14 @@ class GitlabBackend:
         runner = _runner_item(plan)
         if runner:
             items.append(runner)
+        for job in plan.jobs:
+            for name, value in job.env if job.review_comment else ():
+                if value.kind is EnvKind.SECRET:
+                    items.append(ChecklistItem("secret", value.value, (
+                        f"Settings > CI/CD > Variables: add {value.value} as a masked, unprotected variable holding "
+                        "a project (or group) access token with the `api` scope and at least the Reporter role, "
+                        f"named e.g. pipegen-report: {job.id} posts the gate report as a merge request note with "
+                        f"it ({name}). CI_JOB_TOKEN cannot write notes.")))
         items.append(ChecklistItem("other", "auto-cancel redundant pipelines", (
             "Settings > CI/CD > General pipelines: keep 'Auto-cancel redundant pipelines' on, so a new push "
             "cancels the interruptible jobs of the superseded pipeline.")))

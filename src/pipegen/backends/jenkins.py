@@ -1,8 +1,11 @@
 """Jenkins: a declarative Jenkinsfile for a multibranch pipeline job.
 
 Jenkins runs a pipeline's stages one after another, so each plan stage becomes a
-top-level stage whose job graph is cut into layers (topological levels): a layer of
-several jobs is a `parallel` block, a layer of one job a plain stage. The pipeline holds
+top-level stage whose job graph is cut into chains (a job that is the only one to need
+the job before it follows it in the same chain) and the chains into layers: a layer of
+several chains is a `parallel` block whose branches run their chain's jobs as sequential
+stages, so a job waits for its own chain and earlier layers, not for a whole level of
+unrelated jobs (declarative pipelines allow no `parallel` inside a branch). The pipeline holds
 no executor of its own (`agent none`); every job's stage asks for an agent, so the PROD
 approval (`input`) waits without one.
 
@@ -13,11 +16,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import replace
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.records import record
 from pipegen.syntax import shell_command
 
 TEMPLATE = "Jenkinsfile.j2"
@@ -28,7 +32,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_OPERATOR = re.compile(r"[|&!()<>\s-]")
 
 
-@dataclass(frozen=True)
+@record
 class ShStep:
     """One `sh` step: a label for the log and the final shell script."""
 
@@ -36,7 +40,7 @@ class ShStep:
     script: str
 
 
-@dataclass(frozen=True)
+@record
 class Credential:
     """A Secret text credential bound to an environment variable by withCredentials."""
 
@@ -44,7 +48,15 @@ class Credential:
     variable: str
 
 
-@dataclass(frozen=True)
+@record
+class StepGroup:
+    """Consecutive plan steps that read the same secrets: one withCredentials around them."""
+
+    credentials: tuple[Credential, ...]
+    steps: tuple[ShStep, ...]
+
+
+@record
 class EnvEntry:
     """One withEnv entry: NAME=literal, or NAME set from the environment variable `source`."""
 
@@ -53,7 +65,7 @@ class EnvEntry:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field per template directive
     """The stage one plan job becomes: an agent, a timeout, a condition and its steps."""
 
@@ -68,29 +80,49 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     env: tuple[EnvEntry, ...]  # withEnv: literal values, and variables under another name
     credentials: tuple[Credential, ...]
     steps: tuple[ShStep, ...]  # the plan's steps, inside withEnv/withCredentials
+    step_groups: tuple[StepGroup, ...]  # the same steps, grouped by the secrets they read
     outputs: tuple[str, ...]  # read back into env.NAME after the steps
     stash: str | None
     stash_includes: str
     junit: str | None
     artifacts: str | None
+    report_stash: str | None = None  # the report folder, stashed for the final report job
 
 
-@dataclass(frozen=True)
-class Layer:
-    """Jobs of one topological level: they only need jobs of earlier levels."""
+@record
+class FinalJob:
+    """A job run in the pipeline's `post { always }` (the gate report): after every stage,
+    also failed ones, on pull requests only, on its own node; it never changes the result."""
 
-    name: str  # the parallel block's stage name (unused for a single job)
+    leaf: LeafStage
+    report_stashes: tuple[str, ...]  # unstashed when present (a skipped stage stashed nothing)
+
+
+@record
+class Branch:
+    """A chain of jobs run one after another; each needs only the one before it in the
+    chain and jobs of earlier layers."""
+
+    name: str  # the branch stage's name (unused for a single job)
     jobs: tuple[LeafStage, ...]
 
 
-@dataclass(frozen=True)
+@record
+class Layer:
+    """Chains that only need chains of earlier layers, run in parallel."""
+
+    name: str  # the parallel block's stage name (unused for a single chain)
+    branches: tuple[Branch, ...]
+
+
+@record
 class Approval:
     message: str
     submitter: str  # comma-joined Jenkins user ids / group names; "" lets anyone with Build approve
     timeout_minutes: int  # the approval wait plus the stage's own jobs (the timeout wraps both)
 
 
-@dataclass(frozen=True)
+@record
 class TopStage:
     title: str
     comment: str
@@ -101,14 +133,16 @@ class TopStage:
     not_pull_request: bool
 
 
-@dataclass(frozen=True)
+@record
 class PipelineView:
     needs_output_helper: bool
-    cron: str | None
+    release_branch: str  # builds of it are never aborted by a newer one
+    cron: str | None  # with its TZ=UTC line: the descriptor's schedule is in UTC
     cron_branches: tuple[str, ...]  # exact branch names, or (with globs) empty and `cron_branch_regex` set
     cron_branch_regex: str | None
     timeout_minutes: int
     stages: tuple[TopStage, ...]
+    final_jobs: tuple[FinalJob, ...] = ()
 
 
 class JenkinsBackend:
@@ -127,19 +161,43 @@ class JenkinsBackend:
 # ---------------------------------------------------------------------------- layers
 
 
-def layers_of(plan: Plan, stage: Stage) -> list[list[Job]]:
-    """Topological levels of a stage's jobs (plan order inside a level): a job's level is
-    one more than the deepest same-stage job it needs. Earlier stages are done already."""
-    level: dict[str, int] = {}
+def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+    """A stage's jobs as chains, in plan order: a job joins the chain of its one same-stage
+    need when it is the only job needing it and that need ends the chain."""
+    needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
+    dependants: dict[str, int] = {}
+    for job_needs in needs.values():
+        for need in job_needs:
+            dependants[need] = dependants.get(need, 0) + 1
+    chains: list[list[Job]] = []
+    chain_of: dict[str, int] = {}
     for job in stage.jobs:  # the plan orders jobs after their same-stage needs
-        level[job.id] = 1 + max((level[need] for need in plan.same_stage_needs(job)), default=-1)
-    depth = 1 + max(level.values(), default=-1)
-    return [[job for job in stage.jobs if level[job.id] == index] for index in range(depth)]
+        own = needs[job.id]
+        if len(own) == 1 and dependants[own[0]] == 1 and chains[chain_of[own[0]]][-1].id == own[0]:
+            chain_of[job.id] = chain_of[own[0]]
+            chains[chain_of[job.id]].append(job)
+        else:
+            chain_of[job.id] = len(chains)
+            chains.append([job])
+    return chains
 
 
-def _layers_minutes(layers: list[list[Job]]) -> int:
-    """Worst-case wall time of sequential layers of parallel jobs."""
-    return sum(max(job.timeout_minutes for job in layer) for layer in layers)
+def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
+    """Chains by topological level: a chain's level is one more than the deepest chain one
+    of its jobs needs. Earlier stages are done already."""
+    chains = chains_of(plan, stage)
+    chain_of = {job.id: index for index, chain in enumerate(chains) for job in chain}
+    level: list[int] = []
+    for index, chain in enumerate(chains):  # a chain only needs chains started before it
+        needed = {chain_of[need] for job in chain for need in plan.same_stage_needs(job)} - {index}
+        level.append(1 + max((level[other] for other in needed), default=-1))
+    depth = 1 + max(level, default=-1)
+    return [[chain for index, chain in enumerate(chains) if level[index] == number] for number in range(depth)]
+
+
+def _layers_minutes(layers: list[list[list[Job]]]) -> int:
+    """Worst-case wall time of sequential layers of parallel chains."""
+    return sum(max(sum(job.timeout_minutes for job in chain) for chain in layer) for layer in layers)
 
 
 # ---------------------------------------------------------------------------- leaf stages
@@ -172,15 +230,23 @@ def _outermost(paths: list[str]) -> list[str]:
     return kept
 
 
+# pip's cache survives the venv: the agent's PIP_CACHE_DIR when its administrator set one
+# (a volume on ephemeral agents), else a folder beside the job's workspace, which lives as
+# long as the workspace and which no checkout or `rm -rf` of the stage touches.
+PIP_CACHE_EXPORT = 'export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${WORKSPACE:-$PWD}@pip-cache}"'
+
+
 def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     """Remove what an earlier build left in a reused workspace (so no stale report or output
-    is published), then a fresh venv per stage: agents keep pip's cache, not the venv."""
+    is published), then a fresh venv per stage: agents keep pip's cache (PIP_CACHE_EXPORT),
+    not the venv."""
     outputs = [OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else []
     stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *outputs])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
-        lines += job.install_commands()
+        if job.install_commands():
+            lines += [PIP_CACHE_EXPORT, *job.install_commands()]
         label = f"Python {plan.python} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
@@ -205,6 +271,19 @@ def _plan_steps(job: Job) -> tuple[ShStep, ...]:
     return tuple(ShStep(step.title, _script(*activate, step.run)) for step in job.steps)
 
 
+def _step_groups(plan: Plan, job: Job) -> tuple[StepGroup, ...]:
+    """Secrets are bound only around the steps that read them."""
+    groups: list[StepGroup] = []
+    for step, sh_step in zip(job.steps, _plan_steps(job)):
+        credentials = tuple(Credential(plan.settings.jenkins.credentials_id(value.value), name)
+                            for name, value in job.step_env(step) if value.kind is EnvKind.SECRET)
+        if groups and groups[-1].credentials == credentials:
+            groups[-1] = StepGroup(credentials, groups[-1].steps + (sh_step,))
+        else:
+            groups.append(StepGroup(credentials, (sh_step,)))
+    return tuple(groups)
+
+
 def _env_entry(name: str, value: EnvValue) -> EnvEntry:
     if value.kind is EnvKind.LITERAL:
         return EnvEntry(name, literal=value.value)
@@ -222,6 +301,12 @@ def stash_name(job_id: str) -> str:
     return f"{job_id}-handover"
 
 
+def report_stash(plan: Plan, job: Job) -> str | None:
+    """Jobs keeping a report folder stash it for a job that collects every report."""
+    collected = any(other.collects_reports for other in plan.jobs)
+    return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
+
+
 def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     jenkins = plan.settings.jenkins
     env = tuple(_env_entry(name, value) for name, value in job.env
@@ -235,15 +320,16 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         not_pull_request=job.run_when is not RunWhen.ALWAYS,
         unstash=tuple(stash_name(producer) for producer in job.fetches),
         setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
-        steps=_plan_steps(job), outputs=job.outputs,
+        steps=_plan_steps(job), step_groups=_step_groups(plan, job), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
-        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None)
+        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None,
+        report_stash=report_stash(plan, job))
 
 
 # ---------------------------------------------------------------------------- top-level stages
 
 
-def _approval(stage: Stage, layers: list[list[Job]]) -> Approval | None:
+def _approval(stage: Stage, layers: list[list[list[Job]]]) -> Approval | None:
     approval = next((job.approval for job in stage.jobs if job.approval is not None), None)
     if approval is None:
         return None
@@ -266,16 +352,18 @@ def top_stage(plan: Plan, stage: Stage) -> TopStage:
     branch, not_pull_request = _weakest_condition(stage) if approval else (None, False)
     return TopStage(
         title=stage.title, comment=one_line(stage.comment),
-        layers=tuple(Layer(f"{stage.title}: {' + '.join(job.id for job in layer)}",
-                           tuple(leaf_stage(plan, job) for job in layer)) for layer in layers),
+        layers=tuple(Layer(f"{stage.title}: {' + '.join(' -> '.join(job.id for job in chain) for chain in layer)}",
+                           tuple(Branch(f"{stage.title}: {' -> '.join(job.id for job in chain)}",
+                                        tuple(leaf_stage(plan, job) for job in chain)) for chain in layer))
+                     for layer in layers),
         changesets=plan.triggers.watched_paths if plan.triggers.data_paths else (),
         approval=approval, branch=branch, not_pull_request=not_pull_request)
 
 
 def pipeline_minutes(plan: Plan) -> int:
-    """The whole run's bound: every layer's slowest job plus every approval wait."""
+    """The whole run's bound: every layer's slowest chain plus every approval wait."""
     total = 0
-    for stage in plan.stages:
+    for stage in staged(plan).stages:
         layers = layers_of(plan, stage)
         approval = _approval(stage, layers)
         total += approval.timeout_minutes if approval else _layers_minutes(layers)
@@ -291,12 +379,25 @@ def glob_regex(glob: str) -> str:
 
 def pipeline_view(plan: Plan) -> PipelineView:
     globbed = any("*" in branch for branch in plan.triggers.branches)
+    stashes = tuple(name for other in plan.jobs if (name := report_stash(plan, other)))
     return PipelineView(
         needs_output_helper=any(job.outputs for job in plan.jobs),
-        cron=plan.triggers.schedule,
+        release_branch=next((job.branch for job in plan.jobs if job.stage == "prod" and job.branch),
+                            plan.triggers.branches[0] if plan.triggers.branches else "main"),
+        cron=f"TZ=UTC\n{plan.triggers.schedule}" if plan.triggers.schedule else None,
         cron_branches=() if globbed else plan.triggers.branches,
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
-        timeout_minutes=pipeline_minutes(plan), stages=tuple(top_stage(plan, stage) for stage in plan.stages))
+        timeout_minutes=pipeline_minutes(plan),
+        stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
+        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always))
+
+
+def staged(plan: Plan) -> Plan:
+    """The plan without its `always` jobs: those run in the pipeline's post section, since a
+    failed stage skips every stage after it."""
+    stages = tuple(replace(stage, jobs=kept) for stage in plan.stages
+                   if (kept := tuple(job for job in stage.jobs if not job.always)))
+    return replace(plan, stages=stages)
 
 
 # ---------------------------------------------------------------------------- checklist
@@ -424,6 +525,17 @@ def _plugin_item() -> ChecklistItem:
         "GitLab/Bitbucket branch source, Credentials Binding, JUnit, Timestamper")
 
 
+def _report_items(plan: Plan) -> list[ChecklistItem]:
+    jenkins = plan.settings.jenkins
+    return [ChecklistItem("credentials", jenkins.credentials_id(value.value),
+                          f"Jenkins credential of kind 'Secret text' with id '{jenkins.credentials_id(value.value)}': "
+                          "a token of the repository host (GitHub: fine-grained, Pull requests read/write; GitLab: "
+                          "project access token, api scope; Bitbucket: repository access token, Pull requests "
+                          f"write) that {job.id} uses, in the pipeline's post section on pull requests, to keep one "
+                          "gate report comment up to date")
+            for job in plan.jobs if job.review_comment for _, value in job.env if value.kind is EnvKind.SECRET]
+
+
 def checklist(plan: Plan) -> list[ChecklistItem]:
-    return [*_credential_items(plan), *_variable_items(plan), *_environment_items(plan), *_job_items(plan),
-            *_agent_items(plan), *_service_items(plan), _plugin_item()]
+    return [*_credential_items(plan), *_report_items(plan), *_variable_items(plan), *_environment_items(plan),
+            *_job_items(plan), *_agent_items(plan), *_service_items(plan), _plugin_item()]

@@ -3,6 +3,7 @@ printed, written and published to the CI's summary surface."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 from typing import Callable
@@ -15,6 +16,19 @@ from pipegen.gates.result import GateResult, Mode, render_json, render_junit, re
 
 REPORT_DIR = Path("pipegen-reports")
 AUTO = "auto"
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, without nan and infinities (which every range check lets
+    through: `nan < 0` and `nan > 100` are both false)."""
+
+    name = "finite float range"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def resolve_mode(mode: str, environ=None) -> str:
@@ -52,6 +66,8 @@ def gate_options(func: Callable) -> Callable:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():  # a FIFO would block the gate, a directory cannot be written
+        raise OSError(f"{path} is not a regular file")
     path.write_text(text, encoding="utf-8")
 
 

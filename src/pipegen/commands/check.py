@@ -18,7 +18,7 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     """Exit 1 with a unified diff when a generated file differs from what generate would write."""
     # pylint: disable=import-outside-toplevel
     from pipegen.descriptor import load_descriptor
-    from pipegen.files import unified_diff
+    from pipegen.files import read_existing, unified_diff
     from pipegen.plan import build_plan
     from pipegen.render import is_hand_edited, render_file
 
@@ -29,11 +29,11 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     for target in select_targets(descriptor.targets, targets):
         expected = render_file(plan, target)
         path = root / expected.path
-        if not path.exists():
+        _, actual = read_existing(root, expected.path)  # refuses a symlink out of the repository, a FIFO...
+        if actual is None:
             problems += 1
             click.echo(f"missing    {path} (run `pipegen generate`)")
             continue
-        actual = path.read_text(encoding="utf-8")
         if actual == expected.text:
             click.echo(f"current    {path}")
             continue

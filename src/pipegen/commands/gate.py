@@ -1,4 +1,4 @@
-"""`pipegen gate coverage|lint|sonar|model`: each gate is its own module, imported on use."""
+"""`pipegen gate coverage|lint|sonar|model|drift`: each gate is its own module, imported on use."""
 from __future__ import annotations
 
 import click
@@ -10,6 +10,7 @@ GATES = {
     "lint": ("pipegen.commands.gate_lint:command", "pylint score and flake8 issue count."),
     "sonar": ("pipegen.commands.gate_sonar:command", "SonarQube/SonarCloud quality gate of this analysis."),
     "model": ("pipegen.commands.gate_model:command", "Candidate MLflow model version against the champion."),
+    "drift": ("pipegen.commands.gate_drift:command", "Per-feature data drift (KS / chi-squared), corrected."),
 }
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from pipegen.commands._gate_common import with_gate_options
+from pipegen.commands._gate_common import FiniteFloatRange, with_gate_options
 from pipegen.gates import coverage, profiles
 from pipegen.gates.result import GateResult
 
@@ -13,9 +13,9 @@ from pipegen.gates.result import GateResult
 @click.command("coverage")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=Path("coverage.xml"),
               show_default=True, help="Cobertura XML written by `coverage xml`.")
-@click.option("--min", "min_total", type=click.FloatRange(0, 100), default=None,
+@click.option("--min", "min_total", type=FiniteFloatRange(0, 100), default=None,
               help="Minimum total coverage percent (default: descriptor, then profile).")
-@click.option("--diff-min", type=click.FloatRange(0, 100), default=None,
+@click.option("--diff-min", type=FiniteFloatRange(0, 100), default=None,
               help="Minimum coverage percent of the changed lines (default: descriptor, then profile).")
 @click.option("--compare-branch", default=None,
               help="Git ref the change is compared with (default: descriptor, else origin/main).")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipegen.commands._gate_common import with_gate_options
+from pipegen.commands._gate_common import FiniteFloatRange, with_gate_options
 from pipegen.errors import UsageError
 from pipegen.gates import lint, profiles
 from pipegen.gates.result import GateResult
@@ -25,7 +25,7 @@ from pipegen.gates.result import GateResult
               help="Extra argument for pylint when run on --path, e.g. --pylint-arg=--max-line-length=120. Repeatable.")
 @click.option("--flake8-arg", "flake8_args", multiple=True,
               help="Extra argument for flake8 when run on --path, e.g. --flake8-arg=--max-line-length=120. Repeatable.")
-@click.option("--min-score", type=click.FloatRange(0, 10), default=None,
+@click.option("--min-score", type=FiniteFloatRange(0, 10), default=None,
               help="Minimum pylint score, 0..10 (default: descriptor, then profile).")
 @click.option("--max-issues", type=click.IntRange(0), default=None,
               help="Maximum flake8 issues (default: descriptor, then profile).")

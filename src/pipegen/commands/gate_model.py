@@ -94,11 +94,14 @@ def candidate_or_fail(candidate_version: str | None) -> str:
                    "'auc:greater_is_better=true,threshold=0.75,min_absolute_change=0.005'.")
 @click.option("--tracking-uri", help="MLflow tracking URI (default: $<model.tracking_uri_var>, "
                                      "else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).")
+@click.option("--drift-report", type=click.Path(dir_okay=False, path_type=Path),
+              help="The drift gate's JSON report: its summary is tagged on the candidate next to the verdict "
+                   "(pipegen.drift.*), so the registry says which data the model was judged on.")
 @with_gate_options
 # pylint: disable-next=too-many-arguments,too-many-positional-arguments  # one parameter per click option
 def gate_model(descriptor: Path | None, model_name: str | None, candidate_version: str | None,
                champion_alias: str | None, on_first_model: str | None, metric_specs: tuple[str, ...],
-               tracking_uri: str | None) -> GateResult:
+               tracking_uri: str | None, drift_report: Path | None = None) -> GateResult:
     """Compare the candidate model version with the champion, per metric, with MLflow's
     MetricThreshold rules; tag the verdict on the candidate version.
 
@@ -110,9 +113,25 @@ def gate_model(descriptor: Path | None, model_name: str | None, candidate_versio
     from pipegen.gates.model import evaluate
     try:
         registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(model.tracking_uri_var, tracking_uri))
-        return evaluate(registry, model, version, ci_run=mlflow_registry.ci_run_url()).result
+        result = evaluate(registry, model, version, ci_run=mlflow_registry.ci_run_url()).result
+        if drift_report is not None:
+            _tag_drift(registry, model.name, version, drift_report, result)
+        return result
     except EvaluationError as exc:
         return GateResult(GATE_NAME, error=str(exc))
+
+
+def _tag_drift(registry, model_name: str, version: str, report: Path, result: GateResult) -> None:
+    """The drift gate ran before training, when no candidate existed: its summary joins the
+    verdict on the candidate here. A missing report is a note, not a failure (drift may be off)."""
+    from pipegen.gates.drift import TAG_PREFIX, tags_from_report  # pylint: disable=import-outside-toplevel
+    try:
+        text = report.read_text(encoding="utf-8")
+    except OSError:
+        result.notes.append(f"no drift report at {report}: drift summary not tagged")
+        return
+    registry.tag_version(model_name, version, tags_from_report(text))
+    result.notes.append(f"drift summary tagged on {model_name} v{version} ({TAG_PREFIX}*)")
 
 
 command = gate_model

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipegen.commands._gate_common import with_gate_options
+from pipegen.commands._gate_common import FiniteFloatRange, with_gate_options
 from pipegen.gates import profiles, sonar
 from pipegen.gates.result import GateResult
 
@@ -15,9 +15,9 @@ from pipegen.gates.result import GateResult
 @click.option("--report-task", type=click.Path(dir_okay=False, path_type=Path),
               default=Path(".scannerwork/report-task.txt"), show_default=True,
               help="The scanner's report-task.txt (serverUrl, ceTaskId, dashboardUrl).")
-@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
+@click.option("--timeout", type=FiniteFloatRange(0, 86400, min_open=True), default=None,
               help="Seconds to wait for Sonar's background task (default: descriptor, then profile).")
-@click.option("--poll-interval", type=click.FloatRange(0, min_open=True), default=5.0, show_default=True,
+@click.option("--poll-interval", type=FiniteFloatRange(0, min_open=True), default=5.0, show_default=True,
               help="Seconds between polls of the background task.")
 @click.option("--host-url", default=None,
               help="Sonar server URL; default: $SONAR_HOST_URL, else the report task's serverUrl.")
@@ -25,9 +25,9 @@ from pipegen.gates.result import GateResult
               help="Pass when no quality gate is attached (status NONE); default: descriptor, then profile.")
 @click.option("--retries", type=click.IntRange(0, 20), default=5, show_default=True,
               help="Retries per request on connection errors and HTTP 429/5xx, with exponential backoff.")
-@click.option("--retry-backoff", type=click.FloatRange(0), default=1.0, show_default=True,
+@click.option("--retry-backoff", type=FiniteFloatRange(0), default=1.0, show_default=True,
               help="Backoff factor: waits factor * 2**(n-1) seconds before retry n.")
-@click.option("--request-timeout", type=click.FloatRange(0, min_open=True), default=30.0, show_default=True,
+@click.option("--request-timeout", type=FiniteFloatRange(0, min_open=True), default=30.0, show_default=True,
               help="Seconds per HTTP request.")
 @click.option("--profile", default=None, help="Gate profile (gates/NAME.yaml) instead of the descriptor's.")
 @with_gate_options

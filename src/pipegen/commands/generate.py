@@ -28,7 +28,8 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     from pipegen import checklist
     from pipegen.descriptor import load_descriptor
     from pipegen.detect.ci_files import foreign_files
-    from pipegen.files import WriteStatus, atomic_write, write_generated
+    from pipegen.files import PendingWrite, WriteStatus, plan_write, write_all
+    from pipegen.paths import check_regular, explicit_target
     from pipegen.plan import build_plan
     from pipegen.render import render_file
 
@@ -37,6 +38,7 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     selected = select_targets(descriptor.targets, targets)
     root = out_dir if out_dir is not None else descriptor_path.parent
     refused = 0
+    writable = []
     for target in selected:
         foreign = foreign_files(root, target)
         if foreign and not force:
@@ -49,7 +51,17 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
         if foreign:
             click.echo(f"pipegen: warning: {', '.join(foreign)} still runs beside pipegen's {target} pipeline; "
                        "delete it once pipegen's does its work", err=True)
-        outcome = write_generated(root, render_file(plan, target), force=force)
+        writable.append(target)
+    # Everything is read and checked first, then every file is written at once (all or nothing).
+    outcomes = [plan_write(root, render_file(plan, target), force=force) for target in writable]
+    pending = [write for outcome in outcomes for write in outcome.writes]
+    items = checklist.checklist(plan, selected)
+    if checklist_path is not None:
+        checklist_target = explicit_target(root, checklist_path)
+        check_regular(checklist_target)
+        pending.append(PendingWrite(checklist_target, checklist.render_markdown(items, plan.project)))
+    write_all(pending)
+    for outcome in outcomes:
         click.echo(f"{outcome.status.value:>9}  {outcome.path}")
         if outcome.status is WriteStatus.REFUSED:
             refused += 1
@@ -58,9 +70,6 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
                        f"{descriptor_path} (or a custom job), or run with --force (keeps a backup).", err=True)
         elif outcome.status is WriteStatus.FORCED:
             click.echo(f"           previous content kept in {outcome.backup}")
-    items = checklist.checklist(plan, selected)
-    if checklist_path is not None:
-        atomic_write(checklist_path, checklist.render_markdown(items, plan.project))
     if not quiet:
         click.echo("")
         click.echo(checklist.render_text(items), nl=False)

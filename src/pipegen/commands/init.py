@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from pipegen.errors import PipegenError
+from pipegen.paths import explicit_target
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.init_repo import TARGETS, Detection, check_rendered, inspect_repository, \
     render_descriptor, write_descriptor
@@ -76,7 +77,8 @@ def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bo
         detection = inspect_repository(root, targets, measure_lint=measure)
         text = render_descriptor(detection)
         check_rendered(text, output)
-        outcome = write_descriptor(text, output, force)
+        # Never through a symlink out of the repository; a path the user names outside it is theirs.
+        outcome = write_descriptor(text, explicit_target(root, output), force)
     except PipegenError as exc:
         # Handled here as well as in main() so the exit code is the same when the command
         # is invoked directly (tests, other entry points).

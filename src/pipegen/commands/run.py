@@ -48,8 +48,12 @@ def command(  # pylint: disable=too-many-arguments  # one per click option
     options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
                          interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
                          dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None)
-    code, report = run(plan, descriptor_path, options, dict(os.environ),
-                       confirm=lambda question: click.confirm(question, default=False))
+    try:
+        code, report = run(plan, descriptor_path, options, dict(os.environ),
+                           confirm=lambda question: click.confirm(question, default=False))
+    except KeyboardInterrupt:
+        click.echo("pipegen run: interrupted; the running jobs were stopped", err=True)
+        raise click.exceptions.Abort() from None
     if dry_run:
         _print_dry_run(report)
     if report_json is not None:

@@ -9,14 +9,15 @@ from typing import Any, Iterator
 from pipegen.descriptor.cron import cron_error
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.model import (
-    DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Descriptor, Environment, Flake8Thresholds,
-    GithubSettings, GitlabSettings, Image, JenkinsSettings, LINTERS, Lint, MetricRule, Model, PipegenInstall, Project,
-    PylintThresholds, Quality, Requirements, RuffThresholds, STAGES, Service, Settings, SonarSettings, Tests,
-    Triggers,
+    DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Data, Descriptor, DriftSettings,
+    Environment, Flake8Thresholds, GithubSettings, GitlabSettings, Image, JenkinsSettings, LINTERS, Lint, MetricRule,
+    Model, PipegenInstall, Project, PylintThresholds, Quality, ReportSettings, Requirements, RuffThresholds, STAGES,
+    Service, Settings, SonarSettings, Tests, Triggers,
 )
 from pipegen.descriptor.schema import dotted, schema_problems
-from pipegen.descriptor.yaml_positions import load_located
-from pipegen.errors import DescriptorError, Problem
+from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
+from pipegen.errors import DescriptorError, Problem, UsageError, shorten
+from pipegen.paths import read_bytes, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
@@ -29,7 +30,10 @@ _UNREPRESENTABLE = {
               (re.compile(r"\$\([A-Za-z0-9_.]+\)"), "Azure Pipelines would expand '$(name)' as a variable macro; "
                "write '$( name)' for command substitution, or ${name} for a shell variable")],
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Characters no generated file can carry: C0 and C1 controls (YAML readers refuse them raw,
+# and a C1 inside a quoted scalar is written raw), line/paragraph separators and the BOM
+# (line breaks to some parsers), surrogates and non-characters (not encodable or not YAML).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def _section(data: dict, key: str) -> dict:
@@ -88,7 +92,8 @@ def _quality(quality: dict) -> Quality:
         ruff=RuffThresholds(**quality["ruff"]) if quality.get("ruff") is not None else None,
         sonar=SonarSettings(**sonar) if sonar else None,
         lint=_lint(quality.get("lint")),
-        off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None))
+        off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None),
+        pipeline_diff=quality.get("pipeline_diff", True))
 
 
 def _build(data: dict, path: Path, positions: dict) -> Descriptor:
@@ -129,8 +134,20 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
             jenkins=JenkinsSettings(agent=jenkins.get("agent"),
                                     credentials=tuple(sorted(_section(jenkins, "credentials").items())))),
         jobs=tuple(_job(job) for job in data.get("jobs") or ()),
+        data=Data(drift=_drift(_section(data, "data").get("drift"))),
+        report=ReportSettings(**_section(data, "report")),
         positions=positions,
     )
+
+
+def _drift(data: dict | None) -> DriftSettings | None:
+    if not data:
+        return None
+    values = {key: (_tuple(value) if isinstance(value, list) else value) for key, value in data.items()}
+    values["columns"] = tuple(sorted(_section(data, "columns").items()))
+    if "alpha" in values:
+        values["alpha"] = float(values["alpha"])
+    return DriftSettings(**values)
 
 
 def _environment(name: str, data: dict) -> Environment:
@@ -156,8 +173,10 @@ def _env_text(value: Any) -> str:
 
 
 def _strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every text in the descriptor, mapping keys included (they land in the output too)."""
     if isinstance(value, dict):
         for key, item in value.items():
+            yield (*path, key), key
             yield from _strings(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -173,8 +192,10 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("triggers", "schedule"), error))
     rules = [rule for target in descriptor.targets for rule in _UNREPRESENTABLE.get(target, [])]
     for path, text in _strings(data):
-        if _CONTROL.search(text):
-            problems.append(descriptor.problem(path, f"{dotted(path)}: control characters are not allowed"))
+        if found := _CONTROL.search(text):
+            problems.append(descriptor.problem(path, f"{dotted(path)}: the character U+{ord(found.group(0)):04X} is "
+                                                     "not allowed (control characters, separators and non-characters "
+                                                     "cannot be carried into the pipeline files)"))
         for pattern, why in rules:
             if pattern.search(text):
                 problems.append(descriptor.problem(path, f"{dotted(path)}: {why}"))
@@ -187,11 +208,54 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if requirement is not None and (error := requirement_error(requirement)):
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
+    problems += _drift_problems(descriptor) + _report_problems(descriptor)
     prod = descriptor.environment("prod")
+    if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
+        problems.append(descriptor.problem(("environments", "prod", "branch"), (
+            f"environments.prod.branch: {shorten(prod.branch)!r} is a glob, but GitHub Actions' job condition "
+            "compares one branch name; name one branch for PROD (or drop github from targets)")))
     if prod is not None and prod.deploy is None and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
                                            "(give it a deploy command, a model to promote, or a job)"))
+    return problems
+
+
+def _drift_problems(descriptor: Descriptor) -> list[Problem]:
+    drift = descriptor.data.drift
+    if drift is None:
+        return []
+    where = ("data", "drift")
+    problems = []
+    if (drift.reference is None) == (drift.reference_artifact is None):
+        problems.append(descriptor.problem(where, "data.drift: give exactly one of reference (a path) and "
+                                           "reference_artifact (the champion's logged data snapshot)"))
+    if descriptor.model is None:
+        for key in ("reference_artifact", "on_drift"):
+            if key == "on_drift" and drift.on_drift != "retrain" or getattr(drift, key) is None:
+                continue
+            problems.append(descriptor.problem((*where, key), f"data.drift.{key}: needs a model block "
+                                               "(the champion and the train job live there)"))
+    for name in sorted(set(drift.include) & set(drift.exclude)):
+        problems.append(descriptor.problem((*where, "exclude"), f"data.drift: column {name!r} is both "
+                                           "included and excluded"))
+    return problems
+
+
+def _report_problems(descriptor: Descriptor) -> list[Problem]:
+    report = descriptor.report
+    if not report.comment:
+        return []
+    problems = []
+    if "jenkins" in descriptor.targets and report.host not in ("github", "gitlab", "bitbucket"):
+        problems.append(descriptor.problem(("report",), "report: Jenkins posts through the repository host's API; "
+                                           "set report.host to github, gitlab or bitbucket"))
+    if "jenkins" in descriptor.targets and report.token_secret is None:
+        problems.append(descriptor.problem(("report",), "report: Jenkins needs report.token_secret (the secret "
+                                           "whose Jenkins credential holds the host's API token)"))
+    if "gitlab" in descriptor.targets and report.token_secret is None:
+        problems.append(descriptor.problem(("report",), "report: GitLab needs report.token_secret (a project or "
+                                           "group access token with the api scope; CI_JOB_TOKEN cannot write notes)"))
     return problems
 
 
@@ -216,10 +280,14 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
 
 def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")])
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DescriptorError([Problem(str(path), 1, 1, f"cannot read: {exc}")]) from exc
-    return parse_descriptor(text, path)
+        # One byte over the limit is enough to refuse it; a FIFO or device is refused unopened.
+        data = read_bytes(path, limit=MAX_BYTES)
+    except UsageError as exc:
+        raise DescriptorError([Problem(str(path), 1, 1, str(exc).removeprefix(f"{path}").lstrip(": "))]) from None
+    problem = utf8_problem(data)
+    if problem is not None:
+        raise DescriptorError([Problem(str(path), *problem)])
+    return parse_descriptor(data.decode("utf-8"), path)

@@ -6,19 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipegen.errors import Problem
+from pipegen.records import record
 
 STAGES = ("test", "qa", "prod")
 DESCRIPTOR_NAME = "pipegen.yaml"  # the default descriptor, at the repository root
 
 
-@dataclass(frozen=True)
+@record
 class Requirements:
     runtime: str | None = None
     test: str | None = None
     dev: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     name: str
     python: str = "3.11"
@@ -30,7 +31,7 @@ class Project:
     package: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Triggers:
     branches: tuple[str, ...] = ("main",)
     pull_requests: bool = True
@@ -38,7 +39,7 @@ class Triggers:
     data_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Service:
     """A container the tests talk to; tests find it at $<ENV_PREFIX>_HOST and its ports."""
 
@@ -52,7 +53,7 @@ class Service:
         return self.name.upper().replace("-", "_")
 
 
-@dataclass(frozen=True)
+@record
 class Tests:
     unit: str | None = None
     integration: str | None = None
@@ -65,24 +66,24 @@ class Tests:
                 if (path := getattr(self, level)) is not None]
 
 
-@dataclass(frozen=True)
+@record
 class CoverageThresholds:
     min: float | None = None
     diff_min: float | None = None
     compare_branch: str = "origin/main"
 
 
-@dataclass(frozen=True)
+@record
 class PylintThresholds:
     min_score: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Flake8Thresholds:
     max_issues: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SonarSettings:
     project_key: str
     host_url_var: str = "SONAR_HOST_URL"
@@ -91,7 +92,7 @@ class SonarSettings:
     allow_no_gate: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class RuffThresholds:
     max_issues: int | None = None
 
@@ -100,7 +101,7 @@ LINTERS = ("ruff", "pylint", "flake8")
 RATCHETS = ("changed-lines", "compare-branch")
 
 
-@dataclass(frozen=True)
+@record
 class Lint:
     """Which linters run and how strictly. `tools` None: the linters that have a threshold
     (pylint and flake8 by default, ruff when `quality.ruff` is written)."""
@@ -114,7 +115,7 @@ class Lint:
     compare_branch: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
     whose values fill what the descriptor leaves out (see pipegen.gates.profiles)."""
@@ -127,9 +128,11 @@ class Quality:
     ruff: RuffThresholds | None = None
     lint: Lint = Lint()
     off: tuple[str, ...] = ()  # sections written as null (coverage, pylint, flake8, ruff): not checked
+    # Pull requests show what a change to the pipeline files means (`pipegen diff`).
+    pipeline_diff: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class MetricRule:
     """MLflow MetricThreshold semantics."""
 
@@ -139,7 +142,7 @@ class MetricRule:
     min_relative_change: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Model:
     name: str
     train: str
@@ -150,7 +153,40 @@ class Model:
     secrets: tuple[str, ...] = ()  # e.g. MLFLOW_TRACKING_TOKEN, passed by name only
 
 
-@dataclass(frozen=True)
+@record
+class DriftSettings:
+    """`data.drift`: which data the drift gate compares and what a finding does.
+
+    The reference is a path, or (`reference_artifact`) a file that the champion model's
+    training run logged as an MLflow artifact: "drift since the model in production"."""
+
+    current: str
+    reference: str | None = None  # a CSV/Parquet path
+    reference_artifact: str | None = None  # artifact path in the champion's training run
+    columns: tuple[tuple[str, str], ...] = ()  # declared types: name -> numeric | categorical
+    include: tuple[str, ...] = ()  # only these columns (default: all)
+    exclude: tuple[str, ...] = ()
+    alpha: float = 0.05
+    correction: str = "fdr_bh"  # fdr_bh | bonferroni
+    new_categories: str = "fail"  # fail | report
+    on_drift: str = "report"  # report | retrain | fail
+
+
+@record
+class Data:
+    drift: DriftSettings | None = None
+
+
+@record
+class ReportSettings:
+    """`report`: one self-updating comment with every gate's Markdown on the pull/merge request."""
+
+    comment: bool = False
+    host: str | None = None  # github | gitlab | bitbucket | azure; default: the platform running the job
+    token_secret: str | None = None  # secret holding the API token; default per platform
+
+
+@record
 class Image:
     name: str
     registry_var: str = "REGISTRY"
@@ -159,6 +195,9 @@ class Image:
     username_secret: str | None = None  # with password_secret: `docker login` before the push
     password_secret: str | None = None
     secrets: tuple[str, ...] = ()  # further secrets the build needs, by name
+    # The image serves the registered model: deploying it to PROD then waits for the model
+    # gate's verdict (and its promotion). Otherwise the image deployment does not depend on it.
+    serves_model: bool = False
 
     @property
     def all_secrets(self) -> tuple[str, ...]:
@@ -166,13 +205,13 @@ class Image:
         return tuple(dict.fromkeys(login + self.secrets))
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     approvers: tuple[str, ...] = ()
     timeout_minutes: int = 1440
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     name: str  # test | qa | prod
     deploy: str | None = None
@@ -182,25 +221,25 @@ class Environment:
     variables: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class GithubSettings:
     runs_on: str = "ubuntu-latest"
 
 
-@dataclass(frozen=True)
+@record
 class GitlabSettings:
     image: str | None = None  # None: python:<version>-slim; "" never (shell runners use tags)
     tags: tuple[str, ...] = ()
     shell: bool = False  # a shell runner: no image at all
 
 
-@dataclass(frozen=True)
+@record
 class AzureSettings:
     vm_image: str | None = "ubuntu-latest"
     pool: str | None = None  # a self-hosted pool name instead of vm_image
 
 
-@dataclass(frozen=True)
+@record
 class JenkinsSettings:
     agent: str | None = None  # agent label; None: any
     credentials: tuple[tuple[str, str], ...] = ()  # secret name -> Jenkins credentials id
@@ -209,7 +248,7 @@ class JenkinsSettings:
         return dict(self.credentials).get(secret, secret.lower().replace("_", "-"))
 
 
-@dataclass(frozen=True)
+@record
 class PipegenInstall:
     """Where the generated jobs install pipegen from: any pip requirement naming the
     `pipegen-ci` distribution (None: `pipegen-ci==` the generating version), and optionally
@@ -220,7 +259,7 @@ class PipegenInstall:
     index_url_var: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     pipegen: PipegenInstall = PipegenInstall()
     github: GithubSettings = GithubSettings()
@@ -229,7 +268,7 @@ class Settings:
     jenkins: JenkinsSettings = JenkinsSettings()
 
 
-@dataclass(frozen=True)
+@record
 class CustomJob:
     name: str
     stage: str
@@ -244,7 +283,7 @@ class CustomJob:
     timeout_minutes: int = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # a dataclass: `positions` is a default factory excluded from comparison
 class Descriptor:
     path: Path
     project: Project
@@ -257,6 +296,8 @@ class Descriptor:
     environments: tuple[Environment, ...] = ()
     settings: Settings = Settings()
     jobs: tuple[CustomJob, ...] = ()
+    data: Data = Data()
+    report: ReportSettings = ReportSettings()
     version: int = 1
     # YAML positions by path, e.g. ("jobs", 0, "needs", 1) -> (line, col), 1-based.
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)

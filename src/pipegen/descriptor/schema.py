@@ -6,11 +6,12 @@ import difflib
 import json
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from pipegen.descriptor.schema_check import surely_valid
 from pipegen.descriptor.yaml_positions import KEY
-from pipegen.errors import Problem
+from pipegen.errors import Problem, shorten
 
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "a number",
                float: "a number", type(None): "nothing (null)"}
@@ -20,7 +21,8 @@ _SCHEMA_TYPES = {"object": "a mapping", "array": "a list", "string": "a string",
 
 @lru_cache(maxsize=1)
 def schema_text() -> str:
-    return resources.files("pipegen.descriptor").joinpath("schema.json").read_text(encoding="utf-8")
+    # Next to this module in the wheel and in a checkout (importlib.resources costs more to import).
+    return (Path(__file__).resolve().parent / "schema.json").read_text(encoding="utf-8")
 
 
 def schema() -> dict:
@@ -30,8 +32,14 @@ def schema() -> dict:
 def dotted(path: tuple) -> str:
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        shown = shorten(part, 40)
+        text += f"[{shown}]" if isinstance(part, int) else (f".{shown}" if text else shown)
     return text or "the descriptor"
+
+
+def _shown(value: Any) -> str:
+    """repr of a value, cut to a readable length."""
+    return shorten(repr(value))
 
 
 def _kind(value: Any) -> str:
@@ -39,7 +47,7 @@ def _kind(value: Any) -> str:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word[:100], choices, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else f" (allowed: {', '.join(sorted(choices))})"
 
 
@@ -58,28 +66,28 @@ def _messages(error, positions: dict, filename: str, raw: dict) -> list[Problem]
         allowed = list(sub.get("properties", {}))
         extras = [key for key in instance if key not in allowed]
         return [_located(positions, (*path, key, KEY), filename,
-                         f"unknown key {key!r} in {where}{_suggest(str(key), allowed) if allowed else ''}")
+                         f"unknown key {_shown(key)} in {where}{_suggest(str(key), allowed) if allowed else ''}")
                 for key in extras]
     if validator == "required":
         missing = [key for key in error.validator_value if key not in instance]
-        return [_located(positions, path, filename, f"{where}: missing required key {key!r}") for key in missing]
+        return [_located(positions, path, filename, f"{where}: missing required key {_shown(key)}") for key in missing]
     if validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         wanted = " or ".join(_SCHEMA_TYPES.get(t, t) for t in expected)
         hint = ""
         if "string" in expected and isinstance(instance, (int, float)) and not isinstance(instance, bool):
-            written = raw.get(path, str(instance))
+            written = shorten(raw.get(path, str(instance)))
             hint = f' (quote it: "{written}"; YAML reads {written} as the number {instance})'
         return [_located(positions, path, filename, f"{where}: expected {wanted}, got {_kind(instance)}{hint}")]
     if validator == "enum":
         choices = [str(choice) for choice in error.validator_value]
         suggestion = _suggest(str(instance), choices)
-        return [_located(positions, path, filename, f"{where}: {instance!r} is not allowed{suggestion}")]
+        return [_located(positions, path, filename, f"{where}: {_shown(instance)} is not allowed{suggestion}")]
     if validator == "const":
         return [_located(positions, path, filename, f"{where}: must be {error.validator_value!r}")]
     if validator == "pattern":
         what = sub.get("x-message", f"text matching {error.validator_value}")
-        return [_located(positions, path, filename, f"{where}: {instance!r} is not {what}")]
+        return [_located(positions, path, filename, f"{where}: {_shown(instance)} is not {what}")]
     if validator in ("minItems", "minProperties"):
         return [_located(positions, path, filename, f"{where}: must not be empty")]
     if validator == "minLength":
@@ -87,14 +95,14 @@ def _messages(error, positions: dict, filename: str, raw: dict) -> list[Problem]
     if validator == "uniqueItems":
         return [_located(positions, path, filename, f"{where}: has duplicate entries")]
     if validator == "propertyNames":
-        return [_located(positions, (*path, key, KEY), filename, f"{where}: key {key!r} is not allowed here")
+        return [_located(positions, (*path, key, KEY), filename, f"{where}: key {_shown(key)} is not allowed here")
                 for key in instance if isinstance(instance, dict)
                 and not _matches(sub["propertyNames"].get("pattern", ".*"), key)]
     bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than",
               "exclusiveMaximum": "less than"}
     if validator in bounds:
         return [_located(positions, path, filename, f"{where}: must be {bounds[validator]} {error.validator_value}")]
-    return [_located(positions, path, filename, f"{where}: {error.message}")]
+    return [_located(positions, path, filename, f"{where}: {shorten(error.message, 200)}")]
 
 
 def _matches(pattern: str, text: str) -> bool:
@@ -102,6 +110,8 @@ def _matches(pattern: str, text: str) -> bool:
 
 
 def schema_problems(data: Any, positions: dict, filename: str, raw: dict | None = None) -> list[Problem]:
+    if surely_valid(data):
+        return []  # the common case, without importing jsonschema
     import jsonschema  # pylint: disable=import-outside-toplevel  # only when validating
 
     validator = jsonschema.Draft202012Validator(schema())

@@ -1,15 +1,29 @@
 """YAML → plain Python values plus the position of every value and mapping key, so
-every problem can be reported as file:line:col."""
+every problem can be reported as file:line:col.
+
+The node tree is composed here from PyYAML's event stream, without recursion, and the
+limits below are checked while the events arrive: a descriptor is refused before an
+alias bomb can expand, before nesting can exhaust the stack, and before a recursive
+alias can loop."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from pipegen.errors import Problem
+from pipegen.errors import Problem, shorten
 
 KEY = "<key>"  # positions[(*path, KEY)] is where the mapping key of `path` was written
+
+MAX_BYTES = 1024 * 1024  # a descriptor is a few kilobytes; this is 1 MiB
+MAX_DEPTH = 64  # nested mappings and lists, aliases expanded
+MAX_ALIASES = 256  # `*name` references in the file
+MAX_NODES = 100_000  # values once every alias is expanded (a billion-laughs file has 10**9)
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 
 @dataclass
@@ -19,13 +33,139 @@ class Located:
     raw: dict[tuple, str] = field(default_factory=dict)  # scalar text as written, for hints
 
 
+class LimitError(Exception):
+    """The file exceeds one of the limits; carries the mark where it did."""
+
+    def __init__(self, mark: yaml.Mark | None, message: str):
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def _tag(node: yaml.Node) -> str:
+    """A tag as written (`!!int`, not `tag:yaml.org,2002:int`), cut to a readable length."""
+    return shorten(node.tag.replace("tag:yaml.org,2002:", "!!"))
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+@dataclass
+class _Open:
+    """A mapping or list being composed: its node, the anchor it defines, and the size
+    and height of its subtree with aliases expanded."""
+
+    node: yaml.Node
+    anchor: str | None
+    size: int = 1
+    height: int = 1
+
+
+class _Composer:
+    """Events → node tree, iteratively, with the limits enforced as it goes."""
+
+    def __init__(self) -> None:
+        self.resolver = yaml.resolver.Resolver()
+        self.anchors: dict[str, tuple[yaml.Node, int, int]] = {}  # name -> (node, size, height)
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Open] = []
+        self.aliases = 0
+        self.nodes = 0
+        self.root: yaml.Node | None = None
+
+    def _add(self, node: yaml.Node, size: int, height: int, mark: yaml.Mark) -> None:
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            raise LimitError(mark, f"more than {MAX_NODES} values once aliases are expanded "
+                                   "(an alias bomb?); write the values out or use fewer aliases")
+        if len(self.stack) + height > MAX_DEPTH:
+            raise LimitError(mark, f"nested deeper than {MAX_DEPTH} levels")
+        if not self.stack:
+            self.root = node
+            return
+        parent = self.stack[-1]
+        parent.node.value.append(node)
+        parent.size += size
+        parent.height = max(parent.height, height + 1)
+
+    def _anchor(self, anchor: str | None, node: yaml.Node, size: int, height: int) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (node, size, height)
+
+    def feed(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            self._anchor(event.anchor, node, 1, 1)
+            self._add(node, 1, 1, event.start_mark)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            self._start(event)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            self._end(event)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise LimitError(event.start_mark, f"more than {MAX_ALIASES} aliases")
+        if event.anchor in self.open_anchors:
+            raise LimitError(event.start_mark, f"alias *{shorten(event.anchor)} refers to a value that contains it "
+                                               "(recursive aliases are not supported)")
+        if event.anchor not in self.anchors:
+            raise LimitError(event.start_mark, f"found undefined alias *{shorten(event.anchor)}")
+        node, size, height = self.anchors[event.anchor]
+        self._add(node, size, height, event.start_mark)
+
+    def _start(self, event: yaml.CollectionStartEvent) -> None:
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(yaml.MappingNode if is_mapping else yaml.SequenceNode, None, event.implicit)
+        kind = yaml.MappingNode if is_mapping else yaml.SequenceNode
+        node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if len(self.stack) + 1 > MAX_DEPTH:
+            raise LimitError(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        self.stack.append(_Open(node, event.anchor))
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+
+    def _end(self, event: yaml.Event) -> None:
+        done = self.stack.pop()
+        done.node.end_mark = event.end_mark
+        if isinstance(done.node, yaml.MappingNode):
+            items = done.node.value
+            if len(items) % 2:  # cannot happen with PyYAML's parser; kept exact anyway
+                raise LimitError(event.start_mark, "a mapping key without a value")
+            done.node.value = [(items[index], items[index + 1]) for index in range(0, len(items), 2)]
+        if done.anchor is not None:
+            self.open_anchors.discard(done.anchor)
+            self._anchor(done.anchor, done.node, done.size, done.height)
+        self.nodes -= done.size - 1  # its children were counted as they came; count the subtree once
+        self._add(done.node, done.size, done.height, done.node.start_mark)
+
+
+def compose(text: str) -> yaml.Node | None:
+    """One YAML document as a node tree; raises yaml.YAMLError or LimitError."""
+    composer = _Composer()
+    documents = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise LimitError(event.start_mark, "expected a single document, found a second one")
+            composer.anchors.clear()
+        composer.feed(event)
+    return composer.root
+
+
 class _Builder:
     """Builds values from a composed node tree; SafeLoader's constructors give the
-    scalar types (int, float, bool, null) YAML 1.1 users expect."""
+    scalar types (int, float, bool, null) YAML 1.1 users expect. The tree's depth is
+    bounded by MAX_DEPTH, so the recursion here is too."""
 
     def __init__(self, filename: str):
         self.filename = filename
@@ -34,52 +174,108 @@ class _Builder:
         self.raw: dict[tuple, str] = {}
         self.problems: list[Problem] = []
 
+    def _problem(self, node: yaml.Node, message: str) -> None:
+        line, col = _mark(node)
+        self.problems.append(Problem(self.filename, line, col, message))
+
     def build(self, node: yaml.Node, path: tuple) -> Any:
         self.positions[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                self._problem(node, f"tag {_tag(node)} on a mapping is not supported")
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self._problem(node, f"tag {_tag(node)} on a list is not supported")
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         self.raw[path] = node.value
-        return self.loader.construct_object(node, deep=True)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        """The scalar's value; a value its tag cannot read is a located problem (None)."""
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            self._problem(node, f"invalid YAML: {shorten(exc.problem or str(exc))}")
+            return None
+        # PyYAML's constructors raise ValueError, KeyError, AttributeError... on text their tag
+        # cannot read (`!!bool maybe`, `!!timestamp x`); whatever it is, it is this scalar's problem.
+        except Exception:  # pylint: disable=broad-exception-caught
+            self._problem(node, f"invalid YAML: {shorten(node.value)} is not a valid {_tag(node)} value")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self._problem(node, f"{node.value} is not a finite number (no .nan or .inf in a descriptor)")
+            return None
+        if isinstance(value, (bytes, set)) or type(value).__module__ not in ("builtins", "datetime"):
+            self._problem(node, f"tag {_tag(node)} is not supported")
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                line, col = _mark(key_node)
-                self.problems.append(Problem(self.filename, line, col, "YAML merge keys (<<) are not supported"))
+                self._problem(key_node, "YAML merge keys (<<) are not supported")
                 continue
-            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(key_node, "a mapping or list as a key is not supported")
+                continue
+            key = self.scalar(key_node)
             if not isinstance(key, str):
                 key = str(key)  # the schema reports it as an unknown key, located
             if key in result:
-                line, col = _mark(key_node)
-                self.problems.append(Problem(self.filename, line, col, f"duplicate key {key!r}"))
+                self._problem(key_node, f"duplicate key {shorten(key)!r}")
                 continue
             self.positions[(*path, key, KEY)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index, counting lines as YAML does."""
+    before = text[:index]
+    line_start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1, index - line_start + 1
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, filename: str) -> Problem:
+    line, col = _position(text, exc.position)
+    character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return Problem(filename, line, col,
+                   f"invalid YAML: the character U+{ord(character):04X} is not allowed in YAML text; "
+                   "write it as an escape (\\uXXXX) in a double-quoted string if you really need it")
+
+
 def load_located(text: str, filename: str) -> tuple[Located | None, list[Problem]]:
     """Parses one YAML document; returns (value with positions, problems)."""
+    if len(text) > MAX_BYTES:
+        return None, [Problem(filename, 1, 1, f"the descriptor is larger than {MAX_BYTES // 1024} KiB")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose(text)
+    except LimitError as exc:
+        line, col = (exc.mark.line + 1, exc.mark.column + 1) if exc.mark else (1, 1)
+        return None, [Problem(filename, line, col, exc.message)]
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_problem(exc, text, filename)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
-        return None, [Problem(filename, line, col, f"invalid YAML: {reason}")]
+        return None, [Problem(filename, line, col, f"invalid YAML: {shorten(reason)}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(filename, 1, 1, f"invalid YAML: {exc}")]
+        return None, [Problem(filename, 1, 1, f"invalid YAML: {shorten(str(exc).splitlines()[0])}")]
     if node is None:
         return None, [Problem(filename, 1, 1, "the descriptor is empty")]
     builder = _Builder(filename)
-    try:
-        data = builder.build(node, ())
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, [Problem(filename, line, col, f"invalid YAML: {exc.problem}")]
-    return Located(data, builder.positions, builder.raw), builder.problems
+    data = builder.build(node, ())
+    if builder.problems:
+        return None, builder.problems
+    return Located(data, builder.positions, builder.raw), []
+
+
+def load_bounded(text: str) -> Any:
+    """A YAML document read under the same limits as a descriptor (size, depth, aliases),
+    for other files pipegen reads (MLproject, compose files): their value, or None when
+    they exceed a limit or do not parse."""
+    located, _ = load_located(text, "<yaml>")
+    return located.data if located is not None else None

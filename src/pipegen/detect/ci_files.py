@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipegen.detect.files import read_text
+
 # Where `pipegen generate` writes, per platform.
 GENERATED = {"github": ".github/workflows/pipegen.yml", "gitlab": ".gitlab-ci.yml",
              "azure": "azure-pipelines.yml", "jenkins": "Jenkinsfile"}
@@ -33,10 +35,8 @@ def ci_files(root: Path) -> dict[str, tuple[str, ...]]:
 def written_by_pipegen(path: Path) -> bool:
     # pylint: disable-next=import-outside-toplevel  # render is light; kept out of init's import path
     from pipegen.render import split_generated
-    try:
-        return split_generated(path.read_text(encoding="utf-8", errors="replace"))[0] is not None
-    except OSError:
-        return False
+    # Read only inside the repository and never from a FIFO (read_text gives "" then).
+    return split_generated(read_text(path))[0] is not None
 
 
 def foreign_files(root: Path, target: str) -> tuple[str, ...]:

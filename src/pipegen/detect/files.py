@@ -3,16 +3,43 @@ parse tells init nothing, it never stops it."""
 from __future__ import annotations
 
 import ast
-import configparser
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `generate` reads pyproject.toml only
+    import configparser
+
+from pipegen.errors import UsageError
+from pipegen.paths import inside, read_bytes
+
+MAX_METADATA_BYTES = 1024 * 1024
+
+
+def _repository(path: Path) -> Path:
+    """The nearest folder above `path` holding .git, else the file's own folder: what a
+    symlink must not lead out of."""
+    folder = Path(os.path.abspath(path)).parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def read_bytes_safely(path: Path) -> bytes:
+    """The file's bytes; b"" when it is absent, not a regular file (a FIFO would block),
+    too large, or reached through a symlink that leads out of the repository."""
+    if not path.is_file():
+        return b""
+    try:
+        root = _repository(path)
+        return read_bytes(inside(root, Path(os.path.abspath(path)).relative_to(root)), MAX_METADATA_BYTES)
+    except UsageError:
+        return b""
 
 
 def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+    return read_bytes_safely(path).decode("utf-8", errors="replace")
 
 
 def read_toml(path: Path) -> dict:
@@ -25,14 +52,15 @@ def read_toml(path: Path) -> dict:
     except ImportError:
         return {}
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
+        return tomllib.loads(read_bytes_safely(path).decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 
 
 def read_ini(path: Path) -> configparser.ConfigParser:
     """setup.cfg / tox.ini / .flake8; an empty parser when absent or broken."""
+    import configparser  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
     parser = configparser.ConfigParser(interpolation=None)
     if path.is_file():
         try:

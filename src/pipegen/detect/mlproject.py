@@ -6,6 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from pipegen.descriptor.yaml_positions import load_bounded
+from pipegen.detect.files import read_text
+
 TRAINING_NAMES = ("main", "train", "training")
 
 
@@ -19,7 +22,7 @@ class Training:
 
 def _entry_points(root: Path) -> list[str]:
     try:
-        data = yaml.safe_load((root / "MLproject").read_text(encoding="utf-8"))
+        data = load_bounded(read_text(root / "MLproject"))
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return []
     points = data.get("entry_points") if isinstance(data, dict) else None

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from pipegen.descriptor.yaml_positions import load_bounded
+from pipegen.detect.files import read_text
+
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -49,7 +52,7 @@ def compose_services(root: Path) -> tuple[tuple[ServiceFinding, ...], str | None
         if not path.is_file():
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_bounded(read_text(path))
         except (yaml.YAMLError, OSError, UnicodeDecodeError):
             return (), name
         services = data.get("services") if isinstance(data, dict) else None

@@ -8,11 +8,15 @@ the precision the threshold needs (coverage.py's `fail_under` rule, 100 means ex
 from __future__ import annotations
 
 import os
+import posixpath
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
-from pipegen.errors import EvaluationError
+from pipegen.errors import EvaluationError, shorten
+from pipegen.gates import numbers
 from pipegen.gates.result import Condition, GateResult, Status
 
 GATE = "coverage"
@@ -63,45 +67,64 @@ class CoverageTotals:
         return text
 
 
-def _attribute(root: ET.Element, name: str, kind: type, path: Path) -> float | int | None:
-    raw = root.get(name)
+def _attribute(attributes: dict[str, str], name: str, read, path: Path) -> float | int | None:
+    raw = attributes.get(name)
     if raw is None:
         return None
+    return read(raw, f"coverage report {path}: attribute {name}")
+
+
+def _reject_entity(*_args) -> None:
+    raise EvaluationError("entity declarations are not allowed in a coverage report")
+
+
+def read_root(path: Path) -> tuple[str, dict[str, str]]:
+    """The root element's tag and attributes. The whole file is streamed through expat
+    (no tree is kept), so a report truncated after its root, or broken anywhere, is
+    refused instead of trusted; memory stays flat whatever its size."""
     try:
-        value = kind(raw)
-    except ValueError:
-        raise EvaluationError(f"coverage report {path}: attribute {name}={raw!r} is not a number") from None
-    if value < 0:
-        raise EvaluationError(f"coverage report {path}: attribute {name}={raw!r} is negative")
-    return value
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise EvaluationError(f"coverage report {path} is not a regular file")
+        parser = expat.ParserCreate()
+        root: list[tuple[str, dict[str, str]]] = []
+        parser.StartElementHandler = lambda tag, attributes: root or root.append((tag, attributes))
+        parser.EntityDeclHandler = _reject_entity
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1024 * 1024):
+                parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except FileNotFoundError:
+        raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`") from None
+    except expat.ExpatError as exc:
+        reason = f"{expat.ErrorString(exc.code)}: line {exc.lineno}, column {exc.offset + 1}"
+        raise EvaluationError(f"coverage report {path} is not readable XML: {reason}") from None
+    except OSError as exc:
+        raise EvaluationError(f"coverage report {path} is not readable: {exc.strerror or exc}") from None
+    return root[0]
 
 
 def read_totals(path: Path) -> CoverageTotals:
-    """Reads the totals from the root element and stops there: the root's attributes
-    are all the total needs, and reports of large code bases run to megabytes."""
-    try:
-        with open(path, "rb") as stream:
-            root = next(element for _event, element in ET.iterparse(stream, events=("start",)))
-    except FileNotFoundError:
-        raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`") from None
-    except (OSError, StopIteration, ET.ParseError) as exc:
-        reason = "it is empty" if isinstance(exc, StopIteration) else exc
-        raise EvaluationError(f"coverage report {path} is not readable XML: {reason}") from None
-    if root.tag != "coverage":
-        raise EvaluationError(f"coverage report {path} is not Cobertura XML: its root is <{root.tag}>, not <coverage>")
-    line_rate = _attribute(root, "line-rate", float, path)
+    """The totals from the root element's attributes, each checked: a rate outside 0..1,
+    a figure that is not finite, or more covered than valid fails closed (exit 3)."""
+    tag, attributes = read_root(path)
+    if tag != "coverage":
+        raise EvaluationError(f"coverage report {path} is not Cobertura XML: its root is <{shorten(tag)}>, "
+                              "not <coverage>")
+    line_rate = _attribute(attributes, "line-rate", numbers.rate, path)
     if line_rate is None:
         raise EvaluationError(f"coverage report {path} has no line-rate on <coverage>")
     totals = CoverageTotals(
         line_rate=float(line_rate),
-        branch_rate=_attribute(root, "branch-rate", float, path),
-        lines_valid=_attribute(root, "lines-valid", int, path),
-        lines_covered=_attribute(root, "lines-covered", int, path),
-        branches_valid=_attribute(root, "branches-valid", int, path),
-        branches_covered=_attribute(root, "branches-covered", int, path),
+        branch_rate=_attribute(attributes, "branch-rate", numbers.rate, path),
+        lines_valid=_attribute(attributes, "lines-valid", numbers.count, path),
+        lines_covered=_attribute(attributes, "lines-covered", numbers.count, path),
+        branches_valid=_attribute(attributes, "branches-valid", numbers.count, path),
+        branches_covered=_attribute(attributes, "branches-covered", numbers.count, path),
     )
-    if totals.counts_known and (totals.lines_covered or 0) > (totals.lines_valid or 0):
-        raise EvaluationError(f"coverage report {path}: lines-covered is greater than lines-valid")
+    numbers.part_of_whole(totals.lines_covered, totals.lines_valid, f"coverage report {path}: lines")
+    numbers.part_of_whole(totals.branches_covered, totals.branches_valid, f"coverage report {path}: branches")
+    if totals.lines_covered is not None and totals.lines_valid is None:
+        raise EvaluationError(f"coverage report {path}: lines-covered without lines-valid")
     return totals
 
 
@@ -162,7 +185,10 @@ class ChangedLines:
 def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
     """Changed-lines coverage through diff-cover's library, run in the current
     directory's git repository against `compare_branch` (committed, staged and
-    unstaged changes, as the diff-cover command counts them)."""
+    unstaged changes, as the diff-cover command counts them).
+
+    The report is streamed and only the changed files' `<class>` elements are kept
+    (see `_changed_files_report`), so memory follows the change, not the report."""
     # pylint: disable=import-outside-toplevel  # diff-cover and git only when this runs
     from diff_cover.command_runner import CommandError
     from diff_cover.diff_reporter import GitDiffReporter
@@ -171,10 +197,17 @@ def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
     from diff_cover.report_generator import JsonReportGenerator
     from diff_cover.violationsreporters.violations_reporter import XmlCoverageReporter
 
+    diff_error: Exception | None = None
     try:
         GitPathTool.set_cwd(os.getcwd())
         diff = GitDiffReporter(compare_branch, git_diff=GitDiffTool("...", ignore_whitespace=False))
-        xml_root = ET.parse(report).getroot()
+        try:
+            changed = diff.src_paths_changed()
+        except (ValueError, CommandError, OSError) as exc:
+            changed, diff_error = [], exc  # reported after the report is read, as before
+        xml_root = _changed_files_report(report, {_file_name(path) for path in changed})
+        if diff_error is not None:
+            raise diff_error
         generator = JsonReportGenerator(XmlCoverageReporter([xml_root]), diff)
         measured = generator.total_num_lines()
         uncovered = {path: lines for path in generator.src_paths() if (lines := generator.violation_lines(path))}
@@ -187,6 +220,58 @@ def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
     except (CommandError, OSError) as exc:
         raise EvaluationError(f"could not diff against {compare_branch!r}: {str(exc).strip()}") from None
     return ChangedLines(measured=measured, uncovered=uncovered)
+
+
+def _file_name(path: str) -> str:
+    """The last part of a path as diff-cover compares paths (Unix separators, normalised)."""
+    return posixpath.basename(posixpath.normpath(os.path.normcase(path).replace("\\", "/")))
+
+
+def _may_be_wanted(filename: str | None, wanted: set[str]) -> bool:
+    """Whether diff-cover could match this `<class filename>` to a changed file: it
+    compares whole normalised paths (as written, or joined to a `<source>`), which
+    end with the same file name; odd names that normalise away are kept too."""
+    if not filename:
+        return False
+    name = _file_name(filename)
+    return name in wanted or name in ("", ".", "..")
+
+
+def _changed_files_report(report: Path, wanted: set[str]) -> ET.Element:
+    """The report's root with its attributes, its `<sources>` and only the `<class>`
+    elements that may belong to files named as in `wanted`, read as a stream: everything else is
+    dropped as soon as it is parsed. diff-cover then matches exactly as on the whole
+    report. A Clover-shaped document (`<file><line num count>`) is parsed whole, since
+    diff-cover reads those differently."""
+    root: ET.Element | None = None
+    parents: list[ET.Element] = []
+    kept = ET.Element("classes")
+    with open(report, "rb") as stream:
+        for event, element in ET.iterparse(stream, events=("start", "end")):
+            if event == "start":
+                if root is None:
+                    root = ET.Element(element.tag, element.attrib)
+                parents.append(element)
+                continue
+            parents.pop()
+            parent = parents[-1] if parents else None
+            if element.tag == "line" and parent is not None and parent.tag == "file" \
+                    and element.get("num") is not None and element.get("count") is not None:
+                return ET.parse(report).getroot()
+            if element.tag == "class":
+                if _may_be_wanted(element.get("filename"), wanted):
+                    kept.append(element)
+                if parent is not None:
+                    del parent[-1]  # the element just closed is its parent's last child
+            elif element.tag == "sources" and len(parents) == 1:
+                root.append(element)  # type: ignore[union-attr]  # set at the first start event
+            elif len(parents) == 1 and parent is not None:
+                parent.remove(element)  # other top-level content (packages...) is not needed
+    if root is None:
+        raise ET.ParseError("no element found")
+    packages = ET.SubElement(root, "packages")
+    ET.SubElement(packages, "package").append(kept)
+    return root
 
 
 def _line_ranges(lines: list[int]) -> str:
@@ -215,6 +300,8 @@ def uncovered_notes(changes: ChangedLines) -> list[str]:
 def evaluate(report: Path, *, min_total: float | None, diff_min: float | None, compare_branch: str,
              precision: int = 0) -> GateResult:
     """The coverage gate's result. `diff_min` None skips the changed-lines check."""
+    numbers.threshold(min_total, 0, 100, "coverage min")
+    numbers.threshold(diff_min, 0, 100, "coverage diff_min")
     totals = read_totals(report)
     result = GateResult(gate=GATE)
     total = totals.percent()

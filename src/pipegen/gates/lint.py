@@ -15,13 +15,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipegen.errors import EvaluationError
+from pipegen.errors import EvaluationError, UsageError, shorten
+from pipegen.gates import numbers
+from pipegen.paths import read_text
 from pipegen.gates.result import Condition, GateResult, Status
 
 GATE = "lint"
 ISSUES_LISTED = 10  # flake8 issues shown in the notes; the JUnit/JSON carry the count
 # flake8's default format: path:row:col: CODE text
-FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+[0-9]+)\b")
+FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<row>[0-9]+):(?P<col>[0-9]+): (?P<code>[A-Z]+[0-9]+)\b")
+FLAKE8_COUNT = re.compile(r"[0-9]+")
 PYLINT_USAGE_ERROR = 32  # bit 32 of pylint's exit status; bit 1 is a fatal message
 
 
@@ -76,17 +79,21 @@ def parse_pylint_json2(text: str, source: str) -> PylintReport:
         raise EvaluationError(
             f"{source} is not a pylint json2 report with statistics.score "
             f"(write it with `pylint --output-format=json2`): {type(exc).__name__} {exc}") from None
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or not isinstance(counts, dict):
-        raise EvaluationError(f"{source}: statistics.score is {score!r}, not a number")
+    score = numbers.within(score, 0.0, 10.0, f"{source}: statistics.score")
+    if not isinstance(counts, dict):
+        raise EvaluationError(f"{source}: statistics.messageTypeCount is not a mapping")
+    counts = {shorten(kind): numbers.count(value, f"{source}: messageTypeCount.{shorten(kind)}")
+              for kind, value in counts.items()}
     if counts.get("fatal"):
-        fatal = [f"{message.get('messageId')} {message.get('message')}"
-                 for message in data.get("messages", []) if message.get("type") == "fatal"]
+        messages = data.get("messages") if isinstance(data.get("messages"), list) else []
+        fatal = [shorten(f"{message.get('messageId')} {message.get('message')}", 200)
+                 for message in messages if isinstance(message, dict) and message.get("type") == "fatal"]
         raise EvaluationError(f"pylint could not lint everything ({source}): {'; '.join(fatal[:3]) or 'fatal message'}")
-    issues = tuple(Issue(str(message.get("path", "")), int(message.get("line") or 0),
+    messages = data.get("messages") if isinstance(data.get("messages"), list) else []
+    issues = tuple(Issue(str(message.get("path", "")), numbers.count(message.get("line") or 0, f"{source}: line"),
                          str(message.get("messageId", "")), str(message.get("message", "")))
-                   for message in data.get("messages", []) if isinstance(message, dict))
-    return PylintReport(score=float(score), messages_by_type={str(k): int(v) for k, v in counts.items()},
-                        issues=issues)
+                   for message in messages if isinstance(message, dict))
+    return PylintReport(score=score, messages_by_type=counts, issues=issues)
 
 
 def parse_ruff_json(text: str, source: str) -> list[Issue]:
@@ -130,11 +137,14 @@ def parse_flake8(text: str, source: str) -> Flake8Report:
             continue
         if FLAKE8_LINE.match(line):
             issues.append(line)
-        elif line.strip().isdigit():
-            stated_count = int(line.strip())
+        elif FLAKE8_COUNT.fullmatch(line.strip()):
+            if stated_count is not None:
+                raise EvaluationError(f"{source}:{number}: a second issue count; the report is two reports joined")
+            stated_count = numbers.count(line, f"{source}:{number}: issue count")
         else:
             raise EvaluationError(
-                f"{source}:{number} is not in flake8's default format (path:row:col: CODE message): {line[:80]!r}; "
+                f"{source}:{number} is not in flake8's default format (path:row:col: CODE message): "
+                f"{shorten(repr(line), 80)}; "
                 "write the report with `flake8 --output-file FILE` and no --format/--show-source/--statistics")
     if stated_count is not None and stated_count != len(issues):
         raise EvaluationError(f"{source}: flake8 --count says {stated_count} issues but {len(issues)} are listed")
@@ -142,13 +152,13 @@ def parse_flake8(text: str, source: str) -> Flake8Report:
 
 
 def read_report(path: Path, tool: str) -> str:
-    """A report's text; missing or unreadable fails closed."""
+    """A report's text; missing or unreadable (a FIFO, a directory, not UTF-8) fails closed."""
+    if not path.exists():
+        raise EvaluationError(f"{tool} report {path} not found")
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EvaluationError(f"{tool} report {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"{tool} report {path} is not readable: {exc}") from None
+        return read_text(path)
+    except UsageError as exc:
+        raise EvaluationError(f"{tool} report is not readable: {exc}") from None
 
 
 def _run_module(module: str, args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -293,6 +303,10 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
     `changed_lines_against`: issues on lines changed against that ref fail. `baselines`:
     tool -> its report on the compare branch; more issues than that fails."""
     # pylint: disable=too-many-arguments,too-many-locals  # one per gate option
+    numbers.threshold(min_score, 0, 10, "pylint min_score")
+    for tool, limit in (("flake8", max_issues), ("ruff", max_ruff_issues)):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise UsageError(f"{tool} max_issues must be a whole number >= 0, not {limit!r}")
     result = GateResult(gate=GATE)
     baselines = baselines or {}
     changed = changed_lines_map(changed_lines_against) if changed_lines_against else None

@@ -10,6 +10,10 @@ The comparison is pure (`compare`) and follows MLflow's `MetricThreshold` semant
 - a metric missing on the candidate fails; missing on the baseline fails where a change
   against the baseline is required.
 
+The verdict (DESIGN §4): `pass` (better by the rules), `keep` (a required improvement not
+reached, yet no worse than the champion and every absolute bound met: no promotion, the
+job does not fail) or `fail` (an absolute bound broken or a regression).
+
 `evaluate` reads both versions' run metrics from the registry, compares them and records
 the verdict on the candidate version (the audit trail `pipegen model promote` relies on).
 """
@@ -81,6 +85,15 @@ def _sign(rule: MetricRule) -> str:
     return ">=" if rule.greater_is_better else "<="
 
 
+def _change_status(rule: MetricRule, passed: bool, candidate: float, baseline: float) -> Status:
+    """A required improvement not reached is a regression (fail) when the candidate is worse
+    than the champion, and `keep` when it is merely as good or slightly better: no rule is
+    broken, the champion stays. NaN is neither: it fails closed."""
+    if passed:
+        return Status.PASS
+    return Status.KEEP if _better_or_equal(rule, candidate, baseline) else Status.FAIL
+
+
 def _threshold_condition(metric: str, rule: MetricRule, candidate: float) -> Condition:
     passed = _better_or_equal(rule, candidate, rule.threshold)
     return Condition(f"{metric}:threshold", _sign(rule), rule.threshold, candidate,
@@ -93,7 +106,7 @@ def _absolute_change_condition(metric: str, rule: MetricRule, candidate: float,
     required = baseline + change if rule.greater_is_better else baseline - change
     passed = _better_or_equal(rule, candidate, required)
     return Condition(f"{metric}:min_absolute_change", _sign(rule), required, candidate,
-                     Status.PASS if passed else Status.FAIL,
+                     _change_status(rule, passed, candidate, baseline),
                      f"champion v{champion} = {baseline:.6g}; change {candidate - baseline:+.6g}, "
                      f"required {'+' if rule.greater_is_better else '-'}{change:.6g}")
 
@@ -106,13 +119,13 @@ def _relative_change_condition(metric: str, rule: MetricRule, candidate: float,
         # MLflow cannot divide by a zero baseline; it requires "strictly better" instead.
         required = ZERO_BASELINE_EPSILON if rule.greater_is_better else -ZERO_BASELINE_EPSILON
         passed = _better_or_equal(rule, candidate, required)
-        return Condition(name, _sign(rule), required, candidate, Status.PASS if passed else Status.FAIL,
+        return Condition(name, _sign(rule), required, candidate, _change_status(rule, passed, candidate, baseline),
                          f"champion v{champion} = 0: relative change undefined, candidate must be strictly better")
     improvement = (candidate - baseline) if rule.greater_is_better else (baseline - candidate)
     relative = improvement / abs(baseline)
     required = baseline + change * abs(baseline) if rule.greater_is_better else baseline - change * abs(baseline)
     passed = relative >= change  # False for NaN: fails closed
-    return Condition(name, _sign(rule), required, candidate, Status.PASS if passed else Status.FAIL,
+    return Condition(name, _sign(rule), required, candidate, _change_status(rule, passed, candidate, baseline),
                      f"champion v{champion} = {baseline:.6g}; improvement {relative:+.2%}, required {change:+.2%}")
 
 

@@ -7,19 +7,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import yaml
-
 from pipegen.descriptor.model import DESCRIPTOR_NAME, Descriptor
-from pipegen.errors import UsageError
+from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
+from pipegen.errors import UsageError, shorten
+from pipegen.paths import inside, read_text
 from pipegen.resources import gate_profiles_dir
 
 DEFAULT_PROFILE = "default"
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError("a number")
-    return float(value)
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    """A converter for a finite number in [low, high] (nan passes every comparison, so it
+    is refused by name)."""
+    def convert(value: Any) -> float:
+        # Written so nan fails: every comparison with nan is false.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise TypeError(f"a finite number in {low:g}..{high:g}")
+        return float(value)
+    return convert
 
 
 def _count(value: Any) -> int:
@@ -36,11 +41,11 @@ def _flag(value: Any) -> bool:
 
 # What a profile may hold: section -> key -> converter (raises TypeError naming what it wanted).
 PROFILE_KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "coverage": {"min": _number, "diff_min": _number},
-    "pylint": {"min_score": _number},
+    "coverage": {"min": _number(0, 100), "diff_min": _number(0, 100)},
+    "pylint": {"min_score": _number(0, 10)},
     "flake8": {"max_issues": _count},
     "ruff": {"max_issues": _count},
-    "sonar": {"timeout": _number, "allow_no_gate": _flag},
+    "sonar": {"timeout": _number(1e-3, 86400), "allow_no_gate": _flag},
 }
 # Settings the descriptor may hold beyond a profile's thresholds.
 DESCRIPTOR_ONLY_KEYS: dict[str, tuple[str, ...]] = {"coverage": ("compare_branch",)}
@@ -62,21 +67,23 @@ def load_profile(name: str, base: Path | None = None) -> dict[str, dict[str, Any
     if is_profile_path(name):
         path = (base or Path.cwd()) / name
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"gate profile file {path} cannot be read: "
-                             f"{getattr(exc, 'strerror', None) or exc}") from None
+            # In the repository only (no symlink out of it), no FIFO, UTF-8.
+            text = read_text(inside(base or Path.cwd(), name), limit=MAX_BYTES)
+        except UsageError as exc:
+            raise UsageError(f"gate profile file {path} cannot be read: {exc}") from None
     else:
         path = gate_profiles_dir() / f"{name}.yaml"
         if "/" in name or "\\" in name or not path.is_file():
             raise UsageError(f"unknown gate profile {name!r}; shipped profiles: {', '.join(shipped_profiles())}, "
                              "or the path of a profile file ending in .yaml")
         text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"gate profile {name!r} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    return _checked_profile(name, data)
+    if not text.strip():
+        return {}
+    # Read under the descriptor's limits: a profile file is repository content too.
+    located, problems = load_located(text, str(path))
+    if located is None:
+        raise UsageError(f"gate profile {shorten(name)!r} is not valid YAML: {problems[0]}")
+    return _checked_profile(name, located.data if located.data is not None else {})
 
 
 def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:

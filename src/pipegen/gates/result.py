@@ -18,6 +18,9 @@ class Status(str, Enum):
     FAIL = "fail"
     ERROR = "error"  # could not be evaluated: fails closed
     SKIP = "skip"  # not applicable (for example no changed lines)
+    # Not better than the baseline, but no rule broken (the model gate): nothing fails, and
+    # nothing is promoted. DESIGN §4 "Verdicts: pass/keep/fail".
+    KEEP = "keep"
 
 
 class Mode(str, Enum):
@@ -60,6 +63,8 @@ class GateResult:
     links: list[Link] = field(default_factory=list)
     error: str | None = None  # set when the gate could not evaluate at all
     notes: list[str] = field(default_factory=list)
+    # Gate-specific structured findings for --report-json (e.g. drift's per-feature tests).
+    data: dict = field(default_factory=dict)
 
     @property
     def status(self) -> Status:
@@ -68,6 +73,8 @@ class GateResult:
             return Status.ERROR
         if any(c.status is Status.FAIL for c in self.conditions):
             return Status.FAIL
+        if any(c.status is Status.KEEP for c in self.conditions):
+            return Status.KEEP
         return Status.PASS
 
     @property
@@ -79,7 +86,8 @@ class GateResult:
         """DESIGN §1: 0 pass, 1 failed, 3 could not evaluate; always 0 outside enforce."""
         if mode is not Mode.ENFORCE:
             return EXIT_OK
-        return {Status.PASS: EXIT_OK, Status.FAIL: EXIT_FAILED}.get(self.status, EXIT_UNAVAILABLE)
+        codes = {Status.PASS: EXIT_OK, Status.KEEP: EXIT_OK, Status.FAIL: EXIT_FAILED}
+        return codes.get(self.status, EXIT_UNAVAILABLE)
 
     def to_dict(self) -> dict:
         """Plain data for JSON, statuses as their string values."""
@@ -181,7 +189,7 @@ def _md_cell(text: str) -> str:
 
 def render_markdown(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
     """The summary a CI shows on the run's page."""
-    icon = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️"}[result.status]
+    icon = {Status.PASS: "✅", Status.KEEP: "⏸️", Status.FAIL: "❌", Status.ERROR: "⚠️"}[result.status]
     suffix = "" if mode is Mode.ENFORCE else f" ({mode.value}: does not fail the build)"
     lines = [f"### {icon} pipegen gate `{result.gate}`: {result.status.value.upper()}{suffix}", ""]
     if result.error:
@@ -190,6 +198,9 @@ def render_markdown(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
         lines += ["| metric | rule | threshold | actual | status | detail |", "|---|---|---|---|---|---|"]
         lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in _rows(result)]
         lines.append("")
+    if result.status is Status.KEEP:
+        lines += ["Kept out: not better than the baseline, but no rule broken. Nothing is promoted; the rest "
+                  "of the release goes on.", ""]
     lines += [f"- {_md_cell(n)}" for n in result.notes]
     lines += [f"- [{_md_cell(link.label)}]({link.url})" for link in result.links]
     return "\n".join(lines).rstrip() + "\n"

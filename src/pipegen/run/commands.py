@@ -22,15 +22,16 @@ class Command:
         return {"kind": self.kind, "title": self.title, "script": self.script}
 
 
-def install_commands(job: Job) -> tuple[str, ...]:
-    """What the platforms run to install the job's requirements, in its venv."""
-    return job.install_commands() if job.python else ()
+def install_script(job: Job) -> str:
+    """What the platforms run, as one script, to install the job's requirements (and pipegen
+    in a venv of its own) into its Python; empty when there is nothing to install."""
+    return "\n".join(job.install_commands()) if job.python else ""
 
 
 def job_commands(job: Job) -> tuple[Command, ...]:
     """One install script, as every platform runs it (its lines share shell variables, e.g.
     the folder pipegen's own venv is made in), then one script per plan step."""
-    install = "\n".join(install_commands(job))
+    install = install_script(job)
     return (*((Command("install", "Install dependencies", install),) if install else ()),
             *(Command("step", step.title, step.run) for step in job.steps))
 

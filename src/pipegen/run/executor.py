@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 from pipegen.outputs import NAME_PATTERN
 from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
-from pipegen.run.commands import bash_script, install_commands, job_commands
+from pipegen.run.commands import bash_script, install_script, job_commands
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
@@ -95,16 +95,21 @@ class JobContext:
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
 
 
+_LIVE: set["_Step"] = set()  # steps running now, stopped together when the run is interrupted
+_LIVE_LOCK = threading.Lock()
+
+
 class _Step:
     """One bash process in its own process group, killed as a group at the deadline."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]):
-        self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with  # waited for by _run_streamed
+            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
         self.timed_out = False
 
-    def kill(self) -> None:
-        self.timed_out = True
+    def kill(self, timed_out: bool = True) -> None:
+        self.timed_out = timed_out
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -115,6 +120,8 @@ def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: floa
                   ) -> tuple[int, bool]:
     """(exit code, timed out)."""
     step = _Step(argv, cwd, env)
+    with _LIVE_LOCK:
+        _LIVE.add(step)
     timer = threading.Timer(max(seconds, 0.0), step.kill)
     timer.start()
     try:
@@ -124,7 +131,46 @@ def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: floa
         code = step.process.wait()
     finally:
         timer.cancel()
+        with _LIVE_LOCK:
+            _LIVE.discard(step)
     return code, step.timed_out
+
+
+def stop_all() -> None:
+    """Kills every running step's process group (Ctrl-C: jobs run in their own sessions,
+    so the terminal's interrupt does not reach them)."""
+    with _LIVE_LOCK:
+        steps = list(_LIVE)
+    for step in steps:
+        step.kill(timed_out=False)
+
+
+def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> str | None:
+    """Makes the job's venv (seeded from --venv-cache when it can be) and puts it first on
+    PATH; returns the cache key to store it under once installed, if it should be stored."""
+    venv = context.job_dir / "venv"
+    key = None
+    if context.venv_cache is not None:
+        key = venvs.cache_key(context.python, (install_script(context.job),), context.job.requirements,
+                              context.workdir)
+        if venvs.seed_from_cache(context.venv_cache, key, venv):
+            line(f"venv seeded from {context.venv_cache / key} (--venv-cache); the install command still runs")
+            key = None  # cached already
+    if not venv.exists():
+        line(f"$ {context.python} -m venv {venv}")
+        venvs.create(context.python, venv)
+    env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(venv)
+    return key
+
+
+def _environment(context: JobContext) -> dict[str, str]:
+    # TMPDIR inside the job's folder: what a job makes with mktemp (pipegen's own venv) goes with it.
+    (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    extra = {"PIPEGEN_OUTPUTS_FILE": str(context.job_dir / "outputs.env"),
+             "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"), "PIPEGEN_EVENT": context.event,
+             "TMPDIR": str(context.job_dir / "tmp")}
+    return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 
 def execute(context: JobContext, emit: Emit) -> JobResult:
@@ -132,10 +178,7 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
     job = context.job
     started = time.monotonic()
     deadline = started + job.timeout_minutes * 60
-    outputs_file = context.job_dir / "outputs.env"
-    extra = {"PIPEGEN_OUTPUTS_FILE": str(outputs_file), "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"),
-             "PIPEGEN_EVENT": context.event}
-    env = job_environment(context.plan, job, context.environ, context.outputs, extra)
+    env = _environment(context)
     context.log.parent.mkdir(parents=True, exist_ok=True)
     with context.log.open("w", encoding="utf-8") as log:
         def line(text: str) -> None:
@@ -148,30 +191,13 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 line(f"pipegen run: {message}")
             return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {})
 
-        commands = job_commands(job)
         cache_key = None
         if job.python:
-            venv = context.job_dir / "venv"
-            seeded = False
-            if context.venv_cache is not None:
-                cache_key = venvs.cache_key(context.python, install_commands(job), job.requirements,
-                                            context.workdir)
-                seeded = venvs.seed_from_cache(context.venv_cache, cache_key, venv)
-            if seeded:
-                line(f"venv seeded from {context.venv_cache / str(cache_key)} (--venv-cache); "
-                     "the install command still runs")
-                cache_key = None  # already cached
-            else:
-                line(f"$ {context.python} -m venv {venv}")
-                try:
-                    venvs.create(context.python, venv)
-                except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
-                    return finish("failed", None, str(exc))
-            env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
-            env["VIRTUAL_ENV"] = str(venv)
-        last_install = max((index for index, command in enumerate(commands) if command.kind == "install"),
-                           default=None)
-        for index, command in enumerate(commands):
+            try:
+                cache_key = _make_venv(context, env, line)
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
+                return finish("failed", None, str(exc))
+        for command in job_commands(job):
             line(f"--- {command.title}")
             for text in command.script.splitlines():
                 line(f"$ {text}")
@@ -181,12 +207,11 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
                 return finish("failed", code, f"step {command.title!r} exited with {code}")
-            if index == last_install and cache_key is not None and context.venv_cache is not None:
+            if command.kind == "install" and cache_key is not None and context.venv_cache is not None:
                 venvs.store_in_cache(context.venv_cache, cache_key, context.job_dir / "venv")
-        published = read_outputs(outputs_file)
-        missing = [name for name in job.outputs if not published.get(name)]
+        published = read_outputs(context.job_dir / "outputs.env")
+        missing = [name for name in job.outputs if name not in published]
         if missing:
             return finish("failed", 0, f"the job declares output {', '.join(missing)} but did not publish it "
                                        "(`pipegen output set NAME VALUE`); jobs reading it would get nothing")
-        outputs = {name: published[name] for name in job.outputs}
-        return finish("passed", 0, "", outputs)
+        return finish("passed", 0, "", {name: published[name] for name in job.outputs})

@@ -16,7 +16,7 @@ from pipegen.errors import EXIT_FAILED, EXIT_OK, UsageError
 from pipegen.plan import Job, Plan
 from pipegen.run import workspace
 from pipegen.run.commands import job_commands
-from pipegen.run.executor import JobContext, JobResult, execute, missing_values
+from pipegen.run.executor import JobContext, JobResult, execute, missing_values, stop_all
 from pipegen.run.selection import Event, Selection, select, trigger_notes
 from pipegen.run.state import State
 from pipegen.run.venv import interpreter
@@ -180,6 +180,8 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         return self.approvals[key]
 
     def _blocked_by(self, job: Job) -> str | None:
+        if job.always:  # runs after failures too, as on CI (the gate report)
+            return None
         for need in self.prepared.waits_for(job):
             if self.results[need].status != "passed":
                 return need
@@ -247,37 +249,45 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         running: dict[Future, Job] = {}
         limit = max(1, self.options.parallel)
         with ThreadPoolExecutor(max_workers=limit) as pool:
-            while pending or running:
-                started = len(pending)
-                for job in self._settle(pending):
-                    if len(running) >= limit:
-                        break
-                    if job.approval is not None:
-                        key = _approval_key(job)
-                        if key not in self.approvals:
-                            if running:
-                                continue  # ask on a quiet terminal, once the running jobs are done
-                            self._approved(job)
-                        if not self.approvals[key]:
-                            pending.remove(job)
-                            self.results[job.id] = JobResult(job.id, "refused", message=f"{key} was not approved")
-                            continue
-                    pending.remove(job)
-                    running[self._start(pool, job, scratch)] = job
-                if not running:
-                    if len(pending) == started:  # unreachable: every need is pending, running or done
-                        raise RuntimeError(f"pipegen run: no job can start: {[job.id for job in pending]}")
-                    continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = running.pop(future)
-                    result = future.result()
-                    self.results[job.id] = result
-                    if result.status == "passed":
-                        self.outputs[job.id] = result.outputs
-                        self._hand_over(job, scratch)
-                    self.console.emit(job.id, f"{result.status} in {result.duration:.1f}s")
+            try:
+                self._schedule(pool, pending, running, limit, scratch)
+            except KeyboardInterrupt:
+                stop_all()
+                raise
         return self.results
+
+    def _schedule(self, pool: ThreadPoolExecutor, pending: list[Job], running: dict[Future, Job], limit: int,
+                  scratch: Path) -> None:
+        while pending or running:
+            started = len(pending)
+            for job in self._settle(pending):
+                if len(running) >= limit:
+                    break
+                if job.approval is not None:
+                    key = _approval_key(job)
+                    if key not in self.approvals:
+                        if running:
+                            continue  # ask on a quiet terminal, once the running jobs are done
+                        self._approved(job)
+                    if not self.approvals[key]:
+                        pending.remove(job)
+                        self.results[job.id] = JobResult(job.id, "refused", message=f"{key} was not approved")
+                        continue
+                pending.remove(job)
+                running[self._start(pool, job, scratch)] = job
+            if not running:
+                if len(pending) == started:  # unreachable: every need is pending, running or done
+                    raise RuntimeError(f"pipegen run: no job can start: {[job.id for job in pending]}")
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                result = future.result()
+                self.results[job.id] = result
+                if result.status == "passed":
+                    self.outputs[job.id] = result.outputs
+                    self._hand_over(job, scratch)
+                self.console.emit(job.id, f"{result.status} in {result.duration:.1f}s")
 
 
 def exit_code(results: Mapping[str, JobResult]) -> int:

@@ -20,6 +20,8 @@ def runs_on(job: Job, event: Event, branch: str) -> bool:
     """True when the CI would run `job` for this event on this branch."""
     if job.run_when is RunWhen.ALWAYS:
         return True
+    if job.run_when is RunWhen.PULL_REQUEST:  # the gate report comment
+        return event is Event.PULL_REQUEST
     if event is Event.PULL_REQUEST:
         return False
     return job.run_when is RunWhen.NOT_PULL_REQUEST or job.branch == branch
@@ -27,6 +29,8 @@ def runs_on(job: Job, event: Event, branch: str) -> bool:
 
 def why_not(job: Job, event: Event) -> str:
     """Why the CI would not run `job` (only meaningful when `runs_on` is False)."""
+    if job.run_when is RunWhen.PULL_REQUEST:
+        return "only on pull requests"
     if event is Event.PULL_REQUEST:
         return "not on pull requests"
     return f"only on branch {job.branch}"

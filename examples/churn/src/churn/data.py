@@ -1,7 +1,9 @@
 """Synthetic customer data with a known churn signal, reproducible from a seed."""
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -47,3 +49,33 @@ def flip_labels(churned: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     chosen = rng.random(len(churned)) < fraction
     flipped[chosen] = 1 - flipped[chosen]
     return flipped
+
+
+LABEL = "churned"
+
+
+def write_csv(dataset: Dataset, path: Path) -> Path:
+    """The data set as CSV (FEATURES then the label): the snapshot a training run logs."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*FEATURES, LABEL])
+        for row, label in zip(dataset.features, dataset.churned):
+            writer.writerow([*(format(value, "g") for value in row), int(label)])
+    return path
+
+
+def read_csv(path: Path) -> Dataset:
+    """A data set written by `write_csv` (or by the data team, same columns)."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    features = np.array([[float(row[name]) for name in FEATURES] for row in rows])
+    return Dataset(features, np.array([int(row[LABEL]) for row in rows]))
+
+
+if __name__ == "__main__":
+    # `python -m churn.data data/customers.csv`: (re)write the committed data set.
+    import sys
+
+    print(write_csv(make_dataset(), Path(sys.argv[1] if len(sys.argv) > 1 else "data/customers.csv")))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from churn.data import FEATURES, flip_labels, make_dataset
+from churn.data import FEATURES, flip_labels, make_dataset, read_csv, write_csv
 from churn.model import train
 
 
@@ -36,3 +36,11 @@ def test_the_model_learns_the_signal_and_the_degraded_one_does_not():
     assert degraded.metrics["auc"] < good.metrics["auc"] - 0.1
     assert degraded.metrics["log_loss"] > good.metrics["log_loss"]
     assert degraded.features == ("monthly_charges",)
+
+
+def test_csv_round_trip(tmp_path):
+    """The committed data set and the logged snapshot are this CSV: same numbers back."""
+    dataset = make_dataset(50, seed=5)
+    again = read_csv(write_csv(dataset, tmp_path / "customers.csv"))
+    assert (again.churned == dataset.churned).all()
+    assert abs(again.features - dataset.features).max() < 1e-3 * abs(dataset.features).max()

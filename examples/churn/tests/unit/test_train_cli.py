@@ -21,8 +21,8 @@ def test_defaults_and_environment_fallbacks(monkeypatch):
 
 
 def test_publish_writes_the_version_where_later_jobs_read_it(tmp_path, monkeypatch):
-    if shutil.which("pipegen") is None:  # the train job installs pipegen; a developer may not have it
-        pytest.skip("the pipegen command is not installed")
+    if shutil.which("pipegen") is None:  # the train job has it on PATH; a developer may not
+        pytest.skip("the pipegen command is not on PATH")
     for variable in ("GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "RUNNER_TEMP", "AGENT_TEMPDIRECTORY"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("PIPEGEN_OUTPUTS_FILE", str(tmp_path / "outputs.env"))
@@ -42,7 +42,7 @@ def fixture_registered(monkeypatch):
     """Records what main() would log and register, and answers with version 3."""
     calls = []
 
-    def register(result: TrainingResult, args) -> str:
+    def register(result: TrainingResult, args, *_snapshot) -> str:  # the data set and its file, for the log
         calls.append((result, args))
         return "3"
 
@@ -69,3 +69,14 @@ def test_main_fails_when_the_version_cannot_be_published(registered, monkeypatch
 def test_main_with_no_publish_only_registers(registered, monkeypatch):
     monkeypatch.setattr(train_module, "publish", lambda version: pytest.fail("published"))
     assert train_module.main(["--customers", "300", "--no-publish"]) == 0
+
+
+def test_the_committed_data_set_is_used_when_present(tmp_path, monkeypatch):
+    """The pipeline trains on data/customers.csv (the drift gate's current data) when it exists."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CHURN_DATA", raising=False)
+    dataset, path = train_module.load_data(train_module.parse_args(["--customers", "60"]))
+    assert path is None and len(dataset) == 60  # nothing committed: generated
+    train_module.write_csv(train_module.make_dataset(80, 1), tmp_path / "data" / "customers.csv")
+    dataset, path = train_module.load_data(train_module.parse_args([]))
+    assert str(path) == "data/customers.csv" and len(dataset) == 80

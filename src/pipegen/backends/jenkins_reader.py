@@ -1,0 +1,153 @@
+"""What the Jenkins backend writes, read back into the neutral `PipelineView` with
+tree-sitter-groovy (an optional dependency: `pip install 'pipegen-ci[diff]'`). Stages run in
+the order written (a parallel block's branches side by side), `when` conditions are evaluated
+per event along the stage path, the PROD `input` is the approval, outputs read into `env.NAME`
+are visible to every later stage, `withCredentials` scopes secrets to the steps inside it,
+and the options give the timeout, the concurrency policy and whether an UNSTABLE result (a
+dry-run gate's JUnit failures) stops the stages after it."""
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from pipegen import readback as rb
+from pipegen.backends import jenkins_structure as js
+
+_REQUIRED_OUTPUT = re.compile(r'\$\{([A-Za-z_]\w*):\?is not set: the ([\w.-]+) stage of this run publishes it\}')
+_RELEASE_ONLY = re.compile(r"^env\.BRANCH_NAME\s*([!=]=)\s*'([^']*)'$")
+
+
+def _branch_of(event: str, release: str) -> str:
+    return rb.event_branch(event, release) or "PR-1"
+
+
+def _condition(item, event: str, release: str) -> bool:  # pylint: disable=too-many-return-statements
+    if isinstance(item, js.Call):
+        name, body = item.name, item.body or []
+        if name == "anyOf":
+            return any(_condition(inner, event, release) for inner in body)
+        if name == "allOf":
+            return all(_condition(inner, event, release) for inner in body)
+        if name == "not":
+            return not all(_condition(inner, event, release) for inner in body)
+        if name == "branch":
+            pattern = item.args[0] if item.args else item.kwargs.get("pattern", "")
+            return event not in rb.PULL_REQUESTS and fnmatch.fnmatchcase(_branch_of(event, release), pattern)
+        if name == "changeRequest":
+            target = item.kwargs.get("target")
+            wanted = rb.OTHER_BRANCH if event == rb.PULL_REQUEST_OTHER else release
+            return event in rb.PULL_REQUESTS and (target is None or fnmatch.fnmatchcase(wanted, target))
+        if name == "changeset":
+            return event in (rb.PUSH_RELEASE, rb.PUSH_OTHER)  # a watched path changed
+        if name == "triggeredBy":
+            cause = item.args[0] if item.args else item.kwargs.get("cause")
+            return (cause == "TimerTrigger" and event == rb.SCHEDULE) or (
+                cause == "UserIdCause" and event.startswith("manual"))
+        if name == "expression":
+            return False  # `currentBuild.previousBuild == null`: a branch's first build only
+        if name in ("beforeAgent", "beforeInput", "beforeOptions"):
+            return True
+    raise rb.ConditionError(f"cannot read the Jenkins `when` condition {item!r}")
+
+
+def _runs(stages: list[js.Stage], event: str, release: str) -> bool:
+    return all(_condition(item, event, release) for stage in stages for item in stage.when)
+
+
+def _walk(stage: js.Stage, before: frozenset[str], path: list[js.Stage], found: dict) -> frozenset[str]:
+    """Records (path, after) for every leaf; returns the leaves inside `stage`."""
+    path = [*path, stage]
+    if stage.steps:
+        found[stage.name] = (path, before)
+        return frozenset({stage.name})
+    inside: set[str] = set()
+    if stage.parallel:
+        for child in stage.parallel:
+            inside |= _walk(child, before, path, found)
+    for child in stage.stages:
+        inside |= _walk(child, before | inside, path, found)
+    return frozenset(inside)
+
+
+def aborts_previous(options: list[js.Call], branch: str) -> bool | None:
+    """Whether a new build of `branch` aborts the running one (None: builds run side by side)."""
+    for option in options:
+        if option.name != "disableConcurrentBuilds":
+            continue
+        abort = option.kwargs.get("abortPrevious", False)
+        if isinstance(abort, js.Expr) and (match := _RELEASE_ONLY.match(abort.text.strip())):
+            equal = branch == match.group(2)
+            abort = equal if match.group(1) == "==" else not equal
+        if not isinstance(abort, bool):
+            raise rb.ConditionError(f"cannot read disableConcurrentBuilds(abortPrevious: {abort!r})")
+        return abort
+    return None
+
+
+def _schedule(triggers: list[js.Call], release: str) -> str | None:
+    for trigger in triggers:
+        if trigger.name != "cron":
+            continue
+        spec = trigger.args[0]
+        if isinstance(spec, js.Ternary):
+            spec = spec.then
+        if not isinstance(spec, str) or not spec.strip():
+            return None
+        lines = [line.strip() for line in spec.strip().splitlines()]
+        if lines[0] == "TZ=UTC" or lines[0] == "TZ=Etc/UTC":
+            return " ".join(lines[1:])
+        return f"{' '.join(lines)} (controller time zone)"
+    del release
+    return None
+
+
+def read(text: str, release: str = "main") -> rb.PipelineView:
+    pipeline = js.read_pipeline(text)
+    found: dict[str, tuple[list[js.Stage], frozenset[str]]] = {}
+    before: frozenset[str] = frozenset()
+    for stage in pipeline.stages:
+        before = before | _walk(stage, before, [], found)
+    events = frozenset(rb.EVENTS)  # a multibranch job builds every branch and pull request it discovers
+    skips_after_unstable = any(option.name == "skipStagesAfterUnstable" for option in pipeline.options)
+    approvals = {name for name, (path, _) in found.items() if any(stage.input is not None for stage in path)}
+    produced: dict[str, frozenset[str]] = {}
+    views: dict[str, rb.JobView] = {}
+    unstable: dict[str, frozenset[str]] = {}  # leaf -> events in which it may leave the build UNSTABLE
+    for name, (path, after) in found.items():
+        leaf = path[-1]
+        sh = js.sh_calls(leaf)
+        script = "\n".join(call.script for call in sh)
+        job_events = frozenset(event for event in events if _runs(path, event, release))
+        job_events -= {event for other in after for event in unstable.get(other, ())}
+        gates = rb.gates_in(script)
+        if skips_after_unstable and _marks_unstable(leaf):
+            unstable[name] = frozenset(event for gate in gates for event in job_events
+                                       if gate.mode == "dry-run" or (gate.mode == "auto" and event in rb.PULL_REQUESTS))
+        produced[name] = frozenset(js.env_assignments(leaf))
+        secrets = frozenset(variable for call in sh for variable in call.credentials)
+        views[name] = rb.JobView(
+            id=name, stage=path[0].name.lower(), after=after, events=job_events, environment=None,
+            approval=name in approvals, asks_approval=name in approvals and not approvals & after,
+            outputs=produced[name],
+            inputs=frozenset((output, producer) for output, producer in _REQUIRED_OUTPUT.findall(script)),
+            visible_outputs=frozenset((output, producer) for producer in after
+                                      for output in produced.get(producer, ())),
+            secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
+                                                     frozenset(call.credentials)) for call in sh),
+            timeout_minutes=leaf.timeout_minutes, gates=gates)
+    return rb.PipelineView(
+        platform="jenkins", jobs=views, events=events, release_branch=release,
+        schedule=_schedule(pipeline.triggers, release),
+        cancel_superseded=frozenset(event for event in events
+                                    if aborts_previous(pipeline.options, _branch_of(event, release))),
+        release_runs={None: "parallel", True: "abort", False: "queue"}[aborts_previous(pipeline.options, release)])
+
+
+def _marks_unstable(leaf: js.Stage) -> bool:
+    """A JUnit report with failures marks the build UNSTABLE unless the step opts out."""
+    for items in leaf.post.values():
+        for item in items or []:
+            if isinstance(item, js.Call) and item.name == "junit" and item.kwargs.get(
+                    "skipMarkingBuildUnstable") is not True:
+                return True
+    return False

@@ -1,0 +1,393 @@
+"""Reads a declarative Jenkinsfile back into data with tree-sitter-groovy (stages, conditions,
+steps and the decoded Groovy string values): the Jenkins parity reader and the tests build on
+it. tree-sitter is an optional dependency (`pip install 'pipegen-ci[diff]'`); importing this
+module without it raises ImportError.
+
+`parse_calls` turns Groovy into nested `Call`s: `name(args) { body }`, `name arg` and
+`agent none` alike. `read_pipeline` then interprets the declarative directives.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import tree_sitter_groovy
+from tree_sitter import Language, Node, Parser
+
+_PARSER = Parser(Language(tree_sitter_groovy.language()))
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "\\": "\\", "'": "'", '"': '"', "$": "$",
+                   "\n": ""}  # a backslash before a line break continues the line
+
+
+class GroovySyntaxError(ValueError):
+    """The parser found ERROR or MISSING nodes."""
+
+
+@dataclass
+class Call:
+    """`name(args, key: value) { body }`; `target` is the receiver of `x.name(...)`."""
+
+    name: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    body: list[Any] | None = None
+    target: Any = None
+
+
+@dataclass
+class Ref:
+    """A name or a property path such as `env.BRANCH_NAME`."""
+
+    path: str
+
+
+@dataclass
+class Assign:
+    target: str
+    value: Any
+
+
+@dataclass
+class Concat:
+    """`a + b + ...` (string concatenation)."""
+
+    parts: list[Any]
+
+
+@dataclass
+class Ternary:
+    condition: Any
+    then: Any
+    otherwise: Any
+
+
+@dataclass
+class Expr:
+    """Any other expression, kept as text with its node type."""
+
+    type: str
+    text: str
+
+
+@dataclass
+class Method:
+    """A method declared outside `pipeline {}`."""
+
+    name: str
+    parameters: list[str]
+    invocations: list[Call]  # every method call in the body, at any depth, in order
+
+
+# ---------------------------------------------------------------------------- Groovy -> calls
+
+
+def _text(node: Node) -> str:
+    return node.text.decode("utf-8")
+
+
+def decode_escapes(body: str) -> str:
+    def replace(match: re.Match) -> str:
+        escape = match.group(1)
+        if escape.startswith("u") and len(escape) == 5:
+            return chr(int(escape[1:], 16))
+        if escape not in _SIMPLE_ESCAPES:
+            raise ValueError(f"unknown Groovy escape \\{escape}")
+        return _SIMPLE_ESCAPES[escape]
+
+    return _ESCAPE.sub(replace, body)
+
+
+def decode_string(node: Node) -> str:
+    """The value of a single-quoted, triple-single-quoted or plain double-quoted literal."""
+    text = _text(node)
+    for quote in ("'''", '"""', "'", '"'):
+        if text.startswith(quote) and text.endswith(quote) and len(text) >= 2 * len(quote):
+            body = text[len(quote):-len(quote)]
+            if quote.startswith('"') and "$" in body.replace("\\$", ""):
+                raise GroovySyntaxError(f"interpolated GString in generated Groovy: {text!r}")
+            return decode_escapes(body)
+    raise GroovySyntaxError(f"not a string literal: {text!r}")
+
+
+def _named(node: Node) -> list[Node]:
+    return [child for child in node.named_children if child.type not in ("line_comment", "block_comment")]
+
+
+def _arguments(node: Node, call: Call) -> None:
+    for child in _named(node):
+        if child.type == "map_item":
+            key, value = _named(child)
+            call.kwargs[_text(key)] = value_of(value)
+        else:
+            call.args.append(value_of(child))
+
+
+def _call(node: Node) -> Call:
+    children = _named(node)
+    if node.type == "local_variable_declaration":  # `agent none` reads as a declaration
+        kind, declarator = children
+        return Call(_text(kind), [Ref(_text(_named(declarator)[0]))])
+    call = Call("")
+    names = [child for child in children if child.type == "identifier"]
+    call.name = _text(names[-1])
+    first = children[0]
+    if first.type != "identifier" or (len(names) > 1 and first is not names[-1]):
+        call.target = value_of(first)
+    for child in children:
+        if child.type == "argument_list":
+            _arguments(child, call)
+        elif child.type == "closure":
+            call.body = statements(child)
+    return call
+
+
+def value_of(node: Node) -> Any:  # pylint: disable=too-many-return-statements  # one per node type
+    kind = node.type
+    if kind in ("character_literal", "string_literal"):
+        return decode_string(node)
+    if kind == "decimal_integer_literal":
+        return int(_text(node))
+    if kind in ("true", "false"):
+        return kind == "true"
+    if kind == "null_literal":
+        return None
+    if kind == "array_literal":
+        return [value_of(child) for child in _named(node)]
+    if kind in ("method_invocation", "juxt_function_call"):
+        return _call(node)
+    if kind in ("identifier", "field_access"):
+        return Ref(_text(node))
+    if kind == "ternary_expression":
+        return Ternary(*(value_of(child) for child in _named(node)))
+    if kind == "closure":
+        return statements(node)
+    if kind == "binary_expression" and _text(node.child_by_field_name("operator") or node.children[1]) == "+":
+        left, right = _named(node)
+        parts = left_value.parts if isinstance(left_value := value_of(left), Concat) else [left_value]
+        return Concat([*parts, value_of(right)])
+    if kind == "parenthesized_expression":
+        return value_of(_named(node)[0])
+    return Expr(kind, _text(node))
+
+
+def _statement(node: Node) -> Any:
+    if node.type == "expression_statement":
+        node = _named(node)[0]
+    if node.type == "assignment_expression":
+        target, value = _named(node)
+        return Assign(_text(target), value_of(value))
+    if node.type == "local_variable_declaration":
+        return _call(node)
+    return value_of(node)
+
+
+def statements(node: Node) -> list[Any]:
+    return [_statement(child) for child in _named(node)]
+
+
+def _syntax_errors(root: Node) -> list[str]:
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            found.append(f"{node.start_point[0] + 1}:{node.start_point[1] + 1}: {node.type} {_text(node)[:40]!r}")
+        stack.extend(node.children)
+    return found
+
+
+def _descendants(node: Node, kind: str) -> Iterator[Node]:
+    for child in node.named_children:
+        if child.type == kind:
+            yield child
+        yield from _descendants(child, kind)
+
+
+def parse_calls(text: str) -> tuple[list[Any], list[Method]]:
+    """Top-level statements and method declarations; raises GroovySyntaxError on a bad parse."""
+    root = _PARSER.parse(text.encode("utf-8")).root_node
+    if root.has_error:
+        raise GroovySyntaxError("\n".join(sorted(_syntax_errors(root))))
+    top, methods = [], []
+    for child in _named(root):
+        if child.type == "method_declaration":
+            name = next(c for c in child.named_children if c.type == "identifier")
+            parameters = next(c for c in child.named_children if c.type == "formal_parameters")
+            methods.append(Method(_text(name), [_text(p) for p in parameters.named_children],
+                                  [_call(node) for node in _descendants(child, "method_invocation")]))
+        else:
+            top.append(_statement(child))
+    return top, methods
+
+
+# ---------------------------------------------------------------------------- declarative
+
+
+@dataclass
+class Stage:  # pylint: disable=too-many-instance-attributes  # one field per declarative directive
+    name: str
+    agent: Call | None = None
+    when: list[Any] = field(default_factory=list)
+    input: dict[str, Any] | None = None
+    options: list[Call] = field(default_factory=list)
+    stages: list["Stage"] = field(default_factory=list)
+    parallel: list["Stage"] = field(default_factory=list)
+    steps: list[Any] = field(default_factory=list)
+    post: dict[str, list[Any]] = field(default_factory=dict)
+    directives: list[str] = field(default_factory=list)  # every directive, in order
+
+    @property
+    def timeout_minutes(self) -> int | None:
+        return option_timeout(self.options)
+
+    @property
+    def agent_label(self) -> str | None:
+        """'any' for `agent any`, the label expression for `agent { label '...' }`."""
+        if self.agent is None:
+            return None
+        if self.agent.body is None:
+            return self.agent.args[0].path
+        (label,) = [call for call in self.agent.body if isinstance(call, Call) and call.name == "label"]
+        return label.args[0]
+
+    def leaves(self) -> list["Stage"]:
+        """Stages that run steps, in order (parallel branches in declaration order)."""
+        if self.steps:
+            return [self]
+        return [leaf for child in (self.stages or self.parallel) for leaf in child.leaves()]
+
+    def layers(self) -> list[list[str]]:
+        """The nested stages as layers of leaf names: a parallel block is one layer."""
+        return [[leaf.name for leaf in child.leaves()] for child in self.stages]
+
+    def chains(self) -> list[list[list[str]]]:
+        """Per layer, its parallel branches as chains of leaf names run one after another."""
+        return [[[leaf.name for leaf in branch.leaves()] for branch in (child.parallel or [child])]
+                for child in self.stages]
+
+    def when_call(self, name: str) -> list[Call]:
+        return [item for item in self.when if isinstance(item, Call) and item.name == name]
+
+
+@dataclass
+class Pipeline:
+    methods: list[Method]
+    agent: Call | None
+    options: list[Call]
+    triggers: list[Call]
+    stages: list[Stage]
+    directives: list[str]
+
+    def stage(self, name: str) -> Stage:
+        return next(stage for stage in self.all_stages() if stage.name == name)
+
+    def all_stages(self) -> Iterator[Stage]:
+        def walk(stages: list[Stage]) -> Iterator[Stage]:
+            for stage in stages:
+                yield stage
+                yield from walk(stage.stages)
+                yield from walk(stage.parallel)
+
+        return walk(self.stages)
+
+    @property
+    def timeout_minutes(self) -> int | None:
+        return option_timeout(self.options)
+
+
+def option_timeout(options: list[Call]) -> int | None:
+    for call in options:
+        if call.name == "timeout":
+            unit = call.kwargs.get("unit")
+            factor = {"MINUTES": 1, "HOURS": 60}.get(unit.path.rsplit(".", 1)[-1] if isinstance(unit, Ref) else unit)
+            if factor is None:
+                raise GroovySyntaxError(f"timeout unit {unit!r} is not MINUTES or HOURS")
+            return call.kwargs["time"] * factor
+    return None
+
+
+def _calls(body: list[Any] | None) -> list[Call]:
+    return [item for item in body or [] if isinstance(item, Call)]
+
+
+def _stage(call: Call) -> Stage:
+    if call.name != "stage" or len(call.args) != 1:
+        raise GroovySyntaxError(f"expected stage('name') {{ ... }}, found {call.name}")
+    stage = Stage(call.args[0])
+    for directive in _calls(call.body):
+        stage.directives.append(directive.name)
+        if directive.name == "agent":
+            stage.agent = directive
+        elif directive.name == "when":
+            stage.when = directive.body
+        elif directive.name == "input":
+            stage.input = {item.name: item.args[0] for item in _calls(directive.body)}
+        elif directive.name == "options":
+            stage.options = _calls(directive.body)
+        elif directive.name == "stages":
+            stage.stages = [_stage(child) for child in _calls(directive.body)]
+        elif directive.name == "parallel":
+            stage.parallel = [_stage(child) for child in _calls(directive.body)]
+        elif directive.name == "steps":
+            stage.steps = directive.body
+        elif directive.name == "post":
+            stage.post = {condition.name: condition.body for condition in _calls(directive.body)}
+    return stage
+
+
+def read_pipeline(text: str) -> Pipeline:
+    top, methods = parse_calls(text)
+    (pipeline,) = [item for item in top if isinstance(item, Call) and item.name == "pipeline"]
+    directives = {call.name: call for call in _calls(pipeline.body)}
+    return Pipeline(
+        methods=methods, agent=directives.get("agent"),
+        options=_calls(directives["options"].body) if "options" in directives else [],
+        triggers=_calls(directives["triggers"].body) if "triggers" in directives else [],
+        stages=[_stage(call) for call in _calls(directives["stages"].body)],
+        directives=[call.name for call in _calls(pipeline.body)])
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+@dataclass
+class ShCall:
+    """An `sh` step with what encloses it: credentials bound and literal env."""
+
+    label: str
+    script: str
+    credentials: dict[str, str]  # variable -> credentials id
+    env: list[str]  # withEnv entries
+
+
+def step_calls(steps: list[Any], credentials: dict[str, str] | None = None,
+               env: list[str] | None = None) -> Iterator[tuple[Any, dict[str, str], list[str]]]:
+    """Every step (and script-block statement) with the bindings in force around it."""
+    credentials = dict(credentials or {})
+    env = list(env or [])
+    for item in steps:
+        if isinstance(item, Call) and item.name == "withCredentials":
+            (bindings,) = item.args
+            inner = {binding.kwargs["variable"]: binding.kwargs["credentialsId"] for binding in bindings}
+            yield from step_calls(item.body, {**credentials, **inner}, env)
+        elif isinstance(item, Call) and item.name == "withEnv":
+            yield from step_calls(item.body, credentials, env + list(item.args[0]))
+        elif isinstance(item, Call) and item.name == "script":
+            yield from step_calls(item.body, credentials, env)
+        else:
+            yield item, credentials, env
+
+
+def sh_calls(stage: Stage) -> list[ShCall]:
+    found = []
+    for item, credentials, env in step_calls(stage.steps):
+        if isinstance(item, Call) and item.name == "sh":
+            found.append(ShCall(item.kwargs["label"], item.kwargs["script"], credentials, env))
+    return found
+
+
+def env_assignments(stage: Stage) -> dict[str, Any]:
+    """`env.NAME = value` statements inside the stage's script blocks."""
+    return {item.target.removeprefix("env."): item.value for item, _, _ in step_calls(stage.steps)
+            if isinstance(item, Assign) and item.target.startswith("env.")}

@@ -1,0 +1,38 @@
+"""Each platform's reader, by target name: the generated file read back into the neutral
+`pipegen.readback.PipelineView` (the readers sit next to their backends). Imported lazily:
+the Jenkins reader needs tree-sitter, an optional dependency (`pipegen-ci[diff]`)."""
+from __future__ import annotations
+
+import importlib
+
+import yaml
+
+from pipegen import readback as rb
+from pipegen.errors import EvaluationError
+
+READERS = {
+    "github": "pipegen.backends.github_reader",
+    "gitlab": "pipegen.backends.gitlab_reader",
+    "azure": "pipegen.backends.azure_reader",
+    "jenkins": "pipegen.backends.jenkins_reader",
+}
+# Environments whose approval the platform keeps in its settings (GitHub, Azure): the file
+# only names the environment. pipegen's approvals are always on prod.
+APPROVAL_ENVIRONMENTS = frozenset({"prod"})
+
+
+def read_back(target: str, text: str, release: str = "main",
+              protected: frozenset[str] = APPROVAL_ENVIRONMENTS) -> rb.PipelineView:
+    """The file of `target` as a PipelineView. Raises EvaluationError when it cannot be read
+    (a missing optional dependency, a syntax or condition the reader does not know)."""
+    try:
+        module = importlib.import_module(READERS[target])
+    except ImportError as exc:
+        raise EvaluationError(f"reading a {target} pipeline needs {exc.name or 'tree-sitter'}: "
+                              "pip install 'pipegen-ci[diff]'") from None
+    try:
+        if target in ("github", "azure"):
+            return module.read(text, protected=protected, release=release)
+        return module.read(text, release=release)
+    except (yaml.YAMLError, rb.ConditionError, ValueError, LookupError, TypeError, AttributeError) as exc:
+        raise EvaluationError(f"cannot read the {target} pipeline: {exc}") from None

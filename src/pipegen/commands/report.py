@@ -1,0 +1,61 @@
+"""`pipegen report comment`: one self-updating comment with every gate's Markdown."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from pipegen.errors import EXIT_UNAVAILABLE
+
+HOSTS = ("github", "gitlab", "azure", "bitbucket")
+TOKEN_ENV = "PIPEGEN_REPORT_TOKEN"
+
+
+@click.group("report")
+def group() -> None:
+    """Reports for reviewers, collected from the gates' Markdown."""
+
+
+@group.command("comment")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pipegen-reports"),
+              show_default=True, help="Where the gates wrote their Markdown (*.md, searched recursively).")
+@click.option("--host", type=click.Choice(HOSTS),
+              help="The repository host's API (Jenkins: required; elsewhere the platform running the job).")
+@click.option("--api-url", help="API root, for self-hosted servers (default: from the CI's variables).")
+@click.option("--token-env", default=TOKEN_ENV, show_default=True,
+              help="Environment variable holding the API token (its value is never printed).")
+@click.option("--print-body", is_flag=True, help="Print the comment body instead of posting it.")
+@click.option("--strict", is_flag=True, help="Exit 3 when the comment could not be posted (default: report, exit 0).")
+# pylint: disable-next=too-many-arguments,too-many-positional-arguments  # one parameter per click option
+def comment(reports_dir: Path, host: str | None, api_url: str | None, token_env: str, print_body: bool,
+            strict: bool) -> None:
+    """Post (or update in place) one comment on this run's pull/merge request with every
+    gate report. A failure to post never fails the pipeline unless --strict: it is reported,
+    and the report goes to the CI's summary instead."""
+    # pylint: disable=import-outside-toplevel  # requests and the hosts on use only
+    from pipegen import report_comment
+    from pipegen.registry import ci_run_url
+    from pipegen.report_comment import context
+
+    ci, target = context.resolve(os.environ, host, api_url)
+    env = os.environ
+    commit = env.get("GITHUB_SHA") or env.get("CI_COMMIT_SHA") or env.get("BUILD_SOURCEVERSION") \
+        or env.get("GIT_COMMIT")
+    body = report_comment.compose(report_comment.collect(reports_dir), ci or "local", commit, ci_run_url())
+    if print_body:
+        click.echo(body, nl=False)
+        return
+    if target is None:
+        click.echo("pipegen report comment: not a pull/merge-request run: nothing to post")
+        return
+    outcome = report_comment.post_report(target, env.get(token_env) or None, body, ci or "local",
+                                         report_comment.default_fallback())
+    click.echo(f"pipegen report comment: {outcome.message}")
+    if outcome.action == "failed":
+        click.echo("pipegen report comment: the report was not posted (this does not fail the pipeline)", err=True)
+        if strict:
+            click.get_current_context().exit(EXIT_UNAVAILABLE)
+
+
+command = group

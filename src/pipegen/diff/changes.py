@@ -1,0 +1,180 @@
+"""What a change to one platform's pipeline file means, in a reviewer's words: two
+`PipelineView`s of the same platform in, a list of `Change`s out. A change is *risky* when it
+weakens an approval, a gate or a branch restriction, or widens a secret's reach."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipegen import readback as rb
+
+# Widening a job to these events loosens a branch restriction.
+_LOOSE_EVENTS = frozenset({rb.PULL_REQUEST, rb.PULL_REQUEST_OTHER, rb.PUSH_OTHER, rb.MANUAL_OTHER})
+# Threshold flags, their words, and which way is stricter (+1: higher is stricter).
+_THRESHOLDS = {
+    ("coverage", "min"): ("coverage minimum", 1),
+    ("coverage", "diff-min"): ("coverage minimum on changed lines", 1),
+    ("lint", "min-score"): ("pylint score minimum", 1),
+    ("lint", "max-issues"): ("flake8 maximum issues", -1),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    text: str
+    risky: bool
+    kind: str  # approval | gate | branches | secrets | needs | outputs | jobs | timeouts | triggers
+
+
+def _events(events: frozenset[str]) -> str:
+    return ", ".join(rb.EVENT_WORDS[event] for event in rb.EVENTS if event in events)
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _gate_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    changes = []
+    before = {gate.name: gate for gate in old.gates}
+    after = {gate.name: gate for gate in new.gates}
+    for name in sorted(set(before) - set(after)):
+        changes.append(Change(f"{job} no longer runs the {name} gate", True, "gate"))
+    for name in sorted(set(after) - set(before)):
+        changes.append(Change(f"{job} now runs the {name} gate", False, "gate"))
+    for name in sorted(set(before) & set(after)):
+        was, now = before[name], after[name]
+        if was.mode != now.mode:
+            weaker = now.mode != "enforce"
+            changes.append(Change(f"{name} gate mode {was.mode} → {now.mode}", weaker, "gate"))
+        old_flags, new_flags = dict(was.thresholds), dict(now.thresholds)
+        for flag in sorted(set(old_flags) | set(new_flags)):
+            if old_flags.get(flag) == new_flags.get(flag) and flag != "metric":
+                continue
+            words, direction = _THRESHOLDS.get((name, flag), (f"{name} --{flag}", 0))
+            if flag == "metric":
+                old_rules = sorted(value for key, value in was.thresholds if key == flag)
+                new_rules = sorted(value for key, value in now.thresholds if key == flag)
+                if old_rules != new_rules:
+                    changes.append(Change(f"{name} gate rules {'; '.join(old_rules) or 'none'} → "
+                                          f"{'; '.join(new_rules) or 'none'}", True, "gate"))
+                continue
+            old_value, new_value = old_flags.get(flag), new_flags.get(flag)
+            if old_value is None or new_value is None:
+                shown = ["not set" if value is None else value or "set" for value in (old_value, new_value)]
+                changes.append(Change(f"{words}: {shown[0]} → {shown[1]}",
+                                      new_value is None or flag == "allow-no-gate", "gate"))
+                continue
+            old_number, new_number = _number(old_value), _number(new_value)
+            weaker = (direction != 0 and old_number is not None and new_number is not None
+                      and (new_number - old_number) * direction < 0)
+            changes.append(Change(f"{words} {old_value} → {new_value}", weaker, "gate"))
+    return changes
+
+
+def _secret_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    changes = []
+    if old.secrets is not None and new.secrets is not None:
+        for name in sorted(new.secrets - old.secrets):
+            changes.append(Change(f"{name} is now readable by job {job}", True, "secrets"))
+        for name in sorted(old.secrets - new.secrets):
+            changes.append(Change(f"{name} is no longer readable by job {job}", False, "secrets"))
+    before = {step.title: step for step in old.steps}
+    for step in new.steps:
+        was = before.get(step.title)
+        widened = step.reads - (was.reads if was else frozenset())
+        if old.secrets is not None and new.secrets is not None:
+            widened &= (step.secrets or frozenset()) - (new.secrets - old.secrets)
+        for name in sorted(widened):
+            changes.append(Change(f"{name} is now readable by step {step.title!r} of job {job}", True, "secrets"))
+    return changes
+
+
+def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    changes = []
+    if old.approval and not new.approval:
+        changes.append(Change(f"{job} lost its approval", True, "approval"))
+    elif new.approval and not old.approval:
+        changes.append(Change(f"{job} now waits for an approval", False, "approval"))
+    if new.asks_approval and not old.asks_approval and new.approval and old.approval:
+        changes.append(Change(f"reviewers are now asked again before {job}", False, "approval"))
+    if old.environment != new.environment:
+        changes.append(Change(f"{job} environment {old.environment or 'none'} → {new.environment or 'none'}",
+                              old.environment is not None and new.environment is None, "approval"))
+    widened, narrowed = new.events - old.events, old.events - new.events
+    if widened:
+        changes.append(Change(f"{job} now runs on {_events(widened)}", bool(widened & _LOOSE_EVENTS), "branches"))
+    if narrowed:
+        changes.append(Change(f"{job} no longer runs on {_events(narrowed)}", bool(new.gates or old.gates),
+                              "branches"))
+    changes += _gate_changes(job, old, new)
+    changes += _secret_changes(job, old, new)
+    for name, producer in sorted(old.inputs - new.inputs):
+        changes.append(Change(f"{job} no longer reads {name} from {producer}", False, "outputs"))
+    for name, producer in sorted(new.inputs - old.inputs):
+        changes.append(Change(f"{job} now reads {name} from {producer}", False, "outputs"))
+    if old.timeout_minutes != new.timeout_minutes:
+        changes.append(Change(f"{job} timeout {old.timeout_minutes} → {new.timeout_minutes} minutes", False,
+                              "timeouts"))
+    return changes
+
+
+def _wait_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
+    """`X no longer waits for Y`, said once: not again for the jobs after X that lost Y with it."""
+    changes = []
+    common = sorted(set(old.jobs) & set(new.jobs))
+    lost = {job: old.jobs[job].after - new.jobs[job].after for job in common}
+    gained = {job: new.jobs[job].after - old.jobs[job].after for job in common}
+    for job in common:
+        for upstream in sorted(lost[job] & set(new.jobs)):
+            if any(upstream in lost.get(other, ()) for other in new.jobs[job].after):
+                continue
+            weakens = bool(old.jobs[upstream].gates) or old.jobs[upstream].approval
+            changes.append(Change(f"{job} no longer waits for {upstream}", weakens, "needs"))
+        for upstream in sorted(gained[job]):
+            if any(upstream in gained.get(other, ()) for other in new.jobs[job].after):
+                continue
+            changes.append(Change(f"{job} now waits for {upstream}", False, "needs"))
+    return changes
+
+
+def _stage_approval(old: rb.PipelineView, new: rb.PipelineView, changes: list[Change]) -> list[Change]:
+    """Every approved job of a stage losing it is said as the stage losing it."""
+    for stage in sorted({job.stage for job in old.jobs.values()}):
+        approved = [name for name, job in old.jobs.items() if job.stage == stage and job.approval]
+        lost = [name for name in approved if name in new.jobs and not new.jobs[name].approval]
+        if approved and len(lost) == len(approved) and len(lost) > 1:
+            texts = {f"{name} lost its approval" for name in lost}
+            changes = [change for change in changes if change.text not in texts]
+            changes.insert(0, Change(f"{stage.upper()} lost its approval", True, "approval"))
+    return changes
+
+
+def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
+    changes = []
+    if new.events - old.events:
+        widened = new.events - old.events
+        changes.append(Change(f"the pipeline now starts on {_events(widened)}", bool(widened & _LOOSE_EVENTS),
+                              "triggers"))
+    if old.events - new.events:
+        changes.append(Change(f"the pipeline no longer starts on {_events(old.events - new.events)}", False,
+                              "triggers"))
+    if old.schedule != new.schedule:
+        changes.append(Change(f"schedule {old.schedule or 'none'} → {new.schedule or 'none'}", False, "triggers"))
+    if old.release_runs != new.release_runs:
+        changes.append(Change(f"a push to {new.release_branch} while a run waits: {old.release_runs} → "
+                              f"{new.release_runs}", new.release_runs == "abort", "triggers"))
+    for job in sorted(set(old.jobs) - set(new.jobs)):
+        gates = ", ".join(gate.name for gate in old.jobs[job].gates)
+        changes.append(Change(f"job {job} removed" + (f" (it ran the {gates} gate)" if gates else ""),
+                              bool(gates) or old.jobs[job].asks_approval, "jobs"))
+    for job in sorted(set(new.jobs) - set(old.jobs)):
+        added = new.jobs[job]
+        risky = bool(added.secrets) or bool(added.events & _LOOSE_EVENTS and added.environment)
+        changes.append(Change(f"job {job} added", risky, "jobs"))
+    changes += _wait_changes(old, new)
+    for job in sorted(set(old.jobs) & set(new.jobs)):
+        changes += job_changes(job, old.jobs[job], new.jobs[job])
+    return _stage_approval(old, new, changes)

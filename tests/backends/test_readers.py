@@ -1,0 +1,126 @@
+"""The readers' condition languages on hand-written inputs (what generated files do not
+exercise), and unreadable input reported as EvaluationError, never a traceback."""
+from __future__ import annotations
+
+import pytest
+
+from pipegen import readback as rb
+from pipegen.backends import azure_reader, github_reader, gitlab_reader, jenkins_reader
+from pipegen.backends.readers import read_back
+from pipegen.errors import EvaluationError
+
+
+@pytest.mark.parametrize("condition, event, needs_ran, runs", [
+    ("${{ github.event_name == 'push' || github.event_name == 'schedule' }}", rb.SCHEDULE, True, True),
+    ("${{ !(github.ref == 'refs/heads/main') }}", rb.MANUAL_OTHER, True, True),
+    ("${{ always() }}", rb.PUSH_RELEASE, False, True),
+    ("${{ github.ref == 'refs/heads/main' }}", rb.PUSH_RELEASE, False, False),  # a skipped need skips it
+    ("${{ 'it''s' == 'it''s' && true }}", rb.PULL_REQUEST, True, True),
+])
+def test_github_conditions(condition, event, needs_ran, runs) -> None:
+    assert github_reader.evaluate(condition, event, "main", needs_ran) is runs
+
+
+@pytest.mark.parametrize("condition", ["${{ github.actor == 'x' }}", "${{ (true }}", "${{ true false }}", "${{ @ }}"])
+def test_github_conditions_it_cannot_read(condition) -> None:
+    with pytest.raises(rb.ConditionError):
+        github_reader.evaluate(condition, rb.PUSH_RELEASE, "main", True)
+
+
+@pytest.mark.parametrize("rule, event, decision", [
+    ({"if": '$CI_COMMIT_BRANCH =~ /^release\\/.*$/'}, rb.PUSH_OTHER, "never"),
+    ({"if": '$CI_COMMIT_BRANCH !~ /^release/', "when": "manual"}, rb.PUSH_OTHER, "manual"),
+    ({"if": '$CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "main" && $CI_PIPELINE_SOURCE == "merge_request_event"'},
+     rb.PULL_REQUEST, "on_success"),
+    ({"if": '$CI_COMMIT_BEFORE_SHA == null'}, rb.SCHEDULE, "on_success"),
+])
+def test_gitlab_rules(rule, event, decision) -> None:
+    variables = gitlab_reader._variables(event, "main")  # pylint: disable=protected-access
+    assert gitlab_reader.decide([rule], variables) == decision
+
+
+def test_gitlab_rules_it_cannot_read() -> None:
+    with pytest.raises(rb.ConditionError):
+        gitlab_reader.decide([{"if": "$A == /x/ =~ B"}], {})
+
+
+@pytest.mark.parametrize("condition, event, ran, runs", [
+    ("or(eq(variables['Build.Reason'], 'Schedule'), startsWith(variables['Build.SourceBranch'], 'refs/heads/m'))",
+     rb.MANUAL_RELEASE, True, True),
+    ("and(not(in(variables['Build.Reason'], 'PullRequest', 'Manual')), succeeded())", rb.SCHEDULE, True, True),
+    ("and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'))", rb.PUSH_RELEASE, False, False),
+    ("succeededOrFailed()", rb.PUSH_RELEASE, False, True),
+    ("eq(variables['System.PullRequest.TargetBranch'], 'refs/heads/main')", rb.PULL_REQUEST, True, True),
+])
+def test_azure_conditions(condition, event, ran, runs) -> None:
+    assert azure_reader.runs(condition, event, "main", ran) is runs
+
+
+@pytest.mark.parametrize("condition", ["eq(variables['x']", "frobnicate()", "eq('a' 'b')x"])
+def test_azure_conditions_it_cannot_read(condition) -> None:
+    with pytest.raises(rb.ConditionError):
+        azure_reader.runs(condition, rb.PUSH_RELEASE, "main", True)
+
+
+JENKINS = """
+pipeline {
+  agent none
+  options {
+    disableConcurrentBuilds()
+    skipStagesAfterUnstable()
+  }
+  stages {
+    stage('A') {
+      when {
+        allOf {
+          anyOf {
+            branch 'main'
+            changeRequest target: 'main'
+          }
+          not {
+            triggeredBy 'TimerTrigger'
+          }
+        }
+      }
+      options {
+        timeout(time: 1, unit: 'HOURS')
+      }
+      steps {
+        sh(label: 'gate', script: 'pipegen gate coverage --mode dry-run --min 80')
+      }
+      post {
+        always {
+          junit(testResults: 'r.xml')
+        }
+      }
+    }
+    stage('B') {
+      steps {
+        sh(label: 'b', script: 'true')
+      }
+    }
+  }
+}
+"""
+
+
+def test_jenkins_when_unstable_and_concurrency() -> None:
+    view = jenkins_reader.read(JENKINS)
+    assert view.jobs["A"].events == {rb.PUSH_RELEASE, rb.MANUAL_RELEASE, rb.PULL_REQUEST}
+    assert view.jobs["A"].timeout_minutes == 60
+    assert view.jobs["A"].gates == (rb.GateView("coverage", (("min", "80"),), "dry-run"),)
+    # a dry-run gate's JUnit failures make the build UNSTABLE: B is skipped wherever A runs
+    assert view.jobs["B"].events == frozenset(rb.EVENTS) - view.jobs["A"].events
+    assert view.release_runs == "queue" and view.cancel_superseded == frozenset()
+
+
+@pytest.mark.parametrize("target, text, message", [
+    ("github", "on: [push\n", "cannot read the github pipeline"),
+    ("gitlab", "job: {stage: test, rules: [{if: '$A ==='}]}\n", "cannot read the gitlab pipeline"),
+    ("azure", "stages: [{stage: A, condition: 'nope(', jobs: []}]\n", "cannot read the azure pipeline"),
+    ("jenkins", "pipeline { options { disableConcurrentBuilds(abortPrevious: env.X) } stages { } }",
+     "cannot read the jenkins pipeline"),
+])
+def test_unreadable_files_are_evaluation_errors(target, text, message) -> None:
+    with pytest.raises(EvaluationError, match=message):
+        read_back(target, text)

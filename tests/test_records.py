@@ -1,0 +1,74 @@
+"""`record` behaves as `dataclass(frozen=True)` for everything pipegen uses."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from pipegen.records import record
+
+
+@record
+class Point:
+    """A point."""
+
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    notes: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    notes: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+
+def test_construction_defaults_and_factories() -> None:
+    point = Point(1, tags=("a",))
+    assert (point.x, point.y, point.tags, point.notes) == (1, 0, ("a",), {})
+    assert Point(1).notes is not Point(1).notes  # a fresh default per instance
+
+
+def test_repr_equality_and_hash_as_a_frozen_dataclass() -> None:
+    assert repr(Point(1, 2, ("a",), {"n": 1})) == repr(Reference(1, 2, ("a",), {"n": 1})).replace("Reference", "Point")
+    assert Point(1, 2, notes={"a": 1}) == Point(1, 2, notes={"b": 2})  # notes are not compared
+    assert Point(1) != Point(2) and Point(1) != Reference(1)
+    assert hash(Point(1, 2)) == hash(Point(1, 2, notes={"x": 1}))
+    assert {Point(1), Point(1)} == {Point(1)}
+
+
+def test_identical_fields_compare_equal_like_tuples() -> None:
+    nan = math.nan
+    assert Point(nan) == Point(nan)  # the same object: equal, as in a dataclass
+    assert Reference(nan) == Reference(nan)
+
+
+def test_frozen() -> None:
+    point = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.x = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del point.x
+
+
+def test_dataclasses_functions_work() -> None:
+    point = Point(1, 2)
+    assert dataclasses.is_dataclass(point)
+    assert [field.name for field in dataclasses.fields(point)] == ["x", "y", "tags", "notes"]
+    assert dataclasses.replace(point, y=5) == Point(1, 5)
+    assert dataclasses.asdict(point) == {"x": 1, "y": 2, "tags": (), "notes": {}}
+
+
+@pytest.mark.parametrize(("args", "kwargs", "message"), [
+    ((), {}, "missing required argument: 'x'"),
+    ((1, 2, 3, 4, 5), {}, "takes 4 positional arguments but 5 were given"),
+    ((1,), {"x": 2}, "multiple values for argument 'x'"),
+    ((1,), {"z": 2}, "unexpected keyword argument 'z'"),
+])
+def test_wrong_arguments_are_type_errors(args, kwargs, message) -> None:
+    with pytest.raises(TypeError, match=message):
+        Point(*args, **kwargs)
