@@ -124,8 +124,8 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     first = churn.run("push", manual=("approve-prod",))
     assert first.returncode == 0, first.explain()
     assert first.statuses == dict.fromkeys(
-        [*TEST_JOBS, "train", "model-gate", "build", "deploy-qa", "smoke-qa", "approve-prod", "promote-model",
-         "deploy-prod"], "PASS"), first.explain()
+        [*TEST_JOBS, "drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa", "approve-prod",
+         "promote-model", "deploy-prod"], "PASS"), first.explain()
     # QA trained v1; the gate passed it on thresholds (no champion yet) and recorded its verdict.
     assert "gate model: PASS" in first.log("model-gate"), first.log("model-gate")
     client = registry_client(mlflow_server)
