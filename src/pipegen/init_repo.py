@@ -390,7 +390,7 @@ def _service_lines(detection: Detection) -> list[str]:
     for service in detection.services:
         parts = [f"image: {yaml_scalar(service.image, flow=True)}"]
         if service.ports:
-            parts.append(f"ports: {_flow(service.ports)}")
+            parts.append("ports: [" + ", ".join(str(port) for port in service.ports) + "]")  # whole numbers
         if service.env:
             parts.append("env: {" + ", ".join(f"{key}: {yaml_scalar(value, flow=True)}"
                                               for key, value in service.env) + "}")

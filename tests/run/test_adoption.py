@@ -4,13 +4,16 @@ it is (green on day one); then a change that adds an untested function, or a lin
 it touches, turns it red, and a change that does neither stays green."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from . import services
 from .conftest import job_log, pipegen_run, run_environment
 
 pytestmark = pytest.mark.slow
@@ -55,8 +58,13 @@ def change(root: Path, relative: str, text: str) -> None:
     git(root, "commit", "--quiet", "-am", f"change {relative}")
 
 
-def run_test_stage(root: Path, env: dict[str, str]):
-    return pipegen_run(root, "--stage", "test", "--branch", "feature", env=env)
+def run_test_stage(root: Path, env: dict[str, str], *selection: str):
+    """The TEST stage on the feature branch, or only the jobs `selection` names (--job ...)."""
+    return pipegen_run(root, *(selection or ("--stage", "test")), "--branch", "feature", env=env)
+
+
+def jobs(*ids: str) -> tuple[str, ...]:
+    return tuple(part for job_id in ids for part in ("--job", job_id))
 
 
 TESTED = '''
@@ -112,10 +120,98 @@ def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_cha
     change(root, "src/textkit/core.py", UNTESTED)
     untested = run_test_stage(root, env)
     assert untested.statuses["unit"] == "failed" and untested.statuses["lint"] == "passed", untested.explain()
-    assert "coverage_diff" in job_log(root, "unit") or "diff" in job_log(root, "unit")
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
+    assert "not covered: src/textkit/core.py" in job_log(root, "unit")
 
     git(root, "reset", "--quiet", "--hard", "HEAD~1")
     change(root, "src/textkit/core.py", LINT_ISSUE)
     unlinted = run_test_stage(root, env)
     assert unlinted.statuses["lint"] == "failed", unlinted.explain()
     assert "F401" in job_log(root, "lint")
+
+
+# --- a src/setup.py service: three test levels, Postgres and Redis from docker-compose ----------
+
+STOCK_TESTED = '''
+
+def count_low(levels: dict, floor: int) -> int:
+    """How many items are below `floor`."""
+    return sum(1 for on_hand in levels.values() if on_hand < floor)
+'''
+STOCK_TESTED_TEST = '''
+
+def test_count_low():
+    from inventory.stock import count_low
+
+    assert count_low({"a": 1, "b": 5}, 2) == 1
+'''
+STOCK_UNTESTED = '''
+
+def transfer(source: int, target: int, count: int) -> tuple:
+    """Moves `count` items between two stock levels."""
+    if count > source:
+        raise OutOfStock(f"{count} wanted, {source} on hand")
+    moved = source - count
+    return moved, target + count
+'''
+STOCK_LINT_ISSUE = '''
+
+def total(levels: dict) -> int:
+    return sum(levels.values())  ;  # a stray semicolon: E703 on a line this change adds
+'''
+
+
+@pytest.fixture
+def service_backends():
+    """A real PostgreSQL on loopback (Debian's binaries) and the Redis stand-in (no redis-server here)."""
+    if services.postgres_bin() is None:
+        pytest.skip("PostgreSQL's binaries are not on this machine (Debian's postgresql package)")
+    postgres = services.postgres_server("inventory", "inventory")
+    port = next(postgres)
+    with services.RedisStandin() as redis:
+        yield port, redis
+    postgres.close()
+
+
+@pytest.mark.pipeline_scenario
+def test_setup_py_service_with_three_levels_and_compose_services(
+        tmp_path, run_find_links, wheelhouse, venv_cache, service_backends):
+    postgres_port, redis = service_backends
+    root = adopted("setup-service", tmp_path)
+    descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+    # What init read: setup.py's name and extras, the Dockerfile's Python, tests/e2e, compose's services.
+    assert descriptor["project"]["name"] == "inventory-service"
+    assert descriptor["project"]["python"] == "3.11"
+    assert descriptor["project"]["install"] == ["python -m pip install -e '.[test]'"]
+    assert descriptor["tests"]["functional"] == "tests/e2e"
+    assert sorted(descriptor["tests"]["services"]) == ["postgres", "redis"]
+    assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 2 issues today
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+    where = ("--service", f"postgres=127.0.0.1:{postgres_port}", "--service", f"redis=127.0.0.1:{redis.port}")
+    levels = jobs("unit", "integration", "functional") + where
+
+    green = run_test_stage(root, env, "--stage", "test", *where)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed",
+                              "integration": "passed", "functional": "passed"}, green.explain()
+    assert "2 passed" in job_log(root, "integration") and "1 passed" in job_log(root, "functional")
+    assert {"SET", "GET"} <= set(redis.seen)  # the integration tests reached the Redis address given
+
+    change(root, "src/inventory/stock.py", STOCK_TESTED)
+    change(root, "tests/unit/test_stock.py", STOCK_TESTED_TEST)
+    still_green = run_test_stage(root, env, "--stage", "test", *where)
+    assert still_green.returncode == 0, still_green.explain()
+
+    change(root, "src/inventory/stock.py", STOCK_UNTESTED)
+    untested = run_test_stage(root, env, *levels)
+    assert untested.statuses == {"unit": "passed", "integration": "passed", "functional": "failed"}, \
+        untested.explain()
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "functional"))  # over all three levels
+    assert "not covered: src/inventory/stock.py" in job_log(root, "functional")
+
+    git(root, "reset", "--quiet", "--hard", "HEAD~1")
+    change(root, "src/inventory/stock.py", STOCK_LINT_ISSUE)
+    unlinted = run_test_stage(root, env, *jobs("lint"))
+    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
+    assert "E703" in job_log(root, "lint")

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from pipegen.detect import Finding
-from pipegen.detect.files import read_toml, table
+from pipegen.detect.files import read_ini, read_toml, setup_py_arguments, table
 
 # Groups and extras that hold what tests and linters need (docs, notebooks... are left out).
 TEST_GROUPS = ("test", "tests", "testing", "dev", "lint", "linting")
@@ -40,6 +40,17 @@ def _wanted(names) -> list[str]:
     return [name for name in names if isinstance(name, str) and name.lower() in TEST_GROUPS and _SAFE.match(name)]
 
 
+def _extras(folder: Path, pyproject: dict) -> list:
+    """Extras the package declares: pyproject [project.optional-dependencies], setup.py's
+    extras_require (parsed, never run), setup.cfg [options.extras_require]."""
+    names = list(table(pyproject, "project", "optional-dependencies"))
+    from_setup = setup_py_arguments(folder).get("extras_require")
+    names += list(from_setup) if isinstance(from_setup, dict) else []
+    cfg = read_ini(folder / "setup.cfg")
+    names += cfg.options("options.extras_require") if cfg.has_section("options.extras_require") else []
+    return list(dict.fromkeys(names))
+
+
 def install_commands(root: Path, pyproject: dict) -> Finding | None:
     """Commands (one per line) that install the project and its test/lint dependencies, or
     None when the repository is not a package (requirements files then say it all)."""
@@ -59,7 +70,7 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
         return None
     target = "." if folder == "." else f"./{folder}"
     sub = read_toml(root / folder / "pyproject.toml") if folder != "." else pyproject
-    extras = _wanted(table(sub, "project", "optional-dependencies"))
+    extras = _wanted(_extras(root / folder, sub))
     spec = f"{target}[{','.join(extras)}]" if extras else target
     quoted = f"'{spec}'" if extras else spec
     if groups and folder == ".":
