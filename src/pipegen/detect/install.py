@@ -28,9 +28,13 @@ def is_package(folder: Path) -> bool:
                 table(pyproject, "tool", "poetry"))
 
 
-def _package_folder(root: Path) -> str | None:
+def package_folder(root: Path) -> str | None:
+    """'.' when the repository is a package; else the one subfolder that is (a monorepo's
+    backend/, a uv workspace's member); None when there is none, or several."""
     if is_package(root):
         return "."
+    if not root.is_dir():
+        return None
     subfolders = sorted(child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")
                         and _SAFE.match(child.name) and is_package(child))
     return subfolders[0] if len(subfolders) == 1 else None
@@ -57,6 +61,8 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
     groups = _wanted(table(pyproject, "dependency-groups"))
     if (root / "uv.lock").is_file():
         flags = "".join(f" --group {group}" for group in groups)
+        if table(pyproject, "tool", "uv", "workspace"):
+            flags = " --all-packages" + flags  # a workspace: its members are the code under test
         return Finding("\n".join([UV, 'UV_PROJECT_ENVIRONMENT="$(python -c \'import sys; print(sys.prefix)\')" '
                                       f"uv sync --locked --inexact{flags}"]), "uv.lock (uv sync into the job's Python)")
     poetry_groups = _wanted(table(pyproject, "tool", "poetry", "group"))
@@ -65,7 +71,7 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
         install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{with_groups}"
         return Finding("\n".join([POETRY, install]),
                        "poetry.lock / [tool.poetry] (poetry install into the job's Python)")
-    folder = _package_folder(root)
+    folder = package_folder(root)
     if folder is None:
         return None
     target = "." if folder == "." else f"./{folder}"
