@@ -63,7 +63,9 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
         flags = "".join(f" --group {group}" for group in groups)
         if table(pyproject, "tool", "uv", "workspace"):
             flags = " --all-packages" + flags  # a workspace: its members are the code under test
+        # The job's interpreter, named: uv would otherwise follow .python-version and download another.
         return Finding("\n".join([UV, 'UV_PROJECT_ENVIRONMENT="$(python -c \'import sys; print(sys.prefix)\')" '
+                                      'UV_PYTHON="$(python -c \'import sys; print(sys.executable)\')" '
                                       f"uv sync --locked --inexact{flags}"]), "uv.lock (uv sync into the job's Python)")
     poetry_groups = _wanted(table(pyproject, "tool", "poetry", "group"))
     if (root / "poetry.lock").is_file() or table(pyproject, "tool", "poetry"):
