@@ -18,7 +18,7 @@ from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Service, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
-from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER
+from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS
 from pipegen.records import record
 from pipegen.syntax import shell_command
 
@@ -357,7 +357,7 @@ def _lint_commands(tool: str, targets: str, out: str) -> str:
     if tool == "ruff":
         return f"python -m ruff check --output-format=json --exit-zero {targets} > {out}"
     if tool == "pylint":
-        return f"python -m pylint {targets} --output-format=json2 > {out} || true"
+        return f"python -m pylint {targets} {' '.join(PYLINT_ARGS)} --output-format=json2 > {out} || true"
     # Marked lines in the default format: the repository's format=/show-source/statistics cannot change them.
     return (f"python -m flake8 {targets} --no-show-source {_q('--format=' + FLAKE8_MARKER + FLAKE8_FORMAT)} "
             f"--output-file={out} --exit-zero")
