@@ -114,7 +114,7 @@ def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_cha
 
     change(root, "src/textkit/core.py", TESTED)
     change(root, "tests/test_core.py", TESTED_TEST)
-    still_green = run_test_stage(root, env)
+    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
     assert still_green.returncode == 0, still_green.explain()
 
     change(root, "src/textkit/core.py", UNTESTED)
@@ -200,7 +200,7 @@ def test_setup_py_service_with_three_levels_and_compose_services(
 
     change(root, "src/inventory/stock.py", STOCK_TESTED)
     change(root, "tests/unit/test_stock.py", STOCK_TESTED_TEST)
-    still_green = run_test_stage(root, env, "--stage", "test", *where)
+    still_green = run_test_stage(root, env, *jobs("lint"), *levels)
     assert still_green.returncode == 0, still_green.explain()
 
     change(root, "src/inventory/stock.py", STOCK_UNTESTED)
@@ -271,7 +271,7 @@ def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
 
     change(root, "api/orders.py", ORDERS_TESTED)
     change(root, "tests/test_orders.py", ORDERS_TESTED_TEST)
-    still_green = run_test_stage(root, env)
+    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
     assert still_green.returncode == 0, still_green.explain()
 
     change(root, "api/orders.py", ORDERS_UNTESTED)
@@ -338,7 +338,7 @@ def test_ml_project_with_an_mlproject_without_main(tmp_path, run_find_links, whe
 
     change(root, "winequality/model.py", MODEL_TESTED)
     change(root, "tests/test_model.py", MODEL_TESTED_TEST)
-    still_green = run_test_stage(root, env)
+    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
     assert still_green.returncode == 0, still_green.explain()
 
     change(root, "winequality/model.py", MODEL_UNTESTED)
