@@ -8,7 +8,7 @@ from __future__ import annotations
 FLAKE8_FORMAT = "%(path)s:%(row)d:%(col)d: %(code)s %(text)s"
 FLAKE8_MARKER = "pipegen-flake8:"
 
-# pylint: import errors say which packages the environment pylint runs in lacks (init's, a lint job's),
+# For pylint, import errors say which packages the environment pylint runs in lacks (init's, a lint job's),
 # not how good the code is; the test jobs import the code for real. Without this, the score init
 # measured where pipegen runs would not be the score the lint job computes.
 PYLINT_ARGS = ("--disable=import-error",)
