@@ -7,11 +7,11 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from pipegen.paths import check_regular, file_mode, inside, read_text, write_error
+from pipegen.records import record
 from pipegen.render import RenderedFile, is_hand_edited, split_generated
 
 BACKUP_SUFFIX = ".pipegen-backup"
@@ -25,7 +25,7 @@ class WriteStatus(str, Enum):
     FORCED = "forced"  # overwritten with --force, the old content kept as a backup
 
 
-@dataclass(frozen=True)
+@record
 class PendingWrite:
     """One file to put in place: where (its real path) and what."""
 
@@ -33,7 +33,7 @@ class PendingWrite:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class WriteOutcome:
     path: Path
     status: WriteStatus

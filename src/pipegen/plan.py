@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 import re
 import shlex
-from dataclasses import replace
 from enum import Enum
 from functools import cached_property
 
@@ -18,7 +17,7 @@ from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Service, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
-from pipegen.records import record
+from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
@@ -223,6 +222,11 @@ class Plan:
     @cached_property
     def _previous(self) -> dict[str, Stage | None]:
         return {stage.id: (self.stages[index - 1] if index else None) for index, stage in enumerate(self.stages)}
+
+    @cached_property
+    def collects_reports(self) -> bool:
+        """Some job gathers every job's report folder (backends ask per job)."""
+        return any(job.collects_reports for job in self.jobs)
 
     def job(self, job_id: str) -> Job:
         return self._index[job_id][0]
@@ -985,7 +989,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = _with_needed_outputs(jobs)
     jobs = [_with_inputs_as_needs(job) for job in jobs]
     serves_model = descriptor.image is not None and descriptor.image.serves_model
-    jobs = [_with_model_gate_before_prod(job, jobs, serves_model) for job in jobs]
+    ids = {job.id for job in jobs}
+    jobs = [_with_model_gate_before_prod(job, ids, serves_model) for job in jobs]
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
     # PROD never runs on any branch: the prod environment's branch, else the first trigger
@@ -1024,10 +1029,10 @@ def _with_output_check(job: Job) -> Job:
     return replace(job, steps=(*job.steps, check))
 
 
-def _with_model_gate_before_prod(job: Job, jobs: list[Job], serves_model: bool = False) -> Job:
+def _with_model_gate_before_prod(job: Job, ids: set[str], serves_model: bool = False) -> Job:
     """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
-    An image that serves the model is deployed to PROD after the model's promotion."""
-    ids = {other.id for other in jobs}
+    An image that serves the model is deployed to PROD after the model's promotion.
+    `ids`: every job's id."""
     if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
     if job.id == "deploy-prod" and serves_model and "promote-model" in ids:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import shlex
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
@@ -110,7 +110,7 @@ class PipCache:
     pull_only: bool
 
 
-@dataclass
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes
     """Everything the template prints for one job, in the order it prints it."""
 
@@ -133,7 +133,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     artifacts: Artifacts | None = None
 
 
-@dataclass
+@record
 class StageView:
     id: str
     title: str
@@ -454,12 +454,12 @@ def stage_views(plan: Plan) -> list[StageView]:
     graph = _Graph(plan, job_keys(plan), approvals)
     views = []
     for stage in plan.stages:
-        view = StageView(stage.id, stage.title, one_line(stage.comment))
+        jobs = []
         if stage.id in approvals:
             approved = [job for job in stage.jobs if job.approval]
-            view.jobs.append(approval_view(stage.id, approved, approvals[stage.id]))
-        view.jobs += [job_view(job, plan, graph) for job in stage.jobs]
-        views.append(view)
+            jobs.append(approval_view(stage.id, approved, approvals[stage.id]))
+        jobs += [job_view(job, plan, graph) for job in stage.jobs]
+        views.append(StageView(stage.id, stage.title, one_line(stage.comment), jobs))
     return views
 
 

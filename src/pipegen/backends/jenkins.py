@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import replace
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.records import record
+from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
 TEMPLATE = "Jenkinsfile.j2"
@@ -303,7 +302,7 @@ def stash_name(job_id: str) -> str:
 
 def report_stash(plan: Plan, job: Job) -> str | None:
     """Jobs keeping a report folder stash it for a job that collects every report."""
-    collected = any(other.collects_reports for other in plan.jobs)
+    collected = plan.collects_reports
     return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
 
 

@@ -2,7 +2,7 @@
 dataclasses, never the raw YAML. Defaults live here, in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pipegen.errors import Problem
@@ -283,7 +283,7 @@ class CustomJob:
     timeout_minutes: int = 30
 
 
-@dataclass(frozen=True)  # a dataclass: `positions` is a default factory excluded from comparison
+@record  # `positions`: a default factory, excluded from comparison and repr
 class Descriptor:
     path: Path
     project: Project
