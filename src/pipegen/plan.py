@@ -125,7 +125,7 @@ class Job:
     # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
     review_comment: bool = False
 
-    @property
+    @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:
         """Shell-quoted `pip install` arguments for the project's environment: `-r FILE` per
         requirements file, then packages (test tools, linters). pipegen is never among them."""
@@ -142,6 +142,17 @@ class Job:
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
         """The job's final install shell commands, in order: the project's environment (the
         job's Python: requirements, tools, then `project_install`), then pipegen's own venv."""
+        known = self._install_commands.get(pip)
+        if known is None:
+            known = self._install_commands[pip] = self._compute_install_commands(pip)
+        return known
+
+    @cached_property
+    def _install_commands(self) -> dict[str, tuple[str, ...]]:
+        """install_commands by pip command, filled as backends ask (several times per job)."""
+        return {}
+
+    def _compute_install_commands(self, pip: str) -> tuple[str, ...]:
         commands = [shell_command(pip, *self.install_args)] if self.install_args else []
         commands += self.project_install
         if self.pipegen:
@@ -171,7 +182,7 @@ class Job:
                      f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
         return lines
 
-    @property
+    @cached_property
     def inputs(self) -> tuple[tuple[str, str], ...]:
         """(output name, producer job id) for every output this job reads."""
         return tuple((value.value, value.producer) for _, value in self.env

@@ -12,6 +12,7 @@ GitLab facts this module encodes (DESIGN §3):
 """
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import textwrap
@@ -184,6 +185,7 @@ def command(title: str, run: str) -> Command:
     return Command(one_line(title), "set -eu\n" + run if "\n" in run.strip("\n") else run)
 
 
+@functools.lru_cache(maxsize=1024)  # jobs share comments; wrapping is a tenth of rendering
 def comment_lines(text: str) -> tuple[str, ...]:
     """A comment wrapped for PR diffs (YAML comments end at the line break)."""
     return tuple(textwrap.wrap(one_line(text), width=100)) or ("",)

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from pipegen.cycle_gc import paused
 from pipegen.errors import Problem, shorten
 from pipegen.records import record
 
@@ -34,6 +35,11 @@ _LIBYAML_LOADER = getattr(yaml, "CSafeLoader", None)
 # control characters libyaml lets through. Such text goes to PyYAML alone.
 _LIBYAML_UNSURE = re.compile(r"[^\n\x20-\x7e]|\?")
 
+_SCALAR_EVENT, _ALIAS_EVENT = yaml.ScalarEvent, yaml.AliasEvent
+_MAPPING_START, _SEQUENCE_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAPPING_END, _SEQUENCE_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+
+_STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -92,6 +98,7 @@ class _Composer:
         self.aliases = 0
         self.nodes = 0
         self.root: yaml.Node | None = None
+        self.tags: dict[tuple, str] = {}  # (plain text, implicit) -> resolved tag; descriptors repeat values
 
     def _add(self, node: yaml.Node, size: int, height: int, mark: yaml.Mark) -> None:
         self.nodes += size
@@ -113,24 +120,43 @@ class _Composer:
             self.anchors[anchor] = (node, size, height)
 
     def feed(self, event: yaml.Event) -> None:
-        if isinstance(event, yaml.AliasEvent):
+        kind = event.__class__
+        if kind is _SCALAR_EVENT:  # most events: handled inline, as _add would
+            self._scalar(event)
+        elif kind is _ALIAS_EVENT:
             self._alias(event)
-        elif isinstance(event, yaml.ScalarEvent):
-            style = event.style
-            if self.libyaml and not style:  # libyaml writes a plain scalar's style as '', PyYAML as None
-                if not event.value:
-                    raise _Unsure()
-                style = None
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=style)
-            self._anchor(event.anchor, node, 1, 1)
-            self._add(node, 1, 1, event.start_mark)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        elif kind is _MAPPING_START or kind is _SEQUENCE_START:
             self._start(event)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+        elif kind is _MAPPING_END or kind is _SEQUENCE_END:
             self._end(event)
+
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        style, value, tag = event.style, event.value, event.tag
+        if self.libyaml and not style:  # libyaml writes a plain scalar's style as '', PyYAML as None
+            if not value:
+                raise _Unsure()
+            style = None
+        if tag is None or tag == "!":
+            key = (value, event.implicit)
+            tag = self.tags.get(key)
+            if tag is None:
+                tag = self.tags[key] = self.resolver.resolve(yaml.ScalarNode, value, event.implicit)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=style)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (node, 1, 1)
+        self.nodes += 1
+        stack = self.stack
+        if self.nodes > MAX_NODES or len(stack) + 1 > MAX_DEPTH:
+            self.nodes -= 1
+            self._add(node, 1, 1, event.start_mark)  # raises the limit's error
+        if not stack:
+            self.root = node
+            return
+        parent = stack[-1]
+        parent.node.value.append(node)
+        parent.size += 1
+        if parent.height < 2:
+            parent.height = 2
 
     def _alias(self, event: yaml.AliasEvent) -> None:
         self.aliases += 1
@@ -184,14 +210,20 @@ def compose(text: str) -> yaml.Node | None:
 
 def _compose(text: str, loader: type) -> yaml.Node | None:
     composer = _Composer(libyaml=loader is not yaml.SafeLoader)
+    feed = composer.feed
     documents = 0
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise LimitError(event.start_mark, "expected a single document, found a second one")
-            composer.anchors.clear()
-        composer.feed(event)
+    parser = loader(text)
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if event.__class__ is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise LimitError(event.start_mark, "expected a single document, found a second one")
+                composer.anchors.clear()
+            feed(event)
+    finally:
+        parser.dispose()
     return composer.root
 
 
@@ -233,6 +265,8 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         """The scalar's value; a value its tag cannot read is a located problem (None)."""
+        if node.tag == _STR:  # most values: what SafeLoader's str constructor returns, without its dispatch
+            return node.value
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
@@ -290,6 +324,11 @@ def load_located(text: str, filename: str) -> tuple[Located | None, list[Problem
     """Parses one YAML document; returns (value with positions, problems)."""
     if len(text) > MAX_BYTES:
         return None, [Problem(filename, 1, 1, f"the descriptor is larger than {MAX_BYTES // 1024} KiB")]
+    with paused():
+        return _load_located(text, filename)
+
+
+def _load_located(text: str, filename: str) -> tuple[Located | None, list[Problem]]:
     try:
         node = compose(text)
     except LimitError as exc:

@@ -1,0 +1,44 @@
+"""The cycle collector is off inside `paused()` and back on after it, errors and nesting included."""
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from pipegen.cycle_gc import paused
+
+
+def test_paused_turns_the_collector_off_and_back_on() -> None:
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+        with paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block still holds it
+    assert gc.isenabled()
+
+
+def test_paused_restores_the_collector_after_an_error() -> None:
+    with pytest.raises(RuntimeError):
+        with paused():
+            raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_paused_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_paused_as_a_decorator_keeps_the_function() -> None:
+    @paused()
+    def work(value: int) -> bool:
+        """Doc."""
+        return value == 1 and not gc.isenabled()
+
+    assert work(1) and work.__doc__ == "Doc." and gc.isenabled()
