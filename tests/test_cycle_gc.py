@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
 
 from pipegen.cycle_gc import paused
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_paused_turns_the_collector_off_and_back_on() -> None:
@@ -42,3 +45,12 @@ def test_paused_as_a_decorator_keeps_the_function() -> None:
         return value == 1 and not gc.isenabled()
 
     assert work(1) and work.__doc__ == "Doc." and gc.isenabled()
+
+
+def test_the_command_line_restores_the_collector(capsys) -> None:
+    """validate/generate/check pause it for their whole run (imports included), then restore it."""
+    from helpers import run_pipegen  # pylint: disable=import-outside-toplevel
+
+    result = run_pipegen(capsys, "validate", "--descriptor", str(EXAMPLES / "minimal" / "pipegen.yaml"))
+    assert result.exit_code == 0, result
+    assert gc.isenabled()

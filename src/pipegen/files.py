@@ -4,7 +4,6 @@ the repository, and all or nothing: every file's temporary is written before any
 is replaced, so an error leaves the old set in place and no temporary behind."""
 from __future__ import annotations
 
-import difflib
 import os
 import tempfile
 from enum import Enum
@@ -85,6 +84,8 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def unified_diff(old: str, new: str, path: str, old_label: str, new_label: str) -> str:
+    import difflib  # pylint: disable=import-outside-toplevel  # only when files differ
+
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=f"{path} ({old_label})", tofile=f"{path} ({new_label})"))
 

@@ -874,15 +874,16 @@ def _with_needed_outputs(jobs: list[Job]) -> list[Job]:
         for producer in sorted(producers_of(job)):
             for name in by_id[producer].outputs:
                 env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, producer))
-        result.append(replace(job, env=_env(env)))
+        sorted_env = _env(env)
+        result.append(job if sorted_env == job.env else replace(job, env=sorted_env))
     return result
 
 
 def _with_inputs_as_needs(job: Job) -> Job:
     """A consumer directly needs every producer it reads from: GitHub only exposes the
     outputs of direct needs, and it keeps the graph honest on every platform."""
-    needs = list(job.needs) + [producer for _, producer in job.inputs if producer not in job.needs]
-    return replace(job, needs=tuple(needs))
+    needs = tuple(job.needs) + tuple(producer for _, producer in job.inputs if producer not in job.needs)
+    return job if needs == job.needs else replace(job, needs=needs)
 
 
 def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
@@ -897,7 +898,8 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
                 when, branch = upstream.run_when, upstream.branch
         if job.stage == "prod":
             when, branch = RunWhen.BRANCH, prod_branch
-        result[job.id] = replace(job, run_when=when, branch=branch)
+        unchanged = (when, branch) == (job.run_when, job.branch)
+        result[job.id] = job if unchanged else replace(job, run_when=when, branch=branch)
     return [result[job.id] for job in jobs]
 
 

@@ -101,8 +101,9 @@ def replace(obj: Any, /, **changes: Any) -> Any:
     names = getattr(type(obj), "__record_fields__", None)
     if names is None:
         return dataclasses.replace(obj, **changes)
-    state = obj.__dict__
-    values = {name: state[name] for name in names}  # fields only, not cached properties
+    values = obj.__dict__.copy()
+    if len(values) != len(names):  # cached properties are not carried over: they belong to the old values
+        values = {name: values[name] for name in names}
     if not values.keys() >= changes.keys():
         unexpected = next(key for key in changes if key not in values)
         raise TypeError(f"{type(obj).__qualname__}.__init__() got an unexpected keyword argument {unexpected!r}")
