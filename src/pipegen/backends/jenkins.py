@@ -160,10 +160,31 @@ class JenkinsBackend:
 # ---------------------------------------------------------------------------- layers
 
 
-def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
-    """A stage's jobs as chains, in plan order: a job joins the chain of its one same-stage
-    need when it is the only job needing it and that need ends the chain."""
+def _direct_needs(plan: Plan, stage: Stage) -> dict[str, tuple[str, ...]]:
+    """Each job's same-stage needs without those another of them already waits for
+    (functional needs unit and integration; integration needs unit: waiting for integration
+    is enough), so a job that follows one other job can join its chain."""
     needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
+
+    def reaches(start: str, target: str) -> bool:
+        pending, seen = [start], {start}
+        while pending:
+            for need in needs[pending.pop()]:
+                if need == target:
+                    return True
+                if need not in seen:
+                    seen.add(need)
+                    pending.append(need)
+        return False
+
+    return {job_id: tuple(need for need in own if not any(reaches(other, need) for other in own if other != need))
+            if len(own) > 1 else own for job_id, own in needs.items()}
+
+
+def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+    """A stage's jobs as chains, in plan order: a job joins the chain of its one direct
+    same-stage need when it is the only job needing it and that need ends the chain."""
+    needs = _direct_needs(plan, stage)
     dependants: dict[str, int] = {}
     for job_needs in needs.values():
         for need in job_needs:
@@ -187,8 +208,9 @@ def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
     chains = chains_of(plan, stage)
     chain_of = {job.id: index for index, chain in enumerate(chains) for job in chain}
     level: list[int] = []
+    needs = _direct_needs(plan, stage)
     for index, chain in enumerate(chains):  # a chain only needs chains started before it
-        needed = {chain_of[need] for job in chain for need in plan.same_stage_needs(job)} - {index}
+        needed = {chain_of[need] for job in chain for need in needs[job.id]} - {index}
         level.append(1 + max((level[other] for other in needed), default=-1))
     depth = 1 + max(level, default=-1)
     return [[chain for index, chain in enumerate(chains) if level[index] == number] for number in range(depth)]
