@@ -165,14 +165,16 @@ def _direct_needs(plan: Plan, stage: Stage) -> dict[str, tuple[str, ...]]:
     (functional needs unit and integration; integration needs unit: waiting for integration
     is enough), so a job that follows one other job can join its chain."""
     needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
+    position = {job.id: index for index, job in enumerate(stage.jobs)}  # needs come first in the plan
 
     def reaches(start: str, target: str) -> bool:
+        """Whether `start` waits for `target`; only jobs between the two in plan order can lead there."""
         pending, seen = [start], {start}
         while pending:
             for need in needs[pending.pop()]:
                 if need == target:
                     return True
-                if need not in seen:
+                if need not in seen and position[need] > position[target]:
                     seen.add(need)
                     pending.append(need)
         return False
