@@ -16,7 +16,6 @@ import functools
 import re
 import shlex
 import textwrap
-from dataclasses import field
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
@@ -139,7 +138,7 @@ class StageView:
     id: str
     title: str
     comment: str
-    jobs: list[JobView] = field(default_factory=list)
+    jobs: list[JobView]
 
 
 # ---------------------------------------------------------------------------- expressions and paths

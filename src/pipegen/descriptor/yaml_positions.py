@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import field
 from typing import Any
 
 import yaml
@@ -47,8 +46,8 @@ _SEQ = "tag:yaml.org,2002:seq"
 @record
 class Located:
     data: Any
-    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
-    raw: dict[tuple, str] = field(default_factory=dict)  # scalar text as written, for hints
+    positions: dict[tuple, tuple[int, int]]
+    raw: dict[tuple, str]  # scalar text as written, for hints
 
 
 class LimitError(Exception):

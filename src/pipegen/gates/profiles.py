@@ -3,7 +3,6 @@ descriptor's `quality:` section, which wins over the shipped gate profile it nam
 (`gates/<name>.yaml`, `default` when none is named)."""
 from __future__ import annotations
 
-from dataclasses import field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -115,8 +114,8 @@ class Thresholds:
 
     section: str
     profile: str
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any]
+    sources: dict[str, str]
 
     def get(self, key: str, default: Any = None) -> Any:
         """The resolved value of `key`, or `default` when no layer sets it."""
