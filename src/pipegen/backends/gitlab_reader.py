@@ -86,7 +86,7 @@ def _minutes(text: str | None) -> int | None:
 def _needs(job: dict) -> list[tuple[str, bool]] | None:
     if "needs" not in job:
         return None
-    return [(need, True) if isinstance(need, str) else (need["job"], str(need.get("artifacts", True)) != "false")
+    return [(need, True) if isinstance(need, str) else (need["job"], str(need.get("artifacts", True)).lower() != "false")
             for need in job["needs"]]
 
 
