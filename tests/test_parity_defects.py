@@ -171,6 +171,15 @@ DEFECTS += [
      replace("catchError(buildResult: 'FAILURE', stageResult: 'FAILURE') {", "withEnv([]) {"),
      "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
 ]
+# GitHub and Azure files must say which environments ask for an approval (reviewers live in settings).
+_NO_APPROVAL = ("# Approvals this file relies on (kept in the platform's settings, see the setup checklist):\n"
+                "#   environment prod: approval by ops\n")
+DEFECTS += [
+    (f"the {target} file does not say PROD needs an approval", target,
+     replace(_NO_APPROVAL, "# Approvals: none (no environment of this pipeline asks for one)\n"),
+     "pipeline approvers: plan (('prod', 'ops'),), file ()")
+    for target in ("github", "azure")
+]
 NO_TEST_DEPLOY = BASE.replace("  test: {deploy: ./deploy.sh test}\n", "")
 DEFECTS_WITHOUT_TEST_DEPLOY = [
     ("training on pull requests (the production registry)", "github",

@@ -49,7 +49,7 @@ def _steps(platform: str, job_id: str, expected: rb.JobView, actual: rb.JobView)
 def compare(expected: rb.PipelineView, actual: rb.PipelineView) -> list[str]:
     platform = actual.platform
     problems = []
-    for aspect in ("events", "schedule", "cancel_superseded"):
+    for aspect in ("events", "schedule", "cancel_superseded", "approvers"):
         if problem := _relation(platform, aspect, getattr(expected, aspect), getattr(actual, aspect)):
             problems.append(f"pipeline {aspect}: {problem}")
     wanted_runs = rule(platform, "release_runs")

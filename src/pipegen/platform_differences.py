@@ -43,6 +43,9 @@ DIFFERENCES: tuple[Difference, ...] = (
                "Every job can read every CI/CD variable, masked ones included; scope secrets to environments "
                "or protected branches in the project settings."),
     Difference("gitlab", "steps", IGNORED, "Secrets are not scoped per step (see above)."),
+    Difference("gitlab", "approvers", IGNORED,
+               "Who may run the manual approval job is the protected environment's list of allowed deployers, "
+               "in the project settings (the job's comment names them)."),
     Difference("gitlab", "outputs", SUBSET,
                "A dotenv report names its variables at run time; the file shows the names its consumers read."),
     Difference("azure", "release_runs", "parallel",

@@ -14,6 +14,7 @@ import re
 import shlex
 
 
+from pipegen import approvals
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.records import record
@@ -446,7 +447,9 @@ class AzureBackend:
     def render(self, plan: Plan) -> str:
         environment = template_environment("azure")
         environment.filters.update(yaml_value=yaml_value, yaml_input=yaml_input)
-        return environment.get_template(TEMPLATE).render(pipeline=pipeline_view(plan), plan=plan)
+        # Approvals checks live on the environments: the file says which environments need them.
+        return approvals.comment_block(plan) + "\n" + environment.get_template(TEMPLATE).render(
+            pipeline=pipeline_view(plan), plan=plan)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
         items = [ChecklistItem("secret", name, "Add as a secret pipeline variable (Pipelines > Edit > Variables, "

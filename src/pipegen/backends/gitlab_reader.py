@@ -147,7 +147,7 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
             gates=rb.gates_in(script))
     auto_cancel = ((document.get("workflow") or {}).get("auto_cancel") or {}).get("on_new_commit", "conservative")
     cancel = frozenset() if auto_cancel == "none" else frozenset({rb.PUSH_RELEASE, rb.PUSH_OTHER, *rb.PULL_REQUESTS})
-    return rb.PipelineView(platform="gitlab", jobs=views, events=events, release_branch=release, schedule=None,
+    return rb.PipelineView(platform="gitlab", approvers=None, jobs=views, events=events, release_branch=release, schedule=None,
                            cancel_superseded=cancel & events, release_runs="parallel")
 
 

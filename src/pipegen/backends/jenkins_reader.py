@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from pipegen import approvals
 from pipegen import readback as rb
 from pipegen.backends import jenkins_structure as js
 
@@ -155,8 +156,10 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
             secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
                                                      frozenset(call.credentials)) for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=gates)
+    approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
+                              or approvals.ANYONE) for stage in pipeline.stages if stage.input is not None))
     return rb.PipelineView(
-        platform="jenkins", jobs=views, events=events, release_branch=release,
+        platform="jenkins", approvers=approvers, jobs=views, events=events, release_branch=release,
         schedule=_schedule(pipeline.triggers, release),
         cancel_superseded=frozenset(event for event in events
                                     if aborts_previous(pipeline.options, _branch_of(event, release))),
