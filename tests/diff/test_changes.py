@@ -69,3 +69,13 @@ def test_a_file_from_before_approvals_were_declared_reads_as_protected_prod(targ
     text = get_backend(target).render(plan_of(DESCRIPTOR))
     body = text.split("\n\n", 1)[1]  # without the approvals block
     assert compare_files({target: body}, {target: text}, "main")[target] == []
+
+
+def test_cancelling_release_runs_is_risky() -> None:
+    text = get_backend("github").render(plan_of(DESCRIPTOR))
+    old = "cancel-in-progress: ${{ github.event_name == 'pull_request' }}"
+    assert old in text
+    changes = compare_files({"github": text}, {"github": text.replace(old, "cancel-in-progress: true")}, "main")
+    said_ = {change.text: change.risky for change in changes["github"]}
+    assert said_ == {"superseded runs of pushes to the release branch, manual runs of "
+                     "the release branch, manual runs of other branches are now cancelled": True}

@@ -173,6 +173,13 @@ def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]
     if old.schedule != new.schedule:
         changes.append(Change(f"schedule {old.schedule or 'none'} → {new.schedule or 'none'}", False, "triggers"))
     changes += _approver_changes(old, new)
+    if old.cancel_superseded != new.cancel_superseded:
+        for events, now in ((new.cancel_superseded - old.cancel_superseded, "now"),
+                            (old.cancel_superseded - new.cancel_superseded, "no longer")):
+            if events:
+                # Cancelling a release-branch run can cut a deployment off halfway.
+                changes.append(Change(f"superseded runs of {_events(events)} are {now} cancelled",
+                                      now == "now" and rb.PUSH_RELEASE in events, "triggers"))
     if old.release_runs != new.release_runs:
         changes.append(Change(f"a push to {new.release_branch} while a run waits: {old.release_runs} → "
                               f"{new.release_runs}", new.release_runs == "abort", "triggers"))
