@@ -161,11 +161,13 @@ def _az_model_gate_stops_the_release(document: dict) -> None:
 
 # A failed model gate must not stop the image's deployment (no `image.serves_model`).
 DEFECTS += [
-    ("a failed model gate blocks deploy-prod (GitHub needs)", "github", in_job("deploy-prod", "    needs:\n", "    needs:\n      - model-gate\n"),
+    ("a failed model gate blocks deploy-prod (GitHub needs)", "github",
+     in_job("deploy-prod", "    needs:\n", "    needs:\n      - model-gate\n"),
      "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
     ("a failed model gate blocks deploy-prod (GitLab approval job waits for all of QA)", "gitlab",
      _gl_approval_waits_for_all_of_qa, "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
-    ("a failed model gate blocks deploy-prod (Azure QA stage fails)", "azure", edit_yaml(_az_model_gate_stops_the_release),
+    ("a failed model gate blocks deploy-prod (Azure QA stage fails)", "azure",
+     edit_yaml(_az_model_gate_stops_the_release),
      "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
     ("a failed model gate blocks deploy-prod (Jenkins failure not caught)", "jenkins",
      replace("catchError(buildResult: 'FAILURE', stageResult: 'FAILURE') {", "withEnv([]) {"),

@@ -201,9 +201,11 @@ def test_prod_waits_for_approval_on_main_only(churn, churn_plan):
         when = conditions(leaf)
         # promote-model also waits for the model gate's success (its failure is caught, so the
         # image's deployment goes on).
-        checks = when.pop("expression", [])
-        assert [check.text for check in checks] == (["env.PIPEGEN_MODEL_GATE_PASSED == 'true'"]
-                                                     if leaf.name == "promote-model" else [])
+        when.pop("expression", None)
+        checks = [inner.text for item in leaf.when if isinstance(item, js.Call) and item.name == "expression"
+                  for inner in item.body]
+        wanted = [f"env.PIPEGEN_{job}_PASSED == 'true'" for job in ("DRIFT", "TRAIN", "MODEL_GATE")]
+        assert checks == (wanted if leaf.name == "promote-model" else [])
         assert when == {"beforeAgent": [True], "branch": ["main"], "not changeRequest": []}
 
 

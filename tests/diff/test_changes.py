@@ -59,6 +59,12 @@ def test_other_approvers_are_risky(target: str) -> None:
     assert changes == {"PROD approvers release-managers → ops, dev": True}
 
 
+@pytest.mark.parametrize("target", ["github", "azure", "jenkins"])
+def test_an_approval_anyone_may_give_is_said_so(target: str) -> None:
+    changes = said(target, DESCRIPTOR, DESCRIPTOR.replace("approval: {approvers: [release-managers]}", "approval: {}"))
+    assert changes == {"PROD approvers release-managers → anyone the environment allows": True}
+
+
 def test_gitlab_approvers_live_in_the_protected_environment_settings() -> None:
     # The manual job's comment names them, but who may run it is configured in GitLab.
     assert said("gitlab", DESCRIPTOR, DESCRIPTOR.replace("[release-managers]", "[ops]")) == {}

@@ -399,7 +399,8 @@ class _Graph:
         stage does not wait for (the model's chain); else for all earlier stages (no `needs:`)."""
         if not self.plan.has_soft_barrier(stage):
             return None
-        return tuple(Need(self.keys[need], False, self.need(loosest, need).optional) for need in self.plan.barrier(stage))
+        return tuple(Need(self.keys[need], False, self.need(loosest, need).optional)
+                     for need in self.plan.barrier(stage))
 
 
 def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:

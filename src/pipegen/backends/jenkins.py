@@ -90,7 +90,7 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     # The model's chain: a failure is caught (the build still fails) so later stages go on, and
     # success is recorded in this env variable for the stages that need it.
     passed_var: str | None = None
-    requires: tuple[str, ...] = ()  # passed_var of each caught job it needs (transitively): runs only after their success
+    requires: tuple[str, ...] = ()  # passed_var of each caught job it needs, also transitively
 
 
 @record

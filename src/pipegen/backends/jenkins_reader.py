@@ -10,8 +10,8 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from pipegen import approvals
 from pipegen import readback as rb
+from pipegen.approvals import ANYONE
 from pipegen.backends import jenkins_structure as js
 
 _REQUIRED_OUTPUT = re.compile(r'\$\{([A-Za-z_]\w*):\?is not set: the ([\w.-]+) stage of this run publishes it\}')
@@ -144,7 +144,8 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
         if skips_after_unstable and _marks_unstable(leaf):
             unstable[name] = frozenset(event for gate in gates for event in job_events
                                        if gate.mode == "dry-run" or (gate.mode == "auto" and event in rb.PULL_REQUESTS))
-        produced[name] = frozenset(name for name in js.env_assignments(leaf) if not _PASSED.match(f"env.{name} == 'true'"))
+        produced[name] = frozenset(variable for variable in js.env_assignments(leaf)
+                                   if not _PASSED.match(f"env.{variable} == 'true'"))  # success marks are no outputs
         secrets = frozenset(variable for call in sh for variable in call.credentials)
         views[name] = rb.JobView(
             id=name, stage=path[0].name.lower(), after=after, events=job_events, environment=None,
@@ -157,7 +158,7 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
                                                      frozenset(call.credentials)) for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=gates)
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
-                              or approvals.ANYONE) for stage in pipeline.stages if stage.input is not None))
+                              or ANYONE) for stage in pipeline.stages if stage.input is not None))
     return rb.PipelineView(
         platform="jenkins", approvers=approvers, jobs=views, events=events, release_branch=release,
         schedule=_schedule(pipeline.triggers, release),
