@@ -85,3 +85,16 @@ def test_cancelling_release_runs_is_risky() -> None:
     said_ = {change.text: change.risky for change in changes["github"]}
     assert said_ == {"superseded runs of pushes to the release branch, manual runs of "
                      "the release branch, manual runs of other branches are now cancelled": True}
+
+
+def test_azure_secret_reaching_another_step_is_risky() -> None:
+    sonar = "tests: {unit: tests}\nquality: {sonar: {project_key: p}}"
+    plan = plan_of(DESCRIPTOR.replace("tests: {unit: tests}", sonar))
+    text = get_backend("azure").render(plan)
+    step = "            displayName: Prepare the report folder\n"
+    start = text.index("- job: sonar")
+    at = text.index(step, start) + len(step)
+    edited = text[:at] + "            env:\n              SONAR_TOKEN: $(SONAR_TOKEN)\n" + text[at:]
+    found = compare_files({"azure": text}, {"azure": edited}, "main")["azure"]
+    changes = {change.text: change.risky for change in found}
+    assert changes == {"SONAR_TOKEN is now readable by step 'Prepare the report folder' of job sonar": True}
