@@ -87,6 +87,23 @@ VARIANTS = {
 }
 
 
+VARIANTS["the image serves the model, a QA job after the gate, drift retrains"] = """
+        project: {name: p}
+        targets: [github, gitlab, azure, jenkins]
+        triggers: {branches: [main], pull_requests: true, schedule: "0 4 * * *"}
+        tests: {unit: tests}
+        model: {name: m, train: python train.py, metrics: {auc: {greater_is_better: true, threshold: 0.7}}}
+        data: {drift: {current: data/now.csv, reference: data/ref.csv, on_drift: retrain}}
+        image: {name: app, serves_model: true}
+        environments:
+          qa: {deploy: ./deploy.sh qa}
+          prod: {deploy: ./deploy.sh prod, approval: {approvers: [ops]}, branch: main}
+        jobs:
+          - {name: model-card, stage: qa, needs: [model-gate], run: ./card.sh}
+          - {name: notify, stage: prod, run: ./notify.sh}
+    """
+
+
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_variant_descriptors_do_what_the_plan_says(name: str) -> None:
     assert mismatches(plan_of(VARIANTS[name])) == {}
@@ -118,9 +135,13 @@ def descriptors(draw) -> dict:
         data["model"] = {"name": "m", "train": "python train.py", "secrets": draw(st.sampled_from([[], ["ML_TOKEN"]])),
                          "metrics": {"auc": {"greater_is_better": True, "threshold": 0.7}}}
         known += ["train", "model-gate"]
+        if draw(st.booleans()):
+            data["data"] = {"drift": {"current": "data/now.csv", "reference": "data/ref.csv",
+                                      "on_drift": draw(st.sampled_from(["report", "retrain", "fail"]))}}
+            known.append("drift")
     environments: dict = {}
     if draw(st.booleans()):
-        data["image"] = {"name": "app"}
+        data["image"] = {"name": "app", "serves_model": "model" in data and draw(st.booleans())}
         if draw(st.booleans()):
             data["image"].update(username_secret="REG_USER", password_secret="REG_PASSWORD")
         known.append("build")
@@ -142,7 +163,8 @@ def descriptors(draw) -> dict:
         known.append("promote-model")
     jobs, outputs = [], []
     stage_rank = {"test": 0, "qa": 1, "prod": 2}
-    ranks = {"pipegen-check": 0, "unit": 0, "integration": 0, "functional": 0, "train": 1, "model-gate": 1,
+    ranks = {"pipegen-check": 0, "unit": 0, "integration": 0, "functional": 0, "drift": 1, "train": 1,
+             "model-gate": 1,
              "build": 1, "deploy-test": 0, "deploy-qa": 1, "promote-model": 2, "deploy-prod": 2}
     if "build" in known and "deploy-test" in known:
         ranks["build"] = 0
@@ -172,7 +194,7 @@ def descriptors(draw) -> dict:
     return data
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(descriptors())
 def test_generated_descriptors_do_what_the_plan_says(data: dict) -> None:
     try:

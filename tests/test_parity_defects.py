@@ -143,6 +143,45 @@ DEFECTS = [
      edit_yaml(_gh_job("promote-model", **{"if": "${{ github.event_name != 'pull_request' }}"})),
      "promote-model.events: missing [], extra ['manual:other']"),
 ]
+
+
+def _gl_approval_waits_for_all_of_qa(text: str) -> str:
+    start = text.index("\napprove-prod:\n")
+    block = re.compile(r"  needs:\n(?:    - job: [\w-]+\n      artifacts: false\n(?:      optional: true\n)?)+")
+    match = block.search(text, start)
+    assert match, "approve-prod has needs"
+    return text[:match.start()] + "  dependencies: []\n" + text[match.end():]
+
+
+def _az_model_gate_stops_the_release(document: dict) -> None:
+    (qa,) = [stage for stage in document["stages"] if stage["stage"] == "QA"]
+    for job in qa["jobs"]:
+        job.pop("continueOnError", None)
+
+
+# A failed model gate must not stop the image's deployment (no `image.serves_model`).
+DEFECTS += [
+    ("a failed model gate blocks deploy-prod (GitHub needs)", "github",
+     in_job("deploy-prod", "    needs:\n", "    needs:\n      - model-gate\n"),
+     "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
+    ("a failed model gate blocks deploy-prod (GitLab approval job waits for all of QA)", "gitlab",
+     _gl_approval_waits_for_all_of_qa, "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
+    ("a failed model gate blocks deploy-prod (Azure QA stage fails)", "azure",
+     edit_yaml(_az_model_gate_stops_the_release),
+     "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
+    ("a failed model gate blocks deploy-prod (Jenkins failure not caught)", "jenkins",
+     replace("catchError(buildResult: 'FAILURE', stageResult: 'FAILURE') {", "withEnv([]) {"),
+     "deploy-prod.after: missing [], extra ['model-gate', 'train']"),
+]
+# GitHub and Azure files must say which environments ask for an approval (reviewers live in settings).
+_NO_APPROVAL = ("# Approvals this file relies on (kept in the platform's settings, see the setup checklist):\n"
+                "#   environment prod: approval by ops\n")
+DEFECTS += [
+    (f"the {target} file does not say PROD needs an approval", target,
+     replace(_NO_APPROVAL, "# Approvals: none (no environment of this pipeline asks for one)\n"),
+     "pipeline approvers: plan (('prod', 'ops'),), file ()")
+    for target in ("github", "azure")
+]
 NO_TEST_DEPLOY = BASE.replace("  test: {deploy: ./deploy.sh test}\n", "")
 DEFECTS_WITHOUT_TEST_DEPLOY = [
     ("training on pull requests (the production registry)", "github",
@@ -258,6 +297,30 @@ def test_the_image_deployment_waits_for_the_model_only_where_the_image_serves_it
     assert "promote-model" in serving.job("deploy-prod").needs
     assert "model-gate" in rb.from_plan(serving).job("deploy-prod").after
     assert mismatches_of(serving) == {}
+
+
+def test_jenkins_deploys_a_serving_image_only_after_the_model_passed() -> None:
+    """A stage skipped by its `when` does not stop the stages after it: with promote-model skipped
+    (failed gate), deploy-prod would still deploy the image serving the rejected model unless it
+    tests the model stages' success itself."""
+    serving = plan_of(BASE.replace("image: {name: app,", "image: {name: app, serves_model: true,"))
+    text = get_backend("jenkins").render(serving)
+    start = text.index("stage('deploy-prod')")
+    end = text.index("options {", start)
+    block = text[start:end]
+    without = re.sub(r"\n *// Only after the model stages.*|\n *expression \{\n[^}]*\}", "", block)
+    assert without != block
+    found = problems(serving, "jenkins", text[:start] + without + text[end:])
+    assert "deploy-prod.after: missing ['model-gate', 'train'], extra []" in found, found
+
+
+def test_a_failed_model_stops_only_what_needs_it(plan: Plan) -> None:
+    view = rb.from_plan(plan)
+    assert not {"train", "model-gate"} & view.job("deploy-prod").after
+    assert {"train", "model-gate"} <= view.job("promote-model").after
+    assert {"build", "deploy-qa", "qa-check"} <= view.job("deploy-prod").after  # the rest of QA still holds PROD
+    chain = {job.id for job in plan.jobs if not job.blocks_later_stages}
+    assert chain == {"train", "model-gate"}
 
 
 def mismatches_of(plan: Plan) -> dict[str, list[str]]:

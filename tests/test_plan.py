@@ -57,7 +57,9 @@ def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:
     assert set(churn_plan.all_needs(drift)) == {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
     deploy_prod = churn_plan.job("deploy-prod")
     assert churn_plan.earlier_stage_needs(deploy_prod) == ("build",)
-    assert {"build", "smoke-qa", "model-gate"} <= set(churn_plan.all_needs(deploy_prod))
+    # The image's deployment waits for the rest of QA, not for the model's chain (no serves_model).
+    assert {"build", "smoke-qa", "deploy-qa"} == set(churn_plan.all_needs(deploy_prod))
+    assert {"drift", "train", "model-gate"} <= set(churn_plan.all_needs(churn_plan.job("promote-model")))
 
 
 def test_secrets_and_variables_by_name(churn_plan) -> None:

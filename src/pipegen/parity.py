@@ -4,7 +4,7 @@ file does what the plan says)."""
 from __future__ import annotations
 
 from pipegen import readback as rb
-from pipegen.platform_differences import IGNORED, OMITTED_AFTER_APPROVAL, SUBSET, SUPERSET, rule
+from pipegen.platform_differences import IGNORED, OMITTED_AFTER_APPROVAL, SAME_STAGE_SUPERSET, SUBSET, SUPERSET, rule
 
 _JOB_ASPECTS = ("stage", "after", "events", "environment", "approval", "asks_approval", "outputs", "inputs",
                 "visible_outputs", "secrets", "timeout_minutes", "gates")
@@ -49,7 +49,7 @@ def _steps(platform: str, job_id: str, expected: rb.JobView, actual: rb.JobView)
 def compare(expected: rb.PipelineView, actual: rb.PipelineView) -> list[str]:
     platform = actual.platform
     problems = []
-    for aspect in ("events", "schedule", "cancel_superseded"):
+    for aspect in ("events", "schedule", "cancel_superseded", "approvers"):
         if problem := _relation(platform, aspect, getattr(expected, aspect), getattr(actual, aspect)):
             problems.append(f"pipeline {aspect}: {problem}")
     wanted_runs = rule(platform, "release_runs")
@@ -67,6 +67,13 @@ def compare(expected: rb.PipelineView, actual: rb.PipelineView) -> list[str]:
                 extra = found - wanted
                 if not extra <= pipeline_events - expected.events or not wanted <= found:
                     problems.append(f"{job_id}.events: missing {sorted(wanted - found)}, extra {sorted(extra)}")
+                continue
+            if aspect == "after" and rule(platform, aspect) == SAME_STAGE_SUPERSET:
+                # Extra waits only on jobs of the job's own stage (layers), never across stages.
+                extra = {other for other in found - wanted if other not in expected.jobs
+                         or expected.jobs[other].stage != want.stage}
+                if extra or not wanted <= found:
+                    problems.append(f"{job_id}.after: missing {sorted(wanted - found)}, extra {sorted(extra)}")
                 continue
             problem = None if aspect == "secrets" and found is None else _relation(platform, aspect, wanted, found)
             if (problem and aspect == "environment" and found is None and got.approval and not got.asks_approval

@@ -121,6 +121,9 @@ class Job:
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
     always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
+    # False for the model's chain (drift, train, model-gate and what needs them): its failure stops
+    # only the jobs that need it (the promotion), not the next stage (the image's deployment).
+    blocks_later_stages: bool = True
     collects_reports: bool = False  # fetches every job's kept reports (REPORT_DIR) before its steps
     # Comments on the pull/merge request: the backend grants write access to this job only and
     # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
@@ -260,13 +263,45 @@ class Plan:
         return not self.same_stage_needs(job)
 
     def all_needs(self, job: Job) -> tuple[str, ...]:
-        """Needs for platforms without stages (GitHub): the explicit needs, plus every job
-        of the previous stage for a stage's entry jobs, so the stage order holds."""
+        """Needs for platforms without stages (GitHub): the explicit needs, plus the barrier of
+        the previous stage for a stage's entry jobs, so the stage order holds."""
         needs = list(job.needs)
-        previous = self.previous_stage(job.stage)
-        if previous is not None and self.is_stage_entry(job):
-            needs += [other.id for other in previous.jobs if other.id not in needs]
+        if self.is_stage_entry(job):
+            needs += [other for other in self.barrier(job.stage) if other not in needs]
         return tuple(needs)
+
+    def barrier(self, stage_id: str) -> tuple[str, ...]:
+        """The jobs of earlier stages that `stage_id`'s entry jobs wait for: the previous stage's
+        jobs but the model's chain (its failure stops only the jobs that need it), and what of
+        the previous stage's own barrier those do not already wait for."""
+        previous = self.previous_stage(stage_id)
+        if previous is None:
+            return ()
+        blocking = [other.id for other in previous.jobs if other.blocks_later_stages]
+        covered = set(blocking)
+        pending = list(blocking)
+        while pending:
+            for need in self.all_needs(self.job(pending.pop())):
+                if need not in covered:
+                    covered.add(need)
+                    pending.append(need)
+        return (*blocking, *(other for other in self.barrier(previous.id) if other not in covered))
+
+    def model_chain_needs(self, job: Job) -> tuple[str, ...]:
+        """The jobs of the model's chain `job` needs, directly or through other needs, in plan order."""
+        seen: set[str] = set()
+        pending = list(job.needs)
+        while pending:
+            need = pending.pop()
+            if need not in seen:
+                seen.add(need)
+                pending += self.job(need).needs
+        return tuple(other.id for other in self.jobs if other.id in seen and not other.blocks_later_stages)
+
+    def has_soft_barrier(self, stage_id: str) -> bool:
+        """The stage before `stage_id` has jobs its entry jobs do not wait for."""
+        previous = self.previous_stage(stage_id)
+        return previous is not None and not all(other.blocks_later_stages for other in previous.jobs)
 
 
 # ---------------------------------------------------------------------------- building
@@ -1007,6 +1042,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     serves_model = descriptor.image is not None and descriptor.image.serves_model
     ids = {job.id for job in jobs}
     jobs = [_with_model_gate_before_prod(job, ids, serves_model) for job in jobs]
+    jobs = _with_model_chain(jobs)
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
     # PROD never runs on any branch: the prod environment's branch, else the first trigger
@@ -1054,6 +1090,24 @@ def _with_model_gate_before_prod(job: Job, ids: set[str], serves_model: bool = F
     if job.id == "deploy-prod" and serves_model and "promote-model" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "promote-model"))))
     return job
+
+
+def _with_model_chain(jobs: list[Job]) -> list[Job]:
+    """The model's chain (drift, train, model-gate and every non-PROD job needing one of them)
+    does not hold the next stage: a failed or kept-out candidate stops the promotion, while the
+    image's deployment goes on unless it needs the promotion (`image.serves_model`)."""
+    direct = {job.id: job.needs for job in jobs}
+    if "train" not in direct:
+        return jobs
+    chain = {"drift", "train", "model-gate"} & set(direct)
+    changed = True
+    while changed:
+        changed = False
+        for job in jobs:
+            if job.id not in chain and job.stage != "prod" and chain & set(job.needs):
+                chain.add(job.id)
+                changed = True
+    return [replace(job, blocks_later_stages=False) if job.id in chain else job for job in jobs]
 
 
 def _with_environment(job: Job, descriptor: Descriptor) -> Job:

@@ -11,6 +11,7 @@ IGNORED = "ignored"  # the file cannot express it (it lives in the platform's se
 OMITTED_AFTER_APPROVAL = "omitted after approval"  # left out where an earlier job already got the approval
 SUPERSET = "superset"  # the platform may add to the plan's set (never drop from it)
 SUBSET = "subset"  # the file shows only part of it (never anything the plan lacks)
+SAME_STAGE_SUPERSET = "superset within the stage"  # may add jobs of the job's own stage (never drop any)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ DIFFERENCES: tuple[Difference, ...] = (
                "Every job can read every CI/CD variable, masked ones included; scope secrets to environments "
                "or protected branches in the project settings."),
     Difference("gitlab", "steps", IGNORED, "Secrets are not scoped per step (see above)."),
+    Difference("gitlab", "approvers", IGNORED,
+               "Who may run the manual approval job is the protected environment's list of allowed deployers, "
+               "in the project settings (the job's comment names them)."),
     Difference("gitlab", "outputs", SUBSET,
                "A dotenv report names its variables at run time; the file shows the names its consumers read."),
     Difference("azure", "release_runs", "parallel",
@@ -49,6 +53,10 @@ DIFFERENCES: tuple[Difference, ...] = (
                "approval is given); add an exclusive-lock check on the prod environment to serialize deployments."),
     Difference("azure", "secrets", IGNORED,
                "A `$(NAME)` macro does not say whether NAME is secret; the steps' `env:` shows what each step reads."),
+    Difference("azure", "model_failure", "warning",
+               "The model's chain (drift, train, model-gate) continues on error, so a failed model shows as "
+               "\"partially succeeded\" and PROD still deploys the image; promote-model runs only when the "
+               "gate's result is Succeeded."),
     Difference("azure", "outputs", SUBSET,
                "Output variables are set at run time; the file shows the names its consumers read."),
     Difference("jenkins", "release_runs", "queue",
@@ -59,8 +67,10 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("jenkins", "events", SUPERSET,
                "A multibranch job builds every branch and pull request it discovers; restrict discovery in the "
                "branch source. Branch-restricted stages (build, deploy, PROD) still run only where the plan says."),
-    Difference("jenkins", "after", SUPERSET,
-               "Stages run in layers: a job may also wait for jobs of the layer before it that it does not need."),
+    Difference("jenkins", "after", SAME_STAGE_SUPERSET,
+               "Stages run in layers: a job may also wait for jobs of its stage's earlier layers that it does not "
+               "need. The model's chain runs under `catchError`, so a failed model stops only the stages that "
+               "test its result (the promotion), not the image's deployment."),
     Difference("jenkins", "environment", IGNORED,
                "No deployment environments: the PROD stage's `input` (with `submitter`) is the approval."),
     Difference("jenkins", "visible_outputs", SUPERSET,

@@ -14,6 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from pipegen.approvals import approvers_of
 from pipegen.plan import EnvKind, Plan, RunWhen
 
 # The situations a pipeline is started in. "release" is the branch PROD deploys from (the prod
@@ -79,6 +80,8 @@ class PipelineView:
     schedule: str | None = None  # cron, in UTC
     cancel_superseded: frozenset[str] = frozenset()  # events whose superseded runs are cancelled
     release_runs: str = "queue"  # a release-branch push while an earlier run waits: queue | parallel | abort
+    # (environment, who approves) for each approval the file relies on; None: the file does not say
+    approvers: tuple[tuple[str, str], ...] | None = None
     notes: tuple[str, ...] = ()  # what the reader could not interpret
 
     def job(self, job_id: str) -> JobView:
@@ -282,4 +285,5 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
             gates=tuple(gate for step in job.steps for gate in gates_in(step.run)))
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
-                        schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events)
+                        schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
+                        approvers=approvers_of(plan))

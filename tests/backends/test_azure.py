@@ -241,8 +241,14 @@ def test_deployments_and_the_build_skip_pull_requests(churn: dict) -> None:
     # Pull requests never train (their code would write to the production registry); the drift
     # report still runs on them, so the QA stage runs and its other jobs skip pull requests.
     assert "condition" not in stages(churn)["QA"] and "condition" not in by_name["drift"]
-    for name in ("train", "model_gate"):
-        assert by_name[name]["condition"] == NOT_PR
+    # ... and each runs only after the model jobs it needs really succeeded: the model's chain
+    # continues on error (SucceededWithIssues), so `succeeded()` alone would not say it.
+    needed = {"train": ["drift"], "model_gate": ["train", "drift"]}
+    for name, needs in needed.items():
+        checks = "".join(f", eq(dependencies.{need}.result, 'Succeeded')" for need in needs)
+        assert by_name[name]["condition"] == NOT_PR[:-1] + checks + ")"
+        assert by_name[name]["continueOnError"] == "true"
+    assert "continueOnError" not in by_name["build"] and "continueOnError" not in by_name["deploy_qa"]
     for name in ("lint", "unit"):
         assert "condition" not in by_name[name]
     assert "condition" not in stages(churn)["TEST"]

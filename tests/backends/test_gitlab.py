@@ -199,13 +199,19 @@ def test_prod_reads_qa_outputs_through_needs(churn):
 
 def test_prod_waits_for_a_blocking_manual_approval_after_qa(churn):
     approve = churn["approve-prod"]
-    assert approve["stage"] == "prod" and "needs" not in approve
+    assert approve["stage"] == "prod"
     assert approve["rules"] == [{"if": ON_MAIN, "when": "manual", "allow_failure": False}]
     assert approve["environment"] == {"name": "prod", "action": "prepare"}
-    assert QA_JOBS | TEST_JOBS <= ancestors(churn, "approve-prod")
+    # The approval waits for QA but the model's chain: a failed model gate stops its promotion,
+    # not the image's deployment.
+    model_chain = {"drift", "train", "model-gate"}
+    assert (QA_JOBS | TEST_JOBS) - model_chain <= ancestors(churn, "approve-prod")
+    assert not model_chain & ancestors(churn, "approve-prod")
+    assert all(need["artifacts"] is False for need in approve["needs"])
     for key in PROD_JOBS:
         assert "approve-prod" in needs_of(churn[key])
-        assert QA_JOBS <= ancestors(churn, key)
+    assert QA_JOBS <= ancestors(churn, "promote-model")
+    assert not model_chain & ancestors(churn, "deploy-prod")
 
 
 def test_prod_only_on_main(churn):

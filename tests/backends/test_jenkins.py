@@ -155,9 +155,14 @@ def test_stage_names_are_unique(churn):
 ])
 def test_outputs_are_read_back_into_env_and_used_later(churn, churn_plan, name, producer, consumers):
     producing = churn.stage(producer)
-    assert js.env_assignments(producing) == {name: js.Call("pipegenOutput", [name])}
+    published = js.env_assignments(producing)
+    assert published.pop(f"PIPEGEN_{producer.upper()}_PASSED", "true") == "true"  # the model's chain records success
+    assert published == {name: js.Call("pipegenOutput", [name])}
     # The read-back comes after the step that publishes the value.
-    step_names = [item.name for item in producing.steps if isinstance(item, js.Call)]
+    steps = producing.steps
+    if len(steps) == 1 and steps[0].name == "catchError":  # the model's chain: failures caught
+        steps = steps[0].body
+    step_names = [item.name for item in steps if isinstance(item, js.Call)]
     assert step_names.index("script") > max(i for i, step in enumerate(step_names) if step == "sh")
     job = churn_plan.job(producer)
     output_step = next(step for step in job.steps if step.id == job.output_step)
@@ -167,7 +172,7 @@ def test_outputs_are_read_back_into_env_and_used_later(churn, churn_plan, name, 
         stage = churn.stage(consumer)
         assert runs_before(where, producer, consumer)
         assert any(re.search(rf"\${{?{name}\b", script) for script in scripts(stage))
-        assert not js.env_assignments(stage)
+        assert set(js.env_assignments(stage)) <= {f"PIPEGEN_{consumer.upper().replace('-', '_')}_PASSED"}
     assert where[producer][0] == 1 and where[consumers[-1]][0] == 2  # produced in QA, consumed in PROD
 
 
@@ -197,7 +202,15 @@ def test_prod_waits_for_approval_on_main_only(churn, churn_plan):
     approval = churn_plan.job("deploy-prod").approval
     assert prod.timeout_minutes == approval.timeout_minutes + 30
     for leaf in prod.leaves():
-        assert conditions(leaf) == {"beforeAgent": [True], "branch": ["main"], "not changeRequest": []}
+        when = conditions(leaf)
+        # promote-model also waits for the model gate's success (its failure is caught, so the
+        # image's deployment goes on).
+        when.pop("expression", None)
+        checks = [inner.text for item in leaf.when if isinstance(item, js.Call) and item.name == "expression"
+                  for inner in item.body]
+        wanted = [f"env.PIPEGEN_{job}_PASSED == 'true'" for job in ("DRIFT", "TRAIN", "MODEL_GATE")]
+        assert checks == (wanted if leaf.name == "promote-model" else [])
+        assert when == {"beforeAgent": [True], "branch": ["main"], "not changeRequest": []}
 
 
 def test_pull_requests_skip_build_and_deployments(churn, churn_plan):

@@ -59,8 +59,9 @@ def test_weaker_thresholds_and_a_lost_approval_are_risky(project, capsys) -> Non
     assert result.exit_code == 1
     lines = result.out.splitlines()
     assert "  RISKY coverage minimum 80 → 70" in lines  # all four platforms: no platform list
-    # GitHub and Azure keep reviewers in the environment's settings: the files do not change there
-    assert "  RISKY PROD lost its approval [gitlab, jenkins]" in lines
+    # GitHub and Azure keep reviewers in the environment's settings; the files say which
+    # environments ask for one, so the loss reads the same on all four platforms.
+    assert "  RISKY PROD lost its approval" in lines
     # without --fail-on the command reports and passes
     assert run_pipegen(capsys, "diff", "--compare-branch", "main").exit_code == 0
 
@@ -97,17 +98,30 @@ def test_secret_reach_and_pull_request_runs_between_two_commits_as_markdown_and_
 
 
 def test_a_job_no_longer_waiting_for_the_model_gate(project, capsys) -> None:
+    root, repo = project
+    image = "image: {name: churn-model, registry_var: REGISTRY, dockerfile: Dockerfile"
+    regenerate(capsys, root, image, image + ", serves_model: true")
+    serving = commit(repo, "the image serves the model")
+    regenerate(capsys, root, image + ", serves_model: true", image)
+    result = run_pipegen(capsys, "diff", "--base", serving, "--fail-on", "risky")
+    assert result.exit_code == 1
+    lines = result.out.splitlines()
+    # said once for all four platforms (no platform list)
+    assert "  RISKY deploy-prod no longer waits for model-gate" in lines
+    assert "  RISKY deploy-prod no longer waits for promote-model" in lines  # an approved job
+
+
+def test_a_hand_edit_dropping_the_github_environment_loses_the_approval(project, capsys) -> None:
     root, _ = project
-    gitlab = root / ".gitlab-ci.yml"
-    text = gitlab.read_text(encoding="utf-8")
-    # the approval job waits for all of QA; make deploy-prod skip it and the model gate
-    text = text.replace("    - job: approve-prod\n      artifacts: false\n    - job: build\n      artifacts: true\n",
-                        "    - job: build\n      artifacts: true\n")
-    gitlab.write_text(text, encoding="utf-8")
+    workflow = root / ".github" / "workflows" / "pipegen.yml"
+    text = workflow.read_text(encoding="utf-8")
+    start = text.index("\n  deploy-prod:\n")
+    end = text.find("\n\n", start) % (len(text) + 1)  # the last job: to the end of the file
+    workflow.write_text(text[:start] + text[start:end].replace("    environment: prod\n", "") + text[end:],
+                        encoding="utf-8")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main", "--fail-on", "risky")
     assert result.exit_code == 1
-    assert "RISKY deploy-prod lost its approval [gitlab]" in result.out
-    assert "RISKY deploy-prod no longer waits for model-gate [gitlab]" in result.out
+    assert "  RISKY deploy-prod lost its approval [github]" in result.out.splitlines()
 
 
 def test_summary_is_published_like_the_gates(project, capsys, monkeypatch, tmp_path) -> None:

@@ -104,13 +104,16 @@ def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=
     assert f"announce read RELEASE_STAMP={stamp}" in job_log(repo.root, "announce")
 
     # A second push whose training is degraded: QA and PROD again; the gate fails with its table,
-    # nothing is promoted, the champion stays.
+    # nothing is promoted, the champion stays; the image (which does not serve the model: no
+    # image.serves_model) is still deployed, and the run fails.
     second = pipegen_run(repo.root, "--event", "push", "--branch", "main", "--stage", "qa", "--stage", "prod",
                          "--approve", env={**env, "CHURN_DEGRADED": "1"})
     assert second.returncode == 1, second.explain()
     assert second.statuses["train"] == "passed"
     assert second.statuses["model-gate"] == "failed"
-    assert {second.statuses[job] for job in ("promote-model", "deploy-prod", "announce")} == {"skipped"}
+    assert second.statuses["promote-model"] == "skipped", second.statuses
+    assert second.statuses["deploy-prod"] == "passed", second.statuses
+    assert _deployed(job_log(repo.root, "deploy-prod")) == second.outputs("build")["IMAGE_REF"]
     gate_log = job_log(repo.root, "model-gate")
     failed_rows = [line.split()[0] for line in gate_log.splitlines() if " FAIL " in line]
     assert "auc:min_absolute_change" in failed_rows, gate_log

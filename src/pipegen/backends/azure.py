@@ -14,6 +14,7 @@ import re
 import shlex
 
 
+from pipegen import approvals
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.records import record
@@ -66,6 +67,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # a flat record 
     variables: tuple[tuple[str, str], ...] = ()
     environment: str | None = None
     services: tuple[str, ...] = ()  # container resources started beside the job
+    continue_on_error: bool = False  # the model's chain: a failure shows as a warning, later stages go on
 
 
 @record
@@ -304,6 +306,24 @@ def job_steps(plan: Plan, job: Job) -> tuple[StepView, ...]:
 # ---------------------------------------------------------------------------- jobs and stages
 
 
+def _with_results(condition: str | None, plan: Plan, job: Job, ids: dict[str, str]) -> str | None:
+    """A job needing a job of the model's chain (which continues on error) runs only when that
+    job really succeeded: `succeeded()` also accepts SucceededWithIssues."""
+    checks = []
+    for need in job.needs:
+        upstream = plan.job(need)
+        if upstream.blocks_later_stages:
+            continue
+        source = (f"dependencies.{ids[need]}" if upstream.stage == job.stage
+                  else f"stageDependencies.{stage_id(plan.stage_of(need))}.{ids[need]}")
+        checks.append(f"eq({source}.result, 'Succeeded')")
+    if not checks:
+        return condition
+    base = condition or "succeeded()"
+    inner = base[len("and("):-1] if base.startswith("and(") else base
+    return f"and({inner}, {', '.join(checks)})"
+
+
 def job_view(plan: Plan, job: Job, stage_condition_job: Job, ids: dict[str, str]) -> JobView:
     stricter = _RUN_WHEN_RANK[job.run_when] > _RUN_WHEN_RANK[stage_condition_job.run_when]
     variables = tuple((name, output_reference(plan, job, name, producer, ids)) for name, producer in job.inputs)
@@ -311,9 +331,11 @@ def job_view(plan: Plan, job: Job, stage_condition_job: Job, ids: dict[str, str]
         kind="deployment" if job.environment else "job", id=ids[job.id], display_name=job.title,
         comment=_comment(job.comment), timeout_minutes=job.timeout_minutes, steps=job_steps(plan, job),
         depends_on=tuple(ids[need] for need in plan.same_stage_needs(job)),
-        condition=run_condition(job.run_when, job.branch, job.always) if stricter else None,
+        condition=_with_results(run_condition(job.run_when, job.branch, job.always) if stricter else None,
+                                plan, job, ids),
         variables=variables, environment=job.environment,
-        services=tuple(service.name for service in job.services))
+        services=tuple(service.name for service in job.services),
+        continue_on_error=not job.blocks_later_stages)
 
 
 def containers(plan: Plan) -> tuple[ContainerView, ...]:
@@ -425,7 +447,9 @@ class AzureBackend:
     def render(self, plan: Plan) -> str:
         environment = template_environment("azure")
         environment.filters.update(yaml_value=yaml_value, yaml_input=yaml_input)
-        return environment.get_template(TEMPLATE).render(pipeline=pipeline_view(plan), plan=plan)
+        # Approvals checks live on the environments: the file says which environments need them.
+        return approvals.comment_block(plan) + "\n" + environment.get_template(TEMPLATE).render(
+            pipeline=pipeline_view(plan), plan=plan)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
         items = [ChecklistItem("secret", name, "Add as a secret pipeline variable (Pipelines > Edit > Variables, "

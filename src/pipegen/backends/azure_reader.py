@@ -21,6 +21,7 @@ _OUTPUT_SET = re.compile(r"pipegen output set ([A-Za-z_]\w*)")
 _CALL = re.compile(r"\s*([A-Za-z]+)\s*\(")
 _LITERAL = re.compile(r"\s*'((?:[^']|'')*)'")
 _VARIABLE = re.compile(r"\s*variables\[\s*'([^']+)'\s*\]")
+_RESULT = re.compile(r"\s*(?:stageDependencies\.\w+\.(\w+)|dependencies\.(\w+))\.result\b")
 
 
 def plan_id(azure_id: str) -> str:
@@ -32,9 +33,9 @@ class _Condition:
     """Azure's condition functions: and, or, not, eq, ne, in, startsWith, succeeded,
     succeededOrFailed, always, failed, over 'literals' and variables['Name']."""
 
-    def __init__(self, text: str, variables: dict[str, str], dependencies_ran: bool):
+    def __init__(self, text: str, variables: dict[str, str], dependencies_ran: bool, ran=lambda job: True):
         self.text, self.position = text, 0
-        self.variables, self.dependencies_ran = variables, dependencies_ran
+        self.variables, self.dependencies_ran, self.ran = variables, dependencies_ran, ran
 
     def value(self) -> object:
         result = self._term()
@@ -45,7 +46,10 @@ class _Condition:
     def _term(self) -> object:
         rest = self.text[self.position:]
         for pattern, convert in ((_LITERAL, lambda m: m.group(1).replace("''", "'")),
-                                 (_VARIABLE, lambda m: self.variables.get(m.group(1), ""))):
+                                 (_VARIABLE, lambda m: self.variables.get(m.group(1), "")),
+                                 # a job that ran is read as succeeded: the question is which jobs it waits for
+                                 (_RESULT, lambda m: "Succeeded" if self.ran(plan_id(m.group(1) or m.group(2)))
+                                  else "Skipped")):
             match = pattern.match(rest)
             if match:
                 self.position += match.end()
@@ -98,10 +102,15 @@ def _variables(event: str, release: str) -> dict[str, str]:
     return values
 
 
-def runs(condition: str | None, event: str, release: str, dependencies_ran: bool) -> bool:
+def runs(condition: str | None, event: str, release: str, dependencies_ran: bool, ran=lambda job: True) -> bool:
     if not condition:
         return dependencies_ran
-    return bool(_Condition(str(condition), _variables(event, release), dependencies_ran).value())
+    return bool(_Condition(str(condition), _variables(event, release), dependencies_ran, ran).value())
+
+
+def checked_results(condition: str | None) -> list[str]:
+    """The jobs whose result a condition tests (they must succeed first)."""
+    return [plan_id(match.group(1) or match.group(2)) for match in _RESULT.finditer(str(condition or ""))]
 
 
 def _includes(section, branch: str) -> bool:
@@ -149,11 +158,15 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     for stage in stages:
         for job in stage.get("jobs") or []:
             jobs[plan_id(job.get("job") or job.get("deployment"))] = (stage["stage"], job)
+    # continueOnError: the job's failure leaves the run going; only a job testing its result waits for its success.
+    soft = {job_id for job_id, (_, job) in jobs.items() if str(job.get("continueOnError", "false")).lower() == "true"}
     direct: dict[str, list[str]] = {}
     for job_id, (stage_id, job) in jobs.items():
         depends = job.get("dependsOn") or []
         direct[job_id] = [plan_id(need) for need in ([depends] if isinstance(depends, str) else depends)]
         direct[job_id] += [other for other, (other_stage, _) in jobs.items() if other_stage in stage_after[stage_id]]
+        direct[job_id] = [need for need in direct[job_id] if need not in soft]
+        direct[job_id] += checked_results(job.get("condition"))
     after = rb.closure(direct)
     stage_runs: dict[str, frozenset[str]] = {}
     for stage in stages:
@@ -164,7 +177,8 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     for job_id, (stage_id, job) in jobs.items():  # written in dependency order
         same_stage = [need for need in direct[job_id] if jobs.get(need, ("",))[0] == stage_id]
         job_runs[job_id] = frozenset(event for event in stage_runs[stage_id] if runs(
-            job.get("condition"), event, release, all(event in job_runs.get(need, frozenset()) for need in same_stage)))
+            job.get("condition"), event, release, all(event in job_runs.get(need, frozenset()) for need in same_stage),
+            lambda other, event=event: event in job_runs.get(other, frozenset())))
     asking = {job_id for job_id, (stage_id, job) in jobs.items() if job.get("environment") in protected}
     views = {}
     for job_id, (stage_id, job) in jobs.items():

@@ -15,6 +15,7 @@ import textwrap
 from typing import Union
 
 
+from pipegen import approvals
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
@@ -402,7 +403,8 @@ class GithubBackend:
 
     def render(self, plan: Plan) -> str:
         environment = template_environment("github")
-        return environment.get_template("workflow.yml.j2").render(
+        # Reviewers live in the repository settings: the file says which environments need them.
+        return approvals.comment_block(plan) + "\n" + environment.get_template("workflow.yml.j2").render(
             workflow_name=_checked(f"{plan.project} (pipegen)", "project.name"),
             pip_cache=not runs_on_release_branches(plan),
             triggers=_trigger_view(plan),

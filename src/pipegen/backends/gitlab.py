@@ -387,9 +387,21 @@ class _Graph:
             return (Need(approval, False), *(self.need(job, need) for need in job.needs)), None
         if job.collects_reports:
             return None, None  # no `dependencies:`: every earlier job's artifacts (their reports)
+        if self.plan.is_stage_entry(job) and self.plan.has_soft_barrier(job.stage):
+            # Stage order without the model's chain: `needs:` lists the jobs it waits for, so a
+            # failed model gate stops only the jobs that need it.
+            return tuple(self.need(job, need) for need in self.plan.all_needs(job)), None
         if self.plan.is_stage_entry(job):
             return None, tuple(self.keys[other.id] for other in self.plan.jobs if other.id in self.reads_from(job))
         return tuple(self.need(job, need) for need in job.needs), None
+
+    def approval_needs(self, stage: str, loosest: Job) -> tuple[Need, ...] | None:
+        """The approval job waits for the stage's barrier when the previous stage has jobs the
+        stage does not wait for (the model's chain); else for all earlier stages (no `needs:`)."""
+        if not self.plan.has_soft_barrier(stage):
+            return None
+        return tuple(Need(self.keys[need], False, self.need(loosest, need).optional)
+                     for need in self.plan.barrier(stage))
 
 
 def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
@@ -420,9 +432,9 @@ def approval_key(stage: str, taken: set[str]) -> str:
     return key
 
 
-def approval_view(stage: str, jobs: list[Job], key: str) -> JobView:
+def approval_view(stage: str, jobs: list[Job], key: str, graph: _Graph) -> JobView:
     """One blocking manual job per stage with approvals: the one click every approved job needs.
-    It has no `needs:`, so it waits for all earlier stages (QA before PROD)."""
+    It waits for the earlier stages (QA before PROD), the model's chain aside."""
     approval: Approval = next(job.approval for job in jobs if job.approval)
     loosest = min(jobs, key=lambda job: RUN_WHEN_RANK[job.run_when])
     approvers = ", ".join(approval.approvers) or "the environment's allowed deployers"
@@ -433,7 +445,8 @@ def approval_view(stage: str, jobs: list[Job], key: str) -> JobView:
                               f"environment {environment!r}); the pipeline stays blocked until they do. GitLab has "
                               "no timeout for a pending manual job; a newer pipeline supersedes it."),
         timeout=APPROVAL_TIMEOUT,
-        rules=run_rules(loosest.run_when, loosest.branch, manual=True), dependencies=(),
+        rules=run_rules(loosest.run_when, loosest.branch, manual=True),
+        needs=(needs := graph.approval_needs(stage, loosest)), dependencies=() if needs is None else None,
         environment=Environment(environment, "prepare", None),  # prepare: no deployment record
         variables=(Variable("GIT_STRATEGY", "none"),),
         script=(command("Record who approved", 'echo "Approved by $GITLAB_USER_LOGIN"'),))
@@ -458,7 +471,7 @@ def stage_views(plan: Plan) -> list[StageView]:
         jobs = []
         if stage.id in approvals:
             approved = [job for job in stage.jobs if job.approval]
-            jobs.append(approval_view(stage.id, approved, approvals[stage.id]))
+            jobs.append(approval_view(stage.id, approved, approvals[stage.id], graph))
         jobs += [job_view(job, plan, graph) for job in stage.jobs]
         views.append(StageView(stage.id, stage.title, one_line(stage.comment), jobs))
     return views

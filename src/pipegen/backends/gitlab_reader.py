@@ -86,7 +86,9 @@ def _minutes(text: str | None) -> int | None:
 def _needs(job: dict) -> list[tuple[str, bool]] | None:
     if "needs" not in job:
         return None
-    return [(need, True) if isinstance(need, str) else (need["job"], str(need.get("artifacts", True)) != "false")
+    # `artifacts: false` loads as a bool; a hand-edited file may quote it
+    return [(need, True) if isinstance(need, str) else (need["job"],
+                                                        str(need.get("artifacts", True)).lower() != "false")
             for need in job["needs"]]
 
 
@@ -147,7 +149,8 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
             gates=rb.gates_in(script))
     auto_cancel = ((document.get("workflow") or {}).get("auto_cancel") or {}).get("on_new_commit", "conservative")
     cancel = frozenset() if auto_cancel == "none" else frozenset({rb.PUSH_RELEASE, rb.PUSH_OTHER, *rb.PULL_REQUESTS})
-    return rb.PipelineView(platform="gitlab", jobs=views, events=events, release_branch=release, schedule=None,
+    return rb.PipelineView(platform="gitlab", approvers=None, jobs=views, events=events, release_branch=release,
+                           schedule=None,
                            cancel_superseded=cancel & events, release_runs="parallel")
 
 

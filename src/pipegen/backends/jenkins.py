@@ -86,6 +86,10 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     junit: str | None
     artifacts: str | None
     report_stash: str | None = None  # the report folder, stashed for the final report job
+    # The model's chain: a failure is caught (the build still fails) so later stages go on, and
+    # success is recorded in this env variable for the stages that need it.
+    passed_var: str | None = None
+    requires: tuple[str, ...] = ()  # passed_var of each caught job it needs, also transitively
 
 
 @record
@@ -330,6 +334,11 @@ def report_stash(plan: Plan, job: Job) -> str | None:
     return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
 
 
+def passed_var(job_id: str) -> str:
+    """The env variable a caught stage (the model's chain) sets when it succeeded."""
+    return f"PIPEGEN_{job_id.upper().replace('-', '_')}_PASSED"
+
+
 def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     jenkins = plan.settings.jenkins
     env = tuple(_env_entry(name, value) for name, value in job.env
@@ -346,7 +355,11 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         steps=_plan_steps(job), step_groups=_step_groups(plan, job), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
         junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None,
-        report_stash=report_stash(plan, job))
+        report_stash=report_stash(plan, job),
+        passed_var=None if job.blocks_later_stages else passed_var(job.id),
+        # Every model stage it needs, also through other stages: a stage its `when` skipped does
+        # not stop the stages after it, so each tests the successes itself.
+        requires=tuple(passed_var(need) for need in plan.model_chain_needs(job)))
 
 
 # ---------------------------------------------------------------------------- top-level stages

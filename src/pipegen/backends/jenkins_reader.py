@@ -11,10 +11,28 @@ import fnmatch
 import re
 
 from pipegen import readback as rb
+from pipegen.approvals import ANYONE
 from pipegen.backends import jenkins_structure as js
 
 _REQUIRED_OUTPUT = re.compile(r'\$\{([A-Za-z_]\w*):\?is not set: the ([\w.-]+) stage of this run publishes it\}')
 _RELEASE_ONLY = re.compile(r"^env\.BRANCH_NAME\s*([!=]=)\s*'([^']*)'$")
+# A caught stage (the model's chain) records its success; a stage testing it waits for that success.
+_PASSED = re.compile(r"^env\.(PIPEGEN_\w+_PASSED)\s*==\s*'true'$")
+
+
+def passed_checks(stage: js.Stage) -> list[str]:
+    """The success variables a stage's `when { expression { ... } }` tests."""
+    found = []
+    for item in stage.when:
+        if isinstance(item, js.Call) and item.name == "expression":
+            for inner in item.body or []:
+                if isinstance(inner, js.Expr) and (match := _PASSED.match(inner.text.strip())):
+                    found.append(match.group(1))
+    return found
+
+
+def catches_failure(stage: js.Stage) -> bool:
+    return any(isinstance(item, js.Call) and item.name == "catchError" for item in stage.steps or [])
 
 
 def _branch_of(event: str, release: str) -> str:
@@ -44,7 +62,9 @@ def _condition(item, event: str, release: str) -> bool:  # pylint: disable=too-m
             return (cause == "TimerTrigger" and event == rb.SCHEDULE) or (
                 cause == "UserIdCause" and event.startswith("manual"))
         if name == "expression":
-            return False  # `currentBuild.previousBuild == null`: a branch's first build only
+            # A model stage's success (see passed_checks), else `currentBuild.previousBuild == null`:
+            # a branch's first build only.
+            return all(isinstance(inner, js.Expr) and _PASSED.match(inner.text.strip()) for inner in item.body or [])
         if name in ("beforeAgent", "beforeInput", "beforeOptions"):
             return True
     raise rb.ConditionError(f"cannot read the Jenkins `when` condition {item!r}")
@@ -107,6 +127,7 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
     before: frozenset[str] = frozenset()
     for stage in pipeline.stages:
         before = before | _walk(stage, before, [], found)
+    found = _waits(found)
     events = frozenset(rb.EVENTS)  # a multibranch job builds every branch and pull request it discovers
     skips_after_unstable = any(option.name == "skipStagesAfterUnstable" for option in pipeline.options)
     approvals = {name for name, (path, _) in found.items() if any(stage.input is not None for stage in path)}
@@ -123,7 +144,8 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
         if skips_after_unstable and _marks_unstable(leaf):
             unstable[name] = frozenset(event for gate in gates for event in job_events
                                        if gate.mode == "dry-run" or (gate.mode == "auto" and event in rb.PULL_REQUESTS))
-        produced[name] = frozenset(js.env_assignments(leaf))
+        produced[name] = frozenset(variable for variable in js.env_assignments(leaf)
+                                   if not _PASSED.match(f"env.{variable} == 'true'"))  # success marks are no outputs
         secrets = frozenset(variable for call in sh for variable in call.credentials)
         views[name] = rb.JobView(
             id=name, stage=path[0].name.lower(), after=after, events=job_events, environment=None,
@@ -135,12 +157,27 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
             secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
                                                      frozenset(call.credentials)) for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=gates)
+    approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
+                              or ANYONE) for stage in pipeline.stages if stage.input is not None))
     return rb.PipelineView(
-        platform="jenkins", jobs=views, events=events, release_branch=release,
+        platform="jenkins", approvers=approvers, jobs=views, events=events, release_branch=release,
         schedule=_schedule(pipeline.triggers, release),
         cancel_superseded=frozenset(event for event in events
                                     if aborts_previous(pipeline.options, _branch_of(event, release))),
         release_runs={None: "parallel", True: "abort", False: "queue"}[aborts_previous(pipeline.options, release)])
+
+
+def _waits(found: dict[str, tuple[list[js.Stage], frozenset[str]]]) -> dict[str, tuple[list[js.Stage], frozenset[str]]]:
+    """A stage whose failure is caught (`catchError`) does not stop the stages after it: they
+    wait for its success only when their `when` tests it. A stage skipped by its `when` does not
+    stop them either, so what an earlier stage tests is not passed on."""
+    caught = {name for name, (path, _) in found.items() if catches_failure(path[-1])}
+    by_variable = {f"PIPEGEN_{name.upper().replace('-', '_')}_PASSED": name for name in found}
+    after: dict[str, frozenset[str]] = {}
+    for name, (path, before) in found.items():  # in the order the stages run
+        required = {by_variable[variable] for variable in passed_checks(path[-1]) if variable in by_variable}
+        after[name] = frozenset(before - caught).union(*({other} | after.get(other, set()) for other in required))
+    return {name: (path, after[name]) for name, (path, _) in found.items()}
 
 
 def _marks_unstable(leaf: js.Stage) -> bool:

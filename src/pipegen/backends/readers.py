@@ -4,9 +4,11 @@ the Jenkins reader needs tree-sitter, an optional dependency (`pipegen-ci[diff]`
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import yaml
 
+from pipegen import approvals
 from pipegen import readback as rb
 from pipegen.errors import EvaluationError
 
@@ -32,7 +34,13 @@ def read_back(target: str, text: str, release: str = "main",
                               "pip install 'pipegen-ci[diff]'") from None
     try:
         if target in ("github", "azure"):
-            return module.read(text, protected=protected, release=release)
+            # The file says which environments ask for an approval (pipegen.approvals); older files
+            # do not, and `protected` stands in.
+            declared = approvals.declared(text)
+            if declared is not None:
+                protected = frozenset(declared)
+            view = module.read(text, protected=protected, release=release)
+            return replace(view, approvers=None if declared is None else tuple(sorted(declared.items())))
         return module.read(text, release=release)
     except (yaml.YAMLError, rb.ConditionError, ValueError, LookupError, TypeError, AttributeError) as exc:
         raise EvaluationError(f"cannot read the {target} pipeline: {exc}") from None

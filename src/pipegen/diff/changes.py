@@ -145,11 +145,20 @@ def _stage_approval(old: rb.PipelineView, new: rb.PipelineView, changes: list[Ch
     for stage in sorted({job.stage for job in old.jobs.values()}):
         approved = [name for name, job in old.jobs.items() if job.stage == stage and job.approval]
         lost = [name for name in approved if name in new.jobs and not new.jobs[name].approval]
-        if approved and len(lost) == len(approved) and len(lost) > 1:
+        if approved and len(lost) == len(approved):
             texts = {f"{name} lost its approval" for name in lost}
             changes = [change for change in changes if change.text not in texts]
             changes.insert(0, Change(f"{stage.upper()} lost its approval", True, "approval"))
     return changes
+
+
+def _approver_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
+    """Who approves each environment, where both files say it (a lost approval is said per stage)."""
+    if old.approvers is None or new.approvers is None:
+        return []
+    before, after = dict(old.approvers), dict(new.approvers)
+    return [Change(f"{name.upper()} approvers {before[name]} → {after[name]}", True, "approval")
+            for name in sorted(set(before) & set(after)) if before[name] != after[name]]
 
 
 def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
@@ -163,6 +172,14 @@ def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]
                               "triggers"))
     if old.schedule != new.schedule:
         changes.append(Change(f"schedule {old.schedule or 'none'} → {new.schedule or 'none'}", False, "triggers"))
+    changes += _approver_changes(old, new)
+    if old.cancel_superseded != new.cancel_superseded:
+        for events, now in ((new.cancel_superseded - old.cancel_superseded, "now"),
+                            (old.cancel_superseded - new.cancel_superseded, "no longer")):
+            if events:
+                # Cancelling a release-branch run can cut a deployment off halfway.
+                changes.append(Change(f"superseded runs of {_events(events)} are {now} cancelled",
+                                      now == "now" and rb.PUSH_RELEASE in events, "triggers"))
     if old.release_runs != new.release_runs:
         changes.append(Change(f"a push to {new.release_branch} while a run waits: {old.release_runs} → "
                               f"{new.release_runs}", new.release_runs == "abort", "triggers"))
