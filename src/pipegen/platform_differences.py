@@ -11,6 +11,8 @@ IGNORED = "ignored"  # the file cannot express it (it lives in the platform's se
 OMITTED_AFTER_APPROVAL = "omitted after approval"  # left out where an earlier job already got the approval
 SUPERSET = "superset"  # the platform may add to the plan's set (never drop from it)
 SUBSET = "subset"  # the file shows only part of it (never anything the plan lacks)
+# The report job (stage "report") may also see the outputs of gate jobs, whose reports it fetches.
+GATE_OUTPUTS_IN_REPORT = "superset: gate jobs' outputs, in the report stage"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ DIFFERENCES: tuple[Difference, ...] = (
                "Every job can read every CI/CD variable, masked ones included; scope secrets to environments "
                "or protected branches in the project settings."),
     Difference("gitlab", "steps", IGNORED, "Secrets are not scoped per step (see above)."),
+    Difference("gitlab", "visible_outputs", GATE_OUTPUTS_IN_REPORT,
+               "A job's dotenv report travels with its artifacts: the report job, which fetches only the reports "
+               "of the jobs that keep some (`dependencies:`), also sees those jobs' outputs (`DATA_DRIFT`)."),
     Difference("gitlab", "outputs", SUBSET,
                "A dotenv report names its variables at run time; the file shows the names its consumers read."),
     Difference("azure", "release_runs", "parallel",

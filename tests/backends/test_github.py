@@ -23,6 +23,7 @@ USES_LINE = re.compile(r"^\s+uses: (\S+)  # (v\d+\.\d+\.\d+)$")
 TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
 QA_JOBS = {"drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"}
 PROD_JOBS = {"promote-model", "deploy-prod"}
+REPORT_JOBS = {"report-comment"}  # report.comment: the gate report, on pull requests
 PROD_ONLY_ON_MAIN = "${{ github.ref == 'refs/heads/main' && github.event_name != 'pull_request' }}"
 NOT_ON_PULL_REQUESTS = "${{ github.event_name != 'pull_request' }}"
 
@@ -116,13 +117,16 @@ def test_backend_identity():
 
 
 def test_churn_has_the_three_stages_in_order(churn, churn_text):
-    assert set(churn["jobs"]) == TEST_JOBS | QA_JOBS | PROD_JOBS
+    assert set(churn["jobs"]) == TEST_JOBS | QA_JOBS | PROD_JOBS | REPORT_JOBS
     for job_id in QA_JOBS:
         assert TEST_JOBS <= ancestors(churn, job_id), job_id
     for job_id in PROD_JOBS:
         assert QA_JOBS <= ancestors(churn, job_id), job_id
+    # the report runs last (after every other job), on pull requests only, also after failures
+    assert ancestors(churn, "report-comment") == TEST_JOBS | QA_JOBS | PROD_JOBS
+    assert churn["jobs"]["report-comment"]["if"] == "${{ always() && github.event_name == 'pull_request' }}"
     banners = [line.strip() for line in churn_text.splitlines() if line.strip().startswith("# ====")]
-    assert banners == ["# ==== TEST ====", "# ==== QA ====", "# ==== PROD ===="]
+    assert banners == ["# ==== TEST ====", "# ==== QA ====", "# ==== PROD ====", "# ==== REPORT ===="]
 
 
 def test_minimal_has_only_the_test_stage(minimal, minimal_plan):
@@ -318,8 +322,11 @@ def test_every_action_is_pinned_to_a_commit_with_a_version_comment(churn_text, c
 def test_least_privilege(churn, minimal):
     for workflow in (churn, minimal):
         assert workflow["permissions"] == {}
-        for job in workflow["jobs"].values():
-            assert job["permissions"] == {"contents": "read"}
+        for job_id, job in workflow["jobs"].items():
+            if job_id == "report-comment":  # writes its one comment with the job's own token
+                assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+            else:
+                assert job["permissions"] == {"contents": "read"}, job_id
 
 
 def test_checkouts_do_not_persist_credentials(churn):
@@ -340,7 +347,11 @@ def test_no_expressions_in_scripts_and_secrets_only_through_env(churn):
             assert "secrets." not in json.dumps(step.get("with", {}))
             for name, value in step.get("env", {}).items():
                 if "secrets." in value:
-                    assert value == f"${{{{ secrets.{name} }}}}"
+                    assert value == f"${{{{ secrets.{name} }}}}" or (name, value) == (
+                        "PIPEGEN_REPORT_TOKEN", "${{ secrets.GITHUB_TOKEN }}")  # the report job's own token
+    with_job_token = [(job_id, step["name"]) for job_id, job in churn["jobs"].items() for step in job["steps"]
+                      if "GITHUB_TOKEN" in json.dumps(step)]
+    assert with_job_token == [("report-comment", "Post or update the report comment")]
     sonar = churn["jobs"]["sonar"]
     secret_steps = [step for step in sonar["steps"] if "env" in step]
     assert secret_steps and all(step["env"] == {"SONAR_TOKEN": "${{ secrets.SONAR_TOKEN }}"} for step in secret_steps)

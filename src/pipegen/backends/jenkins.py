@@ -303,8 +303,7 @@ def stash_name(job_id: str) -> str:
 
 def report_stash(plan: Plan, job: Job) -> str | None:
     """Jobs keeping a report folder stash it for a job that collects every report."""
-    collected = any(other.collects_reports for other in plan.jobs)
-    return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
+    return f"reports-{job.id}" if job.id in plan.report_sources() else None
 
 
 def leaf_stage(plan: Plan, job: Job) -> LeafStage:
