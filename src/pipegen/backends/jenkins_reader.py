@@ -195,7 +195,8 @@ def _post_views(pipeline: js.Pipeline, views: dict[str, rb.JobView], events: fro
             id=leaf.name, stage=POST_STAGE, after=every,
             events=frozenset(event for event in events if all(_post_condition(item, event) for item in conditions)),
             approval=bool(approvals), outputs=frozenset(js.env_assignments(leaf)),
-            visible_outputs=frozenset((output, producer) for producer in every for output in produced.get(producer, ())),
+            visible_outputs=frozenset((output, producer) for producer in every
+                                      for output in produced.get(producer, ())),
             secrets=frozenset(variable for call in sh for variable in call.credentials),
             steps=tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
                         for call in sh),
