@@ -4,7 +4,8 @@ against a baseline measured in the same rounds.
 Sections (all by default; pick with --only):
   cli       `pipegen --help`, validate, generate, check on the churn example, against the
             interpreter floor `python -c "import yaml, jinja2, click"`
-  scale     generate (all four targets) at 10/100/500/1,000/2,000 custom jobs, chained and fanned
+  scale     generate (all four targets) at 10/100/500/1,000/2,000 custom jobs, chained and fanned;
+            validate on one chain of 300/1,200/4,800 needs (linear, no recursion limit)
   coverage  `pipegen gate coverage` with changed lines (--diff-min) on 3 MB and 300 MB Cobertura
             reports, against --no-diff; time and peak RSS (300 MB only with --big or PIPEGEN_BENCH_BIG=1)
   model     `pipegen gate model` against a minimal MlflowClient script (benchmarks/bench_model_gate.py)
@@ -29,10 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # pylint: disable=wrong-import-position
-from descriptors import ROOT, scaled_descriptor  # noqa: E402
+from descriptors import ROOT, chain_descriptor, scaled_descriptor  # noqa: E402
 from harness import interleave, ratio_table, run_child  # noqa: E402
 
 SCALES = (10, 100, 500, 1000, 2000)
+CHAIN_LENGTHS = (300, 1200, 4800)  # 4,800 needs deep: far past Python's default recursion limit
 FLOOR = "import yaml, jinja2, click"
 
 
@@ -99,6 +101,29 @@ def scale_section(python: str, scratch: Path, rounds: int, before: str | None = 
                        if path.is_file() and path.name != "pipegen.yaml") / 1024
             extra = f"{(cpu - first) * 1000 / (jobs - scales[0]):17.3f}" if jobs != scales[0] else f"{'-':>17}"
             print(f"  {jobs:>19} {cpu * 1000:14.1f} {extra} {size:11.0f}")
+    chain_section(python, scratch, rounds, before)
+
+
+def chain_section(python: str, scratch: Path, rounds: int, before: str | None = None,
+                  lengths=CHAIN_LENGTHS) -> None:
+    """`validate` on one long chain of needs: linear, and no recursion limit at any length."""
+    commands = {}
+    for prefix, interpreter in _installations(python, before):
+        for jobs in lengths:
+            repo = scratch / f"chain-{jobs}{'-before' if prefix else ''}"
+            repo.mkdir()
+            (repo / "pipegen.yaml").write_text(chain_descriptor(jobs), encoding="utf-8")
+            (repo / "tests" / "unit").mkdir(parents=True)
+            commands[f"{prefix}{jobs}"] = {"argv": [interpreter, "-m", "pipegen", "validate"], "cwd": repo}
+    series = interleave(commands, rounds)
+    print(f"\n## chain: validate one chain of needs ({rounds} interleaved rounds)")
+    for prefix, _ in _installations(python, before):
+        first = series[f"{prefix}{lengths[0]}"].median()
+        print(f"  {prefix + 'jobs in the chain':>25} {'median CPU ms':>14} {'ms per extra job':>17}")
+        for jobs in lengths:
+            cpu = series[f"{prefix}{jobs}"].median()
+            extra = f"{(cpu - first) * 1000 / (jobs - lengths[0]):17.3f}" if jobs != lengths[0] else f"{'-':>17}"
+            print(f"  {jobs:>25} {cpu * 1000:14.1f} {extra}")
 
 
 def coverage_section(python: str, scratch: Path, rounds: int, big: bool, before: str | None = None) -> None:
@@ -167,6 +192,7 @@ def main() -> None:
         print(f"# pipegen benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
               f"{os.cpu_count()} cores, Python {platform.python_version()}, "
               f"{'wheel in a temp venv' if options.wheel else python}")
+        print(f"# load average at start: {_load()} (the machine may be shared: compare ratios within a run)")
         if "cli" in sections:
             cli_section(python, scratch, options.rounds, options.before)
         if "scale" in sections:
@@ -175,6 +201,11 @@ def main() -> None:
             coverage_section(python, scratch, max(3, options.rounds // 3), options.big, options.before)
         if "model" in sections:
             model_section(python, max(3, options.rounds // 3))
+        print(f"\n# load average at the end: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
 
 
 if __name__ == "__main__":

@@ -33,8 +33,8 @@ def test_reference_graph(churn_plan) -> None:
     assert report.needs == () and churn_plan.all_needs(report) == ("promote-model", "deploy-prod")
     assert (report.run_when, report.always, report.collects_reports) == (RunWhen.PULL_REQUEST, True, True)
     # it fetches the reports of the jobs that keep some, and nothing else
-    assert churn_plan.report_sources() == ("pipegen-check", "lint", "unit", "integration", "functional", "sonar",
-                                           "drift", "model-gate")
+    assert churn_plan.report_sources == ("pipegen-check", "lint", "unit", "integration", "functional", "sonar",
+                                         "drift", "model-gate")
 
 
 def test_outputs_cross_stages(churn_plan) -> None:

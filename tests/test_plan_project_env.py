@@ -86,7 +86,7 @@ def test_lint_job_runs_the_chosen_linters_with_reports_the_gate_parses(quality, 
     for flag, value in flags.items():
         assert flag in gate and (value is None or gate[gate.index(flag) + 1] == value)
     for tool, forced in (("ruff", "--output-format=json"), ("pylint", "--output-format=json2"),
-                         ("flake8", "--format=default")):
+                         ("flake8", "--format=pipegen-flake8:"), ("flake8", "--no-show-source")):
         if tool in tools:  # whatever the repository's own settings (flake8 `format = wemake`)
             assert forced in step(job, tool)
 

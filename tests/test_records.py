@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from pipegen.records import record
+from functools import cached_property
+
+from pipegen.records import record, replace
 
 
 @record
@@ -17,6 +19,15 @@ class Point:
     y: int = 0
     tags: tuple[str, ...] = ()
     notes: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+
+@record
+class Cached:
+    x: int
+
+    @cached_property
+    def double(self) -> int:
+        return self.x * 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,3 +83,26 @@ def test_dataclasses_functions_work() -> None:
 def test_wrong_arguments_are_type_errors(args, kwargs, message) -> None:
     with pytest.raises(TypeError, match=message):
         Point(*args, **kwargs)
+
+
+def test_replace_changes_fields_and_drops_cached_properties() -> None:
+    point = Point(1, 2, ("a",), {"n": 1})
+    moved = replace(point, y=5)
+    assert (moved.x, moved.y, moved.tags, moved.notes) == (1, 5, ("a",), {"n": 1}) and point.y == 2
+    assert moved == dataclasses.replace(point, y=5)
+    cached = Cached(2)
+    assert cached.double == 4
+    assert replace(cached, x=5).double == 10  # computed again for the new values
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        replace(point, z=1)
+
+
+def test_replace_of_a_dataclass_is_dataclasses_replace() -> None:
+    assert replace(Reference(1), tags=("b",)) == Reference(1, 0, ("b",))
+    with pytest.raises(TypeError):
+        replace(Reference(1), z=1)
+
+
+def test_keyword_and_positional_arguments_mix_as_in_a_dataclass() -> None:
+    assert Point(1, tags=("a",), y=3) == Point(x=1, y=3, tags=("a",))
+    assert Point(x=1, y=2, tags=(), notes={}).notes == {}

@@ -3,12 +3,14 @@
 `pipegen generate` never pay for mlflow, requests or git."""
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
 import click
 
 from pipegen import __version__
+from pipegen.cycle_gc import paused
 from pipegen.errors import DescriptorError, PipegenError
 
 
@@ -50,6 +52,11 @@ COMMANDS = {
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
 }
 
+# Commands whose whole work is bounded by the descriptor's size: the cycle collector pauses
+# from their imports to their end (see pipegen.cycle_gc); long-running ones (gates reading
+# big reports, `run`) keep it.
+BOUNDED = frozenset({"validate", "generate", "check", "schema"})
+
 
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pipegen")
@@ -59,6 +66,12 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: PipegenError becomes a clean message and its exit code, never a traceback."""
+    args = sys.argv[1:] if argv is None else argv
+    with paused() if args and args[0] in BOUNDED else contextlib.nullcontext():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
         returned = cli.main(args=argv, prog_name="pipegen", standalone_mode=False)

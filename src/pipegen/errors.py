@@ -1,8 +1,10 @@
 """Errors users can act on, and the exit codes every command shares (DESIGN §1)."""
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+
+from pipegen.records import record
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a gate or a check failed
@@ -52,7 +54,8 @@ class CheckFailed(PipegenError):
     exit_code = EXIT_FAILED
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@record
 class Problem:
     """One finding in a descriptor, located where the user can jump to it."""
 
@@ -64,6 +67,11 @@ class Problem:
     def __str__(self) -> str:
         message = self.message if len(self.message) <= MAX_MESSAGE else shorten(self.message, MAX_MESSAGE)
         return f"{self.file}:{self.line}:{self.col}: {printable(message)}"
+
+    def __lt__(self, other: Problem) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.file, self.line, self.col, self.message) < (other.file, other.line, other.col, other.message)
 
 
 class DescriptorError(PipegenError):

@@ -4,14 +4,13 @@ the repository, and all or nothing: every file's temporary is written before any
 is replaced, so an error leaves the old set in place and no temporary behind."""
 from __future__ import annotations
 
-import difflib
 import os
 import tempfile
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from pipegen.paths import check_regular, file_mode, inside, read_text, write_error
+from pipegen.records import record
 from pipegen.render import RenderedFile, is_hand_edited, split_generated
 
 BACKUP_SUFFIX = ".pipegen-backup"
@@ -25,7 +24,7 @@ class WriteStatus(str, Enum):
     FORCED = "forced"  # overwritten with --force, the old content kept as a backup
 
 
-@dataclass(frozen=True)
+@record
 class PendingWrite:
     """One file to put in place: where (its real path) and what."""
 
@@ -33,7 +32,7 @@ class PendingWrite:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class WriteOutcome:
     path: Path
     status: WriteStatus
@@ -85,6 +84,8 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def unified_diff(old: str, new: str, path: str, old_label: str, new_label: str) -> str:
+    import difflib  # pylint: disable=import-outside-toplevel  # only when files differ
+
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=f"{path} ({old_label})", tofile=f"{path} ({new_label})"))
 

@@ -23,7 +23,7 @@ from pipegen.detect.install import install_commands, is_package
 from pipegen.detect.layout import source_packages, test_levels
 from pipegen.detect.lint_today import LintToday, measure
 from pipegen.detect.linters import configured_linters
-from pipegen.detect.mlproject import Training, find_training
+from pipegen.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.detect.name import project_name, sanitise_project_name
 from pipegen.detect.python_version import python_version as detect_python
 from pipegen.detect.services import ServiceFinding, compose_services
@@ -268,11 +268,15 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     levels, unplaced = test_levels(root)
     linters, linters_why = configured_linters(root, pyproject)
     services, compose = compose_services(root)
+    requirements = find_requirements(root)
+    install = install_commands(root, pyproject)
+    if install is None and not requirements:
+        install = mlproject_install(root)
     return Detection(
         root=root, name=project_name(root, pyproject), python=detect_python(root, pyproject),
-        targets=chosen, targets_source=why, git=facts, requirements=find_requirements(root),
+        targets=chosen, targets_source=why, git=facts, requirements=requirements,
         source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
-        install=install_commands(root, pyproject), package=is_package(root),
+        install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
         lint_today=measure(root, linters, source) if measure_lint else {},
         services=services if set(levels) - {"unit"} else (), compose_file=compose,
@@ -390,7 +394,7 @@ def _service_lines(detection: Detection) -> list[str]:
     for service in detection.services:
         parts = [f"image: {yaml_scalar(service.image, flow=True)}"]
         if service.ports:
-            parts.append(f"ports: {_flow(service.ports)}")
+            parts.append("ports: [" + ", ".join(str(port) for port in service.ports) + "]")  # whole numbers
         if service.env:
             parts.append("env: {" + ", ".join(f"{key}: {yaml_scalar(value, flow=True)}"
                                               for key, value in service.env) + "}")

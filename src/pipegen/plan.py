@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 import re
 import shlex
-from dataclasses import replace
 from enum import Enum
 from functools import cached_property
 
@@ -18,7 +17,8 @@ from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.descriptor.model import STAGES, Approval, CustomJob, Descriptor, Quality, Service, Settings
 from pipegen.errors import DescriptorError, Problem, UsageError
 from pipegen.gates import profiles
-from pipegen.records import record
+from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS
+from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
@@ -126,7 +126,7 @@ class Job:
     # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
     review_comment: bool = False
 
-    @property
+    @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:
         """Shell-quoted `pip install` arguments for the project's environment: `-r FILE` per
         requirements file, then packages (test tools, linters). pipegen is never among them."""
@@ -143,6 +143,17 @@ class Job:
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
         """The job's final install shell commands, in order: the project's environment (the
         job's Python: requirements, tools, then `project_install`), then pipegen's own venv."""
+        known = self._install_commands.get(pip)
+        if known is None:
+            known = self._install_commands[pip] = self._compute_install_commands(pip)
+        return known
+
+    @cached_property
+    def _install_commands(self) -> dict[str, tuple[str, ...]]:
+        """install_commands by pip command, filled as backends ask (several times per job)."""
+        return {}
+
+    def _compute_install_commands(self, pip: str) -> tuple[str, ...]:
         commands = [shell_command(pip, *self.install_args)] if self.install_args else []
         commands += self.project_install
         if self.pipegen:
@@ -172,7 +183,7 @@ class Job:
                      f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
         return lines
 
-    @property
+    @cached_property
     def inputs(self) -> tuple[tuple[str, str], ...]:
         """(output name, producer job id) for every output this job reads."""
         return tuple((value.value, value.producer) for _, value in self.env
@@ -224,6 +235,11 @@ class Plan:
     def _previous(self) -> dict[str, Stage | None]:
         return {stage.id: (self.stages[index - 1] if index else None) for index, stage in enumerate(self.stages)}
 
+    @cached_property
+    def collects_reports(self) -> bool:
+        """Some job gathers every job's report folder (backends ask per job)."""
+        return any(job.collects_reports for job in self.jobs)
+
     def job(self, job_id: str) -> Job:
         return self._index[job_id][0]
 
@@ -243,10 +259,11 @@ class Plan:
         """An entry job has no same-stage needs: it waits for the whole previous stage."""
         return not self.same_stage_needs(job)
 
+    @cached_property
     def report_sources(self) -> tuple[str, ...]:
         """The jobs whose kept report folder (REPORT_DIR) a reports-collecting job fetches, in
         plan order: nothing else of theirs (hand-overs, outputs) is for it."""
-        if not any(job.collects_reports for job in self.jobs):
+        if not self.collects_reports:
             return ()
         return tuple(job.id for job in self.jobs if REPORT_DIR in job.artifacts and not job.collects_reports)
 
@@ -363,8 +380,10 @@ def _lint_commands(tool: str, targets: str, out: str) -> str:
     if tool == "ruff":
         return f"python -m ruff check --output-format=json --exit-zero {targets} > {out}"
     if tool == "pylint":
-        return f"python -m pylint {targets} --output-format=json2 > {out} || true"
-    return f"python -m flake8 {targets} --format=default --output-file={out} --exit-zero"
+        return f"python -m pylint {targets} {' '.join(PYLINT_ARGS)} --output-format=json2 > {out} || true"
+    # Marked lines in the default format: the repository's format=/show-source/statistics cannot change them.
+    return (f"python -m flake8 {targets} --no-show-source {_q('--format=' + FLAKE8_MARKER + FLAKE8_FORMAT)} "
+            f"--output-file={out} --exit-zero")
 
 
 _LINT_FLAGS = {"ruff": ("--ruff-report", "--max-ruff-issues"), "pylint": ("--pylint-report", "--min-score"),
@@ -866,15 +885,16 @@ def _with_needed_outputs(jobs: list[Job]) -> list[Job]:
         for producer in sorted(producers_of(job)):
             for name in by_id[producer].outputs:
                 env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, producer))
-        result.append(replace(job, env=_env(env)))
+        sorted_env = _env(env)
+        result.append(job if sorted_env == job.env else replace(job, env=sorted_env))
     return result
 
 
 def _with_inputs_as_needs(job: Job) -> Job:
     """A consumer directly needs every producer it reads from: GitHub only exposes the
     outputs of direct needs, and it keeps the graph honest on every platform."""
-    needs = list(job.needs) + [producer for _, producer in job.inputs if producer not in job.needs]
-    return replace(job, needs=tuple(needs))
+    needs = tuple(job.needs) + tuple(producer for _, producer in job.inputs if producer not in job.needs)
+    return job if needs == job.needs else replace(job, needs=needs)
 
 
 def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
@@ -889,7 +909,8 @@ def _propagate_conditions(jobs: list[Job], prod_branch: str) -> list[Job]:
                 when, branch = upstream.run_when, upstream.branch
         if job.stage == "prod":
             when, branch = RunWhen.BRANCH, prod_branch
-        result[job.id] = replace(job, run_when=when, branch=branch)
+        unchanged = (when, branch) == (job.run_when, job.branch)
+        result[job.id] = job if unchanged else replace(job, run_when=when, branch=branch)
     return [result[job.id] for job in jobs]
 
 
@@ -992,7 +1013,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     jobs = _with_needed_outputs(jobs)
     jobs = [_with_inputs_as_needs(job) for job in jobs]
     serves_model = descriptor.image is not None and descriptor.image.serves_model
-    jobs = [_with_model_gate_before_prod(job, jobs, serves_model) for job in jobs]
+    ids = {job.id for job in jobs}
+    jobs = [_with_model_gate_before_prod(job, ids, serves_model) for job in jobs]
     prod_env = descriptor.environment("prod")
     jobs = _ordered(jobs)
     # PROD never runs on any branch: the prod environment's branch, else the first trigger
@@ -1031,10 +1053,10 @@ def _with_output_check(job: Job) -> Job:
     return replace(job, steps=(*job.steps, check))
 
 
-def _with_model_gate_before_prod(job: Job, jobs: list[Job], serves_model: bool = False) -> Job:
+def _with_model_gate_before_prod(job: Job, ids: set[str], serves_model: bool = False) -> Job:
     """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
-    An image that serves the model is deployed to PROD after the model's promotion."""
-    ids = {other.id for other in jobs}
+    An image that serves the model is deployed to PROD after the model's promotion.
+    `ids`: every job's id."""
     if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
     if job.id == "deploy-prod" and serves_model and "promote-model" in ids:

@@ -43,25 +43,30 @@ def record(cls: T) -> T:
     known = frozenset(names)
     qualname = cls.__qualname__
 
+    count = len(names)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
-        if len(args) > len(names):
-            raise TypeError(f"{qualname}() takes {len(names)} positional arguments but {len(args)} were given")
-        if kwargs and not known.issuperset(kwargs):
+        # kwargs is this call's own dict: the positional values join it.
+        if args:
+            if len(args) > count:
+                raise TypeError(f"{qualname}() takes {count} positional arguments but {len(args)} were given")
+            for name, value in zip(names, args):
+                if name in kwargs:
+                    raise TypeError(f"{qualname}() got multiple values for argument {name!r}")
+                kwargs[name] = value
+        if not known.issuperset(kwargs):
             unexpected = next(key for key in kwargs if key not in known)
             raise TypeError(f"{qualname}() got an unexpected keyword argument {unexpected!r}")
-        twice = next((name for name in names[:len(args)] if name in kwargs), None) if kwargs else None
-        if twice is not None:
-            raise TypeError(f"{qualname}() got multiple values for argument {twice!r}")
-        values = dict(defaults)
-        values.update(zip(names, args))
-        values.update(kwargs)
-        for name, factory in factories.items():
-            if name not in values:
-                values[name] = factory()
-        if len(values) < len(names):
-            missing = next(name for name in names if name not in values)
-            raise TypeError(f"{qualname}() missing required argument: {missing!r}")
-        self.__dict__.update(values)
+        if len(kwargs) < count:
+            values = {**defaults, **kwargs}
+            for name, factory in factories.items():
+                if name not in values:
+                    values[name] = factory()
+            if len(values) < count:
+                missing = next(name for name in names if name not in values)
+                raise TypeError(f"{qualname}() missing required argument: {missing!r}")
+            kwargs = values
+        self.__dict__.update(kwargs)
 
     def __repr__(self) -> str:  # pylint: disable=invalid-name
         return f"{qualname}({', '.join(f'{name}={getattr(self, name)!r}' for name in shown)})"
@@ -85,5 +90,24 @@ def record(cls: T) -> T:
         method.__qualname__ = f"{qualname}.{method.__name__}"
         setattr(cls, method.__name__, method)
     cls.__dataclass_fields__ = fields
+    cls.__record_fields__ = names
     cls.__match_args__ = names
     return cls
+
+
+def replace(obj: Any, /, **changes: Any) -> Any:
+    """`dataclasses.replace`, without its per-call field scan for records (plans and
+    views are rebuilt a few times per job); other dataclasses go to dataclasses.replace."""
+    names = getattr(type(obj), "__record_fields__", None)
+    if names is None:
+        return dataclasses.replace(obj, **changes)
+    values = obj.__dict__.copy()
+    if len(values) != len(names):  # cached properties are not carried over: they belong to the old values
+        values = {name: values[name] for name in names}
+    if not values.keys() >= changes.keys():
+        unexpected = next(key for key in changes if key not in values)
+        raise TypeError(f"{type(obj).__qualname__}.__init__() got an unexpected keyword argument {unexpected!r}")
+    values.update(changes)
+    new = object.__new__(type(obj))
+    new.__dict__.update(values)
+    return new

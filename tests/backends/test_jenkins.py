@@ -118,21 +118,25 @@ def test_no_executor_is_held_by_the_pipeline_or_the_approval(churn):
 
 
 def test_test_stage_chains(churn):
-    # Sonar needs the last test level (it reads the combined coverage): no chain to fold there.
-    assert churn.stage("TEST").chains() == [[["pipegen-check"], ["lint"], ["unit"]], [["integration"]],
-                                            [["functional"]], [["sonar"]]]
+    # functional needs unit and integration, and integration needs unit: waiting for integration
+    # is enough, so the test levels are one chain beside pipegen-check and lint, not layers.
+    test_levels = ["unit", "integration", "functional", "sonar"]
+    assert churn.stage("TEST").chains() == [[["pipegen-check"], ["lint"], test_levels]]
     group = churn.stage("TEST").stages[0]
-    assert [branch.name for branch in group.parallel] == ["pipegen-check", "lint", "unit"]
+    assert [branch.name for branch in group.parallel] == ["pipegen-check", "lint",
+                                                          "TEST: unit -> integration -> functional -> sonar"]
+    where = layer_index(churn)
+    assert not runs_before(where, "lint", "integration")  # no test level waits for the linters
 
 
 def test_qa_and_prod_chains(churn):
-    # model-gate reads DATA_DRIFT from drift as well as MODEL_VERSION from train, so the model
-    # side is no single chain: QA runs in layers, the image side beside the model side
-    assert churn.stage("QA").chains() == [[["drift"], ["build"]], [["train"], ["deploy-qa"]],
-                                          [["model-gate"], ["smoke-qa"]]]
+    # model-gate reads DATA_DRIFT from drift and MODEL_VERSION from train, and train follows
+    # drift: the model side is one chain, beside the image side
+    assert churn.stage("QA").chains() == [[["drift", "train", "model-gate"], ["build", "deploy-qa", "smoke-qa"]]]
     assert churn.stage("PROD").chains() == [[["promote-model"], ["deploy-prod"]]]
     where = layer_index(churn)
     assert not runs_before(where, "train", "deploy-qa")  # deploying the image does not wait for training
+    assert not runs_before(where, "build", "train") and not runs_before(where, "drift", "deploy-qa")
 
 
 @pytest.mark.parametrize("fixture", ["churn_plan", "minimal_plan"])
@@ -333,10 +337,10 @@ def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
 def test_every_job_and_the_run_have_timeouts(churn, churn_plan):
     for job in churn_plan.jobs:
         assert job_stage(churn, job.id).timeout_minutes == job.timeout_minutes
-    # Per layer the slowest chain, plus the approval wait: TEST 30+30+30+20 (sonar after the last level),
-    # QA in layers (model-gate reads drift's output too): drift|build 30, train|deploy-qa 60,
-    # model-gate|smoke-qa 30; PROD 1440+30.
-    assert churn.timeout_minutes == 110 + 120 + 1470
+    # Per layer the slowest chain, plus the approval wait: TEST one layer, its slowest chain
+    # unit -> integration -> functional -> sonar 30+30+30+20; QA one layer, drift -> train ->
+    # model-gate 15+60+10 beside build -> deploy-qa -> smoke-qa 30+30+30; PROD 1440+30.
+    assert churn.timeout_minutes == 110 + 90 + 1470
     assert [option.name for option in churn.options][:2] == ["timestamps", "disableConcurrentBuilds"]
     # superseded builds are aborted, but never on main: a build waiting at the PROD input or
     # deploying is not cut off by the next push

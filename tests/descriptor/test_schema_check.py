@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+import re
 from pathlib import Path
 
 import jsonschema
@@ -85,3 +86,11 @@ def test_an_unknown_keyword_defers_to_jsonschema():
     assert compile_schema({"type": "object", "patternProperties": {"^x": {}}}) is None
     assert compile_schema({"$ref": "https://example.com/other.json"}) is None
     assert compile_schema({"type": "string", "format": "email"}) is None
+
+
+def test_an_invalid_pattern_is_never_called_valid() -> None:
+    """Patterns compile on first use; a broken one raises there, and surely_valid says "ask jsonschema"."""
+    check = compile_schema({"pattern": "("})
+    assert check is not None and check(1)  # not a string: the pattern is not needed
+    with pytest.raises(re.error):
+        check("x")

@@ -184,3 +184,48 @@ def test_training_scripts_without_mlproject(tmp_path):
     assert find_training(tree(tmp_path / "b", {"src/churn/train.py": ""})).command == \
         "PYTHONPATH=src python -m churn.train"
     assert find_training(tmp_path / "b" / "src") is None
+
+
+def test_a_package_in_a_subfolder_gives_the_code_the_tests_and_the_install(tmp_path):
+    """A monorepo's backend/ (the root holds only a frontend and tool settings): init finds the
+    code, the tests and the install there, not at the root."""
+    root = tree(tmp_path, {"pyproject.toml": "[tool.ruff]\nline-length = 100\n",
+                           "frontend/package.json": "{}\n",
+                           "backend/pyproject.toml": "[project]\nname = 'app'\n[project.optional-dependencies]\n"
+                                                     "test = ['pytest']\n",
+                           "backend/app/__init__.py": "", "backend/app/main.py": "",
+                           "backend/tests/unit/test_main.py": "", "backend/tests/e2e/test_api.py": ""})
+    assert source_packages(root, pyproject(root)) == (("backend/app",), "packages at the repository root in backend/")
+    assert levels_of(root) == ({"unit": "backend/tests/unit", "functional": "backend/tests/e2e"}, ())
+    assert install_commands(root, pyproject(root)).value == "python -m pip install -e './backend[test]'"
+
+
+def test_a_uv_workspace_syncs_all_its_members(tmp_path):
+    root = tree(tmp_path, {"pyproject.toml": "[tool.uv.workspace]\nmembers = ['backend']\n"
+                                             "[dependency-groups]\ndev = ['ruff']\n",
+                           "uv.lock": "", "backend/pyproject.toml": "[project]\nname = 'app'\n",
+                           "backend/app/__init__.py": "", "backend/tests/test_x.py": ""})
+    assert install_commands(root, pyproject(root)).value.splitlines()[-1].endswith(
+        "uv sync --locked --inexact --all-packages --group dev")
+    assert source_packages(root, pyproject(root))[0] == ("backend/app",)
+    assert levels_of(root) == ({"unit": "backend/tests"}, ())
+
+
+def test_the_mlprojects_environment_is_what_a_project_without_requirements_installs(tmp_path):
+    from pipegen.detect.mlproject import mlproject_install, mlproject_python  # pylint: disable=import-outside-toplevel
+    conda = tree(tmp_path / "conda", {
+        "MLproject": "name: t\nconda_env: conda.yaml\nentry_points:\n  main: {command: python train.py}\n",
+        "conda.yaml": "dependencies:\n  - python=3.10\n  - numpy>=1.14\n  - pandas=2.1\n  - pip\n"
+                      "  - pip:\n    - mlflow\n"})
+    assert mlproject_install(conda).value == "python -m pip install 'numpy>=1.14' pandas==2.1 mlflow"
+    assert mlproject_python(conda).value == "3.10"
+    assert python_version(conda, {}).value == "3.10"
+    python_env = tree(tmp_path / "pyenv", {
+        "MLproject": "name: t\npython_env: python_env.yaml\n",
+        "python_env.yaml": "python: '3.12.1'\ndependencies:\n  - -r requirements.txt\n  - scikit-learn\n"})
+    assert mlproject_install(python_env).value == "python -m pip install -r requirements.txt scikit-learn"
+    assert mlproject_python(python_env).value == "3.12"
+    odd = tree(tmp_path / "odd", {"MLproject": "conda_env: conda.yaml\n",
+                                  "conda.yaml": "dependencies:\n  - pip:\n    - 'git+https://x/y.git'\n"})
+    assert mlproject_install(odd) is None  # what pip may read otherwise is left to the user
+    assert mlproject_install(tree(tmp_path / "none", {"MLproject": "name: t\n"})) is None

@@ -1,6 +1,7 @@
 """The lint gate with real pylint and flake8, on clean and on dirty code."""
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,23 @@ def test_tool_not_installed_fails_closed(code: Path, monkeypatch: pytest.MonkeyP
     result = run_gate("lint", "--path", "clean.py", "--min-score", "0")
     assert result.exit_code == 3
     assert "flake8 is not installed" in result.output
+
+
+def test_a_repositorys_flake8_output_settings_do_not_reach_the_gate(code: Path) -> None:
+    """setup.cfg's format = wemake, show-source, statistics and count change flake8's output; the gate
+    (running flake8 itself, or reading the report the pipeline's command writes) still counts the issues."""
+    (code / "setup.cfg").write_text("[flake8]\nformat = wemake\nshow-source = true\nstatistics = true\n"
+                                    "count = true\n", encoding="utf-8")
+    ran = run_gate("lint", "--path", "dirty.py", "--max-issues", "0", "--report-json", "out.json")
+    assert ran.exit_code == 1, ran.output
+    assert conditions_by_metric(read_json(code / "out.json"))["flake8_issues"]["actual"] == 7
+    # The generated pipeline's command, as the plan writes it.
+    from pipegen.plan import _lint_commands  # pylint: disable=import-outside-toplevel
+    command = _lint_commands("flake8", "dirty.py", "flake8.txt")
+    assert command.startswith("python -m flake8 ")
+    command = command.replace("python", shlex.quote(sys.executable), 1)  # the job's python: this test's
+    subprocess.run(["bash", "-c", command], cwd=code, check=True, capture_output=True)
+    assert "wemake" not in (code / "flake8.txt").read_text(encoding="utf-8")
+    read = run_gate("lint", "--flake8-report", "flake8.txt", "--max-issues", "0", "--report-json", "read.json")
+    assert read.exit_code == 1, read.output
+    assert conditions_by_metric(read_json(code / "read.json"))["flake8_issues"]["actual"] == 7

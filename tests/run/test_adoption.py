@@ -4,13 +4,16 @@ it is (green on day one); then a change that adds an untested function, or a lin
 it touches, turns it red, and a change that does neither stays green."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from . import services
 from .conftest import job_log, pipegen_run, run_environment
 
 pytestmark = pytest.mark.slow
@@ -55,8 +58,13 @@ def change(root: Path, relative: str, text: str) -> None:
     git(root, "commit", "--quiet", "-am", f"change {relative}")
 
 
-def run_test_stage(root: Path, env: dict[str, str]):
-    return pipegen_run(root, "--stage", "test", "--branch", "feature", env=env)
+def run_test_stage(root: Path, env: dict[str, str], *selection: str):
+    """The TEST stage on the feature branch, or only the jobs `selection` names (--job ...)."""
+    return pipegen_run(root, *(selection or ("--stage", "test")), "--branch", "feature", env=env)
+
+
+def jobs(*ids: str) -> tuple[str, ...]:
+    return tuple(part for job_id in ids for part in ("--job", job_id))
 
 
 TESTED = '''
@@ -106,16 +114,241 @@ def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_cha
 
     change(root, "src/textkit/core.py", TESTED)
     change(root, "tests/test_core.py", TESTED_TEST)
-    still_green = run_test_stage(root, env)
+    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
     assert still_green.returncode == 0, still_green.explain()
 
     change(root, "src/textkit/core.py", UNTESTED)
     untested = run_test_stage(root, env)
     assert untested.statuses["unit"] == "failed" and untested.statuses["lint"] == "passed", untested.explain()
-    assert "coverage_diff" in job_log(root, "unit") or "diff" in job_log(root, "unit")
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
+    assert "not covered: src/textkit/core.py" in job_log(root, "unit")
 
     git(root, "reset", "--quiet", "--hard", "HEAD~1")
     change(root, "src/textkit/core.py", LINT_ISSUE)
     unlinted = run_test_stage(root, env)
     assert unlinted.statuses["lint"] == "failed", unlinted.explain()
     assert "F401" in job_log(root, "lint")
+
+
+# --- a src/setup.py service: three test levels, Postgres and Redis from docker-compose ----------
+
+STOCK_TESTED = '''
+
+def count_low(levels: dict, floor: int) -> int:
+    """How many items are below `floor`."""
+    return sum(1 for on_hand in levels.values() if on_hand < floor)
+'''
+STOCK_TESTED_TEST = '''
+
+def test_count_low():
+    from inventory.stock import count_low
+
+    assert count_low({"a": 1, "b": 5}, 2) == 1
+'''
+STOCK_UNTESTED = '''
+
+def transfer(source: int, target: int, count: int) -> tuple:
+    """Moves `count` items between two stock levels."""
+    if count > source:
+        raise OutOfStock(f"{count} wanted, {source} on hand")
+    moved = source - count
+    return moved, target + count
+'''
+STOCK_LINT_ISSUE = '''
+
+def total(levels: dict) -> int:
+    return sum(levels.values())  ;  # a stray semicolon: E703 on a line this change adds
+'''
+
+
+@pytest.fixture
+def service_backends():
+    """A real PostgreSQL on loopback (Debian's binaries) and the Redis stand-in (no redis-server here)."""
+    if services.postgres_bin() is None:
+        pytest.skip("PostgreSQL's binaries are not on this machine (Debian's postgresql package)")
+    postgres = services.postgres_server("inventory", "inventory")
+    port = next(postgres)
+    with services.RedisStandin() as redis:
+        yield port, redis
+    postgres.close()
+
+
+@pytest.mark.pipeline_scenario
+def test_setup_py_service_with_three_levels_and_compose_services(
+        tmp_path, run_find_links, wheelhouse, venv_cache, service_backends):
+    postgres_port, redis = service_backends
+    root = adopted("setup-service", tmp_path)
+    descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+    # What init read: setup.py's name and extras, the Dockerfile's Python, tests/e2e, compose's services.
+    assert descriptor["project"]["name"] == "inventory-service"
+    assert descriptor["project"]["python"] == "3.11"
+    assert descriptor["project"]["install"] == ["python -m pip install -e '.[test]'"]
+    assert descriptor["tests"]["functional"] == "tests/e2e"
+    assert sorted(descriptor["tests"]["services"]) == ["postgres", "redis"]
+    assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 2 issues today
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+    where = ("--service", f"postgres=127.0.0.1:{postgres_port}", "--service", f"redis=127.0.0.1:{redis.port}")
+    levels = jobs("unit", "integration", "functional") + where
+
+    green = run_test_stage(root, env, "--stage", "test", *where)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed",
+                              "integration": "passed", "functional": "passed"}, green.explain()
+    assert "2 passed" in job_log(root, "integration") and "1 passed" in job_log(root, "functional")
+    assert {"SET", "GET"} <= set(redis.seen)  # the integration tests reached the Redis address given
+
+    change(root, "src/inventory/stock.py", STOCK_TESTED)
+    change(root, "tests/unit/test_stock.py", STOCK_TESTED_TEST)
+    still_green = run_test_stage(root, env, *jobs("lint"), *levels)
+    assert still_green.returncode == 0, still_green.explain()
+
+    change(root, "src/inventory/stock.py", STOCK_UNTESTED)
+    untested = run_test_stage(root, env, *levels)
+    assert untested.statuses == {"unit": "passed", "integration": "passed", "functional": "failed"}, \
+        untested.explain()
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "functional"))  # over all three levels
+    assert "not covered: src/inventory/stock.py" in job_log(root, "functional")
+
+    git(root, "reset", "--quiet", "--hard", "HEAD~1")
+    change(root, "src/inventory/stock.py", STOCK_LINT_ISSUE)
+    unlinted = run_test_stage(root, env, *jobs("lint"))
+    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
+    assert "E703" in job_log(root, "lint")
+
+
+# --- a Poetry FastAPI app: code in api/, flake8 with wemake's format, show-source and statistics ---
+
+ORDERS_TESTED = '''
+
+def average_line(lines: list) -> int:
+    """The mean line total, in whole cents."""
+    return order_total(lines) // max(len(lines), 1)
+'''
+ORDERS_TESTED_TEST = '''
+
+def test_average_line():
+    from api.orders import average_line
+
+    assert average_line([(100, 1), (300, 1)]) == 200
+'''
+ORDERS_UNTESTED = '''
+
+def with_tax(cents: int, rate_percent: int) -> int:
+    """The total with tax added, rounded down to the cent."""
+    if rate_percent < 0:
+        raise ValueError("a tax rate is not negative")
+    taxed = cents + cents * rate_percent // 100
+    return taxed
+'''
+MAIN_LINT_ISSUE = '''
+
+@app.get("/version")
+def version() -> dict:
+    import os
+    return {"version": "0.2.0"}
+'''
+
+
+@pytest.mark.pipeline_scenario
+def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
+        tmp_path, run_find_links, wheelhouse, venv_cache):
+    root = adopted("poetry-api", tmp_path)
+    descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+    assert descriptor["project"]["source"] == ["api"]  # from [tool.poetry] packages, not a guessed src
+    assert descriptor["project"]["install"][-1] == \
+        "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with dev"
+    assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 1 issue today
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+
+    green = run_test_stage(root, env)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    assert "6 passed" in job_log(root, "unit")
+    assert "wemake" not in (root / ".pipegen" / "run" / "logs" / "lint.log").read_text(encoding="utf-8").split(
+        "--- Lint gate")[-1]  # the gate read flake8's issues whatever setup.cfg's format says
+
+    change(root, "api/orders.py", ORDERS_TESTED)
+    change(root, "tests/test_orders.py", ORDERS_TESTED_TEST)
+    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
+    assert still_green.returncode == 0, still_green.explain()
+
+    change(root, "api/orders.py", ORDERS_UNTESTED)
+    untested = run_test_stage(root, env, *jobs("unit"))
+    assert untested.statuses == {"unit": "failed"}, untested.explain()
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
+    assert "not covered: api/orders.py" in job_log(root, "unit")
+
+    git(root, "reset", "--quiet", "--hard", "HEAD~1")
+    change(root, "api/main.py", MAIN_LINT_ISSUE)
+    unlinted = run_test_stage(root, env, *jobs("lint"))
+    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
+    assert "F401" in job_log(root, "lint")
+
+
+# --- an ML project: an MLproject whose entry points are train and evaluate (no main) ------------
+
+MODEL_TESTED = '''
+
+def mae(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean absolute error."""
+    return float(np.mean(np.abs(actual - predicted)))
+'''
+MODEL_TESTED_TEST = '''
+
+def test_mae():
+    from winequality.model import mae
+
+    assert mae(np.array([1.0, 3.0]), np.array([2.0, 2.0])) == 1.0
+'''
+MODEL_UNTESTED = '''
+
+def r_squared(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Share of the target's variance the model explains."""
+    residual = np.sum((actual - predicted) ** 2)
+    total = np.sum((actual - actual.mean()) ** 2)
+    return float(1 - residual / total)
+'''
+MODEL_LINT_ISSUE = '''
+
+def clip(values: np.ndarray) -> np.ndarray:
+    """Predictions kept on the 0-10 scale."""
+    unused = 3
+    return np.clip(values, 0, 10)
+'''
+
+
+@pytest.mark.pipeline_scenario
+def test_ml_project_with_an_mlproject_without_main(tmp_path, run_find_links, wheelhouse, venv_cache):
+    root = adopted("mlproject", tmp_path)
+    text = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    descriptor = yaml.safe_load(text)
+    assert descriptor["project"]["name"] == "wine-quality"  # from the MLproject, not the folder
+    assert descriptor["project"]["python"] == "3.11"  # .python-version
+    assert descriptor["project"]["source"] == ["winequality"]
+    assert "#   train: mlflow run . -e train --env-manager local" in text  # the entry point that exists
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+
+    green = run_test_stage(root, env)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    assert "2 passed" in job_log(root, "unit")
+
+    change(root, "winequality/model.py", MODEL_TESTED)
+    change(root, "tests/test_model.py", MODEL_TESTED_TEST)
+    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
+    assert still_green.returncode == 0, still_green.explain()
+
+    change(root, "winequality/model.py", MODEL_UNTESTED)
+    untested = run_test_stage(root, env, *jobs("unit"))
+    assert untested.statuses == {"unit": "failed"}, untested.explain()
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
+    assert "not covered: winequality/model.py" in job_log(root, "unit")
+
+    git(root, "reset", "--quiet", "--hard", "HEAD~1")
+    change(root, "winequality/model.py", MODEL_LINT_ISSUE)
+    unlinted = run_test_stage(root, env, *jobs("lint"))
+    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
+    assert "W0612" in job_log(root, "lint") or "F841" in job_log(root, "lint")

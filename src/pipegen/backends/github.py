@@ -8,6 +8,7 @@ shapes the plan into the view model below.
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import textwrap
@@ -136,6 +137,7 @@ def _env_name(name: str, where: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1024)  # jobs share comments; wrapping is a tenth of rendering
 def _comment_lines(text: str) -> tuple[str, ...]:
     """Comment text as lines short enough to read in a diff (the template adds `# `)."""
     lines = [wrapped for line in text.splitlines() for wrapped in textwrap.wrap(line, _COMMENT_WIDTH) or [""]]

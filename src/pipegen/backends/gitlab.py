@@ -12,10 +12,10 @@ GitLab facts this module encodes (DESIGN §3):
 """
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import textwrap
-from dataclasses import dataclass, field
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.descriptor.model import Approval, GitlabSettings
@@ -110,7 +110,7 @@ class PipCache:
     pull_only: bool
 
 
-@dataclass
+@record
 class JobView:  # pylint: disable=too-many-instance-attributes
     """Everything the template prints for one job, in the order it prints it."""
 
@@ -133,12 +133,12 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     artifacts: Artifacts | None = None
 
 
-@dataclass
+@record
 class StageView:
     id: str
     title: str
     comment: str
-    jobs: list[JobView] = field(default_factory=list)
+    jobs: list[JobView]
 
 
 # ---------------------------------------------------------------------------- expressions and paths
@@ -184,6 +184,7 @@ def command(title: str, run: str) -> Command:
     return Command(one_line(title), "set -eu\n" + run if "\n" in run.strip("\n") else run)
 
 
+@functools.lru_cache(maxsize=1024)  # jobs share comments; wrapping is a tenth of rendering
 def comment_lines(text: str) -> tuple[str, ...]:
     """A comment wrapped for PR diffs (YAML comments end at the line break)."""
     return tuple(textwrap.wrap(one_line(text), width=100)) or ("",)
@@ -387,7 +388,7 @@ class _Graph:
         if job.collects_reports:
             # Stage order (it runs last, `when: always` after failures too) and only the artifacts
             # of the jobs that keep reports; a listed job absent from this pipeline is skipped.
-            return None, tuple(self.keys[source] for source in self.plan.report_sources())
+            return None, tuple(self.keys[source] for source in self.plan.report_sources)
         if self.plan.is_stage_entry(job):
             return None, tuple(self.keys[other.id] for other in self.plan.jobs if other.id in self.reads_from(job))
         return tuple(self.need(job, need) for need in job.needs), None
@@ -458,12 +459,12 @@ def stage_views(plan: Plan) -> list[StageView]:
     graph = _Graph(plan, job_keys(plan), approvals)
     views = []
     for stage in plan.stages:
-        view = StageView(stage.id, stage.title, one_line(stage.comment))
+        jobs = []
         if stage.id in approvals:
             approved = [job for job in stage.jobs if job.approval]
-            view.jobs.append(approval_view(stage.id, approved, approvals[stage.id]))
-        view.jobs += [job_view(job, plan, graph) for job in stage.jobs]
-        views.append(view)
+            jobs.append(approval_view(stage.id, approved, approvals[stage.id]))
+        jobs += [job_view(job, plan, graph) for job in stage.jobs]
+        views.append(StageView(stage.id, stage.title, one_line(stage.comment), jobs))
     return views
 
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import replace
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.records import record
+from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
 TEMPLATE = "Jenkinsfile.j2"
@@ -161,10 +160,33 @@ class JenkinsBackend:
 # ---------------------------------------------------------------------------- layers
 
 
-def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
-    """A stage's jobs as chains, in plan order: a job joins the chain of its one same-stage
-    need when it is the only job needing it and that need ends the chain."""
+def _direct_needs(plan: Plan, stage: Stage) -> dict[str, tuple[str, ...]]:
+    """Each job's same-stage needs without those another of them already waits for
+    (functional needs unit and integration; integration needs unit: waiting for integration
+    is enough), so a job that follows one other job can join its chain."""
     needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
+    position = {job.id: index for index, job in enumerate(stage.jobs)}  # needs come first in the plan
+
+    def reaches(start: str, target: str) -> bool:
+        """Whether `start` waits for `target`; only jobs between the two in plan order can lead there."""
+        pending, seen = [start], {start}
+        while pending:
+            for need in needs[pending.pop()]:
+                if need == target:
+                    return True
+                if need not in seen and position[need] > position[target]:
+                    seen.add(need)
+                    pending.append(need)
+        return False
+
+    return {job_id: tuple(need for need in own if not any(reaches(other, need) for other in own if other != need))
+            if len(own) > 1 else own for job_id, own in needs.items()}
+
+
+def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+    """A stage's jobs as chains, in plan order: a job joins the chain of its one direct
+    same-stage need when it is the only job needing it and that need ends the chain."""
+    needs = _direct_needs(plan, stage)
     dependants: dict[str, int] = {}
     for job_needs in needs.values():
         for need in job_needs:
@@ -188,8 +210,9 @@ def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
     chains = chains_of(plan, stage)
     chain_of = {job.id: index for index, chain in enumerate(chains) for job in chain}
     level: list[int] = []
+    needs = _direct_needs(plan, stage)
     for index, chain in enumerate(chains):  # a chain only needs chains started before it
-        needed = {chain_of[need] for job in chain for need in plan.same_stage_needs(job)} - {index}
+        needed = {chain_of[need] for job in chain for need in needs[job.id]} - {index}
         level.append(1 + max((level[other] for other in needed), default=-1))
     depth = 1 + max(level, default=-1)
     return [[chain for index, chain in enumerate(chains) if level[index] == number] for number in range(depth)]
@@ -303,7 +326,9 @@ def stash_name(job_id: str) -> str:
 
 def report_stash(plan: Plan, job: Job) -> str | None:
     """Jobs keeping a report folder stash it for a job that collects every report."""
-    return f"reports-{job.id}" if job.id in plan.report_sources() else None
+    # the same jobs as plan.report_sources, asked per job
+    collected = plan.collects_reports
+    return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
 
 
 def leaf_stage(plan: Plan, job: Job) -> LeafStage:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
+from pipegen.cycle_gc import paused
 from pipegen.errors import EXIT_FAILED
 
 
@@ -14,6 +15,7 @@ from pipegen.errors import EXIT_FAILED
 @target_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Repository root holding the files (default: the descriptor's folder).")
+@paused()  # many short-lived objects, no cycles worth collecting early (see cycle_gc)
 def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | None) -> None:
     """Exit 1 with a unified diff when a generated file differs from what generate would write."""
     # pylint: disable=import-outside-toplevel

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
+from pipegen.cycle_gc import paused
 from pipegen.errors import EXIT_FAILED
 
 
@@ -20,6 +21,7 @@ from pipegen.errors import EXIT_FAILED
 @click.option("--checklist", "checklist_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the set-up checklist as Markdown to this file.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the set-up checklist.")
+@paused()  # many short-lived objects, no cycles worth collecting early (see cycle_gc)
 def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | None, force: bool,
             checklist_path: Path | None, quiet: bool) -> None:
     """Write .github/workflows/pipegen.yml, .gitlab-ci.yml, azure-pipelines.yml and/or Jenkinsfile."""

@@ -11,6 +11,18 @@ import click
 from pipegen.commands._descriptor_option import descriptor_option
 
 
+def _services(_context, _param, values: tuple[str, ...]) -> tuple[tuple[str, str, int], ...]:
+    """NAME=HOST:PORT values as (name, host, port); a malformed one is a usage error (exit 2)."""
+    parsed = []
+    for value in values:
+        name, _, address = value.partition("=")
+        host, _, port = address.rpartition(":")
+        if not name or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise click.BadParameter(f"{value!r}: expected NAME=HOST:PORT, e.g. postgres=127.0.0.1:15432")
+        parsed.append((name, host, int(port)))
+    return tuple(parsed)
+
+
 @click.command("run")
 @descriptor_option
 @click.option("--event", type=click.Choice(["push", "pull_request", "schedule", "manual"]), default="push",
@@ -29,10 +41,13 @@ from pipegen.commands._descriptor_option import descriptor_option
               envvar="PIPEGEN_RUN_VENV_CACHE",
               help="Seed each job's venv (hard links) from one made earlier with the same Python and install "
                    "inputs, then run its install command as usual. Default: every venv made from scratch.")
-def command(  # pylint: disable=too-many-arguments  # one per click option
+@click.option("--service", "services", multiple=True, metavar="NAME=HOST:PORT", callback=_services,
+              help="Where a service of tests.services runs on this machine (pipegen run starts no containers): "
+                   "the jobs using it get $<NAME>_HOST and $<NAME>_PORT set to it. Repeatable.")
+def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per click option
         descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
         job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
-        keep: bool, venv_cache: Path | None) -> None:
+        keep: bool, venv_cache: Path | None, services: tuple[tuple[str, str, int], ...]) -> None:
     """Run the pipeline here: jobs in dependency order, each in a clean copy of the
     repository and a fresh venv, outputs passed as in CI, approvals asked or given.
 
@@ -47,7 +62,8 @@ def command(  # pylint: disable=too-many-arguments  # one per click option
     plan = build_plan(load_descriptor(descriptor_path))
     options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
                          interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
-                         dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None)
+                         dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None,
+                         services=services)
     try:
         code, report = run(plan, descriptor_path, options, dict(os.environ),
                            confirm=lambda question: click.confirm(question, default=False))

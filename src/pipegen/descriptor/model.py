@@ -2,7 +2,7 @@
 dataclasses, never the raw YAML. Defaults live here, in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from pipegen.errors import Problem
@@ -283,7 +283,7 @@ class CustomJob:
     timeout_minutes: int = 30
 
 
-@dataclass(frozen=True)  # a dataclass: `positions` is a default factory excluded from comparison
+@record  # `positions`: a default factory, excluded from comparison and repr
 class Descriptor:
     path: Path
     project: Project
@@ -300,6 +300,7 @@ class Descriptor:
     report: ReportSettings = ReportSettings()
     version: int = 1
     # YAML positions by path, e.g. ("jobs", 0, "needs", 1) -> (line, col), 1-based.
+    # pylint: disable-next=invalid-field-call  # a record takes dataclass fields
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def environment(self, name: str) -> Environment | None:
@@ -307,7 +308,8 @@ class Descriptor:
 
     def problem(self, path: tuple, message: str) -> Problem:
         """A Problem located at `path`, or at its nearest located ancestor."""
-        while path and path not in self.positions:
+        positions = vars(self)["positions"]  # the instance's dict (pylint would infer the class's Field)
+        while path and path not in positions:
             path = path[:-1]
-        line, col = self.positions.get(path, (1, 1))
+        line, col = positions.get(path, (1, 1))
         return Problem(str(self.path), line, col, message)

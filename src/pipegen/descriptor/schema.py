@@ -2,7 +2,6 @@
 human messages: unknown keys with a "did you mean", types, enums, patterns."""
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from functools import lru_cache
@@ -47,6 +46,8 @@ def _kind(value: Any) -> str:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
+    import difflib  # pylint: disable=import-outside-toplevel  # only for a descriptor with a problem
+
     match = difflib.get_close_matches(word[:100], choices, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else f" (allowed: {', '.join(sorted(choices))})"
 

@@ -162,8 +162,15 @@ class _Compiler:
         return lambda value: not isinstance(value, str) or len(value) >= argument
 
     def _k_pattern(self, argument, _schema) -> Check:
-        search = re.compile(argument).search
-        return lambda value: not isinstance(value, str) or search(value) is not None
+        compiled: list = []  # compiled on first use: a descriptor uses few of the schema's patterns
+
+        def check(value) -> bool:
+            if not isinstance(value, str):
+                return True
+            if not compiled:
+                compiled.append(re.compile(argument).search)
+            return compiled[0](value) is not None
+        return check
 
     def _k_enum(self, argument, _schema) -> Check:
         return lambda value: any(_equal(value, choice) for choice in argument)
@@ -185,7 +192,8 @@ class _Compiler:
 
 
 def compile_schema(schema: dict) -> Check | None:
-    """A yes/no checker for `schema`, or None when it uses something not implemented here."""
+    """A yes/no checker for `schema`, or None when it uses something not implemented here.
+    Patterns are compiled when first used: the checker raises re.error on an invalid one."""
     try:
         return _Compiler(schema).compile(schema)
     except (UnsupportedSchema, re.error):
@@ -206,5 +214,5 @@ def surely_valid(data: Any) -> bool:
         return False
     try:
         return check(data)
-    except (RecursionError, TypeError, ValueError):
+    except (RecursionError, TypeError, ValueError, re.error):  # re.error: a pattern compiled on first use
         return False

@@ -6,10 +6,10 @@ Nothing reads the network and nothing runs the project's code (setup.py is parse
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pipegen.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One detected value and where it came from (printed by init, written as a comment)."""
 

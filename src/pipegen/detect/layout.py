@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipegen.detect.files import read_ini, setup_py_arguments, table
+from pipegen.detect.files import read_ini, read_toml, setup_py_arguments, table
+from pipegen.detect.install import package_folder
 
 # Folders at the root that hold no shipped code.
 NOT_CODE = {"tests", "test", "docs", "doc", "examples", "scripts", "build", "dist", "venv", ".venv", "env",
@@ -92,7 +93,18 @@ def _from_setup(root: Path) -> list[str]:
 
 
 def source_packages(root: Path, pyproject: dict) -> tuple[tuple[str, ...], str]:
-    """(folders holding the project's code, where that came from)."""
+    """(folders holding the project's code, where that came from); when the repository holds
+    none itself, those of the package in its one package subfolder (backend/app, say)."""
+    found, why = _source_packages(root, pyproject)
+    folder = package_folder(root) if not found else None
+    if folder and folder != ".":
+        inner, inner_why = _source_packages(root / folder, read_toml(root / folder / "pyproject.toml"))
+        if inner:
+            return tuple(f"{folder}/{path}" for path in inner), f"{inner_why} in {folder}/"
+    return found, why
+
+
+def _source_packages(root: Path, pyproject: dict) -> tuple[tuple[str, ...], str]:
     for found, why in ((_from_pyproject(root, pyproject), "pyproject.toml packaging settings"),
                        (_from_setup(root), "setup.py/setup.cfg packages")):
         if found:
@@ -105,8 +117,19 @@ def source_packages(root: Path, pyproject: dict) -> tuple[tuple[str, ...], str]:
 
 
 def test_levels(root: Path) -> tuple[dict[str, str], tuple[str, ...]]:
-    """level -> folder for tests/<level-ish>; a bare tests/ (or test/) counts as unit.
-    Also returns test folders found that fit no level (reported, never silently dropped)."""
+    """level -> folder for tests/<level-ish>; a bare tests/ (or test/) counts as unit; with
+    neither at the root, those of the one package subfolder (backend/tests). Also returns test
+    folders found that fit no level (reported, never silently dropped)."""
+    levels, extra = _test_levels(root)
+    folder = package_folder(root) if not levels else None
+    if folder and folder != ".":
+        inner, inner_extra = _test_levels(root / folder)
+        return ({level: f"{folder}/{path}" for level, path in inner.items()},
+                tuple(f"{folder}/{path}" for path in inner_extra))
+    return levels, extra
+
+
+def _test_levels(root: Path) -> tuple[dict[str, str], tuple[str, ...]]:
     for base_name in ("tests", "test"):
         base = root / base_name
         if not base.is_dir():

@@ -31,6 +31,7 @@ class LintToday:
 def measure(root: Path, tools: tuple[str, ...], targets: tuple[str, ...]) -> dict[str, LintToday]:
     # pylint: disable-next=import-outside-toplevel  # the gate module is only needed when init measures
     from pipegen.gates import lint
+    from pipegen.gates.report_formats import PYLINT_ARGS  # pylint: disable=import-outside-toplevel
 
     paths = [Path(target) for target in targets] or [Path(".")]
     found = {}
@@ -40,7 +41,7 @@ def measure(root: Path, tools: tuple[str, ...], targets: tuple[str, ...]) -> dic
             continue
         try:
             if tool == "pylint":
-                report = lint.run_pylint(paths, cwd=root)
+                report = lint.run_pylint(paths, PYLINT_ARGS, cwd=root)  # as the lint job runs it
                 found[tool] = LintToday(tool, len(report.issues), report.score,
                                         f"{len(report.issues)} messages, score {report.score:.2f}")
             elif tool == "flake8":

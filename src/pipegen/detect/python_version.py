@@ -103,7 +103,9 @@ def _from_tox(root: Path) -> Finding | None:
 
 
 def python_version(root: Path, pyproject: dict) -> Finding:
-    for detector in (_from_python_version_file, _from_dockerfile, _from_ci_files):
+    # pylint: disable-next=import-outside-toplevel  # mlproject reads YAML; only init asks
+    from pipegen.detect.mlproject import mlproject_python
+    for detector in (_from_python_version_file, _from_dockerfile, _from_ci_files, mlproject_python):
         if found := detector(root):
             return found
     if found := _from_requires_python(root, pyproject):

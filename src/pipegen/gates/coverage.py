@@ -87,7 +87,11 @@ def read_root(path: Path) -> tuple[str, dict[str, str]]:
             raise EvaluationError(f"coverage report {path} is not a regular file")
         parser = expat.ParserCreate()
         root: list[tuple[str, dict[str, str]]] = []
-        parser.StartElementHandler = lambda tag, attributes: root or root.append((tag, attributes))
+
+        def first_element(tag: str, attributes: dict[str, str]) -> None:
+            root.append((tag, attributes))
+            parser.StartElementHandler = None  # the rest is only checked, at expat's own speed
+        parser.StartElementHandler = first_element
         parser.EntityDeclHandler = _reject_entity
         with open(path, "rb") as stream:
             while chunk := stream.read(1024 * 1024):

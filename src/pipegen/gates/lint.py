@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipegen.errors import EvaluationError, UsageError, shorten
 from pipegen.gates import numbers
+from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER
 from pipegen.paths import read_text
 from pipegen.gates.result import Condition, GateResult, Status
 
@@ -129,7 +130,11 @@ def flake8_issues(report: "Flake8Report") -> list[Issue]:
 def parse_flake8(text: str, source: str) -> Flake8Report:
     """Issues in flake8's default format. A bare number (from --count) is allowed and
     must agree; any other line means the report is not what the gate can count, and
-    miscounting would pass silently, so it fails closed."""
+    miscounting would pass silently, so it fails closed. A report written with the gate's
+    marked format (what pipegen's pipelines and its own runs ask flake8 for) holds the issues
+    on the marked lines; the lines a repository's show-source/statistics/count add are left aside."""
+    if any(line.startswith(FLAKE8_MARKER) for line in text.splitlines()):
+        text = "\n".join(line[len(FLAKE8_MARKER):] for line in text.splitlines() if line.startswith(FLAKE8_MARKER))
     issues: list[str] = []
     stated_count: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -180,10 +185,14 @@ def run_pylint(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | 
 
 
 def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> Flake8Report:
-    """flake8 on `paths` (its config found as usual: setup.cfg, tox.ini, .flake8)."""
-    done = _run_module("flake8", [*extra_args, "--format=default", *map(str, paths)], cwd)
-    if done.returncode not in (0, 1) or (done.returncode == 1 and not done.stdout.strip()):
-        raise EvaluationError(f"flake8 did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+    """flake8 on `paths` (its config found as usual: setup.cfg, tox.ini, .flake8). Each issue is
+    printed behind a marker in the gate's own format, so the repository's `format =`,
+    `show-source`, `statistics` or `count` settings add lines the gate leaves aside."""
+    done = _run_module("flake8", [*extra_args, "--no-show-source", f"--format={FLAKE8_MARKER}{FLAKE8_FORMAT}",
+                                  *map(str, paths)], cwd)
+    if done.returncode not in (0, 1) or (done.returncode == 1 and FLAKE8_MARKER not in done.stdout):
+        raise EvaluationError(f"flake8 did not run (exit {done.returncode}): "
+                              f"{(done.stderr.strip() or done.stdout.strip())[-500:]}")
     return parse_flake8(done.stdout, "flake8 output")
 
 

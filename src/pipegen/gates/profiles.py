@@ -3,7 +3,6 @@ descriptor's `quality:` section, which wins over the shipped gate profile it nam
 (`gates/<name>.yaml`, `default` when none is named)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -11,6 +10,7 @@ from pipegen.descriptor.model import DESCRIPTOR_NAME, Descriptor
 from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
 from pipegen.errors import UsageError, shorten
 from pipegen.paths import inside, read_text
+from pipegen.records import record
 from pipegen.resources import gate_profiles_dir
 
 DEFAULT_PROFILE = "default"
@@ -107,15 +107,15 @@ def _checked_profile(name: str, data: Any) -> dict[str, dict[str, Any]]:
     return checked
 
 
-@dataclass(frozen=True)
+@record
 class Thresholds:
     """One gate's resolved settings, and where each came from (shown to the user, so a
     surprising threshold can be traced to the flag, descriptor or profile that set it)."""
 
     section: str
     profile: str
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any]
+    sources: dict[str, str]
 
     def get(self, key: str, default: Any = None) -> Any:
         """The resolved value of `key`, or `default` when no layer sets it."""

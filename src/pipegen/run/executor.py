@@ -93,6 +93,7 @@ class JobContext:
     event: str
     log: Path
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # over the plan's env (--service addresses)
 
 
 _LIVE: set["_Step"] = set()  # steps running now, stopped together when the run is interrupted
@@ -169,7 +170,7 @@ def _environment(context: JobContext) -> dict[str, str]:
     (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
     extra = {"PIPEGEN_OUTPUTS_FILE": str(context.job_dir / "outputs.env"),
              "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"), "PIPEGEN_EVENT": context.event,
-             "TMPDIR": str(context.job_dir / "tmp")}
+             "TMPDIR": str(context.job_dir / "tmp"), **context.extra_env}
     return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 

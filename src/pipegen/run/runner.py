@@ -36,6 +36,7 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     dry_run: bool = False
     keep: bool = False  # keep the working copies and venvs
     venv_cache: Path | None = None  # seed job venvs from earlier ones with the same install inputs
+    services: tuple[tuple[str, str, int], ...] = ()  # --service NAME=HOST:PORT: where a service runs here
 
 
 class Console:
@@ -112,6 +113,7 @@ def prepare(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Map
         raise UsageError("cannot run the selected jobs:\n  " + "\n  ".join(unmet)
                          + "\nrun those jobs first (pipegen run keeps their outputs in .pipegen/run/), "
                            "or select them too (--stage/--job)")
+    prepared.notes += service_notes(selection.run, options.services)
     if not options.dry_run:
         missing = missing_values(selection.run, environ)
         if missing:
@@ -123,6 +125,44 @@ def prepare(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Map
         prepared.notes.append(f"not part of this run: {', '.join(job.id for job in selection.left_out)}"
                               + (f" (stages {', '.join(skipped_stages)})" if skipped_stages else ""))
     return prepared
+
+
+def service_notes(jobs: tuple[Job, ...], overrides: tuple[tuple[str, str, int], ...]) -> list[str]:
+    """Where each service the selected jobs use is expected: a local run starts no containers
+    (CI does), so the user runs them, at the address the jobs read or one given with --service."""
+    used: dict[str, list[Job]] = {}
+    for job in jobs:
+        for service in job.services:
+            used.setdefault(service.name, []).append(job)
+    known = {service.name for job in jobs for service in job.services}
+    unknown = sorted({name for name, _, _ in overrides} - known)
+    if unknown:
+        raise UsageError(f"--service {', '.join(unknown)}: no selected job uses such a service"
+                         + (f" (they use {', '.join(sorted(known))})" if known else " (none uses any)"))
+    given = {name: (host, port) for name, host, port in overrides}
+    notes = []
+    for name, users in used.items():
+        service = next(s for s in users[0].services if s.name == name)
+        if name in given:
+            where = f"{given[name][0]}:{given[name][1]} (--service)"
+        else:
+            where = "localhost" + (f":{service.ports[0]}" if service.ports else "")
+        notes.append(f"service {name} ({service.image}): pipegen run starts no containers; "
+                     f"{', '.join(job.id for job in users)} reach it at {where} as ${service.env_prefix}_HOST"
+                     + (f"/${service.env_prefix}_PORT" if service.ports or name in given else "")
+                     + ("" if name in given else f"; run it there, or give --service {name}=HOST:PORT"))
+    return notes
+
+
+def service_environment(job: Job, overrides: tuple[tuple[str, str, int], ...]) -> dict[str, str]:
+    """<NAME>_HOST/_PORT for the job's services that --service points elsewhere."""
+    given = {name: (host, port) for name, host, port in overrides}
+    env = {}
+    for service in job.services:
+        if service.name in given:
+            env[f"{service.env_prefix}_HOST"], port = given[service.name]
+            env[f"{service.env_prefix}_PORT"] = str(port)
+    return env
 
 
 def describe(prepared: Prepared) -> dict[str, Any]:
@@ -203,7 +243,8 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         return JobContext(plan=self.prepared.plan, job=job, workdir=workdir, job_dir=job_dir,
                           python=self.prepared.python, environ=self.environ, outputs=self.outputs,
                           event=self.prepared.event.value,
-                          log=self.prepared.state.logs() / f"{job.id}.log", venv_cache=self.options.venv_cache)
+                          log=self.prepared.state.logs() / f"{job.id}.log", venv_cache=self.options.venv_cache,
+                          extra_env=service_environment(job, self.options.services))
 
     def _hand_over(self, job: Job, scratch: Path) -> None:
         workdir = self._workdir(job, scratch)
