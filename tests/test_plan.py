@@ -9,12 +9,13 @@ from pipegen.plan import EnvKind, RunWhen
 
 
 def test_reference_graph(churn_plan) -> None:
-    assert [stage.title for stage in churn_plan.stages] == ["TEST", "QA", "PROD"]
+    assert [stage.title for stage in churn_plan.stages] == ["TEST", "QA", "PROD", "REPORT"]
     jobs = {stage.id: [job.id for job in stage.jobs] for stage in churn_plan.stages}
     assert jobs == {
         "test": ["pipegen-check", "lint", "unit", "integration", "functional", "sonar"],
         "qa": ["drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"],
         "prod": ["promote-model", "deploy-prod"],
+        "report": ["report-comment"],  # report.comment: the gate report on pull requests
     }
     needs = {job.id: job.needs for job in churn_plan.jobs}
     assert needs["drift"] == () and needs["train"] == ("drift",)  # data.drift: drift before train
@@ -27,6 +28,13 @@ def test_reference_graph(churn_plan) -> None:
     assert dict(churn_plan.job("smoke-qa").env)["IMAGE_REF"].producer == "build"
     assert set(needs["promote-model"]) == {"train", "model-gate", "drift"}
     assert needs["deploy-prod"] == ("build",)
+    # the report job enters the last stage: after every job, on pull requests, also after failures
+    report = churn_plan.job("report-comment")
+    assert report.needs == () and churn_plan.all_needs(report) == ("promote-model", "deploy-prod")
+    assert (report.run_when, report.always, report.collects_reports) == (RunWhen.PULL_REQUEST, True, True)
+    # it fetches the reports of the jobs that keep some, and nothing else
+    assert churn_plan.report_sources == ("pipegen-check", "lint", "unit", "integration", "functional", "sonar",
+                                         "drift", "model-gate")
 
 
 def test_outputs_cross_stages(churn_plan) -> None:

@@ -4,7 +4,8 @@ file does what the plan says)."""
 from __future__ import annotations
 
 from pipegen import readback as rb
-from pipegen.platform_differences import IGNORED, OMITTED_AFTER_APPROVAL, SAME_STAGE_SUPERSET, SUBSET, SUPERSET, rule
+from pipegen.platform_differences import (GATE_OUTPUTS_IN_REPORT, IGNORED, OMITTED_AFTER_APPROVAL, SAME_STAGE_SUPERSET,
+                                          SUBSET, SUPERSET, rule)
 
 _JOB_ASPECTS = ("stage", "after", "events", "environment", "approval", "asks_approval", "outputs", "inputs",
                 "visible_outputs", "secrets", "timeout_minutes", "gates")
@@ -46,6 +47,16 @@ def _steps(platform: str, job_id: str, expected: rb.JobView, actual: rb.JobView)
     return problems
 
 
+def _gate_outputs_in_report(platform: str, expected: rb.PipelineView, want: rb.JobView,
+                            found: frozenset[tuple[str, str]]) -> bool:
+    """The report job sees, besides what the plan says, only outputs of jobs that run a gate."""
+    if rule(platform, "visible_outputs") != GATE_OUTPUTS_IN_REPORT or want.stage != "report":
+        return False
+    extra = found - want.visible_outputs
+    return want.visible_outputs <= found and all(
+        producer in expected.jobs and expected.jobs[producer].gates for _, producer in extra)
+
+
 def compare(expected: rb.PipelineView, actual: rb.PipelineView) -> list[str]:
     platform = actual.platform
     problems = []
@@ -78,6 +89,8 @@ def compare(expected: rb.PipelineView, actual: rb.PipelineView) -> list[str]:
             problem = None if aspect == "secrets" and found is None else _relation(platform, aspect, wanted, found)
             if (problem and aspect == "environment" and found is None and got.approval and not got.asks_approval
                     and rule(platform, aspect) == OMITTED_AFTER_APPROVAL):
+                problem = None
+            if problem and aspect == "visible_outputs" and _gate_outputs_in_report(platform, expected, want, found):
                 problem = None
             if problem is None:
                 continue

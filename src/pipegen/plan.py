@@ -262,6 +262,14 @@ class Plan:
         """An entry job has no same-stage needs: it waits for the whole previous stage."""
         return not self.same_stage_needs(job)
 
+    @cached_property
+    def report_sources(self) -> tuple[str, ...]:
+        """The jobs whose kept report folder (REPORT_DIR) a reports-collecting job fetches, in
+        plan order: nothing else of theirs (hand-overs, outputs) is for it."""
+        if not self.collects_reports:
+            return ()
+        return tuple(job.id for job in self.jobs if REPORT_DIR in job.artifacts and not job.collects_reports)
+
     def all_needs(self, job: Job) -> tuple[str, ...]:
         """Needs for platforms without stages (GitHub): the explicit needs, plus the barrier of
         the previous stage for a stage's entry jobs, so the stage order holds."""

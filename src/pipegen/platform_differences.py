@@ -12,6 +12,8 @@ OMITTED_AFTER_APPROVAL = "omitted after approval"  # left out where an earlier j
 SUPERSET = "superset"  # the platform may add to the plan's set (never drop from it)
 SUBSET = "subset"  # the file shows only part of it (never anything the plan lacks)
 SAME_STAGE_SUPERSET = "superset within the stage"  # may add jobs of the job's own stage (never drop any)
+# The report job (stage "report") may also see the outputs of gate jobs, whose reports it fetches.
+GATE_OUTPUTS_IN_REPORT = "superset: gate jobs' outputs, in the report stage"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("gitlab", "approvers", IGNORED,
                "Who may run the manual approval job is the protected environment's list of allowed deployers, "
                "in the project settings (the job's comment names them)."),
+    Difference("gitlab", "visible_outputs", GATE_OUTPUTS_IN_REPORT,
+               "A job's dotenv report travels with its artifacts: the report job, which fetches only the reports "
+               "of the jobs that keep some (`dependencies:`), also sees those jobs' outputs (`DATA_DRIFT`)."),
     Difference("gitlab", "outputs", SUBSET,
                "A dotenv report names its variables at run time; the file shows the names its consumers read."),
     Difference("azure", "release_runs", "parallel",

@@ -1,6 +1,7 @@
 """Azure Pipelines backend: the generated file is parsed and its structure asserted."""
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -96,8 +97,20 @@ def step_running(job: dict, command: str) -> dict:
 
 
 def test_stages_of_the_reference_and_the_minimal_descriptor(churn: dict, minimal: dict) -> None:
-    assert [stage["stage"] for stage in churn["stages"]] == ["TEST", "QA", "PROD"]
+    assert [stage["stage"] for stage in churn["stages"]] == ["TEST", "QA", "PROD", "REPORT"]
     assert [stage["stage"] for stage in minimal["stages"]] == ["TEST"]
+    # the churn example's gate report: last, on pull requests only, also after a failed stage
+    report = stages(churn)["REPORT"]
+    assert depends_on(report) == ["PROD"]
+    assert report["condition"] == "and(always(), eq(variables['Build.Reason'], 'PullRequest'))"
+    assert [job["job"] for job in report["jobs"]] == ["report_comment"]
+    # System.AccessToken reaches the posting step only, in no other step of the pipeline
+    with_token = [step for stage in churn["stages"] for job in stage["jobs"] for step in steps(job)
+                  if "System.AccessToken" in json.dumps(step)]
+    assert [step["displayName"] for step in with_token] == ["Post or update the report comment"]
+    assert with_token[0]["env"] == {"PIPEGEN_REPORT_TOKEN": "$(System.AccessToken)"}
+    fetch = next(step for step in steps(report["jobs"][0]) if step.get("task") == "DownloadPipelineArtifact@2")
+    assert fetch["inputs"]["itemPattern"] == "**/*.md"  # the gates' Markdown, nothing else
     assert list(jobs(minimal)) == ["pipegen_check", "unit"]
 
 

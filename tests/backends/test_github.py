@@ -24,6 +24,7 @@ TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sona
 QA_JOBS = {"drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa"}
 PROD_JOBS = {"promote-model", "deploy-prod"}
 MODEL_CHAIN = {"drift", "train", "model-gate"}
+REPORT_JOBS = {"report-comment"}  # report.comment: the gate report, on pull requests
 PROD_ONLY_ON_MAIN = "${{ github.ref == 'refs/heads/main' && github.event_name != 'pull_request' }}"
 NOT_ON_PULL_REQUESTS = "${{ github.event_name != 'pull_request' }}"
 
@@ -117,14 +118,17 @@ def test_backend_identity():
 
 
 def test_churn_has_the_three_stages_in_order(churn, churn_text):
-    assert set(churn["jobs"]) == TEST_JOBS | QA_JOBS | PROD_JOBS
+    assert set(churn["jobs"]) == TEST_JOBS | QA_JOBS | PROD_JOBS | REPORT_JOBS
     for job_id in QA_JOBS:
         assert TEST_JOBS <= ancestors(churn, job_id), job_id
     assert QA_JOBS <= ancestors(churn, "promote-model")
     # A failed model stops its promotion, not the image's deployment (the image does not serve it).
     assert ancestors(churn, "deploy-prod") & QA_JOBS == QA_JOBS - MODEL_CHAIN
+    # the report runs last (after every other job), on pull requests only, also after failures
+    assert ancestors(churn, "report-comment") == TEST_JOBS | QA_JOBS | PROD_JOBS
+    assert churn["jobs"]["report-comment"]["if"] == "${{ always() && github.event_name == 'pull_request' }}"
     banners = [line.strip() for line in churn_text.splitlines() if line.strip().startswith("# ====")]
-    assert banners == ["# ==== TEST ====", "# ==== QA ====", "# ==== PROD ===="]
+    assert banners == ["# ==== TEST ====", "# ==== QA ====", "# ==== PROD ====", "# ==== REPORT ===="]
 
 
 def test_minimal_has_only_the_test_stage(minimal, minimal_plan):
@@ -320,8 +324,11 @@ def test_every_action_is_pinned_to_a_commit_with_a_version_comment(churn_text, c
 def test_least_privilege(churn, minimal):
     for workflow in (churn, minimal):
         assert workflow["permissions"] == {}
-        for job in workflow["jobs"].values():
-            assert job["permissions"] == {"contents": "read"}
+        for job_id, job in workflow["jobs"].items():
+            if job_id == "report-comment":  # writes its one comment with the job's own token
+                assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+            else:
+                assert job["permissions"] == {"contents": "read"}, job_id
 
 
 def test_checkouts_do_not_persist_credentials(churn):
@@ -342,7 +349,11 @@ def test_no_expressions_in_scripts_and_secrets_only_through_env(churn):
             assert "secrets." not in json.dumps(step.get("with", {}))
             for name, value in step.get("env", {}).items():
                 if "secrets." in value:
-                    assert value == f"${{{{ secrets.{name} }}}}"
+                    assert value == f"${{{{ secrets.{name} }}}}" or (name, value) == (
+                        "PIPEGEN_REPORT_TOKEN", "${{ secrets.GITHUB_TOKEN }}")  # the report job's own token
+    with_job_token = [(job_id, step["name"]) for job_id, job in churn["jobs"].items() for step in job["steps"]
+                      if "GITHUB_TOKEN" in json.dumps(step)]
+    assert with_job_token == [("report-comment", "Post or update the report comment")]
     sonar = churn["jobs"]["sonar"]
     secret_steps = [step for step in sonar["steps"] if "env" in step]
     assert secret_steps and all(step["env"] == {"SONAR_TOKEN": "${{ secrets.SONAR_TOKEN }}"} for step in secret_steps)

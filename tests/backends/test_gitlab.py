@@ -104,10 +104,29 @@ def test_validates_against_check_jsonschema_vendored_schema(churn, minimal):
 
 
 def test_stages_present_only_when_they_have_jobs(churn, minimal):
-    assert churn["stages"] == ["test", "qa", "prod"]
+    assert churn["stages"] == ["test", "qa", "prod", "report"]
     assert minimal["stages"] == ["test"]
     assert set(jobs_of(minimal)) == {"pipegen-check", "unit"}
-    assert {job["stage"] for job in jobs_of(churn).values()} == {"test", "qa", "prod"}
+    assert {job["stage"] for job in jobs_of(churn).values()} == {"test", "qa", "prod", "report"}
+    assert [key for key, job in jobs_of(churn).items() if job["stage"] == "report"] == ["report-comment"]
+
+
+def test_churn_report_job_runs_last_on_merge_requests_with_only_the_reports(churn):
+    report = churn["report-comment"]
+    # stage order (no `needs:`): after every earlier job; merge requests only, also after a failure,
+    # and its own failure never fails the pipeline
+    assert "needs" not in report
+    assert report["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"', "when": "always",
+                                "allow_failure": True}]
+    # the artifacts of the jobs that keep reports, not the hand-overs or outputs of train/build/deploy
+    keeping = [key for key, job in jobs_of(churn).items()
+               if "pipegen-reports" in job.get("artifacts", {}).get("paths", []) and key != "report-comment"]
+    assert report["dependencies"] == keeping
+    assert not {"train", "build", "deploy-qa", "promote-model"} & set(report["dependencies"])
+    # the token: the masked REVIEW_TOKEN under the name the command reads, in this job only
+    assert report["variables"] == {"PIPEGEN_REPORT_TOKEN": "${REVIEW_TOKEN}"}
+    assert [key for key, job in jobs_of(churn).items() if "REVIEW_TOKEN" in str(job.get("variables"))] == [
+        "report-comment"]
 
 
 def test_job_keys_are_plan_ids(churn, churn_plan):

@@ -14,6 +14,7 @@ from test_hostile import HOSTILE as HOSTILE_VALUES  # the project's shared hosti
 from test_hostile import hostile_descriptor
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.backends import get_backend
+from pipegen.backends.jenkins_reader import post_jobs
 from pipegen.plan import OUTPUTS_FILE, EnvKind, Plan, build_plan
 from pipegen.render import render_file
 
@@ -77,6 +78,13 @@ def command_flags(script: str, command: str) -> dict[str, str]:
     return flags
 
 
+def job_stage(pipeline: js.Pipeline, job_id: str) -> js.Stage:
+    """The leaf stage running a plan job: a declarative stage, or for a job that runs after every
+    stage (the gate report) the scripted stage of the pipeline's `post { always }`."""
+    posted = {stage.name: stage for stage, _ in post_jobs(pipeline)}
+    return posted[job_id] if job_id in posted else pipeline.stage(job_id)
+
+
 def scripts(stage: js.Stage) -> list[str]:
     return [call.script for call in js.sh_calls(stage)]
 
@@ -134,8 +142,11 @@ def test_qa_and_prod_chains(churn):
 @pytest.mark.parametrize("fixture", ["churn_plan", "minimal_plan"])
 def test_every_need_runs_first(fixture, request):
     plan = request.getfixturevalue(fixture)
-    where = layer_index(read(plan))
-    assert set(where) == {job.id for job in plan.jobs}
+    pipeline = read(plan)
+    where = layer_index(pipeline)
+    # a job that runs after every other (the gate report) is the post section's, outside the layers
+    assert set(where) == {job.id for job in plan.jobs if not job.always}
+    assert [stage.name for stage, _ in post_jobs(pipeline)] == [job.id for job in plan.jobs if job.always]
     for job in plan.jobs:
         for need in job.needs:
             assert runs_before(where, need, job.id), f"{job.id} may start before {need}"
@@ -177,11 +188,14 @@ def test_outputs_are_read_back_into_env_and_used_later(churn, churn_plan, name, 
 
 
 def test_output_helper_reads_the_outputs_file(churn, minimal):
-    (helper,) = churn.methods
-    assert helper.name == "pipegenOutput" and helper.parameters == ["String name"]
+    (helper,) = [method for method in churn.methods if method.name == "pipegenOutput"]
+    assert helper.parameters == ["String name"]
     (read_file,) = [call for call in helper.invocations if call.name == "readFile"]
     assert read_file.kwargs["file"] == OUTPUTS_FILE
     assert minimal.methods == []
+    # the gate report unstashes what each gate stage stashed; a stage that never ran stashed nothing
+    (unstash,) = [method for method in churn.methods if method.name == "unstashReports"]
+    assert [call.name for call in unstash.invocations] == ["unstash", "echo"]
 
 
 def test_env_is_never_preset_in_environment_directives(churn):
@@ -215,6 +229,10 @@ def test_prod_waits_for_approval_on_main_only(churn, churn_plan):
 
 def test_pull_requests_skip_build_and_deployments(churn, churn_plan):
     for job in churn_plan.jobs:
+        if job.always:  # the gate report, in `post`: `if (env.CHANGE_ID)`, pull requests only
+            ((_, guards),) = [found for found in post_jobs(churn) if found[0].name == job.id]
+            assert job.run_when.value == "pull-request" and guards == [js.Ref("env.CHANGE_ID")]
+            continue
         when = conditions(churn.stage(job.id))
         if job.run_when.value == "always":
             assert not when, job.id
@@ -301,7 +319,7 @@ def test_every_plan_step_runs_exactly_under_set_eu(fixture, request):
     plan = request.getfixturevalue(fixture)
     pipeline = read(plan)
     for job in plan.jobs:
-        stage = pipeline.stage(job.id)
+        stage = job_stage(pipeline, job.id)
         for call in js.sh_calls(stage):
             assert call.script.startswith("set -eu\n")
         for step in job.steps:
@@ -311,7 +329,7 @@ def test_every_plan_step_runs_exactly_under_set_eu(fixture, request):
 
 def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
     for job in churn_plan.jobs:
-        calls = js.sh_calls(churn.stage(job.id))
+        calls = js.sh_calls(job_stage(churn, job.id))
         installs = [call for call in calls if f"python{churn_plan.python} -m venv --clear .venv" in call.script]
         if not job.python:
             assert installs == []
@@ -331,7 +349,7 @@ def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
 
 def test_every_job_and_the_run_have_timeouts(churn, churn_plan):
     for job in churn_plan.jobs:
-        assert churn.stage(job.id).timeout_minutes == job.timeout_minutes
+        assert job_stage(churn, job.id).timeout_minutes == job.timeout_minutes
     # Per layer the slowest chain, plus the approval wait: TEST one layer, its slowest chain
     # unit -> integration -> functional -> sonar 30+30+30+20; QA one layer, drift -> train ->
     # model-gate 15+60+10 beside build -> deploy-qa -> smoke-qa 30+30+30; PROD 1440+30.
@@ -344,7 +362,7 @@ def test_every_job_and_the_run_have_timeouts(churn, churn_plan):
 
 def test_secrets_only_through_credentials_bindings(churn, churn_plan):
     for job in churn_plan.jobs:
-        stage = churn.stage(job.id)
+        stage = job_stage(churn, job.id)
         secrets = {name: value.value for name, value in job.env if value.kind is EnvKind.SECRET}
         reads = {step.title: step.reads for step in job.steps}
         for call in js.sh_calls(stage):
@@ -355,6 +373,8 @@ def test_secrets_only_through_credentials_bindings(churn, churn_plan):
             else:
                 assert call.credentials == {}, f"{job.id}: {call.label} sees secrets it does not need"
     assert plan_script(churn.stage("sonar"), "Sonar gate").credentials == {"SONAR_TOKEN": "sonar-token"}
+    assert plan_script(job_stage(churn, "report-comment"), "Post or update the report comment").credentials == {
+        "PIPEGEN_REPORT_TOKEN": "review-token"}
 
 
 def test_variables_and_inputs_are_checked_before_use(churn):
@@ -365,7 +385,7 @@ def test_variables_and_inputs_are_checked_before_use(churn):
 
 def test_reports_are_published_even_on_failure(churn, churn_plan):
     for job in churn_plan.jobs:
-        stage = churn.stage(job.id)
+        stage = job_stage(churn, job.id)
         if not (job.junit or job.artifacts):
             assert stage.post == {}
             continue
@@ -446,7 +466,7 @@ def test_checklist_names_everything_configured_outside_the_file(churn_plan, mini
     by_kind: dict[str, list[str]] = {}
     for item in items:
         by_kind.setdefault(item.kind, []).append(item.name)
-    assert by_kind["credentials"] == ["sonar-token"]
+    assert by_kind["credentials"] == ["sonar-token", "review-token"]  # review-token: the gate report
     assert by_kind["variable"] == ["MLFLOW_TRACKING_URI", "REGISTRY", "SONAR_HOST_URL"]
     assert by_kind["environment"] == ["qa", "prod"]
     assert by_kind["schedule"] == ["0 3 * * 1"]

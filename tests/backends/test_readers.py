@@ -114,6 +114,51 @@ def test_jenkins_when_unstable_and_concurrency() -> None:
     assert view.release_runs == "queue" and view.cancel_superseded == frozenset()
 
 
+JENKINS_POST = """
+pipeline {
+  agent none
+  stages {
+    stage('TEST') { stages { stage('A') { agent any; steps { sh(label: 'a', script: 'true') } } } }
+  }
+  post {
+    always {
+      script {
+        if (env.CHANGE_ID) {
+          stage('report') {
+            node {
+              catchError(buildResult: 'SUCCESS', stageResult: 'SUCCESS') {
+                timeout(time: 7, unit: 'MINUTES') {
+                  withCredentials([string(credentialsId: 'tok', variable: 'TOKEN')]) {
+                    sh(label: 'post', script: 'pipegen report comment')
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_jenkins_post_stage_is_a_last_job_on_pull_requests() -> None:
+    view = jenkins_reader.read(JENKINS_POST)
+    report = view.jobs["report"]
+    assert (report.stage, report.after, report.events) == ("report", {"A"}, rb.PULL_REQUESTS)
+    assert report.timeout_minutes == 7 and report.secrets == {"TOKEN"}
+    assert report.steps == (rb.StepView("post", frozenset({"TOKEN"}), frozenset({"TOKEN"})),)
+
+
+def test_jenkins_post_condition_it_cannot_read() -> None:
+    with pytest.raises(EvaluationError, match="cannot read the Jenkins post condition"):
+        read_back("jenkins", JENKINS_POST.replace("env.CHANGE_ID", "env.OTHER"))
+    # an `if` with an `else` is not a post job's guard: nothing is read from it
+    with_else = JENKINS_POST.replace("if (env.CHANGE_ID) {", "if (env.CHANGE_ID) { echo('pr') } else {")
+    assert "report" not in jenkins_reader.read(with_else).jobs
+
+
 @pytest.mark.parametrize("target, text, message", [
     ("github", "on: [push\n", "cannot read the github pipeline"),
     ("gitlab", "job: {stage: test, rules: [{if: '$A ==='}]}\n", "cannot read the gitlab pipeline"),

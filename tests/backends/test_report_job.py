@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import plan_from_yaml
-from jenkins_structure import Call, parse_calls, read_pipeline
+from jenkins_structure import Call, If, Ref, read_pipeline
 from pipegen.backends import get_backend
 from pipegen.errors import DescriptorError
 
@@ -71,7 +71,12 @@ def test_gitlab(plan):
     assert job["stage"] == "report"
     assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"', "when": "always",
                              "allow_failure": True}]
-    assert "dependencies" not in job and "needs" not in job  # every earlier job's artifacts: their reports
+    # No `needs:`: stage order, so it starts after every earlier job. `dependencies:`: only the
+    # artifacts (reports) of the jobs that keep some, not every job's hand-overs and dotenv outputs.
+    assert "needs" not in job
+    keeping = [key for key, other in pipeline.items() if isinstance(other, dict)
+               and "pipegen-reports" in other.get("artifacts", {}).get("paths", []) and key != "report-comment"]
+    assert job["dependencies"] == keeping == ["pipegen-check", "lint", "unit", "integration"]
     assert job["script"][-1] == "pipegen report comment --reports-dir pipegen-reports --host gitlab"
     # REVIEW_TOKEN is read from the masked variable, under the name the command reads.
     assert job.get("variables", {}).get("PIPEGEN_REPORT_TOKEN") == "${REVIEW_TOKEN}"
@@ -102,15 +107,12 @@ def test_jenkins(plan):
     text = render(plan, "jenkins")
     pipeline = read_pipeline(text)
     assert pipeline.directives[-1] == "post" and "report-comment" not in [s.name for s in pipeline.all_stages()]
-    top, _methods = parse_calls(text)
-    (body,) = [item.body for item in top if isinstance(item, Call) and item.name == "pipeline"]
-    (post,) = [call for call in _calls(body) if call.name == "post"]
-    (always,) = _calls(post.body)
-    (script,) = _calls(always.body)
+    (script,) = _calls(pipeline.post["always"])
     (condition,) = script.body
-    assert condition.text.startswith("if (env.CHANGE_ID) {")  # pull requests only
-    inner, _ = parse_calls(condition.text[condition.text.index("{") + 1:condition.text.rindex("}")])
-    (node,) = inner
+    assert isinstance(condition, If) and condition.condition == Ref("env.CHANGE_ID")  # pull requests only
+    (stage,) = condition.body
+    assert (stage.name, stage.args) == ("stage", ["report-comment"])  # its own stage in the build's view
+    (node,) = _calls(stage.body)
     (catch,) = _calls(node.body)
     assert (catch.name, catch.kwargs) == ("catchError", {"buildResult": "SUCCESS", "stageResult": "SUCCESS"})
     (timeout,) = _calls(catch.body)
@@ -123,6 +125,8 @@ def test_jenkins(plan):
                for call in stage.post.get("always", []) if isinstance(call, Call) and call.name == "stash"}
     # (pipegen-check writes the pipeline diff's Markdown on pull requests)
     assert stashed == {"reports-pipegen-check", "reports-lint", "reports-unit", "reports-integration"}
+    unstashed = [call.args[0] for call in _calls(timeout.body) if call.name == "unstashReports"]
+    assert set(unstashed) == stashed
     items = {item.name for item in get_backend("jenkins").checklist(plan)}
     assert "review-token" in items
 
@@ -135,19 +139,26 @@ def test_descriptor_rules(tmp_path):
             plan_from_yaml(bad)
 
 
-def test_the_report_job_reads_back_as_running_on_pull_requests_only(plan):
-    """The parity reader sees the report job on pull requests only, as the plan says, on the
-    platforms that express it as a job condition (Jenkins runs it in `post`, outside the stages)."""
+def test_the_report_job_reads_back_as_the_plan_says(plan):
+    """Every platform's parity reader sees the report job: last (after every other job), on
+    pull requests only, with the token only where the plan puts it; on GitLab it sees only the
+    outputs of gate jobs (their dotenv travels with their reports), on Jenkins it is the scripted
+    stage of the pipeline's `post { always }`."""
     from pipegen import parity  # pylint: disable=import-outside-toplevel
     from pipegen import readback as rb  # pylint: disable=import-outside-toplevel
     from pipegen.backends.readers import read_back  # pylint: disable=import-outside-toplevel
 
     expected = rb.from_plan(plan)
-    assert expected.jobs["report-comment"].events == {rb.PULL_REQUEST}
-    for target in ("github", "gitlab", "azure"):
+    report = expected.jobs["report-comment"]
+    assert report.events == {rb.PULL_REQUEST} and report.after == set(expected.jobs) - {"report-comment"}
+    for target in ("github", "gitlab", "azure", "jenkins"):
         view = read_back(target, render(plan, target), rb.release_branch(plan), frozenset())
-        assert view.jobs["report-comment"].events == {rb.PULL_REQUEST}, target
-        problems = [line for line in parity.compare(expected, view) if "report-comment.events" in line]
+        found = view.jobs["report-comment"]
+        # (a Jenkins multibranch job also builds pull requests into other branches)
+        assert rb.PULL_REQUEST in found.events and found.events <= rb.PULL_REQUESTS, target
+        assert found.after == set(view.jobs) - {"report-comment"}, target
+        assert found.stage == "report", target
+        problems = [line for line in parity.compare(expected, view) if "report-comment" in line]
         assert problems == [], (target, problems)
 
 

@@ -139,7 +139,9 @@ def test_churn_pull_request_gate_reports_only_and_nothing_is_built_deployed_or_p
     assert ran.returncode == 0, ran.explain()
     held_back = {"train", "model-gate", "build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod"}
     assert ran.skipped() == held_back, ran.explain()
+    # the tests, the drift report and, last, the gate report comment (report.comment)
     assert ran.ran() == {job: "success" for job in workflow_jobs(runner) - held_back}, ran.explain()
+    assert "report-comment" in ran.ran(), ran.explain()
     assert ran.docker_calls == [], ran.docker_calls  # no image built or pushed for a pull request
     assert champion(client) is None
 

@@ -15,6 +15,7 @@ import yaml
 
 from backends import jenkins_structure as js
 from pipegen.backends.azure import SCRIPT_PREAMBLE, azure_id
+from pipegen.backends.jenkins_reader import post_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ("churn", "minimal")
@@ -56,8 +57,9 @@ def jenkins_commands(example: str) -> dict[str, list[str]]:
     `set -eu` and the venv activation; the variable checks are Jenkins' own."""
     pipeline = js.read_pipeline((ROOT / "examples" / example / "Jenkinsfile").read_text(encoding="utf-8"))
     found = {}
-    for top in pipeline.stages:
-        for leaf in top.leaves():
+    # the declarative stages' leaves, then the scripted stages of `post { always }` (the gate report)
+    for leaves in [top.leaves() for top in pipeline.stages] + [[stage for stage, _ in post_jobs(pipeline)]]:
+        for leaf in leaves:
             scripts = []
             for call in js.sh_calls(leaf):
                 preamble, _, body = call.script.partition("\n")

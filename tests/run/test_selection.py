@@ -16,15 +16,18 @@ def ids(jobs) -> list[str]:
 
 def test_push_to_main_runs_everything(churn_plan):
     selection = select(churn_plan, Event.PUSH, "main")
-    assert ids(selection.run) == ids(churn_plan.jobs)
-    assert not selection.not_for_event and not selection.left_out
+    assert ids(selection.run) == [job_id for job_id in ids(churn_plan.jobs) if job_id != "report-comment"]
+    # the gate report comments on a pull request: a push has none
+    assert [(job.id, why) for job, why in selection.not_for_event] == [("report-comment", "only on pull requests")]
+    assert not selection.left_out
 
 
 def test_pull_request_runs_the_tests_and_the_drift_report_only(churn_plan):
     # pull requests never train: their code would write into the production registry; the
     # drift gate only reads (the champion's snapshot and the data the change brings)
     selection = select(churn_plan, Event.PULL_REQUEST, "feature")
-    assert set(ids(selection.run)) == {*TEST_JOBS, "drift"}
+    assert set(ids(selection.run)) == {*TEST_JOBS, "drift", "report-comment"}
+    assert ids(selection.run)[-1] == "report-comment"  # last: it collects every gate's report
     reasons = {job.id: why for job, why in selection.not_for_event}
     assert reasons == {job: "not on pull requests" for job in
                        ("train", "model-gate", "build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod")}
@@ -34,7 +37,8 @@ def test_pull_request_runs_the_tests_and_the_drift_report_only(churn_plan):
 def test_prod_runs_from_its_branch_only(churn_plan, event):
     selection = select(churn_plan, event, "release")
     assert {job.id: why for job, why in selection.not_for_event} == {
-        "promote-model": "only on branch main", "deploy-prod": "only on branch main"}
+        "promote-model": "only on branch main", "deploy-prod": "only on branch main",
+        "report-comment": "only on pull requests"}
     assert "deploy-qa" in ids(selection.run)
 
 

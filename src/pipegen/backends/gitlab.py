@@ -386,7 +386,9 @@ class _Graph:
         if approval is not None:
             return (Need(approval, False), *(self.need(job, need) for need in job.needs)), None
         if job.collects_reports:
-            return None, None  # no `dependencies:`: every earlier job's artifacts (their reports)
+            # Stage order (it runs last, `when: always` after failures too) and only the artifacts
+            # of the jobs that keep reports; a listed job absent from this pipeline is skipped.
+            return None, tuple(self.keys[source] for source in self.plan.report_sources)
         if self.plan.is_stage_entry(job) and self.plan.has_soft_barrier(job.stage):
             # Stage order without the model's chain: `needs:` lists the jobs it waits for, so a
             # failed model gate stops only the jobs that need it.
@@ -410,7 +412,9 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
     docker_image = job.docker and not settings.shell
     return JobView(
         key=graph.keys[job.id], stage=job.stage,
-        comment=(*comment_lines(job.comment), *env_comments(job, graph.keys)),
+        comment=(*comment_lines(job.comment), *env_comments(job, graph.keys),
+                 *(("`dependencies:` the jobs that keep reports: their artifacts only (dotenv outputs come along).",)
+                   if job.collects_reports else ())),
         timeout=f"{job.timeout_minutes}m",
         image=DOCKER_IMAGE if docker_image else None,
         services=((ServiceView(DIND_SERVICE),) if docker_image else ()) + (() if settings.shell else tuple(

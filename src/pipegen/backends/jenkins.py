@@ -330,6 +330,7 @@ def stash_name(job_id: str) -> str:
 
 def report_stash(plan: Plan, job: Job) -> str | None:
     """Jobs keeping a report folder stash it for a job that collects every report."""
+    # the same jobs as plan.report_sources, asked per job
     collected = plan.collects_reports
     return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
 

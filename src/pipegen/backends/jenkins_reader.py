@@ -4,7 +4,8 @@ the order written (a parallel block's branches side by side), `when` conditions 
 per event along the stage path, the PROD `input` is the approval, outputs read into `env.NAME`
 are visible to every later stage, `withCredentials` scopes secrets to the steps inside it,
 and the options give the timeout, the concurrency policy and whether an UNSTABLE result (a
-dry-run gate's JUnit failures) stops the stages after it."""
+dry-run gate's JUnit failures) stops the stages after it. The scripted stages of the pipeline's
+`post { always }` (the gate report) are jobs of the last stage, run after every other one."""
 from __future__ import annotations
 
 import fnmatch
@@ -33,6 +34,12 @@ def passed_checks(stage: js.Stage) -> list[str]:
 
 def catches_failure(stage: js.Stage) -> bool:
     return any(isinstance(item, js.Call) and item.name == "catchError" for item in stage.steps or [])
+
+
+# The pipeline's `post { always }` jobs (the gate report) run after every stage: the plan's last stage.
+POST_STAGE = "report"
+# Scripted wrappers around a post job's steps: its node, its failure guard, its timeout.
+_POST_WRAPPERS = ("node", "catchError", "timeout")
 
 
 def _branch_of(event: str, release: str) -> str:
@@ -159,6 +166,7 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
             timeout_minutes=leaf.timeout_minutes, gates=gates)
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
                               or ANYONE) for stage in pipeline.stages if stage.input is not None))
+    views.update(_post_views(pipeline, views, events, produced))
     return rb.PipelineView(
         platform="jenkins", approvers=approvers, jobs=views, events=events, release_branch=release,
         schedule=_schedule(pipeline.triggers, release),
@@ -178,6 +186,59 @@ def _waits(found: dict[str, tuple[list[js.Stage], frozenset[str]]]) -> dict[str,
         required = {by_variable[variable] for variable in passed_checks(path[-1]) if variable in by_variable}
         after[name] = frozenset(before - caught).union(*({other} | after.get(other, set()) for other in required))
     return {name: (path, after[name]) for name, (path, _) in found.items()}
+
+
+def _post_condition(condition, event: str) -> bool:
+    if isinstance(condition, js.Ref) and condition.path == "env.CHANGE_ID":
+        return event in rb.PULL_REQUESTS  # multibranch sets CHANGE_ID on pull request builds only
+    raise rb.ConditionError(f"cannot read the Jenkins post condition {condition!r}")
+
+
+def post_jobs(pipeline: js.Pipeline) -> list[tuple[js.Stage, list]]:
+    """The scripted `stage('id') { node { catchError { timeout { steps } } } }` blocks of the
+    pipeline's `post { always { script { ... } } }`, as leaf stages, with the `if` conditions
+    around each. Such a job runs after every stage, whatever their result."""
+    found: list[tuple[js.Stage, list]] = []
+
+    def walk(items: list, conditions: list) -> None:
+        for item in items or []:
+            if isinstance(item, js.If):
+                walk(item.body, [*conditions, item.condition])
+            elif isinstance(item, js.Call) and item.name == "script":
+                walk(item.body, conditions)
+            elif isinstance(item, js.Call) and item.name == "stage" and item.args:
+                stage = js.Stage(item.args[0])
+                body = item.body or []
+                while len(wrappers := [inner for inner in body if isinstance(inner, js.Call)
+                                       and inner.name in _POST_WRAPPERS]) == 1 and len(body) == 1:
+                    if wrappers[0].name == "timeout":
+                        stage.options = [wrappers[0]]
+                    body = wrappers[0].body or []
+                stage.steps = body
+                found.append((stage, conditions))
+
+    walk(pipeline.post.get("always", []), [])
+    return found
+
+
+def _post_views(pipeline: js.Pipeline, views: dict[str, rb.JobView], events: frozenset[str],
+                produced: dict[str, frozenset[str]]) -> dict[str, rb.JobView]:
+    every = frozenset(views)
+    approvals = {name for name, view in views.items() if view.asks_approval}
+    found = {}
+    for leaf, conditions in post_jobs(pipeline):
+        sh = js.sh_calls(leaf)
+        found[leaf.name] = rb.JobView(
+            id=leaf.name, stage=POST_STAGE, after=every,
+            events=frozenset(event for event in events if all(_post_condition(item, event) for item in conditions)),
+            approval=bool(approvals), outputs=frozenset(js.env_assignments(leaf)),
+            visible_outputs=frozenset((output, producer) for producer in every
+                                      for output in produced.get(producer, ())),
+            secrets=frozenset(variable for call in sh for variable in call.credentials),
+            steps=tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
+                        for call in sh),
+            timeout_minutes=leaf.timeout_minutes, gates=rb.gates_in("\n".join(call.script for call in sh)))
+    return found
 
 
 def _marks_unstable(leaf: js.Stage) -> bool:

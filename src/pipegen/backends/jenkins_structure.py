@@ -72,6 +72,14 @@ class Expr:
 
 
 @dataclass
+class If:
+    """`if (condition) { ... }` without an `else` (the scripted steps of a `script` block)."""
+
+    condition: Any
+    body: list[Any]
+
+
+@dataclass
 class Method:
     """A method declared outside `pipeline {}`."""
 
@@ -172,7 +180,20 @@ def value_of(node: Node) -> Any:  # pylint: disable=too-many-return-statements  
     return Expr(kind, _text(node))
 
 
+def _if(node: Node) -> Any:
+    parts = _named(node)
+    if len(parts) != 2:  # an `else` branch: kept as text
+        return Expr(node.type, _text(node))
+    condition, then = parts
+    inner = _named(then)
+    if then.type == "expression_statement" and len(inner) == 1 and inner[0].type == "closure":
+        then = inner[0]  # tree-sitter-groovy reads the `{ ... }` block as a closure
+    return If(value_of(condition), statements(then) if then.type in ("closure", "block") else [_statement(then)])
+
+
 def _statement(node: Node) -> Any:
+    if node.type == "if_statement":
+        return _if(node)
     if node.type == "expression_statement":
         node = _named(node)[0]
     if node.type == "assignment_expression":
@@ -211,7 +232,8 @@ def parse_calls(text: str) -> tuple[list[Any], list[Method]]:
         raise GroovySyntaxError("\n".join(sorted(_syntax_errors(root))))
     top, methods = [], []
     for child in _named(root):
-        if child.type == "method_declaration":
+        # tree-sitter-groovy reads a typed declaration after another one as a function_definition
+        if child.type in ("method_declaration", "function_definition"):
             name = next(c for c in child.named_children if c.type == "identifier")
             parameters = next(c for c in child.named_children if c.type == "formal_parameters")
             methods.append(Method(_text(name), [_text(p) for p in parameters.named_children],
@@ -278,6 +300,7 @@ class Pipeline:
     triggers: list[Call]
     stages: list[Stage]
     directives: list[str]
+    post: dict[str, list[Any]] = field(default_factory=dict)  # condition (always, failure...) -> steps
 
     def stage(self, name: str) -> Stage:
         return next(stage for stage in self.all_stages() if stage.name == name)
@@ -345,7 +368,9 @@ def read_pipeline(text: str) -> Pipeline:
         options=_calls(directives["options"].body) if "options" in directives else [],
         triggers=_calls(directives["triggers"].body) if "triggers" in directives else [],
         stages=[_stage(call) for call in _calls(directives["stages"].body)],
-        directives=[call.name for call in _calls(pipeline.body)])
+        directives=[call.name for call in _calls(pipeline.body)],
+        post={condition.name: condition.body for condition in _calls(directives["post"].body)}
+        if "post" in directives else {})
 
 
 # ---------------------------------------------------------------------------- steps
