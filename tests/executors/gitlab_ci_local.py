@@ -118,6 +118,8 @@ class GitlabCiLocal:
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
             "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
             "MLFLOW_DISABLE_TELEMETRY": "true",
+            # A job whose `python` is not its own venv's must fail, not install into the host's Python.
+            "PIP_REQUIRE_VIRTUALENV": "true",
             **self.variables,
             **(variables or {}),
         }
