@@ -256,6 +256,8 @@ def _job_events(plan: Plan, run_when: RunWhen, branch: str | None, events: froze
         return events
     if run_when is RunWhen.NOT_PULL_REQUEST:
         return events - PULL_REQUESTS
+    if run_when is RunWhen.PULL_REQUEST:
+        return events & PULL_REQUESTS
     return frozenset(event for event in events if event not in PULL_REQUESTS and event_branch(event, release) == branch)
 
 

@@ -56,6 +56,8 @@ def test_github(plan):
     assert ancestors == set(jobs) - {"report-comment"}  # after every other job
     fetch = next(step for step in report["steps"] if step.get("uses", "").startswith("actions/download-artifact@"))
     assert fetch["with"]["pattern"] == "reports-*" and fetch["with"]["merge-multiple"] is True
+    # an artifact of one folder holds the folder's contents: merged back into the folder the comment reads
+    assert fetch["with"]["path"] == "pipegen-reports"
     with_token = [step for job in jobs.values() for step in job["steps"] if "GITHUB_TOKEN" in str(step.get("env"))]
     assert [step["run"] for step in with_token] == [
         "pipegen report comment --reports-dir pipegen-reports --host gitlab"]
@@ -131,6 +133,22 @@ def test_descriptor_rules(tmp_path):
                          (DESCRIPTOR.replace("host: gitlab", "host: gitea"), "report.host")):
         with pytest.raises(DescriptorError, match=message):
             plan_from_yaml(bad)
+
+
+def test_the_report_job_reads_back_as_running_on_pull_requests_only(plan):
+    """The parity reader sees the report job on pull requests only, as the plan says, on the
+    platforms that express it as a job condition (Jenkins runs it in `post`, outside the stages)."""
+    from pipegen import parity  # pylint: disable=import-outside-toplevel
+    from pipegen import readback as rb  # pylint: disable=import-outside-toplevel
+    from pipegen.backends.readers import read_back  # pylint: disable=import-outside-toplevel
+
+    expected = rb.from_plan(plan)
+    assert expected.jobs["report-comment"].events == {rb.PULL_REQUEST}
+    for target in ("github", "gitlab", "azure"):
+        view = read_back(target, render(plan, target), rb.release_branch(plan), frozenset())
+        assert view.jobs["report-comment"].events == {rb.PULL_REQUEST}, target
+        problems = [line for line in parity.compare(expected, view) if "report-comment.events" in line]
+        assert problems == [], (target, problems)
 
 
 def test_no_report_job_without_pull_requests():

@@ -89,3 +89,12 @@ def test_exit_codes_for_unreadable_data_and_bad_usage(workdir):
     (workdir / "pipegen.yaml").unlink()
     nothing = gate()
     assert nothing.exit_code == 2 and "no current data" in nothing.output
+
+
+def test_without_scipy_the_gate_cannot_evaluate_and_names_the_extra(workdir, monkeypatch):
+    monkeypatch.delitem(sys.modules, "scipy.stats", raising=False)
+    monkeypatch.setitem(sys.modules, "scipy", None)  # as if the drift extra were not installed
+    run = gate("--report-json", "r.json")
+    assert run.exit_code == 3, run.output
+    assert "pip install 'pipegen-ci[drift]'" in run.output and "Traceback" not in run.output
+    assert json.loads((workdir / "r.json").read_text())["exit_code"] == 3

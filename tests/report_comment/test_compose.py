@@ -12,11 +12,11 @@ from pipegen.report_comment import MAX_BODY, collect, compose, default_fallback,
 def test_body_order_marker_and_limit(tmp_path):
     reports = tmp_path / "pipegen-reports"
     (reports / "nested").mkdir(parents=True)
-    for name in ("zeta", "diff", "model", "lint"):
+    for name in ("zeta", "pipeline-diff", "model", "lint"):
         (reports / f"{name}.md").write_text(f"### {name}\n", encoding="utf-8")
     (reports / "nested" / "coverage.md").write_text("### coverage\n", encoding="utf-8")
     (reports / "empty.md").write_text("  \n", encoding="utf-8")
-    assert [name for name, _ in collect(reports)] == ["coverage", "lint", "model", "zeta", "diff"]
+    assert [name for name, _ in collect(reports)] == ["coverage", "lint", "model", "zeta", "pipeline-diff"]
     body = compose(collect(reports), "azure", "0123456789abcdef", "https://ci/run/1",
                    now=datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc))
     assert body.splitlines()[0] == marker("azure")

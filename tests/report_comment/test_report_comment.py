@@ -31,6 +31,13 @@ class FakeHost(ThreadingHTTPServer):
         self.comments: dict[int, str] = {1: "an unrelated review comment"}
         self.requests: list[tuple[str, str, str | None, dict | None]] = []
         self.next_id = 100
+        self.page_size = 100  # each host's listing pages by its own documented mechanism
+
+    def page(self, number: int) -> tuple[list[tuple[int, str]], bool]:
+        """Comments on page `number` (1-based), and whether a later page exists."""
+        items = list(self.comments.items())
+        start = (number - 1) * self.page_size
+        return items[start:start + self.page_size], len(items) > start + self.page_size
 
     @property
     def url(self) -> str:
@@ -77,8 +84,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def _github(self, data) -> None:
         comments = self.server.comments
-        if self.command == "GET" and re.fullmatch(r"/repos/acme/churn/issues/7/comments\?per_page=100", self.path):
-            self._reply(200, [{"id": key, "body": text, "user": {"login": "bot"}} for key, text in comments.items()])
+        if self.command == "GET" and (listing := re.fullmatch(
+                r"/repos/acme/churn/issues/7/comments\?per_page=100(?:&page=(\d+))?", self.path)):
+            number = int(listing[1] or 1)
+            items, more = self.server.page(number)
+            link = (f'<{self.server.url}/repos/acme/churn/issues/7/comments?per_page=100&page={number + 1}>; '
+                    f'rel="next", <{self.server.url}/repos/acme/churn/issues/7/comments?per_page=100&page=9>; '
+                    'rel="last"') if more else None
+            self._reply(200, [{"id": key, "body": text, "user": {"login": "bot"}} for key, text in items],
+                        {"Link": link} if link else None)
         elif self.command == "POST" and self.path == "/repos/acme/churn/issues/7/comments":
             self._reply(201, {"id": self._new(data["body"]), "body": data["body"]})
         elif self.command == "PATCH" and (match := re.fullmatch(
@@ -90,10 +104,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _gitlab(self, data) -> None:
         comments = self.server.comments
-        base = "/api/v4/projects/42/merge_requests/5/notes"
-        if self.command == "GET" and self.path.startswith(base + "?"):
-            self._reply(200, [{"id": key, "body": text, "system": False} for key, text in comments.items()],
-                        {"X-Next-Page": ""})
+        project = "acme%2Fchurn" if "/projects/acme%2Fchurn/" in self.path else "42"  # id, or path encoded
+        base = f"/api/v4/projects/{project}/merge_requests/5/notes"
+        if self.command == "GET" and (listing := re.fullmatch(
+                re.escape(base) + r"\?per_page=100&page=(\d+)&sort=asc", self.path)):
+            items, more = self.server.page(int(listing[1]))
+            self._reply(200, [{"id": key, "body": text, "system": False} for key, text in items],
+                        {"X-Next-Page": str(int(listing[1]) + 1) if more else "", "X-Page": listing[1]})
         elif self.command == "POST" and self.path == base:
             self._reply(201, {"id": self._new(data["body"]), "body": data["body"]})
         elif self.command == "PUT" and (match := re.fullmatch(base + r"/(\d+)", self.path)):
@@ -124,9 +141,15 @@ class Handler(BaseHTTPRequestHandler):
     def _bitbucket(self, data) -> None:
         comments = self.server.comments
         base = "/repositories/acme/churn/pullrequests/3/comments"
-        if self.command == "GET" and self.path == base + "?pagelen=100":
-            self._reply(200, {"values": [{"id": key, "content": {"raw": text}, "deleted": False}
-                                         for key, text in comments.items()], "pagelen": 100})
+        if self.command == "GET" and (listing := re.fullmatch(re.escape(base) + r"\?pagelen=100(?:&page=(\d+))?",
+                                                              self.path)):
+            number = int(listing[1] or 1)
+            items, more = self.server.page(number)
+            page = {"values": [{"id": key, "content": {"raw": text}, "deleted": False} for key, text in items],
+                    "pagelen": 100, "page": number}
+            if more:
+                page["next"] = f"{self.server.url}{base}?pagelen=100&page={number + 1}"
+            self._reply(200, page)
         elif self.command == "POST" and self.path == base:
             self._reply(201, {"id": self._new(data["content"]["raw"]), "content": data["content"]})
         elif self.command == "PUT" and (match := re.fullmatch(base + r"/(\d+)", self.path)):
@@ -182,9 +205,27 @@ def azure_env(server: FakeHost) -> dict[str, str]:
             "BUILD_REPOSITORY_ID": "repo-id", "PIPEGEN_REPORT_TOKEN": TOKEN}
 
 
-def jenkins_env(server: FakeHost) -> dict[str, str]:
-    return {"JENKINS_URL": "http://jenkins.invalid/", "CHANGE_ID": "3",
-            "CHANGE_URL": "https://bitbucket.org/acme/churn/pull-requests/3", "PIPEGEN_REPORT_TOKEN": TOKEN}
+def jenkins_env(server: FakeHost, host: str = "bitbucket") -> dict[str, str]:
+    """A Jenkins multibranch build of a change on `host` (CHANGE_ID, CHANGE_URL as the branch source sets them)."""
+    number, url = {"bitbucket": ("3", "https://bitbucket.org/acme/churn/pull-requests/3"),
+                   "github": ("7", "https://github.com/acme/churn/pull/7"),
+                   "gitlab": ("5", "https://gitlab.example.test/acme/churn/-/merge_requests/5")}[host]
+    return {"JENKINS_URL": "http://jenkins.invalid/", "CHANGE_ID": number, "CHANGE_URL": url,
+            "PIPEGEN_REPORT_TOKEN": TOKEN}
+
+
+# flavour -> (the server's API, the environment of the run, extra arguments)
+RUNS = {
+    "github": ("github", lambda server, tmp_path: github_env(server, tmp_path), lambda server: ()),
+    "gitlab": ("gitlab", lambda server, tmp_path: gitlab_env(server), lambda server: ()),
+    "azure": ("azure", lambda server, tmp_path: azure_env(server), lambda server: ()),
+    "jenkins-bitbucket": ("bitbucket", lambda server, tmp_path: jenkins_env(server),
+                          lambda server: ("--host", "bitbucket", "--api-url", server.url)),
+    "jenkins-github": ("github", lambda server, tmp_path: jenkins_env(server, "github"),
+                       lambda server: ("--host", "github", "--api-url", server.url)),
+    "jenkins-gitlab": ("gitlab", lambda server, tmp_path: jenkins_env(server, "gitlab"),
+                       lambda server: ("--host", "gitlab", "--api-url", f"{server.url}/api/v4")),
+}
 
 
 def comment(env: dict[str, str], *args: str):
@@ -195,12 +236,11 @@ def ours(server: FakeHost) -> list[str]:
     return [text for text in server.comments.values() if "<!-- pipegen:report-comment" in text]
 
 
-@pytest.mark.parametrize("flavour", ["github", "gitlab", "azure", "bitbucket"])
+@pytest.mark.parametrize("flavour", list(RUNS))
 def test_created_once_then_updated_in_place(flavour, tmp_path):
-    for server in serve(flavour):
-        env = {"github": lambda: github_env(server, tmp_path), "gitlab": lambda: gitlab_env(server),
-               "azure": lambda: azure_env(server), "bitbucket": lambda: jenkins_env(server)}[flavour]()
-        extra = ("--host", "bitbucket", "--api-url", server.url) if flavour == "bitbucket" else ()
+    api, make_env, arguments = RUNS[flavour]
+    for server in serve(api):
+        env, extra = make_env(server, tmp_path), arguments(server)
         first = comment(env, *extra)
         assert first.exit_code == 0, first.output
         assert "created the report comment" in first.output
@@ -218,6 +258,26 @@ def test_created_once_then_updated_in_place(flavour, tmp_path):
         assert methods.count("POST") == 1
         for output in (first.output, second.output):
             assert TOKEN not in output
+
+
+@pytest.mark.parametrize("flavour", ["github", "gitlab", "jenkins-bitbucket"])
+def test_the_marker_is_found_on_a_later_page(flavour, tmp_path):
+    """A long review: the report comment is past the first page of the listing; it is found
+    (Link rel="next", X-Next-Page, `next`) and updated, not posted again."""
+    api, make_env, arguments = RUNS[flavour]
+    for server in serve(api):
+        server.page_size = 2
+        for number in range(5):  # listed oldest first: the report comes after three pages of remarks
+            server.comments[50 + number] = f"review remark {number}"
+        env, extra = make_env(server, tmp_path), arguments(server)
+        assert comment(env, *extra).exit_code == 0
+        assert list(server.comments)[-1] == server.next_id  # the report is the newest, on the last page
+        second = comment(env, *extra)
+        assert "updated the report comment" in second.output, second.output
+        assert len(ours(server)) == 1
+        assert [method for method, *_ in server.requests].count("POST") == 1
+        pages = [path for method, path, *_ in server.requests if method == "GET"]
+        assert len(pages) == 3 + 4  # the first run read all three pages, the second four
 
 
 def test_github_fork_falls_back_to_the_step_summary(tmp_path):

@@ -16,7 +16,7 @@ from typing import Union
 
 from pipegen.backends.base import ChecklistItem, template_environment
 from pipegen.errors import UsageError
-from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -260,8 +260,10 @@ def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
     steps = []
     if job.collects_reports:
         # Every job keeps its reports as `reports-<job>` (also when it fails): all of them, merged.
+        # An artifact of one folder holds that folder's contents (upload-artifact roots it at the
+        # paths' common ancestor), so they are merged back into the folder the comment reads.
         steps.append(_uses(DOWNLOAD_ARTIFACT, "Fetch every job's reports", (
-            ("pattern", "reports-*"), ("merge-multiple", True), ("path", "."))))
+            ("pattern", "reports-*"), ("merge-multiple", True), ("path", REPORT_DIR))))
     for producer_id in job.fetches:
         producer = plan.job(producer_id)
         if not producer.hands_over:

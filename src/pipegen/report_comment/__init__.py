@@ -19,7 +19,7 @@ from pipegen.report_comment.base import CommentHost, HostError, Target
 MARKER_PREFIX = "<!-- pipegen:report-comment"
 # Reviewers read gates in pipeline order, the pipeline diff last.
 ORDER = ("coverage", "lint", "sonar", "drift", "model")
-DIFF_NAMES = ("diff",)
+DIFF_NAMES = ("diff", "pipeline-diff")  # `pipegen diff --summary` in pipegen-check
 MAX_BODY = 60000  # under GitHub's 65536-character limit, the smallest of the hosts'
 
 

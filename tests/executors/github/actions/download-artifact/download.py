@@ -1,20 +1,36 @@
 """TEST FIXTURE: the body of the actions/download-artifact stand-in (see action.yml beside it)."""
+import fnmatch
 import os
 import shutil
 import sys
 from pathlib import Path
 
 
-def main() -> int:
-    name = os.environ["ARTIFACT_NAME"]
-    source = Path(os.environ["ACT_STANDIN_ARTIFACTS"]) / name
-    if not source.is_dir():
-        print(f"::error::Unable to download artifact(s): Artifact not found for name: {name}")
-        return 1
-    destination = Path(os.environ.get("ARTIFACT_DESTINATION") or ".")
+def copy(source: Path, destination: Path) -> int:
     shutil.copytree(source, destination, dirs_exist_ok=True)
-    count = sum(1 for path in source.rglob("*") if path.is_file())
-    print(f"download-artifact stand-in (test fixture): {count} file(s) of artifact {name!r} into {destination}")
+    return sum(1 for path in source.rglob("*") if path.is_file())
+
+
+def main() -> int:
+    artifacts = Path(os.environ["ACT_STANDIN_ARTIFACTS"])
+    destination = Path(os.environ.get("ARTIFACT_DESTINATION") or ".")
+    name = os.environ.get("ARTIFACT_NAME", "")
+    if name:
+        source = artifacts / name
+        if not source.is_dir():
+            print(f"::error::Unable to download artifact(s): Artifact not found for name: {name}")
+            return 1
+        count = copy(source, destination)
+        print(f"download-artifact stand-in (test fixture): {count} file(s) of artifact {name!r} into {destination}")
+        return 0
+    pattern = os.environ.get("ARTIFACT_PATTERN", "") or "*"
+    merge = os.environ.get("ARTIFACT_MERGE_MULTIPLE", "false") == "true"
+    names = sorted(path.name for path in artifacts.iterdir()
+                   if path.is_dir() and fnmatch.fnmatchcase(path.name, pattern))
+    count = sum(copy(artifacts / found, destination if merge else destination / found) for found in names)
+    # The real action finds nothing to download without failing: it says so.
+    print(f"download-artifact stand-in (test fixture): {count} file(s) of {len(names)} artifact(s) matching "
+          f"{pattern!r} into {destination}{' (merged)' if merge else ''}: {', '.join(names) or 'none'}")
     return 0
 
 
