@@ -197,6 +197,8 @@ class Act:
             "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
             "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
             "MLFLOW_DISABLE_TELEMETRY": "true",
+            # A job whose `python` is not its own venv's must fail, not install into the host's Python.
+            "PIP_REQUIRE_VIRTUALENV": "true",
             "PIPEGEN_TEST_DOCKER_LOG": str(run_dir / "docker.log"),
             **(env or {}),
         }

@@ -118,6 +118,8 @@ class GitlabCiLocal:
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
             "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
             "MLFLOW_DISABLE_TELEMETRY": "true",
+            # A job whose `python` is not its own venv's must fail, not install into the host's Python.
+            "PIP_REQUIRE_VIRTUALENV": "true",
             **self.variables,
             **(variables or {}),
         }
@@ -145,7 +147,15 @@ class GitlabCiLocal:
         for job in manual:
             command += ["--manual", job]
         env = environment_without(*HOST_VARIABLES_DROPPED)
-        env.update(PIPEGEN_TEST_ENGINE_LOG=str(self.work / f"run-{number}-engine.log"))
+        # The job shells get a HOME of their own: the host user's shell startup files (pyenv's init in
+        # ~/.bashrc) would put their shims in front of the job's PATH, and so the host's Python in place of
+        # the job's venv. The user's pip configuration (find-links, indexes) is kept by name.
+        job_home = self.work / "job-home"
+        job_home.mkdir(exist_ok=True)
+        user_pip_config = Path.home() / ".config" / "pip" / "pip.conf"
+        if user_pip_config.is_file() and "PIP_CONFIG_FILE" not in env:
+            env["PIP_CONFIG_FILE"] = str(user_pip_config)
+        env.update(HOME=str(job_home), PIPEGEN_TEST_ENGINE_LOG=str(self.work / f"run-{number}-engine.log"))
         done = subprocess.run(command, cwd=self.repo.root, env=env, capture_output=True, text=True,
                               timeout=PIPELINE_TIMEOUT_SECONDS, check=False)
         output = done.stdout + done.stderr

@@ -7,7 +7,10 @@ real in an empty venv; the result is kept (hard-linked, read-only by convention)
 whose install command and requirement files are byte-for-byte the same start from a copy of it.
 pip then runs the job's command as written anyway, so a requirement the copy lacks is installed
 (or fails) exactly as it would have. The key covers the Python, the pip arguments, the content of
-every requirements file they read (recursively) and the PIP_* settings.
+every requirements file they read (recursively) and the PIP_* settings. One exception: an install
+that names only requirement specifiers (`pipegen-ci[mlflow]==X`, no requirements file, no path, no
+editable, no URL) resolves to the same wheels from the session's unchanged find-links every time,
+so a copy made for that very command is its result and pip is not run again (a line says so).
 
 Used by the `python` shims: `python install_cache.py run VENV BASE_PYTHON -- ARGS...` creates
 VENV when it does not exist (from the cache when the ARGS are a pip install seen before, else from
@@ -62,6 +65,19 @@ def cache_key(base_python: str, args: list[str], cwd: Path) -> str | None:
     for path in _requirement_files(args, cwd):
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def self_contained(args: list[str]) -> bool:
+    """True for `-m pip install [options] SPEC...` whose specs are plain requirement specifiers: nothing
+    read from the working copy (no -r/-c/-e, no path, no URL), so the same key means the same result."""
+    if args[:3] != ["-m", "pip", "install"]:
+        return False
+    specs = [arg for arg in args[3:] if not arg.startswith("-")]
+    allowed_options = {"--quiet", "-q", "--upgrade", "-U", "--no-cache-dir", "--disable-pip-version-check"}
+    if any(arg.startswith("-") and arg not in allowed_options for arg in args[3:]):
+        return False
+    return bool(specs) and not any(
+        "/" in spec or "@" in spec or spec.startswith(".") or os.path.exists(spec) for spec in specs)
 
 
 def _relocate(venv: Path, old_prefix: str) -> None:
@@ -141,6 +157,10 @@ def run(venv: Path, base_python: str, args: list[str]) -> int:
     if not (venv / "bin" / "python").exists():
         venv.parent.mkdir(parents=True, exist_ok=True)
         fresh = not _create(cache, key, venv, base_python)
+        if not fresh and key and self_contained(args):
+            print(f"install_cache (test fixture): {' '.join(args[1:])} restored from this session's identical "
+                  "install; pip not run again", file=sys.stderr)
+            return 0
     status = subprocess.run([str(venv / "bin" / "python"), *args], check=False).returncode
     if status == 0 and cache and key and fresh:
         store(cache, key, venv)

@@ -56,7 +56,9 @@ def _stop(process: subprocess.Popen) -> None:
 def running_mlflow_server(root: Path) -> Iterator[str]:
     """Yields the tracking URI of a healthy `mlflow server`; database, artifacts and log under `root`."""
     url = f"http://127.0.0.1:{free_port()}"
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    # No job runner: MLflow 3 otherwise starts a huey consumer pool (eight more MLflow-importing
+    # processes) for server-side jobs that no test uses.
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     command = [sys.executable, "-m", "mlflow", "server",
                "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
                "--artifacts-destination", str(root / "artifacts"),

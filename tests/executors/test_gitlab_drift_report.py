@@ -97,7 +97,6 @@ def fixture_notes():
     server.server_close()
 
 
-@pytest.mark.pipeline_scenario
 def test_failed_drift_gate_still_gets_its_report_on_the_merge_request(example_repo, wheelhouse, standin_bin,
                                                                       tmp_path: Path, notes) -> None:
     repo = example_repo("minimal", remote_url="https://gitlab.example.test/pipegen-tests/textstats.git")
