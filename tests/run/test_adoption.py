@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,43 @@ def jobs(*ids: str) -> tuple[str, ...]:
     return tuple(part for job_id in ids for part in ("--job", job_id))
 
 
+@dataclass(frozen=True)
+class Ratchet:
+    """The three changes every fixture gets after its green day one: a tested function (stays
+    green), an untested one (changed-lines coverage fails), a lint issue on an added line."""
+    module: str
+    tested: str
+    test_file: str
+    tested_test: str
+    untested: str
+    lint_issue: str
+    lint_codes: tuple[str, ...]
+    lint_module: str = ""
+
+
+def assert_ratchet(root: Path, env: dict[str, str], ratchet: Ratchet, test_jobs: tuple[str, ...] = ("unit",),
+                   where: tuple[str, ...] = ()) -> None:
+    """Green on a tested change, red on an untested one (the last test level's combined coverage),
+    red on a new lint issue; `where` points the test jobs at their services."""
+    change(root, ratchet.module, ratchet.tested)
+    change(root, ratchet.test_file, ratchet.tested_test)
+    still_green = run_test_stage(root, env, *jobs("lint", *test_jobs), *where)  # pipegen-check ran on day one
+    assert still_green.returncode == 0, still_green.explain()
+
+    change(root, ratchet.module, ratchet.untested)
+    untested = run_test_stage(root, env, *jobs(*test_jobs), *where)
+    last = test_jobs[-1]
+    assert untested.statuses == {**{job: "passed" for job in test_jobs[:-1]}, last: "failed"}, untested.explain()
+    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, last))
+    assert f"not covered: {ratchet.module}" in job_log(root, last)
+
+    git(root, "reset", "--quiet", "--hard", "HEAD~1")
+    change(root, ratchet.lint_module or ratchet.module, ratchet.lint_issue)
+    unlinted = run_test_stage(root, env, *jobs("lint"))
+    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
+    assert any(code in job_log(root, "lint") for code in ratchet.lint_codes), job_log(root, "lint")
+
+
 TESTED = '''
 
 def initials(text: str) -> str:
@@ -112,22 +150,8 @@ def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_cha
     assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
     assert "2 passed" in job_log(root, "unit")
 
-    change(root, "src/textkit/core.py", TESTED)
-    change(root, "tests/test_core.py", TESTED_TEST)
-    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
-    assert still_green.returncode == 0, still_green.explain()
-
-    change(root, "src/textkit/core.py", UNTESTED)
-    untested = run_test_stage(root, env)
-    assert untested.statuses["unit"] == "failed" and untested.statuses["lint"] == "passed", untested.explain()
-    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
-    assert "not covered: src/textkit/core.py" in job_log(root, "unit")
-
-    git(root, "reset", "--quiet", "--hard", "HEAD~1")
-    change(root, "src/textkit/core.py", LINT_ISSUE)
-    unlinted = run_test_stage(root, env)
-    assert unlinted.statuses["lint"] == "failed", unlinted.explain()
-    assert "F401" in job_log(root, "lint")
+    assert_ratchet(root, env, Ratchet("src/textkit/core.py", TESTED, "tests/test_core.py", TESTED_TEST, UNTESTED,
+                                      LINT_ISSUE, ("F401",)))
 
 
 # --- a src/setup.py service: three test levels, Postgres and Redis from docker-compose ----------
@@ -189,7 +213,6 @@ def test_setup_py_service_with_three_levels_and_compose_services(
     env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
                           PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
     where = ("--service", f"postgres=127.0.0.1:{postgres_port}", "--service", f"redis=127.0.0.1:{redis.port}")
-    levels = jobs("unit", "integration", "functional") + where
 
     green = run_test_stage(root, env, "--stage", "test", *where)
     assert green.returncode == 0, green.explain()
@@ -198,23 +221,9 @@ def test_setup_py_service_with_three_levels_and_compose_services(
     assert "2 passed" in job_log(root, "integration") and "1 passed" in job_log(root, "functional")
     assert {"SET", "GET"} <= set(redis.seen)  # the integration tests reached the Redis address given
 
-    change(root, "src/inventory/stock.py", STOCK_TESTED)
-    change(root, "tests/unit/test_stock.py", STOCK_TESTED_TEST)
-    still_green = run_test_stage(root, env, *jobs("lint"), *levels)
-    assert still_green.returncode == 0, still_green.explain()
-
-    change(root, "src/inventory/stock.py", STOCK_UNTESTED)
-    untested = run_test_stage(root, env, *levels)
-    assert untested.statuses == {"unit": "passed", "integration": "passed", "functional": "failed"}, \
-        untested.explain()
-    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "functional"))  # over all three levels
-    assert "not covered: src/inventory/stock.py" in job_log(root, "functional")
-
-    git(root, "reset", "--quiet", "--hard", "HEAD~1")
-    change(root, "src/inventory/stock.py", STOCK_LINT_ISSUE)
-    unlinted = run_test_stage(root, env, *jobs("lint"))
-    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
-    assert "E703" in job_log(root, "lint")
+    assert_ratchet(root, env, Ratchet("src/inventory/stock.py", STOCK_TESTED, "tests/unit/test_stock.py",
+                                      STOCK_TESTED_TEST, STOCK_UNTESTED, STOCK_LINT_ISSUE, ("E703",)),
+                   test_jobs=("unit", "integration", "functional"), where=where)  # coverage over all three levels
 
 
 # --- a Poetry FastAPI app: code in api/, flake8 with wemake's format, show-source and statistics ---
@@ -269,22 +278,8 @@ def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
     assert "wemake" not in (root / ".pipegen" / "run" / "logs" / "lint.log").read_text(encoding="utf-8").split(
         "--- Lint gate")[-1]  # the gate read flake8's issues whatever setup.cfg's format says
 
-    change(root, "api/orders.py", ORDERS_TESTED)
-    change(root, "tests/test_orders.py", ORDERS_TESTED_TEST)
-    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
-    assert still_green.returncode == 0, still_green.explain()
-
-    change(root, "api/orders.py", ORDERS_UNTESTED)
-    untested = run_test_stage(root, env, *jobs("unit"))
-    assert untested.statuses == {"unit": "failed"}, untested.explain()
-    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
-    assert "not covered: api/orders.py" in job_log(root, "unit")
-
-    git(root, "reset", "--quiet", "--hard", "HEAD~1")
-    change(root, "api/main.py", MAIN_LINT_ISSUE)
-    unlinted = run_test_stage(root, env, *jobs("lint"))
-    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
-    assert "F401" in job_log(root, "lint")
+    assert_ratchet(root, env, Ratchet("api/orders.py", ORDERS_TESTED, "tests/test_orders.py", ORDERS_TESTED_TEST,
+                                      ORDERS_UNTESTED, MAIN_LINT_ISSUE, ("F401",), lint_module="api/main.py"))
 
 
 # --- an ML project: an MLproject whose entry points are train and evaluate (no main) ------------
@@ -336,19 +331,5 @@ def test_ml_project_with_an_mlproject_without_main(tmp_path, run_find_links, whe
     assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
     assert "2 passed" in job_log(root, "unit")
 
-    change(root, "winequality/model.py", MODEL_TESTED)
-    change(root, "tests/test_model.py", MODEL_TESTED_TEST)
-    still_green = run_test_stage(root, env, *jobs("lint", "unit"))  # pipegen-check ran on day one
-    assert still_green.returncode == 0, still_green.explain()
-
-    change(root, "winequality/model.py", MODEL_UNTESTED)
-    untested = run_test_stage(root, env, *jobs("unit"))
-    assert untested.statuses == {"unit": "failed"}, untested.explain()
-    assert re.search(r"changed_lines_coverage .* FAIL", job_log(root, "unit"))
-    assert "not covered: winequality/model.py" in job_log(root, "unit")
-
-    git(root, "reset", "--quiet", "--hard", "HEAD~1")
-    change(root, "winequality/model.py", MODEL_LINT_ISSUE)
-    unlinted = run_test_stage(root, env, *jobs("lint"))
-    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
-    assert "W0612" in job_log(root, "lint") or "F841" in job_log(root, "lint")
+    assert_ratchet(root, env, Ratchet("winequality/model.py", MODEL_TESTED, "tests/test_model.py", MODEL_TESTED_TEST,
+                                      MODEL_UNTESTED, MODEL_LINT_ISSUE, ("W0612", "F841")))
