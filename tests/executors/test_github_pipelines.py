@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from .act_runner import REMOTE_NAME, WORKFLOW, Act
+from .descriptors import textstats_descriptor
 
 pytestmark = pytest.mark.slow
 
@@ -154,15 +155,7 @@ def generate_variant(repo, descriptor: str) -> None:
     assert generated.returncode == 0, generated.stderr
 
 
-RELEASE_DESCRIPTOR = """\
-version: 1
-project:
-  name: textstats
-  python: "3.11"
-  requirements: {test: requirements-test.txt}
-targets: [github]
-tests:
-  unit: tests/unit
+RELEASE_DESCRIPTOR = textstats_descriptor("github") + """\
 environments:
   prod:
     approval: {approvers: [release-managers]}
@@ -191,15 +184,7 @@ def test_custom_output_produced_in_test_is_read_in_prod(act) -> None:
     assert f"announce read RELEASE_STAMP=stamp-{runner.repo.head[:12]}" in ran.log("announce"), ran.explain()
 
 
-SILENT_TRAIN_DESCRIPTOR = """\
-version: 1
-project:
-  name: textstats
-  python: "3.11"
-  requirements: {test: requirements-test.txt}
-targets: [github]
-tests:
-  unit: tests/unit
+SILENT_TRAIN_DESCRIPTOR = textstats_descriptor("github") + """\
 model:
   name: textstats-model
   train: python -c "print('trained, but MODEL_VERSION was never published')"

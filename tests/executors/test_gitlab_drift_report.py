@@ -13,20 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from .descriptors import textstats_descriptor
 from .gitlab_ci_local import GitlabCiLocal
 
 pytestmark = pytest.mark.slow
 
 TOKEN = "glpat-loopback-secret-0123"
-DESCRIPTOR = """\
-version: 1
-project:
-  name: textstats
-  python: "3.11"
-  requirements: {test: requirements-test.txt}
-targets: [gitlab]
-tests:
-  unit: tests/unit
+DESCRIPTOR = textstats_descriptor("gitlab") + """\
 data:
   drift:
     reference: data/reference.csv

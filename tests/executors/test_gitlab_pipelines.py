@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from .descriptors import textstats_descriptor
 from .gitlab_ci_local import GitlabCiLocal
 from .plugin import forget_registered_model
 
@@ -33,15 +34,7 @@ def test_minimal_push_to_main_runs_test_and_passes(gitlab) -> None:
     assert "current    .gitlab-ci.yml" in ran.log("pipegen-check")
 
 
-RELEASE_DESCRIPTOR = """\
-version: 1
-project:
-  name: textstats
-  python: "3.11"
-  requirements: {test: requirements-test.txt}
-targets: [gitlab]
-tests:
-  unit: tests/unit
+RELEASE_DESCRIPTOR = textstats_descriptor("gitlab") + """\
 environments:
   prod:
     approval: {approvers: [release-managers]}
@@ -177,15 +170,7 @@ def test_churn_merge_request_runs_tests_and_drift_only_and_nothing_ships(churn, 
     assert champion_version(mlflow_server) is None
 
 
-SILENT_TRAIN_DESCRIPTOR = """\
-version: 1
-project:
-  name: textstats
-  python: "3.11"
-  requirements: {test: requirements-test.txt}
-targets: [gitlab]
-tests:
-  unit: tests/unit
+SILENT_TRAIN_DESCRIPTOR = textstats_descriptor("gitlab") + """\
 model:
   name: textstats-model
   tracking_uri_var: MLFLOW_TRACKING_URI
