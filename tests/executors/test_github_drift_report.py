@@ -13,12 +13,13 @@ import re
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from loopback_json import JsonHandler
 from .act_runner import REMOTE_NAME, Act
 from .plugin import environment_without, forget_registered_model
 
@@ -63,23 +64,12 @@ class Comments(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class CommentsHandler(BaseHTTPRequestHandler):
+class CommentsHandler(JsonHandler):
     server: Comments
-
-    def log_message(self, *_args) -> None:
-        return
-
-    def _reply(self, status: int, payload) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    content_type = "application/json; charset=utf-8"
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        data = json.loads(self.rfile.read(length)) if length else {}
+        data = self._json_body({})
         self.server.calls.append((self.command, self.path))
         base = f"/repos/{REPOSITORY}/issues"
         comments = self.server.comments

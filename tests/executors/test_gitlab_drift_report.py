@@ -3,16 +3,16 @@ request pipeline where the drift gate fails, the report job still runs last and 
 updated in place on the next run, on a loopback server answering GitLab's notes API."""
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from loopback_json import JsonHandler
 from .descriptors import textstats_descriptor
 from .gitlab_ci_local import GitlabCiLocal
 
@@ -44,23 +44,11 @@ class Notes(ThreadingHTTPServer):
         self.seen_tokens: list[str | None] = []
 
 
-class NotesHandler(BaseHTTPRequestHandler):
+class NotesHandler(JsonHandler):
     server: Notes
 
-    def log_message(self, *_args) -> None:
-        return
-
-    def _reply(self, status: int, payload) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        data = json.loads(self.rfile.read(length)) if length else {}
+        data = self._json_body({})
         self.server.seen_tokens.append(self.headers.get("PRIVATE-TOKEN"))
         base = "/api/v4/projects/42/merge_requests/1/notes"
         if self.headers.get("PRIVATE-TOKEN") != TOKEN:

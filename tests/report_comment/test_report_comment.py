@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipegen.cli import cli, main
+from loopback_json import JsonHandler
 
 TOKEN = "s3cr3t-t0ken-value-42"
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH", "GITHUB_REF", "TF_BUILD", "GITLAB_CI",
@@ -44,25 +45,11 @@ class FakeHost(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JsonHandler):
     server: FakeHost
 
-    def log_message(self, *_args) -> None:  # keep the test output clean
-        return
-
-    def _reply(self, status: int, payload, headers: dict | None = None) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        data = json.loads(self.rfile.read(length)) if length else None
+        data = self._json_body(None)
         auth = self.headers.get("Authorization") or self.headers.get("PRIVATE-TOKEN")
         host = self.server
         host.requests.append((self.command, self.path, auth, data))
