@@ -282,6 +282,15 @@ class Plan:
         """The jobs of earlier stages that `stage_id`'s entry jobs wait for: the previous stage's
         jobs but the model's chain (its failure stops only the jobs that need it), and what of
         the previous stage's own barrier those do not already wait for."""
+        if stage_id not in self._barriers:  # asked once per entry job: computed once per stage
+            self._barriers[stage_id] = self._barrier(stage_id)
+        return self._barriers[stage_id]
+
+    @cached_property
+    def _barriers(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _barrier(self, stage_id: str) -> tuple[str, ...]:
         previous = self.previous_stage(stage_id)
         if previous is None:
             return ()
@@ -297,14 +306,26 @@ class Plan:
 
     def model_chain_needs(self, job: Job) -> tuple[str, ...]:
         """The jobs of the model's chain `job` needs, directly or through other needs, in plan order."""
-        seen: set[str] = set()
-        pending = list(job.needs)
-        while pending:
-            need = pending.pop()
-            if need not in seen:
-                seen.add(need)
-                pending += self.job(need).needs
-        return tuple(other.id for other in self.jobs if other.id in seen and not other.blocks_later_stages)
+        found = self._model_chain_upstream[job.id]
+        return tuple(other for other in self._model_chain if other in found) if found else ()
+
+    @cached_property
+    def _model_chain(self) -> tuple[str, ...]:
+        return tuple(job.id for job in self.jobs if not job.blocks_later_stages)
+
+    @cached_property
+    def _model_chain_upstream(self) -> dict[str, frozenset[str]]:
+        """Per job, the model-chain jobs among everything it needs: one pass in plan order (a job's
+        needs come before it), so a long chain of needs costs linear time, not a walk per job."""
+        upstream: dict[str, frozenset[str]] = {}
+        for job in self.jobs:
+            found: set[str] = set()
+            for need in job.needs:
+                found |= upstream[need]
+                if not self.job(need).blocks_later_stages:
+                    found.add(need)
+            upstream[job.id] = frozenset(found)
+        return upstream
 
     def has_soft_barrier(self, stage_id: str) -> bool:
         """The stage before `stage_id` has jobs its entry jobs do not wait for."""
