@@ -86,7 +86,9 @@ def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(chur
     # First push to main: the whole pipeline, every job green.
     first = runner.run("push", push_event(repo))
     assert first.returncode == 0, first.explain()
-    assert first.results == {job: "success" for job in workflow_jobs(runner)}, first.explain()
+    # Every job green but the gate report, which runs on pull requests only.
+    assert first.results == {job: "success" for job in workflow_jobs(runner)} | {"report-comment": "skipped"}, \
+        first.explain()
     assert sonar.submissions() and sonar.submissions()[0]["authorization"], "the scanner never reached Sonar"
     # QA trained v1 and the gate passed it as the first model, against the thresholds.
     gate = first.log("model-gate")
