@@ -29,6 +29,14 @@ def minimal_plan() -> Plan:
     return build_plan(load_descriptor(MINIMAL))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The executed pipelines first, then the other slow tests: with two xdist workers they start
+    at once and the quick tests fill the gaps, instead of the longest tests starting last."""
+    def weight(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("pipeline_scenario") else 1 if item.get_closest_marker("slow") else 2
+    items.sort(key=weight)  # stable: file order within each group, the same on every worker
+
+
 def plan_from_yaml(text: str, name: str = "pipegen.yaml") -> Plan:
     """A plan from descriptor text (dedented), for tests that vary one thing."""
     return build_plan(parse_descriptor(textwrap.dedent(text), Path(name)))

@@ -184,6 +184,7 @@ class Act:
         run_dir = self.work / f"run-{len(list(self.work.glob('run-*'))) + 1}-{event}"
         artifacts = run_dir / "artifacts"
         artifacts.mkdir(parents=True)
+        (run_dir / "tmp").mkdir()
         job_env = {
             "ACT_STANDIN_ORIGIN": str(self.repo.origin),
             "ACT_STANDIN_ARTIFACTS": str(artifacts),
@@ -200,6 +201,8 @@ class Act:
             # A job whose `python` is not its own venv's must fail, not install into the host's Python.
             "PIP_REQUIRE_VIRTUALENV": "true",
             "PIPEGEN_TEST_DOCKER_LOG": str(run_dir / "docker.log"),
+            # What jobs make with mktemp (pipegen's own venv, ~0.9 GB with MLflow) stays in the test's folder.
+            "TMPDIR": str(run_dir / "tmp"),
             **(env or {}),
         }
         event_file = run_dir / "event.json"

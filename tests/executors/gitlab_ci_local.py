@@ -155,7 +155,11 @@ class GitlabCiLocal:
         user_pip_config = Path.home() / ".config" / "pip" / "pip.conf"
         if user_pip_config.is_file() and "PIP_CONFIG_FILE" not in env:
             env["PIP_CONFIG_FILE"] = str(user_pip_config)
-        env.update(HOME=str(job_home), PIPEGEN_TEST_ENGINE_LOG=str(self.work / f"run-{number}-engine.log"))
+        # What jobs make with mktemp (pipegen's own venv, ~0.9 GB with MLflow) stays in the test's folder.
+        job_tmp = self.work / "job-tmp"
+        job_tmp.mkdir(exist_ok=True)
+        env.update(HOME=str(job_home), TMPDIR=str(job_tmp),
+                   PIPEGEN_TEST_ENGINE_LOG=str(self.work / f"run-{number}-engine.log"))
         done = subprocess.run(command, cwd=self.repo.root, env=env, capture_output=True, text=True,
                               timeout=PIPELINE_TIMEOUT_SECONDS, check=False)
         output = done.stdout + done.stderr

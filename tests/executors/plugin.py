@@ -9,6 +9,7 @@ Each is a TEST FIXTURE standing in for what a CI platform provides around a pipe
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -87,11 +88,26 @@ class Wheelhouse:
         return " ".join(links)
 
 
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
-    """TEST FIXTURE: pipegen built once per session as a wheel from this checkout. With PIP_FIND_LINKS set to
-    `wheelhouse.find_links`, the jobs' unchanged `pip install pipegen-ci==X` installs this build."""
-    folder = tmp_path_factory.mktemp("wheelhouse")
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str, fill: Callable[[Path], None]) -> Path:
+    """A session folder that every xdist worker of this run shares, filled once by `fill`: the
+    wheelhouse and the job-environment caches, so two workers do not build and install everything twice.
+    Without xdist it is an ordinary session folder. Filling happens under a lock; a folder is complete
+    once it exists (filled under another name, then renamed)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not folder.is_dir():
+            filling = root / f"shared-{name}.filling"
+            shutil.rmtree(filling, ignore_errors=True)
+            filling.mkdir()
+            fill(filling)
+            filling.rename(folder)
+    return folder
+
+
+def _build_wheel(folder: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                            "-w", str(folder), str(ROOT)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -99,6 +115,13 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder),
                                str(ROOT)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"building pipegen's wheel failed:\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
+    """TEST FIXTURE: pipegen built once per test run as a wheel from this checkout. With PIP_FIND_LINKS set
+    to `wheelhouse.find_links`, the jobs' unchanged `pip install pipegen-ci==X` installs this build."""
+    folder = shared_folder(tmp_path_factory, "wheelhouse", _build_wheel)
     wheels = sorted(folder.glob("pipegen*.whl"))
     assert len(wheels) == 1, wheels
     return Wheelhouse(folder, wheels[0])

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from executors.plugin import STANDINS, environment_without
+from executors.plugin import STANDINS, environment_without, shared_folder
 
 # What the caller's environment must not carry into a test run: CI markers and values the tests set.
 CLEARED = ("CI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_NAME",
@@ -56,15 +56,14 @@ def build_pysonar_standin_wheel(folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def run_find_links(wheelhouse, tmp_path_factory: pytest.TempPathFactory) -> str:
     """PIP_FIND_LINKS for the jobs: the test stand-in wheels, pipegen's wheel, the machine's own."""
-    folder = tmp_path_factory.mktemp("standin-wheels")
-    build_pysonar_standin_wheel(folder)
+    folder = shared_folder(tmp_path_factory, "standin-wheels", build_pysonar_standin_wheel)
     return f"{folder} {wheelhouse.find_links}"
 
 
 @pytest.fixture(scope="session")
 def venv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`--venv-cache` for the scenarios: later runs seed their venvs from the first ones."""
-    return tmp_path_factory.mktemp("venv-cache")
+    return shared_folder(tmp_path_factory, "venv-cache", lambda folder: None)
 
 
 @dataclass
