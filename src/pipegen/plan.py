@@ -46,6 +46,12 @@ LINTER_REQUIREMENTS = {"ruff": "ruff>=0.5,<1", "pylint": "pylint>=3.2,<5", "flak
 COVERAGE_DIR = "pipegen-coverage"  # one data file per test level, combined after the last level
 UV_REQUIREMENT = "uv>=0.5,<1"
 PIPEGEN_MIN_PYTHON = (3, 10)
+# Where a job puts pipegen's own venv (up to ~0.9 GB with MLflow): somewhere the platform empties,
+# so self-hosted agents do not collect one per job. GitHub empties RUNNER_TEMP and Azure
+# Agent.TempDirectory after every job; Jenkins stages activate their workspace `.venv`, which the
+# next run recreates with `venv --clear`; elsewhere (a GitLab container, `pipegen run`'s job folder)
+# the temporary folder goes with the job.
+PIPEGEN_HOME_PARENT = "${RUNNER_TEMP:-${AGENT_TEMPDIRECTORY:-${VIRTUAL_ENV:-${TMPDIR:-/tmp}}}}"
 # Paths besides the data paths that must also start a run when data paths filter pushes.
 CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
               "pipegen.yaml")
@@ -169,7 +175,7 @@ class Job:
         later step. From a private index with `--index-url` (never `--extra-index-url`), so
         a public package of the same name cannot win the resolution."""
         index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
-        lines = ['pipegen_home="$(mktemp -d)"']
+        lines = [f'pipegen_home="$(mktemp -d "{PIPEGEN_HOME_PARENT}/pipegen.XXXXXX")"']
         if self.pipegen_needs_python:
             # The job's Python is older than pipegen supports: uv finds (or downloads) a newer
             # interpreter for pipegen's venv only; pip (seeded into it) installs pipegen, so
