@@ -30,10 +30,14 @@ def minimal_plan() -> Plan:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The executed pipelines first, then the other slow tests: with two xdist workers they start
-    at once and the quick tests fill the gaps, instead of the longest tests starting last."""
-    def weight(item: pytest.Item) -> int:
-        return 0 if item.get_closest_marker("pipeline_scenario") else 1 if item.get_closest_marker("slow") else 2
+    """The executed pipelines first, longest first (`pipeline_scenario(minutes=N)`: about how long one
+    takes beside another on a 2-core machine), then the other slow tests: with two xdist workers the
+    long ones start at once and the quick tests fill the gaps, instead of a long test starting last."""
+    def weight(item: pytest.Item) -> tuple[int, int]:
+        scenario = item.get_closest_marker("pipeline_scenario")
+        if scenario:
+            return 0, -int(scenario.kwargs.get("minutes", 1))
+        return (1 if item.get_closest_marker("slow") else 2), 0
     items.sort(key=weight)  # stable: file order within each group, the same on every worker
 
 

@@ -46,12 +46,13 @@ LINTER_REQUIREMENTS = {"ruff": "ruff>=0.5,<1", "pylint": "pylint>=3.2,<5", "flak
 COVERAGE_DIR = "pipegen-coverage"  # one data file per test level, combined after the last level
 UV_REQUIREMENT = "uv>=0.5,<1"
 PIPEGEN_MIN_PYTHON = (3, 10)
-# Where a job puts pipegen's own venv (up to ~0.9 GB with MLflow): somewhere the platform empties,
+# Where a job puts pipegen's own venv (up to ~0.9 GB with MLflow): inside what the platform empties,
 # so self-hosted agents do not collect one per job. GitHub empties RUNNER_TEMP and Azure
 # Agent.TempDirectory after every job; Jenkins stages activate their workspace `.venv`, which the
-# next run recreates with `venv --clear`; elsewhere (a GitLab container, `pipegen run`'s job folder)
-# the temporary folder goes with the job.
-PIPEGEN_HOME_PARENT = "${RUNNER_TEMP:-${AGENT_TEMPDIRECTORY:-${VIRTUAL_ENV:-${TMPDIR:-/tmp}}}}"
+# next stage recreates with `venv --clear`; `pipegen run` activates the job's own venv (so
+# `--venv-cache` keeps pipegen's with it); anywhere else (a GitLab job's container) a new
+# temporary folder, never one that concurrent jobs on one host could share.
+PIPEGEN_HOME = "${RUNNER_TEMP:-${AGENT_TEMPDIRECTORY:-${VIRTUAL_ENV:-$(mktemp -d)}}}/pipegen"
 # Paths besides the data paths that must also start a run when data paths filter pushes.
 CODE_PATHS = ("**/*.py", "**/*.sh", "pyproject.toml", "setup.cfg", "requirements*.txt", "Dockerfile",
               "pipegen.yaml")
@@ -175,14 +176,14 @@ class Job:
         later step. From a private index with `--index-url` (never `--extra-index-url`), so
         a public package of the same name cannot win the resolution."""
         index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
-        lines = [f'pipegen_home="$(mktemp -d "{PIPEGEN_HOME_PARENT}/pipegen.XXXXXX")"']
+        lines = [f'pipegen_home="{PIPEGEN_HOME}"']
         if self.pipegen_needs_python:
             # The job's Python is older than pipegen supports: uv finds (or downloads) a newer
             # interpreter for pipegen's venv only; pip (seeded into it) installs pipegen, so
             # PIP_* settings and the index rules are the same on both routes.
             lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
                                     shlex.quote(UV_REQUIREMENT)),
-                      f'"$pipegen_home/uv/bin/uv" venv --seed --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
+                      f'"$pipegen_home/uv/bin/uv" venv --seed --allow-existing --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
                       f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
         else:
             lines.append(f'{python} -m venv "$pipegen_home/venv"')

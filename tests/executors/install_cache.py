@@ -7,10 +7,12 @@ real in an empty venv; the result is kept (hard-linked, read-only by convention)
 whose install command and requirement files are byte-for-byte the same start from a copy of it.
 pip then runs the job's command as written anyway, so a requirement the copy lacks is installed
 (or fails) exactly as it would have. The key covers the Python, the pip arguments, the content of
-every requirements file they read (recursively) and the PIP_* settings. One exception: an install
-that names only requirement specifiers (`pipegen-ci[mlflow]==X`, no requirements file, no path, no
-editable, no URL) resolves to the same wheels from the session's unchanged find-links every time,
-so a copy made for that very command is its result and pip is not run again (a line says so).
+every requirements file they read (recursively) and the PIP_* settings that decide what is installed.
+One exception: an install that names only requirement specifiers, directly or in requirements files
+made of nothing else (`pipegen-ci[mlflow]==X`, `-r requirements.txt` listing `mlflow>=2.16,<4`; no
+path, no editable, no URL) resolves to the same wheels from the session's unchanged indexes every
+time, so a copy made for that very command is its result and pip is not run again (a line says so).
+A requirements file with `-e .` is read from the working copy: pip always runs again for it.
 
 Used by the `python` shims: `python install_cache.py run VENV BASE_PYTHON -- ARGS...` creates
 VENV when it does not exist (from the cache when the ARGS are a pip install seen before, else from
@@ -53,6 +55,13 @@ def _requirement_files(args: list[str], cwd: Path) -> list[Path]:
     return files
 
 
+# PIP_* settings that change how pip works, not what it installs: left out of the key, so the act and
+# GitLab harnesses (whose environments differ in these) share entries.
+NOT_IN_KEY = {"PIP_CACHE_DIR", "PIP_NO_CACHE_DIR", "PIP_DEFAULT_TIMEOUT", "PIP_TIMEOUT", "PIP_RETRIES",
+              "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_REQUIRE_VIRTUALENV", "PIP_PROGRESS_BAR", "PIP_QUIET",
+              "PIP_VERBOSE", "PIP_NO_INPUT", "PIP_CERT", "PIP_ROOT_USER_ACTION"}
+
+
 def cache_key(base_python: str, args: list[str], cwd: Path) -> str | None:
     """The key of a `-m pip install ...` invocation, or None for anything else."""
     if args[:3] != ["-m", "pip", "install"]:
@@ -60,24 +69,43 @@ def cache_key(base_python: str, args: list[str], cwd: Path) -> str | None:
     digest = hashlib.sha256()
     version = subprocess.run([base_python, "-c", "import sys; print(sys.version)"], capture_output=True,
                              text=True, check=True).stdout
-    for part in (version, *args, *sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("PIP_"))):
+    settings = sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("PIP_") and k not in NOT_IN_KEY)
+    for part in (version, *args, *settings):
         digest.update(part.encode() + b"\0")
     for path in _requirement_files(args, cwd):
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 
 
-def self_contained(args: list[str]) -> bool:
-    """True for `-m pip install [options] SPEC...` whose specs are plain requirement specifiers: nothing
-    read from the working copy (no -r/-c/-e, no path, no URL), so the same key means the same result."""
+def _plain(spec: str) -> bool:
+    """A requirement specifier that names a distribution (`name[extra]>=1`), not a path, URL or option."""
+    return not (spec.startswith(("-", ".")) or "/" in spec or "@" in spec or os.path.exists(spec))
+
+
+def self_contained(args: list[str], cwd: Path) -> bool:
+    """True for `-m pip install [options] [-r FILE]... SPEC...` that names only plain requirement specifiers,
+    directly or in requirements files made of them (no -c/-e, no path, no URL; the files' contents are
+    in the key): nothing is read from the working copy but those files, so the same key means the same
+    result."""
     if args[:3] != ["-m", "pip", "install"]:
         return False
-    specs = [arg for arg in args[3:] if not arg.startswith("-")]
     allowed_options = {"--quiet", "-q", "--upgrade", "-U", "--no-cache-dir", "--disable-pip-version-check"}
-    if any(arg.startswith("-") and arg not in allowed_options for arg in args[3:]):
-        return False
-    return bool(specs) and not any(
-        "/" in spec or "@" in spec or spec.startswith(".") or os.path.exists(spec) for spec in specs)
+    words = iter(args[3:])
+    specs: list[str] = []
+    for word in words:
+        if word in ("-r", "--requirement"):
+            next(words, None)
+        elif word.startswith("-"):
+            if word not in allowed_options:
+                return False
+        else:
+            specs.append(word)
+    for path in _requirement_files(args, cwd):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.split(" #")[0].strip()
+            if line and not line.startswith("#") and line.split()[0] not in ("-r", "--requirement"):
+                specs.append(line)
+    return bool(specs) and all(_plain(spec) for spec in specs)
 
 
 def _relocate(venv: Path, old_prefix: str) -> None:
@@ -157,9 +185,9 @@ def run(venv: Path, base_python: str, args: list[str]) -> int:
     if not (venv / "bin" / "python").exists():
         venv.parent.mkdir(parents=True, exist_ok=True)
         fresh = not _create(cache, key, venv, base_python)
-        if not fresh and key and self_contained(args):
+        if not fresh and key and self_contained(args, Path.cwd()):
             print(f"install_cache (test fixture): {' '.join(args[1:])} restored from this session's identical "
-                  "install; pip not run again", file=sys.stderr)
+                  "install (the same specifiers and requirements files); pip not run again", file=sys.stderr)
             return 0
     status = subprocess.run([str(venv / "bin" / "python"), *args], check=False).returncode
     if status == 0 and cache and key and fresh:

@@ -136,7 +136,7 @@ def quiet(text: str) -> str:
 '''
 
 
-@pytest.mark.pipeline_scenario
+@pytest.mark.pipeline_scenario(minutes=2)
 def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_change(
         tmp_path, run_find_links, wheelhouse, venv_cache):
     root = adopted("pep735-lib", tmp_path)
@@ -197,7 +197,7 @@ def service_backends():
     postgres.close()
 
 
-@pytest.mark.pipeline_scenario
+@pytest.mark.pipeline_scenario(minutes=2)
 def test_setup_py_service_with_three_levels_and_compose_services(
         tmp_path, run_find_links, wheelhouse, venv_cache, service_backends):
     postgres_port, redis = service_backends
@@ -259,7 +259,7 @@ def version() -> dict:
 '''
 
 
-@pytest.mark.pipeline_scenario
+@pytest.mark.pipeline_scenario(minutes=2)
 def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
         tmp_path, run_find_links, wheelhouse, venv_cache):
     root = adopted("poetry-api", tmp_path)
@@ -314,7 +314,7 @@ def clip(values: np.ndarray) -> np.ndarray:
 '''
 
 
-@pytest.mark.pipeline_scenario
+@pytest.mark.pipeline_scenario(minutes=2)
 def test_ml_project_with_an_mlproject_without_main(tmp_path, run_find_links, wheelhouse, venv_cache):
     root = adopted("mlproject", tmp_path)
     text = (root / "pipegen.yaml").read_text(encoding="utf-8")

@@ -67,7 +67,7 @@ def _aliases(tracking_uri: str, name: str) -> dict[str, str]:
     return {alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()}
 
 
-@pytest.mark.pipeline_scenario
+@pytest.mark.pipeline_scenario(minutes=10)
 def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=too-many-arguments  # fixtures
         example_repo, run_find_links, wheelhouse, standin_bin, sonar_server, mlflow_server, venv_cache):
     repo = example_repo("churn")

@@ -77,9 +77,12 @@ def cache_key(python: str, install_commands: tuple[str, ...], requirements: tupl
 
 def _relink_prefix(venv: Path, old: str) -> None:
     """Scripts and activation files name the venv's own path: point them at the new one
-    (written as new files, so the cached copy keeps its own)."""
-    candidates = [path for path in bin_dir(venv).iterdir() if path.is_file() and not path.is_symlink()]
-    candidates.append(venv / "pyvenv.cfg")
+    (written as new files, so the cached copy keeps its own). The same for a venv kept inside
+    it (pipegen's own, `$VIRTUAL_ENV/pipegen/venv`, which the job's install made)."""
+    candidates: list[Path] = []
+    for root in (venv, *(cfg.parent for cfg in venv.glob("*/*/pyvenv.cfg"))):
+        candidates += [path for path in bin_dir(root).iterdir() if path.is_file() and not path.is_symlink()]
+        candidates.append(root / "pyvenv.cfg")
     for path in candidates:
         data = path.read_bytes()
         if old.encode() not in data or b"\0" in data[:1024]:
