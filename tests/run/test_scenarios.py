@@ -55,6 +55,25 @@ def test_venv_cache_seeds_the_next_runs_venvs(example_repo, run_find_links, whee
     assert re.search(r"\b3 passed\b", log), log
 
 
+def test_venv_cache_seeds_pipegens_own_venv_for_a_job_whose_project_changed(
+        example_repo, run_find_links, wheelhouse, tmp_path):
+    repo = example_repo("minimal")
+    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
+                          PIPEGEN_RUN_VENV_CACHE=str(tmp_path / "venvs"))
+    first = pipegen_run(repo.root, "--job", "pipegen-check", env=env)
+    assert first.statuses == {"pipegen-check": "passed"}, first.explain()
+    # A changed pyproject.toml: a new job venv, but pipegen's own venv (the same requirement) is seeded
+    # and relocated, and the job's `pipegen check` runs through it.
+    pyproject = (repo.root / "pyproject.toml").read_text(encoding="utf-8")
+    repo.write({"pyproject.toml": pyproject + "# a comment changes the job venv's key\n"})
+    second = pipegen_run(repo.root, "--job", "pipegen-check", env=env)
+    assert second.statuses == {"pipegen-check": "passed"}, second.explain()
+    log = job_log(repo.root, "pipegen-check")
+    assert "pipegen's venv seeded from" in log, log
+    assert "venv seeded from" not in log.replace("pipegen's venv seeded", ""), log  # the job's own is new
+    assert "current    .gitlab-ci.yml" in log, log
+
+
 def _deployed(log: str) -> str:
     (ref,) = re.findall(r"deploy\.sh: would deploy (\S+) \(by digest\)", log)
     return ref

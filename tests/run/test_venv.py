@@ -36,6 +36,23 @@ def test_a_seeded_venv_names_itself_and_leaves_the_cache_alone(tmp_path):
     assert not venvs.seed_from_cache(cache, "other-key", tmp_path / "job-3" / "venv")
 
 
+def test_pipegens_own_venv_inside_the_jobs_is_relocated_with_it(tmp_path):
+    """The generated install puts pipegen's venv at $VIRTUAL_ENV/pipegen/venv under `pipegen run`: a
+    seeded job venv carries it, and its scripts must name the new place or `pipegen` would not start."""
+    first = fake_venv(tmp_path / "job-1" / "venv")
+    fake_venv(first / "pipegen" / "venv")
+    cache = tmp_path / "cache"
+    venvs.store_in_cache(cache, "key", first)
+    second = tmp_path / "job-2" / "venv"
+    second.parent.mkdir()
+    assert venvs.seed_from_cache(cache, "key", second)
+    nested = second / "pipegen" / "venv"
+    assert (nested / "bin" / "tool").read_text(encoding="utf-8").startswith(f"#!{nested}/bin/python\n")
+    assert f"venv {nested}" in (nested / "pyvenv.cfg").read_text(encoding="utf-8")
+    cached = cache / "key" / "venv" / "pipegen" / "venv" / "bin" / "tool"
+    assert cached.read_text(encoding="utf-8").startswith(f"#!{first}/pipegen/venv/bin/python")
+
+
 def test_the_key_follows_every_install_input(tmp_path):
     (tmp_path / "requirements.txt").write_text("-r base.txt\nrequests\n", encoding="utf-8")
     (tmp_path / "base.txt").write_text("numpy\n", encoding="utf-8")

@@ -146,23 +146,43 @@ def stop_all() -> None:
         step.kill(timed_out=False)
 
 
-def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> str | None:
+def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> tuple[str | None, ...]:
     """Makes the job's venv (seeded from --venv-cache when it can be) and puts it first on
-    PATH; returns the cache key to store it under once installed, if it should be stored."""
+    PATH; returns the cache keys to store it and pipegen's own venv under once installed
+    (None for what should not be stored)."""
     venv = context.job_dir / "venv"
-    key = None
-    if context.venv_cache is not None:
+    key = pipegen_key = None
+    cache = context.venv_cache
+    if cache is not None:
         key = venvs.cache_key(context.python, (install_script(context.job),), context.job.requirements,
                               context.workdir)
-        if venvs.seed_from_cache(context.venv_cache, key, venv):
-            line(f"venv seeded from {context.venv_cache / key} (--venv-cache); the install command still runs")
+        if venvs.seed_from_cache(cache, key, venv):
+            line(f"venv seeded from {cache / key} (--venv-cache); the install command still runs")
             key = None  # cached already
     if not venv.exists():
         line(f"$ {context.python} -m venv {venv}")
         venvs.create(context.python, venv)
+    job = context.job
+    if cache is not None and job.pipegen and not venvs.pipegen_venv(venv).exists():
+        # Jobs with different project installs share pipegen's own venv: seeded, pip finds it satisfied.
+        pipegen_key = venvs.pipegen_cache_key(context.python, job.pipegen, job.pipegen_index_var,
+                                              job.pipegen_needs_python)
+        venvs.pipegen_venv(venv).parent.mkdir(parents=True, exist_ok=True)
+        if venvs.seed_from_cache(cache, pipegen_key, venvs.pipegen_venv(venv)):
+            line(f"pipegen's venv seeded from {cache / pipegen_key} (--venv-cache)")
+            pipegen_key = None
     env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
-    return key
+    return key, pipegen_key
+
+
+def _store_venvs(cache: Path, keys: tuple[str | None, ...], venv: Path) -> None:
+    """Keeps the job's venv and pipegen's own (when the install made it) as seeds for later jobs."""
+    key, pipegen_key = keys or (None, None)
+    if key is not None:
+        venvs.store_in_cache(cache, key, venv)
+    if pipegen_key is not None and (venvs.bin_dir(venvs.pipegen_venv(venv)) / "pipegen").exists():
+        venvs.store_in_cache(cache, pipegen_key, venvs.pipegen_venv(venv))
 
 
 def _environment(context: JobContext) -> dict[str, str]:
@@ -192,10 +212,10 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 line(f"pipegen run: {message}")
             return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {})
 
-        cache_key = None
+        cache_keys: tuple[str | None, ...] = ()
         if job.python:
             try:
-                cache_key = _make_venv(context, env, line)
+                cache_keys = _make_venv(context, env, line)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
                 return finish("failed", None, str(exc))
         for command in job_commands(job):
@@ -208,8 +228,8 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
                 return finish("failed", code, f"step {command.title!r} exited with {code}")
-            if command.kind == "install" and cache_key is not None and context.venv_cache is not None:
-                venvs.store_in_cache(context.venv_cache, cache_key, context.job_dir / "venv")
+            if command.kind == "install" and context.venv_cache is not None:
+                _store_venvs(context.venv_cache, cache_keys, context.job_dir / "venv")
         published = read_outputs(context.job_dir / "outputs.env")
         missing = [name for name in job.outputs if name not in published]
         if missing:

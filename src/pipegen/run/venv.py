@@ -75,6 +75,19 @@ def cache_key(python: str, install_commands: tuple[str, ...], requirements: tupl
     return digest.hexdigest()[:24]
 
 
+def pipegen_venv(job_venv: Path) -> Path:
+    """Where a job's install puts pipegen's own venv when the job's venv is active (plan.PIPEGEN_HOME)."""
+    return job_venv / "pipegen" / "venv"
+
+
+def pipegen_cache_key(python: str, requirement: str, index_var: str | None, needs_python: bool) -> str:
+    """The seed of pipegen's own venv: the same in every job that installs the same pipegen."""
+    digest = hashlib.sha256()
+    for part in ("pipegen", python, requirement, index_var or "", str(needs_python)):
+        digest.update(part.encode() + b"\0")
+    return "pipegen-" + digest.hexdigest()[:24]
+
+
 def _relink_prefix(venv: Path, old: str) -> None:
     """Scripts and activation files name the venv's own path: point them at the new one
     (written as new files, so the cached copy keeps its own). The same for a venv kept inside
