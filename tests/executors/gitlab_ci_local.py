@@ -38,7 +38,7 @@ CONTAINER_ENGINE = HERE / "container-engine"
 INSTALL_HINT = (f"gitlab-ci-local {VERSION} is needed: `npm install --prefix .tools gitlab-ci-local@{VERSION}` "
                 "from the repository root (Node 20), or put it on PATH")
 ZERO_SHA = "0" * 40
-PIPELINE_TIMEOUT_SECONDS = 1800
+PIPELINE_TIMEOUT_SECONDS = 2700  # a hang, not a slow machine: two workers share two cores
 STATUS_LINE = re.compile(r"^ (PASS|WARN|FAIL) +(?:\[[^\]]*\] +)?(\S+)")
 # Host variables that would make a job believe something GitLab would not tell it.
 HOST_VARIABLES_DROPPED = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_ENV", "TF_BUILD",
