@@ -183,8 +183,8 @@ class Job:
             # PIP_* settings and the index rules are the same on both routes.
             lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
                                     shlex.quote(UV_REQUIREMENT)),
-                      f'"$pipegen_home/uv/bin/uv" venv --seed --allow-existing --quiet --python \'>={PIPEGEN_MIN_PYTHON[0]}.'
-                      f'{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
+                      '"$pipegen_home/uv/bin/uv" venv --seed --allow-existing --quiet'
+                      f' --python \'>={PIPEGEN_MIN_PYTHON[0]}.{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
         else:
             lines.append(f'{python} -m venv "$pipegen_home/venv"')
         lines.append(shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
