@@ -117,6 +117,7 @@ class GitlabCiLocal:
             "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
             "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
+            **self.wheelhouse.uv_environment,
             "MLFLOW_DISABLE_TELEMETRY": "true",
             # A job whose `python` is not its own venv's must fail, not install into the host's Python.
             "PIP_REQUIRE_VIRTUALENV": "true",

@@ -13,6 +13,7 @@ made of nothing else (`pipegen-ci[mlflow]==X`, `-r requirements.txt` listing `ml
 path, no editable, no URL) resolves to the same wheels from the session's unchanged indexes every
 time, so a copy made for that very command is its result and pip is not run again (a line says so).
 A requirements file with `-e .` is read from the working copy: pip always runs again for it.
+A miss is first filled by uv (`prefill`, when $PIPEGEN_TEST_UV names it), then pip runs as written.
 
 Used by the `python` shims: `python install_cache.py run VENV BASE_PYTHON -- ARGS...` creates
 VENV when it does not exist (from the cache when the ARGS are a pip install seen before, else from
@@ -175,6 +176,33 @@ def _create(cache: Path | None, key: str | None, venv: Path, base_python: str) -
     return False
 
 
+def prefill(venv: Path, args: list[str]) -> bool:
+    """Pre-installs what `-m pip install ARGS` asks for with uv ($PIPEGEN_TEST_UV), which unpacks from its
+    shared cache in seconds what pip takes a minute of CPU to install (mlflow's ~100 distributions). pip
+    then runs the job's command as written and finds it satisfied, or installs what is missing: the result
+    is still what the job's own command accepts. False (the venv as it was: empty) when uv is not set up,
+    does not understand the arguments or cannot resolve them; pip alone does it all then."""
+    uv = os.environ.get("PIPEGEN_TEST_UV", "")
+    if not uv or args[:3] != ["-m", "pip", "install"] or not Path(uv).is_file():
+        return False
+    links = [word for link in os.environ.get("PIP_FIND_LINKS", "").split() for word in ("--find-links", link)]
+    env = dict(os.environ)
+    for pip_name, uv_name in (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"),
+                              ("PIP_CERT", "SSL_CERT_FILE")):
+        if env.get(pip_name) and not env.get(uv_name):
+            env[uv_name] = env[pip_name]
+    done = subprocess.run([uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *links,
+                           *args[3:]], env=env, capture_output=True, text=True, check=False)
+    if done.returncode == 0:
+        print("install_cache (test fixture): pre-installed with uv; pip runs the job's command as written next",
+              file=sys.stderr)
+        return True
+    print(f"install_cache (test fixture): uv could not pre-install ({done.stderr.strip().splitlines()[-1:]}); "
+          "pip does it all", file=sys.stderr)
+    shutil.rmtree(venv)
+    return False
+
+
 def run(venv: Path, base_python: str, args: list[str]) -> int:
     cache_dir = os.environ.get("PIPEGEN_TEST_INSTALL_CACHE", "")
     cache = Path(cache_dir) if cache_dir else None
@@ -189,6 +217,9 @@ def run(venv: Path, base_python: str, args: list[str]) -> int:
             print(f"install_cache (test fixture): {' '.join(args[1:])} restored from this session's identical "
                   "install (the same specifiers and requirements files); pip not run again", file=sys.stderr)
             return 0
+        if fresh and not prefill(venv, args):
+            if not (venv / "bin" / "python").exists():
+                _create(cache, None, venv, base_python)
     status = subprocess.run([str(venv / "bin" / "python"), *args], check=False).returncode
     if status == 0 and cache and key and fresh:
         store(cache, key, venv)

@@ -80,6 +80,14 @@ class Wheelhouse:
         return self.path.parent / f"{self.path.name}-install-cache"
 
     @property
+    def uv_environment(self) -> dict[str, str]:
+        """The settings with which install_cache.py fills a cache miss with uv before pip runs (see its
+        `prefill`): uv from the test extra and one uv cache for every job of every worker."""
+        from uv import find_uv_bin  # pylint: disable=import-outside-toplevel  # the test extra's uv
+
+        return {"PIPEGEN_TEST_UV": find_uv_bin(), "UV_CACHE_DIR": str(self.path.parent / f"{self.path.name}-uv-cache")}
+
+    @property
     def find_links(self) -> str:
         """A PIP_FIND_LINKS value: this folder first, then the machine's own find-links when it has one."""
         links = [str(self.path)]

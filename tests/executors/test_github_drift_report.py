@@ -133,7 +133,7 @@ def train_champion(repo, tracking_uri: str) -> str:
     return version.version
 
 
-@pytest.mark.pipeline_scenario(minutes=2)
+@pytest.mark.pipeline_scenario(minutes=1)
 def test_pull_request_drift_on_the_champions_snapshot_and_one_report_comment(
         example_repo, wheelhouse, standin_bin, tmp_path: Path, mlflow_server, github_api) -> None:
     repo = example_repo("churn")

@@ -78,7 +78,7 @@ def champion(client) -> str | None:
         return None
 
 
-@pytest.mark.pipeline_scenario(minutes=8)
+@pytest.mark.pipeline_scenario(minutes=5)
 def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(churn) -> None:
     runner, client, sonar = churn
     repo = runner.repo
@@ -131,7 +131,7 @@ def pull_request_event(repo, number: int = 7) -> dict[str, Any]:
     return {"number": number, "pull_request": pull_request}
 
 
-@pytest.mark.pipeline_scenario(minutes=3)
+@pytest.mark.pipeline_scenario(minutes=2)
 def test_churn_pull_request_gate_reports_only_and_nothing_is_built_deployed_or_promoted(churn) -> None:
     runner, client, _ = churn
     repo = runner.repo

@@ -110,7 +110,7 @@ def churn(gitlab, mlflow_server, sonar_server):
 
 # Each job works in its own folder here (as on GitLab shell runners with concurrent ids): the functional
 # job's combined coverage must still count src/ once (the combine step maps the paths).
-@pytest.mark.pipeline_scenario(minutes=8)
+@pytest.mark.pipeline_scenario(minutes=4)
 def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn, mlflow_server) -> None:
     repo = churn.repo
     first = churn.run("push", manual=("approve-prod",))
@@ -155,7 +155,7 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     assert champion_version(mlflow_server) == "1"
 
 
-@pytest.mark.pipeline_scenario(minutes=3)
+@pytest.mark.pipeline_scenario(minutes=2)
 def test_churn_merge_request_runs_tests_and_drift_only_and_nothing_ships(churn, mlflow_server) -> None:
     repo = churn.repo
     repo.push_change("data: a noisier extract", {"data/customers-2.csv": "customer,churned\n1,0\n"},

@@ -136,14 +136,13 @@ def quiet(text: str) -> str:
 '''
 
 
-@pytest.mark.pipeline_scenario(minutes=2)
+@pytest.mark.pipeline_scenario(minutes=1)
 def test_pep735_library_is_green_as_it_is_and_red_on_an_untested_or_unlinted_change(
-        tmp_path, run_find_links, wheelhouse, venv_cache):
+        tmp_path, scenario_settings):
     root = adopted("pep735-lib", tmp_path)
     descriptor = (root / "pipegen.yaml").read_text(encoding="utf-8")
     assert "--group test" in descriptor and "lint: [ruff]" in descriptor  # what init read from the repository
-    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
-                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+    env = run_environment(**scenario_settings)
 
     green = run_test_stage(root, env)
     assert green.returncode == 0, green.explain()
@@ -199,7 +198,7 @@ def service_backends():
 
 @pytest.mark.pipeline_scenario(minutes=2)
 def test_setup_py_service_with_three_levels_and_compose_services(
-        tmp_path, run_find_links, wheelhouse, venv_cache, service_backends):
+        tmp_path, scenario_settings, service_backends):
     postgres_port, redis = service_backends
     root = adopted("setup-service", tmp_path)
     descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
@@ -210,8 +209,7 @@ def test_setup_py_service_with_three_levels_and_compose_services(
     assert descriptor["tests"]["functional"] == "tests/e2e"
     assert sorted(descriptor["tests"]["services"]) == ["postgres", "redis"]
     assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 2 issues today
-    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
-                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+    env = run_environment(**scenario_settings)
     where = ("--service", f"postgres=127.0.0.1:{postgres_port}", "--service", f"redis=127.0.0.1:{redis.port}")
 
     green = run_test_stage(root, env, "--stage", "test", *where)
@@ -259,17 +257,16 @@ def version() -> dict:
 '''
 
 
-@pytest.mark.pipeline_scenario(minutes=2)
+@pytest.mark.pipeline_scenario(minutes=1)
 def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
-        tmp_path, run_find_links, wheelhouse, venv_cache):
+        tmp_path, scenario_settings):
     root = adopted("poetry-api", tmp_path)
     descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
     assert descriptor["project"]["source"] == ["api"]  # from [tool.poetry] packages, not a guessed src
     assert descriptor["project"]["install"][-1] == \
         "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with dev"
     assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 1 issue today
-    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
-                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+    env = run_environment(**scenario_settings)
 
     green = run_test_stage(root, env)
     assert green.returncode == 0, green.explain()
@@ -314,8 +311,8 @@ def clip(values: np.ndarray) -> np.ndarray:
 '''
 
 
-@pytest.mark.pipeline_scenario(minutes=2)
-def test_ml_project_with_an_mlproject_without_main(tmp_path, run_find_links, wheelhouse, venv_cache):
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_ml_project_with_an_mlproject_without_main(tmp_path, scenario_settings):
     root = adopted("mlproject", tmp_path)
     text = (root / "pipegen.yaml").read_text(encoding="utf-8")
     descriptor = yaml.safe_load(text)
@@ -323,8 +320,7 @@ def test_ml_project_with_an_mlproject_without_main(tmp_path, run_find_links, whe
     assert descriptor["project"]["python"] == "3.11"  # .python-version
     assert descriptor["project"]["source"] == ["winequality"]
     assert "#   train: mlflow run . -e train --env-manager local" in text  # the entry point that exists
-    env = run_environment(PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache),
-                          PIPEGEN_RUN_VENV_CACHE=str(venv_cache))
+    env = run_environment(**scenario_settings)
 
     green = run_test_stage(root, env)
     assert green.returncode == 0, green.explain()

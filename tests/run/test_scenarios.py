@@ -86,9 +86,9 @@ def _aliases(tracking_uri: str, name: str) -> dict[str, str]:
     return {alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()}
 
 
-@pytest.mark.pipeline_scenario(minutes=10)
+@pytest.mark.pipeline_scenario(minutes=5)
 def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=too-many-arguments  # fixtures
-        example_repo, run_find_links, wheelhouse, standin_bin, sonar_server, mlflow_server, venv_cache):
+        example_repo, scenario_settings, standin_bin, sonar_server, mlflow_server):
     repo = example_repo("churn")
     descriptor = (repo.root / "pipegen.yaml").read_text(encoding="utf-8")
     repo.write({"pipegen.yaml": descriptor + CUSTOM_JOBS})
@@ -99,9 +99,9 @@ def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=
     repo.push("main")
     forget_registered_model(mlflow_server, "churn-classifier")
     env = run_environment(
-        PIP_FIND_LINKS=run_find_links, PIP_CACHE_DIR=str(wheelhouse.pip_cache), PIP_NO_COMPILE="1",
+        **scenario_settings, PIP_NO_COMPILE="1",
         PATH=f"{standin_bin}:{run_environment()['PATH']}", PIPEGEN_TEST_DOCKER_LOG=str(repo.root.parent / "docker.log"),
-        PIPEGEN_RUN_VENV_CACHE=str(venv_cache), MLFLOW_TRACKING_URI=mlflow_server,
+        MLFLOW_TRACKING_URI=mlflow_server,
         REGISTRY="registry.example.test:5000",
         SONAR_HOST_URL=sonar_server.url, SONAR_TOKEN="sonar-test-token")
 

@@ -16,6 +16,7 @@ from pipegen.outputs import NAME_PATTERN
 from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
 from pipegen.run.commands import bash_script, install_script, job_commands
+from pipegen.run.prefill import prefill
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
@@ -94,6 +95,7 @@ class JobContext:
     log: Path
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
     extra_env: Mapping[str, str] = field(default_factory=dict)  # over the plan's env (--service addresses)
+    uv: str | None = None  # --uv: new venvs are pre-filled by this uv before the job's install runs
 
 
 _LIVE: set["_Step"] = set()  # steps running now, stopped together when the run is interrupted
@@ -147,18 +149,19 @@ def stop_all() -> None:
 
 
 def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> tuple[str | None, ...]:
-    """Makes the job's venv (seeded from --venv-cache when it can be) and puts it first on
-    PATH; returns the cache keys to store it and pipegen's own venv under once installed
-    (None for what should not be stored)."""
+    """Makes the job's venv (seeded from --venv-cache when it can be, pre-filled by --uv when
+    not) and puts it first on PATH; returns the cache keys to store it and pipegen's own venv
+    under once installed (None for what should not be stored)."""
     venv = context.job_dir / "venv"
     key = pipegen_key = None
     cache = context.venv_cache
+    seeded = False
     if cache is not None:
         key = venvs.cache_key(context.python, (install_script(context.job),), context.job.requirements,
                               context.workdir)
         if venvs.seed_from_cache(cache, key, venv):
             line(f"venv seeded from {cache / key} (--venv-cache); the install command still runs")
-            key = None  # cached already
+            key, seeded = None, True  # cached already
     if not venv.exists():
         line(f"$ {context.python} -m venv {venv}")
         venvs.create(context.python, venv)
@@ -173,6 +176,8 @@ def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], N
             pipegen_key = None
     env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
+    if context.uv is not None:
+        prefill(context.uv, job, venv, context.python, env, context.workdir, project=not seeded, line=line)
     return key, pipegen_key
 
 

@@ -36,6 +36,7 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     dry_run: bool = False
     keep: bool = False  # keep the working copies and venvs
     venv_cache: Path | None = None  # seed job venvs from earlier ones with the same install inputs
+    uv: str | None = None  # --uv: pre-fill new venvs with this uv (run.prefill)
     services: tuple[tuple[str, str, int], ...] = ()  # --service NAME=HOST:PORT: where a service runs here
 
 
@@ -244,6 +245,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                           python=self.prepared.python, environ=self.environ, outputs=self.outputs,
                           event=self.prepared.event.value,
                           log=self.prepared.state.logs() / f"{job.id}.log", venv_cache=self.options.venv_cache,
+                          uv=self.options.uv,
                           extra_env=service_environment(job, self.options.services))
 
     def _hand_over(self, job: Job, scratch: Path) -> None:
