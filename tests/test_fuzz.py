@@ -25,13 +25,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backends.jenkins_structure import read_pipeline
+from platforms.jenkins_structure import read_pipeline
 from conftest import CHURN, MINIMAL
 from pipegen.cli import main
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.descriptor.schema import schema
 from pipegen.plan import build_plan
-from pipegen.render import render_file
+from pipegen.generate.render import render_file
 
 EXIT_CODES = {0, 1, 2, 3}
 TARGETS = ("github", "gitlab", "azure", "jenkins")
@@ -227,7 +227,7 @@ def test_accepted_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
         "from pipegen.descriptor.loader import parse_descriptor\n"
         "from pipegen.errors import PipegenError\n"
         "from pipegen.plan import build_plan\n"
-        "from pipegen.render import render_file\n"
+        "from pipegen.generate.render import render_file\n"
         "for text in json.loads(Path(sys.argv[1]).read_text()):\n"
         "    try:\n"
         "        plan = build_plan(parse_descriptor(text, Path('pipegen.yaml')))\n"

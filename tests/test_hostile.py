@@ -14,7 +14,7 @@ import yaml
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.errors import DescriptorError
 from pipegen.plan import build_plan
-from pipegen.render import render_file
+from pipegen.generate.render import render_file
 
 HOSTILE = {
     "quotes": "it's \"quoted\"",

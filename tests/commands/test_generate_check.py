@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLES
 from helpers import run_pipegen
 from pipegen import __version__
-from pipegen.render import body_hash, split_generated
+from pipegen.generate.render import body_hash, split_generated
 
 FILES = {"github": ".github/workflows/pipegen.yml", "gitlab": ".gitlab-ci.yml", "azure": "azure-pipelines.yml",
          "jenkins": "Jenkinsfile"}

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from conftest import plan_from_yaml
 from helpers import run_pipegen
 from pipegen import __version__
-from pipegen.backends import REGISTRY, get_backend
+from pipegen.platforms import REGISTRY, get_backend
 from pipegen.plan import EnvKind
 
 ROOT = Path(__file__).resolve().parents[2]

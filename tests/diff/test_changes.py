@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipegen.backends import get_backend
+from pipegen.platforms import get_backend
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.diff.compare import compare_files
 from pipegen.plan import Plan, build_plan

@@ -14,7 +14,7 @@ What act cannot do here is supplied by TEST FIXTURES, never by editing the workf
   harness) starts from a copy of its result (tests/executors/install_cache.py), pip still running the job's
   command as written; first installs come from the session's shared pip cache.
 act ignores environment protection rules (`environment: prod` reviewers): jobs in a protected environment run
-as soon as their needs pass. The approval is asserted structurally (tests/backends/test_github.py).
+as soon as their needs pass. The approval is asserted structurally (tests/platforms/test_github.py).
 """
 from __future__ import annotations
 

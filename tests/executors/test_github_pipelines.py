@@ -106,7 +106,7 @@ def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(chur
     assert first.docker_calls[1] == ["push", image], first.docker_calls
     # smoke-qa ran against QA after deploy-qa (its result is in the all-green check above). act ignores
     # environment protection rules, so promote-model and deploy-prod (environment prod) ran without a
-    # reviewer; that the workflow asks for one is asserted on the generated file (tests/backends/test_github.py).
+    # reviewer; that the workflow asks for one is asserted on the generated file (tests/platforms/test_github.py).
 
     # Second push: a degraded model (the example's one knob, CHURN_DEGRADED, set on the runner as a CI
     # variable would be). The gate fails with its per-metric table; nothing is promoted; v1 stays champion.
@@ -182,7 +182,7 @@ def test_custom_output_produced_in_test_is_read_in_prod(act) -> None:
     assert ran.returncode == 0, ran.explain()
     assert ran.results == {job: "success" for job in workflow_jobs(runner)}, ran.explain()
     # act ignores environment protection: `announce` (environment prod) ran without a reviewer. That the
-    # workflow asks for one is asserted on the generated file (tests/backends/test_github.py).
+    # workflow asks for one is asserted on the generated file (tests/platforms/test_github.py).
     assert f"announce read RELEASE_STAMP=stamp-{runner.repo.head[:12]}" in ran.log("announce"), ran.explain()
 
 

@@ -155,8 +155,8 @@ def test_a_repositorys_flake8_output_settings_do_not_reach_the_gate(code: Path) 
     assert ran.exit_code == 1, ran.output
     assert conditions_by_metric(read_json(code / "out.json"))["flake8_issues"]["actual"] == 7
     # The generated pipeline's command, as the plan writes it.
-    from pipegen.plan import _lint_commands  # pylint: disable=import-outside-toplevel
-    command = _lint_commands("flake8", "dirty.py", "flake8.txt")
+    from pipegen.plan.jobs.lint import lint_command  # pylint: disable=import-outside-toplevel
+    command = lint_command("flake8", "dirty.py", "flake8.txt")
     assert command.startswith("python -m flake8 ")
     command = command.replace("python", shlex.quote(sys.executable), 1)  # the job's python: this test's
     subprocess.run(["bash", "-c", command], cwd=code, check=True, capture_output=True)

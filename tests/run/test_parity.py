@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backends import jenkins_structure as js
-from pipegen.backends.azure import SCRIPT_PREAMBLE, azure_id
-from pipegen.backends.jenkins_reader import post_jobs
+from platforms import jenkins_structure as js
+from pipegen.platforms.azure.backend import SCRIPT_PREAMBLE, azure_id
+from pipegen.platforms.jenkins.reader import post_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ("churn", "minimal")

@@ -20,9 +20,9 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     """Exit 1 with a unified diff when a generated file differs from what generate would write."""
     # pylint: disable=import-outside-toplevel
     from pipegen.descriptor import load_descriptor
-    from pipegen.files import read_existing, unified_diff
+    from pipegen.generate.files import read_existing, unified_diff
+    from pipegen.generate.render import is_hand_edited, render_file
     from pipegen.plan import build_plan
-    from pipegen.render import is_hand_edited, render_file
 
     descriptor = load_descriptor(descriptor_path)
     plan = build_plan(descriptor)

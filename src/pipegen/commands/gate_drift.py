@@ -11,7 +11,7 @@ from pipegen.commands._gate_common import with_gate_options
 from pipegen.descriptor.model import Descriptor, DriftSettings
 from pipegen.errors import EvaluationError, UsageError
 from pipegen.gates import profiles
-from pipegen.gates.drift import CORRECTIONS, KINDS, NEW_CATEGORY_RULES, ON_DRIFT, DriftPolicy, GATE_NAME
+from pipegen.gates.drift import CORRECTIONS, GATE_NAME, KINDS, NEW_CATEGORY_RULES, ON_DRIFT, DriftPolicy
 from pipegen.gates.result import GateResult
 
 OUTPUT_NAME = "DATA_DRIFT"
@@ -39,7 +39,7 @@ def _champion_snapshot(descriptor: Descriptor | None, artifact: str, model_name:
     if not name:
         raise UsageError("--reference-artifact needs the model: pass --model-name or add a model block")
     alias = champion_alias or (model.champion_alias if model else "champion")
-    from pipegen import registry as mlflow_registry  # pylint: disable=import-outside-toplevel  # mlflow on use
+    from pipegen import model_registry as mlflow_registry  # pylint: disable=import-outside-toplevel  # mlflow on use
     uri = mlflow_registry.tracking_uri(model.tracking_uri_var if model else "MLFLOW_TRACKING_URI", tracking_uri)
     if mlflow_registry.missing_sqlite_registry(uri):
         return None, f"no MLflow registry at {uri} yet, so no {alias!r} version"
@@ -67,7 +67,7 @@ def _data_file(local: Path, owner: str) -> Path:
 
 def _publish(value: bool) -> str:
     """DATA_DRIFT for the train job; returns the note the report carries."""
-    from pipegen.outputs import set_output  # pylint: disable=import-outside-toplevel
+    from pipegen.ci.outputs import set_output  # pylint: disable=import-outside-toplevel
     platform = set_output(OUTPUT_NAME, str(value).lower(), sys.stdout)
     return f"published {OUTPUT_NAME}={str(value).lower()} ({platform}) for the train job"
 

@@ -109,11 +109,12 @@ def gate_model(descriptor: Path | None, model_name: str | None, candidate_versio
     model = resolve_model(descriptor, model_name, champion_alias, on_first_model, metric_specs)
     version = candidate_or_fail(candidate_version)
     # pylint: disable=import-outside-toplevel  # pulls in mlflow on use only
-    from pipegen import registry as mlflow_registry
+    from pipegen import model_registry as mlflow_registry  # pylint: disable=import-outside-toplevel
+    from pipegen.ci import ci_run_url  # pylint: disable=import-outside-toplevel
     from pipegen.gates.model import evaluate
     try:
         registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(model.tracking_uri_var, tracking_uri))
-        result = evaluate(registry, model, version, ci_run=mlflow_registry.ci_run_url()).result
+        result = evaluate(registry, model, version, ci_run=ci_run_url()).result
         if drift_report is not None:
             _tag_drift(registry, model.name, version, drift_report, result)
         return result

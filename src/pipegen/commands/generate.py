@@ -27,13 +27,13 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     """Write .github/workflows/pipegen.yml, .gitlab-ci.yml, azure-pipelines.yml and/or Jenkinsfile."""
     # Imported here so `pipegen --help` stays light; none of these imports mlflow, requests or git.
     # pylint: disable=import-outside-toplevel
-    from pipegen import checklist
     from pipegen.descriptor import load_descriptor
-    from pipegen.detect.ci_files import foreign_files
-    from pipegen.files import PendingWrite, WriteStatus, plan_write, write_all
+    from pipegen.generate import checklist
+    from pipegen.generate.files import PendingWrite, WriteStatus, plan_write, write_all
+    from pipegen.generate.render import render_file
+    from pipegen.init.detect.ci_files import foreign_files
     from pipegen.paths import check_regular, explicit_target
     from pipegen.plan import build_plan
-    from pipegen.render import render_file
 
     descriptor = load_descriptor(descriptor_path)
     plan = build_plan(descriptor)

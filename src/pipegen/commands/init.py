@@ -5,11 +5,17 @@ from pathlib import Path
 
 import click
 
-from pipegen.errors import PipegenError
-from pipegen.paths import explicit_target
 from pipegen.descriptor.model import DESCRIPTOR_NAME
-from pipegen.init_repo import TARGETS, Detection, check_rendered, inspect_repository, \
-    render_descriptor, write_descriptor
+from pipegen.errors import PipegenError
+from pipegen.init.starter import (
+    TARGETS,
+    Detection,
+    check_rendered,
+    inspect_repository,
+    render_descriptor,
+    write_descriptor,
+)
+from pipegen.paths import explicit_target
 
 
 def _summary(detection: Detection) -> list[tuple[str, str]]:

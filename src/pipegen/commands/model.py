@@ -8,7 +8,7 @@ import click
 
 from pipegen.errors import UsageError
 
-# Same values as pipegen.registry's; repeated so `pipegen model --help` stays light.
+# Same values as pipegen.model_registry.registry's; repeated so `pipegen model --help` stays light.
 DEFAULT_ALIAS = "champion"
 DEFAULT_PREVIOUS_ALIAS = "previous-champion"
 
@@ -65,7 +65,7 @@ def promote_command(candidate_version: str | None, expected_champion: str | None
     """Move the champion alias to the candidate, keeping the old champion as
     previous-champion, only if the champion is still the one the gate compared against."""
     # pylint: disable=import-outside-toplevel  # mlflow only when the command runs
-    from pipegen import registry as mlflow_registry
+    from pipegen import model_registry as mlflow_registry
     from pipegen.commands.gate_model import candidate_or_fail
     version = candidate_or_fail(candidate_version)  # a usage error before touching the registry
     name, alias, uri_var = _model_settings(descriptor, model_name, champion_alias)
@@ -81,7 +81,7 @@ def rollback_command(model_name: str | None, champion_alias: str | None, previou
                      tracking_uri: str | None, descriptor: Path | None) -> None:
     """Put the previous champion back (idempotent: a second run changes nothing)."""
     # pylint: disable-next=import-outside-toplevel  # mlflow only when the command runs
-    from pipegen import registry as mlflow_registry
+    from pipegen import model_registry as mlflow_registry
     name, alias, uri_var = _model_settings(descriptor, model_name, champion_alias)
     registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri))
     outcome = mlflow_registry.rollback(registry, name, champion_alias=alias, previous_alias=previous_alias)

@@ -5,8 +5,8 @@ import sys
 
 import click
 
+from pipegen.ci.outputs import check_output, set_output, unpublished
 from pipegen.errors import CheckFailed
-from pipegen.outputs import check_output, set_output, unpublished
 
 
 @click.group()

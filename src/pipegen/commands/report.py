@@ -35,7 +35,7 @@ def comment(reports_dir: Path, host: str | None, api_url: str | None, token_env:
     and the report goes to the CI's summary instead."""
     # pylint: disable=import-outside-toplevel  # requests and the hosts on use only
     from pipegen import report_comment
-    from pipegen.registry import ci_run_url
+    from pipegen.ci import ci_run_url
     from pipegen.report_comment import context
 
     ci, target = context.resolve(os.environ, host, api_url)

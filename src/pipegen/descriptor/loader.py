@@ -7,13 +7,40 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pipegen.descriptor.cron import cron_error
-from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.model import (
-    DESCRIPTOR_NAME, Approval, AzureSettings, CoverageThresholds, CustomJob, Data, Descriptor, DriftSettings,
-    Environment, Flake8Thresholds, GithubSettings, GitlabSettings, Image, JenkinsSettings, LINTERS, Lint, MetricRule,
-    Model, PipegenInstall, Project, PylintThresholds, Quality, ReportSettings, Requirements, RuffThresholds, STAGES,
-    Service, Settings, SonarSettings, Tests, Triggers,
+    DESCRIPTOR_NAME,
+    LINTERS,
+    STAGES,
+    Approval,
+    AzureSettings,
+    CoverageThresholds,
+    CustomJob,
+    Data,
+    Descriptor,
+    DriftSettings,
+    Environment,
+    Flake8Thresholds,
+    GithubSettings,
+    GitlabSettings,
+    Image,
+    JenkinsSettings,
+    Lint,
+    MetricRule,
+    Model,
+    PipegenInstall,
+    Project,
+    PylintThresholds,
+    Quality,
+    ReportSettings,
+    Requirements,
+    RuffThresholds,
+    Service,
+    Settings,
+    SonarSettings,
+    Tests,
+    Triggers,
 )
+from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
 from pipegen.errors import DescriptorError, Problem, UsageError, shorten
@@ -52,7 +79,7 @@ def _strings_or_list(value: Any) -> tuple[str, ...]:
 def _project(project: dict, path: Path) -> Project:
     install = project.get("install")
     # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
-    from pipegen.detect.install import is_package
+    from pipegen.project_files import is_package
     return Project(
         name=project["name"], python=project.get("python", "3.11"),
         requirements=Requirements(**_section(project, "requirements")),

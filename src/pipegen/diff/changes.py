@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipegen import readback as rb
+from pipegen.platforms import readback as rb
 
 # Widening a job to these events loosens a branch restriction.
 _LOOSE_EVENTS = frozenset({rb.PULL_REQUEST, rb.PULL_REQUEST_OTHER, rb.PUSH_OTHER, rb.MANUAL_OTHER})

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipegen import readback as rb
-from pipegen.backends.readers import read_back
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.diff.changes import Change, pipeline_changes
 from pipegen.errors import PipegenError
+from pipegen.platforms import readback as rb
+from pipegen.platforms.readers import read_back
 
 
 def release_branch(root: Path) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipegen.backends import REGISTRY, get_backend
 from pipegen.errors import UsageError
+from pipegen.platforms import REGISTRY, get_backend
 
 WORKING_TREE = None  # the `ref` that means the files on disk
 

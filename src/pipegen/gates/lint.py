@@ -18,8 +18,8 @@ from pathlib import Path
 from pipegen.errors import EvaluationError, UsageError, shorten
 from pipegen.gates import numbers
 from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER
-from pipegen.paths import read_text
 from pipegen.gates.result import Condition, GateResult, Status
+from pipegen.paths import read_text
 
 GATE = "lint"
 ISSUES_LISTED = 10  # flake8 issues shown in the notes; the JUnit/JSON carry the count

@@ -232,7 +232,7 @@ def audit_tags(comparison: Comparison, champion_alias: str, ci_run: str | None,
 
 
 class RegistryReader(Protocol):
-    """What `evaluate` needs from pipegen.registry.Registry (kept apart: no mlflow here)."""
+    """What `evaluate` needs from pipegen.model_registry.registry.Registry (kept apart: no mlflow here)."""
 
     def alias_version(self, name: str, alias: str) -> str | None: ...
 
@@ -252,7 +252,7 @@ def _metric_status(statuses) -> str:
 
 
 def evaluate(registry: RegistryReader, model: Model, candidate_version: str, ci_run: str | None = None) -> Comparison:
-    """Reads candidate and champion from `registry` (a pipegen.registry.Registry), compares
+    """Reads candidate and champion from `registry` (a pipegen.model_registry.registry.Registry), compares
     them and tags the verdict on the candidate. Raises EvaluationError when the registry
     cannot be read or the verdict cannot be recorded (the gate then fails closed with 3)."""
     champion = registry.alias_version(model.name, model.champion_alias)

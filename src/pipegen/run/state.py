@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipegen.files import atomic_write
+from pipegen.generate.files import atomic_write
 
 RUN_DIR = Path(".pipegen") / "run"
 STATE_FILE = "state.json"

@@ -1,0 +1,85 @@
+"""What every job builder shares: quoting, report paths, env entries, and how the project and
+pipegen are installed into a job."""
+from __future__ import annotations
+
+import shlex
+
+from pipegen.descriptor.model import Descriptor
+from pipegen.descriptor.requirement import pipegen_requirement
+from pipegen.plan.model import PIPEGEN_MIN_PYTHON, REPORT_DIR, EnvKind, EnvValue
+
+
+def quote(text: str) -> str:
+    return shlex.quote(text)
+
+
+def number(value: float | int) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def report_path(name: str) -> str:
+    return f"{REPORT_DIR}/{name}"
+
+
+def gate_report_flags(gate: str) -> str:
+    return f"--junit {report_path(gate + '.junit.xml')} --markdown {report_path(gate + '.md')}"
+
+
+def pipegen_for(descriptor: Descriptor, *extras: str) -> str:
+    return pipegen_requirement(descriptor.settings.pipegen.requirement, extras)
+
+
+def requirement_files(descriptor: Descriptor, *kinds: str) -> tuple[str, ...]:
+    reqs = descriptor.project.requirements
+    return tuple(path for kind in kinds if (path := getattr(reqs, kind)))
+
+
+def env_items(pairs: dict[str, EnvValue]) -> tuple[tuple[str, EnvValue], ...]:
+    return tuple(sorted(pairs.items()))
+
+
+def secret_env(names) -> dict[str, EnvValue]:
+    return {name: EnvValue(EnvKind.SECRET, name) for name in names}
+
+
+def variable_env(names) -> dict[str, EnvValue]:
+    return {name: EnvValue(EnvKind.VARIABLE, name) for name in names}
+
+
+def output_env(name: str, producer: str) -> dict[str, EnvValue]:
+    return {name: EnvValue(EnvKind.OUTPUT, name, producer)}
+
+
+def source_folders(descriptor: Descriptor) -> tuple[str, ...]:
+    return descriptor.project.source
+
+
+def source_targets(descriptor: Descriptor) -> str:
+    return " ".join(quote(path) for path in source_folders(descriptor)) or "."
+
+
+def project_install(descriptor: Descriptor) -> tuple[str, ...]:
+    """The project's own install commands: `project.install` as written, else an editable
+    install when the repository is a package (editable, so coverage maps to its files)."""
+    if descriptor.project.install is not None:
+        return descriptor.project.install
+    return ("python -m pip install -e .",) if descriptor.project.package else ()
+
+
+def cache_files(descriptor: Descriptor) -> tuple[str, ...]:
+    """The files that decide what gets installed: the cache is keyed on the ones in use."""
+    text = "\n".join(project_install(descriptor))
+    files = [path for path in (descriptor.project.requirements.runtime, descriptor.project.requirements.test,
+                               descriptor.project.requirements.dev) if path]
+    if "uv sync" in text:
+        files.append("uv.lock")
+    if "poetry install" in text:
+        files.append("poetry.lock")
+    if "pip install" in text and ("-e ." in text or "--group" in text or "-e '." in text):
+        files.append("pyproject.toml")
+    return tuple(dict.fromkeys(files))
+
+
+def python_too_old(descriptor: Descriptor) -> bool:
+    major, minor = (int(part) for part in descriptor.project.python.split("."))
+    return (major, minor) < PIPEGEN_MIN_PYTHON

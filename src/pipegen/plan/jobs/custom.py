@@ -1,0 +1,40 @@
+"""Custom jobs from the descriptor: the escape hatch, wired into the same graph."""
+from __future__ import annotations
+
+import re
+
+from pipegen.descriptor.model import CustomJob, Descriptor
+from pipegen.plan.jobs.common import (
+    cache_files,
+    env_items,
+    output_env,
+    pipegen_for,
+    project_install,
+    python_too_old,
+    requirement_files,
+    secret_env,
+    variable_env,
+)
+from pipegen.plan.model import EnvKind, EnvValue, Job, Step
+
+# A custom job gets pipegen installed when it publishes outputs (`pipegen output set`, and
+# the plan's output check) or its own commands call pipegen; other jobs skip the install.
+_CALLS_PIPEGEN = re.compile(r"(?<![\w.-])pipegen(?![\w.-])")
+
+
+def custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor) -> Job:
+    env: dict[str, EnvValue] = {key: EnvValue(EnvKind.LITERAL, value) for key, value in job.env}
+    env.update(secret_env(job.secrets))
+    env.update(variable_env(job.variables))
+    for name in job.inputs:
+        if name in producers:
+            env.update(output_env(name, producers[name]))
+    return Job(
+        id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
+        steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
+        outputs=job.outputs, output_step="run" if job.outputs else None, env=env_items(env),
+        requirements=requirement_files(descriptor, "runtime"),
+        pipegen=pipegen_for(descriptor) if job.outputs or _CALLS_PIPEGEN.search(job.run) else None,
+        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+        pipegen_needs_python=python_too_old(descriptor),
+        timeout_minutes=job.timeout_minutes, secrets=job.secrets)

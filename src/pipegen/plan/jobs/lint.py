@@ -1,0 +1,90 @@
+"""The lint job: the chosen linters write reports in the formats the lint gate parses, never fixing."""
+from __future__ import annotations
+
+from pipegen.descriptor.model import Descriptor
+from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS
+from pipegen.plan.jobs.common import (
+    cache_files,
+    gate_report_flags,
+    number,
+    pipegen_for,
+    project_install,
+    python_too_old,
+    quote,
+    report_path,
+    requirement_files,
+    source_targets,
+)
+from pipegen.plan.model import REPORT_DIR, Job, Step
+from pipegen.syntax import shell_command
+
+LINTER_REQUIREMENTS = {"ruff": "ruff>=0.5,<1", "pylint": "pylint>=3.2,<5", "flake8": "flake8>=7,<8"}
+
+
+def lint_tools(descriptor: Descriptor, thresholds) -> tuple[str, ...]:
+    lint = descriptor.quality.lint
+    if not lint.enabled:
+        return ()
+    off = descriptor.quality.off
+    if lint.tools is not None:
+        return tuple(tool for tool in lint.tools if tool not in off)
+    return tuple(tool for tool in ("ruff", "pylint", "flake8")
+                 if thresholds[tool] is not None or (lint.ratchet and tool != "ruff" and tool not in off))
+
+
+def lint_command(tool: str, targets: str, out: str) -> str:
+    """The tool's report in the format the gate parses, whatever the repository's settings."""
+    if tool == "ruff":
+        return f"python -m ruff check --output-format=json --exit-zero {targets} > {out}"
+    if tool == "pylint":
+        return f"python -m pylint {targets} {' '.join(PYLINT_ARGS)} --output-format=json2 > {out} || true"
+    # Marked lines in the default format: the repository's format=/show-source/statistics cannot change them.
+    return (f"python -m flake8 {targets} --no-show-source {quote('--format=' + FLAKE8_MARKER + FLAKE8_FORMAT)} "
+            f"--output-file={out} --exit-zero")
+
+
+_LINT_FLAGS = {"ruff": ("--ruff-report", "--max-ruff-issues"), "pylint": ("--pylint-report", "--min-score"),
+               "flake8": ("--flake8-report", "--max-issues")}
+
+
+_LINT_REPORTS = {"ruff": "ruff.json", "pylint": "pylint.json", "flake8": "flake8.txt"}
+
+
+def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
+    tools = lint_tools(descriptor, thresholds)
+    if not tools:
+        return None
+    lint = descriptor.quality.lint
+    compare = lint.compare_branch or thresholds["compare_branch"]
+    targets = source_targets(descriptor)
+    steps = [Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=())]
+    flags = []
+    for tool in tools:
+        report = report_path(_LINT_REPORTS[tool])
+        steps.append(Step(f"{tool} (report only; the gate decides)", lint_command(tool, targets, report)))
+        flags.append(f"{_LINT_FLAGS[tool][0]} {report}")
+        if thresholds[tool] is not None:
+            flags.append(f"{_LINT_FLAGS[tool][1]} {number(thresholds[tool])}")
+    if "compare-branch" in lint.ratchet:
+        base = ['reports="$PWD/' + REPORT_DIR + '"', 'base="$(mktemp -d)/base"',
+                f'git worktree add --detach "$base" {quote(compare)}', 'cd "$base"']
+        for tool in tools:
+            base.append(lint_command(tool, targets, f'"$reports/base-{_LINT_REPORTS[tool]}"'))
+            flags.append(f"--baseline {tool}={report_path('base-' + _LINT_REPORTS[tool])}")
+        steps.append(Step(f"The same linters on {compare} (the ratchet's baseline)", "\n".join(base)))
+    if "changed-lines" in lint.ratchet:
+        flags.append("--changed-lines")
+    if lint.ratchet:
+        flags.append(f"--compare-branch {quote(compare)}")
+    steps.append(Step("Lint gate", shell_command("pipegen gate lint", *flags, gate_report_flags("lint"))))
+    ratchet = f"; ratchet: {', '.join(lint.ratchet)} against {compare}" if lint.ratchet else ""
+    return Job(
+        id="lint", title=f"Lint ({' + '.join(tools)})", stage="test",
+        comment="Static analysis in the project's environment; the lint gate fails the job"
+                f"{ratchet or ' below the thresholds'}.",
+        steps=tuple(steps), requirements=requirement_files(descriptor, "runtime", "dev"),
+        pipegen=pipegen_for(descriptor), pip_packages=tuple(LINTER_REQUIREMENTS[tool] for tool in tools),
+        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+        pipegen_needs_python=python_too_old(descriptor), timeout_minutes=15,
+        full_history=bool(lint.ratchet), compare_branch=compare if lint.ratchet else None,
+        artifacts=(REPORT_DIR,), junit=(report_path("lint.junit.xml"),), gate="lint")

@@ -1,0 +1,120 @@
+"""The test pyramid's jobs: unit -> integration -> functional, each under coverage; the last level
+combines the coverage of every level and gates it."""
+from __future__ import annotations
+
+from pipegen.descriptor.model import Descriptor, Service
+from pipegen.plan.jobs.common import (
+    cache_files,
+    env_items,
+    gate_report_flags,
+    number,
+    pipegen_for,
+    project_install,
+    python_too_old,
+    quote,
+    report_path,
+    requirement_files,
+    source_folders,
+)
+from pipegen.plan.jobs.lint import lint_tools
+from pipegen.plan.model import REPORT_DIR, EnvKind, EnvValue, Job, Step
+from pipegen.syntax import shell_command
+
+COVERAGE_REQUIREMENT = "coverage[toml]>=7.4,<8"
+
+
+PYTEST_REQUIREMENT = "pytest>=7"
+
+
+COVERAGE_DIR = "pipegen-coverage"  # one data file per test level, combined after the last level
+
+
+def _coverage_paths_config(sources: tuple[str, ...]) -> str:
+    """Shell that writes a coverage `[paths]` file for the combine step only: each level ran in
+    its own job, whose checkout may sit at another absolute path (self-hosted and Jenkins agents,
+    GitLab shell runners), so every measured `<anything>/SOURCE/` is mapped to this job's
+    `SOURCE/`. The project's own coverage configuration still drives `coverage xml`."""
+    folders = [source.strip("/").removeprefix("./") for source in sources]
+    if not folders or any(folder in ("", ".") for folder in folders):
+        return ""  # the whole checkout is measured: no folder name to anchor the mapping on
+    lines = ["[paths]"]
+    for index, folder in enumerate(folders):
+        lines += [f"source{index} =", f"    {folder}/", f"    */{folder}/"]
+    return shell_command("printf '%s\\n'", *(quote(line) for line in lines), f"> {COVERAGE_DIR}/paths.rc") + "\n"
+
+
+def _coverage_data(level: str) -> str:
+    return f"{COVERAGE_DIR}/{level}.coverage"
+
+
+def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
+    """Every level runs under coverage into its own data file and hands it on; the last
+    level combines them and gates the total and the changed lines (what the whole pyramid
+    covers, as the descriptor means it)."""
+    jobs: list[Job] = []
+    levels = descriptor.tests.levels()
+    coverage_min, diff_min = thresholds["coverage_min"], thresholds["coverage_diff_min"]
+    gated = coverage_min is not None or diff_min is not None
+    sources = source_folders(descriptor)
+    cov_source = f" --source={quote(','.join(sources))}" if sources else ""
+    for index, (level, path) in enumerate(levels):
+        last = index == len(levels) - 1
+        junit = report_path(f"{level}.junit.xml")
+        data = _coverage_data(level)
+        steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}", reads=()),
+                 Step(f"{level.capitalize()} tests under coverage",
+                      f"python -m coverage run --data-file={data}{cov_source} -m pytest {quote(path)} "
+                      f"--junitxml={junit}")]
+        gate = None
+        if last:
+            parts = " ".join(_coverage_data(other) for other, _ in levels)
+            combined = f"{COVERAGE_DIR}/combined.coverage"
+            remap = _coverage_paths_config(sources)
+            rcfile = f" --rcfile={COVERAGE_DIR}/paths.rc" if remap else ""
+            steps.append(Step("Coverage of all levels (Cobertura XML)",
+                              remap + f"python -m coverage combine --keep{rcfile} --data-file={combined} {parts}\n"
+                              f"python -m coverage xml --data-file={combined} -o coverage.xml"))
+            if gated:
+                flags = ["--report coverage.xml"]
+                if coverage_min is not None:
+                    flags.append(f"--min {number(coverage_min)}")
+                if diff_min is not None:
+                    flags.append(f"--diff-min {number(diff_min)} "
+                                 f"--compare-branch {quote(thresholds['compare_branch'])}")
+                steps.append(Step("Coverage gate", shell_command("pipegen gate coverage", *flags,
+                                                                 gate_report_flags("coverage"))))
+                gate = "coverage"
+        previous = [other for other, _ in levels[:index]]
+        services = descriptor.tests.services if level != "unit" else ()
+        jobs.append(Job(
+            id=level, title=f"{level.capitalize()} tests", stage="test",
+            comment={"unit": "Unit tests under coverage; the fastest level"
+                             + (", in parallel with lint." if lint_tools(descriptor, thresholds) else "."),
+                     "integration": "Integration tests, only after the unit tests pass (fail fast).",
+                     "functional": "Functional tests, the slowest level, last."}[level]
+            + (" Combines the coverage of every level and gates it." if last and gate else ""),
+            # Every earlier level, not only the one before: GitLab (`needs:`) and GitHub only
+            # hand a job the files of the jobs it needs directly.
+            steps=tuple(steps), needs=tuple(previous),
+            requirements=requirement_files(descriptor, "runtime", "test"),
+            pip_packages=(PYTEST_REQUIREMENT, COVERAGE_REQUIREMENT),
+            project_install=project_install(descriptor), cache_files=cache_files(descriptor),
+            pipegen=pipegen_for(descriptor) if gate else None, pipegen_needs_python=python_too_old(descriptor),
+            full_history=last and diff_min is not None,
+            compare_branch=thresholds["compare_branch"] if last and diff_min is not None else None,
+            junit=(junit,), fetches=tuple(previous),
+            artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
+            hands_over=(data,) if not last else (("coverage.xml",) if descriptor.quality.sonar else ()),
+            gate=gate, services=services, env=env_items(service_env(services))))
+    return jobs
+
+
+def service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
+    """<NAME>_HOST for each service; backends that reach services elsewhere than localhost
+    (GitLab's Docker executor: the service's alias) override the value when they render."""
+    env: dict[str, EnvValue] = {}
+    for service in services:
+        env[f"{service.env_prefix}_HOST"] = EnvValue(EnvKind.LITERAL, "localhost")
+        if service.ports:
+            env[f"{service.env_prefix}_PORT"] = EnvValue(EnvKind.LITERAL, str(service.ports[0]))
+    return env

@@ -1,0 +1,328 @@
+"""The plan's model: stages of jobs of steps, with needs, outputs, environments and run conditions.
+A plan is built once (`pipegen.plan.build`) and never changes; backends only read it."""
+from __future__ import annotations
+
+import shlex
+from enum import Enum
+from functools import cached_property
+
+from pipegen.descriptor.model import STAGES, Approval, Service, Settings
+from pipegen.records import record
+from pipegen.syntax import shell_command
+
+STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
+
+
+# The plan's stages: the descriptor's, then REPORT (pull/merge requests only, never in the descriptor).
+PLAN_STAGES = (*STAGES, "report")
+
+
+STAGE_COMMENTS = {
+    "test": "TEST: lint, the test pyramid (unit -> integration -> functional, cheapest first) and Sonar.",
+    "qa": "QA: train and gate the candidate model, build the image once, deploy it to QA.",
+    "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
+    "report": "REPORT: on pull/merge requests, one comment with every gate's report, also when a gate failed.",
+}
+
+
+REPORT_DIR = "pipegen-reports"
+
+
+OUTPUTS_FILE = "pipegen-outputs.env"
+
+
+UV_REQUIREMENT = "uv>=0.5,<1"
+
+
+PIPEGEN_MIN_PYTHON = (3, 10)
+
+
+# Where a job puts pipegen's own venv (up to ~0.9 GB with MLflow): inside what the platform empties,
+# so self-hosted agents do not collect one per job. GitHub empties RUNNER_TEMP and Azure
+# Agent.TempDirectory after every job; Jenkins stages activate their workspace `.venv`, which the
+# next stage recreates with `venv --clear`; `pipegen run` activates the job's own venv (so
+# `--venv-cache` keeps pipegen's with it); anywhere else (a GitLab job's container) a new
+# temporary folder, never one that concurrent jobs on one host could share.
+PIPEGEN_HOME = "${RUNNER_TEMP:-${AGENT_TEMPDIRECTORY:-${VIRTUAL_ENV:-$(mktemp -d)}}}/pipegen"
+
+
+class RunWhen(str, Enum):
+    """When a job runs. Conditions only tighten along needs (the plan propagates them)."""
+
+    ALWAYS = "always"
+    NOT_PULL_REQUEST = "not-pull-request"  # pushes, schedules and manual runs
+    BRANCH = "branch"  # pushes/schedules/manual runs on `Job.branch` only
+    PULL_REQUEST = "pull-request"  # pull/merge-request runs only
+
+
+class EnvKind(str, Enum):
+    LITERAL = "literal"  # `value` is the text itself
+    # `value` names a secret: GitHub secret, Azure secret variable, GitLab masked variable, Jenkins credential
+    SECRET = "secret"
+    VARIABLE = "variable"  # `value` names a non-secret CI variable (GitHub vars, Azure/GitLab variables, Jenkins env)
+    OUTPUT = "output"  # `value` names an output of job `producer`
+
+
+@record
+class EnvValue:
+    kind: EnvKind
+    value: str
+    producer: str | None = None  # job id, for OUTPUT
+
+
+@record
+class Step:
+    title: str
+    run: str  # final shell; multi-line runs under `set -eu`
+    id: str | None = None  # set on the step that calls `pipegen output set`
+    # The job's secret/variable env names this step reads; None: all of them (a user's command,
+    # whose needs pipegen cannot know). Secrets reach only the steps that read them.
+    reads: tuple[str, ...] | None = None
+
+
+@record
+class Job:
+    id: str  # lowercase, digits, '-'; backends derive platform ids from it
+    title: str
+    stage: str
+    comment: str
+    steps: tuple[Step, ...]
+    needs: tuple[str, ...] = ()  # direct needs: same-stage or earlier-stage job ids
+    outputs: tuple[str, ...] = ()  # published by the step whose id is `output_step`
+    output_step: str | None = None
+    env: tuple[tuple[str, EnvValue], ...] = ()  # sorted by name
+    python: bool = True  # set up Python (with the pip cache) and install `pip_install`
+    requirements: tuple[str, ...] = ()  # files for `pip install -r`
+    pip_packages: tuple[str, ...] = ()  # extra requirement specifiers
+    pipegen: str | None = None  # pipegen's requirement, for jobs that call `pipegen`
+    pipegen_index_var: str | None = None  # CI variable with the private index pipegen comes from
+    # The job's Python is older than pipegen's minimum: pipegen's venv gets its own interpreter (uv).
+    pipegen_needs_python: bool = False
+    project_install: tuple[str, ...] = ()  # shell commands installing the project into the job's Python
+    cache_files: tuple[str, ...] = ()  # lock files / manifests the dependency cache is keyed on
+    services: tuple[Service, ...] = ()  # containers beside the job (tests.services)
+    docker: bool = False  # needs a Docker daemon
+    full_history: bool = False  # needs full history (diff coverage, Sonar blame)
+    compare_branch: str | None = None  # the ref diff coverage compares with, e.g. origin/main
+    timeout_minutes: int = 30
+    environment: str | None = None  # deployment environment
+    approval: Approval | None = None  # the environment requires approval before this job
+    run_when: RunWhen = RunWhen.ALWAYS
+    branch: str | None = None  # with RunWhen.BRANCH
+    junit: tuple[str, ...] = ()  # JUnit XML files to publish as test results
+    artifacts: tuple[str, ...] = ()  # files/folders kept after the job (reports, summaries)
+    hands_over: tuple[str, ...] = ()  # files later jobs fetch (see `fetches`)
+    fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
+    secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
+    gate: str | None = None  # the `pipegen gate` this job runs, if any
+    always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
+    # False for the model's chain (drift, train, model-gate and what needs them): its failure stops
+    # only the jobs that need it (the promotion), not the next stage (the image's deployment).
+    blocks_later_stages: bool = True
+    collects_reports: bool = False  # fetches every job's kept reports (REPORT_DIR) before its steps
+    # Comments on the pull/merge request: the backend grants write access to this job only and
+    # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
+    review_comment: bool = False
+
+    @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
+    def install_args(self) -> tuple[str, ...]:
+        """Shell-quoted `pip install` arguments for the project's environment: `-r FILE` per
+        requirements file, then packages (test tools, linters). pipegen is never among them."""
+        return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
+                *(shlex.quote(package) for package in self.pip_packages))
+
+    def step_env(self, step: Step) -> tuple[tuple[str, EnvValue], ...]:
+        """The env `step` sees: the job's outputs and literals, and of its secrets and CI
+        variables only those the step reads."""
+        stored = (EnvKind.SECRET, EnvKind.VARIABLE)
+        return tuple((name, value) for name, value in self.env
+                     if value.kind not in stored or step.reads is None or name in step.reads)
+
+    def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
+        """The job's final install shell commands, in order: the project's environment (the
+        job's Python: requirements, tools, then `project_install`), then pipegen's own venv."""
+        known = self._install_commands.get(pip)
+        if known is None:
+            known = self._install_commands[pip] = self._compute_install_commands(pip)
+        return known
+
+    @cached_property
+    def _install_commands(self) -> dict[str, tuple[str, ...]]:
+        """install_commands by pip command, filled as backends ask (several times per job)."""
+        return {}
+
+    def _compute_install_commands(self, pip: str) -> tuple[str, ...]:
+        commands = [shell_command(pip, *self.install_args)] if self.install_args else []
+        commands += self.project_install
+        if self.pipegen:
+            commands += self._pipegen_commands(pip.split(" -m pip")[0])
+        return tuple(commands)
+
+    def _pipegen_commands(self, python: str) -> list[str]:
+        """pipegen in a venv of its own, so its dependencies never meet the project's; only
+        its `pipegen` command is linked next to the job's `python`, which is on PATH in every
+        later step. From a private index with `--index-url` (never `--extra-index-url`), so
+        a public package of the same name cannot win the resolution."""
+        index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
+        lines = [f'pipegen_home="{PIPEGEN_HOME}"']
+        if self.pipegen_needs_python:
+            # The job's Python is older than pipegen supports: uv finds (or downloads) a newer
+            # interpreter for pipegen's venv only; pip (seeded into it) installs pipegen, so
+            # PIP_* settings and the index rules are the same on both routes.
+            lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
+                                    shlex.quote(UV_REQUIREMENT)),
+                      '"$pipegen_home/uv/bin/uv" venv --seed --allow-existing --quiet'
+                      f' --python \'>={PIPEGEN_MIN_PYTHON[0]}.{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
+        else:
+            lines.append(f'{python} -m venv "$pipegen_home/venv"')
+        lines.append(shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
+                                   shlex.quote(self.pipegen)))
+        lines.append(f'ln -sf "$pipegen_home/venv/bin/pipegen" '
+                     f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
+        return lines
+
+    @cached_property
+    def inputs(self) -> tuple[tuple[str, str], ...]:
+        """(output name, producer job id) for every output this job reads."""
+        return tuple((value.value, value.producer) for _, value in self.env
+                     if value.kind is EnvKind.OUTPUT and value.producer)
+
+
+@record
+class Stage:
+    id: str
+    title: str
+    comment: str
+    jobs: tuple[Job, ...]
+
+
+@record
+class Triggers:
+    branches: tuple[str, ...]
+    pull_requests: bool
+    schedule: str | None
+    data_paths: tuple[str, ...]
+    # When data paths are given, pushes run the pipeline only when one of these changes.
+    watched_paths: tuple[str, ...]
+
+
+@record
+class Plan:
+    project: str
+    python: str
+    descriptor_path: str
+    targets: tuple[str, ...]
+    triggers: Triggers
+    stages: tuple[Stage, ...]
+    settings: Settings  # per-platform runner settings
+    variables: tuple[str, ...] = ()  # CI variables the pipeline reads, by name
+    secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
+    environments: tuple[tuple[str, Approval | None], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @cached_property
+    def jobs(self) -> tuple[Job, ...]:
+        return tuple(job for stage in self.stages for job in stage.jobs)
+
+    @cached_property
+    def _index(self) -> dict[str, tuple[Job, Stage]]:
+        """Job id -> (job, stage): backends look jobs up per job and per need."""
+        return {job.id: (job, stage) for stage in self.stages for job in stage.jobs}
+
+    @cached_property
+    def _previous(self) -> dict[str, Stage | None]:
+        return {stage.id: (self.stages[index - 1] if index else None) for index, stage in enumerate(self.stages)}
+
+    @cached_property
+    def collects_reports(self) -> bool:
+        """Some job gathers every job's report folder (backends ask per job)."""
+        return any(job.collects_reports for job in self.jobs)
+
+    def job(self, job_id: str) -> Job:
+        return self._index[job_id][0]
+
+    def stage_of(self, job_id: str) -> Stage:
+        return self._index[job_id][1]
+
+    def previous_stage(self, stage_id: str) -> Stage | None:
+        return self._previous[stage_id]
+
+    def same_stage_needs(self, job: Job) -> tuple[str, ...]:
+        return tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
+
+    def earlier_stage_needs(self, job: Job) -> tuple[str, ...]:
+        return tuple(need for need in job.needs if self.stage_of(need).id != job.stage)
+
+    def is_stage_entry(self, job: Job) -> bool:
+        """An entry job has no same-stage needs: it waits for the whole previous stage."""
+        return not self.same_stage_needs(job)
+
+    @cached_property
+    def report_sources(self) -> tuple[str, ...]:
+        """The jobs whose kept report folder (REPORT_DIR) a reports-collecting job fetches, in
+        plan order: nothing else of theirs (hand-overs, outputs) is for it."""
+        if not self.collects_reports:
+            return ()
+        return tuple(job.id for job in self.jobs if REPORT_DIR in job.artifacts and not job.collects_reports)
+
+    def all_needs(self, job: Job) -> tuple[str, ...]:
+        """Needs for platforms without stages (GitHub): the explicit needs, plus the barrier of
+        the previous stage for a stage's entry jobs, so the stage order holds."""
+        needs = list(job.needs)
+        if self.is_stage_entry(job):
+            needs += [other for other in self.barrier(job.stage) if other not in needs]
+        return tuple(needs)
+
+    def barrier(self, stage_id: str) -> tuple[str, ...]:
+        """The jobs of earlier stages that `stage_id`'s entry jobs wait for: the previous stage's
+        jobs but the model's chain (its failure stops only the jobs that need it), and what of
+        the previous stage's own barrier those do not already wait for."""
+        if stage_id not in self._barriers:  # asked once per entry job: computed once per stage
+            self._barriers[stage_id] = self._barrier(stage_id)
+        return self._barriers[stage_id]
+
+    @cached_property
+    def _barriers(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def _barrier(self, stage_id: str) -> tuple[str, ...]:
+        previous = self.previous_stage(stage_id)
+        if previous is None:
+            return ()
+        blocking = [other.id for other in previous.jobs if other.blocks_later_stages]
+        covered = set(blocking)
+        pending = list(blocking)
+        while pending:
+            for need in self.all_needs(self.job(pending.pop())):
+                if need not in covered:
+                    covered.add(need)
+                    pending.append(need)
+        return (*blocking, *(other for other in self.barrier(previous.id) if other not in covered))
+
+    def model_chain_needs(self, job: Job) -> tuple[str, ...]:
+        """The jobs of the model's chain `job` needs, directly or through other needs, in plan order."""
+        found = self._model_chain_upstream[job.id]
+        return tuple(other for other in self._model_chain if other in found) if found else ()
+
+    @cached_property
+    def _model_chain(self) -> tuple[str, ...]:
+        return tuple(job.id for job in self.jobs if not job.blocks_later_stages)
+
+    @cached_property
+    def _model_chain_upstream(self) -> dict[str, frozenset[str]]:
+        """Per job, the model-chain jobs among everything it needs: one pass in plan order (a job's
+        needs come before it), so a long chain of needs costs linear time, not a walk per job."""
+        upstream: dict[str, frozenset[str]] = {}
+        for job in self.jobs:
+            found: set[str] = set()
+            for need in job.needs:
+                found |= upstream[need]
+                if not self.job(need).blocks_later_stages:
+                    found.add(need)
+            upstream[job.id] = frozenset(found)
+        return upstream
+
+    def has_soft_barrier(self, stage_id: str) -> bool:
+        """The stage before `stage_id` has jobs its entry jobs do not wait for."""
+        previous = self.previous_stage(stage_id)
+        return previous is not None and not all(other.blocks_later_stages for other in previous.jobs)

@@ -1,0 +1,18 @@
+"""Where Azure forces a difference from the plan; the parity check allows exactly these."""
+from __future__ import annotations
+
+from pipegen.platforms.difference import IGNORED, SUBSET, Difference
+
+DIFFERENCES: tuple[Difference, ...] = (
+    Difference("azure", "release_runs", "parallel",
+               "Each release-branch push gets its own run (no `batch`, which would hold main's CI until an "
+               "approval is given); add an exclusive-lock check on the prod environment to serialize deployments."),
+    Difference("azure", "secrets", IGNORED,
+               "A `$(NAME)` macro does not say whether NAME is secret; the steps' `env:` shows what each step reads."),
+    Difference("azure", "model_failure", "warning",
+               "The model's chain (drift, train, model-gate) continues on error, so a failed model shows as "
+               "\"partially succeeded\" and PROD still deploys the image; promote-model runs only when the "
+               "gate's result is Succeeded."),
+    Difference("azure", "outputs", SUBSET,
+               "Output variables are set at run time; the file shows the names its consumers read."),
+)

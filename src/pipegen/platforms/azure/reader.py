@@ -1,0 +1,218 @@
+"""What the Azure backend writes, read back into the neutral `PipelineView`: the `trigger`,
+`pr` and `schedules` sections, stage and job `dependsOn` and `condition` evaluated per event
+(a skipped dependency fails `succeeded()`, as in Azure), deployment jobs and their
+environments (checks run once per stage), outputs wired through `dependencies` /
+`stageDependencies`, the values each step's `env:` maps in, timeouts and batching.
+Azure macros do not say whether a variable is secret, so steps list both (`reads`) and
+`secrets` is `None`."""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import replace
+
+import yaml
+
+from pipegen.platforms import readback as rb
+
+_MACRO = re.compile(r"^\$\(([A-Za-z_][\w.]*)\)$")
+_OUTPUT = re.compile(r"(?:stageDependencies\.(\w+)\.(\w+)|dependencies\.(\w+))\.outputs\['([^']+)'\]")
+_OUTPUT_SET = re.compile(r"pipegen output set ([A-Za-z_]\w*)")
+_CALL = re.compile(r"\s*([A-Za-z]+)\s*\(")
+_LITERAL = re.compile(r"\s*'((?:[^']|'')*)'")
+_VARIABLE = re.compile(r"\s*variables\[\s*'([^']+)'\s*\]")
+_RESULT = re.compile(r"\s*(?:stageDependencies\.\w+\.(\w+)|dependencies\.(\w+))\.result\b")
+
+
+def plan_id(azure_id: str) -> str:
+    """Azure ids are plan ids with '-' spelled '_' (plan ids never hold '_')."""
+    return azure_id.removeprefix("j_").replace("_", "-")
+
+
+class _Condition:
+    """Azure's condition functions: and, or, not, eq, ne, in, startsWith, succeeded,
+    succeededOrFailed, always, failed, over 'literals' and variables['Name']."""
+
+    def __init__(self, text: str, variables: dict[str, str], dependencies_ran: bool, ran=lambda job: True):
+        self.text, self.position = text, 0
+        self.variables, self.dependencies_ran, self.ran = variables, dependencies_ran, ran
+
+    def value(self) -> object:
+        result = self._term()
+        if self.text[self.position:].strip():
+            raise rb.ConditionError(f"cannot read the Azure condition {self.text!r}")
+        return result
+
+    def _term(self) -> object:
+        rest = self.text[self.position:]
+        for pattern, convert in ((_LITERAL, lambda m: m.group(1).replace("''", "'")),
+                                 (_VARIABLE, lambda m: self.variables.get(m.group(1), "")),
+                                 # a job that ran is read as succeeded: the question is which jobs it waits for
+                                 (_RESULT, lambda m: "Succeeded" if self.ran(plan_id(m.group(1) or m.group(2)))
+                                  else "Skipped")):
+            match = pattern.match(rest)
+            if match:
+                self.position += match.end()
+                return convert(match)
+        match = _CALL.match(rest)
+        if not match:
+            raise rb.ConditionError(f"cannot read the Azure condition {self.text!r}")
+        self.position += match.end()
+        arguments = []
+        while not self.text[self.position:].lstrip().startswith(")"):
+            arguments.append(self._term())
+            stripped = self.text[self.position:].lstrip()
+            if stripped.startswith(","):
+                self.position = len(self.text) - len(stripped) + 1
+        self.position = self.text.index(")", self.position) + 1
+        return self._apply(match.group(1).lower(), arguments)
+
+    def _apply(self, name: str, arguments: list) -> object:  # pylint: disable=too-many-return-statements
+        if name == "and":
+            return all(arguments)
+        if name == "or":
+            return any(arguments)
+        if name == "not":
+            return not arguments[0]
+        if name in ("eq", "ne"):
+            equal = str(arguments[0]).lower() == str(arguments[1]).lower()
+            return equal if name == "eq" else not equal
+        if name == "in":
+            return str(arguments[0]).lower() in [str(argument).lower() for argument in arguments[1:]]
+        if name == "startswith":
+            return str(arguments[0]).lower().startswith(str(arguments[1]).lower())
+        if name in ("succeeded",):
+            return self.dependencies_ran
+        if name in ("succeededorfailed", "always"):
+            return True
+        if name in ("failed", "canceled"):
+            return False
+        raise rb.ConditionError(f"cannot read the Azure condition function {name!r}")
+
+
+def _variables(event: str, release: str) -> dict[str, str]:
+    branch = rb.event_branch(event, release)
+    reason = "PullRequest" if event in rb.PULL_REQUESTS else "Schedule" if event == rb.SCHEDULE else (
+        "Manual" if event.startswith("manual") else "IndividualCI")
+    values = {"Build.Reason": reason, "Build.SourceBranch": f"refs/heads/{branch}" if branch else "refs/pull/1/merge",
+              "Build.SourceBranchName": branch or "merge"}
+    if not branch:
+        values["System.PullRequest.TargetBranch"] = (
+            f"refs/heads/{rb.OTHER_BRANCH if event == rb.PULL_REQUEST_OTHER else release}")
+    return values
+
+
+def runs(condition: str | None, event: str, release: str, dependencies_ran: bool, ran=lambda job: True) -> bool:
+    if not condition:
+        return dependencies_ran
+    return bool(_Condition(str(condition), _variables(event, release), dependencies_ran, ran).value())
+
+
+def checked_results(condition: str | None) -> list[str]:
+    """The jobs whose result a condition tests (they must succeed first)."""
+    return [plan_id(match.group(1) or match.group(2)) for match in _RESULT.finditer(str(condition or ""))]
+
+
+def _includes(section, branch: str) -> bool:
+    if section in ("none", None):
+        return section is None
+    branches = section.get("branches") if isinstance(section, dict) else section
+    if isinstance(branches, dict):
+        include, exclude = branches.get("include") or ["*"], branches.get("exclude") or []
+    else:
+        include, exclude = branches or ["*"], []
+    return (any(fnmatch.fnmatchcase(branch, pattern) for pattern in include)
+            and not any(fnmatch.fnmatchcase(branch, pattern) for pattern in exclude))
+
+
+def _pipeline_events(document: dict, release: str) -> frozenset[str]:
+    events = {rb.MANUAL_RELEASE, rb.MANUAL_OTHER}
+    trigger, pr = document.get("trigger"), document.get("pr")
+    events |= {event for event, branch in ((rb.PUSH_RELEASE, release), (rb.PUSH_OTHER, rb.OTHER_BRANCH))
+               if _includes(trigger, branch)}
+    events |= {event for event, branch in ((rb.PULL_REQUEST, release), (rb.PULL_REQUEST_OTHER, rb.OTHER_BRANCH))
+               if _includes(pr, branch)}
+    if document.get("schedules"):
+        events.add(rb.SCHEDULE)
+    return frozenset(events)
+
+
+def _steps(job: dict) -> list[dict]:
+    if "steps" in job:
+        return job["steps"] or []
+    strategy = (job.get("strategy") or {}).get("runOnce") or {}
+    return [step for phase in strategy.values() for step in (phase or {}).get("steps") or []]
+
+
+def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main") -> rb.PipelineView:
+    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    events = _pipeline_events(document, release)
+    stages = document.get("stages") or []
+    stage_ids = [stage["stage"] for stage in stages]
+    stage_needs = {}
+    for index, stage in enumerate(stages):
+        depends = stage.get("dependsOn", [stage_ids[index - 1]] if index else [])
+        stage_needs[stage["stage"]] = [depends] if isinstance(depends, str) else list(depends or [])
+    stage_after = rb.closure(stage_needs)
+    jobs: dict[str, tuple[str, dict]] = {}
+    for stage in stages:
+        for job in stage.get("jobs") or []:
+            jobs[plan_id(job.get("job") or job.get("deployment"))] = (stage["stage"], job)
+    # continueOnError: the job's failure leaves the run going; only a job testing its result waits for its success.
+    soft = {job_id for job_id, (_, job) in jobs.items() if str(job.get("continueOnError", "false")).lower() == "true"}
+    direct: dict[str, list[str]] = {}
+    for job_id, (stage_id, job) in jobs.items():
+        depends = job.get("dependsOn") or []
+        direct[job_id] = [plan_id(need) for need in ([depends] if isinstance(depends, str) else depends)]
+        direct[job_id] += [other for other, (other_stage, _) in jobs.items() if other_stage in stage_after[stage_id]]
+        direct[job_id] = [need for need in direct[job_id] if need not in soft]
+        direct[job_id] += checked_results(job.get("condition"))
+    after = rb.closure(direct)
+    stage_runs: dict[str, frozenset[str]] = {}
+    for stage in stages:
+        needs = stage_needs[stage["stage"]]
+        stage_runs[stage["stage"]] = frozenset(event for event in events if runs(
+            stage.get("condition"), event, release, all(event in stage_runs.get(need, frozenset()) for need in needs)))
+    job_runs: dict[str, frozenset[str]] = {}
+    for job_id, (stage_id, job) in jobs.items():  # written in dependency order
+        same_stage = [need for need in direct[job_id] if jobs.get(need, ("",))[0] == stage_id]
+        job_runs[job_id] = frozenset(event for event in stage_runs[stage_id] if runs(
+            job.get("condition"), event, release, all(event in job_runs.get(need, frozenset()) for need in same_stage),
+            lambda other, event=event: event in job_runs.get(other, frozenset())))
+    asking = {job_id for job_id, (stage_id, job) in jobs.items() if job.get("environment") in protected}
+    views = {}
+    for job_id, (stage_id, job) in jobs.items():
+        inputs = set()
+        for value in (job.get("variables") or {}).values() if isinstance(job.get("variables"), dict) else []:
+            for match in _OUTPUT.finditer(str(value)):
+                producer = plan_id(match.group(2) or match.group(3))
+                inputs.add((match.group(4).split(".")[-1], producer))
+        steps = []
+        for step in _steps(job):
+            if "bash" in step or "script" in step:
+                steps.append(rb.StepView(step.get("displayName", ""), frozenset(
+                    name for name, value in (step.get("env") or {}).items()
+                    if (macro := _MACRO.match(str(value))) and macro.group(1) not in {
+                        variable for variable in (job.get("variables") or {})})))
+        script = "\n".join(str(step.get("bash") or step.get("script") or "") for step in _steps(job))
+        environment = job.get("environment")
+        environment = environment.get("name") if isinstance(environment, dict) else environment
+        views[job_id] = rb.JobView(
+            id=job_id, stage=stage_id.lower(), after=after[job_id], events=job_runs[job_id], environment=environment,
+            approval=job_id in asking or bool(asking & after[job_id]),
+            asks_approval=job_id in asking and not asking & after[job_id],
+            outputs=frozenset(_OUTPUT_SET.findall(script)), inputs=frozenset(inputs), visible_outputs=frozenset(inputs),
+            secrets=None, steps=tuple(steps),
+            timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
+            gates=rb.gates_in(script))
+    for job_id, view in views.items():  # an output's name is spelled where a consumer maps it
+        wired = {output for other in views.values() for output, producer in other.inputs if producer == job_id}
+        views[job_id] = replace(view, outputs=view.outputs | wired)
+    trigger = document.get("trigger")
+    batch = isinstance(trigger, dict) and str(trigger.get("batch", "false")).lower() == "true"
+    pr = document.get("pr")
+    cancel = {rb.PULL_REQUEST, rb.PULL_REQUEST_OTHER} if isinstance(pr, dict) and str(
+        pr.get("autoCancel", "true")).lower() == "true" else set()
+    schedule = (document.get("schedules") or [{}])[0].get("cron")
+    return rb.PipelineView(platform="azure", jobs=views, events=events, release_branch=release, schedule=schedule,
+                           cancel_superseded=frozenset(cancel) & events, release_runs="queue" if batch else "parallel")

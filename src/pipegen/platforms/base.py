@@ -1,0 +1,56 @@
+"""The interface every platform backend implements, and the Jinja2 environment they share."""
+from __future__ import annotations
+
+from typing import Protocol
+
+import jinja2
+
+from pipegen import syntax
+from pipegen.plan import Plan
+from pipegen.platforms.template_cache import bytecode_cache
+from pipegen.records import record
+from pipegen.resources import templates_dir
+
+
+@record
+class ChecklistItem:
+    """Something configured outside the generated file, which the pipeline relies on."""
+
+    kind: str  # secret | variable | environment | schedule | credentials | other
+    name: str
+    detail: str
+
+
+class Backend(Protocol):
+    name: str  # target name: github | gitlab | azure | jenkins
+    path: str  # where the file goes, relative to the repository root
+    comment: str  # line-comment marker of the file's syntax: "#" or "//"
+
+    def render(self, plan: Plan) -> str:
+        """The file body (no header), deterministic for a given plan."""
+
+    def checklist(self, plan: Plan) -> list[ChecklistItem]:
+        """Settings that live outside the file (secrets, environments, approvers, ...)."""
+
+
+_FILTERS = {
+    "yaml": syntax.yaml_scalar,
+    "yaml_block": syntax.yaml_block,
+    "expression": syntax.yaml_expression,
+    "groovy": syntax.groovy_string,
+    "groovy_multiline": syntax.groovy_multiline,
+}
+
+
+def template_environment(platform: str) -> jinja2.Environment:
+    """Templates under templates/<platform>/, strict about undefined names, with the
+    escaping filters of pipegen.syntax."""
+    options = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True, "autoescape": False}
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / platform)),
+        undefined=jinja2.StrictUndefined,
+        bytecode_cache=bytecode_cache({**options, "undefined": "strict", "filters": sorted(_FILTERS)}),
+        **options,
+    )
+    environment.filters.update(_FILTERS)
+    return environment

@@ -1,0 +1,476 @@
+"""GitHub Actions: the plan as one workflow, `.github/workflows/pipegen.yml`.
+
+GitHub has no stages, so stage order comes from `needs:` (`Plan.all_needs`). Outputs travel
+as job `outputs:` read through `needs.JOB.outputs.NAME` (only direct needs are visible; the
+plan makes producers direct needs). Every value reaches a script through `env:`, never as a
+`${{ }}` expression inside `run:` (template injection). The template prints; this module only
+shapes the plan into the view model below.
+"""
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+import textwrap
+from typing import Union
+
+from pipegen.errors import UsageError
+from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.platforms import approvals
+from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.records import record
+
+WORKFLOW_PATH = ".github/workflows/pipegen.yml"
+
+
+@record
+class Action:
+    """An action pinned to a full commit SHA (zizmor `unpinned-uses`); the tag goes in a
+    comment so people and Dependabot/Renovate can read and bump it."""
+
+    repository: str
+    sha: str
+    version: str
+
+    @property
+    def uses(self) -> str:
+        return f"{self.repository}@{self.sha}"
+
+
+# Where each SHA comes from: the newest release tag of the action's own repository, read from a
+# mirror of github.com/<repository> (snapshot of 2026-07-20) with `git rev-parse '<tag>^{commit}'`
+# (annotated tags peeled to their commit); tag dates in brackets:
+#   actions/checkout          v7.0.1 (2026-07-17)   actions/setup-python      v7.0.0 (2026-07-19)
+#   actions/upload-artifact   v7.0.0 (2026-02-25)   actions/download-artifact v8.0.1 (2026-03-11)
+# All four run on node24 (runner >= 2.327.1 for self-hosted runners). Bump them together, check
+# the inputs used below still exist in each action.yml, and re-run the judges.
+CHECKOUT = Action("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1")
+SETUP_PYTHON = Action("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0")
+UPLOAD_ARTIFACT = Action("actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0")
+DOWNLOAD_ARTIFACT = Action("actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1")
+
+# Expressions are evaluated wherever `${{` appears (run, names, env values): a descriptor
+# string carrying one would run as an expression, so it is refused, not rendered.
+_EXPRESSION = "${{"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SHELL_OPTIONS = "set -euo pipefail"
+_COMMENT_WIDTH = 100
+
+InputValue = Union[str, bool, int]
+
+
+@record
+class StepView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
+    """One step: either `uses` an action (with inputs) or `run`s shell text."""
+
+    name: str
+    id: str | None = None
+    condition: str | None = None
+    uses: str | None = None
+    version: str | None = None
+    inputs: tuple[tuple[str, InputValue], ...] = ()
+    run: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@record
+class Permission:
+    scope: str
+    level: str
+    why: str  # zizmor pedantic `undocumented-permissions`: every grant says why
+
+
+@record
+class ServiceView:
+    name: str
+    image: str
+    ports: tuple[str, ...]  # "5432:5432": the same port on the runner, reached at localhost
+    env: tuple[tuple[str, str], ...]
+
+
+@record
+class JobView:  # pylint: disable=too-many-instance-attributes  # one field per YAML key
+    id: str
+    name: str
+    comment: tuple[str, ...]
+    runs_on: str
+    needs: tuple[str, ...]
+    condition: str | None
+    environment: str | None
+    timeout_minutes: int
+    permissions: tuple[Permission, ...]
+    outputs: tuple[tuple[str, str], ...]
+    env: tuple[tuple[str, str], ...]
+    steps: tuple[StepView, ...]
+    services: tuple[ServiceView, ...] = ()
+
+
+@record
+class StageView:
+    title: str
+    comment: tuple[str, ...]
+    jobs: tuple[JobView, ...]
+
+
+@record
+class TriggerView:
+    branches: tuple[str, ...]
+    push_paths: tuple[str, ...]
+    pull_requests: bool
+    schedule: str | None
+
+
+# ---------------------------------------------------------------------------- checks and small helpers
+
+
+def _checked(text: str, where: str) -> str:
+    """Descriptor text that GitHub would otherwise evaluate as an expression is refused."""
+    if _EXPRESSION in text:
+        raise UsageError(f"{where}: {text!r} contains '${{{{', which GitHub Actions evaluates as an expression; "
+                         "pass values to scripts as environment variables ($NAME) instead")
+    return text
+
+
+def _env_name(name: str, where: str) -> str:
+    if not _ENV_NAME.match(name):
+        raise UsageError(f"{where}: {name!r} is not a valid secret, variable or output name for GitHub Actions")
+    return name
+
+
+@functools.lru_cache(maxsize=1024)  # jobs share comments; wrapping is a tenth of rendering
+def _comment_lines(text: str) -> tuple[str, ...]:
+    """Comment text as lines short enough to read in a diff (the template adds `# `)."""
+    lines = [wrapped for line in text.splitlines() for wrapped in textwrap.wrap(line, _COMMENT_WIDTH) or [""]]
+    return tuple(lines) or ("",)
+
+
+def _script(text: str) -> str:
+    """Multi-line shell starts with strict options (GitHub's bash already has -e and pipefail;
+    -u catches an unset variable such as a missing output)."""
+    return f"{_SHELL_OPTIONS}\n{text}" if "\n" in text.rstrip("\n") else text
+
+
+def _string_literal(text: str) -> str:
+    """A string literal of GitHub's expression language: single quotes, doubled inside."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
+
+
+def _skipped_stage_needs(job: Job, plan: Plan) -> bool:
+    """Whether a job it waits for only to keep the stage order (not one it needs) may be
+    skipped where this job runs: GitHub would then skip this job too."""
+    return any(_RUN_WHEN_RANK[plan.job(need).run_when] > _RUN_WHEN_RANK[job.run_when]
+               for need in plan.all_needs(job) if need not in job.needs)
+
+
+def _condition(job: Job, plan: Plan) -> str | None:
+    not_pull_request = "github.event_name != 'pull_request'"
+    condition = None
+    if job.run_when is RunWhen.PULL_REQUEST:
+        # always(): also when a gate before it failed (the report says which).
+        return "${{ " + ("always() && " if job.always else "") + "github.event_name == 'pull_request' }}"
+    if job.run_when is RunWhen.NOT_PULL_REQUEST:
+        condition = not_pull_request
+    if job.run_when is RunWhen.BRANCH:
+        branch = _checked(job.branch or "", f"job {job.id}: branch")
+        if not branch or "*" in branch:
+            raise UsageError(f"job {job.id}: GitHub's `if:` compares one branch name; {branch!r} is not one")
+        condition = f"github.ref == {_string_literal('refs/heads/' + branch)} && {not_pull_request}"
+    if _skipped_stage_needs(job, plan):
+        # Run when the earlier stage succeeded or skipped jobs (never after a failure).
+        condition = "!cancelled() && !failure()" + (f" && {condition}" if condition else "")
+    return f"${{{{ {condition} }}}}" if condition else None
+
+
+def _environment(job: Job, plan: Plan) -> str | None:
+    """A PROD job that waits for another job of the same approved environment does not name
+    the environment again: reviewers approve once per run."""
+    if job.environment is None or job.approval is None:
+        return job.environment
+    upstream, pending = set(), list(job.needs)
+    while pending:
+        need = pending.pop()
+        if need not in upstream:
+            upstream.add(need)
+            pending.extend(plan.job(need).needs)
+    if any(plan.job(need).environment == job.environment for need in upstream):
+        return None
+    return job.environment
+
+
+def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],
+          condition: str | None = None) -> StepView:
+    return StepView(name=name, uses=action.uses, version=action.version, inputs=inputs, condition=condition)
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+def _checkout(job: Job) -> StepView:
+    inputs: tuple[tuple[str, InputValue], ...] = (("persist-credentials", False),)
+    if job.full_history:
+        inputs += (("fetch-depth", 0),)  # the compare branch for diff coverage and Sonar's blame
+    return _uses(CHECKOUT, "Check out the repository", inputs)
+
+
+def runs_on_release_branches(plan: Plan) -> bool:
+    """A workflow pushed on release branches is a release workflow (zizmor reads any branch
+    filter containing "release" so): a poisoned cache could reach what it publishes."""
+    return any("release" in branch.lower() for branch in plan.triggers.branches)
+
+
+def _uses_pip_cache(job: Job, plan: Plan) -> bool:
+    """Jobs that publish (build an image, deploy, promote) restore no cache that another
+    run could have written (zizmor `cache-poisoning`); release workflows use none at all."""
+    return not (job.docker or job.environment or runs_on_release_branches(plan))
+
+
+def _setup_python(job: Job, plan: Plan) -> StepView:
+    inputs: tuple[tuple[str, InputValue], ...] = (("python-version", plan.python),)
+    if _uses_pip_cache(job, plan):
+        # The workflow file pins the extra packages, so it belongs in the cache key too;
+        # it also keeps setup-python from failing in a job without requirement files.
+        keys = [_checked(path, f"job {job.id}: requirements") for path in job.requirements] + [WORKFLOW_PATH]
+        inputs += (("cache", "pip"), ("cache-dependency-path", "\n".join(keys)))
+    return _uses(SETUP_PYTHON, f"Set up Python {plan.python}", inputs)
+
+
+def _install(job: Job) -> StepView | None:
+    commands = job.install_commands()
+    if not commands:
+        return None
+    script = "\n".join(_checked(line, f"job {job.id}: pip install command") for line in commands)
+    return StepView(name="Install dependencies", run=_script(script))
+
+
+def _handover_name(job_id: str) -> str:
+    return f"handover-{job_id}"
+
+
+def _download_root(paths: tuple[str, ...]) -> str:
+    """Where upload-artifact's root for these files was: a lone file is stored without its
+    folder, several under their common folder; downloading there puts them back in place."""
+    folders = [posixpath.dirname(posixpath.normpath(path)) for path in paths]
+    if not all(folders):  # a file at the top: the root is the workspace
+        return "."
+    return posixpath.commonpath(folders) or "."
+
+
+def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
+    steps = []
+    if job.collects_reports:
+        # Every job keeps its reports as `reports-<job>` (also when it fails): all of them, merged.
+        # An artifact of one folder holds that folder's contents (upload-artifact roots it at the
+        # paths' common ancestor), so they are merged back into the folder the comment reads.
+        steps.append(_uses(DOWNLOAD_ARTIFACT, "Fetch every job's reports", (
+            ("pattern", "reports-*"), ("merge-multiple", True), ("path", REPORT_DIR))))
+    for producer_id in job.fetches:
+        producer = plan.job(producer_id)
+        if not producer.hands_over:
+            continue
+        files = ", ".join(producer.hands_over)
+        steps.append(_uses(DOWNLOAD_ARTIFACT, _checked(f"Fetch {files} from {producer_id}", f"job {job.id}"), (
+            ("name", _handover_name(producer_id)), ("path", _download_root(producer.hands_over)))))
+    return steps
+
+
+def _secret_env(job: Job, step: Step) -> tuple[tuple[str, str], ...]:
+    if job.review_comment:
+        # The job's own token, granted pull-requests: write on this job only (read-only from forks).
+        return ((REPORT_TOKEN_ENV, "${{ secrets.GITHUB_TOKEN }}"),)
+    return tuple((name, f"${{{{ secrets.{_env_name(value.value, f'job {job.id}: secret')} }}}}")
+                 for name, value in job.step_env(step) if value.kind is EnvKind.SECRET)
+
+
+def _plan_step(step: Step, job: Job) -> StepView:
+    """Secrets go on the plan's own steps that read them only: the install step (which runs
+    packages' build code), the actions and the other steps never see them."""
+    where = f"job {job.id}, step {step.title!r}"
+    return StepView(name=_checked(step.title, where), id=step.id, run=_script(_checked(step.run, where)),
+                    env=_secret_env(job, step))
+
+
+def _report_paths(job: Job) -> tuple[str, ...]:
+    """Artifacts plus the JUnit files not already inside one of them."""
+    def inside(path: str, folder: str) -> bool:
+        return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+    junit = [path for path in job.junit if not any(inside(path, folder) for folder in job.artifacts)]
+    return tuple(dict.fromkeys([*job.artifacts, *junit]))
+
+
+def _keep_steps(job: Job) -> list[StepView]:
+    steps = []
+    reports = _report_paths(job)
+    if reports:
+        # GitHub has no native JUnit tab without a third-party action and `checks: write`;
+        # the gates write their Markdown to the run summary and the XML is kept here.
+        steps.append(_uses(UPLOAD_ARTIFACT, "Keep the reports, also when the job fails", (
+            ("name", f"reports-{job.id}"),
+            ("path", "\n".join(_checked(path, f"job {job.id}: artifacts") for path in reports)),
+            ("if-no-files-found", "warn"),
+            ("overwrite", True),  # a re-run attempt replaces its own earlier upload
+        ), condition="${{ always() }}"))
+    if job.hands_over:
+        steps.append(_uses(UPLOAD_ARTIFACT, "Hand files over to later jobs", (
+            ("name", _handover_name(job.id)),
+            ("path", "\n".join(_checked(path, f"job {job.id}: hands_over") for path in job.hands_over)),
+            ("if-no-files-found", "error"),
+            ("overwrite", True),
+        )))
+    return steps
+
+
+def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
+    steps = [_checkout(job)]
+    if job.python:
+        steps.append(_setup_python(job, plan))
+        install = _install(job)
+        if install is not None:
+            steps.append(install)
+    steps += _fetch_steps(job, plan)
+    steps += [_plan_step(step, job) for step in job.steps]
+    steps += _keep_steps(job)
+    return tuple(steps)
+
+
+# ---------------------------------------------------------------------------- jobs and the workflow
+
+
+def _job_env(job: Job) -> tuple[tuple[str, str], ...]:
+    """Non-secret values for every step: variables, upstream outputs, literals."""
+    env = []
+    for name, value in job.env:
+        where = f"job {job.id}: env {name}"
+        _env_name(name, where)
+        if value.kind is EnvKind.VARIABLE:
+            env.append((name, f"${{{{ vars.{_env_name(value.value, where)} }}}}"))
+        elif value.kind is EnvKind.OUTPUT:
+            env.append((name, f"${{{{ needs.{value.producer}.outputs.{_env_name(value.value, where)} }}}}"))
+        elif value.kind is EnvKind.LITERAL:
+            env.append((name, _checked(value.value, where)))
+    return tuple(env)
+
+
+def _job_outputs(job: Job) -> tuple[tuple[str, str], ...]:
+    return tuple((name, f"${{{{ steps.{job.output_step}.outputs.{_env_name(name, f'job {job.id}: output')} }}}}")
+                 for name in job.outputs)
+
+
+def _job_view(job: Job, plan: Plan) -> JobView:
+    missing = [producer for _, producer in job.inputs if producer not in job.needs]
+    if missing:  # GitHub only shows the outputs of direct needs
+        raise UsageError(f"job {job.id} reads outputs of {', '.join(missing)} without needing them directly")
+    return JobView(
+        id=job.id, name=_checked(job.title, f"job {job.id}: title"), comment=_comment_lines(job.comment),
+        runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
+        needs=plan.all_needs(job), condition=_condition(job, plan), environment=_environment(job, plan),
+        timeout_minutes=job.timeout_minutes,
+        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
+                     *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
+                       if job.review_comment else ())),
+        outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
+        services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
+                                   tuple(f"{port}:{port}" for port in service.ports),
+                                   tuple((key, _checked(value, f"service {service.name}: env {key}"))
+                                         for key, value in service.env))
+                       for service in job.services))
+
+
+def _stage_view(stage: Stage, plan: Plan) -> StageView:
+    return StageView(title=stage.title, comment=_comment_lines(stage.comment),
+                     jobs=tuple(_job_view(job, plan) for job in stage.jobs))
+
+
+def _trigger_view(plan: Plan) -> TriggerView:
+    triggers = plan.triggers
+    # With data paths, pushes run only when a watched path changes; a new generated
+    # workflow is such a change too.
+    push_paths = (*triggers.watched_paths, WORKFLOW_PATH) if triggers.data_paths else ()
+    return TriggerView(
+        branches=tuple(_checked(branch, "triggers.branches") for branch in triggers.branches),
+        push_paths=tuple(_checked(path, "triggers.data_paths") for path in push_paths),
+        pull_requests=triggers.pull_requests, schedule=triggers.schedule)
+
+
+class GithubBackend:
+    name = "github"
+    path = WORKFLOW_PATH
+    comment = "#"
+
+    def render(self, plan: Plan) -> str:
+        environment = template_environment("github")
+        # Reviewers live in the repository settings: the file says which environments need them.
+        return approvals.comment_block(plan) + "\n" + environment.get_template("workflow.yml.j2").render(
+            workflow_name=_checked(f"{plan.project} (pipegen)", "project.name"),
+            pip_cache=not runs_on_release_branches(plan),
+            triggers=_trigger_view(plan),
+            stages=[_stage_view(stage, plan) for stage in plan.stages],
+        )
+
+    def checklist(self, plan: Plan) -> list[ChecklistItem]:
+        items = [_secret_item(plan, name) for name in plan.secrets]
+        items += [_variable_item(plan, name) for name in plan.variables]
+        items += [_environment_item(plan, name, approval) for name, approval in plan.environments]
+        if plan.triggers.schedule:
+            items.append(ChecklistItem("schedule", plan.triggers.schedule,
+                                       "GitHub runs `on.schedule` from the default branch's copy of the workflow "
+                                       "only (UTC); make sure this file is merged there"))
+        items += _runner_items(plan)
+        items += [ChecklistItem("other", "pull request comment",
+                                f"{job.id} comments with the job's own GITHUB_TOKEN (pull-requests: write on that job "
+                                "only; nothing to configure). Pull requests from forks get a read-only token: there "
+                                "the report goes to the job's step summary instead, and the log says so.")
+                  for job in plan.jobs if job.review_comment]
+        return items
+
+
+# ---------------------------------------------------------------------------- checklist
+
+
+def _users(plan: Plan, predicate) -> str:
+    return ", ".join(job.id for job in plan.jobs if predicate(job)) or "no job"
+
+
+def _secret_item(plan: Plan, name: str) -> ChecklistItem:
+    jobs = [job for job in plan.jobs if name in job.secrets]
+    where = "a repository secret"
+    if jobs and all(job.environment for job in jobs):  # only deployment jobs read it: scope it tighter
+        environments = sorted({job.environment for job in jobs if job.environment})
+        where += f", or better a secret of the environment(s) {', '.join(environments)}"
+    return ChecklistItem("secret", name, f"Settings > Secrets and variables > Actions: {where} "
+                                         f"(read as secrets.{name} by {_users(plan, lambda j: j in jobs)})")
+
+
+def _variable_item(plan: Plan, name: str) -> ChecklistItem:
+    def reads(job: Job) -> bool:
+        return any(value.kind is EnvKind.VARIABLE and value.value == name for _, value in job.env)
+
+    return ChecklistItem("variable", name, "Settings > Secrets and variables > Actions > Variables: a repository "
+                                           f"variable (read as vars.{name} by {_users(plan, reads)})")
+
+
+def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
+    jobs = [job for job in plan.jobs if job.environment == name]
+    branches = sorted({job.branch for job in jobs if job.run_when is RunWhen.BRANCH and job.branch}) \
+        or list(plan.triggers.branches)
+    detail = [f"Settings > Environments > {name}: used by {', '.join(job.id for job in jobs)}"]
+    if approval is not None:
+        reviewers = ", ".join(approval.approvers) or "(name the reviewers)"
+        detail.append(f"required reviewers: {reviewers} (GitHub waits up to 30 days; the descriptor's "
+                      f"{approval.timeout_minutes}-minute approval timeout is not enforced by GitHub)")
+    detail.append(f"deployment branches: selected branches {', '.join(branches)}")
+    return ChecklistItem("environment", name, "; ".join(detail))
+
+
+def _runner_items(plan: Plan) -> list[ChecklistItem]:
+    docker_jobs = [job.id for job in plan.jobs if job.docker]
+    if not docker_jobs:
+        return []
+    runs_on = plan.settings.github.runs_on
+    return [ChecklistItem("other", "docker", f"job(s) {', '.join(docker_jobs)}: a Docker daemon on runs-on "
+                                             f"{runs_on!r} (GitHub-hosted ubuntu runners have one) and push access "
+                                             "to the registry (image.username_secret/password_secret in the "
+                                             "descriptor, or a runner that is already logged in)")]

@@ -1,0 +1,140 @@
+"""What the GitHub backend writes, read back into the neutral `PipelineView`: the workflow's
+triggers, each job's `if:` evaluated per event (a skipped need skips the job unless the
+condition says otherwise, as GitHub does), environments, outputs wired from `needs.*.outputs`,
+the secrets and variables each step's `env:` can read, timeouts and the concurrency policy."""
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import yaml
+
+from pipegen.platforms import readback as rb
+
+_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>&&|\|\||==|!=|!|\(|\))|(?P<word>[A-Za-z_][\w.-]*(?:\(\))?))")
+_REF = re.compile(r"\$\{\{\s*(secrets|vars|needs)\.([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+def evaluate(condition: str, event: str, release: str, needs_ran: bool) -> bool:
+    """Whether a job with `if: condition` runs for `event` (its needs ran, or were skipped)."""
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    branch = rb.event_branch(event, release)
+    context = {
+        "github.event_name": "pull_request" if event in rb.PULL_REQUESTS else "schedule" if event == rb.SCHEDULE
+        else "workflow_dispatch" if event.startswith("manual") else "push",
+        "github.ref": f"refs/heads/{branch}" if branch else "refs/pull/1/merge",
+        "success()": needs_ran, "failure()": False, "cancelled()": False, "always()": True,
+    }
+    status_checked = any(name in text for name in ("success()", "failure()", "cancelled()", "always()"))
+    result = bool(rb.Expression(text, lambda word: _lookup(context, word), _TOKEN).value()) if text else True
+    return result if status_checked else (result and needs_ran)
+
+
+def _lookup(context: dict[str, object], word: str) -> object:
+    if word not in context:
+        raise rb.ConditionError(f"cannot read a GitHub condition: unknown {word!r}")
+    return context[word]
+
+
+def _branch_matches(patterns: list[str] | None, branch: str) -> bool:
+    return patterns is None or any(fnmatch.fnmatchcase(branch, pattern) for pattern in patterns)
+
+
+def _pipeline_events(on: dict, release: str) -> frozenset[str]:
+    events = set()
+    if "push" in on:
+        branches = (on["push"] or {}).get("branches")
+        if _branch_matches(branches, release):
+            events.add(rb.PUSH_RELEASE)
+        if _branch_matches(branches, rb.OTHER_BRANCH):
+            events.add(rb.PUSH_OTHER)
+    if "pull_request" in on:
+        targets = (on["pull_request"] or {}).get("branches")
+        events |= {event for event, target in ((rb.PULL_REQUEST, release), (rb.PULL_REQUEST_OTHER, rb.OTHER_BRANCH))
+                   if _branch_matches(targets, target)}
+    if on.get("schedule"):
+        events.add(rb.SCHEDULE)
+    if "workflow_dispatch" in on:
+        events |= {rb.MANUAL_RELEASE, rb.MANUAL_OTHER}
+    return frozenset(events)
+
+
+def _refs(env: dict | None) -> dict[str, tuple[str, str]]:
+    found = {}
+    for name, value in (env or {}).items():
+        match = _REF.search(str(value))
+        if match:
+            found[name] = (match.group(1), match.group(2))
+    return found
+
+
+def _environment(job: dict) -> str | None:
+    environment = job.get("environment")
+    return environment.get("name") if isinstance(environment, dict) else environment
+
+
+def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main") -> rb.PipelineView:
+    """`protected`: environments whose approvals are configured in the repository settings."""
+    document = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))  # `on` stays a string key
+    on = document.get("on") or {}
+    events = _pipeline_events(on if isinstance(on, dict) else {name: {} for name in on}, release)
+    jobs: dict = document.get("jobs") or {}
+    needs = {job_id: tuple([job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs") or ())
+             for job_id, job in jobs.items()}
+    after = rb.closure(needs)
+    runs: dict[str, frozenset[str]] = {}
+    for job_id in _topological(needs):
+        job = jobs[job_id]
+        runs[job_id] = frozenset(event for event in events if evaluate(
+            job.get("if", ""), event, release, all(event in runs.get(need, frozenset()) for need in needs[job_id])))
+    asks = {job_id for job_id, job in jobs.items() if _environment(job) in protected}
+    views = {}
+    for job_id, job in jobs.items():
+        job_env = _refs(job.get("env"))
+        steps, secrets = [], set()
+        for step in job.get("steps") or []:
+            refs = {**job_env, **_refs(step.get("env"))}
+            secrets |= {name for name, (kind, _) in refs.items() if kind == "secrets"}
+            if "run" in step:
+                steps.append(rb.StepView(step.get("name", ""), frozenset(
+                    name for name, (kind, _) in refs.items() if kind in ("secrets", "vars")), frozenset(
+                    name for name, (kind, _) in refs.items() if kind == "secrets")))
+        inputs = frozenset((path.split(".")[2], path.split(".")[0]) for kind, path in job_env.values()
+                           if kind == "needs" and path.count(".") == 2)
+        views[job_id] = rb.JobView(
+            id=job_id, stage=_stage_of(job_id, text), after=after[job_id], events=runs[job_id],
+            environment=_environment(job), approval=job_id in asks or bool(asks & after[job_id]),
+            asks_approval=job_id in asks, outputs=frozenset(job.get("outputs") or {}), inputs=inputs,
+            visible_outputs=inputs, secrets=frozenset(secrets), steps=tuple(steps),
+            timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
+            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))))
+    concurrency = document.get("concurrency") or {}
+    cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
+        str(concurrency.get("cancel-in-progress", "false")), event, release, True))
+    schedule = (on.get("schedule") or [{}])[0].get("cron") if isinstance(on, dict) else None
+    return rb.PipelineView(platform="github", jobs=views, events=events, release_branch=release, schedule=schedule,
+                           cancel_superseded=cancel, release_runs="queue" if concurrency else "parallel")
+
+
+def _topological(needs: dict[str, tuple[str, ...]]) -> list[str]:
+    ordered: list[str] = []
+    pending = list(needs)
+    while pending:
+        ready = [job for job in pending if all(need in ordered or need not in needs for need in needs[job])]
+        ordered.append((ready or pending)[0])
+        pending.remove(ordered[-1])
+    return ordered
+
+
+def _stage_of(job_id: str, text: str) -> str:
+    """The stage banner (`# ==== QA ====`) the job is written under."""
+    stage = ""
+    for line in text.splitlines():
+        banner = re.match(r"\s*# ==== (\w+) ====", line)
+        if banner:
+            stage = banner.group(1).lower()
+        elif re.match(rf"  {re.escape(job_id)}:\s*$", line):
+            return stage
+    return stage

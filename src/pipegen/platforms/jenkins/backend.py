@@ -1,0 +1,578 @@
+"""Jenkins: a declarative Jenkinsfile for a multibranch pipeline job.
+
+Jenkins runs a pipeline's stages one after another, so each plan stage becomes a
+top-level stage whose job graph is cut into chains (a job that is the only one to need
+the job before it follows it in the same chain) and the chains into layers: a layer of
+several chains is a `parallel` block whose branches run their chain's jobs as sequential
+stages, so a job waits for its own chain and earlier layers, not for a whole level of
+unrelated jobs (declarative pipelines allow no `parallel` inside a branch). The pipeline holds
+no executor of its own (`agent none`); every job's stage asks for an agent, so the PROD
+approval (`input`) waits without one.
+
+This module only shapes the plan into a view model; templates/jenkins/Jenkinsfile.j2
+prints it, escaping every descriptor-derived string with the `groovy` filters.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+
+from pipegen.ci.outputs import LOCAL_LEDGER
+from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.records import record, replace
+from pipegen.syntax import shell_command
+
+TEMPLATE = "Jenkinsfile.j2"
+DOCKER_LABEL = "docker"
+VENV = ".venv"
+# Label expressions with operators need parentheses before `&& docker` is added.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LABEL_OPERATOR = re.compile(r"[|&!()<>\s-]")
+
+
+@record
+class ShStep:
+    """One `sh` step: a label for the log and the final shell script."""
+
+    label: str
+    script: str
+
+
+@record
+class Credential:
+    """A Secret text credential bound to an environment variable by withCredentials."""
+
+    id: str
+    variable: str
+
+
+@record
+class StepGroup:
+    """Consecutive plan steps that read the same secrets: one withCredentials around them."""
+
+    credentials: tuple[Credential, ...]
+    steps: tuple[ShStep, ...]
+
+
+@record
+class EnvEntry:
+    """One withEnv entry: NAME=literal, or NAME set from the environment variable `source`."""
+
+    name: str
+    literal: str | None = None
+    source: str | None = None
+
+
+@record
+class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field per template directive
+    """The stage one plan job becomes: an agent, a timeout, a condition and its steps."""
+
+    name: str
+    comment: str
+    agent: str | None  # label expression; None: any agent
+    timeout_minutes: int
+    branch: str | None  # run on this branch only
+    not_pull_request: bool  # skip in pull-request builds
+    unstash: tuple[str, ...]  # stash names of the jobs whose hand-over files this job needs
+    setup: tuple[ShStep, ...]  # workspace cleanup, Python install, variable checks: outside any credentials
+    env: tuple[EnvEntry, ...]  # withEnv: literal values, and variables under another name
+    credentials: tuple[Credential, ...]
+    steps: tuple[ShStep, ...]  # the plan's steps, inside withEnv/withCredentials
+    step_groups: tuple[StepGroup, ...]  # the same steps, grouped by the secrets they read
+    outputs: tuple[str, ...]  # read back into env.NAME after the steps
+    stash: str | None
+    stash_includes: str
+    junit: str | None
+    artifacts: str | None
+    report_stash: str | None = None  # the report folder, stashed for the final report job
+    # The model's chain: a failure is caught (the build still fails) so later stages go on, and
+    # success is recorded in this env variable for the stages that need it.
+    passed_var: str | None = None
+    requires: tuple[str, ...] = ()  # passed_var of each caught job it needs, also transitively
+
+
+@record
+class FinalJob:
+    """A job run in the pipeline's `post { always }` (the gate report): after every stage,
+    also failed ones, on pull requests only, on its own node; it never changes the result."""
+
+    leaf: LeafStage
+    report_stashes: tuple[str, ...]  # unstashed when present (a skipped stage stashed nothing)
+
+
+@record
+class Branch:
+    """A chain of jobs run one after another; each needs only the one before it in the
+    chain and jobs of earlier layers."""
+
+    name: str  # the branch stage's name (unused for a single job)
+    jobs: tuple[LeafStage, ...]
+
+
+@record
+class Layer:
+    """Chains that only need chains of earlier layers, run in parallel."""
+
+    name: str  # the parallel block's stage name (unused for a single chain)
+    branches: tuple[Branch, ...]
+
+
+@record
+class Approval:
+    message: str
+    submitter: str  # comma-joined Jenkins user ids / group names; "" lets anyone with Build approve
+    timeout_minutes: int  # the approval wait plus the stage's own jobs (the timeout wraps both)
+
+
+@record
+class TopStage:
+    title: str
+    comment: str
+    layers: tuple[Layer, ...]
+    changesets: tuple[str, ...]  # watched paths: pushes run the stage only when one changed
+    approval: Approval | None
+    branch: str | None  # with an approval: decided before the input, so other branches never prompt
+    not_pull_request: bool
+
+
+@record
+class PipelineView:
+    needs_output_helper: bool
+    release_branch: str  # builds of it are never aborted by a newer one
+    cron: str | None  # with its TZ=UTC line: the descriptor's schedule is in UTC
+    cron_branches: tuple[str, ...]  # exact branch names, or (with globs) empty and `cron_branch_regex` set
+    cron_branch_regex: str | None
+    timeout_minutes: int
+    stages: tuple[TopStage, ...]
+    final_jobs: tuple[FinalJob, ...] = ()
+
+
+class JenkinsBackend:
+    name = "jenkins"
+    path = "Jenkinsfile"
+    comment = "//"
+
+    def render(self, plan: Plan) -> str:
+        view = pipeline_view(plan)
+        return template_environment("jenkins").get_template(TEMPLATE).render(view=view)
+
+    def checklist(self, plan: Plan) -> list[ChecklistItem]:
+        return checklist(plan)
+
+
+# ---------------------------------------------------------------------------- layers
+
+
+def _direct_needs(plan: Plan, stage: Stage) -> dict[str, tuple[str, ...]]:
+    """Each job's same-stage needs without those another of them already waits for
+    (functional needs unit and integration; integration needs unit: waiting for integration
+    is enough), so a job that follows one other job can join its chain."""
+    needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
+    position = {job.id: index for index, job in enumerate(stage.jobs)}  # needs come first in the plan
+
+    def reaches(start: str, target: str) -> bool:
+        """Whether `start` waits for `target`; only jobs between the two in plan order can lead there."""
+        pending, seen = [start], {start}
+        while pending:
+            for need in needs[pending.pop()]:
+                if need == target:
+                    return True
+                if need not in seen and position[need] > position[target]:
+                    seen.add(need)
+                    pending.append(need)
+        return False
+
+    return {job_id: tuple(need for need in own if not any(reaches(other, need) for other in own if other != need))
+            if len(own) > 1 else own for job_id, own in needs.items()}
+
+
+def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+    """A stage's jobs as chains, in plan order: a job joins the chain of its one direct
+    same-stage need when it is the only job needing it and that need ends the chain."""
+    needs = _direct_needs(plan, stage)
+    dependants: dict[str, int] = {}
+    for job_needs in needs.values():
+        for need in job_needs:
+            dependants[need] = dependants.get(need, 0) + 1
+    chains: list[list[Job]] = []
+    chain_of: dict[str, int] = {}
+    for job in stage.jobs:  # the plan orders jobs after their same-stage needs
+        own = needs[job.id]
+        if len(own) == 1 and dependants[own[0]] == 1 and chains[chain_of[own[0]]][-1].id == own[0]:
+            chain_of[job.id] = chain_of[own[0]]
+            chains[chain_of[job.id]].append(job)
+        else:
+            chain_of[job.id] = len(chains)
+            chains.append([job])
+    return chains
+
+
+def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
+    """Chains by topological level: a chain's level is one more than the deepest chain one
+    of its jobs needs. Earlier stages are done already."""
+    chains = chains_of(plan, stage)
+    chain_of = {job.id: index for index, chain in enumerate(chains) for job in chain}
+    level: list[int] = []
+    needs = _direct_needs(plan, stage)
+    for index, chain in enumerate(chains):  # a chain only needs chains started before it
+        needed = {chain_of[need] for job in chain for need in needs[job.id]} - {index}
+        level.append(1 + max((level[other] for other in needed), default=-1))
+    depth = 1 + max(level, default=-1)
+    return [[chain for index, chain in enumerate(chains) if level[index] == number] for number in range(depth)]
+
+
+def _layers_minutes(layers: list[list[list[Job]]]) -> int:
+    """Worst-case wall time of sequential layers of parallel chains."""
+    return sum(max(sum(job.timeout_minutes for job in chain) for chain in layer) for layer in layers)
+
+
+# ---------------------------------------------------------------------------- leaf stages
+
+
+def agent_label(plan: Plan, job: Job) -> str | None:
+    label = plan.settings.jenkins.agent
+    if not job.docker:
+        return label
+    if not label:
+        return DOCKER_LABEL
+    return f"({label}) && {DOCKER_LABEL}" if _LABEL_OPERATOR.search(label) else f"{label} && {DOCKER_LABEL}"
+
+
+def _pattern(path: str) -> str:
+    """An Ant pattern for a kept path: the report folder means everything in it."""
+    return f"{path.rstrip('/')}/**" if path.rstrip("/") == REPORT_DIR or path.endswith("/") else path
+
+
+def _script(*lines: str) -> str:
+    return "\n".join(("set -eu", *lines))
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """Paths in order, without duplicates or paths inside another listed path."""
+    kept: list[str] = []
+    for path in dict.fromkeys(path.rstrip("/") for path in paths):
+        if not any(path.startswith(other + "/") for other in paths if other != path):
+            kept.append(path)
+    return kept
+
+
+# pip's cache survives the venv: the agent's PIP_CACHE_DIR when its administrator set one
+# (a volume on ephemeral agents), else a folder beside the job's workspace, which lives as
+# long as the workspace and which no checkout or `rm -rf` of the stage touches.
+PIP_CACHE_EXPORT = 'export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${WORKSPACE:-$PWD}@pip-cache}"'
+
+
+def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
+    """Remove what an earlier build left in a reused workspace (so no stale report or output
+    is published), then a fresh venv per stage: agents keep pip's cache (PIP_CACHE_EXPORT),
+    not the venv."""
+    outputs = [OUTPUTS_FILE, LOCAL_LEDGER] if job.outputs else []
+    stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *outputs])
+    lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
+    if job.python:
+        lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
+        if job.install_commands():
+            lines += [PIP_CACHE_EXPORT, *job.install_commands()]
+        label = f"Python {plan.python} venv and dependencies"
+    else:
+        label = "Clear reports and outputs of earlier builds"
+    return (ShStep(label, _script(*lines)),) if lines else ()
+
+
+def _check_step(job: Job) -> tuple[ShStep, ...]:
+    """Fail early, with a message that says where a value comes from, when a variable the
+    job reads is missing (a global property not configured, a stage restarted alone)."""
+    lines = []
+    for name, value in job.env:
+        if value.kind is EnvKind.VARIABLE:  # checked under the name Jenkins has it; withEnv renames it
+            lines.append(f': "${{{value.value}:?is not set: define it as a Jenkins global or folder environment '
+                         'property}"')
+        elif value.kind is EnvKind.OUTPUT:
+            lines.append(f': "${{{name}:?is not set: the {value.producer} stage of this run publishes it}}"')
+    return (ShStep("Check the variables this stage reads", _script(*lines)),) if lines else ()
+
+
+def _plan_steps(job: Job) -> tuple[ShStep, ...]:
+    activate = (f". {VENV}/bin/activate",) if job.python else ()
+    return tuple(ShStep(step.title, _script(*activate, step.run)) for step in job.steps)
+
+
+def _step_groups(plan: Plan, job: Job) -> tuple[StepGroup, ...]:
+    """Secrets are bound only around the steps that read them."""
+    groups: list[StepGroup] = []
+    for step, sh_step in zip(job.steps, _plan_steps(job)):
+        credentials = tuple(Credential(plan.settings.jenkins.credentials_id(value.value), name)
+                            for name, value in job.step_env(step) if value.kind is EnvKind.SECRET)
+        if groups and groups[-1].credentials == credentials:
+            groups[-1] = StepGroup(credentials, groups[-1].steps + (sh_step,))
+        else:
+            groups.append(StepGroup(credentials, (sh_step,)))
+    return tuple(groups)
+
+
+def _env_entry(name: str, value: EnvValue) -> EnvEntry:
+    if value.kind is EnvKind.LITERAL:
+        return EnvEntry(name, literal=value.value)
+    if not _IDENTIFIER.match(value.value):  # printed as `env.NAME`; the descriptor schema ensures it
+        raise ValueError(f"{value.value!r} is not an environment variable name")
+    return EnvEntry(name, source=value.value)
+
+
+def one_line(comment: str) -> str:
+    """Comment text for a `//` line: a line break would end the comment mid-text."""
+    return " ".join(comment.split())
+
+
+def stash_name(job_id: str) -> str:
+    return f"{job_id}-handover"
+
+
+def report_stash(plan: Plan, job: Job) -> str | None:
+    """Jobs keeping a report folder stash it for a job that collects every report."""
+    # the same jobs as plan.report_sources, asked per job
+    collected = plan.collects_reports
+    return f"reports-{job.id}" if collected and REPORT_DIR in job.artifacts and not job.collects_reports else None
+
+
+def passed_var(job_id: str) -> str:
+    """The env variable a caught stage (the model's chain) sets when it succeeded."""
+    return f"PIPEGEN_{job_id.upper().replace('-', '_')}_PASSED"
+
+
+def leaf_stage(plan: Plan, job: Job) -> LeafStage:
+    jenkins = plan.settings.jenkins
+    env = tuple(_env_entry(name, value) for name, value in job.env
+                if value.kind is EnvKind.LITERAL or (value.kind is EnvKind.VARIABLE and value.value != name))
+    credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
+                        for name, value in job.env if value.kind is EnvKind.SECRET)
+    return LeafStage(
+        name=job.id, comment=one_line(job.comment + _sidecar_note(job)), agent=agent_label(plan, job),
+        timeout_minutes=job.timeout_minutes,
+        branch=job.branch if job.run_when is RunWhen.BRANCH else None,
+        not_pull_request=job.run_when is not RunWhen.ALWAYS,
+        unstash=tuple(stash_name(producer) for producer in job.fetches),
+        setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
+        steps=_plan_steps(job), step_groups=_step_groups(plan, job), outputs=job.outputs,
+        stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
+        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None,
+        report_stash=report_stash(plan, job),
+        passed_var=None if job.blocks_later_stages else passed_var(job.id),
+        # Every model stage it needs, also through other stages: a stage its `when` skipped does
+        # not stop the stages after it, so each tests the successes itself.
+        requires=tuple(passed_var(need) for need in plan.model_chain_needs(job)))
+
+
+# ---------------------------------------------------------------------------- top-level stages
+
+
+def _approval(stage: Stage, layers: list[list[list[Job]]]) -> Approval | None:
+    approval = next((job.approval for job in stage.jobs if job.approval is not None), None)
+    if approval is None:
+        return None
+    return Approval(message=f"Deploy {stage.title}?", submitter=",".join(approval.approvers),
+                    timeout_minutes=approval.timeout_minutes + _layers_minutes(layers))
+
+
+def _weakest_condition(stage: Stage) -> tuple[str | None, bool]:
+    """(branch, not pull request) under which at least one job of the stage runs."""
+    whens = {job.run_when for job in stage.jobs}
+    branches = {job.branch for job in stage.jobs}
+    if whens == {RunWhen.BRANCH} and len(branches) == 1:
+        return branches.pop(), True
+    return None, RunWhen.ALWAYS not in whens
+
+
+def top_stage(plan: Plan, stage: Stage) -> TopStage:
+    layers = layers_of(plan, stage)
+    approval = _approval(stage, layers)
+    branch, not_pull_request = _weakest_condition(stage) if approval else (None, False)
+    return TopStage(
+        title=stage.title, comment=one_line(stage.comment),
+        layers=tuple(Layer(f"{stage.title}: {' + '.join(' -> '.join(job.id for job in chain) for chain in layer)}",
+                           tuple(Branch(f"{stage.title}: {' -> '.join(job.id for job in chain)}",
+                                        tuple(leaf_stage(plan, job) for job in chain)) for chain in layer))
+                     for layer in layers),
+        changesets=plan.triggers.watched_paths if plan.triggers.data_paths else (),
+        approval=approval, branch=branch, not_pull_request=not_pull_request)
+
+
+def pipeline_minutes(plan: Plan) -> int:
+    """The whole run's bound: every layer's slowest chain plus every approval wait."""
+    total = 0
+    for stage in staged(plan).stages:
+        layers = layers_of(plan, stage)
+        approval = _approval(stage, layers)
+        total += approval.timeout_minutes if approval else _layers_minutes(layers)
+    return total
+
+
+def glob_regex(glob: str) -> str:
+    """A Java regex for a branch glob, matching as Jenkins' `branch` condition does (Ant
+    style): `*` stays inside one path segment, `**` crosses them."""
+    return "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
+                   for part in re.split(r"(\*\*|\*)", glob) if part)
+
+
+def pipeline_view(plan: Plan) -> PipelineView:
+    globbed = any("*" in branch for branch in plan.triggers.branches)
+    stashes = tuple(name for other in plan.jobs if (name := report_stash(plan, other)))
+    return PipelineView(
+        needs_output_helper=any(job.outputs for job in plan.jobs),
+        release_branch=next((job.branch for job in plan.jobs if job.stage == "prod" and job.branch),
+                            plan.triggers.branches[0] if plan.triggers.branches else "main"),
+        cron=f"TZ=UTC\n{plan.triggers.schedule}" if plan.triggers.schedule else None,
+        cron_branches=() if globbed else plan.triggers.branches,
+        cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
+        timeout_minutes=pipeline_minutes(plan),
+        stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
+        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always))
+
+
+def staged(plan: Plan) -> Plan:
+    """The plan without its `always` jobs: those run in the pipeline's post section, since a
+    failed stage skips every stage after it."""
+    stages = tuple(replace(stage, jobs=kept) for stage in plan.stages
+                   if (kept := tuple(job for job in stage.jobs if not job.always)))
+    return replace(plan, stages=stages)
+
+
+# ---------------------------------------------------------------------------- checklist
+
+
+def _jobs_reading(plan: Plan, name: str) -> str:
+    """Jobs that read the secret or variable `name` (under whatever environment name)."""
+    return ", ".join(job.id for job in plan.jobs if any(
+        value.value == name and value.kind in (EnvKind.SECRET, EnvKind.VARIABLE) for _, value in job.env))
+
+
+def _credential_items(plan: Plan) -> list[ChecklistItem]:
+    jenkins = plan.settings.jenkins
+    return [ChecklistItem("credentials", jenkins.credentials_id(secret),
+                          f"Jenkins credential of kind 'Secret text' with id '{jenkins.credentials_id(secret)}' "
+                          f"holding {secret}; withCredentials binds it as ${secret} only inside the steps of "
+                          f"{_jobs_reading(plan, secret)} (store it in the multibranch job's folder to scope it)")
+            for secret in plan.secrets]
+
+
+def _variable_items(plan: Plan) -> list[ChecklistItem]:
+    return [ChecklistItem("variable", name,
+                          f"environment variable {name} (read by {_jobs_reading(plan, name)}): define it under "
+                          "Manage Jenkins > System > Global properties > Environment variables, or as a folder "
+                          "property of the multibranch job (Folder Properties plugin)")
+            for name in plan.variables]
+
+
+def _environment_items(plan: Plan) -> list[ChecklistItem]:
+    items = []
+    for name, approval in plan.environments:
+        if approval is None:
+            detail = f"{name}: no approval; its stage runs as soon as the stages before it pass"
+        elif approval.approvers:
+            detail = (f"{name}: the input step waits up to {approval.timeout_minutes} minutes for one of "
+                      f"{', '.join(approval.approvers)}; each must be a Jenkins user id or a group of your "
+                      "security realm, and needs Job/Read on the multibranch job")
+        else:
+            detail = (f"{name}: approval without approvers: anyone with Job/Build on the job can approve; "
+                      "list approvers in the descriptor to restrict the input's submitter")
+        items.append(ChecklistItem("environment", name, detail))
+    return items
+
+
+def _job_items(plan: Plan) -> list[ChecklistItem]:
+    triggers = plan.triggers
+    discovery = ("discover pull requests (merging with the target branch); trust forks only as far as "
+                 "they may run this Jenkinsfile" if triggers.pull_requests else
+                 "do not discover pull requests (the descriptor turns pull-request builds off)")
+    items = [ChecklistItem(
+        "other", "multibranch job",
+        f"a Multibranch Pipeline job (Script Path {JenkinsBackend.path}) with a branch source for this repository: "
+        f"discover branches, filtered to {', '.join(triggers.branches)}; {discovery}; a webhook or periodic "
+        "scan so pushes start builds")]
+    if triggers.schedule:
+        items.append(ChecklistItem(
+            "schedule", triggers.schedule,
+            f"cron '{triggers.schedule}' (the controller's time zone) is registered on "
+            f"{', '.join(triggers.branches)} by that branch's first build; other branches get no timer"))
+    if triggers.data_paths:
+        items.append(ChecklistItem(
+            "other", "watched paths",
+            "pushes run the stages only when a watched path changed since the branch's previous build "
+            "(Jenkins changesets), so a failed build's changes are not retried by the next push: "
+            "start a build by hand (always runs) to retrain"))
+    history_jobs = [job for job in plan.jobs if job.full_history]
+    if history_jobs:
+        compare = sorted({job.compare_branch for job in history_jobs if job.compare_branch})
+        needs = f"and the compare branch {', '.join(compare)} " if compare else ""
+        items.append(ChecklistItem(
+            "other", "full history",
+            f"{', '.join(job.id for job in history_jobs)} need the full history {needs}in the workspace: in the "
+            "branch source's behaviours, no shallow clone, and a refspec that also fetches the target branch "
+            "(for example +refs/heads/*:refs/remotes/origin/*)"))
+    return items
+
+
+def _agent_items(plan: Plan) -> list[ChecklistItem]:
+    label = plan.settings.jenkins.agent
+    where = f"agents labelled '{label}'" if label else "any agent (set settings.jenkins.agent to pin a label)"
+    items = [ChecklistItem("other", "agents",
+                           f"{where}: a POSIX shell, git, and python{plan.python} with the venv module on "
+                           "PATH; pip's cache (~/.cache/pip) persists on the agent")]
+    docker_jobs = [job for job in plan.jobs if job.docker]
+    if docker_jobs:
+        items.append(ChecklistItem(
+            "other", "docker agents",
+            f"agents matching '{agent_label(plan, docker_jobs[0])}' (for {', '.join(job.id for job in docker_jobs)}) "
+            "with the docker CLI and a daemon the agent user may use"
+            + ("" if any(job.secrets for job in docker_jobs) else ", already logged in to the image registry")))
+    return items
+
+
+def _sidecar_note(job: Job) -> str:
+    """Declarative Pipeline has no services: the stage says where its containers come from."""
+    if not job.services:
+        return ""
+    names = ", ".join(f"{service.name} ({service.image})" for service in job.services)
+    return (f" Needs {names} running beside the agent (a sidecar container or a service on its host, see the "
+            "set-up checklist), reached at $<NAME>_HOST and $<NAME>_PORT.")
+
+
+def _service_items(plan: Plan) -> list[ChecklistItem]:
+    """One item per service the tests need: on the agents' host or as a sidecar of the agent pod, at
+    localhost and the port the other platforms use, so the tests find it the same way."""
+    items: dict[str, ChecklistItem] = {}
+    for job in plan.jobs:
+        for service in job.services:
+            users = ", ".join(other.id for other in plan.jobs if service in other.services)
+            env = ", ".join(f"{key}={value}" for key, value in service.env)
+            ports = ", ".join(str(port) for port in service.ports) or "its default port"
+            items.setdefault(service.name, ChecklistItem(
+                "other", f"service {service.name}",
+                f"{service.image} reachable from the agents of {users} at localhost:{ports} (a sidecar container "
+                f"in the agent's pod, or `docker run -d -p {ports.split(', ')[0]}:{ports.split(', ')[0]}` on the "
+                f"agent host){'; started with ' + env if env else ''}; the stages read "
+                f"{service.env_prefix}_HOST and {service.env_prefix}_PORT"))
+    return list(items.values())
+
+
+def _plugin_item() -> ChecklistItem:
+    return ChecklistItem(
+        "other", "plugins",
+        "Pipeline (workflow-aggregator: Declarative, Basic Steps, stash), Pipeline: Multibranch with a Git/GitHub/"
+        "GitLab/Bitbucket branch source, Credentials Binding, JUnit, Timestamper")
+
+
+def _report_items(plan: Plan) -> list[ChecklistItem]:
+    jenkins = plan.settings.jenkins
+    return [ChecklistItem("credentials", jenkins.credentials_id(value.value),
+                          f"Jenkins credential of kind 'Secret text' with id '{jenkins.credentials_id(value.value)}': "
+                          "a token of the repository host (GitHub: fine-grained, Pull requests read/write; GitLab: "
+                          "project access token, api scope; Bitbucket: repository access token, Pull requests "
+                          f"write) that {job.id} uses, in the pipeline's post section on pull requests, to keep one "
+                          "gate report comment up to date")
+            for job in plan.jobs if job.review_comment for _, value in job.env if value.kind is EnvKind.SECRET]
+
+
+def checklist(plan: Plan) -> list[ChecklistItem]:
+    return [*_credential_items(plan), *_report_items(plan), *_variable_items(plan), *_environment_items(plan),
+            *_job_items(plan), *_agent_items(plan), *_service_items(plan), _plugin_item()]

@@ -1,0 +1,289 @@
+"""One neutral model of what a generated pipeline *does*, whichever platform's file it was read
+from: jobs, their stage, what each waits for, on which events each runs, approvals and
+environments, outputs produced and read, what each step can read from the CI's secret and
+variable stores, timeouts, the cancel policy and the gate commands with their thresholds.
+
+Each platform's reader (`pipegen.platforms.<platform>_reader`) turns a generated file into a
+`PipelineView`; `from_plan` derives the view the plan promises. The parity test compares them
+(`pipegen.platforms.differences` lists what a platform forces to differ) and `pipegen diff`
+compares two views of the same platform.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from pipegen.plan import EnvKind, Plan, RunWhen
+from pipegen.platforms.approvals import approvers_of
+
+# The situations a pipeline is started in. "release" is the branch PROD deploys from (the prod
+# environment's branch, else the first trigger branch); "other" is a feature branch.
+PUSH_RELEASE = "push:release"
+PUSH_OTHER = "push:other"
+PULL_REQUEST = "pull-request"  # into a trigger branch
+PULL_REQUEST_OTHER = "pull-request:other"  # into a branch the triggers do not name
+SCHEDULE = "schedule"
+MANUAL_RELEASE = "manual:release"
+MANUAL_OTHER = "manual:other"
+EVENTS = (PUSH_RELEASE, PUSH_OTHER, PULL_REQUEST, PULL_REQUEST_OTHER, SCHEDULE, MANUAL_RELEASE, MANUAL_OTHER)
+PULL_REQUESTS = frozenset({PULL_REQUEST, PULL_REQUEST_OTHER})
+EVENT_WORDS = {PUSH_RELEASE: "pushes to the release branch", PUSH_OTHER: "pushes to other branches",
+               PULL_REQUEST: "pull requests", PULL_REQUEST_OTHER: "pull requests into other branches",
+               SCHEDULE: "the schedule", MANUAL_RELEASE: "manual runs of the release "
+               "branch", MANUAL_OTHER: "manual runs of other branches"}
+OTHER_BRANCH = "feature/other"  # the branch readers evaluate "other branch" conditions with
+
+_GATE = re.compile(r"pipegen gate (\w+)((?:\\\n|[^\n])*)")
+_REPORT_FLAGS = {"--junit", "--markdown", "--report-json", "--report", "--report-task", "--pylint-report",
+                 "--flake8-report"}
+
+
+@dataclass(frozen=True)
+class StepView:
+    title: str
+    reads: frozenset[str]  # env names the step can read from the CI's secret and variable stores
+    secrets: frozenset[str] | None = None  # those of them that are secrets; None: the file does not say
+
+
+@dataclass(frozen=True)
+class GateView:
+    name: str  # coverage | lint | sonar | model | ...
+    thresholds: tuple[tuple[str, str], ...]  # flag -> value, report paths left out
+    mode: str = "enforce"  # enforce | dry-run | auto (report-only on pull requests)
+
+
+@dataclass(frozen=True)
+class JobView:  # pylint: disable=too-many-instance-attributes  # one field per question a reviewer asks
+    id: str
+    stage: str
+    after: frozenset[str]  # every job that must finish first, transitively
+    events: frozenset[str]  # the EVENTS this job runs on
+    environment: str | None = None
+    approval: bool = False  # runs only after a human approved (here or in a job it waits for)
+    asks_approval: bool = False  # a human is asked right before this job
+    outputs: frozenset[str] = frozenset()
+    inputs: frozenset[tuple[str, str]] = frozenset()  # (output name, producer job) the job reads as $NAME
+    visible_outputs: frozenset[tuple[str, str]] = frozenset()  # every (name, producer) the job can see
+    secrets: frozenset[str] | None = frozenset()  # secret env names; None: the platform does not scope them
+    steps: tuple[StepView, ...] = ()
+    timeout_minutes: int | None = None
+    gates: tuple[GateView, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineView:
+    platform: str
+    jobs: dict[str, JobView] = field(default_factory=dict)
+    events: frozenset[str] = frozenset()  # the events that start the pipeline at all
+    release_branch: str = "main"
+    schedule: str | None = None  # cron, in UTC
+    cancel_superseded: frozenset[str] = frozenset()  # events whose superseded runs are cancelled
+    release_runs: str = "queue"  # a release-branch push while an earlier run waits: queue | parallel | abort
+    # (environment, who approves) for each approval the file relies on; None: the file does not say
+    approvers: tuple[tuple[str, str], ...] | None = None
+    notes: tuple[str, ...] = ()  # what the reader could not interpret
+
+    def job(self, job_id: str) -> JobView:
+        return self.jobs[job_id]
+
+
+# ---------------------------------------------------------------------------- shared helpers
+
+
+class ConditionError(ValueError):
+    """A condition in a pipeline file that the reader cannot evaluate."""
+
+
+class Expression:
+    """The boolean part of the CI condition languages (GitHub `if:`, GitLab `rules: if:`):
+    string literals, /patterns/, names resolved by `lookup`, ==, !=, =~, !~, !, &&, || and
+    parentheses. `pattern` tokenizes: groups `str`, `re`, `op` and `word`."""
+
+    def __init__(self, text: str, lookup, pattern: re.Pattern):
+        self.lookup = lookup
+        self.tokens: list[tuple[str, str]] = []
+        position, text = 0, text.strip()
+        while position < len(text):
+            match = pattern.match(text, position)
+            if not match or match.end() == position:
+                raise ConditionError(f"cannot read the condition {text!r}")
+            kind = match.lastgroup or "op"
+            self.tokens.append((kind, match.group(kind)))
+            position = match.end()
+            while position < len(text) and text[position].isspace():
+                position += 1
+        self.position = 0
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.position][1] if self.position < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, str]:
+        if self.position >= len(self.tokens):
+            raise ConditionError("a condition ends too early")
+        self.position += 1
+        return self.tokens[self.position - 1]
+
+    def value(self) -> object:
+        result = self._binary(0)
+        if self.position != len(self.tokens):
+            raise ConditionError(f"cannot read a condition: unexpected {self._peek()!r}")
+        return result
+
+    _LEVELS = (("||",), ("&&",), ("==", "!=", "=~", "!~"))
+
+    def _binary(self, level: int) -> object:
+        if level == len(self._LEVELS):
+            return self._unary()
+        left = self._binary(level + 1)
+        while self._peek() in self._LEVELS[level]:
+            operator = self._take()[1]
+            right = self._binary(level + 1)
+            left = {"||": lambda: left or right, "&&": lambda: left and right,
+                    "==": lambda: left == right, "!=": lambda: left != right,
+                    "=~": lambda: _regex_match(left, right), "!~": lambda: not _regex_match(left, right)}[operator]()
+        return left
+
+    def _unary(self) -> object:
+        if self._peek() == "!":
+            self._take()
+            return not self._unary()
+        if self._peek() == "(":
+            self._take()
+            inner = self._binary(0)
+            if self._take()[1] != ")":
+                raise ConditionError("unbalanced parentheses in a condition")
+            return inner
+        kind, text = self._take()
+        if kind == "str":
+            quote = text[0]
+            return text[1:-1].replace(quote * 2, quote) if quote == "'" else text[1:-1].replace('\\"', '"')
+        if kind == "re":
+            try:
+                return re.compile(text[1:-1])
+            except re.error as exc:
+                raise ConditionError(f"cannot read the pattern {text}: {exc}") from None
+        if kind != "word":
+            raise ConditionError(f"cannot read a condition: unexpected {text!r}")
+        if text in ("true", "false"):
+            return text == "true"
+        if text == "null":
+            return None
+        return self.lookup(text)
+
+
+def _regex_match(value: object, pattern: object) -> bool:
+    if not isinstance(pattern, re.Pattern):
+        raise ConditionError("=~ needs a /pattern/ on its right")
+    return value is not None and pattern.search(str(value)) is not None
+
+
+def closure(direct: dict[str, tuple[str, ...] | frozenset[str] | list[str]]) -> dict[str, frozenset[str]]:
+    """Transitive predecessors from direct ones (unknown names are kept, cycles tolerated)."""
+    done: dict[str, frozenset[str]] = {}
+
+    def visit(node: str, trail: frozenset[str]) -> frozenset[str]:
+        if node in done:
+            return done[node]
+        found: set[str] = set()
+        for need in direct.get(node, ()):
+            found.add(need)
+            if need not in trail:
+                found |= visit(need, trail | {node})
+        done[node] = frozenset(found)
+        return done[node]
+
+    for node in direct:
+        visit(node, frozenset())
+    return done
+
+
+def gates_in(script: str) -> tuple[GateView, ...]:
+    """The `pipegen gate` commands of a shell script, with their threshold flags."""
+    found = []
+    for match in _GATE.finditer(script):
+        try:
+            words = shlex.split(match.group(2).replace("\\\n", " "), comments=False, posix=True)
+        except ValueError:  # unbalanced quotes: read the words as written
+            words = match.group(2).split()
+        thresholds: list[tuple[str, str]] = []
+        mode = "enforce"
+        index = 0
+        while index < len(words):
+            word = words[index]
+            if not word.startswith("--"):
+                index += 1
+                continue
+            flag, _, inline = word.partition("=")
+            value = inline if inline else (words[index + 1] if index + 1 < len(words)
+                                           and not words[index + 1].startswith("--") else "")
+            index += 1 if inline or not value else 2
+            if flag == "--mode":
+                mode = value
+            elif flag not in _REPORT_FLAGS:
+                thresholds.append((flag.lstrip("-"), value))
+        found.append(GateView(match.group(1), tuple(sorted(thresholds)), mode))
+    return tuple(found)
+
+
+def release_branch(plan: Plan) -> str:
+    prod = next((job.branch for job in plan.jobs if job.stage == "prod" and job.branch), None)
+    return prod or (plan.triggers.branches[0] if plan.triggers.branches else "main")
+
+
+def event_branch(event: str, release: str) -> str | None:
+    """The branch a run of `event` builds (None for a pull request's merge ref)."""
+    if event in PULL_REQUESTS:
+        return None
+    return OTHER_BRANCH if event.endswith(":other") else release
+
+
+# ---------------------------------------------------------------------------- the plan's view
+
+
+def pipeline_events(plan: Plan) -> frozenset[str]:
+    events = {MANUAL_RELEASE, MANUAL_OTHER}
+    release = release_branch(plan)
+    if release in plan.triggers.branches:
+        events.add(PUSH_RELEASE)
+    if plan.triggers.pull_requests:
+        events.add(PULL_REQUEST)
+    if plan.triggers.schedule:
+        events.add(SCHEDULE)
+    return frozenset(events)
+
+
+def _job_events(plan: Plan, run_when: RunWhen, branch: str | None, events: frozenset[str]) -> frozenset[str]:
+    release = release_branch(plan)
+    if run_when is RunWhen.ALWAYS:
+        return events
+    if run_when is RunWhen.NOT_PULL_REQUEST:
+        return events - PULL_REQUESTS
+    if run_when is RunWhen.PULL_REQUEST:
+        return events & PULL_REQUESTS
+    return frozenset(event for event in events if event not in PULL_REQUESTS and event_branch(event, release) == branch)
+
+
+def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
+    """What every platform's file should do, derived from the plan."""
+    events = pipeline_events(plan)
+    direct = {job.id: plan.all_needs(job) for job in plan.jobs}
+    after = closure(direct)
+    approval_jobs = {job.id for job in plan.jobs if job.approval is not None}
+    jobs: dict[str, JobView] = {}
+    for job in plan.jobs:
+        secret_names = frozenset(name for name, value in job.env if value.kind is EnvKind.SECRET)
+        store_names = frozenset(name for name, value in job.env if value.kind in (EnvKind.SECRET, EnvKind.VARIABLE))
+        steps = tuple(StepView(step.title, reads, reads & secret_names) for step in job.steps
+                      for reads in [frozenset(store_names if step.reads is None else store_names & set(step.reads))])
+        asks = job.id in approval_jobs and not approval_jobs & after[job.id]
+        jobs[job.id] = JobView(
+            id=job.id, stage=job.stage, after=after[job.id],
+            events=_job_events(plan, job.run_when, job.branch, events), environment=job.environment,
+            approval=job.id in approval_jobs or bool(approval_jobs & after[job.id]), asks_approval=asks,
+            outputs=frozenset(job.outputs), inputs=frozenset(job.inputs), visible_outputs=frozenset(job.inputs),
+            secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
+            gates=tuple(gate for step in job.steps for gate in gates_in(step.run)))
+    return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
+                        schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
+                        approvers=approvers_of(plan))

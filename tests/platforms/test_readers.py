@@ -1,0 +1,174 @@
+"""The readers' condition languages on hand-written inputs (what generated files do not
+exercise), and unreadable input reported as EvaluationError, never a traceback."""
+from __future__ import annotations
+
+import pytest
+
+from pipegen.platforms import readback as rb
+from pipegen.platforms.azure import reader as azure_reader
+from pipegen.platforms.github import reader as github_reader
+from pipegen.platforms.gitlab import reader as gitlab_reader
+from pipegen.platforms.jenkins import reader as jenkins_reader
+from pipegen.platforms.readers import read_back
+from pipegen.errors import EvaluationError
+
+
+@pytest.mark.parametrize("condition, event, needs_ran, runs", [
+    ("${{ github.event_name == 'push' || github.event_name == 'schedule' }}", rb.SCHEDULE, True, True),
+    ("${{ !(github.ref == 'refs/heads/main') }}", rb.MANUAL_OTHER, True, True),
+    ("${{ always() }}", rb.PUSH_RELEASE, False, True),
+    ("${{ github.ref == 'refs/heads/main' }}", rb.PUSH_RELEASE, False, False),  # a skipped need skips it
+    ("${{ 'it''s' == 'it''s' && true }}", rb.PULL_REQUEST, True, True),
+])
+def test_github_conditions(condition, event, needs_ran, runs) -> None:
+    assert github_reader.evaluate(condition, event, "main", needs_ran) is runs
+
+
+@pytest.mark.parametrize("condition", ["${{ github.actor == 'x' }}", "${{ (true }}", "${{ true false }}", "${{ @ }}"])
+def test_github_conditions_it_cannot_read(condition) -> None:
+    with pytest.raises(rb.ConditionError):
+        github_reader.evaluate(condition, rb.PUSH_RELEASE, "main", True)
+
+
+@pytest.mark.parametrize("rule, event, decision", [
+    ({"if": '$CI_COMMIT_BRANCH =~ /^release\\/.*$/'}, rb.PUSH_OTHER, "never"),
+    ({"if": '$CI_COMMIT_BRANCH !~ /^release/', "when": "manual"}, rb.PUSH_OTHER, "manual"),
+    ({"if": '$CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "main" && $CI_PIPELINE_SOURCE == "merge_request_event"'},
+     rb.PULL_REQUEST, "on_success"),
+    ({"if": '$CI_COMMIT_BEFORE_SHA == null'}, rb.SCHEDULE, "on_success"),
+])
+def test_gitlab_rules(rule, event, decision) -> None:
+    variables = gitlab_reader._variables(event, "main")  # pylint: disable=protected-access
+    assert gitlab_reader.decide([rule], variables) == decision
+
+
+def test_gitlab_rules_it_cannot_read() -> None:
+    with pytest.raises(rb.ConditionError):
+        gitlab_reader.decide([{"if": "$A == /x/ =~ B"}], {})
+
+
+@pytest.mark.parametrize("condition, event, ran, runs", [
+    ("or(eq(variables['Build.Reason'], 'Schedule'), startsWith(variables['Build.SourceBranch'], 'refs/heads/m'))",
+     rb.MANUAL_RELEASE, True, True),
+    ("and(not(in(variables['Build.Reason'], 'PullRequest', 'Manual')), succeeded())", rb.SCHEDULE, True, True),
+    ("and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'))", rb.PUSH_RELEASE, False, False),
+    ("succeededOrFailed()", rb.PUSH_RELEASE, False, True),
+    ("eq(variables['System.PullRequest.TargetBranch'], 'refs/heads/main')", rb.PULL_REQUEST, True, True),
+])
+def test_azure_conditions(condition, event, ran, runs) -> None:
+    assert azure_reader.runs(condition, event, "main", ran) is runs
+
+
+@pytest.mark.parametrize("condition", ["eq(variables['x']", "frobnicate()", "eq('a' 'b')x"])
+def test_azure_conditions_it_cannot_read(condition) -> None:
+    with pytest.raises(rb.ConditionError):
+        azure_reader.runs(condition, rb.PUSH_RELEASE, "main", True)
+
+
+JENKINS = """
+pipeline {
+  agent none
+  options {
+    disableConcurrentBuilds()
+    skipStagesAfterUnstable()
+  }
+  stages {
+    stage('A') {
+      when {
+        allOf {
+          anyOf {
+            branch 'main'
+            changeRequest target: 'main'
+          }
+          not {
+            triggeredBy 'TimerTrigger'
+          }
+        }
+      }
+      options {
+        timeout(time: 1, unit: 'HOURS')
+      }
+      steps {
+        sh(label: 'gate', script: 'pipegen gate coverage --mode dry-run --min 80')
+      }
+      post {
+        always {
+          junit(testResults: 'r.xml')
+        }
+      }
+    }
+    stage('B') {
+      steps {
+        sh(label: 'b', script: 'true')
+      }
+    }
+  }
+}
+"""
+
+
+def test_jenkins_when_unstable_and_concurrency() -> None:
+    view = jenkins_reader.read(JENKINS)
+    assert view.jobs["A"].events == {rb.PUSH_RELEASE, rb.MANUAL_RELEASE, rb.PULL_REQUEST}
+    assert view.jobs["A"].timeout_minutes == 60
+    assert view.jobs["A"].gates == (rb.GateView("coverage", (("min", "80"),), "dry-run"),)
+    # a dry-run gate's JUnit failures make the build UNSTABLE: B is skipped wherever A runs
+    assert view.jobs["B"].events == frozenset(rb.EVENTS) - view.jobs["A"].events
+    assert view.release_runs == "queue" and view.cancel_superseded == frozenset()
+
+
+JENKINS_POST = """
+pipeline {
+  agent none
+  stages {
+    stage('TEST') { stages { stage('A') { agent any; steps { sh(label: 'a', script: 'true') } } } }
+  }
+  post {
+    always {
+      script {
+        if (env.CHANGE_ID) {
+          stage('report') {
+            node {
+              catchError(buildResult: 'SUCCESS', stageResult: 'SUCCESS') {
+                timeout(time: 7, unit: 'MINUTES') {
+                  withCredentials([string(credentialsId: 'tok', variable: 'TOKEN')]) {
+                    sh(label: 'post', script: 'pipegen report comment')
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_jenkins_post_stage_is_a_last_job_on_pull_requests() -> None:
+    view = jenkins_reader.read(JENKINS_POST)
+    report = view.jobs["report"]
+    assert (report.stage, report.after, report.events) == ("report", {"A"}, rb.PULL_REQUESTS)
+    assert report.timeout_minutes == 7 and report.secrets == {"TOKEN"}
+    assert report.steps == (rb.StepView("post", frozenset({"TOKEN"}), frozenset({"TOKEN"})),)
+
+
+def test_jenkins_post_condition_it_cannot_read() -> None:
+    with pytest.raises(EvaluationError, match="cannot read the Jenkins post condition"):
+        read_back("jenkins", JENKINS_POST.replace("env.CHANGE_ID", "env.OTHER"))
+    # an `if` with an `else` is not a post job's guard: nothing is read from it
+    with_else = JENKINS_POST.replace("if (env.CHANGE_ID) {", "if (env.CHANGE_ID) { echo('pr') } else {")
+    assert "report" not in jenkins_reader.read(with_else).jobs
+
+
+@pytest.mark.parametrize("target, text, message", [
+    ("github", "on: [push\n", "cannot read the github pipeline"),
+    ("gitlab", "job: {stage: test, rules: [{if: '$A ==='}]}\n", "cannot read the gitlab pipeline"),
+    ("azure", "stages: [{stage: A, condition: 'nope(', jobs: []}]\n", "cannot read the azure pipeline"),
+    ("jenkins", "pipeline { options { disableConcurrentBuilds(abortPrevious: env.X) } stages { } }",
+     "cannot read the jenkins pipeline"),
+])
+def test_unreadable_files_are_evaluation_errors(target, text, message) -> None:
+    with pytest.raises(EvaluationError, match=message):
+        read_back(target, text)
