@@ -113,9 +113,34 @@ def test_install_uv_lock_syncs_into_the_jobs_python(tmp_path):
 def test_install_poetry_with_its_test_groups(tmp_path):
     root = tree(tmp_path, {"pyproject.toml": "[tool.poetry]\nname='a'\n[tool.poetry.group.test.dependencies]\n"
                                              "pytest='*'\n[tool.poetry.group.docs.dependencies]\nmkdocs='*'\n",
-                           "poetry.lock": ""})
+                           "poetry.lock": "", "a/__init__.py": ""})
     assert install_commands(root, pyproject(root)).value.splitlines()[-1] == \
         "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with test"
+
+
+@pytest.mark.parametrize("files, why", [
+    ({"pyproject.toml": "[tool.poetry]\nname = 'shop'\npackage-mode = false\n", "shop/__init__.py": ""},
+     "package-mode = false"),
+    ({"pyproject.toml": "[tool.poetry]\nname = 'orders-service'\n", "app/__init__.py": ""},
+     "no `packages` declared and no orders_service/ or orders_service.py for Poetry to find"),
+    ({"pyproject.toml": "[project]\nname = 'Orders.Service'\n[tool.poetry]\n", "poetry.lock": ""},
+     "no `packages` declared and no orders_service/ or orders_service.py for Poetry to find"),
+])
+def test_install_poetry_application_that_is_not_a_package_installs_without_the_root(tmp_path, files, why):
+    root = tree(tmp_path, files)
+    found = install_commands(root, pyproject(root))
+    assert found.value.splitlines()[-1] == "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --no-root"
+    assert why in found.source
+
+
+@pytest.mark.parametrize("files", [
+    {"pyproject.toml": "[tool.poetry]\nname = 'orders-service'\n", "src/orders_service/__init__.py": ""},
+    {"pyproject.toml": "[tool.poetry]\nname = 'orders-service'\n", "orders_service.py": ""},
+    {"pyproject.toml": "[tool.poetry]\nname = 'x'\npackages = [{include = 'app'}]\n", "app/__init__.py": ""},
+])
+def test_install_poetry_package_poetry_can_find_installs_the_root(tmp_path, files):
+    root = tree(tmp_path, files)
+    assert "--no-root" not in install_commands(root, pyproject(root)).value
 
 
 def test_install_pep735_groups_with_pip(tmp_path):

@@ -30,6 +30,32 @@ def package_folder(root: Path) -> str | None:
     return subfolders[0] if len(subfolders) == 1 else None
 
 
+def _module_name(name: str) -> str:
+    """The module Poetry looks for when `packages` is not declared (poetry-core's rule)."""
+    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+
+
+def poetry_application(root: Path, pyproject: dict) -> str | None:
+    """Why Poetry cannot install the project itself (say so), or None when it can.
+
+    `poetry install` installs the project as a package too; an application that is not one
+    makes Poetry 2 stop with "No file/folder found for package NAME". That is the case with
+    `package-mode = false`, and when no `packages` are declared and no module named after the
+    project is where Poetry looks (NAME/, src/NAME/, NAME.py, src/NAME.py)."""
+    poetry = table(pyproject, "tool", "poetry")
+    if poetry.get("package-mode") is False:
+        return "package-mode = false"
+    if poetry.get("packages") or table(pyproject, "project").get("packages"):
+        return None
+    name = table(pyproject, "project").get("name") or poetry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return "no project name, so no package for Poetry to find"
+    module = _module_name(name.strip())
+    if any((root / base / module).is_dir() or (root / base / f"{module}.py").is_file() for base in ("", "src")):
+        return None
+    return f"no `packages` declared and no {module}/ or {module}.py for Poetry to find"
+
+
 def _wanted(names) -> list[str]:
     return [name for name in names if isinstance(name, str) and name.lower() in TEST_GROUPS and _SAFE.match(name)]
 
@@ -60,9 +86,14 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
     poetry_groups = _wanted(table(pyproject, "tool", "poetry", "group"))
     if (root / "poetry.lock").is_file() or table(pyproject, "tool", "poetry"):
         with_groups = f" --with {','.join(poetry_groups)}" if poetry_groups else ""
-        install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{with_groups}"
-        return Finding("\n".join([POETRY, install]),
-                       "poetry.lock / [tool.poetry] (poetry install into the job's Python)")
+        not_a_package = poetry_application(root, pyproject)
+        no_root = " --no-root" if not_a_package else ""
+        install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{no_root}{with_groups}"
+        why = "poetry.lock / [tool.poetry] (poetry install into the job's Python)"
+        if not_a_package:
+            why += f"; --no-root: {not_a_package}, so only its dependencies are installed (the tests import " \
+                   "the code from the checkout)"
+        return Finding("\n".join([POETRY, install]), why)
     folder = package_folder(root)
     if folder is None:
         return None
