@@ -31,6 +31,7 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     from pipegen.generate import checklist
     from pipegen.generate.files import PendingWrite, WriteStatus, plan_write, write_all
     from pipegen.generate.render import render_file
+    from pipegen.init.detect.ci_competition import Mainline
     from pipegen.init.detect.ci_files import foreign_files
     from pipegen.paths import check_regular, explicit_target
     from pipegen.plan import build_plan
@@ -41,18 +42,23 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     root = out_dir if out_dir is not None else descriptor_path.parent
     refused = 0
     writable = []
+    mainline = Mainline(descriptor.triggers.branches, descriptor.triggers.pull_requests)
     for target in selected:
-        foreign = foreign_files(root, target)
+        foreign = foreign_files(root, target, mainline)
         if foreign and not force:
             refused += 1
-            click.echo(f"pipegen: not writing the {target} pipeline: {', '.join(foreign)} is a {target} pipeline "
-                       "pipegen did not write, and both would run on every push. Move what it does into "
-                       f"{descriptor_path} (a custom job) and delete it, or run with --force to write anyway.",
-                       err=True)
+            click.echo(f"pipegen: not writing the {target} pipeline: {'these' if len(foreign) > 1 else 'this'} "
+                       f"{target} pipeline{'s' if len(foreign) > 1 else ''} pipegen did not write would run beside "
+                       "it on every push:", err=True)
+            for pipeline in foreign:
+                click.echo(f"  {pipeline.path}: {pipeline.why}", err=True)
+            click.echo(f"Move what {'they do' if len(foreign) > 1 else 'it does'} into {descriptor_path} (custom "
+                       "jobs) and delete them, or run with --force to write anyway. Pipelines that run on other "
+                       "events (release, schedule, labels, docs) are kept and do not stop this.", err=True)
             continue
-        if foreign:
-            click.echo(f"pipegen: warning: {', '.join(foreign)} still runs beside pipegen's {target} pipeline; "
-                       "delete it once pipegen's does its work", err=True)
+        for pipeline in foreign:
+            click.echo(f"pipegen: warning: {pipeline.path} still runs beside pipegen's {target} pipeline "
+                       f"({pipeline.why}); delete it once pipegen's does its work", err=True)
         writable.append(target)
     # Everything is read and checked first, then every file is written at once (all or nothing).
     outcomes = [plan_write(root, render_file(plan, target), force=force) for target in writable]

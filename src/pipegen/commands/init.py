@@ -39,13 +39,17 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                       if tool in detection.lint_today) or "not measured"
     rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); today: {today}; "
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
-    for target, files in detection.foreign_ci.items():
-        rows.append(("existing CI", f"{', '.join(files)}: a {target} pipeline pipegen did not write; both would run "
-                                    "on every push. Move what it does into pipegen.yaml (a custom job) and delete it: "
-                                    "`pipegen generate` refuses to write beside it until then (or with --force)"))
+    for target, competing in detection.foreign_ci.items():
+        for pipeline in competing:
+            rows.append(("competing CI", f"{pipeline.path}: a {target} pipeline pipegen did not write that "
+                                         f"{pipeline.why}; both would run on every push. Move what it does into "
+                                         "pipegen.yaml (a custom job) and delete it: `pipegen generate` refuses to "
+                                         "write beside it until then (or with --force)"))
+    for pipeline in detection.kept_ci:
+        rows.append(("kept CI", f"{pipeline.path}: {pipeline.why}"))
     for target, files in detection.ci_files.items():
-        own = [path for path in files if path not in detection.foreign_ci.get(target, ())]
-        for path in own:
+        others = {pipeline.path for pipeline in detection.existing_ci.get(target, ())}
+        for path in (path for path in files if path not in others):
             rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
                                         "it did not write without --force"))
     for path in detection.other_ci:

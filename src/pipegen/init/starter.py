@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.init.detect import Finding
-from pipegen.init.detect.ci_files import GENERATED, ci_files, foreign_files, other_ci
+from pipegen.init.detect.ci_competition import ExistingPipeline, Mainline
+from pipegen.init.detect.ci_files import GENERATED, ci_files, existing_pipelines, other_ci
 from pipegen.init.detect.install import install_commands
 from pipegen.init.detect.layout import source_packages, test_levels
 from pipegen.init.detect.lint_today import LintToday, measure
@@ -85,8 +86,19 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     dags: bool = False
     data_dir: bool = False
     ci_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> files present
-    foreign_ci: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> files pipegen did not write
+    # platform -> CI files pipegen did not write, each competing with pipegen's pipeline or kept beside it
+    existing_ci: dict[str, tuple[ExistingPipeline, ...]] = field(default_factory=dict)
     other_ci: tuple[str, ...] = ()  # CI systems pipegen does not generate for
+
+    @property
+    def foreign_ci(self) -> dict[str, tuple[ExistingPipeline, ...]]:
+        """platform -> the pipelines pipegen did not write that compete with its own."""
+        return {target: competing for target, found in self.existing_ci.items()
+                if (competing := tuple(pipeline for pipeline in found if pipeline.competes))}
+
+    @property
+    def kept_ci(self) -> tuple[ExistingPipeline, ...]:
+        return tuple(pipeline for found in self.existing_ci.values() for pipeline in found if not pipeline.competes)
 
     @property
     def existing_ci_files(self) -> tuple[str, ...]:
@@ -282,7 +294,8 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         services=services if set(levels) - {"unit"} else (), compose_file=compose,
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
-        ci_files=present, foreign_ci={target: files for target in TARGETS if (files := foreign_files(root, target))},
+        ci_files=present, existing_ci={target: found for target in TARGETS
+                                       if (found := existing_pipelines(root, target, Mainline((facts.default_branch,))))},
         other_ci=other_ci(root))
 
 
@@ -357,14 +370,16 @@ def _project_lines(detection: Detection) -> list[str]:
 def _target_lines(detection: Detection) -> list[str]:
     lines = ["", f"# {detection.targets_source}", f"targets: {_flow(detection.targets)}"]
     for target in TARGETS:
-        for path in detection.foreign_ci.get(target, ()):
-            lines.append(f"# {path}: a {target} pipeline pipegen did not write. Both would run on every push:")
-            lines.append("#   move what it does that pipegen does not into a custom job (jobs:), then delete it;")
-            lines.append("#   `pipegen generate` refuses to write beside it until then (or with --force).")
+        for pipeline in detection.foreign_ci.get(target, ()):
+            lines.append(f"# {pipeline.path}: a {target} pipeline pipegen did not write that {pipeline.why}.")
+            lines.append("#   Both would run on every push: move what it does that pipegen does not into a custom")
+            lines.append("#   job (jobs:), then delete it; `pipegen generate` refuses to write beside it until then.")
         generated = GENERATED[target]
         if generated in detection.ci_files.get(target, ()) and not _written_by_pipegen(detection.root / generated):
             lines.append(f"# {generated}: not written by pipegen; `pipegen generate` replaces it only with "
                          "--force (keeping a backup): move what it does into this file first.")
+    for pipeline in detection.kept_ci:
+        lines.append(f"# {pipeline.path}: kept beside pipegen's pipeline: {pipeline.why}.")
     for path in detection.other_ci:
         lines.append(f"# {path}: another CI system; retire it once the pipegen pipeline runs.")
     return lines

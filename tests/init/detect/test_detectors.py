@@ -13,7 +13,7 @@ from pipegen.project_files import is_package
 from pipegen.init.detect.layout import source_packages
 from pipegen.init.detect.layout import test_levels as levels_of
 from pipegen.init.detect.linters import configured_linters
-from pipegen.init.detect.mlproject import find_training
+from pipegen.init.detect.mlproject import Training, find_training
 from pipegen.init.detect.name import project_name
 from pipegen.init.detect.python_version import python_version
 from pipegen.init.detect.services import compose_services
@@ -46,17 +46,38 @@ def test_name_from_the_metadata_that_declares_it(tmp_path, files, name, source):
     assert (found.value, found.source) == (name, source)
 
 
+def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
+    root = tree(tmp_path, {"src/setup.py": "from setuptools import setup\nsetup(name='ledger-app', "
+                                           "python_requires='>=3.10', packages=['ledger'])\n",
+                           "src/ledger/__init__.py": ""})
+    name, python = project_name(root, pyproject(root)), python_version(root, pyproject(root))
+    assert (name.value, name.source) == ("ledger-app", "src/setup.py setup(name=...)")
+    assert (python.value, python.source) == ("3.10", "src/setup.py python_requires >=3.10")
+    cfg = tree(tmp_path / "cfg", {"backend/setup.cfg": "[metadata]\nname = api-core\n"})
+    assert project_name(cfg, {}).source == "backend/setup.cfg [metadata]"
+
+
 @pytest.mark.parametrize("files, version, source_start", [
     ({".python-version": "3.9.18\n", "pyproject.toml": "[project]\nrequires-python = '>=3.8'\n"}, "3.9",
      ".python-version"),
     ({"Dockerfile": "FROM --platform=linux/amd64 docker.io/library/python:3.12-slim AS base\n"}, "3.12",
      "Dockerfile"),
     ({".github/workflows/ci.yml":
-      "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.10']\n"},
+      "on: [push]\njobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.10']\n"
+      "    steps:\n      - run: pytest\n"},
      "3.10", ".github/workflows/ci.yml"),
     ({".gitlab-ci.yml": "image: python:3.8\n"}, "3.8", ".gitlab-ci.yml"),
-    ({".github/workflows/t.yaml": "steps:\n  - with:\n      python-version:\n        - '3.12'\n        - '3.9'\n"},
+    ({".github/workflows/t.yaml": "on: pull_request\nsteps:\n  - with:\n      python-version:\n        - '3.12'\n"
+                                  "        - '3.9'\n  - run: tox\n"},
      "3.9", ".github/workflows/t.yaml"),
+    ({".github/workflows/a-release.yml": "on: {release: {}}\nsteps:\n  - with: {python-version: '3.13'}\n"
+                                        "  - run: pytest\n",
+      ".github/workflows/b-docs.yml": "on: push\nsteps:\n  - with: {python-version: '3.12'}\n  - run: mkdocs build\n",
+      ".github/workflows/c-nightly.yml": "on: {workflow_run: {workflows: [t]}}\nsteps:\n"
+                                        "  - with: {python-version: '3.8'}\n  - run: pytest\n",
+      ".github/workflows/t.yml": "on: [push]\njobs:\n  t:\n    strategy:\n      matrix:\n        python-version:"
+                                 " ['3.12', '3.10']\n    steps:\n      - run: pytest\n"},
+     "3.10", ".github/workflows/t.yml (tests 3.10, 3.12)"),
     ({"azure-pipelines.yml": "- task: UsePythonVersion@0\n  inputs: {versionSpec: '3.10'}\n"}, "3.10",
      "azure-pipelines.yml"),
     ({"pyproject.toml": "[project]\nrequires-python = '>=3.10,<4'\n"}, "3.10", "requires-python"),
@@ -210,6 +231,9 @@ def test_training_scripts_without_mlproject(tmp_path):
     assert find_training(tree(tmp_path / "b", {"src/churn/train.py": ""})).command == \
         "PYTHONPATH=src python -m churn.train"
     assert find_training(tmp_path / "b" / "src") is None
+    assert find_training(tree(tmp_path / "c", {"src/train.py": ""})) == Training("python src/train.py", "src/train.py")
+    assert find_training(tree(tmp_path / "d", {"forecast/__init__.py": "", "forecast/train.py": ""})) == \
+        Training("python -m forecast.train", "forecast/train.py")
 
 
 def test_a_package_in_a_subfolder_gives_the_code_the_tests_and_the_install(tmp_path):

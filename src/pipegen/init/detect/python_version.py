@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 from pipegen.init.detect import Finding
-from pipegen.project_files import read_ini, read_text, setup_py_arguments, table
+from pipegen.init.detect.ci_competition import Mainline, github_workflow
+from pipegen.init.detect.install import package_folder
+from pipegen.project_files import read_ini, read_text, read_toml, setup_py_arguments, table
 
 DEFAULT_PYTHON = "3.11"
 _VERSION = re.compile(r"(?<![\d.])3\.(?P<minor>\d{1,2})(?![\d])")
@@ -64,10 +66,19 @@ def _list_items(lines: list[str]) -> list[str]:
     return items
 
 
+def _test_workflows(root: Path, folder: Path) -> list[Path]:
+    """The workflows that test the mainline: a release, docs, scheduled or downstream workflow
+    may build on any Python, and says nothing about the one the code must run on."""
+    mainline = Mainline(("main", "master"))
+    return [file for file in sorted(folder.glob("*.y*ml"))
+            if github_workflow(root, file.relative_to(root).as_posix(), mainline).competes]
+
+
 def _from_ci_files(root: Path) -> Finding | None:
     for name, key in _CI_PATTERNS:
         path = root / name
-        files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+        files = _test_workflows(root, path) if name == ".github/workflows" and path.is_dir() else \
+            sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
             versions = sorted(_ci_versions(read_text(file), key), key=lambda v: int(v.split(".")[1]))
             if versions:  # a matrix: the oldest version it tests, the one the code must still run on
@@ -90,6 +101,15 @@ def _from_requires_python(root: Path, pyproject: dict) -> Finding | None:
         (read_ini(root / "setup.cfg").get("options", "python_requires", fallback=None), "setup.cfg python_requires"),
         (setup_py_arguments(root).get("python_requires"), "setup.py python_requires"),
     ]
+    folder = package_folder(root)
+    if folder not in (None, "."):  # the package lives in a subfolder (src/setup.py)
+        inner = read_toml(root / folder / "pyproject.toml")
+        specs += [
+            (table(inner, "project").get("requires-python"), f"{folder}/pyproject.toml requires-python"),
+            (read_ini(root / folder / "setup.cfg").get("options", "python_requires", fallback=None),
+             f"{folder}/setup.cfg python_requires"),
+            (setup_py_arguments(root / folder).get("python_requires"), f"{folder}/setup.py python_requires"),
+        ]
     for spec, where in specs:
         if isinstance(spec, str) and (version := lower_bound(spec)):
             return Finding(version, f"{where} {spec.strip()}")
