@@ -294,9 +294,13 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         services=services if set(levels) - {"unit"} else (), compose_file=compose,
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
-        ci_files=present, existing_ci={target: found for target in TARGETS
-                                       if (found := existing_pipelines(root, target, Mainline((facts.default_branch,))))},
+        ci_files=present, existing_ci=_existing_ci(root, facts),
         other_ci=other_ci(root))
+
+
+def _existing_ci(root: Path, facts: GitFacts) -> dict[str, tuple[ExistingPipeline, ...]]:
+    mainline = Mainline((facts.default_branch,))
+    return {target: found for target in TARGETS if (found := existing_pipelines(root, target, mainline))}
 
 
 # --- rendering ------------------------------------------------------------------------------

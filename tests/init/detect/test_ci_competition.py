@@ -47,8 +47,8 @@ def test_a_workflow_testing_the_mainline_competes(tmp_path, on, why):
     ("on:\n  workflow_run:\n    workflows: [CI]\n" + TESTS, "runs after another workflow (workflow_run)"),
     ("on: workflow_call\n" + TESTS, "a reusable workflow: it runs when another workflow calls it"),
     ("on: [pull_request_target]\njobs: {}\n", "labels or triage (pull_request_target)"),
-    ("on:\n  push:\n    branches: [develop]\n" + TESTS, "its branch or path filters leave the mainline's code "
-                                                       "changes out"),
+    ("on:\n  push:\n    branches: [develop]\n" + TESTS,
+     "its branch or path filters leave the mainline's code changes out"),
 ])
 def test_workflows_on_other_events_are_kept_with_the_reason(tmp_path, text, why):
     root = repo(tmp_path, {".github/workflows/other.yml": text})

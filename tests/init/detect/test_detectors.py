@@ -70,8 +70,8 @@ def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
     ({".github/workflows/t.yaml": "on: pull_request\nsteps:\n  - with:\n      python-version:\n        - '3.12'\n"
                                   "        - '3.9'\n  - run: tox\n"},
      "3.9", ".github/workflows/t.yaml"),
-    ({".github/workflows/a-release.yml": "on: {release: {}}\nsteps:\n  - with: {python-version: '3.13'}\n"
-                                        "  - run: pytest\n",
+    ({".github/workflows/a-release.yml":
+      "on: {release: {}}\nsteps:\n  - with: {python-version: '3.13'}\n  - run: pytest\n",
       ".github/workflows/b-docs.yml": "on: push\nsteps:\n  - with: {python-version: '3.12'}\n  - run: mkdocs build\n",
       ".github/workflows/c-nightly.yml": "on: {workflow_run: {workflows: [t]}}\nsteps:\n"
                                         "  - with: {python-version: '3.8'}\n  - run: pytest\n",

@@ -127,7 +127,8 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             compare_branch=thresholds["compare_branch"] if last and diff_min is not None else None,
             junit=(junit,), fetches=tuple(previous),
             artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
-            hands_over=(_coverage_data(level),) if not last else (("coverage.xml",) if descriptor.quality.sonar else ()),
+            hands_over=(_coverage_data(level),) if not last else
+            (("coverage.xml",) if descriptor.quality.sonar else ()),
             gate=gate, services=services, env=env_items(service_env(services))))
     return jobs
 
