@@ -73,8 +73,8 @@ def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
     ({".github/workflows/a-release.yml":
       "on: {release: {}}\nsteps:\n  - with: {python-version: '3.13'}\n  - run: pytest\n",
       ".github/workflows/b-docs.yml": "on: push\nsteps:\n  - with: {python-version: '3.12'}\n  - run: mkdocs build\n",
-      ".github/workflows/c-nightly.yml": "on: {workflow_run: {workflows: [t]}}\nsteps:\n"
-                                        "  - with: {python-version: '3.8'}\n  - run: pytest\n",
+      ".github/workflows/c-nightly.yml":
+      "on: {workflow_run: {workflows: [t]}}\nsteps:\n  - with: {python-version: '3.8'}\n  - run: pytest\n",
       ".github/workflows/t.yml": "on: [push]\njobs:\n  t:\n    strategy:\n      matrix:\n        python-version:"
                                  " ['3.12', '3.10']\n    steps:\n      - run: pytest\n"},
      "3.10", ".github/workflows/t.yml (tests 3.10, 3.12)"),
