@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipegen.descriptor.model import Descriptor, Service
+from pipegen.descriptor.model import TEST_ENV_REFERENCE, Descriptor, Service
 from pipegen.plan.jobs.common import (
     cache_files,
     env_items,
@@ -51,6 +51,22 @@ def _coverage_data(level: str) -> str:
     return f"{COVERAGE_DIR}/{level}.coverage"
 
 
+def env_exports(test_env: tuple[tuple[str, str], ...]) -> str:
+    """`export NAME=value` for the tests.env values that name where a service runs: the host and
+    port are known only when the job runs (a service alias on GitLab, --service under pipegen run),
+    so the shell puts them together; the rest of the text stays quoted as written."""
+    lines = []
+    for name, value in test_env:
+        if not TEST_ENV_REFERENCE.search(value):
+            continue
+        parts = [part for part in TEST_ENV_REFERENCE.split(value)]
+        # split() alternates text and captured names: text, NAME, text, NAME, text
+        pieces = [quote(part) if index % 2 == 0 else f'"${{{part}}}"'
+                  for index, part in enumerate(parts) if part or index % 2]
+        lines.append(f"export {name}={''.join(pieces)}\n")
+    return "".join(lines)
+
+
 def measured_run(level: str, path: str, sources: tuple[str, ...], junit: str) -> str:
     """Shell running one level's tests under coverage, in every Python process they start.
 
@@ -87,7 +103,7 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
         junit = report_path(f"{level}.junit.xml")
         steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}", reads=()),
                  Step(f"{level.capitalize()} tests under coverage (xdist workers and subprocesses too)",
-                      measured_run(level, path, sources, junit))]
+                      env_exports(descriptor.tests.env) + measured_run(level, path, sources, junit))]
         gate = None
         if last:
             parts = " ".join(_coverage_data(other) for other, _ in levels)
@@ -129,8 +145,19 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
             hands_over=(_coverage_data(level),) if not last else
             (("coverage.xml",) if descriptor.quality.sonar else ()),
-            gate=gate, services=services, env=env_items(service_env(services))))
+            gate=gate, services=services, env=env_items(test_env(descriptor, services))))
     return jobs
+
+
+def test_env(descriptor: Descriptor, services: tuple[Service, ...]) -> dict[str, EnvValue]:
+    """A test job's environment: where its services run, and tests.env's literal values (those
+    naming a service's host or port are exported by the step). A level without services (unit)
+    still gets the names tests.env reads, at their defaults, so the tests find what they read."""
+    literal = {name: EnvValue(EnvKind.LITERAL, value) for name, value in descriptor.tests.env
+               if not TEST_ENV_REFERENCE.search(value)}
+    read = {reference for _, value in descriptor.tests.env for reference in TEST_ENV_REFERENCE.findall(value)}
+    defaults = {name: value for name, value in service_env(descriptor.tests.services).items() if name in read}
+    return {**defaults, **service_env(services), **literal}
 
 
 def service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:
