@@ -27,6 +27,7 @@ tests:
     CACHE_TTL: 30
 """
 
+
 def step_environment(job) -> dict[str, str]:
     """The environment a test step's shell ends up with: the job's env, then the step's exports."""
     literal = {name: value.value for name, value in job.env}
@@ -37,6 +38,7 @@ def step_environment(job) -> dict[str, str]:
                           text=True, check=True)
     return dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
 
+
 def test_service_addresses_are_put_together_where_the_job_runs():
     plan = plan_from_yaml(DESCRIPTOR)
     integration = next(job for job in plan.jobs if job.id == "integration")
@@ -44,11 +46,13 @@ def test_service_addresses_are_put_together_where_the_job_runs():
     assert env["DATABASE_URL"] == "postgresql://app:it's@localhost:5432/app"
     assert env["CACHE_TTL"] == "30"
 
+
 def test_the_unit_level_without_services_still_gets_what_the_tests_read():
     plan = plan_from_yaml(DESCRIPTOR)
     unit = next(job for job in plan.jobs if job.id == "unit")
     assert not unit.services
     assert step_environment(unit)["DATABASE_URL"] == "postgresql://app:it's@localhost:5432/app"
+
 
 @pytest.mark.parametrize("env, message", [
     ('{URL: "http://${API_HOST}/"}', "tests.env.URL: ${API_HOST} is no service's host or port (known: ${DB_HOST}, "
