@@ -35,6 +35,12 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                                      "or run it from a custom job"))
     if detection.services:
         rows.append(("services", f"{', '.join(s.name for s in detection.services)} (from {detection.compose_file})"))
+    for service, context in detection.test_env.built:
+        rows.append(("built", f"{service} (build: {context}) is built from this repository: no CI service; "
+                              "the tests run its code in the job"))
+    if detection.test_env.env:
+        rows.append(("test env", f"{', '.join(key for key, _ in detection.test_env.env)} "
+                                 f"(from {', '.join(detection.test_env.sources)})"))
     today = "; ".join(f"{tool} {detection.lint_today[tool].why}" for tool in detection.linters
                       if tool in detection.lint_today) or "not measured"
     rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); today: {today}; "

@@ -27,7 +27,8 @@ from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.init.detect.name import project_name, sanitise_project_name
 from pipegen.init.detect.python_version import python_version as detect_python
-from pipegen.init.detect.services import ServiceFinding, compose_services
+from pipegen.init.detect.services import ServiceFinding, TestEnvironment, compose_services
+from pipegen.init.detect.test_env import environment_of_tests
 from pipegen.paths import file_mode, read_bytes
 from pipegen.project_files import is_package, read_toml
 from pipegen.syntax import yaml_scalar
@@ -81,6 +82,7 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     lint_today: dict[str, LintToday] = field(default_factory=dict)
     services: tuple[ServiceFinding, ...] = ()
     compose_file: str | None = None
+    test_env: TestEnvironment = TestEnvironment()
     dockerfile: str | None = None
     training: Training | None = None
     dags: bool = False
@@ -280,6 +282,8 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     levels, unplaced = test_levels(root)
     linters, linters_why = configured_linters(root, pyproject)
     services, compose = compose_services(root)
+    used = services if set(levels) - {"unit"} else ()
+    test_env = _test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used)
     requirements = find_requirements(root)
     install = install_commands(root, pyproject)
     if install is None and not requirements:
@@ -291,11 +295,21 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
         lint_today=measure(root, linters, source) if measure_lint else {},
-        services=services if set(levels) - {"unit"} else (), compose_file=compose,
+        services=used, compose_file=compose, test_env=test_env,
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
         ci_files=present, existing_ci=_existing_ci(root, facts),
         other_ci=other_ci(root))
+
+
+def _test_env(found: TestEnvironment, used: tuple[ServiceFinding, ...]) -> TestEnvironment:
+    """Values naming a service the descriptor does not run (only unit tests: no services) are left out."""
+    provided = {f"${{{service.prefix}_" for service in used}
+    kept = tuple((key, value) for key, value in found.env
+                 if "${" not in value or any(prefix in value for prefix in provided))
+    dropped = tuple((key, "names a service, and services run beside integration and functional tests only")
+                    for key, value in found.env if (key, value) not in kept)
+    return TestEnvironment(kept, found.sources, found.left_out + dropped, found.built)
 
 
 def _existing_ci(root: Path, facts: GitFacts) -> dict[str, tuple[ExistingPipeline, ...]]:
@@ -429,7 +443,24 @@ def _test_lines(detection: Detection) -> list[str]:
     lines += [f"  {level}: {yaml_scalar(path)}" for level, path in detection.tests.items()]
     for path in detection.unplaced_tests:
         lines.append(f"  # {path} also found: one folder per level; merge it or run it from a custom job")
-    return lines + _service_lines(detection)
+    return lines + _service_lines(detection) + _test_env_lines(detection)
+
+
+def _test_env_lines(detection: Detection) -> list[str]:
+    found = detection.test_env
+    lines = []
+    for service, context in found.built:
+        lines += [f"  # {service} ({detection.compose_file}) is built from this repository (build: {context}), not a "
+                  "published image:",
+                  "  # it is no CI service. The tests run its code in the job itself; tests that call it over the",
+                  "  # network can start it themselves (a fixture), or a custom job can build and run it."]
+    if found.env:
+        lines.append(f"  env:  # what the tests read, from {', '.join(found.sources)}; service hosts and ports are "
+                     "where CI runs them")
+        lines += [f"    {key}: {yaml_scalar(value)}" for key, value in found.env]
+    for key, why in found.left_out:
+        lines.append(f"  # env {key} left out: {why}")
+    return lines
 
 
 def _lint_lines(detection: Detection) -> list[str]:
