@@ -32,8 +32,8 @@ def pipegen(root: Path, *args: str) -> subprocess.CompletedProcess:
                           check=False)
 
 
-def adopted(shape: str, tmp_path: Path) -> Path:
-    """The fixture in a git repository whose origin holds main, after init and generate."""
+def fixture_repository(shape: str, tmp_path: Path) -> Path:
+    """The fixture in a git repository with an `origin` remote (a bare repository), not committed."""
     root, origin = tmp_path / shape, tmp_path / f"{shape}-origin.git"
     shutil.copytree(FIXTURES / shape, root)
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
@@ -41,16 +41,27 @@ def adopted(shape: str, tmp_path: Path) -> Path:
     for key, value in (("user.name", "t"), ("user.email", "t@pipegen.invalid"), ("commit.gpgsign", "false")):
         git(root, "config", key, value)
     git(root, "remote", "add", "origin", str(origin))
-    init = pipegen(root, "init", "--target", "gitlab")
-    assert init.returncode == 0, init.stdout + init.stderr
-    generate = pipegen(root, "generate", "-q")
-    assert generate.returncode == 0, generate.stdout + generate.stderr
+    return root
+
+
+def publish(root: Path) -> Path:
+    """Commits everything on main, pushes it to origin and starts a feature branch."""
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "adopt pipegen")
     git(root, "push", "--quiet", "origin", "main")
     git(root, "remote", "set-head", "origin", "main")
     git(root, "checkout", "--quiet", "-b", "feature")
     return root
+
+
+def adopted(shape: str, tmp_path: Path) -> Path:
+    """The fixture in a git repository whose origin holds main, after init and generate."""
+    root = fixture_repository(shape, tmp_path)
+    init = pipegen(root, "init", "--target", "gitlab")
+    assert init.returncode == 0, init.stdout + init.stderr
+    generate = pipegen(root, "generate", "-q")
+    assert generate.returncode == 0, generate.stdout + generate.stderr
+    return publish(root)
 
 
 def change(root: Path, relative: str, text: str) -> None:

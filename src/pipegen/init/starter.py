@@ -449,11 +449,12 @@ def _test_lines(detection: Detection) -> list[str]:
 def _test_env_lines(detection: Detection) -> list[str]:
     found = detection.test_env
     lines = []
-    for service, context in found.built:
-        lines += [f"  # {service} ({detection.compose_file}) is built from this repository (build: {context}), not a "
-                  "published image:",
-                  "  # it is no CI service. The tests run its code in the job itself; tests that call it over the",
-                  "  # network can start it themselves (a fixture), or a custom job can build and run it."]
+    if found.built:
+        names = ", ".join(f"{service} (build: {context})" for service, context in found.built)
+        lines += [f"  # Built from this repository in {detection.compose_file}, not published images, so no CI "
+                  f"services: {names}.",
+                  "  # The tests run the code in the job itself; tests that call it over the network can start",
+                  "  # it themselves (a fixture), or a custom job can build and run it."]
     if found.env:
         lines.append(f"  env:  # what the tests read, from {', '.join(found.sources)}; service hosts and ports are "
                      "where CI runs them")

@@ -53,7 +53,8 @@ def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
     name, python = project_name(root, pyproject(root)), python_version(root, pyproject(root))
     assert (name.value, name.source) == ("ledger-app", "src/setup.py setup(name=...)")
     assert (python.value, python.source) == ("3.10", "src/setup.py python_requires >=3.10")
-    cfg = tree(tmp_path / "cfg", {"backend/setup.cfg": "[metadata]\nname = api-core\n"})
+    cfg = tree(tmp_path / "cfg", {"backend/setup.cfg": "[metadata]\nname = api-core\n",
+                                  "backend/setup.py": "from setuptools import setup\nsetup()\n"})
     assert project_name(cfg, {}).source == "backend/setup.cfg [metadata]"
 
 

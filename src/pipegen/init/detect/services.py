@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from pipegen.descriptor.yaml_positions import load_bounded
+from pipegen.init.detect.ci_competition import runs_checks
 from pipegen.project_files import read_text
 
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
@@ -177,6 +178,10 @@ def carried_value(name: str, raw, services: tuple[ServiceFinding, ...], built: t
     return text, ""
 
 
+def _runs_tests(spec: dict) -> bool:
+    return runs_checks(" ".join(str(spec.get(key) or "") for key in ("command", "entrypoint")))
+
+
 def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -> TestEnvironment:
     """The environment of the compose services built from the repository (the application, its
     test runner), as the tests in CI should see it."""
@@ -186,7 +191,9 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
                   for service, spec in raw_services.items() if isinstance(spec, dict) and "build" in spec)
     env: dict[str, str] = {}
     left_out: dict[str, str] = {}
-    for service, _ in built:
+    # The test runner's environment first: where it and the application differ, the tests read its.
+    runners = [service for service, _ in built if _runs_tests(raw_services[service])]
+    for service in runners + [service for service, _ in built if service not in runners]:
         for key, raw in _raw_environment(raw_services[service].get("environment")).items():
             if key in env or key in left_out:
                 continue
