@@ -45,6 +45,23 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                       if tool in detection.lint_today) or "not measured"
     rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); today: {today}; "
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
+    rows += _ci_rows(detection)
+    for path in detection.other_ci:
+        rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))
+    if detection.dockerfile:
+        rows.append(("image", f"{detection.dockerfile}: image block written; set REGISTRY in CI; "
+                              "deployments left commented (write your deploy command)"))
+    if detection.training:
+        rows.append(("model", f"{detection.training.found}: model block written commented out "
+                              "(pick metrics, publish MODEL_VERSION, then uncomment)"))
+    if detection.dags:
+        rows.append(("airflow", "dags/ found: a commented custom job shows where to publish them"))
+    return rows
+
+
+def _ci_rows(detection: Detection) -> list[tuple[str, str]]:
+    """Each CI file already there: competing with pipegen's pipeline, kept beside it, or pipegen's own path."""
+    rows = []
     for target, competing in detection.foreign_ci.items():
         for pipeline in competing:
             rows.append(("competing CI", f"{pipeline.path}: a {target} pipeline pipegen did not write that "
@@ -58,16 +75,6 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
         for path in (path for path in files if path not in others):
             rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
                                         "it did not write without --force"))
-    for path in detection.other_ci:
-        rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))
-    if detection.dockerfile:
-        rows.append(("image", f"{detection.dockerfile}: image block written; set REGISTRY in CI; "
-                              "deployments left commented (write your deploy command)"))
-    if detection.training:
-        rows.append(("model", f"{detection.training.found}: model block written commented out "
-                              "(pick metrics, publish MODEL_VERSION, then uncomment)"))
-    if detection.dags:
-        rows.append(("airflow", "dags/ found: a commented custom job shows where to publish them"))
     return rows
 
 

@@ -283,7 +283,6 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     linters, linters_why = configured_linters(root, pyproject)
     services, compose = compose_services(root)
     used = services if set(levels) - {"unit"} else ()
-    test_env = _test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used)
     requirements = find_requirements(root)
     install = install_commands(root, pyproject)
     if install is None and not requirements:
@@ -295,7 +294,8 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
         lint_today=measure(root, linters, source) if measure_lint else {},
-        services=used, compose_file=compose, test_env=test_env,
+        services=used, compose_file=compose,
+        test_env=_test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used),
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
         ci_files=present, existing_ci=_existing_ci(root, facts),

@@ -150,18 +150,16 @@ def _github_kept_reason(events: dict, same: list[str]) -> str:
     if same:
         return f"runs on {' and '.join(same)} but runs no tests or linters (docs, build or deploy)"
     names = set(events)
-    for event, why in _DOWNSTREAM_EVENTS.items():
-        if event in names:
-            return why
-    if "release" in names or (events.get("push", {}).get("tags") is not None and "push" in names):
-        return "a release workflow (release events or tags)"
-    if names and names <= {"schedule", "workflow_dispatch"}:
-        return "runs on a schedule or by hand only"
-    if names & set(_TRIAGE_EVENTS):
-        return f"labels or triage ({', '.join(sorted(names & set(_TRIAGE_EVENTS)))})"
-    if names & {"push", "pull_request"}:
-        return "its branch or path filters leave the mainline's code changes out"
-    return f"runs on other events ({', '.join(sorted(names)) or 'none'})"
+    triage = sorted(names & set(_TRIAGE_EVENTS))
+    reasons = [(event in names, why) for event, why in _DOWNSTREAM_EVENTS.items()] + [
+        ("release" in names or ("push" in names and events["push"].get("tags") is not None),
+         "a release workflow (release events or tags)"),
+        (bool(names) and names <= {"schedule", "workflow_dispatch"}, "runs on a schedule or by hand only"),
+        (bool(triage), f"labels or triage ({', '.join(triage)})"),
+        (bool(names & {"push", "pull_request"}), "its branch or path filters leave the mainline's code changes out"),
+    ]
+    return next((why for applies, why in reasons if applies),
+                f"runs on other events ({', '.join(sorted(names)) or 'none'})")
 
 
 # --- Azure Pipelines --------------------------------------------------------------------------
@@ -200,6 +198,10 @@ def azure_pipeline(root: Path, relative: str, mainline: Mainline) -> ExistingPip
         return ExistingPipeline(relative, False, "not a pipeline (a template or variables file)")
     if "parameters" in data and not any(key in data for key in ("trigger", "pr", "pool")):
         return ExistingPipeline(relative, False, "a template other pipelines include")
+    return _azure_triggers(root, relative, data, text, mainline)
+
+
+def _azure_triggers(root: Path, relative: str, data: dict, text: str, mainline: Mainline) -> ExistingPipeline:
     same = [why for key, what in (("trigger", "push to"), ("pr", "pull requests into"))
             if (key == "trigger" or mainline.pull_requests)
             and (why := _azure_filter(root, data.get(key), mainline, what))]

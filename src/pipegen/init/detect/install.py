@@ -83,17 +83,8 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
         return Finding("\n".join([UV, 'UV_PROJECT_ENVIRONMENT="$(python -c \'import sys; print(sys.prefix)\')" '
                                       'UV_PYTHON="$(python -c \'import sys; print(sys.executable)\')" '
                                       f"uv sync --locked --inexact{flags}"]), "uv.lock (uv sync into the job's Python)")
-    poetry_groups = _wanted(table(pyproject, "tool", "poetry", "group"))
     if (root / "poetry.lock").is_file() or table(pyproject, "tool", "poetry"):
-        with_groups = f" --with {','.join(poetry_groups)}" if poetry_groups else ""
-        not_a_package = poetry_application(root, pyproject)
-        no_root = " --no-root" if not_a_package else ""
-        install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{no_root}{with_groups}"
-        why = "poetry.lock / [tool.poetry] (poetry install into the job's Python)"
-        if not_a_package:
-            why += f"; --no-root: {not_a_package}, so only its dependencies are installed (the tests import " \
-                   "the code from the checkout)"
-        return Finding("\n".join([POETRY, install]), why)
+        return _poetry_install(root, pyproject)
     folder = package_folder(root)
     if folder is None:
         return None
@@ -109,6 +100,21 @@ def install_commands(root: Path, pyproject: dict) -> Finding | None:
     where = "the package" if folder == "." else f"the package in {folder}/"
     return Finding(f"python -m pip install -e {quoted}",
                    f"{where} (editable, so coverage maps to the repository's files)")
+
+
+def _poetry_install(root: Path, pyproject: dict) -> Finding:
+    """`poetry install` into the job's Python, with the test groups; --no-root (and why) for an
+    application Poetry cannot install as a package."""
+    poetry_groups = _wanted(table(pyproject, "tool", "poetry", "group"))
+    with_groups = f" --with {','.join(poetry_groups)}" if poetry_groups else ""
+    not_a_package = poetry_application(root, pyproject)
+    no_root = " --no-root" if not_a_package else ""
+    install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{no_root}{with_groups}"
+    why = "poetry.lock / [tool.poetry] (poetry install into the job's Python)"
+    if not_a_package:
+        why += f"; --no-root: {not_a_package}, so only its dependencies are installed (the tests import " \
+               "the code from the checkout)"
+    return Finding("\n".join([POETRY, install]), why)
 
 
 def lock_files(root: Path) -> tuple[str, ...]:

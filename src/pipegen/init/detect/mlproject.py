@@ -46,6 +46,11 @@ def find_training(root: Path) -> Training | None:
         listed = ", ".join(points) or "none"
         return Training("mlflow run . -e ENTRY_POINT --env-manager local",
                         f"MLproject (entry points: {listed}; pick the one that trains)")
+    return _training_script(root)
+
+
+def _training_script(root: Path) -> Training | None:
+    """train.py at the root, src/train.py, src/<pkg>/train.py, <pkg>/train.py (a package at the root)."""
     if (root / "train.py").is_file():
         return Training("python train.py", "train.py")
     if (root / "src" / "train.py").is_file():

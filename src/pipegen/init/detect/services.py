@@ -150,19 +150,24 @@ def _port_reference(name: str, value: str, services: tuple[ServiceFinding, ...])
     return f"${{{owners[0].prefix}_PORT}}" if name.endswith("PORT") and len(owners) == 1 else value
 
 
+def _not_carried(name: str, raw) -> str:
+    """Why a compose or CI variable cannot be carried as written ('' when it can)."""
+    text = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    reasons = ((not _ENV_NAME.match(str(name)), "not a variable name the CI platforms all accept"),
+               (raw is None, "passed through from the shell that runs compose: set it as a CI variable"),
+               ("\n" in text or "\r" in text or "`" in text,
+                "spans lines or holds a backquote: set it as a CI variable"),
+               (name in _CONTAINER_ONLY or text.startswith("/"), "a path inside the container"))
+    return next((why for applies, why in reasons if applies), "")
+
+
 def carried_value(name: str, raw, services: tuple[ServiceFinding, ...], built: tuple[str, ...],
                   hosts: tuple[str, ...] = ()) -> tuple[str | None, str]:
     """(the value tests.env carries, or None; why not) for one variable the tests read."""
-    if not _ENV_NAME.match(str(name)):
-        return None, "not a variable name the CI platforms all accept"
-    if raw is None:
-        return None, "passed through from the shell that runs compose: set it as a CI variable"
-    text = str(raw).lower() if isinstance(raw, bool) else str(raw)
-    if "\n" in text or "\r" in text or "`" in text:
-        return None, "spans lines or holds a backquote: set it as a CI variable"
-    if name in _CONTAINER_ONLY or text.startswith("/"):
-        return None, "a path inside the container"
-    text, why = _interpolated(text)
+    why = _not_carried(name, raw)
+    if why:
+        return None, why
+    text, why = _interpolated(str(raw).lower() if isinstance(raw, bool) else str(raw))
     if text is None:
         return None, why
     if "$" in text:
