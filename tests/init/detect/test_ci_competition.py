@@ -47,6 +47,10 @@ def test_a_workflow_testing_the_mainline_competes(tmp_path, on, why):
     ("on:\n  workflow_run:\n    workflows: [CI]\n" + TESTS, "runs after another workflow (workflow_run)"),
     ("on: workflow_call\n" + TESTS, "a reusable workflow: it runs when another workflow calls it"),
     ("on: [pull_request_target]\njobs: {}\n", "labels or triage (pull_request_target)"),
+    ("on: [push, pull_request]\njobs:\n  d:\n    steps:\n      - run: uvx --with tox-uv tox -e docs\n",
+     "runs on push to main and pull requests into main but runs no tests or linters (docs, build or deploy)"),
+    ("on: [push]\njobs:\n  b:\n    steps:\n      - run: pytest tests/test_benchmarks.py --codspeed\n",
+     "runs on push to main but runs no tests or linters (docs, build or deploy)"),
     ("on:\n  push:\n    branches: [develop]\n" + TESTS,
      "its branch or path filters leave the mainline's code changes out"),
 ])

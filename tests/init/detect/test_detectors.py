@@ -79,6 +79,10 @@ def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
       ".github/workflows/t.yml": "on: [push]\njobs:\n  t:\n    strategy:\n      matrix:\n        python-version:"
                                  " ['3.12', '3.10']\n    steps:\n      - run: pytest\n"},
      "3.10", ".github/workflows/t.yml (tests 3.10, 3.12)"),
+    ({".github/workflows/a-lint.yml": "on: push\nsteps:\n  - with: {python-version: '3.13'}\n  - run: pre-commit run\n",
+      ".github/workflows/z-test.yml":
+      "on: push\nsteps:\n  - with:\n      python-version: ['3.11', '3.9']\n  - run: pytest\n"},
+     "3.9", ".github/workflows/z-test.yml (tests 3.9, 3.11)"),
     ({"azure-pipelines.yml": "- task: UsePythonVersion@0\n  inputs: {versionSpec: '3.10'}\n"}, "3.10",
      "azure-pipelines.yml"),
     ({"pyproject.toml": "[project]\nrequires-python = '>=3.10,<4'\n"}, "3.10", "requires-python"),

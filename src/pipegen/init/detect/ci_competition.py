@@ -49,8 +49,13 @@ class Mainline:
     pull_requests: bool = True
 
 
+# Lines about documentation or benchmarks: `tox -e docs` or `pytest --codspeed` duplicate no pipegen job.
+_ELSEWHERE = re.compile(r"\b(?:docs?|sphinx|mkdocs|benchmarks?|codspeed|asv)\b", re.IGNORECASE)
+
+
 def runs_checks(text: str) -> bool:
-    return bool(_CHECKS.search(text))
+    """Whether the text runs tests or linters, leaving aside lines that build docs or run benchmarks."""
+    return any(_CHECKS.search(line) for line in text.splitlines() if not _ELSEWHERE.search(line))
 
 
 def _glob(pattern: str) -> re.Pattern:

@@ -74,11 +74,24 @@ def _test_workflows(root: Path, folder: Path) -> list[Path]:
             if github_workflow(root, file.relative_to(root).as_posix(), mainline).competes]
 
 
+def _from_test_workflows(root: Path) -> Finding | None:
+    """The oldest version any test workflow runs (its matrix, or one version per workflow)."""
+    folder = root / ".github" / "workflows"
+    found = [(version, file) for file in (_test_workflows(root, folder) if folder.is_dir() else ())
+             for version in _ci_versions(read_text(file), _CI_PATTERNS[0][1])]
+    if not found:
+        return None
+    version, file = min(found, key=lambda pair: int(pair[0].split(".")[1]))
+    tested = sorted({v for v, f in found if f == file}, key=lambda v: int(v.split(".")[1]))
+    return Finding(version, f"{file.relative_to(root)} (tests {', '.join(tested)})")
+
+
 def _from_ci_files(root: Path) -> Finding | None:
-    for name, key in _CI_PATTERNS:
+    if found := _from_test_workflows(root):
+        return found
+    for name, key in _CI_PATTERNS[1:]:
         path = root / name
-        files = _test_workflows(root, path) if name == ".github/workflows" and path.is_dir() else \
-            sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+        files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
             versions = sorted(_ci_versions(read_text(file), key), key=lambda v: int(v.split(".")[1]))
             if versions:  # a matrix: the oldest version it tests, the one the code must still run on
