@@ -17,6 +17,7 @@ from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
 from pipegen.run.commands import bash_script, install_script, job_commands
 from pipegen.run.prefill import prefill
+from pipegen.run.verdict import failed_step
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
@@ -199,6 +200,12 @@ def _environment(context: JobContext) -> dict[str, str]:
     return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 
+def _version(python: str) -> str:
+    """`python3.11` -> 3.11; an interpreter path says its version in its name, or it is named as is."""
+    name = Path(python).name
+    return name.removeprefix("python") if name.startswith("python3") else python
+
+
 def execute(context: JobContext, emit: Emit) -> JobResult:
     """Runs the job; never raises for what the job does (a failing step is a failed job)."""
     job = context.job
@@ -232,7 +239,8 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
             if timed_out:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
-                return finish("failed", code, f"step {command.title!r} exited with {code}")
+                return finish("failed", code, failed_step(job, command.kind, command.title, code, context.workdir,
+                                                          _version(context.python)))
             if command.kind == "install" and context.venv_cache is not None:
                 _store_venvs(context.venv_cache, cache_keys, context.job_dir / "venv")
         published = read_outputs(context.job_dir / "outputs.env")
