@@ -38,6 +38,9 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     for service, context in detection.test_env.built:
         rows.append(("built", f"{service} (build: {context}) is built from this repository: no CI service; "
                               "the tests run its code in the job"))
+    for service, context in detection.test_env.built_services:
+        rows.append(("built", f"{service} (build: {context}) is a service built from this repository with no "
+                              "published image: publish it or use a stock image (see pipegen.yaml)"))
     if detection.test_env.env:
         rows.append(("test env", f"{', '.join(key for key, _ in detection.test_env.env)} "
                                  f"(from {', '.join(detection.test_env.sources)})"))

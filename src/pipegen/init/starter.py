@@ -309,7 +309,7 @@ def _test_env(found: TestEnvironment, used: tuple[ServiceFinding, ...]) -> TestE
                  if "${" not in value or any(prefix in value for prefix in provided))
     dropped = tuple((key, "names a service, and services run beside integration and functional tests only")
                     for key, value in found.env if (key, value) not in kept)
-    return TestEnvironment(kept, found.sources, found.left_out + dropped, found.built)
+    return TestEnvironment(kept, found.sources, found.left_out + dropped, found.built, found.built_services)
 
 
 def _existing_ci(root: Path, facts: GitFacts) -> dict[str, tuple[ExistingPipeline, ...]]:
@@ -455,6 +455,11 @@ def _test_env_lines(detection: Detection) -> list[str]:
                   f"services: {names}.",
                   "  # The tests run the code in the job itself; tests that call it over the network can start",
                   "  # it themselves (a fixture), or a custom job can build and run it."]
+    for service, context in found.built_services:
+        lines += [f"  # {service} (build: {context} in {detection.compose_file}) is a service built from this "
+                  "repository: no registry holds",
+                  "  # its image. Publish it and name it under services:, or use a stock image (postgres:16...)",
+                  "  # that the tests (or a custom job) set up as its build does."]
     if found.env:
         lines.append(f"  env:  # what the tests read, from {', '.join(found.sources)}; service hosts and ports are "
                      "where CI runs them")

@@ -32,6 +32,10 @@ services:
   db:
     image: postgres:16
     ports: ["5432:5432"]
+  search:
+    build: ./search
+    environment:
+      SEARCH_ADMIN_PASSWORD: admin
   cache:
     image: redis:7
     ports: ["6379"]
@@ -46,7 +50,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_compose_environment_of_the_built_services_with_hosts_where_ci_runs_the_services(tmp_path):
-    root = write(tmp_path, {"docker-compose.yml": COMPOSE})
+    root = write(tmp_path, {"docker-compose.yml": COMPOSE, "requirements.txt": "flask\n",
+                            "search/Dockerfile": "FROM opensearchproject/opensearch:2\n"})
     services, _ = compose_services(root)
     assert [service.name for service in services] == ["db", "cache"]  # web and tests are built: no CI services
     found = environment_of_tests(root, services, Mainline())
@@ -54,7 +59,6 @@ def test_compose_environment_of_the_built_services_with_hosts_where_ci_runs_the_
         "DATABASE_URL": "postgresql://shop:shop@${DB_HOST}:${DB_PORT}/db",  # the trailing /db is a path
         "CACHE_URL": "redis://${CACHE_HOST}:6380/0",
         "FLAGS": "on",
-        "SEARCH_HOST": "search",  # no such service: kept as written
     }
     assert dict(found.left_out) == {
         "DB_PORT": "pipegen sets it: where the CI runs the service",
@@ -62,9 +66,11 @@ def test_compose_environment_of_the_built_services_with_hosts_where_ci_runs_the_
         "SECRET_KEY": "${SECRET_KEY} comes from compose's .env or the shell: set it as a CI variable",
         "PYTHONPATH": "a path inside the container",
         "DB_HOST": "pipegen sets it: where the CI runs the service",
+        "SEARCH_HOST": "names search, which is built from this repository and does not run in CI",
         "TOKEN": "passed through from the shell that runs compose: set it as a CI variable",
     }
     assert found.built == (("web", "."), ("tests", "."))
+    assert found.built_services == (("search", "./search"),)  # no Python there: its env is the server's own
     assert found.sources == ("docker-compose.yml (web, tests)",)
 
 
@@ -87,7 +93,7 @@ def test_the_existing_test_workflows_env_comes_first_localhost_becomes_the_servi
           - run: pytest
             env: {POSTGRES_DSN: "host=127.0.0.1 port=5432"}
     """
-    root = write(tmp_path, {".github/workflows/ci.yml": workflow, "docker-compose.yml": COMPOSE})
+    root = write(tmp_path, {".github/workflows/ci.yml": workflow, "docker-compose.yml": COMPOSE, "app.py": ""})
     services, _ = compose_services(root)
     found = environment_of_tests(root, services, Mainline())
     env = dict(found.env)

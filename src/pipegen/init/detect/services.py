@@ -40,6 +40,9 @@ class TestEnvironment:
     sources: tuple[str, ...] = ()  # where the values came from, for the descriptor's comment
     left_out: tuple[tuple[str, str], ...] = ()  # name -> why it is not in tests.env
     built: tuple[tuple[str, str], ...] = ()  # compose services built from the repository -> build context
+    # Built from a folder without Python (a database image with its init script): a service the
+    # tests need that no registry holds.
+    built_services: tuple[tuple[str, str], ...] = ()
 
 
 _CONTAINER_ONLY = {"PATH", "PYTHONPATH", "HOME", "PWD", "HOSTNAME", "VIRTUAL_ENV"}
@@ -198,7 +201,8 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
     left_out: dict[str, str] = {}
     # The test runner's environment first: where it and the application differ, the tests read its.
     runners = [service for service, _ in built if _runs_tests(raw_services[service])]
-    for service in runners + [service for service, _ in built if service not in runners]:
+    python = [service for service, context in built if service in runners or _holds_python(root / context)]
+    for service in runners + [service for service in python if service not in runners]:
         for key, raw in _raw_environment(raw_services[service].get("environment")).items():
             if key in env or key in left_out:
                 continue
@@ -207,5 +211,17 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
                 left_out[str(key)] = why
             else:
                 env[str(key)] = value
-    sources = (f"{name} ({', '.join(service for service, _ in built)})",) if env else ()
-    return TestEnvironment(tuple(env.items()), sources, tuple(left_out.items()), built)
+    sources = (f"{name} ({', '.join(python)})",) if env else ()
+    return TestEnvironment(tuple(env.items()), sources, tuple(left_out.items()),
+                           tuple(pair for pair in built if pair[0] in python),
+                           tuple(pair for pair in built if pair[0] not in python))
+
+
+def _holds_python(folder: Path) -> bool:
+    """A build context with Python code or its packaging: the application (or its tests), not a
+    database or proxy image built with a script."""
+    if not folder.is_dir():
+        return True  # unknown: the cautious reading, no service made up for it
+    markers = ("pyproject.toml", "setup.py", "requirements.txt", "Pipfile", "manage.py")
+    return any((folder / marker).is_file() for marker in markers) or any(folder.glob("*.py")) \
+        or any(folder.glob("*/*.py"))

@@ -80,4 +80,4 @@ def environment_of_tests(root: Path, services: tuple[ServiceFinding, ...], mainl
     sources = ci.sources + tuple(source for source in compose.sources
                                  if any(key not in dict(ci.env) for key, _ in compose.env))
     left = tuple((key, why) for key, why in left_out.items() if key not in env)
-    return TestEnvironment(tuple(env.items()), sources, left, compose.built)
+    return TestEnvironment(tuple(env.items()), sources, left, compose.built, compose.built_services)
