@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -201,9 +202,14 @@ def _environment(context: JobContext) -> dict[str, str]:
 
 
 def _version(python: str) -> str:
-    """`python3.11` -> 3.11; an interpreter path says its version in its name, or it is named as is."""
+    """The job's Python as a version: `python3.11` -> 3.11; pipegen's own interpreter (used when the
+    plan's version is not on PATH) -> its version; any other path as it is."""
     name = Path(python).name
-    return name.removeprefix("python") if name.startswith("python3") else python
+    if name.startswith("python3."):
+        return name.removeprefix("python")
+    if python == sys.executable:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    return python
 
 
 def execute(context: JobContext, emit: Emit) -> JobResult:

@@ -75,12 +75,15 @@ def measured_run(level: str, path: str, sources: tuple[str, ...], junit: str) ->
     empty. Coverage's start-up hook measures any Python process that finds COVERAGE_PROCESS_CONFIG
     set; the value is this run's own configuration (the project's settings, plus this level's
     data file and sources, in parallel mode so each process writes its own file), then the level's
-    files are combined into one."""
+    files are combined into one. COVERAGE_REQUIREMENT brings the hook, unless the project's own
+    install pins an older coverage."""
     data = _coverage_data(level)
     # JSON strings are Python strings too, in double quotes: the shell's single quotes stay plain.
     settings = f"data_file={json.dumps(data)}" + (f", source={json.dumps(list(sources))}" if sources else "")
+    # A project whose lock pins coverage below 7.10 has no start-up hook: the value is empty, that
+    # coverage never reads it, and the tests' own process is measured as before.
     config = (f"import coverage; cov = coverage.Coverage({settings}); cov.config.parallel = True; "
-              "print(cov.config.serialize())")
+              'print(cov.config.serialize() if hasattr(cov.config, "serialize") else "")')
     cov_source = f" --source={quote(','.join(sources))}" if sources else ""
     return (f"export COVERAGE_PROCESS_CONFIG=\"$(python -c {quote(config)})\"\n"
             f"python -m coverage run --parallel-mode --data-file={data}{cov_source} -m pytest {quote(path)} "
