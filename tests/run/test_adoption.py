@@ -4,6 +4,8 @@ it is (green on day one); then a change that adds an untested function, or a lin
 it touches, turns it red, and a change that does neither stays green."""
 from __future__ import annotations
 
+from pipegen.init.detect.install import POETRY_INTO_JOB
+
 import re
 import shutil
 import subprocess
@@ -275,7 +277,7 @@ def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
     descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
     assert descriptor["project"]["source"] == ["api"]  # from [tool.poetry] packages, not a guessed src
     assert descriptor["project"]["install"][-1] == \
-        "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with dev"
+        POETRY_INTO_JOB + " --no-interaction --with dev"
     assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 1 issue today
     env = run_environment(**scenario_settings)
 

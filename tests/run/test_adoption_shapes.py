@@ -6,6 +6,8 @@ pytest-xdist in the pytest options, a setup.py in src/ with a training script be
 under `pipegen run`, on fixture projects written for these tests (tests/fixtures/adoption/)."""
 from __future__ import annotations
 
+from pipegen.init.detect.install import POETRY_INTO_JOB
+
 import re
 
 import pytest
@@ -43,7 +45,7 @@ def test_poetry_application_that_is_not_a_package_installs_without_its_root(tmp_
     root, _ = initialised("poetry-app", tmp_path)
     text = (root / "pipegen.yaml").read_text(encoding="utf-8")
     assert descriptor_of(root)["project"]["install"][-1] == \
-        "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --no-root --with dev"
+        POETRY_INTO_JOB + " --no-interaction --no-root --with dev"
     assert "--no-root: no `packages` declared and no ticket_desk/ or ticket_desk.py for Poetry to find" in text
     generated(root)
     publish(root)

@@ -2,6 +2,8 @@
 files a team already has (packaging metadata, lock files, CI files, docker-compose, MLproject)."""
 from __future__ import annotations
 
+from pipegen.init.detect.install import POETRY_INTO_JOB
+
 import textwrap
 from pathlib import Path
 
@@ -141,7 +143,7 @@ def test_install_poetry_with_its_test_groups(tmp_path):
                                              "pytest='*'\n[tool.poetry.group.docs.dependencies]\nmkdocs='*'\n",
                            "poetry.lock": "", "a/__init__.py": ""})
     assert install_commands(root, pyproject(root)).value.splitlines()[-1] == \
-        "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with test"
+        POETRY_INTO_JOB + " --no-interaction --with test"
 
 
 @pytest.mark.parametrize("files, why", [
@@ -155,7 +157,7 @@ def test_install_poetry_with_its_test_groups(tmp_path):
 def test_install_poetry_application_that_is_not_a_package_installs_without_the_root(tmp_path, files, why):
     root = tree(tmp_path, files)
     found = install_commands(root, pyproject(root))
-    assert found.value.splitlines()[-1] == "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --no-root"
+    assert found.value.splitlines()[-1] == POETRY_INTO_JOB + " --no-interaction --no-root"
     assert why in found.source
 
 

@@ -16,6 +16,8 @@ PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 PIP_WITH_GROUPS = "python -m pip install --upgrade 'pip>=25.1'"  # pip's --group arrived in 25.1
 UV = "python -m pip install 'uv>=0.5,<1'"
 POETRY = "python -m pip install 'poetry>=2,<3'"
+POETRY_INTO_JOB = ('VIRTUAL_ENV="$(python -c \'import sys; print(sys.prefix)\')" '
+                   "POETRY_VIRTUALENVS_CREATE=false poetry install")
 
 
 def package_folder(root: Path) -> str | None:
@@ -109,7 +111,9 @@ def _poetry_install(root: Path, pyproject: dict) -> Finding:
     with_groups = f" --with {','.join(poetry_groups)}" if poetry_groups else ""
     not_a_package = poetry_application(root, pyproject)
     no_root = " --no-root" if not_a_package else ""
-    install = f"POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction{no_root}{with_groups}"
+    # Poetry installs into the environment VIRTUAL_ENV names; without it, a job whose Python is a venv
+    # (self-hosted agents, pipegen run) would have Poetry pick that venv's base interpreter instead.
+    install = f"{POETRY_INTO_JOB} --no-interaction{no_root}{with_groups}"
     why = "poetry.lock / [tool.poetry] (poetry install into the job's Python)"
     if not_a_package:
         why += f"; --no-root: {not_a_package}, so only its dependencies are installed (the tests import " \
