@@ -151,7 +151,9 @@ def measure(root: Path, tools: tuple[str, ...], targets: tuple[str, ...], *, rep
         progress.begin("  copying the files the linters read to a throw-away folder (the repository is not touched)"
                        " ...")
         started = time.monotonic()
-        progress.end(f"{copy_for_linting(root, targets, copy)} files ({time.monotonic() - started:.1f} s)")
+        # The repository's own plugins and hooks may read anything (a plugins folder, a path an init-hook adds).
+        copied = copy_for_linting(root, () if repository_code else targets, copy)
+        progress.end(f"{copied} files ({time.monotonic() - started:.1f} s)")
         paths = [Path(target) for target in targets] or [Path(".")]
         for tool in (tool for tool in tools if tool not in found):
             progress.begin(f"  {tool} ...")
