@@ -73,9 +73,14 @@ def _recorded(path: Path) -> LinterEnvironment | None:
     return LinterEnvironment(python, dict(record.get("versions") or {}))
 
 
-def _last_line(done: subprocess.CompletedProcess) -> str:
+def _why(done: subprocess.CompletedProcess) -> str:
+    """The failure in a line: the tool's first error, with its hint when it gives one (uv says "the network
+    was disabled" there)."""
     lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
-    return (lines[-1] if lines else f"exit {done.returncode}")[:200]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    hints = [line for line in lines if line.lower().startswith("hint:")]
+    why = errors[0] if errors else (lines[-1] if lines else f"exit {done.returncode}")
+    return (f"{why} {hints[0]}" if hints else why)[:300]
 
 
 def _run(argv: list[str], cwd: Path, env: Mapping[str, str], what: str) -> subprocess.CompletedProcess:
@@ -85,7 +90,7 @@ def _run(argv: list[str], cwd: Path, env: Mapping[str, str], what: str) -> subpr
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise Unavailable(f"{what}: {exc}") from None
     if done.returncode != 0:
-        raise Unavailable(f"{what}: {_last_line(done)}")
+        raise Unavailable(f"{what}: {_why(done)}")
     return done
 
 
