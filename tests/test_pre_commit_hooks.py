@@ -72,8 +72,8 @@ def verdicts(done: subprocess.CompletedProcess) -> dict[str, str]:
     return found
 
 
-def test_the_hooks_pass_on_a_current_pipeline_and_fail_on_an_edited_one(hooks, tmp_path: Path, capsys,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_hooks_pass_on_a_current_pipeline_and_fail_on_an_edited_one(
+        hooks, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     hook_repository, rev = hooks
     project = repository(tmp_path / "project")
     shutil.copy(MINIMAL, project / "pipegen.yaml")

@@ -91,8 +91,8 @@ def test_init_changes_no_file_but_the_descriptor(tmp_path: Path, shape: str, opt
 
 
 def test_a_fixable_issue_is_counted_not_fixed_when_ruff_says_fix(tmp_path: Path) -> None:
-    """The ruff-fix fixture has two fixable issues today (an unsorted import block, an unused import):
-    init counts both, so the descriptor adopts ruff by ratchet, and the file keeps them."""
+    """The ruff-fix fixture has two fixable issues today (an unsorted import block, a getattr with a
+    constant): init counts both, so the descriptor adopts ruff by ratchet, and the file keeps them."""
     root = committed(FIXTURES / "ruff-fix", tmp_path / "ruff-fix")
     source = (root / "src" / "unitconv" / "length.py").read_bytes()
     done = init(root)
@@ -134,6 +134,18 @@ def plant_shadows(root: Path, markers: Path) -> None:
     (root / ".flake8").write_text("[flake8]\nmax-line-length = 100\n", encoding="utf-8")
 
 
+def planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plant) -> tuple[Path, Path, dict[str, tuple]]:
+    """(a committed repository `plant` filled, the folder its vectors write markers to, its snapshot), with the
+    repository's tools/ folder on PYTHONPATH, as a developer's shell may have it."""
+    markers, root = tmp_path / "markers", tmp_path / "repo"
+    markers.mkdir()
+    root.mkdir()
+    plant(root, markers)
+    committed(None, root)
+    monkeypatch.setenv("PYTHONPATH", str(root / "tools"))
+    return root, markers, snapshot(root)
+
+
 def test_the_planted_shadows_would_run_under_python_m(tmp_path: Path) -> None:
     """The vectors are real: `python -m TOOL` with the repository as working directory runs the shadow."""
     markers, root = tmp_path / "markers", tmp_path / "repo"
@@ -146,14 +158,7 @@ def test_the_planted_shadows_would_run_under_python_m(tmp_path: Path) -> None:
 
 
 def test_init_runs_no_shadowing_module_and_measures_with_the_real_tools(tmp_path: Path, monkeypatch) -> None:
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    root = tmp_path / "repo"
-    root.mkdir()
-    plant_shadows(root, markers)
-    committed(None, root)
-    monkeypatch.setenv("PYTHONPATH", str(root / "tools"))
-    before = snapshot(root)
+    root, markers, before = planted(tmp_path, monkeypatch, plant_shadows)
 
     done = init(root)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -222,14 +227,7 @@ def plant_hooks(root: Path, markers: Path, layout: str) -> None:
 
 @pytest.mark.parametrize("layout", ["pyproject", "rcfiles"])
 def test_init_runs_no_plugin_or_hook_the_repository_configures(tmp_path: Path, monkeypatch, layout: str) -> None:
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    root = tmp_path / "repo"
-    root.mkdir()
-    plant_hooks(root, markers, layout)
-    committed(None, root)
-    monkeypatch.setenv("PYTHONPATH", str(root / "tools"))
-    before = snapshot(root)
+    root, markers, before = planted(tmp_path, monkeypatch, lambda root, markers: plant_hooks(root, markers, layout))
 
     done = init(root)
     assert done.returncode == 0, done.stdout + done.stderr

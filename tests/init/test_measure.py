@@ -68,7 +68,8 @@ def test_a_symlink_out_of_the_repository_is_not_copied(tmp_path: Path) -> None:
 
 def test_pylint_settings_from_pyproject_keep_everything_but_code(tmp_path: Path) -> None:
     root = write(tmp_path, {"pyproject.toml": (
-        '[tool.pylint.main]\ninit-hook = "import evil"\nload-plugins = ["mine.checker", "pylint.extensions.docparams"]\n'
+        '[tool.pylint.main]\ninit-hook = "import evil"\n'
+        'load-plugins = ["mine.checker", "pylint.extensions.docparams"]\n'
         'extension-pkg-allow-list = ["native"]\njobs = 2\n\n[tool.pylint.format]\nmax-line-length = 99\n'
         '[tool.pylint."messages control"]\ndisable = ["C0114", "R0903"]\ngood-names = "i,\\"odd\\u007f"\n')})
     (tmp_path / "out").mkdir()
@@ -155,7 +156,8 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def project(tmp_path: Path) -> Path:
     return write(make_repo(tmp_path / "proj"), {
-        "pyproject.toml": "[project]\nname = 'proj'\nversion = '1'\n[tool.ruff]\nline-length = 99\n[tool.pylint.main]\njobs = 1\n",
+        "pyproject.toml": "[project]\nname = 'proj'\nversion = '1'\n[tool.ruff]\nline-length = 99\n"
+                          "[tool.pylint.main]\njobs = 1\n",
         "src/proj/__init__.py": "", "src/proj/core.py": "import os\n"})
 
 
