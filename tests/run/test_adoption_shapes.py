@@ -36,6 +36,16 @@ def generated(root) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def green_on_day_one(root, settings: dict[str, str], *selection: str, test_jobs: tuple[str, ...] = ("unit",)):
+    """Commits the adoption, pushes it, and runs the TEST stage on a feature branch: every job passes."""
+    publish(root)
+    green = run_test_stage(root, run_environment(**settings), *selection)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed",
+                              **{job: "passed" for job in test_jobs}}, green.explain()
+    return green
+
+
 def descriptor_of(root) -> dict:
     return yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
 
@@ -48,11 +58,7 @@ def test_poetry_application_that_is_not_a_package_installs_without_its_root(tmp_
         POETRY_INTO_JOB + " --no-interaction --no-root --with dev"
     assert "--no-root: no `packages` declared and no ticket_desk/ or ticket_desk.py for Poetry to find" in text
     generated(root)
-    publish(root)
-
-    green = run_test_stage(root, run_environment(**scenario_settings))
-    assert green.returncode == 0, green.explain()
-    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    green_on_day_one(root, scenario_settings)
     assert "2 passed" in job_log(root, "unit")
     assert "No file/folder found for package" not in job_log(root, "unit")
 
@@ -77,11 +83,7 @@ def test_only_the_workflow_testing_the_mainline_competes_the_others_are_kept(tmp
     generated(root)
     workflow = yaml.safe_load((root / ".github" / "workflows" / "pipegen.yml").read_text(encoding="utf-8"))
     assert "unit" in workflow["jobs"]
-    publish(root)
-
-    green = run_test_stage(root, run_environment(**scenario_settings))
-    assert green.returncode == 0, green.explain()
-    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    green_on_day_one(root, scenario_settings)
     assert "2 passed" in job_log(root, "unit")
 
 
@@ -103,14 +105,9 @@ def test_compose_app_tests_read_their_database_where_the_ci_runs_it(tmp_path, sc
     assert tests["env"] == {"ORDERS_TABLE": "orders_test", "SHOP_CURRENCY": "EUR",
                             "DATABASE_URL": "postgresql://shop:shop@${DB_HOST}:${DB_PORT}/shop"}
     generated(root)
-    publish(root)
-
     # The database listens on a port of its own, not compose's 5432: the tests follow $DB_PORT.
-    green = run_test_stage(root, run_environment(**scenario_settings), "--stage", "test",
-                           "--service", f"db=127.0.0.1:{shop_database}")
-    assert green.returncode == 0, green.explain()
-    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed",
-                              "integration": "passed"}, green.explain()
+    green_on_day_one(root, scenario_settings, "--stage", "test", "--service", f"db=127.0.0.1:{shop_database}",
+                     test_jobs=("unit", "integration"))
     assert "1 passed" in job_log(root, "unit") and "1 passed" in job_log(root, "integration")
 
 
@@ -122,11 +119,7 @@ def test_xdist_workers_and_subprocesses_are_measured_so_the_gate_sees_the_real_t
     # The bar the first pipeline's total meets: every line, in the workers and in the subprocess.
     descriptor.write_text(text.replace("coverage: {min: 0,", "coverage: {min: 100,"), encoding="utf-8")
     generated(root)
-    publish(root)
-
-    green = run_test_stage(root, run_environment(**scenario_settings))
-    assert green.returncode == 0, green.explain()
-    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    green_on_day_one(root, scenario_settings)
     log = job_log(root, "unit")
     assert "created: 2/2 workers" in log and "5 passed" in log  # -n 2 from addopts
     assert re.search(r"total_coverage\s.*100(\.0+)?%?\s.*PASS", log), log[-3000:]
@@ -143,9 +136,5 @@ def test_setup_py_in_src_with_a_training_script(tmp_path, scenario_settings):
     assert project["source"] == ["src/harvest"]
     assert "#   train: python src/train.py  # from src/train.py" in text
     generated(root)
-    publish(root)
-
-    green = run_test_stage(root, run_environment(**scenario_settings))
-    assert green.returncode == 0, green.explain()
-    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+    green_on_day_one(root, scenario_settings)
     assert "2 passed" in job_log(root, "unit")

@@ -102,6 +102,22 @@ def _reaches_code(root: Path, include, exclude=()) -> bool:
     return any(not _matches(exclude, path) for path in included)
 
 
+def _hits(mainline: Mainline, include, exclude) -> list[str]:
+    """The mainline branches a branch filter lets through (no include list: every branch)."""
+    return [branch for branch in mainline.branches
+            if (not include or _matches(include, branch)) and not _matches(exclude, branch)]
+
+
+def _read(root: Path, relative: str) -> tuple[str, dict | None]:
+    """(the file's text, its YAML mapping or None when it is not one)."""
+    text = read_text(root / relative)
+    try:
+        data = load_bounded(text)
+    except yaml.YAMLError:
+        data = None
+    return text, data if isinstance(data, dict) else None
+
+
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -125,8 +141,7 @@ def _github_branch_event(root: Path, event: str, spec: dict, mainline: Mainline)
     branches, ignored = _as_list(spec.get("branches")), _as_list(spec.get("branches-ignore"))
     if event == "push" and spec.get("tags") is not None and not branches and not ignored:
         return None  # tags only: a release
-    hit = [branch for branch in mainline.branches
-           if (not branches or _matches(branches, branch)) and not _matches(ignored, branch)]
+    hit = _hits(mainline, branches, ignored)
     if not hit:
         return None
     if not _reaches_code(root, _as_list(spec.get("paths")), _as_list(spec.get("paths-ignore"))):
@@ -135,12 +150,8 @@ def _github_branch_event(root: Path, event: str, spec: dict, mainline: Mainline)
 
 
 def github_workflow(root: Path, relative: str, mainline: Mainline) -> ExistingPipeline:
-    text = read_text(root / relative)
-    try:
-        data = load_bounded(text)
-    except yaml.YAMLError:
-        data = None
-    if not isinstance(data, dict):
+    text, data = _read(root, relative)
+    if data is None:
         return ExistingPipeline(relative, True, "not readable as a workflow: treated as competing")
     events = _github_events(data)
     same = [why for event in ("push", "pull_request") if event in events
@@ -183,8 +194,7 @@ def _azure_filter(root: Path, spec, mainline: Mainline, what: str) -> str | None
     include, exclude = _as_list(branches.get("include")), _as_list(branches.get("exclude"))
     if not include and spec.get("tags") is not None:
         return None
-    hit = [branch for branch in mainline.branches
-           if (not include or _matches(include, branch)) and not _matches(exclude, branch)]
+    hit = _hits(mainline, include, exclude)
     paths = spec.get("paths") if isinstance(spec.get("paths"), dict) else {}
     if not hit or not _reaches_code(root, _as_list(paths.get("include")), _as_list(paths.get("exclude"))):
         return None
@@ -192,12 +202,8 @@ def _azure_filter(root: Path, spec, mainline: Mainline, what: str) -> str | None
 
 
 def azure_pipeline(root: Path, relative: str, mainline: Mainline) -> ExistingPipeline:
-    text = read_text(root / relative)
-    try:
-        data = load_bounded(text)
-    except yaml.YAMLError:
-        data = None
-    if not isinstance(data, dict):
+    text, data = _read(root, relative)
+    if data is None:
         return ExistingPipeline(relative, True, "not readable as a pipeline: treated as competing")
     if not any(key in data for key in ("trigger", "pr", "schedules", "resources", "pool", "stages", "jobs", "steps")):
         return ExistingPipeline(relative, False, "not a pipeline (a template or variables file)")
