@@ -37,3 +37,14 @@ def test_an_install_failure_and_a_step_without_test_results(tmp_path):
     assert failed_step(JOB, "install", "Install", 1, tmp_path, "3.10").startswith(
         "step 'Install' exited with 1: installing the project failed")
     assert failed_step(JOB, "step", "Coverage gate", 1, tmp_path, "3.11") == "step 'Coverage gate' exited with 1"
+
+
+def test_tests_failing_for_a_submodule_that_is_not_checked_out_say_so(tmp_path):
+    (tmp_path / ".gitmodules").write_text('[submodule "tests/data"]\n\tpath = tests/data\n'
+                                          '\turl = https://example.invalid/d\n', encoding="utf-8")
+    pytest_with_junit(tmp_path, "from pathlib import Path\n\ndef test_data():\n"
+                                "    assert list((Path(__file__).parent / 'data').iterdir())\n")
+    (tmp_path / "tests" / "data").mkdir()
+    message = failed_step(JOB, "step", "Unit", 1, tmp_path, "3.11")
+    assert "1 of 1 tests failed, and the repository's git submodules are not checked out (tests/data)" in message
+    assert "repository's state" not in message

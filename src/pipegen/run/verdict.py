@@ -4,10 +4,12 @@ install that fails is the project's dependencies or install command. Read from t
 the test step wrote, never guessed from the exit code alone."""
 from __future__ import annotations
 
+import configparser
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from pipegen.plan.model import Job
+from pipegen.project_files import read_text
 
 MAX_NAMED = 3  # failing tests named in the one-line message; the log has them all
 
@@ -32,6 +34,21 @@ def _failures(report: Path) -> tuple[int, int, list[str]]:
     return total, failed, names
 
 
+def missing_submodules(workdir: Path) -> list[str]:
+    """The git submodules .gitmodules names whose folder is empty or absent in the job's copy."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(read_text(workdir / ".gitmodules"))
+    except configparser.Error:
+        return []
+    paths = [parser.get(section, "path", fallback="").strip() for section in parser.sections()]
+    return [path for path in paths if path and not _has_files(workdir / path)]
+
+
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
 def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, python: str) -> str:
     """The message of a failed job: the step and its exit code, and what it means when known
     (`python`: the interpreter the job ran with, named in the message)."""
@@ -43,6 +60,12 @@ def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, pytho
     total, failed = sum(count[0] for count in counts), sum(count[1] for count in counts)
     if not failed:
         return message
+    missing = missing_submodules(workdir)
+    if missing:
+        return message + (f": {failed} of {total} tests failed, and the repository's git submodules are not checked "
+                          f"out ({', '.join(missing)}): the tests need them. Clone with --recurse-submodules (or run "
+                          "`git submodule update --init --recursive`); pipegen's generated checkouts do not fetch "
+                          "submodules yet")
     names = [name for count in counts for name in count[2]]
     named = ", ".join(names[:MAX_NAMED]) + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
     return message + (f": the project's own tests fail as written here ({failed} of {total} failed"
