@@ -85,6 +85,11 @@ def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
       ".github/workflows/z-test.yml":
       "on: push\nsteps:\n  - with:\n      python-version: ['3.11', '3.9']\n  - run: pytest\n"},
      "3.9", ".github/workflows/z-test.yml (tests 3.9, 3.11)"),
+    ({".github/workflows/ci.yml":
+      "on: push\njobs:\n  lint:\n    steps:\n      - with: {python-version: '3.13'}\n      - run: ruff check\n"
+      "  test:\n    strategy:\n      matrix:\n        python: ['3.10', '3.11']\n    steps:\n"
+      "      - with:\n          python-version: ${{ matrix.python }}\n      - run: pytest\n"},
+     "3.10", ".github/workflows/ci.yml (tests 3.10, 3.11, 3.13)"),
     ({"azure-pipelines.yml": "- task: UsePythonVersion@0\n  inputs: {versionSpec: '3.10'}\n"}, "3.10",
      "azure-pipelines.yml"),
     ({"pyproject.toml": "[project]\nrequires-python = '>=3.10,<4'\n"}, "3.10", "requires-python"),

@@ -24,6 +24,7 @@ _CI_PATTERNS = (
     ("Jenkinsfile", re.compile(r"python:")),
     (".travis.yml", re.compile(r"^python:", re.MULTILINE)),
 )
+_MATRIX_REFERENCE = re.compile(r"python-version:\s*['\"]?\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
 _TOX_ENV = re.compile(r"\bpy3(?P<minor>\d{1,2})\b")
 
 
@@ -50,10 +51,14 @@ def _ci_versions(text: str, key: re.Pattern) -> set[str]:
     """Versions named where `key` occurs: on the same line (`3.11`, `['3.10', '3.11']`,
     `python:3.12-slim`) and in a block list right below it (`- "3.10"`)."""
     found: set[str] = set()
-    for match in key.finditer(text):
-        rest = text[match.end():].split("\n")
-        values = [rest[0]] + [line for line in _list_items(rest[1:])]
-        found |= {_short(m.group(0)) for value in values for m in _VERSION.finditer(value.split("#")[0])}
+    keys = [key]
+    # `python-version: ${{ matrix.python }}`: the versions are listed under the matrix's own key.
+    keys += [re.compile(rf"^\s*{re.escape(name)}:", re.MULTILINE) for name in _MATRIX_REFERENCE.findall(text)]
+    for pattern in keys:
+        for match in pattern.finditer(text):
+            rest = text[match.end():].split("\n")
+            values = [rest[0]] + _list_items(rest[1:])
+            found |= {_short(m.group(0)) for value in values for m in _VERSION.finditer(value.split("#")[0])}
     return found
 
 
