@@ -39,6 +39,12 @@ def test_an_install_failure_and_a_step_without_test_results(tmp_path):
     assert failed_step(JOB, "step", "Coverage gate", 1, tmp_path, "3.11") == "step 'Coverage gate' exited with 1"
 
 
+def test_a_gate_failing_after_passing_tests_is_not_read_as_failing_tests(tmp_path):
+    pytest_with_junit(tmp_path, "def test_timing():\n    assert 20 < 1.1\n")  # a gate's JUnit file, as it may be
+    assert failed_step(JOB, "step", "Lint gate", 1, tmp_path, "3.11", runs_tests=False) == \
+        "step 'Lint gate' exited with 1"
+
+
 def test_tests_failing_for_a_submodule_that_is_not_checked_out_say_so(tmp_path):
     (tmp_path / ".gitmodules").write_text('[submodule "tests/data"]\n\tpath = tests/data\n'
                                           '\turl = https://example.invalid/d\n', encoding="utf-8")

@@ -49,13 +49,17 @@ def _has_files(folder: Path) -> bool:
     return folder.is_dir() and any(folder.iterdir())
 
 
-def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, python: str) -> str:
+def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, python: str,
+                runs_tests: bool = True) -> str:
     """The message of a failed job: the step and its exit code, and what it means when known
-    (`python`: the interpreter the job ran with, named in the message)."""
+    (`python`: the interpreter the job ran with, named in the message; `runs_tests`: the step is
+    the one running the project's tests, whose JUnit file says which failed, not a gate's)."""
     message = f"step {title!r} exited with {code}"
     if kind == "install":
         return message + (f": installing the project failed (its dependencies or install command, with "
                           f"Python {python}); the log shows pip's or the tool's own error")
+    if not runs_tests:
+        return message
     counts = [_failures(workdir / report) for report in job.junit if (workdir / report).is_file()]
     total, failed = sum(count[0] for count in counts), sum(count[1] for count in counts)
     if not failed:
