@@ -3,14 +3,11 @@ on a terminal, one per state change elsewhere), the summary, and the failing job
 log path, without the jobs' install chatter; `--verbose` streams every line of every job."""
 from __future__ import annotations
 
-import os
-import pty
 import re
-import sys
 
 import pytest
 
-from .conftest import job_log, pipegen_run, run_environment
+from .conftest import job_log, pipegen_run, run_environment, run_on_a_terminal
 from .test_runner import DEPLOYMENT_STAGES, DEPLOYMENTS, env, project
 
 FAILING_TESTS = """\
@@ -63,23 +60,8 @@ def test_a_failing_job_shows_its_last_lines_and_log_not_its_install(tmp_path, sc
 
 def test_on_a_terminal_each_job_has_one_line_redrawn_in_place(tmp_path):
     root = project(tmp_path, DEPLOYMENTS.replace('deploy: echo "qa gets', 'deploy: sleep 2; echo "qa gets'))
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: `pipegen run` on a terminal
-        os.chdir(root)
-        os.execve(sys.executable, [sys.executable, "-m", "pipegen", "run", *DEPLOYMENT_STAGES, "--approve"],
-                  {**env(), "TERM": "xterm"})
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    _, status = os.waitpid(pid, 0)
-    text = seen.decode(errors="replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    code, text = run_on_a_terminal(root, *DEPLOYMENT_STAGES, "--approve", env={**env(), "TERM": "xterm"})
+    assert code == 0, text
     # Each redraw goes back up over the block of two job lines and writes it again.
     frames = text.split("\x1b[2F\x1b[J")
     assert len(frames) >= 3, text

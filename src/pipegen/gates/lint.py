@@ -250,6 +250,15 @@ def changed_lines_map(base: Base) -> dict[str, set[int]]:
         raise EvaluationError(f"could not diff against {base.shown}: {str(exc).strip()}") from None
 
 
+def _changed_lines(compare_branch: str | None, result: GateResult) -> tuple[Base, dict[str, set[int]]]:
+    """The base the changed-lines ratchet counts from (noted when it is not the branch as named) and
+    the lines changed since."""
+    base = find_base(compare_branch)
+    if base.note:
+        result.notes.append(base.note)
+    return base, changed_lines_map(base)
+
+
 def changed_line_condition(tool: str, issues: list[Issue], changed: dict[str, set[int]],
                            base: Base, result: GateResult) -> None:
     root = _git_root()
@@ -313,10 +322,7 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
             raise UsageError(f"{tool} max_issues must be a whole number >= 0, not {limit!r}")
     result = GateResult(gate=GATE)
     baselines = baselines or {}
-    base = find_base(compare_branch) if changed_lines else None
-    if base is not None and base.note:
-        result.notes.append(base.note)
-    changed = changed_lines_map(base) if base is not None else None
+    base, changed = _changed_lines(compare_branch, result) if changed_lines else (None, None)
     setup = (("pylint", pylint_report, min_score, pylint_args, "min_score"),
              ("flake8", flake8_report, max_issues, flake8_args, "max_issues"),
              ("ruff", ruff_report, max_ruff_issues, ruff_args, "max_issues"))
