@@ -372,4 +372,4 @@ def test_ruff_fix_true_counts_a_fixable_issue_on_a_changed_line(tmp_path, scenar
     assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
     log = job_log(root, "lint")
     assert re.search(r"ruff_issues_on_changed_lines .* FAIL", log), log
-    assert re.search(r"changed line: src/unitconv/length.py:30: F401 .os. imported but unused", log), log
+    assert re.search(r"changed line: src/unitconv/length.py:29: F401 .os. imported but unused", log), log

@@ -24,7 +24,8 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     rows = [("project", f"{detection.name.value} ({detection.name.source})"),
             ("python", f"{detection.python.value} ({detection.python.source})"),
             ("targets", f"{', '.join(detection.targets)} ({detection.targets_source})"),
-            ("mainline", f"{detection.git.default_branch} ({detection.git.branch_source})"),
+            ("mainline", f"{detection.git.default_branch} ({detection.git.branch_source}); changed lines count "
+                         f"against {detection.git.compare_branch}"),
             ("requirements", ", ".join(f"{kind} {path}" for kind, path in detection.requirements.items()) or "none"),
             ("install", f"{'; '.join(detection.install.value.splitlines())} ({detection.install.source})"
              if detection.install else "requirements files only"),
