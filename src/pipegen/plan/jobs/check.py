@@ -22,5 +22,7 @@ def check_job(descriptor: Descriptor, compare_branch: str) -> Job:
         comment=f"`pipegen check`: the committed pipeline files are exactly what {descriptor.path.name} generates"
                 + ("; on pull requests, `pipegen diff` says what a change to them means." if diff else "."),
         steps=tuple(steps), pipegen=pipegen_for(descriptor, "diff") if diff else pipegen_for(descriptor),
+        install_note="pipegen only" + (", with tree-sitter to read a Jenkinsfile back for `pipegen diff`" if diff
+                                       else " (core)") + ": it renders the descriptor; not the project.",
         timeout_minutes=5, full_history=diff, compare_branch=compare_branch if diff else None,
         artifacts=(REPORT_DIR,) if diff else ())

@@ -32,7 +32,9 @@ def build_job(descriptor: Descriptor) -> Job | None:
                 "this exact digest (IMAGE_REF).",
         steps=(Step("Build, push, publish the digest", script, id="image"),), outputs=("IMAGE_REF",),
         output_step="image", env=env_items({**variable_env([image.registry_var]), **secret_env(image.all_secrets)}),
-        pipegen=pipegen_for(descriptor), docker=True, timeout_minutes=30, secrets=image.all_secrets,
+        pipegen=pipegen_for(descriptor), docker=True,
+        install_note="pipegen (core) only, for `pipegen output set`: Docker builds the image; not the project.",
+        timeout_minutes=30, secrets=image.all_secrets,
         run_when=RunWhen.NOT_PULL_REQUEST)
 
 
