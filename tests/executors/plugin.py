@@ -75,17 +75,36 @@ class Wheelhouse:
         return Path(folder) if folder else self.path.parent / f"{self.path.name}-pip-cache"
 
     @property
-    def install_cache(self) -> Path:
-        """Where tests/executors/install_cache.py keeps job environments for this session."""
-        return self.path.parent / f"{self.path.name}-install-cache"
+    def uv(self) -> str:
+        """The test extra's uv."""
+        from uv import find_uv_bin  # pylint: disable=import-outside-toplevel  # the test extra's uv
+
+        return find_uv_bin()
+
+    @property
+    def uv_cache(self) -> Path:
+        """One uv cache for every job, as a runner's restored cache: the user's own, already warm from
+        installing pipegen's test extra with uv (mlflow, scikit-learn, pylint... are in it)."""
+        done = subprocess.run([self.uv, "cache", "dir"], capture_output=True, text=True, check=False)
+        folder = done.stdout.strip()
+        return Path(folder) if done.returncode == 0 and folder else self.path.parent / f"{self.path.name}-uv-cache"
+
+    @property
+    def uv_bin(self) -> Path:
+        """A folder holding only `uv` (the test extra's), to put on a job's PATH without the rest of
+        the test venv."""
+        folder = self.path.parent / f"{self.path.name}-uv-bin"
+        folder.mkdir(exist_ok=True)
+        try:
+            (folder / "uv").symlink_to(self.uv)
+        except FileExistsError:
+            pass  # another worker made it
+        return folder
 
     @property
     def uv_environment(self) -> dict[str, str]:
-        """The settings with which install_cache.py fills a cache miss with uv before pip runs (see its
-        `prefill`): uv from the test extra and one uv cache for every job of every worker."""
-        from uv import find_uv_bin  # pylint: disable=import-outside-toplevel  # the test extra's uv
-
-        return {"PIPEGEN_TEST_UV": find_uv_bin(), "UV_CACHE_DIR": str(self.path.parent / f"{self.path.name}-uv-cache")}
+        """The job-python shim's uv (it makes each job's fresh venv) and the shared uv cache."""
+        return {"PIPEGEN_TEST_UV": self.uv, "UV_CACHE_DIR": str(self.uv_cache)}
 
     @property
     def find_links(self) -> str:
