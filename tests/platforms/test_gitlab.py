@@ -416,7 +416,8 @@ def test_docker_build_job_has_its_own_daemon(churn):
     assert build["variables"]["DOCKER_TLS_CERTDIR"] == "/certs"
     installs = commands(build, "before_script")
     # pipegen in a venv of its own, from Alpine's python3 (externally managed: never pip into it)
-    assert any('"$uv" venv --quiet --allow-existing --python python3 ' in text for text in installs)
+    assert any("job_python=\"$(python3 -c " in text and '"$uv" venv --quiet --allow-existing --python "$job_python" '
+               in text for text in installs)
     assert any("python3 -m pip install --break-system-packages --quiet --target" in text for text in installs)
 
 

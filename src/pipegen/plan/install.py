@@ -64,23 +64,25 @@ def _pipegen_lines(job: Job, python: str, pip: str) -> list[str]:
     index = (f'--index-url "${job.pipegen_index_var}"',) if job.pipegen_index_var else ()
     venv = '"$pipegen_home/venv"'
     requirement = shlex.quote(job.pipegen or "")
+    # The job's interpreter by path: uv makes venvs from a system interpreter found by name (one of a
+    # venv on PATH, as on Jenkins or under `pipegen run`, it would pass over), from any named by path.
+    lines = [f"job_python=\"$({python} -c 'import sys; print(sys.executable)')\""]
     # The job's Python older than pipegen supports: uv finds (or downloads) a newer one for pipegen only.
     interpreter = (f"'>={PIPEGEN_MIN_PYTHON[0]}.{PIPEGEN_MIN_PYTHON[1]}'" if job.pipegen_needs_python
-                   else python)
+                   else '"$job_python"')
     if job.installer == INSTALLER_UV:
-        lines = [f'"$uv" venv --quiet --allow-existing --python {interpreter} {venv}',
-                 shell_command('"$uv" pip install --quiet --python "$pipegen_home/venv/bin/python"', *index,
-                               requirement)]
+        lines += [f'"$uv" venv --quiet --allow-existing --python {interpreter} {venv}',
+                  shell_command('"$uv" pip install --quiet --python "$pipegen_home/venv/bin/python"', *index,
+                                requirement)]
     else:
         if job.pipegen_needs_python:
             # pip (seeded into the venv) installs pipegen: PIP_* settings and pip.conf apply as for the rest.
-            lines = [*_uv_lines(pip)[:5],
-                     f'"$uv" venv --seed --allow-existing --quiet --python {interpreter} {venv}']
+            lines += [*_uv_lines(pip)[:5],
+                      f'"$uv" venv --seed --allow-existing --quiet --python {interpreter} {venv}']
         else:
-            lines = [f"{python} -m venv {venv}"]
+            lines.append(f'"$job_python" -m venv {venv}')
         lines.append(shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index, requirement))
-    lines.append(f'ln -sf "$pipegen_home/venv/bin/pipegen" '
-                 f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
+    lines.append('ln -sf "$pipegen_home/venv/bin/pipegen" "$(dirname "$job_python")/pipegen"')
     return lines
 
 

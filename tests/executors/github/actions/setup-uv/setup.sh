@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TEST FIXTURE: the body of the astral-sh/setup-uv stand-in (see action.yml beside it).
 set -euo pipefail
-: "${ACT_STANDIN_UV_BIN:?the act tests pass a folder holding the test extra's uv as ACT_STANDIN_UV_BIN}"
+: "${ACT_STANDIN_UV_BIN:?the act tests pass the folder of the test extra uv as ACT_STANDIN_UV_BIN}"
 found="$("$ACT_STANDIN_UV_BIN/uv" --version | cut -d' ' -f2)"
 if [ "$found" != "$WANTED" ]; then
   echo "::warning::setup-uv stand-in (test fixture): the workflow pins uv $WANTED; the test extra's $found runs"
