@@ -322,6 +322,25 @@ class Plan:
             upstream[job.id] = frozenset(found)
         return upstream
 
+    def upstream_environments(self, job: Job) -> frozenset[str]:
+        """The environments of the jobs `job` needs, directly or through other needs."""
+        return self._upstream_environments[job.id]
+
+    @cached_property
+    def _upstream_environments(self) -> dict[str, frozenset[str]]:
+        """One pass in plan order (a job's needs come before it): a plan has a few environments,
+        so each set stays small and the pass is linear in jobs and needs."""
+        upstream: dict[str, frozenset[str]] = {}
+        for job in self.jobs:
+            found: set[str] = set()
+            for need in job.needs:
+                found |= upstream[need]
+                environment = self.job(need).environment
+                if environment is not None:
+                    found.add(environment)
+            upstream[job.id] = frozenset(found)
+        return upstream
+
     def has_soft_barrier(self, stage_id: str) -> bool:
         """The stage before `stage_id` has jobs its entry jobs do not wait for."""
         previous = self.previous_stage(stage_id)

@@ -189,15 +189,7 @@ def _environment(job: Job, plan: Plan) -> str | None:
     the environment again: reviewers approve once per run."""
     if job.environment is None or job.approval is None:
         return job.environment
-    upstream, pending = set(), list(job.needs)
-    while pending:
-        need = pending.pop()
-        if need not in upstream:
-            upstream.add(need)
-            pending.extend(plan.job(need).needs)
-    if any(plan.job(need).environment == job.environment for need in upstream):
-        return None
-    return job.environment
+    return None if job.environment in plan.upstream_environments(job) else job.environment
 
 
 def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],

@@ -369,10 +369,17 @@ class _Graph:
     def __init__(self, plan: Plan, keys: dict[str, str], approvals: dict[str, str]):
         self.plan, self.keys, self.approvals = plan, keys, approvals
         self.caches = pip_caches(plan, keys)
+        self._reads_from: dict[str, frozenset[str]] = {}
+        self._position = {job.id: index for index, job in enumerate(plan.jobs)}
 
-    def reads_from(self, job: Job) -> set[str]:
-        """Jobs whose artifacts this job downloads: output producers and handed-over files."""
-        return {producer for _, producer in job.inputs} | set(job.fetches)
+    def reads_from(self, job: Job) -> frozenset[str]:
+        """Jobs whose artifacts this job downloads: output producers and handed-over files
+        (asked once per need: kept per job)."""
+        known = self._reads_from.get(job.id)
+        if known is None:
+            known = frozenset({producer for _, producer in job.inputs} | set(job.fetches))
+            self._reads_from[job.id] = known
+        return known
 
     def need(self, job: Job, need_id: str) -> Need:
         upstream = self.plan.job(need_id)
@@ -394,7 +401,8 @@ class _Graph:
             # failed model gate stops only the jobs that need it.
             return tuple(self.need(job, need) for need in self.plan.all_needs(job)), None
         if self.plan.is_stage_entry(job):
-            return None, tuple(self.keys[other.id] for other in self.plan.jobs if other.id in self.reads_from(job))
+            read = sorted((self._position[other], other) for other in self.reads_from(job) if other in self._position)
+            return None, tuple(self.keys[other] for _, other in read)
         return tuple(self.need(job, need) for need in job.needs), None
 
     def approval_needs(self, stage: str, loosest: Job) -> tuple[Need, ...] | None:
