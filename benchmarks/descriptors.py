@@ -57,7 +57,6 @@ def chain_descriptor(jobs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-
 def _job_lines(name: str, stage: str, needs: list[str], index: int, outputs: tuple[str, ...] = (),
                inputs: tuple[str, ...] = ()) -> list[str]:
     lines = [f"  - name: {name}", f"    stage: {stage}"]
