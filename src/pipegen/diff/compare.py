@@ -31,6 +31,11 @@ def compare_files(old: dict[str, str], new: dict[str, str], release: str) -> dic
         if target not in new:
             found[target] = [Change(f"the {target} pipeline file was removed", True, "jobs")]
             continue
-        before = read_back(target, old[target], release) if target in old else rb.PipelineView(platform=target)
-        found[target] = pipeline_changes(before, read_back(target, new[target], release))
+        if old.get(target) == new[target]:  # the same file does the same: nothing to read
+            found[target] = []
+            continue
+        numbering = rb.Numbering()  # one for both sides: what each job waits for compares bit by bit
+        before = (read_back(target, old[target], release, numbering=numbering) if target in old
+                  else rb.PipelineView(platform=target))
+        found[target] = pipeline_changes(before, read_back(target, new[target], release, numbering=numbering))
     return found
