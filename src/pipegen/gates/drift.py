@@ -112,9 +112,12 @@ def _checked_size(path: Path) -> None:
     if status is None:
         raise EvaluationError(f"data set {path} does not exist")
     if status.st_size > MAX_DATA_BYTES:
-        raise EvaluationError(f"data set {path} is {status.st_size / 1024 ** 2:,.0f} MiB, over the drift gate's "
-                              f"{MAX_DATA_BYTES // 1024 ** 2:,} MiB cap: test a sample or a Parquet file of the "
-                              "columns it tests")
+        raise EvaluationError(f"data set {path} is {_size(status.st_size)}, over the drift gate's cap of "
+                              f"{_size(MAX_DATA_BYTES)}: test a sample, or a Parquet file of the columns it tests")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 ** 2:,.1f} MiB" if count >= 1024 ** 2 else f"{count:,} bytes"
 
 
 def column_names(path: Path) -> list[str]:
