@@ -126,3 +126,17 @@ SHAPES = {
     # no needs at all: every stage as wide as it gets
     "wide-stages": lambda jobs: _with_jobs(_no_needs, jobs),
 }
+
+
+def diff_descriptor(jobs: int, approval: bool = True) -> str:
+    """A minimal project with one chain of `jobs` custom jobs through TEST, QA and PROD; PROD
+    approved (or not: the change `pipegen diff` explains in the benchmark)."""
+    lines = ["version: 1", "project: {name: chain}", "targets: [github, gitlab, azure, jenkins]",
+             "tests: {unit: tests/unit}", "environments:", "  prod:", "    branch: main"]
+    if approval:
+        lines.append("    approval: {approvers: [release-managers]}")
+    lines.append("jobs:")
+    for index in range(jobs):
+        lines += _job_lines(f"step-{index}", _stage(index, jobs, 1 / 3), [f"step-{index - 1}"] if index else [],
+                            index)
+    return "\n".join(lines) + "\n"
