@@ -297,8 +297,8 @@ class _Values:
         merged: dict[str, int] = {}
         for name, count in zip(spelled, counts.tolist()):
             merged[name] = merged.get(name, 0) + count
-        return pyarrow.array(list(merged), pyarrow.string()), _numpy().fromiter(merged.values(), dtype="int64",
-                                                                              count=len(merged))
+        numbers = _numpy().fromiter(merged.values(), dtype="int64", count=len(merged))
+        return pyarrow.array(list(merged), pyarrow.string()), numbers
 
 
 def _numpy():

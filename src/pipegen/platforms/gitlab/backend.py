@@ -492,13 +492,8 @@ def stage_views(plan: Plan) -> list[StageView]:
 # ---------------------------------------------------------------------------- checklist
 
 
-def _reading_jobs(plan: Plan, name: str) -> list[Job]:
-    return [job for job in plan.jobs if any(value.value == name and value.kind in (EnvKind.SECRET, EnvKind.VARIABLE)
-                                            for _, value in job.env)]
-
-
 def _secret_item(plan: Plan, name: str) -> ChecklistItem:
-    jobs = _reading_jobs(plan, name)
+    jobs = plan.readers_of(name)
     in_merge_requests = [job.id for job in jobs if job.run_when is RunWhen.ALWAYS]
     detail = (f"Settings > CI/CD > Variables: add {name} as a masked variable (read by "
               f"{', '.join(job.id for job in jobs) or 'no job'}). ")
@@ -562,7 +557,7 @@ class GitlabBackend:
         keys = approval_keys(plan)
         items = [_secret_item(plan, name) for name in plan.secrets]
         items += [ChecklistItem("variable", name, f"Settings > CI/CD > Variables: add {name} (read by "
-                                f"{', '.join(job.id for job in _reading_jobs(plan, name))}).")
+                                f"{', '.join(job.id for job in plan.readers_of(name))}).")
                   for name in plan.variables]
         items += [_environment_item(name, approval, keys) for name, approval in plan.environments]
         if plan.triggers.schedule:

@@ -446,8 +446,7 @@ def staged(plan: Plan) -> Plan:
 
 def _jobs_reading(plan: Plan, name: str) -> str:
     """Jobs that read the secret or variable `name` (under whatever environment name)."""
-    return ", ".join(job.id for job in plan.jobs if any(
-        value.value == name and value.kind in (EnvKind.SECRET, EnvKind.VARIABLE) for _, value in job.env))
+    return ", ".join(job.id for job in plan.readers_of(name))
 
 
 def _credential_items(plan: Plan) -> list[ChecklistItem]:
