@@ -55,7 +55,8 @@ def wheel_python(scratch: Path) -> str:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     wheel = next(dist.glob("*.whl"))
-    subprocess.run([python, "-m", "pip", "install", "-q", str(wheel)], check=True)
+    # The extras the diff (tree-sitter) and drift (SciPy, pyarrow) sections need.
+    subprocess.run([python, "-m", "pip", "install", "-q", f"{wheel}[diff,drift]"], check=True)
     return python
 
 

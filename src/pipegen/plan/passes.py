@@ -119,17 +119,20 @@ def with_model_chain(jobs: list[Job]) -> list[Job]:
     """The model's chain (drift, train, model-gate and every non-PROD job needing one of them)
     does not hold the next stage: a failed or kept-out candidate stops the promotion, while the
     image's deployment goes on unless it needs the promotion (`image.serves_model`)."""
-    direct = {job.id: job.needs for job in jobs}
-    if "train" not in direct:
+    by_id = {job.id: job for job in jobs}
+    if "train" not in by_id:
         return jobs
-    chain = {"drift", "train", "model-gate"} & set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for job in jobs:
-            if job.id not in chain and job.stage != "prod" and chain & set(job.needs):
-                chain.add(job.id)
-                changed = True
+    dependants: dict[str, list[str]] = {}
+    for job in jobs:
+        for need in set(job.needs):
+            dependants.setdefault(need, []).append(job.id)
+    chain = {"drift", "train", "model-gate"} & set(by_id)
+    pending = list(chain)
+    while pending:  # each job joins once, whatever order the jobs are written in
+        for dependant in dependants.get(pending.pop(), ()):
+            if dependant not in chain and by_id[dependant].stage != "prod":
+                chain.add(dependant)
+                pending.append(dependant)
     return [replace(job, blocks_later_stages=False) if job.id in chain else job for job in jobs]
 
 
