@@ -266,7 +266,7 @@ class _Values:
 
     def _numbers_one_by_one(self):
         """The exact rule (float() of each value, finite), on each distinct value once."""
-        encoded = _combined(_pyarrow().compute.dictionary_encode(self.arrow))
+        encoded = self._distinct()
         numbers = [_number(value) for value in encoded.dictionary.to_pylist()]
         if any(number is None for number in numbers):
             return None
@@ -274,10 +274,15 @@ class _Values:
 
     def first_non_number(self):
         """The first value (in order) that is not a finite number, as the data has it."""
-        for value in _combined(_pyarrow().compute.dictionary_encode(self.arrow)).dictionary.to_pylist():
+        for value in self._distinct().dictionary.to_pylist():
             if _number(value) is None:
                 return value
         return None
+
+    def _distinct(self):
+        """The values dictionary-encoded: each distinct value once, in the order first seen."""
+        compute = _pyarrow().compute
+        return _combined(compute.dictionary_encode(self.arrow))
 
     def categories(self):
         """(category spellings as a pyarrow string array, their counts as a numpy array)."""
