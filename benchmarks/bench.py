@@ -98,6 +98,12 @@ def _fresh_generate(interpreter: str) -> list[str]:
     return ["sh", "-c", f'rm -rf {GENERATED} && exec "$0" -m pipegen generate', interpreter]
 
 
+def _descriptor_repo(repo: Path, descriptor: str) -> Path:
+    repo.mkdir()
+    (repo / "pipegen.yaml").write_text(descriptor, encoding="utf-8")
+    return repo
+
+
 def _output_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.name != "pipegen.yaml")
 
@@ -111,9 +117,7 @@ def scale_section(python: str, scratch: Path, rounds: int, before: str | None = 
         commands = {}
         for prefix, interpreter in _installations(python, before):
             for jobs in scales:
-                repo = scratch / f"{shape}-{jobs}{'-before' if prefix else ''}"
-                repo.mkdir()
-                (repo / "pipegen.yaml").write_text(make(jobs), encoding="utf-8")
+                repo = _descriptor_repo(scratch / f"{shape}-{jobs}{'-before' if prefix else ''}", make(jobs))
                 run_child(_fresh_generate(interpreter), cwd=repo)  # warm: bytecode, compiled templates
                 commands[f"{prefix}{jobs}"] = {"argv": _fresh_generate(interpreter), "cwd": repo}
         after = interleave({label: kwargs for label, kwargs in commands.items() if not label.startswith("before")},
@@ -151,9 +155,7 @@ def chain_section(python: str, scratch: Path, rounds: int, before: str | None = 
     commands = {}
     for prefix, interpreter in _installations(python, before):
         for jobs in lengths:
-            repo = scratch / f"chain-{jobs}{'-before' if prefix else ''}"
-            repo.mkdir()
-            (repo / "pipegen.yaml").write_text(chain_descriptor(jobs), encoding="utf-8")
+            repo = _descriptor_repo(scratch / f"chain-{jobs}{'-before' if prefix else ''}", chain_descriptor(jobs))
             (repo / "tests" / "unit").mkdir(parents=True)
             commands[f"{prefix}{jobs}"] = {"argv": [interpreter, "-m", "pipegen", "validate"], "cwd": repo}
     series = interleave(commands, rounds)
