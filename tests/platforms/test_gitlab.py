@@ -335,6 +335,24 @@ def test_diff_coverage_gets_full_history_and_the_compare_branch(churn):
     assert fetch and "+refs/heads/main:refs/remotes/origin/main" in fetch[-1]
 
 
+@pytest.mark.parametrize("compare", ["main", "origin/main", "refs/heads/main"])
+def test_a_compare_branch_named_without_origin_is_fetched_from_origin(compare):
+    """init writes `compare_branch: main` in a repository without a remote; a GitLab checkout has no
+    local main, so the job fetches origin's, where the gates look for a bare name next."""
+    config = render(plan_from_yaml(f"""
+version: 1
+project: {{name: lib, python: "3.11"}}
+targets: [gitlab]
+tests: {{unit: tests}}
+quality:
+  coverage: {{min: 0, diff_min: 80, compare_branch: {compare}}}
+  lint: {{tools: [flake8], ratchet: [changed-lines]}}
+"""))
+    for job in ("unit", "lint"):
+        fetch = [text for text in commands(config[job], "before_script") if "git fetch" in text]
+        assert fetch and "+refs/heads/main:refs/remotes/origin/main" in fetch[-1], config[job]
+
+
 def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):
     for job in churn_plan.jobs:
         if not job.python:

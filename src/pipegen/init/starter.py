@@ -12,6 +12,7 @@ import configparser
 import os
 import re
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,12 +22,12 @@ from pipegen.init.detect import Finding
 from pipegen.init.detect.ci_files import GENERATED, ci_files, foreign_files, other_ci
 from pipegen.init.detect.install import install_commands
 from pipegen.init.detect.layout import source_packages, test_levels
-from pipegen.init.detect.lint_today import LintToday, measure
 from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.init.detect.name import project_name, sanitise_project_name
 from pipegen.init.detect.python_version import python_version as detect_python
 from pipegen.init.detect.services import ServiceFinding, compose_services
+from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
 from pipegen.project_files import is_package, read_toml
 from pipegen.syntax import yaml_scalar
@@ -56,6 +57,10 @@ class GitFacts:
     remote_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
     branch_source: str = "default"
+    # Where changed lines are counted from: origin's mainline when this clone has it, else the
+    # local mainline (a repository not pushed yet); `compare_why` says which, in the descriptor.
+    compare_branch: str = f"origin/{DEFAULT_BRANCH}"
+    compare_why: str = f"origin/{DEFAULT_BRANCH}, the default (not a git repository)"
 
 
 @dataclass(frozen=True)
@@ -195,8 +200,30 @@ def git_facts(root: Path) -> GitFacts:
         remotes = _remote_urls(repo)
         picked = _pick_remote(remotes)
         branch, branch_source = _default_branch(repo)
+        compare, compare_why = _compare_branch(repo, branch, "origin" in remotes)
     return GitFacts(is_repo=True, remote_name=picked[0] if picked else None,
-                    remote_url=picked[1] if picked else None, default_branch=branch, branch_source=branch_source)
+                    remote_url=picked[1] if picked else None, default_branch=branch, branch_source=branch_source,
+                    compare_branch=compare, compare_why=compare_why)
+
+
+def _has_commit(repo, ref: str) -> bool:
+    try:
+        repo.commit(ref)
+    except Exception:  # pylint: disable=broad-exception-caught  # gitpython raises several kinds
+        return False
+    return True
+
+
+def _compare_branch(repo, mainline: str, has_origin: bool) -> tuple[str, str]:
+    """A compare branch that exists: origin's mainline when the clone has it, else the local one
+    (the gates read a bare name as the local branch, else origin's: what a CI checkout holds)."""
+    if _has_commit(repo, f"refs/remotes/origin/{mainline}"):
+        return f"origin/{mainline}", f"origin/{mainline}, the remote's mainline."
+    why = "origin has not been fetched or pushed to" if has_origin else "no remote yet"
+    if not _has_commit(repo, f"refs/heads/{mainline}"):
+        why += f", and {mainline} has no commit yet"
+    return mainline, (f"{mainline}, the local mainline: this clone has no origin/{mainline} ({why}). In CI, "
+                      f"whose checkout holds origin's branches, {mainline} is origin/{mainline}.")
 
 
 def detect_targets(facts: GitFacts, ci_files: dict[str, str]) -> tuple[tuple[str, ...], str]:
@@ -254,9 +281,11 @@ def find_dockerfile(root: Path) -> str | None:
     return "Dockerfile" if (root / "Dockerfile").is_file() else None
 
 
-def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: bool = True) -> Detection:
+def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: bool = True, *,
+                       repository_code: bool = False, progress: Progress = QUIET) -> Detection:
     """Everything init writes, from the files under `root`; `targets` (from --target) wins over
-    detection. `measure_lint`: run the configured linters on the code to choose thresholds."""
+    detection. `measure_lint`: run the configured linters on a throw-away copy of the code to choose
+    thresholds (pipegen.init.measure); `repository_code`: with the repository's own plugins and hooks."""
     pyproject = read_toml(root / "pyproject.toml")
     facts = git_facts(root)
     present = ci_files(root)
@@ -278,7 +307,8 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
-        lint_today=measure(root, linters, source) if measure_lint else {},
+        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress)
+        if measure_lint else {},
         services=services if set(levels) - {"unit"} else (), compose_file=compose,
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
@@ -442,12 +472,13 @@ def _lint_lines(detection: Detection) -> list[str]:
 
 def _quality_lines(detection: Detection) -> list[str]:
     lines = ["", "quality:", "  profile: default  # gates/default.yaml fills what this section leaves out"]
-    compare = f", compare_branch: {yaml_scalar('origin/' + detection.git.default_branch, flow=True)}" \
-        if detection.git.default_branch != "main" else ""
+    compare = detection.git.compare_branch
     lines += ["  # Coverage over every test level together. init does not run your tests, so the total bar starts",
               "  # at 0: set `min` to the total the first pipeline reports. Changed lines must be covered from",
               "  # day one, so a change without tests fails.",
-              f"  coverage: {{min: 0, diff_min: {DIFF_COVERAGE}{compare}}}"]
+              *textwrap.wrap(f"Changed lines (coverage, the lint ratchet) count against {detection.git.compare_why}",
+                             100, initial_indent="  # ", subsequent_indent="  # "),
+              f"  coverage: {{min: 0, diff_min: {DIFF_COVERAGE}, compare_branch: {yaml_scalar(compare, flow=True)}}}"]
     lines += _lint_lines(detection)
     lines.append("  # sonar: {project_key: " + yaml_scalar(detection.name.value)
                  + "}  # with SONAR_HOST_URL and SONAR_TOKEN set in CI")

@@ -23,8 +23,8 @@ from pipegen.run.prefill import prefill
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_NAME",
                 "TF_BUILD", "BUILD_REASON", "GITLAB_CI", "CI_PIPELINE_SOURCE", "JENKINS_URL", "CHANGE_ID",
                 "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_OUTPUTS_LEDGER", "PIPEGEN_EVENT",
-                "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
-Emit = Callable[[str, str], None]  # (job id, one line of output)
+                "PIPEGEN_BRANCH", "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
+Emit = Callable[[str, str], None]  # (job id, one line of output) or (job id, the title of the step it starts)
 
 
 @dataclass
@@ -93,6 +93,7 @@ class JobContext:
     outputs: Mapping[str, Mapping[str, str]]  # producer job id -> published values
     event: str
     log: Path
+    branch: str = ""  # the branch the run is for (--branch): what the changed-lines gates build
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
     extra_env: Mapping[str, str] = field(default_factory=dict)  # over the plan's env (--service addresses)
     uv: str | None = None  # --uv: new venvs are pre-filled by this uv before the job's install runs
@@ -195,12 +196,14 @@ def _environment(context: JobContext) -> dict[str, str]:
     (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
     extra = {"PIPEGEN_OUTPUTS_FILE": str(context.job_dir / "outputs.env"),
              "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"), "PIPEGEN_EVENT": context.event,
+             "PIPEGEN_BRANCH": context.branch,
              "TMPDIR": str(context.job_dir / "tmp"), **context.extra_env}
     return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 
-def execute(context: JobContext, emit: Emit) -> JobResult:
-    """Runs the job; never raises for what the job does (a failing step is a failed job)."""
+def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> JobResult:
+    """Runs the job; never raises for what the job does (a failing step is a failed job). Every line
+    goes to the job's log and to `emit`; `on_step` hears each step's title as it starts."""
     job = context.job
     started = time.monotonic()
     deadline = started + job.timeout_minutes * 60
@@ -219,11 +222,15 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
 
         cache_keys: tuple[str | None, ...] = ()
         if job.python:
+            if on_step is not None:
+                on_step(job.id, "Python environment")
             try:
                 cache_keys = _make_venv(context, env, line)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
                 return finish("failed", None, str(exc))
         for command in job_commands(job):
+            if on_step is not None:
+                on_step(job.id, command.title)
             line(f"--- {command.title}")
             for text in command.script.splitlines():
                 line(f"$ {text}")

@@ -19,6 +19,7 @@ import textwrap
 
 from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
+from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
 from pipegen.platforms.base import ChecklistItem, template_environment
 from pipegen.records import record
@@ -274,9 +275,13 @@ def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False, alway
 
 
 def compare_branch(job: Job) -> str | None:
-    """The remote branch the coverage gate diffs against, when it is one of origin's."""
+    """The branch of origin the changed-lines gates diff against: `origin/X` and a bare `X` both
+    name origin's X in a CI checkout (which has no local X; see pipegen.gates.compare_branch)."""
     value = job.compare_branch
-    return value.removeprefix("origin/") if value and value.startswith("origin/") else None
+    if not value:
+        return None
+    name = branch_name(value)
+    return None if name.startswith("refs/") else name
 
 
 GIT_FOR_SLIM_IMAGES = ("command -v git >/dev/null 2>&1 || "
