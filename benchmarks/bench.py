@@ -175,7 +175,8 @@ _GENERATE_UNCAPPED = ("import sys; import pipegen.descriptor.yaml_positions as l
                       "from pipegen.cli import main; sys.argv = ['pipegen', 'generate', *sys.argv[1:]]; main()")
 # The floor of `pipegen diff`: parsing both sides' files (PyYAML's C loader, tree-sitter), nothing else.
 _PARSE_FLOOR = """
-import subprocess, sys, yaml, tree_sitter, tree_sitter_groovy
+import gc, subprocess, sys, yaml, tree_sitter, tree_sitter_groovy
+gc.disable()  # as pipegen diff reads: the trees hold no cycles
 groovy = tree_sitter.Parser(tree_sitter.Language(tree_sitter_groovy.language()))
 for ref in ("HEAD", None):
     for path in (".github/workflows/pipegen.yml", ".gitlab-ci.yml", "azure-pipelines.yml", "Jenkinsfile"):
