@@ -54,8 +54,10 @@ def test_a_failing_job_shows_its_last_lines_and_log_not_its_install(tmp_path, sc
     assert [line for line in streamed if line.startswith("[unit] ")][1:len(log) + 1] == [
         f"[unit] {line}" for line in log]  # after "started", every line of the job as it came
     assert any(INSTALL_CHATTER.match(line.removeprefix("[unit] ")) for line in streamed)
-    assert streamed[-1] == "unit failed: step 'Unit tests under coverage' exited with 1; " \
-                           "its log: .pipegen/run/logs/unit.log"
+    assert streamed[-1].startswith("unit failed: step 'Unit tests under coverage (xdist workers and subprocesses "
+                                   "too)' exited with 1: the project's own tests fail as written here (1 of 1 failed: "
+                                   "tests/test_arithmetic.py::test_arithmetic")  # what failed, said plainly
+    assert streamed[-1].endswith("; its log: .pipegen/run/logs/unit.log")
 
 
 def test_on_a_terminal_each_job_has_one_line_redrawn_in_place(tmp_path):

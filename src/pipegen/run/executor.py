@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
 from pipegen.run.commands import bash_script, install_script, job_commands
 from pipegen.run.prefill import prefill
+from pipegen.run.verdict import failed_step
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
@@ -201,6 +203,17 @@ def _environment(context: JobContext) -> dict[str, str]:
     return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 
+def _version(python: str) -> str:
+    """The job's Python as a version: `python3.11` -> 3.11; pipegen's own interpreter (used when the
+    plan's version is not on PATH) -> its version; any other path as it is."""
+    name = Path(python).name
+    if name.startswith("python3."):
+        return name.removeprefix("python")
+    if python == sys.executable:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    return python
+
+
 def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> JobResult:
     """Runs the job; never raises for what the job does (a failing step is a failed job). Every line
     goes to the job's log and to `emit`; `on_step` hears each step's title as it starts."""
@@ -239,7 +252,8 @@ def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> Job
             if timed_out:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
-                return finish("failed", code, f"step {command.title!r} exited with {code}")
+                return finish("failed", code, failed_step(job, command.kind, command.title, code, context.workdir,
+                                                          _version(context.python), "-m pytest" in command.script))
             if command.kind == "install" and context.venv_cache is not None:
                 _store_venvs(context.venv_cache, cache_keys, context.job_dir / "venv")
         published = read_outputs(context.job_dir / "outputs.env")
