@@ -73,8 +73,10 @@ def test_project_install_as_written_replaces_the_default():
     assert plan.job("lint").project_install == ("poetry install --with test", "make deps")
     assert plan.job("unit").cache_files == ("poetry.lock",)
     for job_id in ("unit", "lint"):  # after the requirements and tools, as written, whatever the installer
-        assert plan.job(job_id).install_commands()[-2:] == ("poetry install --with test", "make deps") \
-            or plan.job(job_id).install_commands()[-5:-3] == ("poetry install --with test", "make deps")
+        commands = list(plan.job(job_id).install_commands())
+        project = commands.index("poetry install --with test")
+        assert commands[project + 1] == "make deps"
+        assert any('"$uv" pip install --python python ' in line for line in commands[:project])
 
 
 @pytest.mark.parametrize("quality, tools, flags", [
