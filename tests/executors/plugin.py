@@ -10,6 +10,7 @@ Each is a TEST FIXTURE standing in for what a CI platform provides around a pipe
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -142,6 +143,13 @@ def _build_wheel(folder: Path) -> None:
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder),
                                str(ROOT)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"building pipegen's wheel failed:\n{done.stdout}\n{done.stderr}"
+    # uv keeps a find-links wheel in its cache by folder and file name, never reading it again: every
+    # build of version X is named pipegen_ci-X-*.whl, so each build goes into a folder named after its
+    # contents, or the jobs would install whichever build of X the (user's) uv cache met first.
+    (wheel,) = folder.glob("pipegen*.whl")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    (folder / digest).mkdir()
+    wheel.rename(folder / digest / wheel.name)
 
 
 @pytest.fixture(scope="session")
@@ -149,9 +157,9 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
     """TEST FIXTURE: pipegen built once per test run as a wheel from this checkout. With PIP_FIND_LINKS set
     to `wheelhouse.find_links`, the jobs' unchanged `pip install pipegen-ci==X` installs this build."""
     folder = shared_folder(tmp_path_factory, "wheelhouse", _build_wheel)
-    wheels = sorted(folder.glob("pipegen*.whl"))
+    wheels = sorted(folder.glob("*/pipegen*.whl"))
     assert len(wheels) == 1, wheels
-    return Wheelhouse(folder, wheels[0])
+    return Wheelhouse(wheels[0].parent, wheels[0])
 
 
 def _git(cwd: Path, *args: str) -> str:
