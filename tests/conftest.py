@@ -10,8 +10,9 @@ from pipegen.descriptor import load_descriptor
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.plan import Plan, build_plan
 
-# Fixtures shared across folders: mlflow_server, sonar_server, standin_bin, wheelhouse, example_repo.
-pytest_plugins = ("executors.plugin",)
+# Fixtures shared across folders: mlflow_server, sonar_server, standin_bin, wheelhouse, example_repo,
+# airflow_python, terraform_bin.
+pytest_plugins = ("executors.plugin", "deploy_tools")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -46,7 +46,7 @@ COMMANDS = {
     "schema": ("pipegen.commands.schema:command", "Print the descriptor's JSON Schema."),
     "output": ("pipegen.commands.output:group", "Publish a value to later jobs and stages."),
     "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift, dags, terraform."),
-    "deploy": ("pipegen.commands.deploy:group", "What deploy kinds' jobs run: DAG sync, Terraform plan seal, Kubernetes."),
+    "deploy": ("pipegen.commands.deploy:group", "What deploy kinds' jobs run: DAG sync, Terraform seal, Kubernetes."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
     "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
     "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),

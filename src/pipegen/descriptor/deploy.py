@@ -32,7 +32,6 @@ class AirflowDeploy:
     variables: tuple[str, ...] = ()
 
 
-
 @record
 class TerraformDeploy:
     dir: str = "infra"

@@ -119,7 +119,8 @@ def evaluate_found(found: dict, rules: Rules, where: str) -> GateResult:
     for metric, offenders in _rule_offenders(dags, rules):
         result.conditions.append(_count(metric, offenders))
     result.notes += [f"{finding.file}: {finding.short}" for finding in findings]
-    result.notes.append(f"Airflow {found.get('airflow', '?')}: {', '.join(sorted(d['dag_id'] for d in dags)) or 'no DAG'}")
+    loaded = ", ".join(sorted(dag["dag_id"] for dag in dags)) or "no DAG"
+    result.notes.append(f"Airflow {found.get('airflow', '?')}: {loaded}")
     result.data = {"folder": where, "airflow": found.get("airflow"), "dags": dags,
                    "errors": [{"file": f.file, "kind": f.kind, "message": f.message} for f in findings]}
     return result

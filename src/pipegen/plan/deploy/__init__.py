@@ -48,7 +48,8 @@ def kind_problems(descriptor: Descriptor) -> list[Problem]:
 
 def check_jobs(descriptor: Descriptor) -> list[Job]:
     """TEST-stage checks of every kind in use, once per project."""
-    return [job for kind, kind_uses in uses(descriptor).items() for job in KINDS[kind].check_jobs(descriptor, kind_uses)]
+    return [job for kind, kind_uses in uses(descriptor).items()
+            for job in KINDS[kind].check_jobs(descriptor, kind_uses)]
 
 
 def environment_jobs(environment: Environment, context: DeployContext) -> list[Job]:

@@ -27,7 +27,8 @@ class CommandKind:
             run = f'IMAGE_REF="${context.image_output}"\nexport IMAGE_REF\n{run}'
         job = Job(
             id=f"deploy-{stage}", title=f"Deploy to {STAGE_TITLES[stage]}", stage=stage,
-            comment=f"Deploys to {STAGE_TITLES[stage]}" + (f" {context.image_source}." if context.image_source else "."),
+            comment=f"Deploys to {STAGE_TITLES[stage]}"
+                    + (f" {context.image_source}." if context.image_source else "."),
             steps=(Step(f"Deploy to {STAGE_TITLES[stage]}", run),), needs=context.after,
             env=env_items({**store_env(use), **image_env(context)}), python=False, timeout_minutes=30,
             environment=stage, secrets=environment.secrets, run_when=RunWhen.NOT_PULL_REQUEST)

@@ -90,11 +90,12 @@ class KubernetesKind:
             *((f"--kubeconfig-env {KUBECONFIG_ENV}",) if settings.kubeconfig_secret else ()))
         job = Job(
             id=f"kubernetes-{name}", title=f"Deploy to Kubernetes ({STAGE_TITLES[name]})", stage=name,
-            comment=f"Renders {settings.source} with the image set by digest, validates it offline, applies it"
-                    + (f" to namespace {settings.namespace}" if settings.namespace else "")
-                    + (f" in context {settings.context}" if settings.context else "")
-                    + f", waits up to {settings.timeout} s for the rollout, and rolls back and fails when it does "
-                      "not become ready.",
+            comment="".join([
+                f"Renders {settings.source} with the image set by digest, validates it offline, applies it",
+                f" to namespace {settings.namespace}" if settings.namespace else "",
+                f" in context {settings.context}" if settings.context else "",
+                f", waits up to {settings.timeout} s for the rollout, and rolls back and fails when it does not "
+                "become ready."]),
             steps=(Step("Render with the image digest and validate offline",
                         _render(context.descriptor, settings, image_ref(context), rendered), reads=()),
                    Step("Apply, wait for the rollout, roll back on failure", apply)),

@@ -76,7 +76,8 @@ class TerraformKind:
         gate = shell_command(
             f'{_chdir(settings)} show -json "$PWD/{saved}" | pipegen gate terraform --plan-json -',
             f"--environment {name}", *(("--fail-on-destroy",) if settings.fail_on_destroy else ()),
-            f"--junit {report_path(f'terraform-{name}.junit.xml')}", f"--markdown {report_path(f'terraform-{name}.md')}")
+            f"--junit {report_path(f'terraform-{name}.junit.xml')}",
+            f"--markdown {report_path(f'terraform-{name}.md')}")
         plan_job = Job(
             id=f"terraform-plan-{name}", title=f"Terraform plan for {title}", stage=plan_stage(name),
             comment=f"Plans {title} into a saved plan (handed to terraform-apply-{name}, sealed with this commit) "

@@ -478,8 +478,9 @@ class AzureBackend:
                 "System.AccessToken can create and update its pull request thread (without it the report goes "
                 "to the run's summary tab). The token is mapped into that one step only."))
         items += self._agent_items(plan)
-        items += runner_tool_items(plan, "the agents of " + (f"pool {plan.settings.azure.pool!r}" if plan.settings.azure.pool
-                                                             else f"vmImage {plan.settings.azure.vm_image!r}"))
+        azure = plan.settings.azure
+        items += runner_tool_items(plan, "the agents of " + (f"pool {azure.pool!r}" if azure.pool
+                                                             else f"vmImage {azure.vm_image!r}"))
         return items
 
     @staticmethod
