@@ -107,21 +107,22 @@ def test_a_job_no_longer_waiting_for_the_model_gate(project, capsys) -> None:
     assert result.exit_code == 1
     lines = result.out.splitlines()
     # said once for all four platforms (no platform list)
-    assert "  RISKY deploy-prod no longer waits for model-gate" in lines
-    assert "  RISKY deploy-prod no longer waits for promote-model" in lines  # an approved job
+    assert "  RISKY kubernetes-prod no longer waits for model-gate" in lines
+    assert "  RISKY kubernetes-prod no longer waits for promote-model" in lines  # an approved job
+    assert "        job serving-image removed" in lines  # the champion's image is no longer what PROD runs
 
 
 def test_a_hand_edit_dropping_the_github_environment_loses_the_approval(project, capsys) -> None:
     root, _ = project
     workflow = root / ".github" / "workflows" / "pipegen.yml"
     text = workflow.read_text(encoding="utf-8")
-    start = text.index("\n  deploy-prod:\n")
+    start = text.index("\n  kubernetes-prod:\n")
     end = text.find("\n\n", start) % (len(text) + 1)  # the last job: to the end of the file
     workflow.write_text(text[:start] + text[start:end].replace("    environment: prod\n", "") + text[end:],
                         encoding="utf-8")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main", "--fail-on", "risky")
     assert result.exit_code == 1
-    assert "  RISKY deploy-prod lost its approval [github]" in result.out.splitlines()
+    assert "  RISKY kubernetes-prod lost its approval [github]" in result.out.splitlines()
 
 
 def test_summary_is_published_like_the_gates(project, capsys, monkeypatch, tmp_path) -> None:
