@@ -163,3 +163,24 @@ def test_an_unreadable_pipeline_file_exits_3(project, capsys) -> None:
     (root / "Jenkinsfile").write_text("pipeline { stages { stage('x') { steps { sh(label: 'a', script: ", "utf-8")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main")
     assert result.exit_code == 3 and "cannot read the jenkins pipeline" in result.err
+
+
+def test_a_terraform_apply_without_the_saved_plan_is_named(tmp_path, monkeypatch, capsys) -> None:
+    import git  # pylint: disable=import-outside-toplevel
+
+    root = tmp_path / "dags-and-infra"
+    shutil.copytree(EXAMPLE.parent / "dags-and-infra", root)
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "test").set_value("user", "email", "test@example.com")
+    base = commit(repo, "pipelines as generated")
+    monkeypatch.chdir(root)
+    gitlab = root / ".gitlab-ci.yml"
+    text = gitlab.read_text(encoding="utf-8")
+    saved = 'terraform -chdir=infra apply -input=false "$PWD/pipegen-terraform/prod/tfplan"'
+    assert saved in text
+    gitlab.write_text(text.replace(saved, "terraform -chdir=infra apply -input=false -auto-approve"), encoding="utf-8")
+    result = run_pipegen(capsys, "diff", "--base", base, "--fail-on", "risky")
+    assert result.exit_code == 1, result.out
+    assert ("  RISKY terraform-apply-prod would apply without review: terraform apply without a saved plan [gitlab]"
+            in result.out.splitlines()), result.out

@@ -1,6 +1,7 @@
 """What `pipegen run` keeps in .pipegen/run/ between runs: each job's last status and
-outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF),
-the last run's summary (JSON), and the job logs."""
+outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF), the
+files each passed job handed over (a saved Terraform plan for the apply job), the last run's
+summary (JSON), and the job logs."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ RUN_DIR = Path(".pipegen") / "run"
 STATE_FILE = "state.json"
 SUMMARY_FILE = "last-run.json"
 LOGS = "logs"
+HANDOVER = "handover"
 
 
 @dataclass
@@ -63,3 +65,7 @@ class State:
 
     def logs(self) -> Path:
         return self.directory / LOGS
+
+    def handover(self, job_id: str) -> Path:
+        """Where the files `job_id` handed over in its last passed run are kept."""
+        return self.directory / HANDOVER / job_id
