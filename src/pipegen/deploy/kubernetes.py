@@ -4,6 +4,7 @@ image by digest, validate every object offline against the Kubernetes schemas
 failure roll every workload back and fail."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -179,45 +180,67 @@ def _kubectl(namespace: str | None, context: str | None, kubeconfig: str | None)
     return argv
 
 
+@contextlib.contextmanager
+def _kubeconfig(variable: str | None) -> Iterator[str | None]:
+    """The kubeconfig a secret holds, as a private file that lives as long as the apply."""
+    if not variable:
+        yield None
+        return
+    content = os.environ.get(variable)
+    if not content:
+        raise UsageError(f"${variable} is empty: the kubeconfig secret is not set")
+    with tempfile.TemporaryDirectory(prefix="pipegen-kube-") as scratch:
+        path = str(Path(scratch) / "kubeconfig")
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(content)
+        yield path
+
+
+def _roll_out(pending: list[Workload], target: Target, timeout: float, say: Say) -> Workload | None:
+    """Waits for every rollout under one deadline; returns the first that did not become ready."""
+    deadline = time.monotonic() + timeout
+    for workload in pending:
+        left = max(1, int(deadline - time.monotonic()))
+        say(f"$ kubectl rollout status {workload.ref} --timeout={left}s")
+        done = _run([*target.kubectl(workload.namespace), "rollout", "status", workload.ref, f"--timeout={left}s"],
+                    "wait for the rollout", timeout=left + 60)
+        say((done.stdout + done.stderr).rstrip())
+        if done.returncode != 0:
+            return workload
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where kubectl talks to: the environment's namespace and context, and a kubeconfig file."""
+
+    namespace: str | None
+    context: str | None
+    kubeconfig: str | None
+
+    def kubectl(self, namespace: str | None = None) -> list[str]:
+        return _kubectl(namespace or self.namespace, self.context, self.kubeconfig)
+
+
 def apply(manifest: Path, namespace: str | None, context: str | None, timeout: float, say: Say,
           kubeconfig_env: str | None = None) -> None:
     """Applies, waits for every rollout under one deadline; on failure rolls every workload back
     and raises CheckFailed."""
-    documents = _documents(read_bytes(manifest).decode("utf-8"), str(manifest))
-    with tempfile.TemporaryDirectory(prefix="pipegen-kube-") as scratch:
-        kubeconfig = None
-        if kubeconfig_env:
-            content = os.environ.get(kubeconfig_env)
-            if not content:
-                raise UsageError(f"${kubeconfig_env} is empty: the kubeconfig secret is not set")
-            kubeconfig = str(Path(scratch) / "kubeconfig")
-            with os.fdopen(os.open(kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-                handle.write(content)
-        base = _kubectl(namespace, context, kubeconfig)
+    pending = workloads(_documents(read_bytes(manifest).decode("utf-8"), str(manifest)))
+    with _kubeconfig(kubeconfig_env) as kubeconfig:
+        target = Target(namespace, context, kubeconfig)
         say(f"$ kubectl apply -f {manifest}")
-        done = _run([*base, "apply", "-f", str(manifest)], "apply the manifests")
+        done = _run([*target.kubectl(), "apply", "-f", str(manifest)], "apply the manifests")
         say((done.stdout + done.stderr).rstrip())
         if done.returncode != 0:
             raise CheckFailed(f"kubectl apply failed (exit {done.returncode}): nothing was rolled out")
-        deadline = time.monotonic() + timeout
-        pending = workloads(documents)
-        failed = None
-        for workload in pending:
-            left = max(1, int(deadline - time.monotonic()))
-            say(f"$ kubectl rollout status {workload.ref} --timeout={left}s")
-            done = _run([*_kubectl(workload.namespace or namespace, context, kubeconfig), "rollout", "status",
-                         workload.ref, f"--timeout={left}s"], "wait for the rollout", timeout=left + 60)
-            say((done.stdout + done.stderr).rstrip())
-            if done.returncode != 0:
-                failed = workload
-                break
+        failed = _roll_out(pending, target, timeout, say)
         if failed is None:
             say(f"rolled out: {', '.join(w.ref for w in pending) or 'nothing to wait for'}")
             return
         for workload in pending:
             say(f"$ kubectl rollout undo {workload.ref}")
-            done = _run([*_kubectl(workload.namespace or namespace, context, kubeconfig), "rollout", "undo",
-                         workload.ref], "roll back")
+            done = _run([*target.kubectl(workload.namespace), "rollout", "undo", workload.ref], "roll back")
             say((done.stdout + done.stderr).rstrip() or f"(exit {done.returncode})")
-        raise CheckFailed(f"{failed.ref} did not become ready within {timeout:.0f} s: rolled back "
-                          f"{', '.join(w.ref for w in pending)}")
+    raise CheckFailed(f"{failed.ref} did not become ready within {timeout:.0f} s: rolled back "
+                      f"{', '.join(w.ref for w in pending)}")

@@ -68,6 +68,14 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
     return values
 
 
+def _deploy_jobs(descriptor: Descriptor, build: Job | None, prod_model: list[Job]) -> list[Job]:
+    """Each environment's deploy jobs in stage order, PROD's after the model's promotion (and,
+    for a model-serving image, the job selecting the champion's image)."""
+    jobs: list[Job] = []
+    jobs += _deploy_jobs(descriptor, build, prod_model)
+    return jobs
+
+
 def build_plan(descriptor: Descriptor) -> Plan:
     """The one graph all backends render; raises DescriptorError on a broken graph."""
     thresholds = effective_thresholds(descriptor)

@@ -61,6 +61,18 @@ class KindJobs:
     deployed: str  # the job whose success means the kind deployed: the next kind waits for it
 
 
+class NoChecks:
+    """For kinds with nothing to check in TEST and no settings that can conflict."""
+
+    def problems(self, descriptor: Descriptor, uses: tuple[Use, ...]) -> list[Problem]:
+        del descriptor, uses
+        return []
+
+    def check_jobs(self, descriptor: Descriptor, uses: tuple[Use, ...]) -> tuple[Job, ...]:
+        del descriptor, uses
+        return ()
+
+
 class DeployKind(Protocol):
     name: str  # the key under `deploy:`
 

@@ -2,21 +2,13 @@
 other kinds, with the image digest in $IMAGE_REF."""
 from __future__ import annotations
 
-from pipegen.descriptor.model import Descriptor
-from pipegen.errors import Problem
-from pipegen.plan.deploy.base import IMAGE_REF, DeployContext, KindJobs, Use, image_env, store_env
+from pipegen.plan.deploy.base import IMAGE_REF, DeployContext, KindJobs, NoChecks, Use, image_env, store_env
 from pipegen.plan.jobs.common import env_items
 from pipegen.plan.model import STAGE_TITLES, Job, RunWhen, Step
 
 
-class CommandKind:
+class CommandKind(NoChecks):
     name = "command"
-
-    def problems(self, descriptor: Descriptor, uses: tuple[Use, ...]) -> list[Problem]:
-        return []
-
-    def check_jobs(self, descriptor: Descriptor, uses: tuple[Use, ...]) -> tuple[Job, ...]:
-        return ()
 
     def environment_jobs(self, use: Use, context: DeployContext) -> KindJobs:
         environment = use.environment

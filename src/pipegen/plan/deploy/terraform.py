@@ -8,8 +8,7 @@ import shlex
 
 from pipegen.descriptor.deploy import TerraformDeploy
 from pipegen.descriptor.model import Descriptor
-from pipegen.errors import Problem
-from pipegen.plan.deploy.base import DeployContext, KindJobs, Use, distinct, secrets_of, store_env
+from pipegen.plan.deploy.base import DeployContext, KindJobs, NoChecks, Use, distinct, secrets_of, store_env
 from pipegen.plan.jobs.common import env_items, pipegen_for, quote, report_path
 from pipegen.plan.model import REPORT_DIR, STAGE_TITLES, EnvKind, EnvValue, Job, RunWhen, Step
 from pipegen.syntax import shell_command
@@ -41,11 +40,8 @@ def plan_stage(environment: str) -> str:
     return "qa" if environment == "prod" else environment
 
 
-class TerraformKind:
+class TerraformKind(NoChecks):
     name = "terraform"
-
-    def problems(self, descriptor: Descriptor, uses: tuple[Use, ...]) -> list[Problem]:
-        return []
 
     def check_jobs(self, descriptor: Descriptor, uses: tuple[Use, ...]) -> tuple[Job, ...]:
         folders = distinct(use.settings.dir for use in uses)

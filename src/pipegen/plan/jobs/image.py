@@ -60,8 +60,8 @@ def serving_image_job(descriptor: Descriptor, prod_model: list[Job]) -> Job | No
     """PROD, after promotion: the image recorded on the champion version, whichever version that
     is (the candidate when promoted, the previous champion when the gate kept it out)."""
     image, model, prod = descriptor.image, descriptor.model, descriptor.environment("prod")
-    if image is None or not image.serves_model or model is None or not prod_model or prod is None \
-            or not prod.deploys:
+    serves = image is not None and image.serves_model and model is not None and bool(prod_model)
+    if not serves or prod is None or not prod.deploys:
         return None
     return Job(
         id="serving-image", title="The champion's serving image", stage="prod",
