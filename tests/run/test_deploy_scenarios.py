@@ -23,7 +23,7 @@ def state_output(path: Path) -> str | None:
     return json.loads(path.read_text())["outputs"]["report_store"]["value"]
 
 
-@pytest.mark.pipeline_scenario(minutes=4)
+@pytest.mark.pipeline_scenario(minutes=6)
 def test_dags_and_infra_release_then_a_plan_from_another_commit(  # pylint: disable=too-many-arguments  # fixtures
         example_repo, scenario_settings, terraform_bin, tmp_path) -> None:
     repo = example_repo("dags-and-infra")

@@ -71,25 +71,10 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
 def _deploy_jobs(descriptor: Descriptor, build: Job | None, prod_model: list[Job]) -> list[Job]:
     """Each environment's deploy jobs in stage order, PROD's after the model's promotion (and,
     for a model-serving image, the job selecting the champion's image)."""
-    jobs: list[Job] = []
-    jobs += _deploy_jobs(descriptor, build, prod_model)
-    return jobs
-
-
-def build_plan(descriptor: Descriptor) -> Plan:
-    """The one graph all backends render; raises DescriptorError on a broken graph."""
-    thresholds = effective_thresholds(descriptor)
-    test_jobs = pyramid_jobs(descriptor, thresholds)
-    lint = lint_job(descriptor, thresholds)
-    sonar = sonar_job(descriptor, test_jobs[-1].id if test_jobs else None)
-    qa_model, prod_model = model_jobs(descriptor)
-    build = build_job(descriptor)
-    check = check_job(descriptor, thresholds["compare_branch"])
     problems = kind_problems(descriptor)
     if problems:
         raise DescriptorError(problems)
-    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, *check_jobs(descriptor),
-                                       drift_job(descriptor), *qa_model, build] if job]
+    jobs: list[Job] = []
     serving = serving_image_job(descriptor, prod_model)
     for environment in descriptor.environments:
         image = DeployContext(descriptor, build.id, image_source=f"the image digest built once in "
@@ -103,6 +88,21 @@ def build_plan(descriptor: Descriptor) -> Plan:
         jobs += environment_jobs(environment, image)
     if not any(environment.name == "prod" for environment in descriptor.environments):
         jobs += prod_model
+    return jobs
+
+
+def build_plan(descriptor: Descriptor) -> Plan:
+    """The one graph all backends render; raises DescriptorError on a broken graph."""
+    thresholds = effective_thresholds(descriptor)
+    test_jobs = pyramid_jobs(descriptor, thresholds)
+    lint = lint_job(descriptor, thresholds)
+    sonar = sonar_job(descriptor, test_jobs[-1].id if test_jobs else None)
+    qa_model, prod_model = model_jobs(descriptor)
+    build = build_job(descriptor)
+    check = check_job(descriptor, thresholds["compare_branch"])
+    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, *check_jobs(descriptor),
+                                       drift_job(descriptor), *qa_model, build] if job]
+    jobs += _deploy_jobs(descriptor, build, prod_model)
     # Every producer is known before any custom job is built: a job may read an output of a
     # job written after it.
     producers = {name: job.id for job in jobs for name in job.outputs}
