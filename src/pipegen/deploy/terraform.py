@@ -18,8 +18,11 @@ from pipegen.errors import CheckFailed, UsageError
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
 
 
+SEAL_SUFFIX = ".pipegen.json"
+
+
 def seal_path(plan: Path) -> Path:
-    return plan.with_name(plan.name + ".pipegen.json")
+    return plan.with_name(plan.name + SEAL_SUFFIX)
 
 
 def current_commit(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 
+from pipegen.deploy.terraform import SEAL_SUFFIX
 from pipegen.descriptor.deploy import TerraformDeploy
 from pipegen.descriptor.model import Descriptor
 from pipegen.plan.deploy.base import DeployContext, KindJobs, NoChecks, Use, distinct, secrets_of, store_env
@@ -88,7 +89,7 @@ class TerraformKind(NoChecks):
                    Step("Plan summary (flags destroys and replacements)", gate, reads=())),
             needs=context.after if plan_stage(name) == name else (), env=env,
             pipegen=pipegen_for(context.descriptor), timeout_minutes=30, artifacts=(REPORT_DIR,),
-            junit=(report_path(f"terraform-{name}.junit.xml"),), hands_over=(f"{PLAN_DIR}/{name}",),
+            junit=(report_path(f"terraform-{name}.junit.xml"),), hands_over=(saved, f"{saved}{SEAL_SUFFIX}"),
             secrets=secrets, gate="terraform", runner_tools=("terraform",))
         apply_job = Job(
             id=f"terraform-apply-{name}", title=f"Terraform apply to {title}", stage=name,
