@@ -90,6 +90,40 @@ def test_a_bucket_syncs_with_the_clouds_cli(repo: Path, tmp_path: Path, capsys, 
     assert words[-2:] == [str((repo / "dags").resolve()), "gs://composer/dags"]
 
 
+GCLOUD = """#!/bin/sh
+# TEST FIXTURE: `gcloud storage rsync [flags] SRC DST` over a folder standing for Cloud Storage ($FAKE_GCS).
+set -eu
+echo "$@" >> "$FAKE_GCS/calls.log"
+for last; do :; done
+src=""; dst="$last"
+for word in "$@"; do case "$word" in gs://*|/*) [ "$word" = "$last" ] || src="$word";; esac; done
+map() { case "$1" in gs://*) echo "$FAKE_GCS/${1#gs://}";; *) echo "$1";; esac; }
+mkdir -p "$(map "$dst")"
+cp -R "$(map "$src")/." "$(map "$dst")"
+"""
+
+
+@pytest.mark.slow
+def test_a_bucket_target_is_checked_as_deployed(repo: Path, tmp_path: Path, capsys, monkeypatch,
+                                                airflow_python: str) -> None:
+    """The check after a bucket sync copies the deployed folder back with the cloud's CLI and loads it."""
+    bin_dir, bucket = tmp_path / "bin", tmp_path / "gcs"
+    bin_dir.mkdir()
+    bucket.mkdir()
+    (bin_dir / "gcloud").write_text(GCLOUD)
+    (bin_dir / "gcloud").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_GCS", str(bucket))
+    assert run_pipegen(capsys, "deploy", "airflow", "sync", "--dags", "dags", "--target",
+                       "gs://composer/dags").exit_code == 0
+    assert (bucket / "composer" / "dags" / "good.py").is_file()
+    checked = run_pipegen(capsys, "gate", "dags", "--dags", "gs://composer/dags", "--python", airflow_python)
+    assert checked.exit_code == 0, checked.out + checked.err
+    assert "1 file(s) in gs://composer/dags" in checked.out
+    fetched = (bucket / "calls.log").read_text().splitlines()[-1].split()
+    assert fetched[:3] == ["storage", "rsync", "--recursive"] and fetched[3] == "gs://composer/dags"
+
+
 @pytest.mark.slow
 def test_the_synced_folder_passes_the_dag_check(repo: Path, tmp_path: Path, capsys, airflow_python: str) -> None:
     target = tmp_path / "airflow" / "dags"
