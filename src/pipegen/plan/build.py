@@ -68,6 +68,26 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
     return values
 
 
+def _stage_comment(stage: str, jobs: list[Job]) -> str:
+    """The stage's comment, saying what its jobs do (a pipeline without a model or an image is
+    not told it trains or builds one)."""
+    ids = {job.id for job in jobs if job.stage == stage}
+    if stage == "qa":
+        parts = [part for wanted, part in (("train", "train and gate the candidate model"),
+                                           ("build", "build the image once")) if wanted in ids]
+        if any(job.environment == "qa" for job in jobs):
+            parts.append("deploy it to QA" if "build" in ids else "deploy to QA")
+        if "terraform-plan-prod" in ids:
+            parts.append("plan PROD's Terraform change before the PROD approval")
+        return f"QA: {', '.join(parts)}." if parts else STAGE_COMMENTS[stage]
+    if stage == "prod":
+        parts = ["promote the gated model"] if "promote-model" in ids else []
+        if any(job.environment == "prod" and job.id != "promote-model" for job in jobs):
+            parts.append("deploy the same image digest" if any(job.id == "build" for job in jobs) else "deploy")
+        return f"PROD: after approval, {' and '.join(parts)}." if parts else STAGE_COMMENTS[stage]
+    return STAGE_COMMENTS[stage]
+
+
 def _deploy_jobs(descriptor: Descriptor, build: Job | None, prod_model: list[Job]) -> list[Job]:
     """Each environment's deploy jobs in stage order, PROD's after the model's promotion (and,
     for a model-serving image, the job selecting the champion's image)."""
@@ -134,7 +154,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [with_output_check(job) for job in jobs]
-    stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
+    stages = tuple(Stage(stage, STAGE_TITLES[stage], _stage_comment(stage, jobs),
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})
