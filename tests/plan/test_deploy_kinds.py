@@ -69,8 +69,8 @@ def test_terraform_applies_the_saved_plan_after_the_approval_only() -> None:
     plan_prod, apply_prod = plan.job("terraform-plan-prod"), plan.job("terraform-apply-prod")
     # the plan runs on pull requests too (its summary reaches the comment), before any approval
     assert (plan_prod.run_when, plan_prod.approval, plan_prod.environment) == (RunWhen.ALWAYS, None, None)
-    assert plan_prod.gate == "terraform" and plan_prod.hands_over == ("pipegen-terraform/prod/tfplan",
-                                                                  "pipegen-terraform/prod/tfplan.pipegen.json")
+    assert plan_prod.gate == "terraform"
+    assert plan_prod.hands_over == ("pipegen-terraform/prod/tfplan", "pipegen-terraform/prod/tfplan.pipegen.json")
     assert apply_prod.fetches == ("terraform-plan-prod",) and apply_prod.approval is not None
     assert (apply_prod.run_when, apply_prod.branch) == (RunWhen.BRANCH, "main")
     scripts = [step.run for step in apply_prod.steps]
