@@ -73,7 +73,7 @@ def test_custom_output_from_test_is_read_in_prod_after_approval(gitlab) -> None:
 # ------------------------------------------------------------------------------------------------ churn
 CHURN_MODEL = "churn-classifier"
 REGISTRY = "registry.example.test/ml"
-TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
+TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar", "kubernetes-check"}
 DEPLOYED = re.compile(r"pipegen deploy kubernetes render: Deployment/churn-api: api runs (\S+)$", re.MULTILINE)
 
 
