@@ -18,12 +18,15 @@ SciPy is the `pipegen-ci[drift]` extra: imported here only, inside the functions
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import BinaryIO, Iterable, Mapping
 
+from pipegen import paths
 from pipegen.errors import EvaluationError, UsageError
 from pipegen.gates.result import Condition, GateResult, Status
 
@@ -86,16 +89,25 @@ class FeatureDrift:  # pylint: disable=too-many-instance-attributes  # one field
 # ---------------------------------------------------------------------------- reading
 
 
+def _open_data(path: Path) -> BinaryIO:
+    """The data set through the one safe reader (pipegen.paths): a regular file inside the
+    repository (or a PIPEGEN_ALLOW_READ folder), never a FIFO, a device or /proc; exit 3 otherwise."""
+    if not os.path.lexists(path):
+        raise EvaluationError(f"data set {path} does not exist")
+    try:
+        return paths.open_binary(path, error=EvaluationError)
+    except EvaluationError as exc:
+        raise EvaluationError(f"data set {exc}") from None
+
+
 def read_table(path: Path) -> Table:
     """A CSV (header row first) or Parquet file as columns; raises EvaluationError (exit 3)
     when it is missing or unreadable."""
     path = Path(path)
-    if not path.is_file():
-        raise EvaluationError(f"data set {path} does not exist")
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with io.TextIOWrapper(_open_data(path), encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if not header:
@@ -122,7 +134,10 @@ def _read_parquet(path: Path) -> Table:
     except ImportError as exc:
         raise EvaluationError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from exc
     try:
-        return pyarrow.parquet.read_table(path).to_pydict()
+        with _open_data(path) as stream:
+            return pyarrow.parquet.read_table(stream).to_pydict()
+    except EvaluationError:
+        raise
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
         raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
 
