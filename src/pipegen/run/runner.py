@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
+from pipegen import scrub
 from pipegen.errors import EXIT_FAILED, EXIT_OK, UsageError
 from pipegen.plan import Job, Plan
 from pipegen.run import workspace
@@ -49,6 +50,7 @@ class Console:
         self.width = 0
 
     def say(self, text: str = "") -> None:
+        text = scrub.redact(text)  # no secret of the caller's environment reaches the console
         with self.lock:
             self.stream.write(text + "\n")
             self.stream.flush()
@@ -252,8 +254,10 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         workdir = self._workdir(job, scratch)
         for relative in job.hands_over:
             source, target = workdir / relative, scratch / "handover" / job.id / relative
+            if source.is_symlink():
+                continue  # a link the job made is not a file it hands over (it could lead anywhere)
             if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
+                shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
             elif source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
