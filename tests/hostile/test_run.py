@@ -7,44 +7,26 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from hostile.conftest import SECRET, assert_safe, environment, pipegen
+from run.test_runner import DEPLOYMENTS, project as committed_project
 
-DESCRIPTOR = """\
-version: 1
-project: {name: shipit, python: "3.11"}
-targets: [github]
-environments:
-  qa:
-    deploy: echo "deploying with $DEPLOY_TOKEN"
-    secrets: [DEPLOY_TOKEN]
-  prod:
-    deploy: echo prod
-    approval: {approvers: [release-managers]}
-    branch: main
-"""
+# The deployments of pipegen run's own tests, QA printing its secret.
+DESCRIPTOR = DEPLOYMENTS.replace('"qa gets $TARGET_URL with ${DEPLOY_TOKEN:+a token}"',
+                                 '"deploying with $DEPLOY_TOKEN"')
 RUN = ("run", "--stage", "qa")
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "pipegen.yaml").write_text(textwrap.dedent(DESCRIPTOR), encoding="utf-8")
-    for args in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"],
-                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false",
-                  "commit", "--quiet", "-m", "project"]):
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
-    return root
+    return committed_project(tmp_path, DESCRIPTOR)
 
 
 def run_env(**extra: str) -> dict[str, str]:
-    return environment(DEPLOY_TOKEN=SECRET, **extra)
+    return environment(DEPLOY_TOKEN=SECRET, TARGET_URL="https://qa.example.test", **extra)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
