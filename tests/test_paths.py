@@ -93,3 +93,19 @@ def test_the_repository_of_a_path(repo, outside):
     assert paths.repository_of(repo / "sub" / "deep" / "file") == repo
     assert paths.repository_of(outside / "secret.txt") != repo
     assert paths.repository_of(Path("/no-repository-here/file")) == Path("/no-repository-here")
+
+
+def test_a_socket_a_nul_and_a_name_too_long_are_refusals_not_tracebacks(repo):
+    import socket  # pylint: disable=import-outside-toplevel
+
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(repo / "sock"))
+        with pytest.raises(UsageError, match="is a socket"):
+            paths.read_bytes(repo / "sock")
+    with pytest.raises(EvaluationError, match="cannot read"):
+        paths.read_bytes(repo / "a\0b", error=EvaluationError)
+    with pytest.raises(EvaluationError, match="cannot read"):
+        paths.read_bytes(repo / ("x" * 300), error=EvaluationError)
+    with pytest.raises(UsageError, match="is a directory"):
+        paths.append_text(repo / "sub", "x")
+    assert paths.repository_of(repo / ("y" * 300) / "z") == repo
