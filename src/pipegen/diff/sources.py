@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipegen import paths
 from pipegen.errors import EvaluationError, UsageError
+from pipegen.gates.compare_branch import candidates
 from pipegen.platforms import REGISTRY, get_backend
 
 _BLOB_MODES = (0o100644, 0o100755)  # a regular file in a git tree (not a symlink, a submodule or a folder)
@@ -39,9 +40,9 @@ def resolve(repo, ref: str) -> str:
 
 
 def merge_base(repo, compare: str) -> str:
-    """Where this branch left `compare` (a remote branch, else the local one of that name)."""
-    candidates = [compare] + ([compare.split("/", 1)[1]] if compare.startswith("origin/") else [])
-    for candidate in candidates:
+    """Where this branch left `compare`: origin's branch, else the local one of that name, or the
+    other way round for a bare name (pipegen.gates.compare_branch.candidates)."""
+    for candidate, _ in candidates(compare):  # the same lookup as the changed-lines gates
         try:
             head, other = repo.commit("HEAD"), repo.commit(candidate)
         except Exception:  # pylint: disable=broad-exception-caught  # gitpython raises several kinds
