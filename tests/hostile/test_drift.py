@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from hostile.conftest import SECRET, assert_safe, environment, logging_commands, pipegen
-from pipegen import paths
+from pipegen.gates import drift as drift_gate
 from pipegen.cli import cli
 
 REFERENCE = "plan,region\nbasic,north\npremium,south\nbasic,south\n"
@@ -92,11 +92,11 @@ def test_text_that_is_not_utf8_is_exit_3_naming_the_file(repo):
 def test_a_file_over_the_cap_is_exit_3(repo, monkeypatch):
     (repo / "reference.csv").write_text(REFERENCE, encoding="utf-8")
     (repo / "current.csv").write_text(REFERENCE * 100, encoding="utf-8")
-    monkeypatch.setattr(paths, "MAX_STREAM_BYTES", 1024)
+    monkeypatch.setattr(drift_gate, "MAX_DATA_BYTES", 1024)
     result = CliRunner().invoke(cli, ["gate", "drift", "--reference", "reference.csv", "--current", "current.csv"],
                                 env={"GITHUB_ACTIONS": None, "TF_BUILD": None})
     assert result.exit_code == 3, result.output
-    assert "current.csv is larger than 1 KiB" in result.output
+    assert "current.csv is" in result.output and "cap of 1,024 bytes" in result.output
 
 
 HOSTILE_CELLS = [
@@ -114,7 +114,8 @@ HOSTILE_CELLS = [
 
 def test_cells_and_column_names_cannot_drive_the_ci_or_leak_a_secret(repo):
     rows = "".join(f'"\n{cell}",south\n' for cell in HOSTILE_CELLS)
-    (repo / "current.csv").write_text(f'plan,"\n::error::column"\nbasic,north\n{rows}', encoding="utf-8")
+    (repo / "current.csv").write_text(f'plan,"::error::x ##vso[task.setvariable variable=A]1"\nbasic,north\n{rows}',
+                                      encoding="utf-8")
     for ci in ({"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(repo / "summary.md")}, {"TF_BUILD": "True"},
                {"GITLAB_CI": "true"}, {"JENKINS_URL": "http://jenkins.invalid/"}):
         ran = drift(repo, "current.csv", env=environment(**ci))

@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def run_env(**extra: str) -> dict[str, str]:
-    return environment(DEPLOY_TOKEN=SECRET, TARGET_URL="https://qa.example.test", **extra)
+    return environment(**{"DEPLOY_TOKEN": SECRET, "TARGET_URL": "https://qa.example.test", **extra})
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -83,11 +83,17 @@ def test_a_state_file_no_run_wrote_is_exit_2_not_a_traceback(project, content):
     assert "state.json is not a state file pipegen run wrote" in ran.err and "delete it" in ran.err
 
 
-def test_a_secret_a_job_prints_is_masked_on_the_console_and_in_its_log(project):
-    ran = pipegen(project, *RUN, "--report-json", "report.json", env=run_env(), timeout=300)
+def test_a_secret_a_job_prints_is_masked_on_the_console_and_in_its_log(project, tmp_path):
+    ran = pipegen(project, *RUN, "--verbose", "--report-json", "report.json", env=run_env(), timeout=300)
     log = project / ".pipegen" / "run" / "logs" / "deploy-qa.log"
     assert_safe(ran, 0, log, project / "report.json", project / ".pipegen" / "run" / "last-run.json")
     assert "deploying with ***" in ran.out and "deploying with ***" in log.read_text(encoding="utf-8")
+    (tmp_path / "failing").mkdir()
+    failing_project = committed_project(tmp_path / "failing", DESCRIPTOR.replace(
+        '"deploying with $DEPLOY_TOKEN"', '"deploying with $DEPLOY_TOKEN"; exit 1'))
+    failing = pipegen(failing_project, *RUN, env=run_env(), timeout=300)
+    assert_safe(failing, 1)
+    assert "deploying with ***" in failing.out  # the failing job's tail, shown after the summary
 
 
 def test_the_report_json_is_not_written_through_a_link_out_of_the_repository(project, outside):
