@@ -8,7 +8,7 @@ import configparser
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from pipegen import paths
+from pipegen.paths import read_bytes
 from pipegen.errors import PipegenError
 from pipegen.plan.model import Job
 from pipegen.project_files import read_text
@@ -20,7 +20,7 @@ MAX_NAMED = 3  # failing tests named in the one-line message; the log has them a
 def _failures(report: Path) -> tuple[int, int, list[str]]:
     """(tests, failed or in error, the first failing tests' names) of one JUnit XML file."""
     try:  # a file the job wrote: through the one safe reader (no FIFO, no link out of the job's copy)
-        root = ET.fromstring(paths.read_bytes(report, MAX_REPORT_BYTES))
+        root = ET.fromstring(read_bytes(report, MAX_REPORT_BYTES))
     except (ET.ParseError, PipegenError):
         return 0, 0, []
     total = failed = 0
