@@ -8,8 +8,8 @@ import configparser
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from pipegen.paths import read_bytes
 from pipegen.errors import PipegenError
+from pipegen.paths import read_bytes
 from pipegen.plan.model import Job
 from pipegen.project_files import read_text
 
