@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 from pipegen.errors import CheckFailed, UsageError
+from pipegen.paths import open_binary, read_text
 
 # The commit a CI run builds, from each platform's documented variable (the same commit the
 # checkout holds); `git rev-parse HEAD` where none is set (pipegen run, a local shell).
@@ -42,7 +43,7 @@ def current_commit(environ: Mapping[str, str] | None = None, cwd: Path | None = 
 
 def _digest(plan: Path) -> str:
     digest = hashlib.sha256()
-    with plan.open("rb") as handle:
+    with open_binary(plan) as handle:  # the one safe reader: a regular file of the project
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -68,7 +69,7 @@ def verify(plan: Path, environ: Mapping[str, str] | None = None) -> str:
         raise CheckFailed(f"{plan}: no seal ({path.name}): this plan did not come from pipegen's plan job; "
                           "refusing to apply it")
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(read_text(path, error=CheckFailed))
         sealed_commit, sealed_digest = str(record["commit"]), str(record["sha256"])
     except (ValueError, KeyError, TypeError):
         raise CheckFailed(f"{path}: unreadable seal; refusing to apply the plan") from None

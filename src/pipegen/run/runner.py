@@ -270,9 +270,11 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
             shutil.rmtree(kept, ignore_errors=True)
         for relative in job.hands_over:
             source = workdir / relative
+            if source.is_symlink():
+                continue  # a link the job made is not a file it hands over (it could lead anywhere)
             for target in (scratch / "handover" / job.id / relative, kept / relative):
                 if source.is_dir():
-                    shutil.copytree(source, target, dirs_exist_ok=True)
+                    shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
                 elif source.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(source, target)
