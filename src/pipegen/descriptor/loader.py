@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pipegen.descriptor.cron import cron_error
+from pipegen.descriptor.deploy import parse_kinds
 from pipegen.descriptor.model import (
     DESCRIPTOR_NAME,
     LINTERS,
@@ -184,8 +185,10 @@ def _drift(data: dict | None) -> DriftSettings | None:
 
 def _environment(name: str, data: dict) -> Environment:
     approval = data.get("approval")
+    deploy = data.get("deploy")
     return Environment(
-        name=name, deploy=data.get("deploy"), branch=data.get("branch"),
+        name=name, deploy=deploy.get("command") if isinstance(deploy, dict) else deploy, kinds=parse_kinds(deploy),
+        branch=data.get("branch"),
         secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
         approval=Approval(approvers=_tuple(approval.get("approvers")),
                           timeout_minutes=approval.get("timeout_minutes", 1440)) if approval is not None else None)
@@ -247,10 +250,10 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
             f"environments.prod.branch: {shorten(prod.branch)!r} is a glob, but GitHub Actions' job condition "
             "compares one branch name; name one branch for PROD (or drop github from targets)")))
-    if prod is not None and prod.deploy is None and descriptor.model is None and not any(
+    if prod is not None and not prod.deploys and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
-                                           "(give it a deploy command, a model to promote, or a job)"))
+                                           "(give it a deploy command or kind, a model to promote, or a job)"))
     return problems
 
 

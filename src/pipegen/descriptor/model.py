@@ -6,6 +6,7 @@ import re
 from dataclasses import field
 from pathlib import Path
 
+from pipegen.descriptor.deploy import DeploySettings
 from pipegen.errors import Problem
 from pipegen.records import record
 
@@ -231,11 +232,18 @@ class Approval:
 @record
 class Environment:
     name: str  # test | qa | prod
-    deploy: str | None = None
+    deploy: str | None = None  # the deploy command (`deploy: CMD` or `deploy: {command: CMD}`)
+    # The deploy kinds named under `deploy:` (pipegen.descriptor.deploy), as written.
+    kinds: tuple[tuple[str, DeploySettings], ...] = ()
     approval: Approval | None = None
     branch: str | None = None  # only deploy from this branch
     secrets: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
+
+    @property
+    def deploys(self) -> bool:
+        """The environment deploys something: a command or a kind."""
+        return self.deploy is not None or bool(self.kinds)
 
 
 @record

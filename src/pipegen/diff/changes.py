@@ -92,8 +92,22 @@ def _secret_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
     return changes
 
 
-def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+def _apply_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    """A job that would now apply something nobody reviewed (not the sealed saved plan) is risky."""
     changes = []
+    for what in sorted(new.applies - old.applies):
+        if what in rb.UNREVIEWED:
+            changes.append(Change(f"{job} would apply without review: {what}", True, "approval"))
+        else:
+            changes.append(Change(f"{job} now applies {what}", False, "approval"))
+    for what in sorted(old.applies - new.applies):
+        if what not in rb.UNREVIEWED and not new.applies & rb.UNREVIEWED:
+            changes.append(Change(f"{job} no longer applies {what}", False, "approval"))
+    return changes
+
+
+def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    changes = _apply_changes(job, old, new)
     if old.approval and not new.approval:
         changes.append(Change(f"{job} lost its approval", True, "approval"))
     elif new.approval and not old.approval:
@@ -218,6 +232,8 @@ def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]
         added = new.jobs[job]
         risky = bool(added.secrets) or bool(added.events & _LOOSE_EVENTS and added.environment)
         changes.append(Change(f"job {job} added", risky, "jobs"))
+        for what in sorted(added.applies & rb.UNREVIEWED):
+            changes.append(Change(f"{job} would apply without review: {what}", True, "approval"))
     changes += _wait_changes(old, new)
     for job in sorted(set(old.jobs) & set(new.jobs)):
         changes += job_changes(job, old.jobs[job], new.jobs[job])

@@ -102,6 +102,9 @@ class Job:
     cache_files: tuple[str, ...] = ()  # lock files / manifests the dependency cache is keyed on
     services: tuple[Service, ...] = ()  # containers beside the job (tests.services)
     docker: bool = False  # needs a Docker daemon
+    # Commands the runner must provide, which the job does not install (terraform, kubectl, a
+    # cloud CLI): the setup checklist names them per job.
+    runner_tools: tuple[str, ...] = ()
     full_history: bool = False  # needs full history (diff coverage, Sonar blame)
     compare_branch: str | None = None  # the ref diff coverage compares with, e.g. origin/main
     timeout_minutes: int = 30

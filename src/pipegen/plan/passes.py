@@ -104,14 +104,11 @@ def with_output_check(job: Job) -> Job:
     return replace(job, steps=(*job.steps, check))
 
 
-def with_model_gate_before_prod(job: Job, ids: set[str], serves_model: bool = False) -> Job:
+def with_model_gate_before_prod(job: Job, ids: set[str]) -> Job:
     """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
-    An image that serves the model is deployed to PROD after the model's promotion.
     `ids`: every job's id."""
     if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
-    if job.id == "deploy-prod" and serves_model and "promote-model" in ids:
-        return replace(job, needs=tuple(dict.fromkeys((*job.needs, "promote-model"))))
     return job
 
 

@@ -15,7 +15,7 @@ import shlex
 
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
 from pipegen.records import record
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
@@ -478,6 +478,9 @@ class AzureBackend:
                 "System.AccessToken can create and update its pull request thread (without it the report goes "
                 "to the run's summary tab). The token is mapped into that one step only."))
         items += self._agent_items(plan)
+        azure = plan.settings.azure
+        items += runner_tool_items(plan, "the agents of " + (f"pool {azure.pool!r}" if azure.pool
+                                                             else f"vmImage {azure.vm_image!r}"))
         return items
 
     @staticmethod

@@ -213,7 +213,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             outputs=frozenset(_OUTPUT_SET.findall(script)), inputs=frozenset(inputs), visible_outputs=frozenset(inputs),
             secrets=None, steps=tuple(steps),
             timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
-            gates=rb.gates_in(script))
+            gates=rb.gates_in(script), applies=rb.applies_in(script))
     wired: dict[str, set[str]] = {}  # an output's name is spelled where a consumer maps it
     for view in views.values():
         for output, producer in view.inputs:

@@ -17,7 +17,7 @@ from typing import Union
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -412,6 +412,7 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += runner_tool_items(plan, f"the runs-on {plan.settings.github.runs_on!r} runners")
         items += [ChecklistItem("other", "pull request comment",
                                 f"{job.id} comments with the job's own GITHUB_TOKEN (pull-requests: write on that job "
                                 "only; nothing to configure). Pull requests from forks get a read-only token: there "

@@ -113,7 +113,8 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             asks_approval=job_id in asks, outputs=frozenset(job.get("outputs") or {}), inputs=inputs,
             visible_outputs=inputs, secrets=frozenset(secrets), steps=tuple(steps),
             timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
-            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))))
+            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
+            applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))

@@ -21,7 +21,7 @@ from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
 from pipegen.records import record
 
 TEMPLATE = "gitlab-ci.yml.j2"
@@ -579,6 +579,10 @@ class GitlabBackend:
         runner = _runner_item(plan)
         if runner:
             items.append(runner)
+        settings = plan.settings.gitlab
+        items += runner_tool_items(plan, "the shell runner's environment" if settings.shell else (
+            f"the job image ({settings.image or f'python:{plan.python}-slim'}; every job runs in it, so set "
+            "settings.gitlab.image to one with Python and these tools, or use a shell runner)"))
         for job in plan.jobs:
             for name, value in job.env if job.review_comment else ():
                 if value.kind is EnvKind.SECRET:

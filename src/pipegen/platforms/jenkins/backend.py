@@ -19,7 +19,7 @@ import shlex
 
 from pipegen.ci.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
 from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
@@ -578,4 +578,5 @@ def _report_items(plan: Plan) -> list[ChecklistItem]:
 
 def checklist(plan: Plan) -> list[ChecklistItem]:
     return [*_credential_items(plan), *_report_items(plan), *_variable_items(plan), *_environment_items(plan),
-            *_job_items(plan), *_agent_items(plan), *_service_items(plan), _plugin_item()]
+            *_job_items(plan), *_agent_items(plan), *_service_items(plan),
+            *runner_tool_items(plan, "the agents that run them"), _plugin_item()]

@@ -168,7 +168,7 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
                                       for output in produced[producer]),
             secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
                                                      frozenset(call.credentials)) for call in sh),
-            timeout_minutes=leaf.timeout_minutes, gates=gates)
+            timeout_minutes=leaf.timeout_minutes, gates=gates, applies=rb.applies_in(script))
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
                               or ANYONE) for stage in pipeline.stages if stage.input is not None))
     views.update(_post_views(pipeline, views, events, produced))
