@@ -102,7 +102,8 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             pipegen=pipegen_for(descriptor) if gate else None, pipegen_needs_python=python_too_old(descriptor),
             full_history=last and diff_min is not None,
             compare_branch=thresholds["compare_branch"] if last and diff_min is not None else None,
-            junit=(junit,), fetches=tuple(previous),
+            # The coverage gate's JUnit beside the tests': every gate's result reaches the test tab.
+            junit=(junit, report_path("coverage.junit.xml")) if gate else (junit,), fetches=tuple(previous),
             artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
             hands_over=(data,) if not last else (("coverage.xml",) if descriptor.quality.sonar else ()),
             gate=gate, services=services, env=env_items(service_env(services))))
