@@ -480,6 +480,14 @@ def test_checklist_names_everything_configured_outside_the_file(churn_plan, mini
     assert "docker agents" not in minimal_names and "schedule" not in minimal_names
 
 
+def test_checklist_and_file_agree_the_schedule_is_in_utc(churn, churn_plan):
+    (cron,) = churn.triggers
+    zone, spec = cron.args[0].then.split("\n")
+    (item,) = [item for item in get_backend("jenkins").checklist(churn_plan) if item.kind == "schedule"]
+    assert (zone, spec, item.name) == ("TZ=UTC", churn_plan.triggers.schedule, churn_plan.triggers.schedule)
+    assert f"'{spec}' in UTC" in item.detail
+
+
 def test_comments_stay_on_one_line():
     from pipegen.platforms.jenkins.backend import one_line  # pylint: disable=import-outside-toplevel
 

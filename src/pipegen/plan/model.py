@@ -123,6 +123,9 @@ class Job:
     # Comments on the pull/merge request: the backend grants write access to this job only and
     # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
     review_comment: bool = False
+    # The repository host whose API the comment goes through, for a CI that is not the host itself
+    # (Jenkins: `report.host`); GitHub Actions, GitLab CI and Azure Pipelines comment on their own.
+    review_host: str | None = None
 
     @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:
