@@ -262,7 +262,7 @@ def test_prod_without_approval_has_no_input():
         project: {name: p}
         targets: [jenkins]
         environments:
-          prod: {deploy: ./deploy.sh, branch: release}
+          prod: {deploy: ./deploy.sh, branch: release, approval: false}
     """)
     prod = read(plan).stage("PROD")
     assert prod.input is None and prod.when == []

@@ -177,13 +177,21 @@ def _drift(data: dict | None) -> DriftSettings | None:
     return DriftSettings(**values)
 
 
+def _approval(name: str, data: dict) -> Approval | None:
+    """PROD asks for an approval unless the descriptor says `approval: false`; the other
+    environments only when they say so (`true` or who approves)."""
+    approval = data.get("approval", name == "prod")
+    if approval is False:
+        return None
+    if approval is True:
+        return Approval()
+    return Approval(approvers=_tuple(approval.get("approvers")), timeout_minutes=approval.get("timeout_minutes", 1440))
+
+
 def _environment(name: str, data: dict) -> Environment:
-    approval = data.get("approval")
     return Environment(
         name=name, deploy=data.get("deploy"), branch=data.get("branch"),
-        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
-        approval=Approval(approvers=_tuple(approval.get("approvers")),
-                          timeout_minutes=approval.get("timeout_minutes", 1440)) if approval is not None else None)
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")), approval=_approval(name, data))
 
 
 def _job(data: dict) -> CustomJob:

@@ -28,5 +28,6 @@ from pipegen.plan.model import (
                                 Triggers,
 )
 
-__all__ = ["OUTPUTS_FILE", "PLAN_STAGES", "REPORT_DIR", "REPORT_HOST_ENV", "REPORT_TOKEN_ENV", "STAGE_TITLES", "EnvKind",
-           "EnvValue", "Job", "Plan", "RunWhen", "Stage", "Step", "Triggers", "build_plan", "effective_thresholds"]
+__all__ = ["OUTPUTS_FILE", "PLAN_STAGES", "REPORT_DIR", "REPORT_HOST_ENV", "REPORT_TOKEN_ENV", "STAGE_TITLES",
+           "EnvKind", "EnvValue", "Job", "Plan", "RunWhen", "Stage", "Step", "Triggers", "build_plan",
+           "effective_thresholds"]

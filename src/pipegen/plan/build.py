@@ -16,6 +16,7 @@ from pipegen.plan.jobs.tests import pyramid_jobs
 from pipegen.plan.model import PLAN_STAGES, STAGE_COMMENTS, STAGE_TITLES, EnvKind, Job, Plan, Stage, Triggers
 from pipegen.plan.passes import (
     ordered,
+    plan_environments,
     propagate_conditions,
     with_environment,
     with_inputs_as_needs,
@@ -110,7 +111,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
         (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
     jobs = propagate_conditions(jobs, release)
-    jobs = [with_environment(job, descriptor) for job in jobs]
+    environments = plan_environments(descriptor, jobs)
+    jobs = [with_environment(job, environments) for job in jobs]
     jobs = [with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
@@ -127,5 +129,5 @@ def build_plan(descriptor: Descriptor) -> Plan:
         triggers=Triggers(triggers.branches, triggers.pull_requests, triggers.schedule, triggers.data_paths,
                           _watched_paths(descriptor)),
         stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
-        environments=tuple((env.name, env.approval) for env in descriptor.environments
+        environments=tuple((env.name, env.approval) for env in environments.values()
                            if any(job.environment == env.name for job in jobs)))
