@@ -120,7 +120,16 @@ def _quality(quality: dict) -> Quality:
         sonar=SonarSettings(**sonar) if sonar else None,
         lint=_lint(quality.get("lint")),
         off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None),
-        pipeline_diff=quality.get("pipeline_diff", True))
+        pipeline_diff=quality.get("pipeline_diff", True), modes=_modes(quality.get("mode")))
+
+
+def _modes(value: Any) -> tuple[tuple[str, str], ...]:
+    """`quality.mode` as (gate or "default", mode) pairs. YAML 1.1 reads an unquoted `off` as false."""
+    def mode(written: Any) -> str:
+        return "off" if written is False else written
+    if isinstance(value, dict):
+        return tuple((gate, mode(written)) for gate, written in value.items())
+    return () if value is None or value is True else (("default", mode(value)),)
 
 
 def _build(data: dict, path: Path, positions: dict) -> Descriptor:
@@ -243,6 +252,9 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if requirement is not None and (error := requirement_error(requirement)):
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
+    if _section(data, "quality").get("mode") is True:
+        problems.append(descriptor.problem(("quality", "mode"), "quality.mode: write a gate mode (enforce, dry-run, "
+                                           "off or auto); YAML reads an unquoted on/yes/true as true"))
     problems += _drift_problems(descriptor) + _report_problems(descriptor)
     prod = descriptor.environment("prod")
     if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:

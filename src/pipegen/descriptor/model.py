@@ -115,6 +115,10 @@ class Lint:
     compare_branch: str | None = None
 
 
+GATES = ("coverage", "lint", "sonar", "drift", "model")
+GATE_MODES = ("enforce", "dry-run", "off", "auto")
+
+
 @record
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
@@ -130,6 +134,14 @@ class Quality:
     off: tuple[str, ...] = ()  # sections written as null (coverage, pylint, flake8, ruff): not checked
     # Pull requests show what a change to the pipeline files means (`pipegen diff`).
     pipeline_diff: bool = True
+    # `quality.mode` as written: (gate or "default", mode); `quality.mode: dry-run` is ("default", "dry-run").
+    modes: tuple[tuple[str, str], ...] = ()
+
+    def gate_mode(self, gate: str) -> str | None:
+        """The mode the descriptor gives `gate`: its own entry, else the default one; None when
+        it says nothing (then PIPEGEN_GATE_MODE, else enforce, decides when the gate runs)."""
+        modes = dict(self.modes)
+        return modes.get(gate, modes.get("default"))
 
 
 @record

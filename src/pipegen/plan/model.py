@@ -115,6 +115,9 @@ class Job:
     fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
+    # The --mode its gate command carries (the descriptor's quality.mode); None: none, so the
+    # CI variable PIPEGEN_GATE_MODE, else enforce, decides (GitHub maps that variable into the job).
+    gate_mode: str | None = None
     always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
     # False for the model's chain (drift, train, model-gate and what needs them): its failure stops
     # only the jobs that need it (the promotion), not the next stage (the image's deployment).

@@ -6,7 +6,8 @@ from pipegen.descriptor.model import Descriptor, Service
 from pipegen.plan.jobs.common import (
     cache_files,
     env_items,
-    gate_report_flags,
+    gate_command,
+    gate_mode,
     number,
     pipegen_for,
     project_install,
@@ -57,6 +58,7 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     gated = coverage_min is not None or diff_min is not None
     sources = source_folders(descriptor)
     cov_source = f" --source={quote(','.join(sources))}" if sources else ""
+    mode = gate_mode(descriptor, "coverage")
     for index, (level, path) in enumerate(levels):
         last = index == len(levels) - 1
         junit = report_path(f"{level}.junit.xml")
@@ -81,8 +83,7 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                 if diff_min is not None:
                     flags.append(f"--diff-min {number(diff_min)} "
                                  f"--compare-branch {quote(thresholds['compare_branch'])}")
-                steps.append(Step("Coverage gate", shell_command("pipegen gate coverage", *flags,
-                                                                 gate_report_flags("coverage"))))
+                steps.append(Step("Coverage gate", gate_command("coverage", mode, *flags)))
                 gate = "coverage"
         previous = [other for other, _ in levels[:index]]
         services = descriptor.tests.services if level != "unit" else ()
@@ -106,7 +107,7 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             junit=(junit, report_path("coverage.junit.xml")) if gate else (junit,), fetches=tuple(previous),
             artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
             hands_over=(data,) if not last else (("coverage.xml",) if descriptor.quality.sonar else ()),
-            gate=gate, services=services, env=env_items(service_env(services))))
+            gate=gate, gate_mode=mode if gate else None, services=services, env=env_items(service_env(services))))
     return jobs
 
 
