@@ -8,7 +8,7 @@ import click
 from pipegen.commands._descriptor_option import descriptor_option
 
 
-@click.command()
+@click.command("validate")
 @descriptor_option
 def command(descriptor_path: Path) -> None:
     """Check the descriptor; every problem as file:line:col: message (exit 2). Paths it names
