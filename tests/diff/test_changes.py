@@ -50,6 +50,15 @@ def test_prod_losing_its_approval_is_said_on_every_platform(target: str) -> None
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_the_pull_request_report_never_waited_for_prod_s_approval(target: str) -> None:
+    # The report job runs after every job, but on pull requests only, where PROD never runs: PROD
+    # losing its approval is one change, not also REPORT's.
+    report = "report: {comment: true, host: github, token_secret: REVIEW_TOKEN}\n"
+    changes = said(target, DESCRIPTOR + report, WITHOUT_APPROVAL + report)
+    assert changes == {"PROD lost its approval": True}, changes
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_prod_gaining_an_approval_is_not_risky(target: str) -> None:
     changes = said(target, WITHOUT_APPROVAL, DESCRIPTOR)
     assert changes.get("promote-model now waits for an approval") is False, changes
