@@ -95,3 +95,11 @@ def test_validate_is_quiet_when_the_descriptor_says(tmp_path, capsys, approval):
     path = write(tmp_path, MODEL_ONLY + f"environments:\n  prod: {{approval: {approval}}}\n")
     result = run_pipegen(capsys, "validate", "--descriptor", str(path))
     assert (result.exit_code, result.err) == (0, "")
+
+
+def test_the_generated_comments_say_after_approval_only_when_there_is_one():
+    def comments(plan) -> list[str]:
+        return [plan.stage_of("promote-model").comment, plan.job("model-gate").comment]
+    assert all("after approval" in text for text in comments(plan_from_yaml(MODEL_ONLY)))
+    unapproved = plan_from_yaml(MODEL_ONLY + "environments:\n  prod: {approval: false}\n")
+    assert not any("after approval" in text for text in comments(unapproved))

@@ -318,6 +318,12 @@ class Descriptor:
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)
 
+    @property
+    def prod_without_approval(self) -> bool:
+        """`environments.prod.approval: false`: the one way to run PROD without an approval."""
+        prod = self.environment("prod")
+        return prod is not None and prod.approval is None
+
     def problem(self, path: tuple, message: str) -> Problem:
         """A Problem located at `path`, or at its nearest located ancestor."""
         positions = vars(self)["positions"]  # the instance's dict (pylint would infer the class's Field)

@@ -13,7 +13,17 @@ from pipegen.plan.jobs.model import drift_job, model_jobs
 from pipegen.plan.jobs.report import report_job
 from pipegen.plan.jobs.sonar import sonar_job
 from pipegen.plan.jobs.tests import pyramid_jobs
-from pipegen.plan.model import PLAN_STAGES, STAGE_COMMENTS, STAGE_TITLES, EnvKind, Job, Plan, Stage, Triggers
+from pipegen.plan.model import (
+    PLAN_STAGES,
+    STAGE_COMMENTS,
+    STAGE_TITLES,
+    UNAPPROVED_PROD_COMMENT,
+    EnvKind,
+    Job,
+    Plan,
+    Stage,
+    Triggers,
+)
 from pipegen.plan.passes import (
     ordered,
     plan_environments,
@@ -117,7 +127,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [with_output_check(job) for job in jobs]
-    stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
+    comments = {**STAGE_COMMENTS, **({"prod": UNAPPROVED_PROD_COMMENT} if descriptor.prod_without_approval else {})}
+    stages = tuple(Stage(stage, STAGE_TITLES[stage], comments[stage],
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})

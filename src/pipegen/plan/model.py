@@ -23,6 +23,9 @@ STAGE_COMMENTS = {
     "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
     "report": "REPORT: on pull/merge requests, one comment with every gate's report, also when a gate failed.",
 }
+# PROD when the descriptor says `environments.prod.approval: false`.
+UNAPPROVED_PROD_COMMENT = ("PROD (no approval: environments.prod.approval is false): promote the gated model "
+                           "and deploy the same image digest.")
 
 
 REPORT_DIR = "pipegen-reports"

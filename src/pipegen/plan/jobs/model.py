@@ -114,11 +114,12 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         # registry, with its credentials. A change reaches the registry once it is merged.
         run_when=RunWhen.NOT_PULL_REQUEST)
     metric_flags = [f"--metric {quote(_metric_spec(name, rule))}" for name, rule in model.metrics]
+    promotion = "promoted in PROD" if descriptor.prod_without_approval else "promote after approval"
     # auto unless the descriptor says: a pull request sees the verdict without being blocked by it
     mode = gate_mode(descriptor, "model", "auto")
     gate = Job(
         id="model-gate", title="Model failgate", stage="qa",
-        comment="Compares the candidate with the champion model: pass (promote after approval), keep "
+        comment=f"Compares the candidate with the champion model: pass ({promotion}), keep "
                 "(not better: no promotion, the release goes on) or fail.",
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
                _guarded(Step("Model gate", shell_command(

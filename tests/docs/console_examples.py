@@ -1,0 +1,79 @@
+"""The console examples of the documentation (README.md and docs/): each ```console block is
+preceded by a marker naming the example project it runs in, `<!-- console-example: churn -->`.
+Its `$ ` lines are commands; the lines after each, up to the next `$ `, are what it prints
+(stdout and stderr together). tests/docs/test_console_examples.py runs every block in a fresh
+git copy of that example and compares, after `normalise`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = re.compile(r"^<!-- console-example: ([a-z][a-z0-9-]*) -->$")
+FENCE = re.compile(r"^```console\s*$")
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int  # where the command is written, 1-based
+    text: str
+    expected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Block:
+    path: Path
+    line: int  # the fence's line, 1-based
+    example: str | None  # None: the block has no marker
+    commands: tuple[Command, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def documentation_files() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def blocks(path: Path) -> list[Block]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = []
+    index = 0
+    while index < len(lines):
+        if not FENCE.match(lines[index]):
+            index += 1
+            continue
+        marker = MARKER.match(lines[index - 1]) if index else None
+        end = next(position for position in range(index + 1, len(lines)) if lines[position].startswith("```"))
+        found.append(Block(path, index + 1, marker.group(1) if marker else None,
+                           _commands(lines[index + 1:end], index + 2)))
+        index = end + 1
+    return found
+
+
+def _commands(body: list[str], first_line: int) -> tuple[Command, ...]:
+    commands: list[Command] = []
+    for offset, text in enumerate(body):
+        if text.startswith("$ "):
+            commands.append(Command(first_line + offset, text[2:], ()))
+        elif commands:
+            last = commands[-1]
+            commands[-1] = Command(last.line, last.text, (*last.expected, text))
+    return tuple(commands)
+
+
+_COMMIT = re.compile(r"\b[0-9a-f]{12}(?:[0-9a-f]{28})?\b")
+_DURATION = re.compile(r"\bin \d+(?:\.\d+)?s\b")
+
+
+def normalise(text: str, workdir: Path | None = None) -> list[str]:
+    """What may differ between two runs of the same example: commit ids, durations, the copy's folder."""
+    if workdir is not None:
+        text = text.replace(str(workdir), ".")
+    text = _DURATION.sub("in <duration>", _COMMIT.sub("<commit>", text))
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
