@@ -64,6 +64,27 @@ def test_generate_refuses_to_write_beside_a_foreign_workflow(tmp_path, capsys):
     assert again.exit_code == 0 and again.err == ""
 
 
+def test_the_checklist_covers_only_the_pipelines_in_place(tmp_path, capsys):
+    root = repo(tmp_path)
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("on: push\njobs: {}\n", encoding="utf-8")
+    descriptor = str(root / "pipegen.yaml")
+
+    nothing = run_pipegen(capsys, "generate", "--descriptor", descriptor, "--target", "github",
+                          "--checklist", str(root / "SETUP.md"))
+    assert nothing.exit_code == 1
+    assert "checklist" not in nothing.out.lower()  # refused, nothing written: nothing to set up
+    assert not (root / "SETUP.md").exists()
+
+    partial = run_pipegen(capsys, "generate", "--descriptor", descriptor, "--checklist", str(root / "SETUP.md"))
+    assert partial.exit_code == 1
+    printed = partial.out[partial.out.index("Set-up checklist"):]
+    assert "GitLab CI:" in printed and "GitHub Actions" not in printed
+    written = (root / "SETUP.md").read_text(encoding="utf-8")
+    assert "## GitLab CI" in written and "GitHub" not in written
+
+
 def test_init_reports_the_foreign_workflow_and_what_to_do(tmp_path, capsys):
     root = repo(tmp_path)
     (root / "pipegen.yaml").unlink()

@@ -214,3 +214,20 @@ def test_missing_profile_file_is_a_usage_error(legacy_repo: Path) -> None:
     result = run_gate("lint", "--flake8-report", str(reports(legacy_repo)["flake8"]))
     assert result.exit_code == 2
     assert "ci/none.yaml" in result.output and "cannot be read" in result.output
+
+
+def test_ruff_run_by_the_gate_never_fixes_whatever_the_settings_say(legacy_repo: Path) -> None:
+    """A repository with `fix = true` (and unsafe fixes): the gate counts the fixable issues the change
+    contains instead of fixing them away, and the files stay as they are."""
+    (legacy_repo / "ruff.toml").write_text("fix = true\nunsafe-fixes = true\n", encoding="utf-8")
+    git(legacy_repo, "add", "ruff.toml")
+    git(legacy_repo, "commit", "--quiet", "-m", "ruff fixes on every run")
+    commit(legacy_repo, "pkg/legacy.py", DIRTY_FUNCTION)
+    before = (legacy_repo / "pkg" / "legacy.py").read_bytes()
+    result = run_gate("lint", "--path", "pkg", "--max-ruff-issues", "100", "--changed-lines",
+                      "--compare-branch", "origin/main", "--report-json", "out.json")
+    assert result.exit_code == 1, result.output
+    conditions = conditions_by_metric(read_json(legacy_repo / "out.json"))
+    assert conditions["ruff_issues_on_changed_lines"]["actual"] == 1  # `import json`, fixable (F401)
+    assert "F401" in result.output
+    assert (legacy_repo / "pkg" / "legacy.py").read_bytes() == before

@@ -329,3 +329,34 @@ def test_ml_project_with_an_mlproject_without_main(tmp_path, scenario_settings):
 
     assert_ratchet(root, env, Ratchet("winequality/model.py", MODEL_TESTED, "tests/test_model.py", MODEL_TESTED_TEST,
                                       MODEL_UNTESTED, MODEL_LINT_ISSUE, ("W0612", "F841")))
+
+
+# --- a library whose ruff settings fix on every run (fix = true, unsafe-fixes) ---------------------
+
+FEET_WITH_A_FIXABLE_ISSUE = '''
+
+def feet(metres: float) -> float:
+    """`metres` in feet."""
+    import os
+    return convert(metres, "m", "ft")
+'''
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_ruff_fix_true_counts_a_fixable_issue_on_a_changed_line(tmp_path, scenario_settings):
+    """`fix = true` would have ruff remove an unused import before counting: the lint job's ruff never
+    fixes, so the import a change adds fails the changed-lines ratchet."""
+    root = adopted("ruff-fix", tmp_path)
+    descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+    assert descriptor["quality"]["lint"] == {"tools": ["ruff"], "ratchet": ["changed-lines"]}  # 2 fixable today
+    env = run_environment(**scenario_settings)
+
+    green = run_test_stage(root, env)
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "passed"}, green.explain()
+
+    change(root, "src/unitconv/length.py", FEET_WITH_A_FIXABLE_ISSUE)
+    unlinted = run_test_stage(root, env, *jobs("lint"))
+    assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
+    log = job_log(root, "lint")
+    assert re.search(r"ruff_issues_on_changed_lines .* FAIL", log), log
+    assert re.search(r"changed line: src/unitconv/length.py:30: F401 .os. imported but unused", log), log

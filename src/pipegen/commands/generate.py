@@ -19,7 +19,7 @@ from pipegen.errors import EXIT_FAILED
               help="Overwrite files edited by hand or not written by pipegen (a .pipegen-backup is kept), and "
                    "write beside another pipeline of the same platform.")
 @click.option("--checklist", "checklist_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the set-up checklist as Markdown to this file.")
+              help="Also write the set-up checklist (of the pipelines in place) as Markdown to this file.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the set-up checklist.")
 @paused()  # many short-lived objects, no cycles worth collecting early (see cycle_gc)
 def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | None, force: bool,
@@ -57,8 +57,10 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     # Everything is read and checked first, then every file is written at once (all or nothing).
     outcomes = [plan_write(root, render_file(plan, target), force=force) for target in writable]
     pending = [write for outcome in outcomes for write in outcome.writes]
-    items = checklist.checklist(plan, selected)
-    if checklist_path is not None:
+    # The checklist is for the pipelines now in place: nothing to set up for one that was refused.
+    in_place = tuple(target for target, outcome in zip(writable, outcomes) if outcome.status is not WriteStatus.REFUSED)
+    items = checklist.checklist(plan, in_place)
+    if checklist_path is not None and in_place:
         checklist_target = explicit_target(root, checklist_path)
         check_regular(checklist_target)
         pending.append(PendingWrite(checklist_target, checklist.render_markdown(items, plan.project)))
@@ -72,7 +74,7 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
                        f"{descriptor_path} (or a custom job), or run with --force (keeps a backup).", err=True)
         elif outcome.status is WriteStatus.FORCED:
             click.echo(f"           previous content kept in {outcome.backup}")
-    if not quiet:
+    if not quiet and in_place:
         click.echo("")
         click.echo(checklist.render_text(items), nl=False)
     if refused:

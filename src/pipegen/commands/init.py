@@ -7,6 +7,7 @@ import click
 
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import PipegenError
+from pipegen.init.measure.lint_today import Progress
 from pipegen.init.starter import (
     TARGETS,
     Detection,
@@ -35,10 +36,11 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                                      "or run it from a custom job"))
     if detection.services:
         rows.append(("services", f"{', '.join(s.name for s in detection.services)} (from {detection.compose_file})"))
-    today = "; ".join(f"{tool} {detection.lint_today[tool].why}" for tool in detection.linters
-                      if tool in detection.lint_today) or "not measured"
-    rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); today: {today}; "
+    rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); "
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
+    for tool in detection.linters:  # one line each: a linter not measured says how to measure it
+        today = detection.lint_today.get(tool)
+        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"))
     for target, files in detection.foreign_ci.items():
         rows.append(("existing CI", f"{', '.join(files)}: a {target} pipeline pipegen did not write; both would run "
                                     "on every push. Move what it does into pipegen.yaml (a custom job) and delete it: "
@@ -61,6 +63,16 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     return rows
 
 
+class _Stderr(Progress):
+    """Measuring says what it does on stderr as it goes (stdout keeps the summary)."""
+
+    def begin(self, text: str) -> None:
+        click.echo(text, nl=False, err=True)
+
+    def end(self, text: str) -> None:
+        click.echo(f" {text}" if text else "", err=True)
+
+
 @click.command("init")
 @click.option("--path", "root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Root of the repository to inspect.")
@@ -71,16 +83,28 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
 @click.option("--force", is_flag=True,
               help="Replace an existing descriptor; the old one is kept as <file>.bak (or .bak.N).")
 @click.option("--measure/--no-measure", default=True, show_default=True,
-              help="Run the repository's linters (those installed here) to set thresholds it passes today.")
-def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bool, measure: bool) -> None:
+              help="Measure today's lint to set thresholds the code passes: the repository's linters at the "
+                   "versions the lint job installs (in an environment pipegen makes once, with uv when it can), "
+                   "on a throw-away copy of the code, without running any of the repository's code.")
+@click.option("--run-repository-code", "repository_code", is_flag=True,
+              help="Measure with the repository's own linter plugins and hooks (pylint init-hook and "
+                   "load-plugins, flake8 local plugins, plugins installed here), using the linters installed "
+                   "where pipegen runs. This RUNS CODE FROM THE REPOSITORY: use it only on code you trust. "
+                   "Files are still linted in a throw-away copy.")
+def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bool, measure: bool,
+            repository_code: bool) -> None:
     """Inspect the repository (git remote, packaging metadata, lock files, requirements*.txt,
     tests/, linters' settings, docker-compose, Dockerfile, MLproject or train.py, existing CI
     files) and write a starter pipegen.yaml that validates and that the code passes today.
-    Never overwrites an existing file without --force."""
+    Writes that one file and nothing else, runs none of the repository's code (unless
+    --run-repository-code), and never overwrites an existing file without --force."""
     ctx = click.get_current_context()
     output = output if output is not None else root / DESCRIPTOR_NAME
     try:
-        detection = inspect_repository(root, targets, measure_lint=measure)
+        if measure:
+            click.echo("pipegen init: measuring today's lint", err=True)
+        detection = inspect_repository(root, targets, measure_lint=measure, repository_code=repository_code,
+                                       progress=_Stderr())
         text = render_descriptor(detection)
         check_rendered(text, output)
         # Never through a symlink out of the repository; a path the user names outside it is theirs.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipegen.errors import EvaluationError, UsageError, shorten
 from pipegen.gates import numbers
-from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER
+from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, RUFF_ARGS
 from pipegen.gates.result import Condition, GateResult, Status
 from pipegen.paths import read_text
 
@@ -166,39 +166,59 @@ def read_report(path: Path, tool: str) -> str:
         raise EvaluationError(f"{tool} report is not readable: {exc}") from None
 
 
-def _run_module(module: str, args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+@dataclass(frozen=True)
+class Interpreter:
+    """How a linter is started: `command -m MODULE ...` with `env`. The gate runs the linters installed
+    next to pipegen (the lint job's environment); `pipegen init` runs them from an environment of its own."""
+
+    command: tuple[str, ...] = (sys.executable,)
+    env: dict[str, str] | None = None
+    installed_here: bool = True  # the module is looked up in pipegen's own environment before it runs
+
+
+HERE = Interpreter()
+
+
+def _run_module(module: str, args: list[str], cwd: Path | None = None,
+                interpreter: Interpreter = HERE) -> subprocess.CompletedProcess:
     """Runs `python -m MODULE` with this interpreter, so the tool versions are the ones
-    installed next to pipegen (the project's dev requirements)."""
-    if importlib.util.find_spec(module) is None:
+    installed next to pipegen (the project's dev requirements), or with `interpreter`."""
+    if interpreter.installed_here and importlib.util.find_spec(module) is None:
         raise EvaluationError(f"{module} is not installed for {sys.executable}; install it "
                               f"(`python -m pip install {module}`) or pass a --{module}-report")
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=False,
-                          cwd=cwd)
+    return subprocess.run([*interpreter.command, "-m", module, *args], capture_output=True, text=True, check=False,
+                          cwd=cwd, env=interpreter.env)
 
 
-def run_pylint(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> PylintReport:
+def run_pylint(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None,
+               interpreter: Interpreter = HERE) -> PylintReport:
     """pylint on `paths` (its config found as usual: pyproject.toml, .pylintrc)."""
-    done = _run_module("pylint", [*extra_args, "--output-format=json2", "--score=y", *map(str, paths)], cwd)
+    done = _run_module("pylint", [*extra_args, "--output-format=json2", "--score=y", *map(str, paths)], cwd,
+                       interpreter)
     if done.returncode & PYLINT_USAGE_ERROR or not done.stdout.strip():
         raise EvaluationError(f"pylint did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_pylint_json2(done.stdout, "pylint output")
 
 
-def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> Flake8Report:
+def run_flake8(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None,
+               interpreter: Interpreter = HERE) -> Flake8Report:
     """flake8 on `paths` (its config found as usual: setup.cfg, tox.ini, .flake8). Each issue is
     printed behind a marker in the gate's own format, so the repository's `format =`,
     `show-source`, `statistics` or `count` settings add lines the gate leaves aside."""
     done = _run_module("flake8", [*extra_args, "--no-show-source", f"--format={FLAKE8_MARKER}{FLAKE8_FORMAT}",
-                                  *map(str, paths)], cwd)
+                                  *map(str, paths)], cwd, interpreter)
     if done.returncode not in (0, 1) or (done.returncode == 1 and FLAKE8_MARKER not in done.stdout):
         raise EvaluationError(f"flake8 did not run (exit {done.returncode}): "
                               f"{(done.stderr.strip() or done.stdout.strip())[-500:]}")
     return parse_flake8(done.stdout, "flake8 output")
 
 
-def run_ruff(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None) -> list[Issue]:
-    """ruff on `paths` (its config found as usual: pyproject.toml, ruff.toml)."""
-    done = _run_module("ruff", ["check", *extra_args, "--output-format=json", "--exit-zero", *map(str, paths)], cwd)
+def run_ruff(paths: list[Path], extra_args: tuple[str, ...] = (), cwd: Path | None = None,
+             interpreter: Interpreter = HERE) -> list[Issue]:
+    """ruff on `paths` (its config found as usual: pyproject.toml, ruff.toml), never fixing: a `fix = true`
+    in the repository's settings would rewrite the files and leave the fixable issues uncounted."""
+    done = _run_module("ruff", ["check", *RUFF_ARGS, *extra_args, "--output-format=json", "--exit-zero",
+                                *map(str, paths)], cwd, interpreter)
     if done.returncode != 0:
         raise EvaluationError(f"ruff did not run (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return parse_ruff_json(done.stdout, "ruff output")

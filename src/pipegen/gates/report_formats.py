@@ -12,3 +12,7 @@ FLAKE8_MARKER = "pipegen-flake8:"
 # not how good the code is; the test jobs import the code for real. Without this, the score init
 # measured where pipegen runs would not be the score the lint job computes.
 PYLINT_ARGS = ("--disable=import-error",)
+
+# ruff never fixes where pipegen runs it: a `fix = true` in the repository's settings would rewrite the
+# files (a user's, when init measures) and the fixable issues would never be counted by the gate.
+RUFF_ARGS = ("--no-fix",)

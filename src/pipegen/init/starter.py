@@ -21,12 +21,12 @@ from pipegen.init.detect import Finding
 from pipegen.init.detect.ci_files import GENERATED, ci_files, foreign_files, other_ci
 from pipegen.init.detect.install import install_commands
 from pipegen.init.detect.layout import source_packages, test_levels
-from pipegen.init.detect.lint_today import LintToday, measure
 from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.init.detect.name import project_name, sanitise_project_name
 from pipegen.init.detect.python_version import python_version as detect_python
 from pipegen.init.detect.services import ServiceFinding, compose_services
+from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
 from pipegen.project_files import is_package, read_toml
 from pipegen.syntax import yaml_scalar
@@ -254,9 +254,11 @@ def find_dockerfile(root: Path) -> str | None:
     return "Dockerfile" if (root / "Dockerfile").is_file() else None
 
 
-def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: bool = True) -> Detection:
+def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: bool = True, *,
+                       repository_code: bool = False, progress: Progress = QUIET) -> Detection:
     """Everything init writes, from the files under `root`; `targets` (from --target) wins over
-    detection. `measure_lint`: run the configured linters on the code to choose thresholds."""
+    detection. `measure_lint`: run the configured linters on a throw-away copy of the code to choose
+    thresholds (pipegen.init.measure); `repository_code`: with the repository's own plugins and hooks."""
     pyproject = read_toml(root / "pyproject.toml")
     facts = git_facts(root)
     present = ci_files(root)
@@ -278,7 +280,8 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
-        lint_today=measure(root, linters, source) if measure_lint else {},
+        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress)
+        if measure_lint else {},
         services=services if set(levels) - {"unit"} else (), compose_file=compose,
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
-from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS
+from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS, RUFF_ARGS
 from pipegen.plan.jobs.common import (
     cache_files,
     gate_command,
@@ -35,7 +35,9 @@ def lint_tools(descriptor: Descriptor, thresholds) -> tuple[str, ...]:
 def lint_command(tool: str, targets: str, out: str) -> str:
     """The tool's report in the format the gate parses, whatever the repository's settings."""
     if tool == "ruff":
-        return f"python -m ruff check --output-format=json --exit-zero {targets} > {out}"
+        # Never fixing, whatever `fix` the repository's settings say: the gate counts what the change contains.
+        return (f"python -m ruff check {' '.join(RUFF_ARGS)} --output-format=json --exit-zero {targets} "
+                f"> {out}")
     if tool == "pylint":
         return f"python -m pylint {targets} {' '.join(PYLINT_ARGS)} --output-format=json2 > {out} || true"
     # Marked lines in the default format: the repository's format=/show-source/statistics cannot change them.
