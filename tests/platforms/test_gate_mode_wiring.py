@@ -11,53 +11,42 @@ from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import DescriptorError
 from pipegen.generate.render import render_file
 from pipegen.platforms.readers import read_back
+from test_gate_junit_published import EVERY_GATE
 
-DESCRIPTOR = """\
-project: {name: modes, python: "3.11", source: src}
-targets: [github, gitlab, azure, jenkins]
-tests: {unit: tests/unit}
-quality:
-  coverage: {min: 80}
-  pylint: {min_score: 8}
-  sonar: {project_key: modes}
-  mode: %s
-model:
-  name: m
-  train: python train.py
-  metrics: {auc: {greater_is_better: true, threshold: 0.7}}
-data:
-  drift: {current: data/now.csv, reference: data/ref.csv}
-environments:
-  prod: {approval: {approvers: [ops]}}
-"""
-GATE_JOBS = {"coverage": "unit", "lint": "lint", "sonar": "sonar", "drift": "drift", "model": "model-gate"}
+
+def with_mode(mode: str) -> str:
+    """The descriptor with every gate, its quality section given `mode`."""
+    return EVERY_GATE.replace("    quality:\n", f"    quality:\n      mode: {mode}\n", 1)
+
+
+GATES = ("coverage", "lint", "sonar", "drift", "model")
 
 
 def modes_read_back(mode: str, platform: str) -> dict[str, str]:
     """gate -> the mode its command carries in `platform`'s file ("enforce" when none)."""
-    view = read_back(platform, render_file(plan_from_yaml(DESCRIPTOR % mode), platform).text)
+    view = read_back(platform, render_file(plan_from_yaml(with_mode(mode)), platform).text)
     return {gate.name: gate.mode for job in view.jobs.values() for gate in job.gates}
 
 
 @pytest.mark.parametrize("platform", ["github", "gitlab", "azure", "jenkins"])
 @pytest.mark.parametrize("mode, expected", [
-    ("dry-run", dict.fromkeys(GATE_JOBS, "dry-run")),
-    ("off", dict.fromkeys(GATE_JOBS, "off")),  # YAML 1.1 reads an unquoted off as false: still "off"
+    ("dry-run", dict.fromkeys(GATES, "dry-run")),
+    ("off", dict.fromkeys(GATES, "off")),  # YAML 1.1 reads an unquoted off as false: still "off"
     ("{default: dry-run, sonar: enforce, model: enforce}",
      {"coverage": "dry-run", "lint": "dry-run", "drift": "dry-run", "sonar": "enforce", "model": "enforce"}),
     # nothing written: no --mode (the CI variable decides when they run), the model gate's own auto
-    ("{}", {**dict.fromkeys(GATE_JOBS, "enforce"), "model": "auto"}),
+    ("{}", {**dict.fromkeys(GATES, "enforce"), "model": "auto"}),
 ])
 def test_the_descriptor_mode_is_in_every_gate_command(platform, mode, expected):
     assert modes_read_back(mode, platform) == expected
 
 
 def test_github_maps_the_ci_variable_into_jobs_whose_gate_has_no_mode():
-    workflow = yaml.safe_load(render_file(plan_from_yaml(DESCRIPTOR % "{sonar: dry-run}"), "github").text)
+    workflow = yaml.safe_load(render_file(plan_from_yaml(with_mode("{sonar: dry-run}")), "github").text)
     mapped = {job_id for job_id, job in workflow["jobs"].items()
               if (job.get("env") or {}).get(GATE_MODE_VARIABLE) == f"${{{{ vars.{GATE_MODE_VARIABLE} }}}}"}
     # sonar carries the descriptor's mode, model-gate its own (auto); jobs without a gate need nothing
-    assert mapped == {"lint", "unit", "drift"}
+    assert mapped == {"lint", "integration", "drift"}  # integration: the last test level, the coverage gate
 
 
 @pytest.mark.parametrize("written, message", [
@@ -68,4 +57,4 @@ def test_github_maps_the_ci_variable_into_jobs_whose_gate_has_no_mode():
 ])
 def test_a_mode_that_is_not_one_is_refused(written, message):
     with pytest.raises(DescriptorError, match=message):
-        plan_from_yaml(DESCRIPTOR % written)
+        plan_from_yaml(with_mode(written))
