@@ -109,8 +109,10 @@ def _literal(node: ast.AST) -> Any:
 
 def is_package(folder: Path) -> bool:
     """Has packaging metadata pip can install (a pyproject.toml without a build or project
-    table, e.g. only [tool.ruff], is configuration, not a package)."""
-    if (folder / "setup.py").is_file() or (folder / "setup.cfg").is_file():
+    table, e.g. only [tool.ruff], is configuration, not a package; so is a setup.cfg alone, which
+    often holds only flake8's settings, and which pip does not install without a setup.py or a
+    pyproject.toml beside it)."""
+    if (folder / "setup.py").is_file():
         return True
     pyproject = read_toml(folder / "pyproject.toml")
     return bool(table(pyproject, "project") or table(pyproject, "build-system") or

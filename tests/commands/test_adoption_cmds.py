@@ -20,6 +20,17 @@ tests:
 quality: {}
 """
 
+WORKFLOW_RUNNING_TESTS = """\
+on:
+  push:
+    branches: [main]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: python -m pytest
+"""
+
 
 def repo(tmp_path: Path) -> Path:
     for relative in ("requirements.txt", "src/svc/__init__.py", "tests/unit/test_x.py"):
@@ -48,10 +59,15 @@ def test_generate_refuses_to_write_beside_a_foreign_workflow(tmp_path, capsys):
     root = repo(tmp_path)
     workflows = root / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "ci.yml").write_text("on: push\njobs: {}\n", encoding="utf-8")
+    (workflows / "ci.yml").write_text(WORKFLOW_RUNNING_TESTS, encoding="utf-8")
+    (workflows / "lint.yml").write_text(WORKFLOW_RUNNING_TESTS.replace("pytest", "ruff check"), encoding="utf-8")
+    (workflows / "release.yml").write_text("on: {release: {types: [published]}}\njobs: {}\n", encoding="utf-8")
     refused = run_pipegen(capsys, "generate", "--descriptor", str(root / "pipegen.yaml"), "-q")
     assert refused.exit_code == 1
-    assert ".github/workflows/ci.yml is a github pipeline pipegen did not write" in refused.err
+    lines = refused.err.splitlines()  # each competing file on its own line, with why; the release one kept
+    assert "  .github/workflows/ci.yml: runs tests or linters on push to main, as pipegen's does" in lines
+    assert "  .github/workflows/lint.yml: runs tests or linters on push to main, as pipegen's does" in lines
+    assert "release.yml" not in refused.err
     assert not (workflows / "pipegen.yml").exists()
     assert (root / ".gitlab-ci.yml").is_file()  # the other platform is written as usual
     forced = run_pipegen(capsys, "generate", "--descriptor", str(root / "pipegen.yaml"), "-q", "--force")
@@ -60,6 +76,7 @@ def test_generate_refuses_to_write_beside_a_foreign_workflow(tmp_path, capsys):
     assert "warning: .github/workflows/ci.yml still runs beside pipegen's github pipeline" in forced.err
     # Its own files are never foreign: generating again is quiet.
     (workflows / "ci.yml").unlink()
+    (workflows / "lint.yml").unlink()
     again = run_pipegen(capsys, "generate", "--descriptor", str(root / "pipegen.yaml"), "-q")
     assert again.exit_code == 0 and again.err == ""
 
@@ -68,7 +85,7 @@ def test_the_checklist_covers_only_the_pipelines_in_place(tmp_path, capsys):
     root = repo(tmp_path)
     workflows = root / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "ci.yml").write_text("on: push\njobs: {}\n", encoding="utf-8")
+    (workflows / "ci.yml").write_text(WORKFLOW_RUNNING_TESTS, encoding="utf-8")
     descriptor = str(root / "pipegen.yaml")
 
     nothing = run_pipegen(capsys, "generate", "--descriptor", descriptor, "--target", "github",
@@ -89,9 +106,12 @@ def test_init_reports_the_foreign_workflow_and_what_to_do(tmp_path, capsys):
     root = repo(tmp_path)
     (root / "pipegen.yaml").unlink()
     (root / ".github" / "workflows").mkdir(parents=True)
-    (root / ".github" / "workflows" / "tests.yaml").write_text("on: push\njobs: {}\n", encoding="utf-8")
+    (root / ".github" / "workflows" / "tests.yaml").write_text(WORKFLOW_RUNNING_TESTS, encoding="utf-8")
+    (root / ".github" / "workflows" / "docs.yaml").write_text("on: push\njobs: {}\n", encoding="utf-8")
     result = run_pipegen(capsys, "init", "--path", str(root), "--no-measure")
     assert result.exit_code == 0, result.err
-    assert ".github/workflows/tests.yaml: a github pipeline pipegen did not write" in result.out
+    assert ".github/workflows/tests.yaml: a github pipeline pipegen did not write that runs tests" in result.out
+    assert ".github/workflows/docs.yaml: runs on push to main but runs no tests or linters" in result.out
     text = (root / "pipegen.yaml").read_text(encoding="utf-8")
-    assert "# .github/workflows/tests.yaml: a github pipeline pipegen did not write." in text
+    assert "# .github/workflows/tests.yaml: a github pipeline pipegen did not write that runs tests" in text
+    assert "# .github/workflows/docs.yaml: kept beside pipegen's pipeline: runs on push to main" in text

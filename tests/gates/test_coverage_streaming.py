@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from pipegen.gates.compare_branch import find_base
 from pipegen.gates.coverage import ChangedLines, changed_lines
 
 from .test_coverage import CALLS_EVERYTHING
@@ -99,7 +100,7 @@ def test_streamed_figures_equal_whole_report_figures(project_factory, shape: str
     ET.ElementTree(root).write(report, encoding="utf-8", xml_declaration=True)
     expected = whole_report_figures(report, "origin/main")
     assert expected.measured > 0
-    assert changed_lines(report, "origin/main") == expected
+    assert changed_lines(report, find_base("origin/main")) == expected
 
 
 def test_a_clover_shaped_report_gets_the_same_figures(project_factory) -> None:
@@ -114,4 +115,4 @@ def test_a_clover_shaped_report_gets_the_same_figures(project_factory) -> None:
         ET.SubElement(file_element, "line", {"num": line.get("number"), "count": line.get("hits"), "type": "stmt"})
     report = project.root / "clover.xml"
     ET.ElementTree(clover).write(report, encoding="utf-8", xml_declaration=True)
-    assert changed_lines(report, "origin/main") == whole_report_figures(report, "origin/main")
+    assert changed_lines(report, find_base("origin/main")) == whole_report_figures(report, "origin/main")

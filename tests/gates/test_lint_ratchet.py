@@ -156,6 +156,39 @@ def test_changed_lines_with_an_unknown_compare_branch_cannot_evaluate(legacy_rep
     assert "origin/nowhere" in result.output
 
 
+def test_changed_lines_ratchet_without_a_remote_compares_with_the_local_main(legacy_repo: Path) -> None:
+    git(legacy_repo, "remote", "remove", "origin")  # a repository not pushed anywhere yet
+    commit(legacy_repo, "pkg/legacy.py", DIRTY_FUNCTION)
+    result = run_gate("lint", "--ruff-report", str(reports(legacy_repo)["ruff"]), "--changed-lines",
+                      "--report-json", "out.json")
+    assert result.exit_code == 1, result.output
+    ruff = conditions_by_metric(read_json(legacy_repo / "out.json"))["ruff_issues_on_changed_lines"]
+    assert (ruff["actual"], ruff["detail"]) == (1, "lines changed against main (local)")
+    assert "no remote named origin" in result.output
+
+
+def test_on_the_mainline_itself_only_uncommitted_edits_are_changed(legacy_repo: Path) -> None:
+    git(legacy_repo, "checkout", "--quiet", "main")
+    clean = run_gate("lint", "--ruff-report", str(reports(legacy_repo)["ruff"]), "--changed-lines")
+    assert clean.exit_code == 0, clean.output  # main's own issues are not changes to main
+    assert "building main, the compare branch itself" in clean.output
+    with open(legacy_repo / "pkg" / "legacy.py", "a", encoding="utf-8") as handle:
+        handle.write(DIRTY_FUNCTION)
+    edited = run_gate("lint", "--ruff-report", str(reports(legacy_repo)["ruff"]), "--changed-lines")
+    assert edited.exit_code == 1, edited.output
+    assert "changed line: pkg/legacy.py:10: F401" in edited.output
+
+
+def test_the_descriptors_compare_branch_is_the_ratchets_default(legacy_repo: Path) -> None:
+    (legacy_repo / "pipegen.yaml").write_text(
+        "version: 1\nproject: {name: legacy}\ntargets: [gitlab]\n"
+        "quality:\n  coverage: {compare_branch: origin/develop}\n  lint: {tools: [ruff], ratchet: [changed-lines]}\n",
+        encoding="utf-8")
+    result = run_gate("lint", "--ruff-report", str(reports(legacy_repo)["ruff"]), "--changed-lines")
+    assert result.exit_code == 3  # what the plan gives the lint job, not origin/main
+    assert "compare branch 'origin/develop' not found" in result.output
+
+
 def _baselines(root: Path) -> dict[str, Path]:
     """The linters' reports on origin/main, from a worktree (as the generated job makes them)."""
     base = root.parent / "base"

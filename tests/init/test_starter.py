@@ -146,7 +146,40 @@ def test_mainline_master_sets_triggers_and_the_coverage_compare_branch(tmp_path:
     assert (detection.git.default_branch, detection.git.branch_source) == ("master", "local branch master")
     descriptor = written_descriptor(root)
     assert descriptor.triggers.branches == ("master",)
-    assert descriptor.quality.coverage.compare_branch == "origin/master"
+    # origin was never fetched: no origin/master here, so the local mainline, which exists.
+    assert descriptor.quality.coverage.compare_branch == "master"
+    assert "origin has not been fetched or pushed to" in (root / "pipegen.yaml").read_text(encoding="utf-8")
+
+
+def _commit_all(repo: git.Repo, message: str) -> None:
+    repo.git.add(all=True)
+    author = git.Actor("Test", "test@example.com")
+    repo.index.commit(message, author=author, committer=author)
+
+
+def test_without_a_remote_the_compare_branch_is_the_local_mainline(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "fresh", files=("tests/test_x.py",))
+    with git.Repo(root) as repo:
+        repo.git.checkout("-b", "main")
+        _commit_all(repo, "first")
+    descriptor = written_descriptor(root)
+    assert descriptor.quality.coverage.compare_branch == "main"
+    text = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    assert "count against main, the local mainline" in text and "(no remote yet)" in text
+    # The lint ratchet and the coverage gate of the plan compare with that branch.
+    assert {job.compare_branch for job in build_plan(descriptor).jobs if job.compare_branch} == {"main"}
+
+
+def test_with_origins_mainline_fetched_the_compare_branch_is_origins(tmp_path: Path) -> None:
+    upstream = make_repo(tmp_path / "upstream", files=("tests/test_x.py",))
+    with git.Repo(upstream) as repo:
+        repo.git.checkout("-b", "main")
+        _commit_all(repo, "first")
+    git.Repo.clone_from(upstream, tmp_path / "clone").close()
+    descriptor = written_descriptor(tmp_path / "clone")
+    assert descriptor.quality.coverage.compare_branch == "origin/main"
+    assert "count against origin/main, the remote's mainline" in (tmp_path / "clone" / "pipegen.yaml").read_text(
+        encoding="utf-8")
 
 
 def test_mainline_follows_origin_head_in_a_clone(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,14 +99,44 @@ def test_lint_false_and_null_sections_switch_checks_off():
     assert plan.job("functional").gate is None
 
 
-def test_compare_branch_ratchet_lints_the_branch_in_a_worktree():
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@pipegen.invalid", "-c",
+                           "commit.gpgsign=false", *args], cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("where", ["origin", "local"])
+def test_compare_branch_ratchet_lints_the_branch_in_a_worktree(tmp_path: Path, where: str):
+    """The baseline step, executed: it lints origin/develop, or the local develop in a repository
+    without a remote (the same lookup as the gates), not the change."""
     job = plan_from_yaml(BASE + "quality: {lint: {tools: [flake8], ratchet: [compare-branch], "
                                 "compare_branch: origin/develop}}\n").job("lint")
-    base = step(job, "The same linters on origin/develop")
-    assert "git worktree add --detach \"$base\" origin/develop" in base
+    assert job.full_history and job.compare_branch == "origin/develop"
     gate = step(job, "Lint gate").split()
     assert "--baseline" in gate and gate[gate.index("--baseline") + 1] == "flake8=pipegen-reports/base-flake8.txt"
-    assert job.full_history and job.compare_branch == "origin/develop"
+    root = tmp_path / "repo"
+    (root / "src" / "lib").mkdir(parents=True)
+    (root / "src" / "plugins").mkdir()
+    _git(tmp_path, "init", "--quiet", "--initial-branch=develop", str(root))
+    (root / "src" / "lib" / "core.py").write_text("import os\n", encoding="utf-8")  # F401: one issue on develop
+    _git(root, "add", ".")
+    _git(root, "commit", "--quiet", "-m", "develop")
+    if where == "origin":
+        _git(tmp_path, "clone", "--quiet", str(root), str(tmp_path / "clone"))
+        root = tmp_path / "clone"
+        _git(root, "checkout", "--quiet", "-b", "feature")
+        _git(root, "branch", "--quiet", "-D", "develop")  # a CI checkout: only origin's branch
+    else:
+        _git(root, "checkout", "--quiet", "-b", "feature")
+    (root / "src" / "lib" / "core.py").write_text("import os\nimport sys\n", encoding="utf-8")  # and a second
+    (root / "pipegen-reports").mkdir()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + step(job, "The same linters on origin/develop")],
+                          cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    baseline = (root / "pipegen-reports" / "base-flake8.txt").read_text(encoding="utf-8")
+    assert baseline.count("F401") == 1, baseline  # develop's one issue, not the change's two
 
 
 def test_pipegen_is_installed_in_its_own_venv_never_the_projects():

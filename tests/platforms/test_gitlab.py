@@ -172,10 +172,10 @@ def test_test_pyramid_and_sonar_order(churn):
 
 
 def test_qa_chains(churn):
-    assert needs_of(churn["model-gate"]) == {"train": True, "drift": True}  # DATA_DRIFT through train
+    assert needs_of(churn["model-gate"]) == {"train": True, "drift": True}  # the drift report
     assert needs_of(churn["deploy-qa"]) == {"build": True}
-    # smoke-qa needs deploy-qa, which needs build: it gets build's dotenv (IMAGE_REF) too
-    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False, "build": True}
+    # smoke-qa reads no output: it waits for deploy-qa and downloads nothing of it
+    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False}
     assert {"build", "deploy-qa"} <= ancestors(churn, "smoke-qa")
     assert "train" in ancestors(churn, "model-gate")
 
@@ -202,8 +202,7 @@ def test_outputs_are_dotenv_reports_of_their_producers(churn):
 
 
 def test_prod_reads_qa_outputs_through_needs(churn):
-    assert needs_of(churn["promote-model"]) == {"approve-prod": False, "train": True, "model-gate": False,
-                                                "drift": True}
+    assert needs_of(churn["promote-model"]) == {"approve-prod": False, "train": True, "model-gate": False}
     assert needs_of(churn["deploy-prod"]) == {"approve-prod": False, "build": True}
     assert "--candidate-version" in command_words(churn["promote-model"], "pipegen model promote")
     assert flag_values(command_words(churn["promote-model"], "pipegen model promote"),
@@ -334,6 +333,24 @@ def test_diff_coverage_gets_full_history_and_the_compare_branch(churn):
     assert churn["sonar"]["variables"]["GIT_DEPTH"] == "0"
     fetch = [text for text in commands(churn["functional"], "before_script") if "git fetch" in text]
     assert fetch and "+refs/heads/main:refs/remotes/origin/main" in fetch[-1]
+
+
+@pytest.mark.parametrize("compare", ["main", "origin/main", "refs/heads/main"])
+def test_a_compare_branch_named_without_origin_is_fetched_from_origin(compare):
+    """init writes `compare_branch: main` in a repository without a remote; a GitLab checkout has no
+    local main, so the job fetches origin's, where the gates look for a bare name next."""
+    config = render(plan_from_yaml(f"""
+version: 1
+project: {{name: lib, python: "3.11"}}
+targets: [gitlab]
+tests: {{unit: tests}}
+quality:
+  coverage: {{min: 0, diff_min: 80, compare_branch: {compare}}}
+  lint: {{tools: [flake8], ratchet: [changed-lines]}}
+"""))
+    for job in ("unit", "lint"):
+        fetch = [text for text in commands(config[job], "before_script") if "git fetch" in text]
+        assert fetch and "+refs/heads/main:refs/remotes/origin/main" in fetch[-1], config[job]
 
 
 def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):

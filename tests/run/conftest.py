@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import pty
 import subprocess
 import sys
 import zipfile
@@ -114,3 +116,27 @@ def run_environment(**extra: str) -> dict[str, str]:
     env.update(MLFLOW_DISABLE_TELEMETRY="true", PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.update(extra)
     return env
+
+
+def run_on_a_terminal(cwd: Path, *args: str, env: dict[str, str], answer: tuple[bytes, bytes] | None = None
+                      ) -> tuple[int, str]:
+    """`pipegen run ARGS` on a pseudo-terminal, as a user at a terminal runs it: (exit code, all it
+    wrote). `answer` (prompt, reply): the reply is typed once the prompt has appeared."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `pipegen run` on a terminal
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "pipegen", "run", *args], env)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if answer is not None and answer[0] in seen:
+            os.write(fd, answer[1])
+            answer = None
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")

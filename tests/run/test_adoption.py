@@ -4,6 +4,8 @@ it is (green on day one); then a change that adds an untested function, or a lin
 it touches, turns it red, and a change that does neither stays green."""
 from __future__ import annotations
 
+from pipegen.init.detect.install import POETRY_INTO_JOB
+
 import re
 import shutil
 import subprocess
@@ -32,8 +34,8 @@ def pipegen(root: Path, *args: str) -> subprocess.CompletedProcess:
                           check=False)
 
 
-def adopted(shape: str, tmp_path: Path) -> Path:
-    """The fixture in a git repository whose origin holds main, after init and generate."""
+def fixture_repository(shape: str, tmp_path: Path) -> Path:
+    """The fixture in a git repository with an `origin` remote (a bare repository), not committed."""
     root, origin = tmp_path / shape, tmp_path / f"{shape}-origin.git"
     shutil.copytree(FIXTURES / shape, root)
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
@@ -41,16 +43,27 @@ def adopted(shape: str, tmp_path: Path) -> Path:
     for key, value in (("user.name", "t"), ("user.email", "t@pipegen.invalid"), ("commit.gpgsign", "false")):
         git(root, "config", key, value)
     git(root, "remote", "add", "origin", str(origin))
-    init = pipegen(root, "init", "--target", "gitlab")
-    assert init.returncode == 0, init.stdout + init.stderr
-    generate = pipegen(root, "generate", "-q")
-    assert generate.returncode == 0, generate.stdout + generate.stderr
+    return root
+
+
+def publish(root: Path) -> Path:
+    """Commits everything on main, pushes it to origin and starts a feature branch."""
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "adopt pipegen")
     git(root, "push", "--quiet", "origin", "main")
     git(root, "remote", "set-head", "origin", "main")
     git(root, "checkout", "--quiet", "-b", "feature")
     return root
+
+
+def adopted(shape: str, tmp_path: Path) -> Path:
+    """The fixture in a git repository whose origin holds main, after init and generate."""
+    root = fixture_repository(shape, tmp_path)
+    init = pipegen(root, "init", "--target", "gitlab")
+    assert init.returncode == 0, init.stdout + init.stderr
+    generate = pipegen(root, "generate", "-q")
+    assert generate.returncode == 0, generate.stdout + generate.stderr
+    return publish(root)
 
 
 def change(root: Path, relative: str, text: str) -> None:
@@ -264,7 +277,7 @@ def test_poetry_fastapi_app_with_code_in_api_and_a_wemake_flake8_format(
     descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
     assert descriptor["project"]["source"] == ["api"]  # from [tool.poetry] packages, not a guessed src
     assert descriptor["project"]["install"][-1] == \
-        "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with dev"
+        POETRY_INTO_JOB + " --no-interaction --with dev"
     assert descriptor["quality"]["lint"] == {"tools": ["flake8"], "ratchet": ["changed-lines"]}  # 1 issue today
     env = run_environment(**scenario_settings)
 
@@ -359,4 +372,4 @@ def test_ruff_fix_true_counts_a_fixable_issue_on_a_changed_line(tmp_path, scenar
     assert unlinted.statuses == {"lint": "failed"}, unlinted.explain()
     log = job_log(root, "lint")
     assert re.search(r"ruff_issues_on_changed_lines .* FAIL", log), log
-    assert re.search(r"changed line: src/unitconv/length.py:30: F401 .os. imported but unused", log), log
+    assert re.search(r"changed line: src/unitconv/length.py:29: F401 .os. imported but unused", log), log

@@ -4,10 +4,7 @@ and the refusals (exit 2) before anything runs."""
 from __future__ import annotations
 
 import json
-import os
-import pty
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,7 +16,7 @@ from pipegen.plan import build_plan
 from pipegen.run.runner import RunOptions, prepare
 from pipegen.run.selection import Event
 
-from .conftest import job_log, pipegen_run, run_environment
+from .conftest import job_log, pipegen_run, run_environment, run_on_a_terminal
 
 DEPLOYMENTS = """\
 version: 1
@@ -79,27 +76,9 @@ def test_approve_runs_prod_and_a_job_sees_only_its_own_secrets(tmp_path):
 
 def test_approval_is_asked_on_a_terminal(tmp_path):
     root = project(tmp_path, DEPLOYMENTS)
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: `pipegen run` on a terminal
-        os.chdir(root)
-        os.execve(sys.executable, [sys.executable, "-m", "pipegen", "run", *DEPLOYMENT_STAGES], env())
-    seen = b""
-    answered = False
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-        if not answered and b"Approve?" in seen:
-            os.write(fd, b"y\n")
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    text = seen.decode(errors="replace")
+    code, text = run_on_a_terminal(root, *DEPLOYMENT_STAGES, env=env(), answer=(b"Approve?", b"y\n"))
     assert "prod needs approval (approvers: release-managers) to run deploy-prod. Approve? [y/N]" in text
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert code == 0, text
     assert "prod sees no token" in job_log(root, "deploy-prod")
 
 

@@ -62,3 +62,29 @@ def ci_run_url(environ: Mapping[str, str] | None = None) -> str | None:
         project = quote(env.get("SYSTEM_TEAMPROJECT", ""))
         return f"{env['SYSTEM_COLLECTIONURI']}{project}/_build/results?buildId={env['BUILD_BUILDID']}"
     return env.get("BUILD_URL") or None
+
+
+def _strip_heads(ref: str) -> str:
+    return ref.removeprefix("refs/heads/")
+
+
+def branch_being_built(environ: Mapping[str, str] | None = None) -> str | None:
+    """The branch this run builds, from each CI's documented variables (a pull request's source
+    branch in a pull-request run); `PIPEGEN_BRANCH` (set by `pipegen run`) first. None outside a
+    CI, in a tag run, or when the CI does not say: the caller asks git."""
+    env = os.environ if environ is None else environ
+    if env.get("PIPEGEN_BRANCH") and env["PIPEGEN_BRANCH"] != "HEAD":
+        return env["PIPEGEN_BRANCH"]
+    platform = detect(env)
+    if platform == "github":
+        ref = env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF", "")
+        return _strip_heads(ref) if env.get("GITHUB_HEAD_REF") or ref.startswith("refs/heads/") else None
+    if platform == "gitlab":
+        return env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or env.get("CI_COMMIT_BRANCH") or None
+    if platform == "azure":
+        ref = env.get("SYSTEM_PULLREQUEST_SOURCEBRANCH") or env.get("BUILD_SOURCEBRANCH", "")
+        return _strip_heads(ref) if ref.startswith("refs/heads/") else None
+    if platform == "jenkins":  # multibranch pipelines name the branch; the git plugin names origin's
+        return env.get("CHANGE_BRANCH") or env.get("BRANCH_NAME") or env.get("GIT_BRANCH", "").removeprefix(
+            "origin/") or None
+    return None

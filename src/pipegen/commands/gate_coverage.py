@@ -18,7 +18,9 @@ from pipegen.gates.result import GateResult
 @click.option("--diff-min", type=FiniteFloatRange(0, 100), default=None,
               help="Minimum coverage percent of the changed lines (default: descriptor, then profile).")
 @click.option("--compare-branch", default=None,
-              help="Git ref the change is compared with (default: descriptor, else origin/main).")
+              help="The branch changes are merged into: origin/X (else the local X) or X (else origin/X). "
+                   "Default: descriptor, else origin/main (with no remote, the local main). Building that "
+                   "branch itself, nothing committed counts as changed.")
 @click.option("--no-diff", is_flag=True, help="Do not check changed lines (no git needed).")
 @click.option("--precision", type=click.IntRange(0, 10), default=0, show_default=True,
               help="Decimals of the figure, as coverage's [report] precision; a threshold with more "
@@ -35,10 +37,9 @@ def gate_coverage(  # pylint: disable=too-many-arguments  # one per click option
     thresholds = profiles.resolve(
         "coverage", {"min": min_total, "diff_min": diff_min, "compare_branch": compare_branch},
         profiles.read_descriptor(descriptor), profile)
-    branch = thresholds.get("compare_branch") or "origin/main"
     result = coverage.evaluate(report, min_total=thresholds.get("min"),
                                diff_min=None if no_diff else thresholds.get("diff_min"),
-                               compare_branch=branch, precision=precision)
+                               compare_branch=thresholds.get("compare_branch"), precision=precision)
     result.notes.append(thresholds.note())
     if no_diff:
         result.notes.append("changed lines not checked (--no-diff)")

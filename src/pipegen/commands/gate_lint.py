@@ -35,15 +35,16 @@ from pipegen.gates.result import GateResult
               help="Ratchet: fail on any issue on a line changed against --compare-branch.")
 @click.option("--baseline", "baselines", multiple=True, metavar="TOOL=REPORT",
               help="Ratchet: the tool's report on the compare branch; more issues than it has fails. Repeatable.")
-@click.option("--compare-branch", default="origin/main", show_default=True,
-              help="The ref changed lines are measured against.")
+@click.option("--compare-branch", default=None,
+              help="The branch changed lines are measured against, as for `gate coverage` (default: the "
+                   "descriptor's lint.compare_branch, else its coverage.compare_branch, else origin/main).")
 @click.option("--profile", default=None, help="Gate profile (gates/NAME.yaml) instead of the descriptor's.")
 @with_gate_options
 def gate_lint(  # pylint: disable=too-many-arguments  # one per click option
         *, descriptor: Path | None, pylint_report: Path | None, flake8_report: Path | None,
         paths: tuple[Path, ...], pylint_args: tuple[str, ...], flake8_args: tuple[str, ...],
         min_score: float | None, max_issues: int | None, ruff_report: Path | None, max_ruff_issues: int | None,
-        changed_lines: bool, baselines: tuple[str, ...], compare_branch: str,
+        changed_lines: bool, baselines: tuple[str, ...], compare_branch: str | None,
         profile: str | None) -> GateResult:
     """pylint score and flake8 issue count, from reports or by running the tools on --path.
 
@@ -67,13 +68,20 @@ def gate_lint(  # pylint: disable=too-many-arguments  # one per click option
                            pylint_args=pylint_args, flake8_args=flake8_args, ruff_report=ruff_report,
                            max_ruff_issues=ruff_settings.get("max_issues") if _ruff_wanted(
                                ruff_report, max_ruff_issues, the_descriptor) else None,
-                           changed_lines_against=compare_branch if changed_lines else None,
-                           baselines=baseline_reports, compare_branch=compare_branch)
+                           changed_lines=changed_lines, baselines=baseline_reports,
+                           compare_branch=compare_branch or _descriptor_compare_branch(the_descriptor))
     result.notes.append(f"pylint {pylint_settings.note()}")
     result.notes.append(f"flake8 {flake8_settings.note()}")
     if _ruff_wanted(ruff_report, max_ruff_issues, the_descriptor):
         result.notes.append(f"ruff {ruff_settings.note()}")
     return result
+
+
+def _descriptor_compare_branch(descriptor) -> str | None:
+    """The compare branch the plan gives the lint job: lint's own, else coverage's (when written)."""
+    if descriptor is None:
+        return None
+    return descriptor.quality.lint.compare_branch or profiles.resolve("coverage", {}, descriptor).get("compare_branch")
 
 
 def _ruff_wanted(report: Path | None, flag: int | None, descriptor) -> bool:

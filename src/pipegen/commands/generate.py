@@ -31,7 +31,6 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     from pipegen.generate import checklist
     from pipegen.generate.files import PendingWrite, WriteStatus, plan_write, write_all
     from pipegen.generate.render import render_file
-    from pipegen.init.detect.ci_files import foreign_files
     from pipegen.paths import check_regular, explicit_target
     from pipegen.plan import build_plan
 
@@ -39,21 +38,8 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     plan = build_plan(descriptor)
     selected = select_targets(descriptor.targets, targets)
     root = out_dir if out_dir is not None else descriptor_path.parent
-    refused = 0
-    writable = []
-    for target in selected:
-        foreign = foreign_files(root, target)
-        if foreign and not force:
-            refused += 1
-            click.echo(f"pipegen: not writing the {target} pipeline: {', '.join(foreign)} is a {target} pipeline "
-                       "pipegen did not write, and both would run on every push. Move what it does into "
-                       f"{descriptor_path} (a custom job) and delete it, or run with --force to write anyway.",
-                       err=True)
-            continue
-        if foreign:
-            click.echo(f"pipegen: warning: {', '.join(foreign)} still runs beside pipegen's {target} pipeline; "
-                       "delete it once pipegen's does its work", err=True)
-        writable.append(target)
+    writable = [target for target in selected if not _competing(root, target, descriptor, force)]
+    refused = len(selected) - len(writable)
     # Everything is read and checked first, then every file is written at once (all or nothing).
     outcomes = [plan_write(root, render_file(plan, target), force=force) for target in writable]
     pending = [write for outcome in outcomes for write in outcome.writes]
@@ -79,3 +65,28 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
         click.echo(checklist.render_text(items), nl=False)
     if refused:
         click.get_current_context().exit(EXIT_FAILED)
+
+
+def _competing(root: Path, target: str, descriptor, force: bool) -> bool:
+    """Says (on stderr) which pipelines pipegen did not write would run beside this platform's,
+    each on its own line with why; True when that stops the write (no --force)."""
+    # pylint: disable=import-outside-toplevel  # read only when generate runs
+    from pipegen.init.detect.ci_competition import Mainline
+    from pipegen.init.detect.ci_files import foreign_files
+
+    foreign = foreign_files(root, target, Mainline(descriptor.triggers.branches, descriptor.triggers.pull_requests))
+    if foreign and not force:
+        several = len(foreign) > 1
+        click.echo(f"pipegen: not writing the {target} pipeline: {'these' if several else 'this'} {target} "
+                   f"pipeline{'s' if several else ''} pipegen did not write would run beside it on every push:",
+                   err=True)
+        for pipeline in foreign:
+            click.echo(f"  {pipeline.path}: {pipeline.why}", err=True)
+        click.echo(f"Move what {'they do' if several else 'it does'} into {descriptor.path} (custom jobs) and "
+                   f"delete {'them' if several else 'it'}, or run with --force to write anyway. Pipelines that "
+                   "run on other events (release, schedule, labels, docs) are kept and do not stop this.", err=True)
+        return True
+    for pipeline in foreign:
+        click.echo(f"pipegen: warning: {pipeline.path} still runs beside pipegen's {target} pipeline "
+                   f"({pipeline.why}); delete it once pipegen's does its work", err=True)
+    return False

@@ -24,7 +24,8 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     rows = [("project", f"{detection.name.value} ({detection.name.source})"),
             ("python", f"{detection.python.value} ({detection.python.source})"),
             ("targets", f"{', '.join(detection.targets)} ({detection.targets_source})"),
-            ("mainline", f"{detection.git.default_branch} ({detection.git.branch_source})"),
+            ("mainline", f"{detection.git.default_branch} ({detection.git.branch_source}); changed lines count "
+                         f"against {detection.git.compare_branch}"),
             ("requirements", ", ".join(f"{kind} {path}" for kind, path in detection.requirements.items()) or "none"),
             ("install", f"{'; '.join(detection.install.value.splitlines())} ({detection.install.source})"
              if detection.install else "requirements files only"),
@@ -36,20 +37,21 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                                      "or run it from a custom job"))
     if detection.services:
         rows.append(("services", f"{', '.join(s.name for s in detection.services)} (from {detection.compose_file})"))
+    for service, context in detection.test_env.built:
+        rows.append(("built", f"{service} (build: {context}) is built from this repository: no CI service; "
+                              "the tests run its code in the job"))
+    for service, context in detection.test_env.built_services:
+        rows.append(("built", f"{service} (build: {context}) is a service built from this repository with no "
+                              "published image: publish it or use a stock image (see pipegen.yaml)"))
+    if detection.test_env.env:
+        rows.append(("test env", f"{', '.join(key for key, _ in detection.test_env.env)} "
+                                 f"(from {', '.join(detection.test_env.sources)})"))
     rows.append(("lint", f"{', '.join(detection.linters)} ({detection.linters_why}); "
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
     for tool in detection.linters:  # one line each: a linter not measured says how to measure it
         today = detection.lint_today.get(tool)
         rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"))
-    for target, files in detection.foreign_ci.items():
-        rows.append(("existing CI", f"{', '.join(files)}: a {target} pipeline pipegen did not write; both would run "
-                                    "on every push. Move what it does into pipegen.yaml (a custom job) and delete it: "
-                                    "`pipegen generate` refuses to write beside it until then (or with --force)"))
-    for target, files in detection.ci_files.items():
-        own = [path for path in files if path not in detection.foreign_ci.get(target, ())]
-        for path in own:
-            rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
-                                        "it did not write without --force"))
+    rows += _ci_rows(detection)
     for path in detection.other_ci:
         rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))
     if detection.dockerfile:
@@ -60,6 +62,25 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                               "(pick metrics, publish MODEL_VERSION, then uncomment)"))
     if detection.dags:
         rows.append(("airflow", "dags/ found: a commented custom job shows where to publish them"))
+    return rows
+
+
+def _ci_rows(detection: Detection) -> list[tuple[str, str]]:
+    """Each CI file already there: competing with pipegen's pipeline, kept beside it, or pipegen's own path."""
+    rows = []
+    for target, competing in detection.foreign_ci.items():
+        for pipeline in competing:
+            rows.append(("competing CI", f"{pipeline.path}: a {target} pipeline pipegen did not write that "
+                                         f"{pipeline.why}; both would run on every push. Move what it does into "
+                                         "pipegen.yaml (a custom job) and delete it: `pipegen generate` refuses to "
+                                         "write beside it until then (or with --force)"))
+    for pipeline in detection.kept_ci:
+        rows.append(("kept CI", f"{pipeline.path}: {pipeline.why}"))
+    for target, files in detection.ci_files.items():
+        others = {pipeline.path for pipeline in detection.existing_ci.get(target, ())}
+        for path in (path for path in files if path not in others):
+            rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
+                                        "it did not write without --force"))
     return rows
 
 

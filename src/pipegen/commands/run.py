@@ -49,10 +49,15 @@ def _services(_context, _param, values: tuple[str, ...]) -> tuple[tuple[str, str
 @click.option("--service", "services", multiple=True, metavar="NAME=HOST:PORT", callback=_services,
               help="Where a service of tests.services runs on this machine (pipegen run starts no containers): "
                    "the jobs using it get $<NAME>_HOST and $<NAME>_PORT set to it. Repeatable.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Stream every line every job prints, prefixed with its job. Default: one line per job "
+                   "(redrawn in place on a terminal, one per state change elsewhere), then the summary and "
+                   "the failing jobs' last lines; every job's full output is in .pipegen/run/logs/.")
 def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per click option
         descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
         job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
-        keep: bool, venv_cache: Path | None, use_uv: bool, services: tuple[tuple[str, str, int], ...]) -> None:
+        keep: bool, venv_cache: Path | None, use_uv: bool, services: tuple[tuple[str, str, int], ...],
+        verbose: bool) -> None:
     """Run the pipeline here: jobs in dependency order, each in a clean copy of the
     repository and a fresh venv, outputs passed as in CI, approvals asked or given.
 
@@ -61,6 +66,7 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     # pylint: disable=import-outside-toplevel
     from pipegen.descriptor import load_descriptor
     from pipegen.plan import build_plan
+    from pipegen.run.console import is_terminal
     from pipegen.run.prefill import find_uv
     from pipegen.run.runner import RunOptions, run
     from pipegen.run.selection import Event
@@ -73,7 +79,7 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
                          interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
                          dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None,
-                         uv=uv, services=services)
+                         uv=uv, services=services, verbose=verbose, live=is_terminal(sys.stdout))
     try:
         code, report = run(plan, descriptor_path, options, dict(os.environ),
                            confirm=lambda question: click.confirm(question, default=False))

@@ -34,11 +34,13 @@ from pipegen.descriptor.model import (
     ReportSettings,
     Requirements,
     RuffThresholds,
+    TEST_ENV_REFERENCE,
     Service,
     Settings,
     SonarSettings,
     Tests,
     Triggers,
+    service_variables,
 )
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
@@ -94,7 +96,8 @@ def _tests(tests: dict) -> Tests:
                 env=tuple(sorted((key, _env_text(value)) for key, value in (spec.get("env") or {}).items())))
         for name, spec in (tests.get("services") or {}).items())
     return Tests(unit=tests.get("unit"), integration=tests.get("integration"), functional=tests.get("functional"),
-                 services=services)
+                 services=services,
+                 env=tuple(sorted((key, _env_text(value)) for key, value in (tests.get("env") or {}).items())))
 
 
 def _lint(value: Any) -> Lint:
@@ -255,7 +258,7 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if _section(data, "quality").get("mode") is True:
         problems.append(descriptor.problem(("quality", "mode"), "quality.mode: write a gate mode (enforce, dry-run, "
                                            "off or auto); YAML reads an unquoted on/yes/true as true"))
-    problems += _drift_problems(descriptor) + _report_problems(descriptor)
+    problems += _drift_problems(descriptor) + _report_problems(descriptor) + _test_env_problems(descriptor)
     prod = descriptor.environment("prod")
     if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
@@ -265,6 +268,24 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
                                            "(give it a deploy command, a model to promote, or a job)"))
+    return problems
+
+
+def _test_env_problems(descriptor: Descriptor) -> list[Problem]:
+    """tests.env may read where a service runs, and nothing else: a reference to anything but a
+    declared service's host or port would be expanded differently, or not at all, per platform."""
+    provided = service_variables(descriptor.tests.services)
+    problems = []
+    for name, value in descriptor.tests.env:
+        where = ("tests", "env", name)
+        if name in provided:
+            problems.append(descriptor.problem(where, f"tests.env.{name}: set by the service "
+                                               f"{provided[name]} (where the CI runs it); use another name"))
+        for reference in TEST_ENV_REFERENCE.findall(value):
+            if reference not in provided:
+                known = ", ".join(f"${{{known}}}" for known in provided) or "none: tests.services is empty"
+                problems.append(descriptor.problem(where, f"tests.env.{name}: ${{{reference}}} is no service's host "
+                                                   f"or port (known: {known})"))
     return problems
 
 

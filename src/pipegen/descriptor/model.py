@@ -2,6 +2,7 @@
 dataclasses, never the raw YAML. Defaults live here, in one place."""
 from __future__ import annotations
 
+import re
 from dataclasses import field
 from pathlib import Path
 
@@ -53,12 +54,28 @@ class Service:
         return self.name.upper().replace("-", "_")
 
 
+# ${NAME} in a tests.env value: where a service runs, known only when the job runs.
+TEST_ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+def service_variables(services: tuple[Service, ...]) -> dict[str, str]:
+    """<NAME>_HOST (and <NAME>_PORT when it has ports) -> the service that sets it."""
+    found = {}
+    for service in services:
+        found[f"{service.env_prefix}_HOST"] = service.name
+        if service.ports:
+            found[f"{service.env_prefix}_PORT"] = service.name
+    return found
+
+
 @record
 class Tests:
     unit: str | None = None
     integration: str | None = None
     functional: str | None = None
     services: tuple[Service, ...] = ()
+    # What every test job's environment holds; a value may name ${<SERVICE>_HOST}/${<SERVICE>_PORT}.
+    env: tuple[tuple[str, str], ...] = ()
 
     def levels(self) -> list[tuple[str, str]]:
         """The test pyramid, cheapest first: (level, path) for each level present."""

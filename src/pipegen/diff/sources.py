@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipegen.errors import UsageError
+from pipegen.gates.compare_branch import candidates
 from pipegen.platforms import REGISTRY, get_backend
 
 WORKING_TREE = None  # the `ref` that means the files on disk
@@ -32,9 +33,9 @@ def resolve(repo, ref: str) -> str:
 
 
 def merge_base(repo, compare: str) -> str:
-    """Where this branch left `compare` (a remote branch, else the local one of that name)."""
-    candidates = [compare] + ([compare.split("/", 1)[1]] if compare.startswith("origin/") else [])
-    for candidate in candidates:
+    """Where this branch left `compare`: origin's branch, else the local one of that name, or the
+    other way round for a bare name (pipegen.gates.compare_branch.candidates)."""
+    for candidate, _ in candidates(compare):  # the same lookup as the changed-lines gates
         try:
             head, other = repo.commit("HEAD"), repo.commit(candidate)
         except Exception:  # pylint: disable=broad-exception-caught  # gitpython raises several kinds

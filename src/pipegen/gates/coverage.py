@@ -17,6 +17,7 @@ from xml.parsers import expat
 
 from pipegen.errors import EvaluationError, shorten
 from pipegen.gates import numbers
+from pipegen.gates.compare_branch import Base, changed_lines_diff, find_base
 from pipegen.gates.result import Condition, GateResult, Status
 
 GATE = "coverage"
@@ -186,25 +187,21 @@ class ChangedLines:
         return f"{self.measured - self.uncovered_count}/{self.measured} changed lines covered"
 
 
-def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
+def changed_lines(report: Path, base: Base) -> ChangedLines:
     """Changed-lines coverage through diff-cover's library, run in the current
-    directory's git repository against `compare_branch` (committed, staged and
-    unstaged changes, as the diff-cover command counts them).
+    directory's git repository against `base` (committed, staged and unstaged changes,
+    as the diff-cover command counts them).
 
     The report is streamed and only the changed files' `<class>` elements are kept
     (see `_changed_files_report`), so memory follows the change, not the report."""
     # pylint: disable=import-outside-toplevel  # diff-cover and git only when this runs
     from diff_cover.command_runner import CommandError
-    from diff_cover.diff_reporter import GitDiffReporter
-    from diff_cover.git_diff import GitDiffTool
-    from diff_cover.git_path import GitPathTool
     from diff_cover.report_generator import JsonReportGenerator
     from diff_cover.violationsreporters.violations_reporter import XmlCoverageReporter
 
     diff_error: Exception | None = None
     try:
-        GitPathTool.set_cwd(os.getcwd())
-        diff = GitDiffReporter(compare_branch, git_diff=GitDiffTool("...", ignore_whitespace=False))
+        diff = changed_lines_diff(base)
         try:
             changed = diff.src_paths_changed()
         except (ValueError, CommandError, OSError) as exc:
@@ -217,12 +214,8 @@ def changed_lines(report: Path, compare_branch: str) -> ChangedLines:
         uncovered = {path: lines for path in generator.src_paths() if (lines := generator.violation_lines(path))}
     except ET.ParseError as exc:
         raise EvaluationError(f"coverage report {report} is not readable XML: {exc}") from None
-    except ValueError as exc:
-        raise EvaluationError(
-            f"compare branch {compare_branch!r} not found in this git repository; fetch it first "
-            f"(for example `git fetch origin main`, or a full clone) or pass --compare-branch") from exc
-    except (CommandError, OSError) as exc:
-        raise EvaluationError(f"could not diff against {compare_branch!r}: {str(exc).strip()}") from None
+    except (ValueError, CommandError, OSError) as exc:
+        raise EvaluationError(f"could not diff against {base.shown}: {str(exc).strip()}") from None
     return ChangedLines(measured=measured, uncovered=uncovered)
 
 
@@ -301,9 +294,10 @@ def uncovered_notes(changes: ChangedLines) -> list[str]:
     return notes
 
 
-def evaluate(report: Path, *, min_total: float | None, diff_min: float | None, compare_branch: str,
+def evaluate(report: Path, *, min_total: float | None, diff_min: float | None, compare_branch: str | None = None,
              precision: int = 0) -> GateResult:
-    """The coverage gate's result. `diff_min` None skips the changed-lines check."""
+    """The coverage gate's result. `diff_min` None skips the changed-lines check;
+    `compare_branch` None is the default one (see pipegen.gates.compare_branch)."""
     numbers.threshold(min_total, 0, 100, "coverage min")
     numbers.threshold(diff_min, 0, 100, "coverage diff_min")
     totals = read_totals(report)
@@ -314,12 +308,15 @@ def evaluate(report: Path, *, min_total: float | None, diff_min: float | None, c
     result.notes.append(f"total {total:.4f}% ({totals.describe()}) from {report}")
     if diff_min is None:
         return result
-    changes = changed_lines(report, compare_branch)
+    base = find_base(compare_branch)
+    if base.note:
+        result.notes.append(base.note)
+    changes = changed_lines(report, base)
     if changes.measured == 0:
         result.conditions.append(Condition("changed_lines_coverage", ">=", diff_min, None, Status.SKIP,
-                                           f"no measured lines changed against {compare_branch}"))
+                                           f"no measured lines changed against {base.shown}"))
         return result
     result.conditions.append(percent_condition("changed_lines_coverage", changes.percent(), diff_min, precision,
-                                               f"{changes.describe()} against {compare_branch}"))
+                                               f"{changes.describe()} against {base.shown}"))
     result.notes.extend(uncovered_notes(changes))
     return result

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipegen.errors import EvaluationError, UsageError, shorten
 from pipegen.gates import numbers
+from pipegen.gates.compare_branch import DEFAULT_COMPARE_BRANCH, Base, changed_lines_diff, find_base
 from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, RUFF_ARGS
 from pipegen.gates.result import Condition, GateResult, Status
 from pipegen.paths import read_text
@@ -256,33 +257,35 @@ def _repo_path(path: str, root: Path) -> str:
     return Path(os.path.relpath(os.path.abspath(path), root)).as_posix()
 
 
-def changed_lines_map(compare_branch: str) -> dict[str, set[int]]:
-    """Lines added or edited against `compare_branch`, per file (diff-cover's git diff:
-    committed, staged and unstaged changes, as diff-quality counts them)."""
+def changed_lines_map(base: Base) -> dict[str, set[int]]:
+    """Lines added or edited against `base`, per file (diff-cover's git diff: committed,
+    staged and unstaged changes, as diff-quality counts them)."""
     # pylint: disable=import-outside-toplevel  # diff-cover only when a ratchet runs
     from diff_cover.command_runner import CommandError
-    from diff_cover.diff_reporter import GitDiffReporter
-    from diff_cover.git_diff import GitDiffTool
-    from diff_cover.git_path import GitPathTool
 
     try:
-        GitPathTool.set_cwd(os.getcwd())
-        diff = GitDiffReporter(compare_branch, git_diff=GitDiffTool("...", ignore_whitespace=False))
+        diff = changed_lines_diff(base)
         return {path: set(diff.lines_changed(path)) for path in diff.src_paths_changed()}
-    except ValueError as exc:
-        raise EvaluationError(f"compare branch {compare_branch!r} not found in this git repository; fetch it first "
-                              "(for example `git fetch origin main`, or a full clone)") from exc
-    except (CommandError, OSError) as exc:
-        raise EvaluationError(f"could not diff against {compare_branch!r}: {str(exc).strip()}") from None
+    except (ValueError, CommandError, OSError) as exc:
+        raise EvaluationError(f"could not diff against {base.shown}: {str(exc).strip()}") from None
+
+
+def _changed_lines(compare_branch: str | None, result: GateResult) -> tuple[Base, dict[str, set[int]]]:
+    """The base the changed-lines ratchet counts from (noted when it is not the branch as named) and
+    the lines changed since."""
+    base = find_base(compare_branch)
+    if base.note:
+        result.notes.append(base.note)
+    return base, changed_lines_map(base)
 
 
 def changed_line_condition(tool: str, issues: list[Issue], changed: dict[str, set[int]],
-                           compare_branch: str, result: GateResult) -> None:
+                           base: Base, result: GateResult) -> None:
     root = _git_root()
     hits = [issue for issue in issues if issue.line in changed.get(_repo_path(issue.path, root), ())]
     status = Status.PASS if not hits else Status.FAIL
     result.conditions.append(Condition(f"{tool}_issues_on_changed_lines", "<=", 0, len(hits), status,
-                                       f"lines changed against {compare_branch}"))
+                                       f"lines changed against {base.shown}"))
     result.notes.extend(f"changed line: {issue.describe()}" for issue in hits[:ISSUES_LISTED])
 
 
@@ -325,12 +328,13 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
              min_score: float | None, max_issues: int | None,
              pylint_args: tuple[str, ...] = (), flake8_args: tuple[str, ...] = (),
              ruff_report: Path | None = None, max_ruff_issues: int | None = None, ruff_args: tuple[str, ...] = (),
-             changed_lines_against: str | None = None, baselines: dict[str, Path] | None = None,
-             compare_branch: str = "origin/main") -> GateResult:
+             changed_lines: bool = False, baselines: dict[str, Path] | None = None,
+             compare_branch: str | None = None) -> GateResult:
     """Each tool is checked from its report when given, else by running it on `paths`;
     a tool with neither, or with no threshold and no ratchet, is not checked (and says so).
-    `changed_lines_against`: issues on lines changed against that ref fail. `baselines`:
-    tool -> its report on the compare branch; more issues than that fails."""
+    `changed_lines`: issues on lines changed against the compare branch fail (None: the default
+    one, see pipegen.gates.compare_branch). `baselines`: tool -> its report on the compare
+    branch; more issues than that fails."""
     # pylint: disable=too-many-arguments,too-many-locals  # one per gate option
     numbers.threshold(min_score, 0, 10, "pylint min_score")
     for tool, limit in (("flake8", max_issues), ("ruff", max_ruff_issues)):
@@ -338,7 +342,7 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
             raise UsageError(f"{tool} max_issues must be a whole number >= 0, not {limit!r}")
     result = GateResult(gate=GATE)
     baselines = baselines or {}
-    changed = changed_lines_map(changed_lines_against) if changed_lines_against else None
+    base, changed = _changed_lines(compare_branch, result) if changed_lines else (None, None)
     setup = (("pylint", pylint_report, min_score, pylint_args, "min_score"),
              ("flake8", flake8_report, max_issues, flake8_args, "max_issues"),
              ("ruff", ruff_report, max_ruff_issues, ruff_args, "max_issues"))
@@ -358,11 +362,12 @@ def evaluate(*, pylint_report: Path | None, flake8_report: Path | None, paths: l
             continue
         if threshold is not None:
             result.conditions.append(_threshold_condition(tool, issues, report, threshold))
-        if changed is not None and changed_lines_against:
-            changed_line_condition(tool, issues, changed, changed_lines_against, result)
+        if changed is not None and base is not None:
+            changed_line_condition(tool, issues, changed, base, result)
         if tool in baselines:
             baseline, _ = _read_issues(tool, baselines[tool])
-            result.conditions.append(baseline_condition(tool, issues, baseline, compare_branch))
+            result.conditions.append(baseline_condition(tool, issues, baseline,
+                                                        compare_branch or DEFAULT_COMPARE_BRANCH))
         if tool == "flake8":
             result.notes.extend(report.issues[:ISSUES_LISTED])
         elif tool == "ruff":

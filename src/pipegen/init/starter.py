@@ -12,20 +12,23 @@ import configparser
 import os
 import re
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.init.detect import Finding
-from pipegen.init.detect.ci_files import GENERATED, ci_files, foreign_files, other_ci
+from pipegen.init.detect.ci_competition import ExistingPipeline, Mainline
+from pipegen.init.detect.ci_files import GENERATED, ci_files, existing_pipelines, other_ci
 from pipegen.init.detect.install import install_commands
 from pipegen.init.detect.layout import source_packages, test_levels
 from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.init.detect.name import project_name, sanitise_project_name
 from pipegen.init.detect.python_version import python_version as detect_python
-from pipegen.init.detect.services import ServiceFinding, compose_services
+from pipegen.init.detect.services import ServiceFinding, TestEnvironment, compose_services
+from pipegen.init.detect.test_env import environment_of_tests
 from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
 from pipegen.project_files import is_package, read_toml
@@ -56,6 +59,10 @@ class GitFacts:
     remote_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
     branch_source: str = "default"
+    # Where changed lines are counted from: origin's mainline when this clone has it, else the
+    # local mainline (a repository not pushed yet); `compare_why` says which, in the descriptor.
+    compare_branch: str = f"origin/{DEFAULT_BRANCH}"
+    compare_why: str = f"origin/{DEFAULT_BRANCH}, the default (not a git repository)"
 
 
 @dataclass(frozen=True)
@@ -80,13 +87,25 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     lint_today: dict[str, LintToday] = field(default_factory=dict)
     services: tuple[ServiceFinding, ...] = ()
     compose_file: str | None = None
+    test_env: TestEnvironment = TestEnvironment()
     dockerfile: str | None = None
     training: Training | None = None
     dags: bool = False
     data_dir: bool = False
     ci_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> files present
-    foreign_ci: dict[str, tuple[str, ...]] = field(default_factory=dict)  # platform -> files pipegen did not write
+    # platform -> CI files pipegen did not write, each competing with pipegen's pipeline or kept beside it
+    existing_ci: dict[str, tuple[ExistingPipeline, ...]] = field(default_factory=dict)
     other_ci: tuple[str, ...] = ()  # CI systems pipegen does not generate for
+
+    @property
+    def foreign_ci(self) -> dict[str, tuple[ExistingPipeline, ...]]:
+        """platform -> the pipelines pipegen did not write that compete with its own."""
+        return {target: competing for target, found in self.existing_ci.items()
+                if (competing := tuple(pipeline for pipeline in found if pipeline.competes))}
+
+    @property
+    def kept_ci(self) -> tuple[ExistingPipeline, ...]:
+        return tuple(pipeline for found in self.existing_ci.values() for pipeline in found if not pipeline.competes)
 
     @property
     def existing_ci_files(self) -> tuple[str, ...]:
@@ -195,8 +214,30 @@ def git_facts(root: Path) -> GitFacts:
         remotes = _remote_urls(repo)
         picked = _pick_remote(remotes)
         branch, branch_source = _default_branch(repo)
+        compare, compare_why = _compare_branch(repo, branch, "origin" in remotes)
     return GitFacts(is_repo=True, remote_name=picked[0] if picked else None,
-                    remote_url=picked[1] if picked else None, default_branch=branch, branch_source=branch_source)
+                    remote_url=picked[1] if picked else None, default_branch=branch, branch_source=branch_source,
+                    compare_branch=compare, compare_why=compare_why)
+
+
+def _has_commit(repo, ref: str) -> bool:
+    try:
+        repo.commit(ref)
+    except Exception:  # pylint: disable=broad-exception-caught  # gitpython raises several kinds
+        return False
+    return True
+
+
+def _compare_branch(repo, mainline: str, has_origin: bool) -> tuple[str, str]:
+    """A compare branch that exists: origin's mainline when the clone has it, else the local one
+    (the gates read a bare name as the local branch, else origin's: what a CI checkout holds)."""
+    if _has_commit(repo, f"refs/remotes/origin/{mainline}"):
+        return f"origin/{mainline}", f"origin/{mainline}, the remote's mainline."
+    why = "origin has not been fetched or pushed to" if has_origin else "no remote yet"
+    if not _has_commit(repo, f"refs/heads/{mainline}"):
+        why += f", and {mainline} has no commit yet"
+    return mainline, (f"{mainline}, the local mainline: this clone has no origin/{mainline} ({why}). In CI, "
+                      f"whose checkout holds origin's branches, {mainline} is origin/{mainline}.")
 
 
 def detect_targets(facts: GitFacts, ci_files: dict[str, str]) -> tuple[tuple[str, ...], str]:
@@ -270,6 +311,7 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     levels, unplaced = test_levels(root)
     linters, linters_why = configured_linters(root, pyproject)
     services, compose = compose_services(root)
+    used = services if set(levels) - {"unit"} else ()
     requirements = find_requirements(root)
     install = install_commands(root, pyproject)
     if install is None and not requirements:
@@ -282,11 +324,27 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         linters=linters, linters_why=linters_why,
         lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress)
         if measure_lint else {},
-        services=services if set(levels) - {"unit"} else (), compose_file=compose,
+        services=used, compose_file=compose,
+        test_env=_test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used),
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
-        ci_files=present, foreign_ci={target: files for target in TARGETS if (files := foreign_files(root, target))},
+        ci_files=present, existing_ci=_existing_ci(root, facts),
         other_ci=other_ci(root))
+
+
+def _test_env(found: TestEnvironment, used: tuple[ServiceFinding, ...]) -> TestEnvironment:
+    """Values naming a service the descriptor does not run (only unit tests: no services) are left out."""
+    provided = {f"${{{service.prefix}_" for service in used}
+    kept = tuple((key, value) for key, value in found.env
+                 if "${" not in value or any(prefix in value for prefix in provided))
+    dropped = tuple((key, "names a service, and services run beside integration and functional tests only")
+                    for key, value in found.env if (key, value) not in kept)
+    return TestEnvironment(kept, found.sources, found.left_out + dropped, found.built, found.built_services)
+
+
+def _existing_ci(root: Path, facts: GitFacts) -> dict[str, tuple[ExistingPipeline, ...]]:
+    mainline = Mainline((facts.default_branch,))
+    return {target: found for target in TARGETS if (found := existing_pipelines(root, target, mainline))}
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -360,14 +418,16 @@ def _project_lines(detection: Detection) -> list[str]:
 def _target_lines(detection: Detection) -> list[str]:
     lines = ["", f"# {detection.targets_source}", f"targets: {_flow(detection.targets)}"]
     for target in TARGETS:
-        for path in detection.foreign_ci.get(target, ()):
-            lines.append(f"# {path}: a {target} pipeline pipegen did not write. Both would run on every push:")
-            lines.append("#   move what it does that pipegen does not into a custom job (jobs:), then delete it;")
-            lines.append("#   `pipegen generate` refuses to write beside it until then (or with --force).")
+        for pipeline in detection.foreign_ci.get(target, ()):
+            lines.append(f"# {pipeline.path}: a {target} pipeline pipegen did not write that {pipeline.why}.")
+            lines.append("#   Both would run on every push: move what it does that pipegen does not into a custom")
+            lines.append("#   job (jobs:), then delete it; `pipegen generate` refuses to write beside it until then.")
         generated = GENERATED[target]
         if generated in detection.ci_files.get(target, ()) and not _written_by_pipegen(detection.root / generated):
             lines.append(f"# {generated}: not written by pipegen; `pipegen generate` replaces it only with "
                          "--force (keeping a backup): move what it does into this file first.")
+    for pipeline in detection.kept_ci:
+        lines.append(f"# {pipeline.path}: kept beside pipegen's pipeline: {pipeline.why}.")
     for path in detection.other_ci:
         lines.append(f"# {path}: another CI system; retire it once the pipegen pipeline runs.")
     return lines
@@ -413,7 +473,30 @@ def _test_lines(detection: Detection) -> list[str]:
     lines += [f"  {level}: {yaml_scalar(path)}" for level, path in detection.tests.items()]
     for path in detection.unplaced_tests:
         lines.append(f"  # {path} also found: one folder per level; merge it or run it from a custom job")
-    return lines + _service_lines(detection)
+    return lines + _service_lines(detection) + _test_env_lines(detection)
+
+
+def _test_env_lines(detection: Detection) -> list[str]:
+    found = detection.test_env
+    lines = []
+    if found.built:
+        names = ", ".join(f"{service} (build: {context})" for service, context in found.built)
+        lines += [f"  # Built from this repository in {detection.compose_file}, not published images, so no CI "
+                  f"services: {names}.",
+                  "  # The tests run the code in the job itself; tests that call it over the network can start",
+                  "  # it themselves (a fixture), or a custom job can build and run it."]
+    for service, context in found.built_services:
+        lines += [f"  # {service} (build: {context} in {detection.compose_file}) is a service built from this "
+                  "repository: no registry holds",
+                  "  # its image. Publish it and name it under services:, or use a stock image (postgres:16...)",
+                  "  # that the tests (or a custom job) set up as its build does."]
+    if found.env:
+        lines.append(f"  env:  # what the tests read, from {', '.join(found.sources)}; service hosts and ports are "
+                     "where CI runs them")
+        lines += [f"    {key}: {yaml_scalar(value)}" for key, value in found.env]
+    for key, why in found.left_out:
+        lines.append(f"  # env {key} left out: {why}")
+    return lines
 
 
 def _lint_lines(detection: Detection) -> list[str]:
@@ -445,12 +528,13 @@ def _lint_lines(detection: Detection) -> list[str]:
 
 def _quality_lines(detection: Detection) -> list[str]:
     lines = ["", "quality:", "  profile: default  # gates/default.yaml fills what this section leaves out"]
-    compare = f", compare_branch: {yaml_scalar('origin/' + detection.git.default_branch, flow=True)}" \
-        if detection.git.default_branch != "main" else ""
+    compare = detection.git.compare_branch
     lines += ["  # Coverage over every test level together. init does not run your tests, so the total bar starts",
               "  # at 0: set `min` to the total the first pipeline reports. Changed lines must be covered from",
               "  # day one, so a change without tests fails.",
-              f"  coverage: {{min: 0, diff_min: {DIFF_COVERAGE}{compare}}}"]
+              *textwrap.wrap(f"Changed lines (coverage, the lint ratchet) count against {detection.git.compare_why}",
+                             100, initial_indent="  # ", subsequent_indent="  # "),
+              f"  coverage: {{min: 0, diff_min: {DIFF_COVERAGE}, compare_branch: {yaml_scalar(compare, flow=True)}}}"]
     lines += _lint_lines(detection)
     lines.append("  # sonar: {project_key: " + yaml_scalar(detection.name.value)
                  + "}  # with SONAR_HOST_URL and SONAR_TOKEN set in CI")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,14 +18,15 @@ from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
 from pipegen.run.commands import bash_script, install_script, job_commands
 from pipegen.run.prefill import prefill
+from pipegen.run.verdict import failed_step
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
 # one, so `pipegen output set` uses its local file and gates do not publish CI summaries.
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_NAME",
                 "TF_BUILD", "BUILD_REASON", "GITLAB_CI", "CI_PIPELINE_SOURCE", "JENKINS_URL", "CHANGE_ID",
                 "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_OUTPUTS_LEDGER", "PIPEGEN_EVENT",
-                "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
-Emit = Callable[[str, str], None]  # (job id, one line of output)
+                "PIPEGEN_BRANCH", "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
+Emit = Callable[[str, str], None]  # (job id, one line of output) or (job id, the title of the step it starts)
 
 
 @dataclass
@@ -93,6 +95,7 @@ class JobContext:
     outputs: Mapping[str, Mapping[str, str]]  # producer job id -> published values
     event: str
     log: Path
+    branch: str = ""  # the branch the run is for (--branch): what the changed-lines gates build
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
     extra_env: Mapping[str, str] = field(default_factory=dict)  # over the plan's env (--service addresses)
     uv: str | None = None  # --uv: new venvs are pre-filled by this uv before the job's install runs
@@ -195,12 +198,25 @@ def _environment(context: JobContext) -> dict[str, str]:
     (context.job_dir / "tmp").mkdir(parents=True, exist_ok=True)
     extra = {"PIPEGEN_OUTPUTS_FILE": str(context.job_dir / "outputs.env"),
              "PIPEGEN_OUTPUTS_LEDGER": str(context.job_dir / "ledger"), "PIPEGEN_EVENT": context.event,
+             "PIPEGEN_BRANCH": context.branch,
              "TMPDIR": str(context.job_dir / "tmp"), **context.extra_env}
     return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 
-def execute(context: JobContext, emit: Emit) -> JobResult:
-    """Runs the job; never raises for what the job does (a failing step is a failed job)."""
+def _version(python: str) -> str:
+    """The job's Python as a version: `python3.11` -> 3.11; pipegen's own interpreter (used when the
+    plan's version is not on PATH) -> its version; any other path as it is."""
+    name = Path(python).name
+    if name.startswith("python3."):
+        return name.removeprefix("python")
+    if python == sys.executable:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    return python
+
+
+def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> JobResult:
+    """Runs the job; never raises for what the job does (a failing step is a failed job). Every line
+    goes to the job's log and to `emit`; `on_step` hears each step's title as it starts."""
     job = context.job
     started = time.monotonic()
     deadline = started + job.timeout_minutes * 60
@@ -219,11 +235,15 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
 
         cache_keys: tuple[str | None, ...] = ()
         if job.python:
+            if on_step is not None:
+                on_step(job.id, "Python environment")
             try:
                 cache_keys = _make_venv(context, env, line)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # reported as the job's failure
                 return finish("failed", None, str(exc))
         for command in job_commands(job):
+            if on_step is not None:
+                on_step(job.id, command.title)
             line(f"--- {command.title}")
             for text in command.script.splitlines():
                 line(f"$ {text}")
@@ -232,7 +252,8 @@ def execute(context: JobContext, emit: Emit) -> JobResult:
             if timed_out:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
-                return finish("failed", code, f"step {command.title!r} exited with {code}")
+                return finish("failed", code, failed_step(job, command.kind, command.title, code, context.workdir,
+                                                          _version(context.python), "-m pytest" in command.script))
             if command.kind == "install" and context.venv_cache is not None:
                 _store_venvs(context.venv_cache, cache_keys, context.job_dir / "venv")
         published = read_outputs(context.job_dir / "outputs.env")

@@ -1,27 +1,30 @@
-"""The schedule of a local run: needs first, independent jobs in parallel (each line of
-output prefixed with its job), a job whose need failed skipped, approvals asked once per
-environment, and a summary (job, status, duration) at the end."""
+"""The schedule of a local run: needs first, independent jobs in parallel (shown one line per
+job, or every line of output prefixed with its job with --verbose: see pipegen.run.console), a
+job whose need failed skipped, approvals asked once per environment, and a summary (job,
+status, duration) at the end, with the failing jobs' last lines."""
 from __future__ import annotations
 
 import shutil
 import sys
 import tempfile
-import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from pipegen.errors import EXIT_FAILED, EXIT_OK, UsageError
+from pipegen.errors import EXIT_FAILED, EXIT_OK, EvaluationError, UsageError
+from pipegen.gates.compare_branch import find_base
 from pipegen.plan import Job, Plan
 from pipegen.run import workspace
 from pipegen.run.commands import job_commands
+from pipegen.run.console import Console, failure_tails
 from pipegen.run.executor import JobContext, JobResult, execute, missing_values, stop_all
 from pipegen.run.selection import Event, Selection, select, trigger_notes
 from pipegen.run.state import State
 from pipegen.run.venv import interpreter
 
 Confirm = Callable[[str], bool]
+CHANGED_LINES_GATES = ("coverage", "lint")  # the gates that count changed lines against a compare branch
 
 
 @dataclass(frozen=True)
@@ -38,23 +41,8 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     venv_cache: Path | None = None  # seed job venvs from earlier ones with the same install inputs
     uv: str | None = None  # --uv: pre-fill new venvs with this uv (run.prefill)
     services: tuple[tuple[str, str, int], ...] = ()  # --service NAME=HOST:PORT: where a service runs here
-
-
-class Console:
-    """Whole lines only, prefixed with their job, from any thread."""
-
-    def __init__(self, stream: TextIO):
-        self.stream = stream
-        self.lock = threading.Lock()
-        self.width = 0
-
-    def say(self, text: str = "") -> None:
-        with self.lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def emit(self, job_id: str, text: str) -> None:
-        self.say(f"[{job_id:<{self.width}}] {text}")
+    verbose: bool = False  # stream every job's output (default: one line per job, the failing jobs' tails)
+    live: bool = False  # a terminal: the jobs' lines are redrawn in place
 
 
 @dataclass
@@ -115,6 +103,7 @@ def prepare(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Map
                          + "\nrun those jobs first (pipegen run keeps their outputs in .pipegen/run/), "
                            "or select them too (--stage/--job)")
     prepared.notes += service_notes(selection.run, options.services)
+    prepared.notes += compare_branch_notes(selection.run, root, branch)
     if not options.dry_run:
         missing = missing_values(selection.run, environ)
         if missing:
@@ -152,6 +141,25 @@ def service_notes(jobs: tuple[Job, ...], overrides: tuple[tuple[str, str, int], 
                      f"{', '.join(job.id for job in users)} reach it at {where} as ${service.env_prefix}_HOST"
                      + (f"/${service.env_prefix}_PORT" if service.ports or name in given else "")
                      + ("" if name in given else f"; run it there, or give --service {name}=HOST:PORT"))
+    return notes
+
+
+def compare_branch_notes(jobs: tuple[Job, ...], root: Path, branch: str) -> list[str]:
+    """What the changed-lines gates of the selected jobs will compare with, when it is not the
+    compare branch as named (no remote: the local mainline; building the compare branch itself:
+    nothing committed is changed) or when there is none (those gates will exit 3). The same rule
+    as the gates, in the repository the jobs' copies are made from."""
+    notes = []
+    gated = [job for job in jobs if job.compare_branch and job.gate in CHANGED_LINES_GATES]
+    for compare in sorted({job.compare_branch for job in gated}):
+        users = ", ".join(job.id for job in gated if job.compare_branch == compare)
+        try:
+            base = find_base(compare, root, {"PIPEGEN_BRANCH": branch})
+        except EvaluationError as exc:
+            notes.append(f"changed lines ({users}): {exc}; those gates will exit 3")
+            continue
+        if base.note:
+            notes.append(f"changed lines ({users}): {base.note}")
     return notes
 
 
@@ -211,7 +219,11 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                 self.console.say(f"pipegen run: {key} approved with --approve{who}: {', '.join(jobs)}")
                 self.approvals[key] = True
             elif self.options.interactive:
-                self.approvals[key] = self.confirm(f"{key} needs approval{who} to run {', '.join(jobs)}. Approve?")
+                self.console.pause()
+                try:
+                    self.approvals[key] = self.confirm(f"{key} needs approval{who} to run {', '.join(jobs)}. Approve?")
+                finally:
+                    self.console.resume()
             else:
                 self.approvals[key] = False
             if not self.approvals[key]:
@@ -240,10 +252,10 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
             if handed.is_dir():
                 shutil.copytree(handed, workdir, dirs_exist_ok=True)
             else:
-                self.console.emit(job.id, f"note: {producer} did not run here: its files are not handed over")
+                self.console.note(job.id, f"note: {producer} did not run here: its files are not handed over")
         return JobContext(plan=self.prepared.plan, job=job, workdir=workdir, job_dir=job_dir,
                           python=self.prepared.python, environ=self.environ, outputs=self.outputs,
-                          event=self.prepared.event.value,
+                          event=self.prepared.event.value, branch=self.prepared.branch,
                           log=self.prepared.state.logs() / f"{job.id}.log", venv_cache=self.options.venv_cache,
                           uv=self.options.uv,
                           extra_env=service_environment(job, self.options.services))
@@ -259,14 +271,14 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                 shutil.copy2(source, target)
 
     def _start(self, pool: ThreadPoolExecutor, job: Job, scratch: Path) -> Future:
-        self.console.emit(job.id, f"started ({job.stage}: {job.title})")
+        self.console.started(job.id, f"{job.stage}: {job.title}")
 
         def body() -> JobResult:
             try:
                 context = self._context(job, scratch)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # the job's failure, not a crash
                 return JobResult(job.id, "failed", message=f"could not prepare its working copy: {exc}")
-            return execute(context, self.console.emit)
+            return execute(context, self.console.emit, self.console.step)
         return pool.submit(body)
 
     def _settle(self, pending: list[Job]) -> list[Job]:
@@ -281,7 +293,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
             if blocker is not None:
                 pending.remove(job)
                 self.results[job.id] = JobResult(job.id, "skipped", message=f"{blocker} did not pass")
-                self.console.emit(job.id, f"skipped: {blocker} did not pass")
+                self.console.finished(job.id, "skipped", message=f"{blocker} did not pass")
                 continue
             ready.append(job)
         return ready
@@ -315,6 +327,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                     if not self.approvals[key]:
                         pending.remove(job)
                         self.results[job.id] = JobResult(job.id, "refused", message=f"{key} was not approved")
+                        self.console.finished(job.id, "refused", message=f"{key} was not approved")
                         continue
                 pending.remove(job)
                 running[self._start(pool, job, scratch)] = job
@@ -330,7 +343,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                 if result.status == "passed":
                     self.outputs[job.id] = result.outputs
                     self._hand_over(job, scratch)
-                self.console.emit(job.id, f"{result.status} in {result.duration:.1f}s")
+                self.console.finished(job.id, result.status, result.duration, result.message)
 
 
 def exit_code(results: Mapping[str, JobResult]) -> int:
@@ -367,7 +380,7 @@ def run(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Mapping
     """Runs the selected part of the plan; returns (exit code, summary). Raises UsageError
     (exit 2) when the run cannot start."""
     prepared = prepare(plan, descriptor_path, options, environ)
-    console = Console(stream)
+    console = Console(stream, verbose=options.verbose, live=options.live)
     console.width = max((len(job.id) for job in prepared.selection.run), default=0)
     for note in prepared.notes:
         console.say(f"pipegen run: note: {note}")
@@ -376,9 +389,12 @@ def run(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Mapping
     runner = Runner(prepared, options, environ, console, confirm or (lambda _question: False))
     shutil.rmtree(prepared.state.logs(), ignore_errors=True)
     scratch = Path(tempfile.mkdtemp(prefix="pipegen-run-"))
+    console.start([(job.id, job.stage) for job in prepared.selection.run])
     try:
         results = runner.run(scratch)
+        console.stop(erase=True)  # the summary below says the same
     finally:
+        console.stop()  # interrupted: the block stays as it was
         if options.keep:
             console.say(f"pipegen run: working copies and venvs kept in {scratch}")
         else:
@@ -391,4 +407,7 @@ def run(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Mapping
     prepared.state.write_summary(report)
     console.say("")
     console.say(render_summary(report))
+    failed = [(job_id, result.message or "failed") for job_id, result in results.items() if result.status == "failed"]
+    for line in failure_tails(failed, prepared.state.logs(), show_tail=not options.verbose):
+        console.say(line)
     return code, report

@@ -1,7 +1,8 @@
 """The clean working copy a job runs in: the repository as it is on disk.
 
 A snapshot is made once per run: a local `git clone` of HEAD, the origin's remote-tracking
-branches copied over (diff coverage compares with origin/main, offline), then the work
+branches and the local branches copied over (changed lines are compared with origin/main, or with
+the local main when there is no remote, offline), then the work
 tree laid over it: modified and untracked files that git does not ignore are included,
 deleted ones removed. Each job then gets its own copy of the snapshot.
 """
@@ -63,6 +64,8 @@ def make_snapshot(root: Path, destination: Path) -> Path:
     # The clone's origin is the local repository; make it look like the source's own origin.
     _git(destination, "fetch", "--quiet", "--prune", "--no-tags", str(root),
          "+refs/remotes/origin/*:refs/remotes/origin/*")
+    # And its local branches: with no remote, changed lines are compared with the local mainline.
+    _git(destination, "fetch", "--quiet", "--no-tags", "--update-head-ok", str(root), "+refs/heads/*:refs/heads/*")
     if remote.returncode == 0:
         _git(destination, "remote", "set-url", "origin", remote.stdout.strip())
     else:

@@ -2,6 +2,8 @@
 files a team already has (packaging metadata, lock files, CI files, docker-compose, MLproject)."""
 from __future__ import annotations
 
+from pipegen.init.detect.install import POETRY_INTO_JOB
+
 import textwrap
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from pipegen.project_files import is_package
 from pipegen.init.detect.layout import source_packages
 from pipegen.init.detect.layout import test_levels as levels_of
 from pipegen.init.detect.linters import configured_linters
-from pipegen.init.detect.mlproject import find_training
+from pipegen.init.detect.mlproject import Training, find_training
 from pipegen.init.detect.name import project_name
 from pipegen.init.detect.python_version import python_version
 from pipegen.init.detect.services import compose_services
@@ -46,17 +48,48 @@ def test_name_from_the_metadata_that_declares_it(tmp_path, files, name, source):
     assert (found.value, found.source) == (name, source)
 
 
+def test_name_and_python_from_a_setup_py_in_a_subfolder(tmp_path):
+    root = tree(tmp_path, {"src/setup.py": "from setuptools import setup\nsetup(name='ledger-app', "
+                                           "python_requires='>=3.10', packages=['ledger'])\n",
+                           "src/ledger/__init__.py": ""})
+    name, python = project_name(root, pyproject(root)), python_version(root, pyproject(root))
+    assert (name.value, name.source) == ("ledger-app", "src/setup.py setup(name=...)")
+    assert (python.value, python.source) == ("3.10", "src/setup.py python_requires >=3.10")
+    cfg = tree(tmp_path / "cfg", {"backend/setup.cfg": "[metadata]\nname = api-core\n",
+                                  "backend/setup.py": "from setuptools import setup\nsetup()\n"})
+    assert project_name(cfg, {}).source == "backend/setup.cfg [metadata]"
+
+
 @pytest.mark.parametrize("files, version, source_start", [
     ({".python-version": "3.9.18\n", "pyproject.toml": "[project]\nrequires-python = '>=3.8'\n"}, "3.9",
      ".python-version"),
     ({"Dockerfile": "FROM --platform=linux/amd64 docker.io/library/python:3.12-slim AS base\n"}, "3.12",
      "Dockerfile"),
     ({".github/workflows/ci.yml":
-      "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.10']\n"},
+      "on: [push]\njobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.11', '3.10']\n"
+      "    steps:\n      - run: pytest\n"},
      "3.10", ".github/workflows/ci.yml"),
     ({".gitlab-ci.yml": "image: python:3.8\n"}, "3.8", ".gitlab-ci.yml"),
-    ({".github/workflows/t.yaml": "steps:\n  - with:\n      python-version:\n        - '3.12'\n        - '3.9'\n"},
+    ({".github/workflows/t.yaml": "on: pull_request\nsteps:\n  - with:\n      python-version:\n        - '3.12'\n"
+                                  "        - '3.9'\n  - run: tox\n"},
      "3.9", ".github/workflows/t.yaml"),
+    ({".github/workflows/a-release.yml":
+      "on: {release: {}}\nsteps:\n  - with: {python-version: '3.13'}\n  - run: pytest\n",
+      ".github/workflows/b-docs.yml": "on: push\nsteps:\n  - with: {python-version: '3.12'}\n  - run: mkdocs build\n",
+      ".github/workflows/c-nightly.yml":
+      "on: {workflow_run: {workflows: [t]}}\nsteps:\n  - with: {python-version: '3.8'}\n  - run: pytest\n",
+      ".github/workflows/t.yml": "on: [push]\njobs:\n  t:\n    strategy:\n      matrix:\n        python-version:"
+                                 " ['3.12', '3.10']\n    steps:\n      - run: pytest\n"},
+     "3.10", ".github/workflows/t.yml (tests 3.10, 3.12)"),
+    ({".github/workflows/a-lint.yml": "on: push\nsteps:\n  - with: {python-version: '3.13'}\n  - run: pre-commit run\n",
+      ".github/workflows/z-test.yml":
+      "on: push\nsteps:\n  - with:\n      python-version: ['3.11', '3.9']\n  - run: pytest\n"},
+     "3.9", ".github/workflows/z-test.yml (tests 3.9, 3.11)"),
+    ({".github/workflows/ci.yml":
+      "on: push\njobs:\n  lint:\n    steps:\n      - with: {python-version: '3.13'}\n      - run: ruff check\n"
+      "  test:\n    strategy:\n      matrix:\n        python: ['3.10', '3.11']\n    steps:\n"
+      "      - with:\n          python-version: ${{ matrix.python }}\n      - run: pytest\n"},
+     "3.10", ".github/workflows/ci.yml (tests 3.10, 3.11, 3.13)"),
     ({"azure-pipelines.yml": "- task: UsePythonVersion@0\n  inputs: {versionSpec: '3.10'}\n"}, "3.10",
      "azure-pipelines.yml"),
     ({"pyproject.toml": "[project]\nrequires-python = '>=3.10,<4'\n"}, "3.10", "requires-python"),
@@ -113,9 +146,34 @@ def test_install_uv_lock_syncs_into_the_jobs_python(tmp_path):
 def test_install_poetry_with_its_test_groups(tmp_path):
     root = tree(tmp_path, {"pyproject.toml": "[tool.poetry]\nname='a'\n[tool.poetry.group.test.dependencies]\n"
                                              "pytest='*'\n[tool.poetry.group.docs.dependencies]\nmkdocs='*'\n",
-                           "poetry.lock": ""})
+                           "poetry.lock": "", "a/__init__.py": ""})
     assert install_commands(root, pyproject(root)).value.splitlines()[-1] == \
-        "POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --with test"
+        POETRY_INTO_JOB + " --no-interaction --with test"
+
+
+@pytest.mark.parametrize("files, why", [
+    ({"pyproject.toml": "[tool.poetry]\nname = 'shop'\npackage-mode = false\n", "shop/__init__.py": ""},
+     "package-mode = false"),
+    ({"pyproject.toml": "[tool.poetry]\nname = 'orders-service'\n", "app/__init__.py": ""},
+     "no `packages` declared and no orders_service/ or orders_service.py for Poetry to find"),
+    ({"pyproject.toml": "[project]\nname = 'Orders.Service'\n[tool.poetry]\n", "poetry.lock": ""},
+     "no `packages` declared and no orders_service/ or orders_service.py for Poetry to find"),
+])
+def test_install_poetry_application_that_is_not_a_package_installs_without_the_root(tmp_path, files, why):
+    root = tree(tmp_path, files)
+    found = install_commands(root, pyproject(root))
+    assert found.value.splitlines()[-1] == POETRY_INTO_JOB + " --no-interaction --no-root"
+    assert why in found.source
+
+
+@pytest.mark.parametrize("files", [
+    {"pyproject.toml": "[tool.poetry]\nname = 'orders-service'\n", "src/orders_service/__init__.py": ""},
+    {"pyproject.toml": "[tool.poetry]\nname = 'orders-service'\n", "orders_service.py": ""},
+    {"pyproject.toml": "[tool.poetry]\nname = 'x'\npackages = [{include = 'app'}]\n", "app/__init__.py": ""},
+])
+def test_install_poetry_package_poetry_can_find_installs_the_root(tmp_path, files):
+    root = tree(tmp_path, files)
+    assert "--no-root" not in install_commands(root, pyproject(root)).value
 
 
 def test_install_pep735_groups_with_pip(tmp_path):
@@ -185,6 +243,9 @@ def test_training_scripts_without_mlproject(tmp_path):
     assert find_training(tree(tmp_path / "b", {"src/churn/train.py": ""})).command == \
         "PYTHONPATH=src python -m churn.train"
     assert find_training(tmp_path / "b" / "src") is None
+    assert find_training(tree(tmp_path / "c", {"src/train.py": ""})) == Training("python src/train.py", "src/train.py")
+    assert find_training(tree(tmp_path / "d", {"forecast/__init__.py": "", "forecast/train.py": ""})) == \
+        Training("python -m forecast.train", "forecast/train.py")
 
 
 def test_a_package_in_a_subfolder_gives_the_code_the_tests_and_the_install(tmp_path):

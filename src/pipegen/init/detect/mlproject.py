@@ -1,4 +1,5 @@
-"""Training entry points: an MLproject's entry points, train.py at the root, src/<pkg>/train.py."""
+"""Training entry points: an MLproject's entry points, train.py at the root, src/train.py,
+src/<pkg>/train.py, <pkg>/train.py."""
 from __future__ import annotations
 
 import re
@@ -45,12 +46,23 @@ def find_training(root: Path) -> Training | None:
         listed = ", ".join(points) or "none"
         return Training("mlflow run . -e ENTRY_POINT --env-manager local",
                         f"MLproject (entry points: {listed}; pick the one that trains)")
+    return _training_script(root)
+
+
+def _training_script(root: Path) -> Training | None:
+    """train.py at the root, src/train.py, src/<pkg>/train.py, <pkg>/train.py (a package at the root)."""
     if (root / "train.py").is_file():
         return Training("python train.py", "train.py")
+    if (root / "src" / "train.py").is_file():
+        return Training("python src/train.py", "src/train.py")
     for script in sorted((root / "src").glob("*/train.py")) if (root / "src").is_dir() else ():
         package = script.parent.name
         if package.isidentifier():
             return Training(f"PYTHONPATH=src python -m {package}.train", f"src/{package}/train.py")
+    for script in sorted(root.glob("*/train.py")):  # a package at the root: <pkg>/train.py
+        package = script.parent.name
+        if package.isidentifier() and (script.parent / "__init__.py").is_file():
+            return Training(f"python -m {package}.train", f"{package}/train.py")
     return None
 
 

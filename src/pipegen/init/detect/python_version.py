@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 from pipegen.init.detect import Finding
-from pipegen.project_files import read_ini, read_text, setup_py_arguments, table
+from pipegen.init.detect.ci_competition import Mainline, github_workflow
+from pipegen.init.detect.install import package_folder
+from pipegen.project_files import read_ini, read_text, read_toml, setup_py_arguments, table
 
 DEFAULT_PYTHON = "3.11"
 _VERSION = re.compile(r"(?<![\d.])3\.(?P<minor>\d{1,2})(?![\d])")
@@ -22,6 +24,7 @@ _CI_PATTERNS = (
     ("Jenkinsfile", re.compile(r"python:")),
     (".travis.yml", re.compile(r"^python:", re.MULTILINE)),
 )
+_MATRIX_REFERENCE = re.compile(r"python-version:\s*['\"]?\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
 _TOX_ENV = re.compile(r"\bpy3(?P<minor>\d{1,2})\b")
 
 
@@ -48,10 +51,14 @@ def _ci_versions(text: str, key: re.Pattern) -> set[str]:
     """Versions named where `key` occurs: on the same line (`3.11`, `['3.10', '3.11']`,
     `python:3.12-slim`) and in a block list right below it (`- "3.10"`)."""
     found: set[str] = set()
-    for match in key.finditer(text):
-        rest = text[match.end():].split("\n")
-        values = [rest[0]] + [line for line in _list_items(rest[1:])]
-        found |= {_short(m.group(0)) for value in values for m in _VERSION.finditer(value.split("#")[0])}
+    keys = [key]
+    # `python-version: ${{ matrix.python }}`: the versions are listed under the matrix's own key.
+    keys += [re.compile(rf"^\s*{re.escape(name)}:", re.MULTILINE) for name in _MATRIX_REFERENCE.findall(text)]
+    for pattern in keys:
+        for match in pattern.finditer(text):
+            rest = text[match.end():].split("\n")
+            values = [rest[0]] + _list_items(rest[1:])
+            found |= {_short(m.group(0)) for value in values for m in _VERSION.finditer(value.split("#")[0])}
     return found
 
 
@@ -64,8 +71,30 @@ def _list_items(lines: list[str]) -> list[str]:
     return items
 
 
+def _test_workflows(root: Path, folder: Path) -> list[Path]:
+    """The workflows that test the mainline: a release, docs, scheduled or downstream workflow
+    may build on any Python, and says nothing about the one the code must run on."""
+    mainline = Mainline(("main", "master"))
+    return [file for file in sorted(folder.glob("*.y*ml"))
+            if github_workflow(root, file.relative_to(root).as_posix(), mainline).competes]
+
+
+def _from_test_workflows(root: Path) -> Finding | None:
+    """The oldest version any test workflow runs (its matrix, or one version per workflow)."""
+    folder = root / ".github" / "workflows"
+    found = [(version, file) for file in (_test_workflows(root, folder) if folder.is_dir() else ())
+             for version in _ci_versions(read_text(file), _CI_PATTERNS[0][1])]
+    if not found:
+        return None
+    version, file = min(found, key=lambda pair: int(pair[0].split(".")[1]))
+    tested = sorted({v for v, f in found if f == file}, key=lambda v: int(v.split(".")[1]))
+    return Finding(version, f"{file.relative_to(root)} (tests {', '.join(tested)})")
+
+
 def _from_ci_files(root: Path) -> Finding | None:
-    for name, key in _CI_PATTERNS:
+    if found := _from_test_workflows(root):
+        return found
+    for name, key in _CI_PATTERNS[1:]:
         path = root / name
         files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
@@ -90,6 +119,15 @@ def _from_requires_python(root: Path, pyproject: dict) -> Finding | None:
         (read_ini(root / "setup.cfg").get("options", "python_requires", fallback=None), "setup.cfg python_requires"),
         (setup_py_arguments(root).get("python_requires"), "setup.py python_requires"),
     ]
+    folder = package_folder(root)
+    if folder not in (None, "."):  # the package lives in a subfolder (src/setup.py)
+        inner = read_toml(root / folder / "pyproject.toml")
+        specs += [
+            (table(inner, "project").get("requires-python"), f"{folder}/pyproject.toml requires-python"),
+            (read_ini(root / folder / "setup.cfg").get("options", "python_requires", fallback=None),
+             f"{folder}/setup.cfg python_requires"),
+            (setup_py_arguments(root / folder).get("python_requires"), f"{folder}/setup.py python_requires"),
+        ]
     for spec, where in specs:
         if isinstance(spec, str) and (version := lower_bound(spec)):
             return Finding(version, f"{where} {spec.strip()}")

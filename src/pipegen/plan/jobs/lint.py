@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
+from pipegen.gates.compare_branch import candidates
 from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS, RUFF_ARGS
 from pipegen.plan.jobs.common import (
     cache_files,
@@ -45,6 +46,14 @@ def lint_command(tool: str, targets: str, out: str) -> str:
             f"--output-file={out} --exit-zero")
 
 
+def base_ref_shell(compare: str) -> str:
+    """Sets $base_ref to the commit the baseline is linted at: the first of the gates' candidates
+    for `compare` that exists (origin's branch, else the local one, or the other way round; see
+    pipegen.gates.compare_branch), else the name itself, so `git worktree add` says what is missing."""
+    tries = [f"git rev-parse --verify --quiet {quote(ref + '^{commit}')}" for ref, _ in candidates(compare)]
+    return 'base_ref="$(' + " || ".join([*tries, f"echo {quote(compare)}"]) + ')"'
+
+
 _LINT_FLAGS = {"ruff": ("--ruff-report", "--max-ruff-issues"), "pylint": ("--pylint-report", "--min-score"),
                "flake8": ("--flake8-report", "--max-issues")}
 
@@ -68,8 +77,8 @@ def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         if thresholds[tool] is not None:
             flags.append(f"{_LINT_FLAGS[tool][1]} {number(thresholds[tool])}")
     if "compare-branch" in lint.ratchet:
-        base = ['reports="$PWD/' + REPORT_DIR + '"', 'base="$(mktemp -d)/base"',
-                f'git worktree add --detach "$base" {quote(compare)}', 'cd "$base"']
+        base = ['reports="$PWD/' + REPORT_DIR + '"', 'base="$(mktemp -d)/base"', base_ref_shell(compare),
+                'git worktree add --detach "$base" "$base_ref"', 'cd "$base"']
         for tool in tools:
             base.append(lint_command(tool, targets, f'"$reports/base-{_LINT_REPORTS[tool]}"'))
             flags.append(f"--baseline {tool}={report_path('base-' + _LINT_REPORTS[tool])}")

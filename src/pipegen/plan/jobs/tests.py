@@ -2,7 +2,9 @@
 combines the coverage of every level and gates it."""
 from __future__ import annotations
 
-from pipegen.descriptor.model import Descriptor, Service
+import json
+
+from pipegen.descriptor.model import TEST_ENV_REFERENCE, Descriptor, Service
 from pipegen.plan.jobs.common import (
     cache_files,
     env_items,
@@ -21,7 +23,9 @@ from pipegen.plan.jobs.lint import lint_tools
 from pipegen.plan.model import REPORT_DIR, EnvKind, EnvValue, Job, Step
 from pipegen.syntax import shell_command
 
-COVERAGE_REQUIREMENT = "coverage[toml]>=7.4,<8"
+# 7.10 brought the start-up hook (a .pth file the wheel installs) that measures every Python
+# process started while COVERAGE_PROCESS_CONFIG is set: pytest-xdist's workers, subprocesses.
+COVERAGE_REQUIREMENT = "coverage[toml]>=7.10,<8"
 
 
 PYTEST_REQUIREMENT = "pytest>=7"
@@ -48,6 +52,47 @@ def _coverage_data(level: str) -> str:
     return f"{COVERAGE_DIR}/{level}.coverage"
 
 
+def env_exports(test_env: tuple[tuple[str, str], ...]) -> str:
+    """`export NAME=value` for the tests.env values that name where a service runs: the host and
+    port are known only when the job runs (a service alias on GitLab, --service under pipegen run),
+    so the shell puts them together; the rest of the text stays quoted as written."""
+    lines = []
+    for name, value in test_env:
+        if not TEST_ENV_REFERENCE.search(value):
+            continue
+        parts = [part for part in TEST_ENV_REFERENCE.split(value)]
+        # split() alternates text and captured names: text, NAME, text, NAME, text
+        pieces = [quote(part) if index % 2 == 0 else f'"${{{part}}}"'
+                  for index, part in enumerate(parts) if part or index % 2]
+        lines.append(f"export {name}={''.join(pieces)}\n")
+    return "".join(lines)
+
+
+def measured_run(level: str, path: str, sources: tuple[str, ...], junit: str) -> str:
+    """Shell running one level's tests under coverage, in every Python process they start.
+
+    `coverage run` alone measures only its own process: with pytest-xdist in the repository's
+    pytest options (`-n auto` in addopts) the tests run in worker processes and the data would be
+    empty. Coverage's start-up hook measures any Python process that finds COVERAGE_PROCESS_CONFIG
+    set; the value is this run's own configuration (the project's settings, plus this level's
+    data file and sources, in parallel mode so each process writes its own file), then the level's
+    files are combined into one. COVERAGE_REQUIREMENT brings the hook, unless the project's own
+    install pins an older coverage."""
+    data = _coverage_data(level)
+    # JSON strings are Python strings too, in double quotes: the shell's single quotes stay plain.
+    settings = f"data_file={json.dumps(data)}" + (f", source={json.dumps(list(sources))}" if sources else "")
+    # A project whose lock pins coverage below 7.10 has no start-up hook: the value is empty, that
+    # coverage never reads it, and the tests' own process is measured as before.
+    config = (f"import coverage; cov = coverage.Coverage({settings}); cov.config.parallel = True; "
+              'print(cov.config.serialize() if hasattr(cov.config, "serialize") else "")')
+    cov_source = f" --source={quote(','.join(sources))}" if sources else ""
+    return (f"export COVERAGE_PROCESS_CONFIG=\"$(python -c {quote(config)})\"\n"
+            f"python -m coverage run --parallel-mode --data-file={data}{cov_source} -m pytest {quote(path)} "
+            f"--junitxml={junit}\n"
+            "unset COVERAGE_PROCESS_CONFIG\n"
+            f"python -m coverage combine --quiet --data-file={data} {COVERAGE_DIR}")
+
+
 def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     """Every level runs under coverage into its own data file and hands it on; the last
     level combines them and gates the total and the changed lines (what the whole pyramid
@@ -57,16 +102,13 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     coverage_min, diff_min = thresholds["coverage_min"], thresholds["coverage_diff_min"]
     gated = coverage_min is not None or diff_min is not None
     sources = source_folders(descriptor)
-    cov_source = f" --source={quote(','.join(sources))}" if sources else ""
     mode = gate_mode(descriptor, "coverage")
     for index, (level, path) in enumerate(levels):
         last = index == len(levels) - 1
         junit = report_path(f"{level}.junit.xml")
-        data = _coverage_data(level)
         steps = [Step("Prepare the report folders", f"mkdir -p {REPORT_DIR} {COVERAGE_DIR}", reads=()),
-                 Step(f"{level.capitalize()} tests under coverage",
-                      f"python -m coverage run --data-file={data}{cov_source} -m pytest {quote(path)} "
-                      f"--junitxml={junit}")]
+                 Step(f"{level.capitalize()} tests under coverage (xdist workers and subprocesses too)",
+                      env_exports(descriptor.tests.env) + measured_run(level, path, sources, junit))]
         gate = None
         if last:
             parts = " ".join(_coverage_data(other) for other, _ in levels)
@@ -106,9 +148,22 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             # The coverage gate's JUnit beside the tests': every gate's result reaches the test tab.
             junit=(junit, report_path("coverage.junit.xml")) if gate else (junit,), fetches=tuple(previous),
             artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
-            hands_over=(data,) if not last else (("coverage.xml",) if descriptor.quality.sonar else ()),
-            gate=gate, gate_mode=mode if gate else None, services=services, env=env_items(service_env(services))))
+            hands_over=(_coverage_data(level),) if not last else
+            (("coverage.xml",) if descriptor.quality.sonar else ()),
+            gate=gate, gate_mode=mode if gate else None, services=services,
+            env=env_items(test_env(descriptor, services))))
     return jobs
+
+
+def test_env(descriptor: Descriptor, services: tuple[Service, ...]) -> dict[str, EnvValue]:
+    """A test job's environment: where its services run, and tests.env's literal values (those
+    naming a service's host or port are exported by the step). A level without services (unit)
+    still gets the names tests.env reads, at their defaults, so the tests find what they read."""
+    literal = {name: EnvValue(EnvKind.LITERAL, value) for name, value in descriptor.tests.env
+               if not TEST_ENV_REFERENCE.search(value)}
+    read = {reference for _, value in descriptor.tests.env for reference in TEST_ENV_REFERENCE.findall(value)}
+    defaults = {name: value for name, value in service_env(descriptor.tests.services).items() if name in read}
+    return {**defaults, **service_env(services), **literal}
 
 
 def service_env(services: tuple[Service, ...]) -> dict[str, EnvValue]:

@@ -1,0 +1,77 @@
+"""What a failed step means, said plainly: the project's own tests failing as written is a
+verdict on the repository (on this machine, with this Python), not on pipegen's set-up; an
+install that fails is the project's dependencies or install command. Read from the JUnit files
+the test step wrote, never guessed from the exit code alone."""
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from pipegen.plan.model import Job
+from pipegen.project_files import read_text
+
+MAX_NAMED = 3  # failing tests named in the one-line message; the log has them all
+
+
+def _failures(report: Path) -> tuple[int, int, list[str]]:
+    """(tests, failed or in error, the first failing tests' names) of one JUnit XML file."""
+    try:
+        root = ET.parse(report).getroot()
+    except (ET.ParseError, OSError):
+        return 0, 0, []
+    total = failed = 0
+    names = []
+    for case in root.iter("testcase"):
+        total += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed += 1
+            path = (case.get("classname") or "").replace(".", "/")
+            names.append(f"{path}.py::{case.get('name')}" if path else str(case.get("name")))
+    for suite in root.iter("testsuite"):  # an error while collecting is a suite error without a testcase
+        if not list(suite.iter("testcase")) and int(suite.get("errors") or 0):
+            failed += int(suite.get("errors") or 0)
+    return total, failed, names
+
+
+def missing_submodules(workdir: Path) -> list[str]:
+    """The git submodules .gitmodules names whose folder is empty or absent in the job's copy."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(read_text(workdir / ".gitmodules"))
+    except configparser.Error:
+        return []
+    paths = [parser.get(section, "path", fallback="").strip() for section in parser.sections()]
+    return [path for path in paths if path and not _has_files(workdir / path)]
+
+
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, python: str,
+                runs_tests: bool = True) -> str:
+    """The message of a failed job: the step and its exit code, and what it means when known
+    (`python`: the interpreter the job ran with, named in the message; `runs_tests`: the step is
+    the one running the project's tests, whose JUnit file says which failed, not a gate's)."""
+    message = f"step {title!r} exited with {code}"
+    if kind == "install":
+        return message + (f": installing the project failed (its dependencies or install command, with "
+                          f"Python {python}); the log shows pip's or the tool's own error")
+    if not runs_tests:
+        return message
+    counts = [_failures(workdir / report) for report in job.junit if (workdir / report).is_file()]
+    total, failed = sum(count[0] for count in counts), sum(count[1] for count in counts)
+    if not failed:
+        return message
+    missing = missing_submodules(workdir)
+    if missing:
+        return message + (f": {failed} of {total} tests failed, and the repository's git submodules are not checked "
+                          f"out ({', '.join(missing)}): the tests need them. Clone with --recurse-submodules (or run "
+                          "`git submodule update --init --recursive`); pipegen's generated checkouts do not fetch "
+                          "submodules yet")
+    names = [name for count in counts for name in count[2]]
+    named = ", ".join(names[:MAX_NAMED]) + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
+    return message + (f": the project's own tests fail as written here ({failed} of {total} failed"
+                      + (f": {named}" if named else "") + f"; Python {python}). That is the repository's state "
+                      "on this machine, not pipegen's set-up: run the same tests without pipegen to confirm")

@@ -1,0 +1,140 @@
+"""Green on day one where the repository is healthy, for the shapes that used to go red: a Poetry
+application that is not a package, a repository whose existing workflows compete with pipegen's
+or are kept beside it, a docker-compose app whose tests read their services from the environment,
+pytest-xdist in the pytest options, a setup.py in src/ with a training script beside it. Each runs
+`pipegen init` (which changes nothing but the descriptor) -> `pipegen generate` -> the TEST stage
+under `pipegen run`, on fixture projects written for these tests (tests/fixtures/adoption/)."""
+from __future__ import annotations
+
+from pipegen.init.detect.install import POETRY_INTO_JOB
+
+import re
+
+import pytest
+import yaml
+
+from . import services
+from .conftest import job_log, run_environment
+from .test_adoption import fixture_repository, git, pipegen, publish, run_test_stage
+
+pytestmark = pytest.mark.slow
+
+
+def initialised(shape: str, tmp_path, *init_args: str):
+    """The fixture committed as it is, then `pipegen init`: the only change is the descriptor."""
+    root = fixture_repository(shape, tmp_path)
+    git(root, "add", ".")
+    git(root, "commit", "--quiet", "-m", "the project as it is")
+    init = pipegen(root, "init", *(init_args or ("--target", "gitlab")))
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == "?? pipegen.yaml\n"
+    return root, init
+
+
+def generated(root) -> None:
+    done = pipegen(root, "generate", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def green_on_day_one(root, settings: dict[str, str], *selection: str, test_jobs: tuple[str, ...] = ("unit",)):
+    """Commits the adoption, pushes it, and runs the TEST stage on a feature branch: every job passes."""
+    publish(root)
+    green = run_test_stage(root, run_environment(**settings), *selection)
+    assert green.returncode == 0, green.explain()
+    assert green.statuses == {"pipegen-check": "passed", "lint": "passed",
+                              **{job: "passed" for job in test_jobs}}, green.explain()
+    return green
+
+
+def descriptor_of(root) -> dict:
+    return yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.pipeline_scenario(minutes=2)
+def test_poetry_application_that_is_not_a_package_installs_without_its_root(tmp_path, scenario_settings):
+    root, _ = initialised("poetry-app", tmp_path)
+    text = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    assert descriptor_of(root)["project"]["install"][-1] == \
+        POETRY_INTO_JOB + " --no-interaction --no-root --with dev"
+    assert "--no-root: no `packages` declared and no ticket_desk/ or ticket_desk.py for Poetry to find" in text
+    generated(root)
+    green_on_day_one(root, scenario_settings)
+    assert "2 passed" in job_log(root, "unit")
+    assert "No file/folder found for package" not in job_log(root, "unit")
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_only_the_workflow_testing_the_mainline_competes_the_others_are_kept(tmp_path, scenario_settings):
+    root, init = initialised("kept-ci", tmp_path, "--target", "github")
+    descriptor = descriptor_of(root)
+    assert descriptor["project"]["python"] == "3.11"  # the test workflow's oldest; not release's or nightly's
+    kept = {line.split(":")[0].split()[-1] for line in init.stdout.splitlines() if "kept CI" in line}
+    assert kept == {f".github/workflows/{name}.yml" for name in
+                    ("coverage-badge", "docs", "labels", "nightly", "release")}
+
+    refused = pipegen(root, "generate", "-q")
+    assert refused.returncode == 1
+    named = [line.strip() for line in refused.stderr.splitlines() if line.startswith("  ")]
+    assert named == [".github/workflows/ci.yml: runs tests or linters on push to main and pull requests into main, "
+                     "as pipegen's does"]
+    assert not (root / ".github" / "workflows" / "pipegen.yml").exists()
+
+    git(root, "rm", "--quiet", ".github/workflows/ci.yml")  # its work now lives in pipegen's pipeline
+    generated(root)
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "pipegen.yml").read_text(encoding="utf-8"))
+    assert "unit" in workflow["jobs"]
+    green_on_day_one(root, scenario_settings)
+    assert "2 passed" in job_log(root, "unit")
+
+
+@pytest.fixture
+def shop_database():
+    """A real PostgreSQL on loopback (Debian's binaries), its superuser `shop`, its database `shop`."""
+    if services.postgres_bin() is None:
+        pytest.skip("PostgreSQL's binaries are not on this machine (Debian's postgresql package)")
+    postgres = services.postgres_server("shop", "shop")
+    yield next(postgres)
+    postgres.close()
+
+
+@pytest.mark.pipeline_scenario(minutes=2)
+def test_compose_app_tests_read_their_database_where_the_ci_runs_it(tmp_path, scenario_settings, shop_database):
+    root, _ = initialised("compose-app", tmp_path)
+    tests = descriptor_of(root)["tests"]
+    assert list(tests["services"]) == ["db"]  # web and tests are built from the repository: no CI services
+    assert tests["env"] == {"ORDERS_TABLE": "orders_test", "SHOP_CURRENCY": "EUR",
+                            "DATABASE_URL": "postgresql://shop:shop@${DB_HOST}:${DB_PORT}/shop"}
+    generated(root)
+    # The database listens on a port of its own, not compose's 5432: the tests follow $DB_PORT.
+    green_on_day_one(root, scenario_settings, "--stage", "test", "--service", f"db=127.0.0.1:{shop_database}",
+                     test_jobs=("unit", "integration"))
+    assert "1 passed" in job_log(root, "unit") and "1 passed" in job_log(root, "integration")
+
+
+@pytest.mark.pipeline_scenario(minutes=2)
+def test_xdist_workers_and_subprocesses_are_measured_so_the_gate_sees_the_real_total(tmp_path, scenario_settings):
+    root, _ = initialised("xdist-lib", tmp_path)
+    descriptor = root / "pipegen.yaml"
+    text = descriptor.read_text(encoding="utf-8")
+    # The bar the first pipeline's total meets: every line, in the workers and in the subprocess.
+    descriptor.write_text(text.replace("coverage: {min: 0,", "coverage: {min: 100,"), encoding="utf-8")
+    generated(root)
+    green_on_day_one(root, scenario_settings)
+    log = job_log(root, "unit")
+    assert "created: 2/2 workers" in log and "5 passed" in log  # -n 2 from addopts
+    assert re.search(r"total_coverage\s.*100(\.0+)?%?\s.*PASS", log), log[-3000:]
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_setup_py_in_src_with_a_training_script(tmp_path, scenario_settings):
+    root, _ = initialised("src-setup-train", tmp_path)
+    text = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    project = descriptor_of(root)["project"]
+    assert project["name"] == "harvest-forecast"  # src/setup.py's name, not the folder's
+    assert project["python"] == "3.10"
+    assert project["install"] == ["python -m pip install -e './src[test]'"]
+    assert project["source"] == ["src/harvest"]
+    assert "#   train: python src/train.py  # from src/train.py" in text
+    generated(root)
+    green_on_day_one(root, scenario_settings)
+    assert "2 passed" in job_log(root, "unit")
