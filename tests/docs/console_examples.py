@@ -66,6 +66,9 @@ def _commands(body: list[str], first_line: int) -> tuple[Command, ...]:
 
 _COMMIT = re.compile(r"\b[0-9a-f]{12}(?:[0-9a-f]{28})?\b")
 _DURATION = re.compile(r"\bin \d+(?:\.\d+)?s\b")
+_STEP_DURATION = re.compile(r"\(\d+(?:\.\d+)? s\)")  # init's progress: "flake8 ... 0 issues (0.7 s)"
+# The linters' versions are the newest in the lint job's pinned ranges on the day the example runs.
+_LINTER_VERSION = re.compile(r"\b(pylint|flake8|ruff) \d+\.\d+(?:\.\d+)?\b")
 # A generated file's body hash, and git's blob ids and hunk line numbers in a diff of one, change with
 # every change to what pipegen writes elsewhere in the file; the lines a page shows are still compared.
 _BODY_HASH = re.compile(r"(pipegen-body-sha256: )[0-9a-f]{64}\b")
@@ -73,14 +76,18 @@ _BLOB_IDS = re.compile(r"^index [0-9a-f]{7,40}\.\.[0-9a-f]{7,40}", re.MULTILINE)
 _HUNK_LINES = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@", re.MULTILINE)
 
 
-def normalise(text: str, workdir: Path | None = None) -> list[str]:
+def normalise(text: str, workdir: Path | None = None, home: Path | None = None) -> list[str]:
     """What may differ between two runs of the same example, or after pipegen's output changes elsewhere:
-    commit and blob ids, body hashes, a diff's line numbers, durations, the copy's folder."""
+    commit and blob ids, body hashes, a diff's line numbers, durations, linter versions, the copy's
+    folder (shown as .) and the home folder (shown as ~)."""
     if workdir is not None:
         text = text.replace(str(workdir), ".")
+    if home is not None:
+        text = text.replace(str(home), "~")
     text = _BLOB_IDS.sub("index <blob>..<blob>", _BODY_HASH.sub(r"\1<sha256>", text))
     text = _HUNK_LINES.sub("@@ <lines> @@", text)
     text = _DURATION.sub("in <duration>", _COMMIT.sub("<commit>", text))
+    text = _LINTER_VERSION.sub(r"\1 <version>", _STEP_DURATION.sub("(<duration>)", text))
     lines = [line.rstrip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
