@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from executors.gitlab_ci_local import VERSION as GITLAB_CI_LOCAL
 
 ENSURE_RSYNC = ROOT / ".ci" / "ensure-rsync"
 # What apt-get does, as far as the script can see: it records its arguments, and `install` puts an rsync
@@ -83,3 +84,24 @@ def test_ci_runs_the_rsync_step_before_the_tests():
     steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     first_test_step = next(index for index, line in enumerate(steps) if "pytest" in line)
     assert any(line.startswith(".ci/ensure-rsync") for line in steps[:first_test_step])
+
+
+def _readme_setup_commands() -> list[str]:
+    """The README's set-up block: its commands, one a line (comments left out)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Set up", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_the_readme_test_command_is_what_ci_runs():
+    """Set-up 2 is the command a newcomer runs; .ci/run runs the same steps, so it stays true."""
+    install, test = _readme_setup_commands()
+    ci_run = " ".join(line.strip().removeprefix("&& ").rstrip("\\").strip()
+                      for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines())
+    steps = [step.strip() for step in test.split(" && ")]
+    assert steps[0] == ".ci/ensure-rsync"
+    for step in steps[:-1]:
+        assert step in ci_run, step
+    assert steps[-1].startswith(".venv/bin/python -m coverage run -m pytest -q -n 2")
+    assert f"gitlab-ci-local@{GITLAB_CI_LOCAL}" in test  # the version the executor tests pin
+    assert install.endswith("pipegen generate --descriptor examples/churn/pipegen.yaml")
