@@ -54,7 +54,7 @@ def test_unchanged_pipelines_say_so_and_pass(project, capsys) -> None:
 def test_weaker_thresholds_and_a_lost_approval_are_risky(project, capsys) -> None:
     root, _ = project
     regenerate(capsys, root, "coverage: {min: 80, diff_min: 90}", "coverage: {min: 70, diff_min: 90}")
-    regenerate(capsys, root, "    approval: {approvers: [release-managers]}\n", "")
+    regenerate(capsys, root, "    approval: {approvers: [release-managers]}\n", "    approval: false\n")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main", "--fail-on", "risky")
     assert result.exit_code == 1
     lines = result.out.splitlines()

@@ -186,6 +186,35 @@ def test_custom_output_produced_in_test_is_read_in_prod(act) -> None:
     assert f"announce read RELEASE_STAMP=stamp-{runner.repo.head[:12]}" in ran.log("announce"), ran.explain()
 
 
+GATE_MODE_DESCRIPTOR = textstats_descriptor("github") + """\
+quality:
+  coverage: {min: 100}
+  lint: false
+"""
+PARTLY_TESTED = '''def describe(flag):
+    if flag:
+        return "never reached by the tests"
+    return "reached"
+
+
+def test_describe():
+    assert describe(False) == "reached"
+'''
+
+
+def test_the_gate_mode_repository_variable_reaches_the_gate(act) -> None:
+    # A repository variable reaches a step only through `env:`: the workflow maps PIPEGEN_GATE_MODE into the
+    # jobs whose gate the descriptor gives no mode, as the other platforms hand every job their variables.
+    runner = act("minimal", variables={"PIPEGEN_GATE_MODE": "dry-run"})
+    generate_variant(runner.repo, GATE_MODE_DESCRIPTOR)
+    runner.repo.push_change("an untested branch under a 100 % bar", {"tests/unit/test_partly.py": PARTLY_TESTED})
+    ran = runner.run("push", push_event(runner.repo))
+    assert ran.returncode == 0, ran.explain()
+    assert ran.results == {"pipegen-check": "success", "unit": "success"}, ran.explain()
+    log = ran.log("unit")
+    assert "gate coverage: FAIL (dry-run)" in log, log
+
+
 SILENT_TRAIN_DESCRIPTOR = textstats_descriptor("github") + """\
 model:
   name: textstats-model

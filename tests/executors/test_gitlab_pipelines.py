@@ -181,6 +181,8 @@ model:
   train: python -c "print('trained, but MODEL_VERSION was never published')"
   metrics:
     accuracy: {greater_is_better: true, threshold: 0.5}
+environments:
+  prod: {approval: false}  # not what this scenario is about (PROD asks for an approval by default)
 """
 
 

@@ -233,12 +233,3 @@ def test_generated_descriptors_do_what_the_plan_says(data: dict) -> None:
             reject()
         raise
     assert mismatches(plan) == {}
-
-
-def test_the_readme_table_is_the_platform_differences_data() -> None:
-    from pipegen.platforms.differences import markdown_table  # pylint: disable=import-outside-toplevel
-
-    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- platform-differences:start -->\n") + len("<!-- platform-differences:start -->\n")
-    end = readme.index("<!-- platform-differences:end -->")
-    assert readme[start:end] == markdown_table()

@@ -16,6 +16,6 @@ GATES = {
 }
 
 
-@click.group(cls=LazyGroup, lazy_commands=GATES)
+@click.group("gate", cls=LazyGroup, lazy_commands=GATES)
 def group() -> None:
     """Quality gates: exit 0 pass, 1 fail, 2 bad usage, 3 could not evaluate (fails closed)."""

@@ -8,6 +8,7 @@ import click
 from pipegen import scrub
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import PipegenError
+from pipegen.init.detect.ci_files import written_by_pipegen
 from pipegen.init.measure.lint_today import Progress
 from pipegen.init.starter import (
     TARGETS,
@@ -20,7 +21,7 @@ from pipegen.init.starter import (
 from pipegen.paths import explicit_target
 
 
-def _summary(detection: Detection) -> list[tuple[str, str]]:
+def _summary(detection: Detection, root: Path) -> list[tuple[str, str]]:
     """(label, what was found) rows, in the order the descriptor lists them."""
     rows = [("project", f"{detection.name.value} ({detection.name.source})"),
             ("python", f"{detection.python.value} ({detection.python.source})"),
@@ -52,7 +53,7 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     for tool in detection.linters:  # one line each: a linter not measured says how to measure it
         today = detection.lint_today.get(tool)
         rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"))
-    rows += _ci_rows(detection)
+    rows += _ci_rows(detection, root)
     for path in detection.other_ci:
         rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))
     if detection.dockerfile:
@@ -66,7 +67,7 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     return rows
 
 
-def _ci_rows(detection: Detection) -> list[tuple[str, str]]:
+def _ci_rows(detection: Detection, root: Path) -> list[tuple[str, str]]:
     """Each CI file already there: competing with pipegen's pipeline, kept beside it, or pipegen's own path."""
     rows = []
     for target, competing in detection.foreign_ci.items():
@@ -80,7 +81,9 @@ def _ci_rows(detection: Detection) -> list[tuple[str, str]]:
     for target, files in detection.ci_files.items():
         others = {pipeline.path for pipeline in detection.existing_ci.get(target, ())}
         for path in (path for path in files if path not in others):
-            rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
+            rows.append(("existing CI", f"{path}: written by pipegen; `pipegen generate` keeps it in step with the "
+                                        "descriptor" if written_by_pipegen(root / path) else
+                                        f"{path}: `pipegen generate` writes there and refuses to replace a file "
                                         "it did not write without --force"))
     return rows
 
@@ -137,7 +140,7 @@ def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bo
         click.echo(scrub.clean(f"pipegen: {exc}"), err=True)
         ctx.exit(exc.exit_code)
     click.echo(scrub.clean(f"pipegen init: inspected {root.resolve()}"))
-    for label, found in _summary(detection):  # what the repository's files say is data: scrubbed
+    for label, found in _summary(detection, root):  # what the repository's files say is data: scrubbed
         click.echo(scrub.clean(f"  {label:<13}{found}"))
     if not outcome.written:
         click.echo(f"{output} is already up to date; nothing written")

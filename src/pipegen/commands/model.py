@@ -45,7 +45,7 @@ def _common_options(func: Callable) -> Callable:
     return func
 
 
-@click.group()
+@click.group("model")
 def group() -> None:
     """Promote or roll back the production model (MLflow registry aliases).
 

@@ -126,7 +126,16 @@ def _quality(quality: dict) -> Quality:
         sonar=SonarSettings(**sonar) if sonar else None,
         lint=_lint(quality.get("lint")),
         off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None),
-        pipeline_diff=quality.get("pipeline_diff", True))
+        pipeline_diff=quality.get("pipeline_diff", True), modes=_modes(quality.get("mode")))
+
+
+def _modes(value: Any) -> tuple[tuple[str, str], ...]:
+    """`quality.mode` as (gate or "default", mode) pairs. YAML 1.1 reads an unquoted `off` as false."""
+    def mode(written: Any) -> str:
+        return "off" if written is False else written
+    if isinstance(value, dict):
+        return tuple((gate, mode(written)) for gate, written in value.items())
+    return () if value is None or value is True else (("default", mode(value)),)
 
 
 def _build(data: dict, path: Path, positions: dict) -> Descriptor:
@@ -183,15 +192,23 @@ def _drift(data: dict | None) -> DriftSettings | None:
     return DriftSettings(**values)
 
 
+def _approval(name: str, data: dict) -> Approval | None:
+    """PROD asks for an approval unless the descriptor says `approval: false`; the other
+    environments only when they say so (`true` or who approves)."""
+    approval = data.get("approval", name == "prod")
+    if approval is False:
+        return None
+    if approval is True:
+        return Approval()
+    return Approval(approvers=_tuple(approval.get("approvers")), timeout_minutes=approval.get("timeout_minutes", 1440))
+
+
 def _environment(name: str, data: dict) -> Environment:
-    approval = data.get("approval")
     deploy = data.get("deploy")
     return Environment(
         name=name, deploy=deploy.get("command") if isinstance(deploy, dict) else deploy, kinds=parse_kinds(deploy),
         branch=data.get("branch"),
-        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
-        approval=Approval(approvers=_tuple(approval.get("approvers")),
-                          timeout_minutes=approval.get("timeout_minutes", 1440)) if approval is not None else None)
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")), approval=_approval(name, data))
 
 
 def _job(data: dict) -> CustomJob:
@@ -243,6 +260,9 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if requirement is not None and (error := requirement_error(requirement)):
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
+    if _section(data, "quality").get("mode") is True:
+        problems.append(descriptor.problem(("quality", "mode"), "quality.mode: write a gate mode (enforce, dry-run, "
+                                           "off or auto); YAML reads an unquoted on/yes/true as true"))
     problems += _drift_problems(descriptor) + _report_problems(descriptor) + _test_env_problems(descriptor)
     problems += _env_name_clashes(descriptor, data)
     prod = descriptor.environment("prod")

@@ -133,6 +133,10 @@ class Lint:
     compare_branch: str | None = None
 
 
+GATES = ("coverage", "lint", "sonar", "drift", "model")
+GATE_MODES = ("enforce", "dry-run", "off", "auto")
+
+
 @record
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
@@ -148,6 +152,14 @@ class Quality:
     off: tuple[str, ...] = ()  # sections written as null (coverage, pylint, flake8, ruff): not checked
     # Pull requests show what a change to the pipeline files means (`pipegen diff`).
     pipeline_diff: bool = True
+    # `quality.mode` as written: (gate or "default", mode); `quality.mode: dry-run` is ("default", "dry-run").
+    modes: tuple[tuple[str, str], ...] = ()
+
+    def gate_mode(self, gate: str) -> str | None:
+        """The mode the descriptor gives `gate`: its own entry, else the default one; None when
+        it says nothing (then PIPEGEN_GATE_MODE, else enforce, decides when the gate runs)."""
+        modes = dict(self.modes)
+        return modes.get(gate, modes.get("default"))
 
 
 @record
@@ -330,6 +342,12 @@ class Descriptor:
 
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)
+
+    @property
+    def prod_without_approval(self) -> bool:
+        """`environments.prod.approval: false`: the one way to run PROD without an approval."""
+        prod = self.environment("prod")
+        return prod is not None and prod.approval is None
 
     def problem(self, path: tuple, message: str) -> Problem:
         """A Problem located at `path`, or at its nearest located ancestor."""

@@ -3,7 +3,7 @@
 weakens an approval, a gate or a branch restriction, or widens a secret's reach."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipegen.platforms import readback as rb
 
@@ -202,7 +202,23 @@ def _approver_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change
             for name in sorted(set(before) & set(after)) if before[name] != after[name]]
 
 
+def _waits_for_an_approval(view: rb.PipelineView, job: rb.JobView) -> bool:
+    """Whether the job really waits for a human: it asks, or a job it waits for asks on an event
+    both run on. The report job runs after PROD's jobs, but on pull requests only, where they never run."""
+    if not job.approval or job.asks_approval:
+        return job.approval
+    askers = [view.jobs[name] for name in job.after if name in view.jobs and view.jobs[name].asks_approval]
+    return not askers or any(job.events & asker.events for asker in askers)
+
+
+def _practical(view: rb.PipelineView) -> rb.PipelineView:
+    jobs = {name: job if _waits_for_an_approval(view, job) == job.approval else replace(job, approval=False)
+            for name, job in view.jobs.items()}
+    return replace(view, jobs=jobs)
+
+
 def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
+    old, new = _practical(old), _practical(new)
     changes = []
     if new.events - old.events:
         widened = new.events - old.events

@@ -14,9 +14,20 @@ from pipegen.plan.jobs.model import drift_job, model_jobs
 from pipegen.plan.jobs.report import report_job
 from pipegen.plan.jobs.sonar import sonar_job
 from pipegen.plan.jobs.tests import pyramid_jobs
-from pipegen.plan.model import PLAN_STAGES, STAGE_COMMENTS, STAGE_TITLES, EnvKind, Job, Plan, Stage, Triggers
+from pipegen.plan.model import (
+    PLAN_STAGES,
+    STAGE_COMMENTS,
+    STAGE_TITLES,
+    UNAPPROVED_PROD_COMMENT,
+    EnvKind,
+    Job,
+    Plan,
+    Stage,
+    Triggers,
+)
 from pipegen.plan.passes import (
     ordered,
+    plan_environments,
     propagate_conditions,
     with_environment,
     with_inputs_as_needs,
@@ -68,9 +79,9 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
     return values
 
 
-def _stage_comment(stage: str, jobs: list[Job]) -> str:
+def _stage_comment(stage: str, jobs: list[Job], prod_without_approval: bool = False) -> str:
     """The stage's comment, saying what its jobs do (a pipeline without a model or an image is
-    not told it trains or builds one)."""
+    not told it trains or builds one, nor a PROD without an approval that it waits for one)."""
     ids = {job.id for job in jobs if job.stage == stage}
     if stage == "qa":
         parts = [part for wanted, part in (("train", "train and gate the candidate model"),
@@ -84,6 +95,9 @@ def _stage_comment(stage: str, jobs: list[Job]) -> str:
         parts = ["promote the gated model"] if "promote-model" in ids else []
         if any(job.environment == "prod" and job.id != "promote-model" for job in jobs):
             parts.append("deploy the same image digest" if any(job.id == "build" for job in jobs) else "deploy")
+        if prod_without_approval:
+            lead = "PROD (no approval: environments.prod.approval is false): "
+            return f"{lead}{' and '.join(parts)}." if parts else UNAPPROVED_PROD_COMMENT
         return f"PROD: after approval, {' and '.join(parts)}." if parts else STAGE_COMMENTS[stage]
     return STAGE_COMMENTS[stage]
 
@@ -149,12 +163,13 @@ def build_plan(descriptor: Descriptor) -> Plan:
     release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
         (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
     jobs = propagate_conditions(jobs, release)
-    jobs = [with_environment(job, descriptor) for job in jobs]
+    environments = plan_environments(descriptor, jobs)
+    jobs = [with_environment(job, environments) for job in jobs]
     jobs = [with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [with_output_check(job) for job in jobs]
-    stages = tuple(Stage(stage, STAGE_TITLES[stage], _stage_comment(stage, jobs),
+    stages = tuple(Stage(stage, STAGE_TITLES[stage], _stage_comment(stage, jobs, descriptor.prod_without_approval),
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})
@@ -166,5 +181,5 @@ def build_plan(descriptor: Descriptor) -> Plan:
         triggers=Triggers(triggers.branches, triggers.pull_requests, triggers.schedule, triggers.data_paths,
                           _watched_paths(descriptor)),
         stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
-        environments=tuple((env.name, env.approval) for env in descriptor.environments
+        environments=tuple((env.name, env.approval) for env in environments.values()
                            if any(job.environment == env.name for job in jobs)))

@@ -3,7 +3,7 @@ from: jobs, their stage, what each waits for, on which events each runs, approva
 environments, outputs produced and read, what each step can read from the CI's secret and
 variable stores, timeouts, the cancel policy and the gate commands with their thresholds.
 
-Each platform's reader (`pipegen.platforms.<platform>_reader`) turns a generated file into a
+Each platform's reader (`pipegen.platforms.<platform>.reader`) turns a generated file into a
 `PipelineView`; `from_plan` derives the view the plan promises. The parity test compares them
 (`pipegen.platforms.differences` lists what a platform forces to differ) and `pipegen diff`
 compares two views of the same platform.

@@ -14,6 +14,7 @@ import re
 import textwrap
 from typing import Union
 
+from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.platforms import approvals
@@ -343,7 +344,9 @@ def _job_env(job: Job) -> tuple[tuple[str, str], ...]:
             env.append((name, f"${{{{ needs.{value.producer}.outputs.{_env_name(value.value, where)} }}}}"))
         elif value.kind is EnvKind.LITERAL:
             env.append((name, _checked(value.value, where)))
-    return tuple(env)
+    if job.gate and job.gate_mode is None:  # as on the other platforms, the CI variable reaches the gate
+        env.append((GATE_MODE_VARIABLE, f"${{{{ vars.{GATE_MODE_VARIABLE} }}}}"))
+    return tuple(sorted(env))
 
 
 def _job_outputs(job: Job) -> tuple[tuple[str, str], ...]:

@@ -18,7 +18,7 @@ import re
 import shlex
 
 from pipegen.ci.outputs import LOCAL_LEDGER
-from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, REPORT_HOST_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
 from pipegen.records import record, replace
 from pipegen.syntax import shell_command
@@ -348,6 +348,8 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     jenkins = plan.settings.jenkins
     env = tuple(_env_entry(name, value) for name, value in job.env
                 if value.kind is EnvKind.LITERAL or (value.kind is EnvKind.VARIABLE and value.value != name))
+    if job.review_host:  # Jenkins has no pull requests of its own: the comment goes through the repository host
+        env += (EnvEntry(REPORT_HOST_ENV, literal=job.review_host),)
     credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
                         for name, value in job.env if value.kind is EnvKind.SECRET)
     return LeafStage(
@@ -495,7 +497,8 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
     if triggers.schedule:
         items.append(ChecklistItem(
             "schedule", triggers.schedule,
-            f"cron '{triggers.schedule}' (the controller's time zone) is registered on "
+            f"cron '{triggers.schedule}' in UTC (the trigger's first line, TZ=UTC, overrides the controller's "
+            f"time zone) is registered on "
             f"{', '.join(triggers.branches)} by that branch's first build; other branches get no timer"))
     if triggers.data_paths:
         items.append(ChecklistItem(
