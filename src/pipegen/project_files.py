@@ -17,9 +17,9 @@ from pipegen.paths import inside, read_bytes
 MAX_METADATA_BYTES = 1024 * 1024
 
 
-def _repository(path: Path) -> Path:
+def repository_of(path: Path) -> Path:
     """The nearest folder above `path` holding .git, else the file's own folder: what a
-    symlink must not lead out of."""
+    symlink must not lead out of, and where .gitmodules lives."""
     folder = Path(os.path.abspath(path)).parent
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
@@ -33,7 +33,7 @@ def read_bytes_safely(path: Path) -> bytes:
     if not path.is_file():
         return b""
     try:
-        root = _repository(path)
+        root = repository_of(path)
         return read_bytes(inside(root, Path(os.path.abspath(path)).relative_to(root)), MAX_METADATA_BYTES)
     except UsageError:
         return b""
@@ -117,3 +117,18 @@ def is_package(folder: Path) -> bool:
     pyproject = read_toml(folder / "pyproject.toml")
     return bool(table(pyproject, "project") or table(pyproject, "build-system") or
                 table(pyproject, "tool", "poetry"))
+
+
+def submodule_paths(root: Path) -> tuple[str, ...]:
+    """The paths of the git submodules `root/.gitmodules` declares, in its order; none when it is absent,
+    unreadable or names none."""
+    import configparser  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(read_text(root / ".gitmodules"), source=".gitmodules")
+    except configparser.Error:
+        return ()
+    paths = (parser.get(section, "path", fallback="").strip() for section in parser.sections()
+             if section.startswith("submodule"))
+    return tuple(dict.fromkeys(path for path in paths if path))

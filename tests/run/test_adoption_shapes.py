@@ -13,6 +13,8 @@ import re
 import pytest
 import yaml
 
+from executors.submodules import add_rates_submodule
+
 from . import services
 from .conftest import job_log, run_environment
 from .test_adoption import fixture_repository, git, pipegen, publish, run_test_stage
@@ -20,9 +22,12 @@ from .test_adoption import fixture_repository, git, pipegen, publish, run_test_s
 pytestmark = pytest.mark.slow
 
 
-def initialised(shape: str, tmp_path, *init_args: str):
-    """The fixture committed as it is, then `pipegen init`: the only change is the descriptor."""
+def initialised(shape: str, tmp_path, *init_args: str, prepare=None):
+    """The fixture committed as it is (after `prepare(root)`), then `pipegen init`: the only change is the
+    descriptor."""
     root = fixture_repository(shape, tmp_path)
+    if prepare is not None:
+        prepare(root)
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "the project as it is")
     init = pipegen(root, "init", *(init_args or ("--target", "gitlab")))
@@ -138,3 +143,17 @@ def test_setup_py_in_src_with_a_training_script(tmp_path, scenario_settings):
     generated(root)
     green_on_day_one(root, scenario_settings)
     assert "2 passed" in job_log(root, "unit")
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_tests_reading_a_git_submodule_are_green_as_every_checkout_fetches_it(tmp_path, scenario_settings):
+    root, init = initialised("submodule-data", tmp_path, prepare=add_rates_submodule)
+    assert "submodules   tests/data (.gitmodules): every job's checkout fetches them" in init.stdout
+    text = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    assert "  # submodules: false  # .gitmodules names tests/data: every job's checkout fetches the git " \
+           "submodules; uncomment if the jobs need none of them" in text
+    generated(root)
+    gitlab = yaml.safe_load((root / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    assert gitlab["variables"]["GIT_SUBMODULE_STRATEGY"] == "recursive"
+    green_on_day_one(root, scenario_settings)
+    assert "2 passed" in job_log(root, "unit")  # both tests read tests/data/rates.csv, the submodule's file

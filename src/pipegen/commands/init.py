@@ -32,6 +32,9 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
             ("source", f"{', '.join(detection.source)} ({detection.source_why})" if detection.source
              else "none (lint runs on the whole repository)"),
             ("tests", ", ".join(f"{level} {path}" for level, path in detection.tests.items()) or "none")]
+    if detection.submodules:
+        rows.append(("submodules", f"{', '.join(detection.submodules)} (.gitmodules): every job's checkout "
+                                   "fetches them"))
     if detection.unplaced_tests:
         rows.append(("tests (left)", f"{', '.join(detection.unplaced_tests)}: one folder per level; merge it "
                                      "or run it from a custom job"))

@@ -31,7 +31,7 @@ from pipegen.init.detect.services import ServiceFinding, TestEnvironment, compos
 from pipegen.init.detect.test_env import environment_of_tests
 from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
-from pipegen.project_files import is_package, read_toml
+from pipegen.project_files import is_package, read_toml, submodule_paths
 from pipegen.syntax import yaml_scalar
 
 TARGETS = ("github", "gitlab", "azure", "jenkins")
@@ -96,6 +96,7 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     # platform -> CI files pipegen did not write, each competing with pipegen's pipeline or kept beside it
     existing_ci: dict[str, tuple[ExistingPipeline, ...]] = field(default_factory=dict)
     other_ci: tuple[str, ...] = ()  # CI systems pipegen does not generate for
+    submodules: tuple[str, ...] = ()  # git submodule paths .gitmodules names: every checkout fetches them
 
     @property
     def foreign_ci(self) -> dict[str, tuple[ExistingPipeline, ...]]:
@@ -329,7 +330,7 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
         ci_files=present, existing_ci=_existing_ci(root, facts),
-        other_ci=other_ci(root))
+        other_ci=other_ci(root), submodules=submodule_paths(root))
 
 
 def _test_env(found: TestEnvironment, used: tuple[ServiceFinding, ...]) -> TestEnvironment:
@@ -412,7 +413,14 @@ def _project_lines(detection: Detection) -> list[str]:
         lines += [f"    - {yaml_scalar(command)}" for command in detection.install.value.splitlines()]
     elif not detection.requirements:
         lines.append("  # install: [\"python -m pip install -r requirements.txt\"]  # nothing found to install")
+    if detection.submodules:
+        lines.append(f"  # submodules: false  # .gitmodules names {_some(detection.submodules)}: every job's checkout "
+                     "fetches the git submodules; uncomment if the jobs need none of them")
     return lines
+
+
+def _some(paths: tuple[str, ...], shown: int = 3) -> str:
+    return ", ".join(paths[:shown]) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
 def _target_lines(detection: Detection) -> list[str]:
