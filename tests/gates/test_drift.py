@@ -231,3 +231,28 @@ def test_benjamini_hochberg_equals_statsmodels():
     rejected, adjusted, _sidak, _bonf = multitest.multipletests(raw, alpha=0.05, method="fdr_bh")
     assert [f["p_adjusted"] for f in result.data["features"]] == pytest.approx(list(adjusted), rel=1e-12)
     assert [f["verdict"] == "drift" for f in result.data["features"]] == list(rejected)
+
+
+def test_an_id_column_with_as_many_categories_as_rows_is_counted_exactly(tmp_path):
+    """Ids and timestamps: tens of thousands of categories, spelled as written (a number-like id
+    as a number), tested against SciPy on a table counted here with a Counter."""
+    from collections import Counter  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.default_rng(SEED)
+    reference = {"customer": [f"c-{v}" for v in rng.integers(0, 30_000, 40_000)],
+                 "order": [str(v) if v % 3 else f"{v}.0" for v in rng.integers(0, 20_000, 40_000)]}
+    current = {"customer": [f"c-{v}" for v in rng.integers(0, 30_000, 40_000)],
+               "order": [str(v) for v in rng.integers(0, 20_000, 40_000)]}
+    policy = drift.DriftPolicy(columns={"order": "categorical"}, new_categories="report")
+    result = drift.evaluate(write_csv(reference, tmp_path / "ref.csv"), write_csv(current, tmp_path / "cur.csv"),
+                            policy)
+    for name in ("customer", "order"):
+        ref, cur = Counter(map(drift.category, reference[name])), Counter(map(drift.category, current[name]))
+        categories = sorted(set(ref) | set(cur))
+        statistic, p_value, _dof, _expected = stats.chi2_contingency(
+            [[ref[c] for c in categories], [cur[c] for c in categories]], correction=False)
+        found = finding(result, name)
+        assert (found["test"], found["reference_count"]) == ("chi2", 40_000)
+        assert found["statistic"] == pytest.approx(statistic, rel=1e-9)
+        assert found["p_value"] == pytest.approx(p_value, rel=1e-9, abs=1e-300)
+        assert found["new_categories"] == sorted(set(cur) - set(ref))

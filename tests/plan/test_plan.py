@@ -22,11 +22,12 @@ def test_reference_graph(churn_plan) -> None:
     assert needs["lint"] == () and needs["unit"] == () and needs["pipegen-check"] == ()  # parallel
     assert needs["integration"] == ("unit",) and needs["functional"] == ("unit", "integration")
     assert needs["sonar"] == ("functional",)  # coverage of every level is combined in the last one
-    assert needs["model-gate"] == ("train", "drift")  # DATA_DRIFT reaches it through train
-    # a job needing a producer (here through deploy-qa) sees its outputs: smoke-qa reads IMAGE_REF
-    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa", "build")
-    assert dict(churn_plan.job("smoke-qa").env)["IMAGE_REF"].producer == "build"
-    assert set(needs["promote-model"]) == {"train", "model-gate", "drift"}
+    assert needs["model-gate"] == ("train", "drift")  # it fetches the drift report
+    # outputs reach the jobs that need their producer directly: smoke-qa (after deploy-qa) names
+    # no input, so it neither sees IMAGE_REF nor waits for build directly
+    assert needs["deploy-qa"] == ("build",) and needs["smoke-qa"] == ("deploy-qa",)
+    assert "IMAGE_REF" not in dict(churn_plan.job("smoke-qa").env)
+    assert set(needs["promote-model"]) == {"train", "model-gate"}
     assert needs["deploy-prod"] == ("build",)
     # the report job enters the last stage: after every job, on pull requests, also after failures
     report = churn_plan.job("report-comment")
@@ -41,7 +42,7 @@ def test_outputs_cross_stages(churn_plan) -> None:
     train, build = churn_plan.job("train"), churn_plan.job("build")
     assert train.outputs == ("MODEL_VERSION",) and train.output_step == "train"
     assert build.outputs == ("IMAGE_REF",) and build.output_step == "image"
-    assert churn_plan.job("promote-model").inputs == (("DATA_DRIFT", "drift"), ("MODEL_VERSION", "train"))
+    assert churn_plan.job("promote-model").inputs == (("MODEL_VERSION", "train"),)
     assert churn_plan.job("deploy-prod").inputs == (("IMAGE_REF", "build"),)
     assert churn_plan.job("deploy-qa").inputs == (("IMAGE_REF", "build"),)
 
@@ -67,7 +68,8 @@ def test_stage_entry_needs_for_stageless_platforms(churn_plan) -> None:
     assert churn_plan.earlier_stage_needs(deploy_prod) == ("build",)
     # The image's deployment waits for the rest of QA, not for the model's chain (no serves_model).
     assert {"build", "smoke-qa", "deploy-qa"} == set(churn_plan.all_needs(deploy_prod))
-    assert {"drift", "train", "model-gate"} <= set(churn_plan.all_needs(churn_plan.job("promote-model")))
+    # the promotion waits for the model's chain: train and its gate (drift comes before train)
+    assert {"train", "model-gate"} <= set(churn_plan.all_needs(churn_plan.job("promote-model")))
 
 
 def test_secrets_and_variables_by_name(churn_plan) -> None:

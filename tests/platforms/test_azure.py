@@ -130,10 +130,9 @@ def test_job_graph_inside_stages(churn: dict) -> None:
     assert depends_on(by_name["integration"]) == ["unit"]
     assert depends_on(by_name["functional"]) == ["unit", "integration"]
     assert depends_on(by_name["sonar"]) == ["functional"]
-    assert depends_on(by_name["model_gate"]) == ["train", "drift"]  # drift: DATA_DRIFT reaches it through train
+    assert depends_on(by_name["model_gate"]) == ["train", "drift"]  # drift: it fetches the drift report
     assert depends_on(by_name["deploy_qa"]) == ["build"]
-    # smoke-qa needs deploy-qa, which needs build: it sees IMAGE_REF, so it depends on build directly
-    assert depends_on(by_name["smoke_qa"]) == ["deploy_qa", "build"]
+    assert depends_on(by_name["smoke_qa"]) == ["deploy_qa"]  # reads no output: build only through deploy-qa
     # Stage entry jobs wait for the stage, never for jobs of another stage.
     assert depends_on(by_name["train"]) == ["drift"]  # data.drift: the drift gate first
     assert depends_on(by_name["drift"]) == depends_on(by_name["build"]) == []
@@ -182,8 +181,7 @@ def test_outputs_from_qa_consumed_in_prod(churn: dict) -> None:
     assert "QA" in depends_on(stages(churn)["PROD"])
     promote = by_name["promote_model"]
     assert promote["variables"] == {
-        "MODEL_VERSION": "$[ stageDependencies.QA.train.outputs['train.MODEL_VERSION'] ]",
-        "DATA_DRIFT": "$[ stageDependencies.QA.drift.outputs['drift.DATA_DRIFT'] ]"}
+        "MODEL_VERSION": "$[ stageDependencies.QA.train.outputs['train.MODEL_VERSION'] ]"}
     assert step_running(promote, "pipegen model promote")["env"]["MODEL_VERSION"] == "$(MODEL_VERSION)"
     deploy = by_name["deploy_prod"]
     assert deploy["variables"] == {"IMAGE_REF": "$[ stageDependencies.QA.build.outputs['image.IMAGE_REF'] ]"}

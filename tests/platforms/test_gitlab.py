@@ -172,10 +172,10 @@ def test_test_pyramid_and_sonar_order(churn):
 
 
 def test_qa_chains(churn):
-    assert needs_of(churn["model-gate"]) == {"train": True, "drift": True}  # DATA_DRIFT through train
+    assert needs_of(churn["model-gate"]) == {"train": True, "drift": True}  # the drift report
     assert needs_of(churn["deploy-qa"]) == {"build": True}
-    # smoke-qa needs deploy-qa, which needs build: it gets build's dotenv (IMAGE_REF) too
-    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False, "build": True}
+    # smoke-qa reads no output: it waits for deploy-qa and downloads nothing of it
+    assert needs_of(churn["smoke-qa"]) == {"deploy-qa": False}
     assert {"build", "deploy-qa"} <= ancestors(churn, "smoke-qa")
     assert "train" in ancestors(churn, "model-gate")
 
@@ -202,8 +202,7 @@ def test_outputs_are_dotenv_reports_of_their_producers(churn):
 
 
 def test_prod_reads_qa_outputs_through_needs(churn):
-    assert needs_of(churn["promote-model"]) == {"approve-prod": False, "train": True, "model-gate": False,
-                                                "drift": True}
+    assert needs_of(churn["promote-model"]) == {"approve-prod": False, "train": True, "model-gate": False}
     assert needs_of(churn["deploy-prod"]) == {"approve-prod": False, "build": True}
     assert "--candidate-version" in command_words(churn["promote-model"], "pipegen model promote")
     assert flag_values(command_words(churn["promote-model"], "pipegen model promote"),

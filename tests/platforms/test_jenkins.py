@@ -379,8 +379,7 @@ def test_secrets_only_through_credentials_bindings(churn, churn_plan):
 
 def test_variables_and_inputs_are_checked_before_use(churn):
     (check,) = [call for call in js.sh_calls(churn.stage("promote-model")) if call.label.startswith("Check")]
-    assert re.findall(r'^: "\$\{(\w+):\?', check.script, re.MULTILINE) == [
-        "DATA_DRIFT", "MLFLOW_TRACKING_URI", "MODEL_VERSION"]
+    assert re.findall(r'^: "\$\{(\w+):\?', check.script, re.MULTILINE) == ["MLFLOW_TRACKING_URI", "MODEL_VERSION"]
 
 
 def test_reports_are_published_even_on_failure(churn, churn_plan):

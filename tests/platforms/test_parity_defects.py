@@ -228,12 +228,15 @@ def test_the_defect_put_back_fails_parity_without_test_deploy(what: str, target:
 # ---------------------------------------------------------------------------- in the plan itself
 
 
-def test_a_job_needing_a_producer_sees_its_outputs_also_through_other_needs(plan: Plan) -> None:
+def test_a_job_sees_the_outputs_of_its_direct_needs_and_of_its_inputs(plan: Plan) -> None:
     announce = dict(plan.job("announce").env)
     assert announce["MODEL_VERSION"].kind is EnvKind.OUTPUT and announce["MODEL_VERSION"].producer == "train"
     assert announce["SNAPSHOT"].producer == "snapshot"
+    # deploy-qa needs build: the digest reaches a job after deploy-qa only when it names it as an input
     smoke = plan_of(BASE + "  - {name: smoke, stage: qa, needs: [deploy-qa], run: ./smoke.sh}\n").job("smoke")
-    # deploy-qa needs build: the digest reaches smoke too
+    assert "IMAGE_REF" not in dict(smoke.env) and smoke.needs == ("deploy-qa",)
+    smoke = plan_of(BASE + "  - {name: smoke, stage: qa, needs: [deploy-qa], inputs: [IMAGE_REF], run: ./smoke.sh}\n"
+                    ).job("smoke")
     assert dict(smoke.env)["IMAGE_REF"].producer == "build" and "build" in smoke.needs
 
 

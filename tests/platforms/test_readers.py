@@ -172,3 +172,16 @@ def test_jenkins_post_condition_it_cannot_read() -> None:
 def test_unreadable_files_are_evaluation_errors(target, text, message) -> None:
     with pytest.raises(EvaluationError, match=message):
         read_back(target, text)
+
+
+def test_what_a_job_waits_for_is_every_job_before_it_on_a_chain_of_any_length():
+    """A chain of 20,000 needs (far past Python's recursion limit) read as sets of bits: each
+    job waits for every job before it, and the sets combine with plain sets as sets do."""
+    chain = {f"j{index}": [f"j{index - 1}"] if index else [] for index in range(20_000)}
+    after = rb.closure(chain)
+    assert len(after["j19999"]) == 19_999 and "j0" in after["j19999"] and "j19999" not in after["j19999"]
+    assert after["j3"] == {"j0", "j1", "j2"} and set(after["j3"]) == {"j0", "j1", "j2"}
+    assert after["j3"] - {"j1"} == {"j0", "j2"} and {"j1", "x"} & after["j3"] == {"j1"}
+    assert after["j2"] <= after["j3"] and not after["j3"] <= after["j2"]
+    cycle = rb.closure({"a": ["b"], "b": ["a"]})  # a cycle is tolerated: no endless walk
+    assert "b" in cycle["a"]

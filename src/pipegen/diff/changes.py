@@ -122,22 +122,49 @@ def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
 
 
 def _wait_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
-    """`X no longer waits for Y`, said once: not again for the jobs after X that lost Y with it."""
-    changes = []
+    """`X no longer waits for Y`, said once: not again for the jobs after X that lost Y with it.
+    What each job waits for is compared as bits of one numbering; the work grows with the jobs
+    and with the waits that changed, not with every job's waits."""
     common = sorted(set(old.jobs) & set(new.jobs))
-    lost = {job: old.jobs[job].after - new.jobs[job].after for job in common}
-    gained = {job: new.jobs[job].after - old.jobs[job].after for job in common}
+    numbering = _shared_numbering(old, new)
+    before = {job: numbering.bits(old.jobs[job].after) for job in common}
+    now = {job: numbering.bits(new.jobs[job].after) for job in common}
+    in_new = numbering.bits(new.jobs)
+    lost = {job: before[job] & ~now[job] & in_new for job in common}
+    gained = {job: now[job] & ~before[job] for job in common}
+    lost_by, gained_by = _holders(lost, numbering), _holders(gained, numbering)
+    changes = []
     for job in common:
-        for upstream in sorted(lost[job] & set(new.jobs)):
-            if any(upstream in lost.get(other, ()) for other in new.jobs[job].after):
+        for upstream in sorted(_names(lost[job], numbering)):
+            if now[job] & lost_by[upstream]:  # a job it still waits for lost it too
                 continue
             weakens = bool(old.jobs[upstream].gates) or old.jobs[upstream].approval
             changes.append(Change(f"{job} no longer waits for {upstream}", weakens, "needs"))
-        for upstream in sorted(gained[job]):
-            if any(upstream in gained.get(other, ()) for other in new.jobs[job].after):
+        for upstream in sorted(_names(gained[job], numbering)):
+            if now[job] & gained_by[upstream]:
                 continue
             changes.append(Change(f"{job} now waits for {upstream}", False, "needs"))
     return changes
+
+
+def _shared_numbering(old: rb.PipelineView, new: rb.PipelineView) -> rb.Numbering:
+    """The numbering both views' wait sets use (views read for one comparison share one)."""
+    numberings = {id(job.after.numbering): job.after.numbering
+                  for view in (old, new) for job in view.jobs.values() if isinstance(job.after, rb.Reach)}
+    return next(iter(numberings.values())) if len(numberings) == 1 else rb.Numbering()
+
+
+def _names(bits: int, numbering: rb.Numbering) -> list[str]:
+    return list(rb.Reach(bits, numbering)) if bits else []
+
+
+def _holders(changed: dict[str, int], numbering: rb.Numbering) -> dict[str, int]:
+    """For each job named in a change, the jobs whose change names it (as bits)."""
+    holders: dict[str, int] = {}
+    for job, bits in changed.items():
+        for upstream in _names(bits, numbering):
+            holders[upstream] = holders.get(upstream, 0) | numbering.bit(job)
+    return holders
 
 
 def _stage_approval(old: rb.PipelineView, new: rb.PipelineView, changes: list[Change]) -> list[Change]:

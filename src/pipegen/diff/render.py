@@ -23,7 +23,7 @@ def merge(per_platform: dict[str, list[Change]], platforms: tuple[str, ...]) -> 
             seen.setdefault(change, [])
             if platform not in seen[change]:
                 seen[change].append(platform)
-    ordered = sorted(seen.items(), key=lambda item: (not item[0].risky, list(seen).index(item[0])))
+    ordered = sorted(seen.items(), key=lambda item: not item[0].risky)  # stable: found order within each
     return [Finding(change, tuple(found)) for change, found in ordered]
 
 

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from pipegen import paths
 from pipegen.errors import EvaluationError, UsageError
 from pipegen.gates.result import Condition, GateResult, Status
 
@@ -38,7 +39,7 @@ INSTALL_HINT = "pip install 'pipegen-ci[drift]'"
 # Tags the model gate writes on the candidate version from the drift report (audit trail).
 TAG_PREFIX = "pipegen.drift."
 
-Table = dict[str, list]  # column name -> values (None where missing)
+Table = Mapping[str, object]  # column name -> values: a pyarrow column or a list (None where missing)
 
 
 @dataclass(frozen=True)
@@ -85,46 +86,119 @@ class FeatureDrift:  # pylint: disable=too-many-instance-attributes  # one field
 
 # ---------------------------------------------------------------------------- reading
 
+# The largest data set the gate reads. Only the tested columns are held in memory (typed,
+# columnar), but reading still passes over the whole file: past this, exit 3 says so.
+MAX_DATA_BYTES = 2 * 1024 ** 3
+# Python's str.isspace() characters: a CSV cell of only these is a missing value, as before.
+_BLANK = "^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+# A value with a character no spelling of a number has (float() accepts digits, signs, '.', '_',
+# exponents, inf/nan/infinity and surrounding space; non-ASCII digits too, so those are checked
+# one by one) is a category as written: most values of an id or timestamp column are told apart
+# without calling float() on each.
+_NOT_A_NUMBER = "[^0-9+\\-._eEinfatyINFATY\t\n\x0b\x0c\r\x1c-\x1f \x80-\U0010ffff]"
 
-def read_table(path: Path) -> Table:
-    """A CSV (header row first) or Parquet file as columns; raises EvaluationError (exit 3)
-    when it is missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
+
+def _pyarrow():
+    try:
+        import pyarrow  # pylint: disable=import-outside-toplevel  # the drift extra, only here
+        import pyarrow.compute  # pylint: disable=import-outside-toplevel,unused-import
+    except ImportError as exc:
+        raise EvaluationError(f"the drift gate reads data with pyarrow: {INSTALL_HINT} ({exc})") from exc
+    return pyarrow
+
+
+def _checked_size(path: Path) -> None:
+    status = paths.check_regular(path, missing_ok=True)
+    if status is None:
         raise EvaluationError(f"data set {path} does not exist")
+    if status.st_size > MAX_DATA_BYTES:
+        raise EvaluationError(f"data set {path} is {_size(status.st_size)}, over the drift gate's cap of "
+                              f"{_size(MAX_DATA_BYTES)}: test a sample, or a Parquet file of the columns it tests")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 ** 2:,.1f} MiB" if count >= 1024 ** 2 else f"{count:,} bytes"
+
+
+def column_names(path: Path) -> list[str]:
+    """The data set's column names, from its header (CSV) or schema (Parquet), without the data."""
+    path = Path(path)
+    _checked_size(path)
     if path.suffix.lower() in (".parquet", ".pq"):
-        return _read_parquet(path)
+        pyarrow = _pyarrow()
+        import pyarrow.parquet  # pylint: disable=import-outside-toplevel
+        try:
+            return list(pyarrow.parquet.read_schema(path).names)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
+            raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if not header:
-                raise EvaluationError(f"data set {path} is empty (no header row)")
-            columns: Table = {name: [] for name in header}
-            if len(columns) != len(header):
-                raise EvaluationError(f"data set {path}: duplicate column names in the header")
-            for number, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise EvaluationError(f"data set {path}:{number}: {len(row)} fields, the header has "
-                                          f"{len(header)}")
-                for name, value in zip(header, row):
-                    columns[name].append(value if value.strip() != "" else None)
+            header = next(csv.reader(handle), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
+    if not header:
+        raise EvaluationError(f"data set {path} is empty (no header row)")
+    if len(set(header)) != len(header):
+        raise EvaluationError(f"data set {path}: duplicate column names in the header")
+    return header
+
+
+def read_table(path: Path, names: Iterable[str] | None = None) -> Table:
+    """The named columns (default: all) of a CSV (header row first) or Parquet file, each a
+    pyarrow column: CSV cells as text, a blank cell missing. Only those columns are kept in
+    memory. Raises EvaluationError (exit 3) when the file is missing, over MAX_DATA_BYTES or
+    unreadable."""
+    path = Path(path)
+    header = column_names(path)
+    wanted = [name for name in dict.fromkeys(names if names is not None else header) if name in header]
+    if not wanted:
+        return {}
+    pyarrow = _pyarrow()
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet  # pylint: disable=import-outside-toplevel
+        try:
+            table = pyarrow.parquet.read_table(path, columns=wanted)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
+            raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
+        return {name: table.column(name) for name in wanted}
+    return _read_csv(path, header, wanted)
+
+
+def _read_csv(path: Path, header: list[str], wanted: list[str]) -> Table:
+    pyarrow = _pyarrow()
+    import pyarrow.csv  # pylint: disable=import-outside-toplevel
+    ragged: list = []
+
+    def invalid(row) -> str:
+        ragged.append(row)
+        return "skip"
+
+    try:
+        table = pyarrow.csv.read_csv(
+            path, read_options=pyarrow.csv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pyarrow.csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+            convert_options=pyarrow.csv.ConvertOptions(
+                include_columns=wanted, column_types={name: pyarrow.string() for name in wanted},
+                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
+        raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
+    if ragged:
+        raise EvaluationError(_ragged_row(path, len(header)))
+    compute = pyarrow.compute
+    columns: Table = {}
+    for name in wanted:
+        column = table.column(name)
+        columns[name] = compute.if_else(compute.match_substring_regex(column, _BLANK), None, column)
     return columns
 
 
-def _read_parquet(path: Path) -> Table:
-    try:
-        import pyarrow.parquet  # pylint: disable=import-outside-toplevel  # optional
-    except ImportError as exc:
-        raise EvaluationError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from exc
-    try:
-        return pyarrow.parquet.read_table(path).to_pydict()
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
-        raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
+def _ragged_row(path: Path, width: int) -> str:
+    """Where the first row with another number of fields than the header is (read again, on error only)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if row and len(row) != width:
+                return f"data set {path}:{number}: {len(row)} fields, the header has {width}"
+    return f"data set {path}: a row has another number of fields than the header"
 
 
 def _number(value) -> float | None:
@@ -137,16 +211,9 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _present(values: Iterable) -> list:
-    return [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-
-
 def infer_kind(values: Iterable) -> str:
     """numeric when every present value reads as a finite number, else categorical."""
-    present = _present(values)
-    if present and all(_number(v) is not None for v in present):
-        return NUMERIC
-    return CATEGORICAL
+    return NUMERIC if _values(values).numbers is not None else CATEGORICAL
 
 
 def category(value) -> str:
@@ -155,6 +222,106 @@ def category(value) -> str:
     if number is not None and number.is_integer():
         return str(int(number))
     return str(value)
+
+
+class _Values:
+    """One column's present values (not missing, not NaN), read once: as finite numbers when
+    every one is one, and as counts per category. Arrow does the per-row work; Python sees each
+    distinct value at most once."""
+
+    def __init__(self, values):
+        pyarrow = _pyarrow()
+        compute = pyarrow.compute
+        if not isinstance(values, (pyarrow.Array, pyarrow.ChunkedArray)):
+            try:
+                values = pyarrow.chunked_array([pyarrow.array(list(values))])
+            except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):  # mixed Python types: spelled one by one
+                values = pyarrow.chunked_array([pyarrow.array([category(v) if v is not None else None
+                                                               for v in values], pyarrow.string())])
+        values = compute.drop_null(values)
+        kind = values.type
+        if pyarrow.types.is_floating(kind):
+            values = compute.filter(values, compute.invert(compute.is_nan(values)))
+        self.arrow, self.count = values, len(values)
+        self.textual = pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind)
+        self.numeric_type = pyarrow.types.is_integer(kind) or pyarrow.types.is_floating(kind)
+        self.numbers = self._numbers()
+
+    def _numbers(self):
+        """float64 numpy array of the values when each reads as a finite number, else None."""
+        pyarrow, compute = _pyarrow(), _pyarrow().compute
+        if self.count == 0:
+            return None
+        if self.numeric_type or self.textual:
+            try:
+                floats = compute.cast(self.arrow, pyarrow.float64())
+            except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+                floats = None
+            if floats is not None:  # a spelling arrow reads as a number, float() reads as the same one
+                numbers = floats.to_numpy()
+                return numbers if bool(_numpy().isfinite(numbers).all()) else None
+            if self.textual and bool(compute.any(compute.match_substring_regex(self.arrow, _NOT_A_NUMBER)).as_py()):
+                return None
+        return self._numbers_one_by_one()
+
+    def _numbers_one_by_one(self):
+        """The exact rule (float() of each value, finite), on each distinct value once."""
+        encoded = self._distinct()
+        numbers = [_number(value) for value in encoded.dictionary.to_pylist()]
+        if any(number is None for number in numbers):
+            return None
+        return _numpy().asarray(numbers, dtype=float)[encoded.indices.to_numpy()]
+
+    def first_non_number(self):
+        """The first value (in order) that is not a finite number, as the data has it."""
+        for value in self._distinct().dictionary.to_pylist():
+            if _number(value) is None:
+                return value
+        return None
+
+    def _distinct(self):
+        """The values dictionary-encoded: each distinct value once, in the order first seen."""
+        compute = _pyarrow().compute
+        return _combined(compute.dictionary_encode(self.arrow))
+
+    def categories(self):
+        """(category spellings as a pyarrow string array, their counts as a numpy array)."""
+        pyarrow, compute = _pyarrow(), _pyarrow().compute
+        counted = compute.value_counts(self.arrow)
+        values, counts = counted.field("values"), counted.field("counts").to_numpy()
+        if self.textual:
+            values = values.cast(pyarrow.string())
+            as_written = compute.match_substring_regex(values, _NOT_A_NUMBER).to_numpy(zero_copy_only=False)
+            if bool(as_written.all()):
+                return values, counts
+        else:
+            as_written = _numpy().zeros(len(values), dtype=bool)
+        spelled = values.to_pylist()
+        for index in _numpy().flatnonzero(~as_written):
+            spelled[index] = category(spelled[index])
+        merged: dict[str, int] = {}
+        for name, count in zip(spelled, counts.tolist()):
+            merged[name] = merged.get(name, 0) + count
+        numbers = _numpy().fromiter(merged.values(), dtype="int64", count=len(merged))
+        return pyarrow.array(list(merged), pyarrow.string()), numbers
+
+
+def _numpy():
+    import numpy  # pylint: disable=import-outside-toplevel  # comes with SciPy and pyarrow
+    return numpy
+
+
+def _combined(array):
+    """One DictionaryArray from a chunked one (unified dictionary)."""
+    pyarrow = _pyarrow()
+    if isinstance(array, pyarrow.ChunkedArray):
+        array = array.unify_dictionaries().combine_chunks() if array.num_chunks else pyarrow.array(
+            [], pyarrow.dictionary(pyarrow.int32(), pyarrow.string()))
+    return array
+
+
+def _values(values) -> _Values:
+    return values if isinstance(values, _Values) else _Values(values)
 
 
 # ---------------------------------------------------------------------------- testing
@@ -168,23 +335,39 @@ def _scipy_stats():
     return stats
 
 
-def ks_test(reference: list[float], current: list[float]) -> tuple[float, float]:
+def ks_test(reference, current) -> tuple[float, float]:
     """Two-sample, two-sided Kolmogorov-Smirnov: (D statistic, p-value)."""
     outcome = _scipy_stats().ks_2samp(reference, current)
     return float(outcome.statistic), float(outcome.pvalue)
 
 
-def contingency(reference: list[str], current: list[str]) -> tuple[list[str], list[list[int]]]:
+def contingency(reference, current) -> tuple[list[str], list[list[int]]]:
     """The 2 x k table of category counts (reference row, current row), categories sorted."""
-    categories = sorted(set(reference) | set(current))
-    rows = [[values.count(name) for name in categories] for values in (reference, current)]
+    categories, rows = _contingency(_values(reference), _values(current))
+    return categories.to_pylist(), rows.tolist()
+
+
+def _contingency(reference: _Values, current: _Values):
+    """(sorted categories as a pyarrow array, 2 x k numpy counts): counted by pyarrow, no
+    Python loop over the values (an id column has as many categories as rows)."""
+    pyarrow, compute, numpy = _pyarrow(), _pyarrow().compute, _numpy()
+    sides = [reference.categories(), current.categories()]
+    every = compute.unique(pyarrow.concat_arrays([names for names, _ in sides]))
+    categories = compute.take(every, compute.sort_indices(every))  # code point order, as sorted() of str
+    rows = numpy.zeros((2, len(categories)), dtype="int64")
+    for row, (names, counts) in enumerate(sides):
+        rows[row, compute.index_in(names, value_set=categories).to_numpy()] = counts
     return categories, rows
 
 
-def chi2_test(reference: list[str], current: list[str]) -> tuple[float, float]:
+def chi2_test(reference, current) -> tuple[float, float]:
     """Pearson's chi-squared test of homogeneity of the two category distributions."""
-    categories, table = contingency(reference, current)
-    if len(categories) < 2:
+    _, table = _contingency(_values(reference), _values(current))
+    return _chi2(table)
+
+
+def _chi2(table) -> tuple[float, float]:
+    if table.shape[1] < 2:
         return 0.0, 1.0  # one category in both: nothing can have moved
     outcome = _scipy_stats().chi2_contingency(table, correction=False)
     return float(outcome[0]), float(outcome[1])
@@ -219,12 +402,12 @@ def correct(p_values: list[float], method: str) -> list[float]:
 # ---------------------------------------------------------------------------- the gate
 
 
-def _selected(reference: Table, policy: DriftPolicy) -> list[str]:
+def _selected(reference: Iterable[str], policy: DriftPolicy) -> list[str]:
     names = list(policy.include) if policy.include else list(reference)
     return [name for name in names if name not in policy.exclude]
 
 
-def _kinds(name: str, reference: list, current: list, policy: DriftPolicy) -> tuple[str, str]:
+def _kinds(name: str, reference: _Values, current: _Values, policy: DriftPolicy) -> tuple[str, str]:
     declared = policy.columns.get(name)
     if declared is not None:
         return declared, declared
@@ -236,22 +419,25 @@ def _schema_break(name: str, what: str, actual: str, detail: str) -> tuple[Featu
     return finding, Condition(f"schema:{name}", "is", what, actual, Status.FAIL, detail)
 
 
-def _test_feature(name: str, kind: str, reference: list, current: list) -> FeatureDrift:
-    ref_values, cur_values = _present(reference), _present(current)
-    if not ref_values or not cur_values:
-        side = "reference" if not ref_values else "current"
-        return FeatureDrift(name, kind, "none", None, None, verdict="empty", reference_count=len(ref_values),
-                            current_count=len(cur_values), detail=f"no values in the {side} data")
+def _test_feature(name: str, kind: str, reference: _Values, current: _Values) -> FeatureDrift:
+    counts = {"reference_count": reference.count, "current_count": current.count}
+    if not reference.count or not current.count:
+        side = "reference" if not reference.count else "current"
+        return FeatureDrift(name, kind, "none", None, None, verdict="empty", **counts,
+                            detail=f"no values in the {side} data")
     if kind == NUMERIC:
-        statistic, p_value = ks_test([float(v) for v in ref_values], [float(v) for v in cur_values])
-        return FeatureDrift(name, kind, "ks", statistic, p_value, reference_count=len(ref_values),
-                            current_count=len(cur_values))
-    ref_categories = [category(v) for v in ref_values]
-    cur_categories = [category(v) for v in cur_values]
-    statistic, p_value = chi2_test(ref_categories, cur_categories)
-    new = sorted(set(cur_categories) - set(ref_categories))
-    return FeatureDrift(name, kind, "chi2", statistic, p_value, reference_count=len(ref_values),
-                        current_count=len(cur_values), new_categories=new)
+        statistic, p_value = ks_test(reference.numbers, current.numbers)
+        return FeatureDrift(name, kind, "ks", statistic, p_value, **counts)
+    categories, table = _contingency(reference, current)
+    statistic, p_value = _chi2(table)
+    new = categories.filter(_pyarrow().array((table[0] == 0) & (table[1] > 0))).to_pylist()
+    return FeatureDrift(name, kind, "chi2", statistic, p_value, **counts, new_categories=new)
+
+
+def _listed(names: list[str], most: int = 20) -> str:
+    """Names for a table cell: an id column can bring as many new categories as rows."""
+    shown = ", ".join(names[:most])
+    return shown + (f" (and {len(names) - most:,} more)" if len(names) > most else "")
 
 
 def _describe(finding: FeatureDrift) -> str:
@@ -261,7 +447,7 @@ def _describe(finding: FeatureDrift) -> str:
     text = f"{label}={finding.statistic:.4g}, p={finding.p_value:.3g}, corrected p={finding.p_adjusted:.3g}: " \
            f"{finding.verdict}"
     if finding.new_categories:
-        text += f"; new categories: {', '.join(finding.new_categories)}"
+        text += f"; new categories: {_listed(finding.new_categories)}"
     return text
 
 
@@ -281,8 +467,7 @@ def _schema_conditions(reference: Table, current: Table, names: list[str],
             if ref_kind != cur_kind:
                 finding, condition = _schema_break(name, ref_kind, cur_kind,
                                                    f"type changed from {ref_kind} to {cur_kind}")
-            elif ref_kind == NUMERIC and (bad := [v for v in _present(current[name]) + _present(reference[name])
-                                                  if _number(v) is None]):
+            elif ref_kind == NUMERIC and (bad := _non_number(current[name], reference[name])):
                 finding, condition = _schema_break(name, NUMERIC, CATEGORICAL,
                                                    f"declared numeric, has non-numeric values such as {bad[0]!r}")
             else:
@@ -291,6 +476,14 @@ def _schema_conditions(reference: Table, current: Table, names: list[str],
         findings.append(finding)
         conditions.append(condition)
     return findings, conditions, testable
+
+
+def _non_number(*sides: _Values) -> list:
+    """[the first value that is not a finite number, current data first], or []."""
+    for side in sides:
+        if side.count and side.numbers is None:
+            return [side.first_non_number()]
+    return []
 
 
 def _tested(reference: Table, current: Table, names: list[str], policy: DriftPolicy) -> list[FeatureDrift]:
@@ -313,17 +506,40 @@ def _feature_conditions(finding: FeatureDrift, policy: DriftPolicy) -> list[Cond
     if finding.new_categories:
         report = policy.new_categories == "report"
         conditions.append(Condition(
-            f"categories:{finding.feature}", "seen in", "reference", ", ".join(finding.new_categories),
+            f"categories:{finding.feature}", "seen in", "reference", _listed(finding.new_categories),
             Status.PASS if report else Status.FAIL,
             "categories the reference never had" + (" (new_categories: report)" if report else "")))
     return conditions
 
 
-def compare(reference: Table, current: Table, policy: DriftPolicy) -> GateResult:
+class _Prepared(dict):
+    """A table's columns as `_Values`, each read the first time a test asks for it."""
+
+    def __init__(self, table: Table):
+        super().__init__()
+        self.table = table
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.table
+
+    def __iter__(self):
+        return iter(self.table)
+
+    def __missing__(self, name: str) -> _Values:
+        found = self[name] = _Values(self.table[name])
+        return found
+
+
+def compare(reference: Table, current: Table, policy: DriftPolicy, reference_columns: Iterable[str] | None = None,
+            current_columns: Iterable[str] | None = None) -> GateResult:
     """Tests every selected feature and returns the gate's result; `result.data` carries the
-    per-feature findings (test, statistic, raw and corrected p-value, verdict)."""
+    per-feature findings (test, statistic, raw and corrected p-value, verdict). The tables may
+    hold only the tested columns: `*_columns` then name all of each data set's columns."""
     result = GateResult(gate=GATE_NAME)
-    names = _selected(reference, policy)
+    reference_columns = list(reference_columns if reference_columns is not None else reference)
+    current_columns = list(current_columns if current_columns is not None else current)
+    names = _selected(reference_columns, policy)
+    reference, current = _Prepared(reference), _Prepared(current)
     findings, conditions, testable = _schema_conditions(reference, current, names, policy)
     tested = _tested(reference, current, testable, policy)
     for finding in tested:
@@ -331,7 +547,7 @@ def compare(reference: Table, current: Table, policy: DriftPolicy) -> GateResult
         findings.append(finding)
     drifted = sorted(f.feature for f in findings if f.verdict == "drift")
     broken = sorted(f.feature for f in findings if f.verdict in ("schema-break", "empty"))
-    new_columns = sorted(set(current) - set(reference) - set(policy.exclude))
+    new_columns = sorted(set(current_columns) - set(reference_columns) - set(policy.exclude))
     result.notes.append(f"{len(tested)} features tested ({policy.correction} correction, alpha {policy.alpha}); "
                         f"drifted: {', '.join(drifted) or 'none'}; on_drift: {policy.on_drift}")
     if broken:
@@ -348,8 +564,11 @@ def compare(reference: Table, current: Table, policy: DriftPolicy) -> GateResult
 
 def evaluate(reference_path: Path, current_path: Path, policy: DriftPolicy, reference_label: str | None = None,
              ) -> GateResult:
-    """Reads both data sets (exit 3 when one cannot be read) and compares them."""
-    result = compare(read_table(reference_path), read_table(current_path), policy)
+    """Reads the tested columns of both data sets (exit 3 when one cannot be read) and compares them."""
+    reference_columns, current_columns = column_names(reference_path), column_names(current_path)
+    names = _selected(reference_columns, policy)
+    result = compare(read_table(reference_path, names), read_table(current_path, names), policy,
+                     reference_columns, current_columns)
     result.data.update(reference=reference_label or str(reference_path), current=str(current_path))
     result.notes.append(f"reference: {reference_label or reference_path}; current: {current_path}")
     return result

@@ -323,6 +323,39 @@ class Plan:
             upstream[job.id] = frozenset(found)
         return upstream
 
+    def readers_of(self, name: str, kinds: tuple[EnvKind, ...] = (EnvKind.SECRET, EnvKind.VARIABLE)) -> tuple[Job, ...]:
+        """The jobs, in plan order, whose env reads the secret or CI variable `name` (under
+        whatever env name): checklists ask per name, so the plan is indexed once."""
+        return tuple(job for job, kind in self._readers.get(name, ()) if kind in kinds)
+
+    @cached_property
+    def _readers(self) -> dict[str, list[tuple[Job, EnvKind]]]:
+        found: dict[str, list[tuple[Job, EnvKind]]] = {}
+        for job in self.jobs:
+            stored = (value for _, value in job.env if value.kind in (EnvKind.SECRET, EnvKind.VARIABLE))
+            for value in dict.fromkeys(stored):
+                found.setdefault(value.value, []).append((job, value.kind))
+        return found
+
+    def upstream_environments(self, job: Job) -> frozenset[str]:
+        """The environments of the jobs `job` needs, directly or through other needs."""
+        return self._upstream_environments[job.id]
+
+    @cached_property
+    def _upstream_environments(self) -> dict[str, frozenset[str]]:
+        """One pass in plan order (a job's needs come before it): a plan has a few environments,
+        so each set stays small and the pass is linear in jobs and needs."""
+        upstream: dict[str, frozenset[str]] = {}
+        for job in self.jobs:
+            found: set[str] = set()
+            for need in job.needs:
+                found |= upstream[need]
+                environment = self.job(need).environment
+                if environment is not None:
+                    found.add(environment)
+            upstream[job.id] = frozenset(found)
+        return upstream
+
     def has_soft_barrier(self, stage_id: str) -> bool:
         """The stage before `stage_id` has jobs its entry jobs do not wait for."""
         previous = self.previous_stage(stage_id)

@@ -1,4 +1,4 @@
-"""Passes over the built jobs, each one idea: outputs reach every job downstream, inputs are needs,
+"""Passes over the built jobs, each one idea: outputs reach the jobs that need their producer, inputs are needs,
 run conditions tighten along needs, the model's chain, environments, ordering."""
 from __future__ import annotations
 
@@ -20,41 +20,19 @@ def with_pipegen_index(job: Job, index_var: str | None) -> Job:
 
 
 def with_needed_outputs(jobs: list[Job]) -> list[Job]:
-    """A job that needs a producer, directly or through the jobs it needs, sees the producer's
-    outputs as $NAME (its own env entries of the same name win). Needs first (Kahn's order,
-    no recursion), each job's set holding producers only, so long chains stay linear."""
+    """A job sees the outputs of the jobs it needs directly as $NAME (its own env entries of the
+    same name win); an output of a job further up reaches it when it names it in `inputs:`.
+    Each platform shows a job only its direct needs' outputs (GitHub, GitLab, Azure), so every
+    output a job sees is one needs entry and one env entry in each file: reaching every job
+    downstream would make the files grow with the square of the jobs."""
     by_id = {job.id: job for job in jobs}
-    waiting = {job.id: sum(1 for need in set(job.needs) if need in by_id) for job in jobs}
-    dependants: dict[str, list[str]] = {job.id: [] for job in jobs}
-    for job in jobs:
-        for need in set(job.needs):
-            if need in by_id:
-                dependants[need].append(job.id)
-    ready = [job.id for job in jobs if waiting[job.id] == 0]
-    upstream: dict[str, frozenset[str]] = {}
-    while ready:
-        job_id = ready.pop()
-        found: set[str] = set()
-        for need in by_id[job_id].needs:
-            if need in upstream:
-                found |= upstream[need]
-                if by_id[need].outputs:
-                    found.add(need)
-        upstream[job_id] = frozenset(found)
-        for dependant in dependants[job_id]:
-            waiting[dependant] -= 1
-            if waiting[dependant] == 0:
-                ready.append(dependant)
-
-    def producers_of(job: Job) -> frozenset[str]:
-        return upstream.get(job.id, frozenset())  # cycles were rejected before this
-
     result = []
     for job in jobs:
         env = dict(job.env)
-        for producer in sorted(producers_of(job)):
-            for name in by_id[producer].outputs:
-                env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, producer))
+        for need in sorted(set(job.needs)):
+            producer = by_id.get(need)
+            for name in producer.outputs if producer is not None else ():
+                env.setdefault(name, EnvValue(EnvKind.OUTPUT, name, need))
         sorted_env = env_items(env)
         result.append(job if sorted_env == job.env else replace(job, env=sorted_env))
     return result
@@ -141,17 +119,20 @@ def with_model_chain(jobs: list[Job]) -> list[Job]:
     """The model's chain (drift, train, model-gate and every non-PROD job needing one of them)
     does not hold the next stage: a failed or kept-out candidate stops the promotion, while the
     image's deployment goes on unless it needs the promotion (`image.serves_model`)."""
-    direct = {job.id: job.needs for job in jobs}
-    if "train" not in direct:
+    by_id = {job.id: job for job in jobs}
+    if "train" not in by_id:
         return jobs
-    chain = {"drift", "train", "model-gate"} & set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for job in jobs:
-            if job.id not in chain and job.stage != "prod" and chain & set(job.needs):
-                chain.add(job.id)
-                changed = True
+    dependants: dict[str, list[str]] = {}
+    for job in jobs:
+        for need in set(job.needs):
+            dependants.setdefault(need, []).append(job.id)
+    chain = {"drift", "train", "model-gate"} & set(by_id)
+    pending = list(chain)
+    while pending:  # each job joins once, whatever order the jobs are written in
+        for dependant in dependants.get(pending.pop(), ()):
+            if dependant not in chain and by_id[dependant].stage != "prod":
+                chain.add(dependant)
+                pending.append(dependant)
     return [replace(job, blocks_later_stages=False) if job.id in chain else job for job in jobs]
 
 

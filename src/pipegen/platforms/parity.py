@@ -3,6 +3,8 @@ differences `pipegen.platforms.differences` lists. Returns readable mismatches (
 file does what the plan says)."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from pipegen.platforms import readback as rb
 from pipegen.platforms.differences import (
     GATE_OUTPUTS_IN_REPORT,
@@ -23,11 +25,11 @@ def _relation(platform: str, aspect: str, expected, actual) -> str | None:
     allowed = rule(platform, aspect)
     if allowed == IGNORED or expected == actual:
         return None
-    if allowed == SUPERSET and isinstance(actual, frozenset) and expected <= actual:
+    if allowed == SUPERSET and isinstance(actual, AbstractSet) and expected <= actual:
         return None
-    if allowed == SUBSET and isinstance(actual, frozenset) and actual <= expected:
+    if allowed == SUBSET and isinstance(actual, AbstractSet) and actual <= expected:
         return None
-    if isinstance(expected, frozenset) and isinstance(actual, frozenset):
+    if isinstance(expected, AbstractSet) and isinstance(actual, AbstractSet):
         return f"missing {sorted(expected - actual)}, extra {sorted(actual - expected)}"
     return f"plan {expected!r}, file {actual!r}"
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from pipegen.plan import EnvKind, Plan, RunWhen
@@ -57,7 +59,7 @@ class GateView:
 class JobView:  # pylint: disable=too-many-instance-attributes  # one field per question a reviewer asks
     id: str
     stage: str
-    after: frozenset[str]  # every job that must finish first, transitively
+    after: AbstractSet[str]  # every job that must finish first, transitively (a `Reach` when read back)
     events: frozenset[str]  # the EVENTS this job runs on
     environment: str | None = None
     approval: bool = False  # runs only after a human approved (here or in a job it waits for)
@@ -191,24 +193,130 @@ def _regex_match(value: object, pattern: object) -> bool:
     return value is not None and pattern.search(str(value)) is not None
 
 
-def closure(direct: dict[str, tuple[str, ...] | frozenset[str] | list[str]]) -> dict[str, frozenset[str]]:
-    """Transitive predecessors from direct ones (unknown names are kept, cycles tolerated)."""
-    done: dict[str, frozenset[str]] = {}
+class Numbering:
+    """Job names to bit positions, shared by every `Reach` of the views compared together (both
+    sides of `pipegen diff` use one), so comparing two sets is a few machine-word operations."""
 
-    def visit(node: str, trail: frozenset[str]) -> frozenset[str]:
-        if node in done:
-            return done[node]
-        found: set[str] = set()
-        for need in direct.get(node, ()):
-            found.add(need)
-            if need not in trail:
-                found |= visit(need, trail | {node})
-        done[node] = frozenset(found)
-        return done[node]
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
 
-    for node in direct:
-        visit(node, frozenset())
-    return done
+    def bit(self, name: str) -> int:
+        position = self.index.get(name)
+        if position is None:
+            position = self.index[name] = len(self.names)
+            self.names.append(name)
+        return 1 << position
+
+    def bits(self, names: Iterable[str]) -> int:
+        if isinstance(names, Reach) and names.numbering is self:
+            return names.bits
+        found = 0
+        for name in names:
+            found |= self.bit(name)
+        return found
+
+    def reach(self, names: Iterable[str]) -> Reach:
+        return Reach(self.bits(names), self)
+
+
+class Reach(AbstractSet):
+    """An immutable set of job names held as bits of a `Numbering`: what a job waits for,
+    transitively, is most of the pipeline for most jobs, so plain sets would hold the square of
+    the jobs; these hold one bit per job and combine without visiting their members."""
+
+    __slots__ = ("bits", "numbering")
+
+    def __init__(self, bits: int, numbering: Numbering):
+        self.bits, self.numbering = bits, numbering
+
+    def __contains__(self, name: object) -> bool:
+        position = self.numbering.index.get(name) if isinstance(name, str) else None
+        return position is not None and bool(self.bits >> position & 1)
+
+    def __iter__(self) -> Iterator[str]:
+        names = self.numbering.names
+        digits = bin(self.bits)[:1:-1]  # bit 0 first
+        position = digits.find("1")
+        while position >= 0:
+            yield names[position]
+            position = digits.find("1", position + 1)
+
+    def __len__(self) -> int:
+        return self.bits.bit_count()
+
+    def __bool__(self) -> bool:
+        return self.bits != 0
+
+    def _other(self, other: object) -> int | None:
+        if isinstance(other, Reach) and other.numbering is self.numbering:
+            return other.bits
+        if isinstance(other, AbstractSet):
+            return self.numbering.bits(other)
+        return None
+
+    def __and__(self, other: object):
+        bits = self._other(other)
+        return NotImplemented if bits is None else Reach(self.bits & bits, self.numbering)
+
+    __rand__ = __and__
+
+    def __or__(self, other: object):
+        bits = self._other(other)
+        return NotImplemented if bits is None else Reach(self.bits | bits, self.numbering)
+
+    __ror__ = __or__
+
+    def __sub__(self, other: object):
+        bits = self._other(other)
+        return NotImplemented if bits is None else Reach(self.bits & ~bits, self.numbering)
+
+    def __rsub__(self, other: object):
+        bits = self._other(other)
+        return NotImplemented if bits is None else Reach(bits & ~self.bits, self.numbering)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Reach) and other.numbering is self.numbering:
+            return self.bits == other.bits
+        return AbstractSet.__eq__(self, other)
+
+    def __le__(self, other: object) -> bool:
+        bits = self._other(other)
+        if bits is None:
+            return NotImplemented
+        return not self.bits & ~bits if isinstance(other, Reach) else AbstractSet.__le__(self, other)
+
+    __hash__ = AbstractSet._hash
+
+    def __repr__(self) -> str:
+        return f"Reach({sorted(self)!r})"
+
+
+def closure(direct: Mapping[str, Iterable[str]], numbering: Numbering | None = None) -> dict[str, Reach]:
+    """Transitive predecessors from direct ones (unknown names are kept, cycles tolerated), each
+    job's set the OR of its needs' sets: no walk per job, no recursion."""
+    numbering = numbering or Numbering()
+    done: dict[str, int] = {}
+    for root in direct:
+        if root in done:
+            continue
+        on_path = {root}
+        stack = [(root, iter(direct.get(root, ())))]
+        while stack:
+            node, needs = stack[-1]
+            for need in needs:
+                if need not in done and need not in on_path:
+                    on_path.add(need)
+                    stack.append((need, iter(direct.get(need, ()))))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                found = 0
+                for need in direct.get(node, ()):
+                    found |= numbering.bit(need) | done.get(need, 0)  # a need on the path: a cycle
+                done[node] = found
+    return {node: Reach(bits, numbering) for node, bits in done.items()}
 
 
 def gates_in(script: str) -> tuple[GateView, ...]:
@@ -281,8 +389,9 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
     """What every platform's file should do, derived from the plan."""
     events = pipeline_events(plan)
     direct = {job.id: plan.all_needs(job) for job in plan.jobs}
-    after = closure(direct)
-    approval_jobs = {job.id for job in plan.jobs if job.approval is not None}
+    numbering = Numbering()
+    after = closure(direct, numbering)
+    approval_jobs = numbering.reach(job.id for job in plan.jobs if job.approval is not None)
     jobs: dict[str, JobView] = {}
     for job in plan.jobs:
         secret_names = frozenset(name for name, value in job.env if value.kind is EnvKind.SECRET)

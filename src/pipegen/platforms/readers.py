@@ -24,9 +24,12 @@ APPROVAL_ENVIRONMENTS = frozenset({"prod"})
 
 
 def read_back(target: str, text: str, release: str = "main",
-              protected: frozenset[str] = APPROVAL_ENVIRONMENTS) -> rb.PipelineView:
+              protected: frozenset[str] = APPROVAL_ENVIRONMENTS,
+              numbering: rb.Numbering | None = None) -> rb.PipelineView:
     """The file of `target` as a PipelineView. Raises EvaluationError when it cannot be read
-    (a missing optional dependency, a syntax or condition the reader does not know)."""
+    (a missing optional dependency, a syntax or condition the reader does not know). Views
+    compared with each other share a `numbering` (what each job waits for is a set of its bits)."""
+    numbering = numbering or rb.Numbering()
     try:
         module = importlib.import_module(READERS[target])
     except ImportError as exc:
@@ -39,8 +42,8 @@ def read_back(target: str, text: str, release: str = "main",
             declared = approvals.declared(text)
             if declared is not None:
                 protected = frozenset(declared)
-            view = module.read(text, protected=protected, release=release)
+            view = module.read(text, protected=protected, release=release, numbering=numbering)
             return replace(view, approvers=None if declared is None else tuple(sorted(declared.items())))
-        return module.read(text, release=release)
+        return module.read(text, release=release, numbering=numbering)
     except (yaml.YAMLError, rb.ConditionError, ValueError, LookupError, TypeError, AttributeError) as exc:
         raise EvaluationError(f"cannot read the {target} pipeline: {exc}") from None

@@ -121,7 +121,8 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {quote(model.champion_alias)}",
                    f"--on-first-model {model.on_first_model}", *metric_flags,
                    gate_report_flags("model") + drift_flag)), descriptor)),
-        needs=("train",), fetches=("drift",) if drift is not None else (),
+        # The drift job's report comes along (fetched), so the gate waits for it directly.
+        needs=("train", "drift") if drift is not None else ("train",), fetches=("drift",) if drift is not None else (),
         env=env_items({**registry_env, **output_env("MODEL_VERSION", "train")}),
         pipegen=pipegen_for(descriptor, "mlflow"), timeout_minutes=10, artifacts=(REPORT_DIR,),
         junit=(report_path("model.junit.xml"),), secrets=model.secrets, gate="model")

@@ -152,7 +152,8 @@ def _steps(job: dict) -> list[dict]:
     return [step for phase in strategy.values() for step in (phase or {}).get("steps") or []]
 
 
-def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main") -> rb.PipelineView:
+def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
+         numbering: rb.Numbering | None = None) -> rb.PipelineView:
     document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     events = _pipeline_events(document, release)
     stages = document.get("stages") or []
@@ -161,21 +162,29 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     for index, stage in enumerate(stages):
         depends = stage.get("dependsOn", [stage_ids[index - 1]] if index else [])
         stage_needs[stage["stage"]] = [depends] if isinstance(depends, str) else list(depends or [])
-    stage_after = rb.closure(stage_needs)
     jobs: dict[str, tuple[str, dict]] = {}
     for stage in stages:
         for job in stage.get("jobs") or []:
             jobs[plan_id(job.get("job") or job.get("deployment"))] = (stage["stage"], job)
     # continueOnError: the job's failure leaves the run going; only a job testing its result waits for its success.
     soft = {job_id for job_id, (_, job) in jobs.items() if str(job.get("continueOnError", "false")).lower() == "true"}
-    direct: dict[str, list[str]] = {}
+    # A job waits for every job (but those that continue on error) of the stages its stage depends
+    # on: one node per stage stands for them and for the stages before it, so the graph stays as
+    # large as the file.
+    stage_nodes = {stage_id: f"\0{stage_id}" for stage_id in stage_ids}
+    direct: dict[str, list[str]] = {stage_nodes[stage_id]: [stage_nodes[need] for need in needs if need in stage_nodes]
+                                    for stage_id, needs in stage_needs.items()}
     for job_id, (stage_id, job) in jobs.items():
         depends = job.get("dependsOn") or []
-        direct[job_id] = [plan_id(need) for need in ([depends] if isinstance(depends, str) else depends)]
-        direct[job_id] += [other for other, (other_stage, _) in jobs.items() if other_stage in stage_after[stage_id]]
-        direct[job_id] = [need for need in direct[job_id] if need not in soft]
+        if job_id not in soft:
+            direct[stage_nodes[stage_id]].append(job_id)
+        depends = [depends] if isinstance(depends, str) else depends
+        direct[job_id] = [need for need in map(plan_id, depends) if need not in soft]
+        direct[job_id] += [stage_nodes[need] for need in stage_needs[stage_id] if need in stage_nodes]
         direct[job_id] += checked_results(job.get("condition"))
-    after = rb.closure(direct)
+    numbering = numbering or rb.Numbering()
+    nodes = numbering.reach(stage_nodes.values())
+    after = {name: reach - nodes for name, reach in rb.closure(direct, numbering).items()}
     stage_runs: dict[str, frozenset[str]] = {}
     for stage in stages:
         needs = stage_needs[stage["stage"]]
@@ -187,7 +196,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
         job_runs[job_id] = frozenset(event for event in stage_runs[stage_id] if runs(
             job.get("condition"), event, release, all(event in job_runs.get(need, frozenset()) for need in same_stage),
             lambda other, event=event: event in job_runs.get(other, frozenset())))
-    asking = {job_id for job_id, (stage_id, job) in jobs.items() if job.get("environment") in protected}
+    asking = numbering.reach(job_id for job_id, (stage_id, job) in jobs.items() if job.get("environment") in protected)
     views = {}
     for job_id, (stage_id, job) in jobs.items():
         inputs = set()
@@ -213,9 +222,13 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             secrets=None, steps=tuple(steps),
             timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
             gates=rb.gates_in(script), submodules=_submodules(job))
-    for job_id, view in views.items():  # an output's name is spelled where a consumer maps it
-        wired = {output for other in views.values() for output, producer in other.inputs if producer == job_id}
-        views[job_id] = replace(view, outputs=view.outputs | wired)
+    wired: dict[str, set[str]] = {}  # an output's name is spelled where a consumer maps it
+    for view in views.values():
+        for output, producer in view.inputs:
+            wired.setdefault(producer, set()).add(output)
+    for job_id, view in views.items():
+        if job_id in wired:
+            views[job_id] = replace(view, outputs=view.outputs | wired[job_id])
     trigger = document.get("trigger")
     batch = isinstance(trigger, dict) and str(trigger.get("batch", "false")).lower() == "true"
     pr = document.get("pr")

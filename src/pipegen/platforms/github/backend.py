@@ -189,15 +189,7 @@ def _environment(job: Job, plan: Plan) -> str | None:
     the environment again: reviewers approve once per run."""
     if job.environment is None or job.approval is None:
         return job.environment
-    upstream, pending = set(), list(job.needs)
-    while pending:
-        need = pending.pop()
-        if need not in upstream:
-            upstream.add(need)
-            pending.extend(plan.job(need).needs)
-    if any(plan.job(need).environment == job.environment for need in upstream):
-        return None
-    return job.environment
+    return None if job.environment in plan.upstream_environments(job) else job.environment
 
 
 def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],
@@ -414,7 +406,8 @@ class GithubBackend:
         )
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
-        items = [_secret_item(plan, name) for name in plan.secrets]
+        secret_users = _secret_users(plan)
+        items = [_secret_item(name, secret_users.get(name, [])) for name in plan.secrets]
         items += [_variable_item(plan, name) for name in plan.variables]
         items += [_environment_item(plan, name, approval) for name, approval in plan.environments]
         if plan.triggers.schedule:
@@ -435,26 +428,28 @@ class GithubBackend:
 # ---------------------------------------------------------------------------- checklist
 
 
-def _users(plan: Plan, predicate) -> str:
-    return ", ".join(job.id for job in plan.jobs if predicate(job)) or "no job"
-
-
-def _secret_item(plan: Plan, name: str) -> ChecklistItem:
-    jobs = [job for job in plan.jobs if name in job.secrets]
+def _secret_item(name: str, jobs: list[Job]) -> ChecklistItem:
     where = "a repository secret"
     if jobs and all(job.environment for job in jobs):  # only deployment jobs read it: scope it tighter
         environments = sorted({job.environment for job in jobs if job.environment})
         where += f", or better a secret of the environment(s) {', '.join(environments)}"
     return ChecklistItem("secret", name, f"Settings > Secrets and variables > Actions: {where} "
-                                         f"(read as secrets.{name} by {_users(plan, lambda j: j in jobs)})")
+                                         f"(read as secrets.{name} by {', '.join(job.id for job in jobs) or 'no job'})")
+
+
+def _secret_users(plan: Plan) -> dict[str, list[Job]]:
+    """Secret name -> the jobs that declare it, in plan order (asked per secret: indexed once per plan)."""
+    found: dict[str, list[Job]] = {}
+    for job in plan.jobs:
+        for name in dict.fromkeys(job.secrets):
+            found.setdefault(name, []).append(job)
+    return found
 
 
 def _variable_item(plan: Plan, name: str) -> ChecklistItem:
-    def reads(job: Job) -> bool:
-        return any(value.kind is EnvKind.VARIABLE and value.value == name for _, value in job.env)
-
+    readers = ", ".join(job.id for job in plan.readers_of(name, (EnvKind.VARIABLE,))) or "no job"
     return ChecklistItem("variable", name, "Settings > Secrets and variables > Actions > Variables: a repository "
-                                           f"variable (read as vars.{name} by {_users(plan, reads)})")
+                                           f"variable (read as vars.{name} by {readers})")
 
 
 def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:

@@ -5,6 +5,7 @@ the secrets and variables each step's `env:` can read, timeouts and the concurre
 from __future__ import annotations
 
 import fnmatch
+import heapq
 import re
 
 import yaml
@@ -75,7 +76,8 @@ def _environment(job: dict) -> str | None:
     return environment.get("name") if isinstance(environment, dict) else environment
 
 
-def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main") -> rb.PipelineView:
+def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
+         numbering: rb.Numbering | None = None) -> rb.PipelineView:
     """`protected`: environments whose approvals are configured in the repository settings."""
     document = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))  # `on` stays a string key
     on = document.get("on") or {}
@@ -83,13 +85,15 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     jobs: dict = document.get("jobs") or {}
     needs = {job_id: tuple([job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs") or ())
              for job_id, job in jobs.items()}
-    after = rb.closure(needs)
+    numbering = numbering or rb.Numbering()
+    after = rb.closure(needs, numbering)
+    stages = _stages(text)
     runs: dict[str, frozenset[str]] = {}
     for job_id in _topological(needs):
         job = jobs[job_id]
         runs[job_id] = frozenset(event for event in events if evaluate(
             job.get("if", ""), event, release, all(event in runs.get(need, frozenset()) for need in needs[job_id])))
-    asks = {job_id for job_id, job in jobs.items() if _environment(job) in protected}
+    asks = numbering.reach(job_id for job_id, job in jobs.items() if _environment(job) in protected)
     views = {}
     for job_id, job in jobs.items():
         job_env = _refs(job.get("env"))
@@ -104,7 +108,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
         inputs = frozenset((path.split(".")[2], path.split(".")[0]) for kind, path in job_env.values()
                            if kind == "needs" and path.count(".") == 2)
         views[job_id] = rb.JobView(
-            id=job_id, stage=_stage_of(job_id, text), after=after[job_id], events=runs[job_id],
+            id=job_id, stage=stages.get(job_id, ""), after=after[job_id], events=runs[job_id],
             environment=_environment(job), approval=job_id in asks or bool(asks & after[job_id]),
             asks_approval=job_id in asks, outputs=frozenset(job.get("outputs") or {}), inputs=inputs,
             visible_outputs=inputs, secrets=frozenset(secrets), steps=tuple(steps),
@@ -128,22 +132,41 @@ def _submodules(job: dict) -> str | None:
 
 
 def _topological(needs: dict[str, tuple[str, ...]]) -> list[str]:
+    """Jobs after their needs (Kahn's order; the first job written among the ready ones); jobs
+    left in a cycle follow in the order written."""
+    waiting = {job: len({need for need in job_needs if need in needs}) for job, job_needs in needs.items()}
+    dependants: dict[str, list[str]] = {job: [] for job in needs}
+    for job, job_needs in needs.items():
+        for need in set(job_needs):
+            if need in needs:
+                dependants[need].append(job)
+    position = {job: index for index, job in enumerate(needs)}
+    ready = [position[job] for job, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    names = list(needs)
     ordered: list[str] = []
-    pending = list(needs)
-    while pending:
-        ready = [job for job in pending if all(need in ordered or need not in needs for need in needs[job])]
-        ordered.append((ready or pending)[0])
-        pending.remove(ordered[-1])
-    return ordered
+    while ready:
+        job = names[heapq.heappop(ready)]
+        ordered.append(job)
+        for dependant in dependants[job]:
+            waiting[dependant] -= 1
+            if waiting[dependant] == 0:
+                heapq.heappush(ready, position[dependant])
+    placed = set(ordered)
+    return ordered + [job for job in needs if job not in placed]
 
 
-def _stage_of(job_id: str, text: str) -> str:
-    """The stage banner (`# ==== QA ====`) the job is written under."""
-    stage = ""
+_BANNER = re.compile(r"\s*# ==== (\w+) ====")
+_JOB_KEY = re.compile(r"  ([A-Za-z0-9_-]+):\s*$")
+
+
+def _stages(text: str) -> dict[str, str]:
+    """Each job's stage: the banner (`# ==== QA ====`) it is written under, in one pass."""
+    stage, found = "", {}
     for line in text.splitlines():
-        banner = re.match(r"\s*# ==== (\w+) ====", line)
+        banner = _BANNER.match(line)
         if banner:
             stage = banner.group(1).lower()
-        elif re.match(rf"  {re.escape(job_id)}:\s*$", line):
-            return stage
-    return stage
+        elif (key := _JOB_KEY.match(line)) and key.group(1) not in found:
+            found[key.group(1)] = stage
+    return found

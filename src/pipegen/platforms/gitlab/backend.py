@@ -374,10 +374,17 @@ class _Graph:
     def __init__(self, plan: Plan, keys: dict[str, str], approvals: dict[str, str]):
         self.plan, self.keys, self.approvals = plan, keys, approvals
         self.caches = pip_caches(plan, keys)
+        self._reads_from: dict[str, frozenset[str]] = {}
+        self._position = {job.id: index for index, job in enumerate(plan.jobs)}
 
-    def reads_from(self, job: Job) -> set[str]:
-        """Jobs whose artifacts this job downloads: output producers and handed-over files."""
-        return {producer for _, producer in job.inputs} | set(job.fetches)
+    def reads_from(self, job: Job) -> frozenset[str]:
+        """Jobs whose artifacts this job downloads: output producers and handed-over files
+        (asked once per need: kept per job)."""
+        known = self._reads_from.get(job.id)
+        if known is None:
+            known = frozenset({producer for _, producer in job.inputs} | set(job.fetches))
+            self._reads_from[job.id] = known
+        return known
 
     def need(self, job: Job, need_id: str) -> Need:
         upstream = self.plan.job(need_id)
@@ -399,7 +406,8 @@ class _Graph:
             # failed model gate stops only the jobs that need it.
             return tuple(self.need(job, need) for need in self.plan.all_needs(job)), None
         if self.plan.is_stage_entry(job):
-            return None, tuple(self.keys[other.id] for other in self.plan.jobs if other.id in self.reads_from(job))
+            read = sorted((self._position[other], other) for other in self.reads_from(job) if other in self._position)
+            return None, tuple(self.keys[other] for _, other in read)
         return tuple(self.need(job, need) for need in job.needs), None
 
     def approval_needs(self, stage: str, loosest: Job) -> tuple[Need, ...] | None:
@@ -489,13 +497,8 @@ def stage_views(plan: Plan) -> list[StageView]:
 # ---------------------------------------------------------------------------- checklist
 
 
-def _reading_jobs(plan: Plan, name: str) -> list[Job]:
-    return [job for job in plan.jobs if any(value.value == name and value.kind in (EnvKind.SECRET, EnvKind.VARIABLE)
-                                            for _, value in job.env)]
-
-
 def _secret_item(plan: Plan, name: str) -> ChecklistItem:
-    jobs = _reading_jobs(plan, name)
+    jobs = plan.readers_of(name)
     in_merge_requests = [job.id for job in jobs if job.run_when is RunWhen.ALWAYS]
     detail = (f"Settings > CI/CD > Variables: add {name} as a masked variable (read by "
               f"{', '.join(job.id for job in jobs) or 'no job'}). ")
@@ -559,7 +562,7 @@ class GitlabBackend:
         keys = approval_keys(plan)
         items = [_secret_item(plan, name) for name in plan.secrets]
         items += [ChecklistItem("variable", name, f"Settings > CI/CD > Variables: add {name} (read by "
-                                f"{', '.join(job.id for job in _reading_jobs(plan, name))}).")
+                                f"{', '.join(job.id for job in plan.readers_of(name))}).")
                   for name in plan.variables]
         items += [_environment_item(name, approval, keys) for name, approval in plan.environments]
         if plan.triggers.schedule:

@@ -102,7 +102,7 @@ def _is_approval(job: dict) -> bool:
         rule.get("when") == "manual" for rule in job.get("rules") or [])
 
 
-def read(text: str, release: str = "main") -> rb.PipelineView:
+def read(text: str, release: str = "main", numbering: rb.Numbering | None = None) -> rb.PipelineView:
     document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     stages = document.get("stages") or ["build", "test", "deploy"]
     jobs = {name: body for name, body in document.items()
@@ -111,12 +111,20 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
     events = frozenset(event for event in rb.EVENTS
                        if decide(workflow_rules, _variables(event, release)) != "never")
     rank = {stage: index for index, stage in enumerate(stages)}
-    direct = {}
+    # A job without `needs:` waits for every job of the earlier stages: one node per stage stands
+    # for them (the stage before's jobs and node), so the graph stays as large as the file.
+    stage_nodes = [f"\0{stage}" for stage in stages]
+    direct: dict[str, list[str]] = {node: [] if index == 0 else [stage_nodes[index - 1]]
+                                    for index, node in enumerate(stage_nodes)}
     for name, job in jobs.items():
         needs = _needs(job)
-        direct[name] = [need for need, _ in needs] if needs is not None else [
-            other for other, body in jobs.items() if rank[body.get("stage", "test")] < rank[job.get("stage", "test")]]
-    after = rb.closure(direct)
+        stage_rank = rank[job.get("stage", "test")]
+        if stage_rank + 1 < len(stage_nodes):
+            direct[stage_nodes[stage_rank + 1]].append(name)
+        direct[name] = [need for need, _ in needs] if needs is not None else [stage_nodes[stage_rank]]
+    numbering = numbering or rb.Numbering()
+    nodes = numbering.reach(stage_nodes)
+    after = {name: reach - nodes for name, reach in rb.closure(direct, numbering).items()}
     runs: dict[str, frozenset[str]] = {}
     for name in sorted(jobs, key=lambda job: (rank[jobs[job].get("stage", "test")], len(after[job]))):
         runs[name] = frozenset(
@@ -127,7 +135,9 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
     outputs = {name: frozenset(_OUTPUT_SET.findall(_script(job))) | {
         output for wanted in declared.values() for output, producer in wanted if producer == name}
         for name, job in jobs.items() if ((job.get("artifacts") or {}).get("reports") or {}).get("dotenv")}
-    approvals = {name for name, job in jobs.items() if _is_approval(job)}
+    approvals = numbering.reach(name for name, job in jobs.items() if _is_approval(job))
+    # The jobs that wait for an approval: a job asks for it when none of those comes before it.
+    approved = numbering.reach(name for name in jobs if approvals & after[name])
     views = {}
     for name, job in jobs.items():
         if name in approvals:
@@ -141,8 +151,7 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
             events=runs[name], environment=environment.get("name") if isinstance(environment, dict) else environment,
             approval=bool(approvals & after[name]),
             # One manual job approves the run; a job "asks" when it is the first to wait for it.
-            asks_approval=bool(approvals & set(direct[name])) and not any(
-                approvals & after[other] for other in after[name] - approvals),
+            asks_approval=bool(approvals & set(direct[name])) and not (after[name] - approvals) & approved,
             outputs=outputs.get(name, frozenset()),
             inputs=frozenset(declared.get(name, ())),
             visible_outputs=visible, secrets=None, timeout_minutes=_minutes(job.get("timeout")),

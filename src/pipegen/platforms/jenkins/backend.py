@@ -170,22 +170,24 @@ def _direct_needs(plan: Plan, stage: Stage) -> dict[str, tuple[str, ...]]:
     (functional needs unit and integration; integration needs unit: waiting for integration
     is enough), so a job that follows one other job can join its chain."""
     needs = {job.id: plan.same_stage_needs(job) for job in stage.jobs}
-    position = {job.id: index for index, job in enumerate(stage.jobs)}  # needs come first in the plan
-
-    def reaches(start: str, target: str) -> bool:
-        """Whether `start` waits for `target`; only jobs between the two in plan order can lead there."""
-        pending, seen = [start], {start}
-        while pending:
-            for need in needs[pending.pop()]:
-                if need == target:
-                    return True
-                if need not in seen and position[need] > position[target]:
-                    seen.add(need)
-                    pending.append(need)
-        return False
-
-    return {job_id: tuple(need for need in own if not any(reaches(other, need) for other in own if other != need))
-            if len(own) > 1 else own for job_id, own in needs.items()}
+    # What each job waits for, as a bit per earlier job of the stage: one pass in plan order
+    # (needs come first), an OR per need, so a long stage stays near linear.
+    bit = {job.id: 1 << index for index, job in enumerate(stage.jobs)}
+    waits: dict[str, int] = {}
+    for job in stage.jobs:
+        found = 0
+        for need in needs[job.id]:
+            found |= waits[need] | bit[need]
+        waits[job.id] = found
+    direct = {}
+    for job_id, own in needs.items():
+        if len(own) > 1:
+            through_others = 0
+            for need in own:
+                through_others |= waits[need]
+            own = tuple(need for need in own if not through_others & bit[need])
+        direct[job_id] = own
+    return direct
 
 
 def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
@@ -219,8 +221,10 @@ def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
     for index, chain in enumerate(chains):  # a chain only needs chains started before it
         needed = {chain_of[need] for job in chain for need in needs[job.id]} - {index}
         level.append(1 + max((level[other] for other in needed), default=-1))
-    depth = 1 + max(level, default=-1)
-    return [[chain for index, chain in enumerate(chains) if level[index] == number] for number in range(depth)]
+    layers: list[list[list[Job]]] = [[] for _ in range(1 + max(level, default=-1))]
+    for index, chain in enumerate(chains):
+        layers[level[index]].append(chain)
+    return layers
 
 
 def _layers_minutes(layers: list[list[list[Job]]]) -> int:
@@ -444,8 +448,7 @@ def staged(plan: Plan) -> Plan:
 
 def _jobs_reading(plan: Plan, name: str) -> str:
     """Jobs that read the secret or variable `name` (under whatever environment name)."""
-    return ", ".join(job.id for job in plan.jobs if any(
-        value.value == name and value.kind in (EnvKind.SECRET, EnvKind.VARIABLE) for _, value in job.env))
+    return ", ".join(job.id for job in plan.readers_of(name))
 
 
 def _credential_items(plan: Plan) -> list[ChecklistItem]:

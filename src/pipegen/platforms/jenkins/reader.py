@@ -82,19 +82,20 @@ def _runs(stages: list[js.Stage], event: str, release: str) -> bool:
     return all(_condition(item, event, release) for stage in stages for item in stage.when)
 
 
-def _walk(stage: js.Stage, before: frozenset[str], path: list[js.Stage], found: dict) -> frozenset[str]:
+def _walk(stage: js.Stage, before: rb.Reach, path: list[js.Stage], found: dict) -> rb.Reach:
     """Records (path, after) for every leaf; returns the leaves inside `stage`."""
     path = [*path, stage]
+    numbering = before.numbering
     if stage.steps:
         found[stage.name] = (path, before)
-        return frozenset({stage.name})
-    inside: set[str] = set()
+        return rb.Reach(numbering.bit(stage.name), numbering)
+    inside = rb.Reach(0, numbering)
     if stage.parallel:
         for child in stage.parallel:
             inside |= _walk(child, before, path, found)
     for child in stage.stages:
         inside |= _walk(child, before | inside, path, found)
-    return frozenset(inside)
+    return inside
 
 
 def aborts_previous(options: list[js.Call], branch: str) -> bool | None:
@@ -129,17 +130,19 @@ def _schedule(triggers: list[js.Call], release: str) -> str | None:
     return None
 
 
-def read(text: str, release: str = "main") -> rb.PipelineView:
+def read(text: str, release: str = "main", numbering: rb.Numbering | None = None) -> rb.PipelineView:
     pipeline = js.read_pipeline(text)
-    found: dict[str, tuple[list[js.Stage], frozenset[str]]] = {}
-    before: frozenset[str] = frozenset()
+    found: dict[str, tuple[list[js.Stage], rb.Reach]] = {}
+    before = rb.Reach(0, numbering or rb.Numbering())
     for stage in pipeline.stages:
         before = before | _walk(stage, before, [], found)
     found = _waits(found)
     events = frozenset(rb.EVENTS)  # a multibranch job builds every branch and pull request it discovers
     skips_after_unstable = any(option.name == "skipStagesAfterUnstable" for option in pipeline.options)
-    approvals = {name for name, (path, _) in found.items() if any(stage.input is not None for stage in path)}
+    approvals = before.numbering.reach(name for name, (path, _) in found.items()
+                                       if any(stage.input is not None for stage in path))
     produced: dict[str, frozenset[str]] = {}
+    producers = rb.Reach(0, before.numbering)  # the jobs that publish outputs, so far
     views: dict[str, rb.JobView] = {}
     unstable: dict[str, frozenset[str]] = {}  # leaf -> events in which it may leave the build UNSTABLE
     for name, (path, after) in found.items():
@@ -147,21 +150,23 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
         sh = js.sh_calls(leaf)
         script = "\n".join(call.script for call in sh)
         job_events = frozenset(event for event in events if _runs(path, event, release))
-        job_events -= {event for other in after for event in unstable.get(other, ())}
+        job_events -= {event for other, others_events in unstable.items() if other in after for event in others_events}
         gates = rb.gates_in(script)
         if skips_after_unstable and _marks_unstable(leaf):
             unstable[name] = frozenset(event for gate in gates for event in job_events
                                        if gate.mode == "dry-run" or (gate.mode == "auto" and event in rb.PULL_REQUESTS))
         produced[name] = frozenset(variable for variable in js.env_assignments(leaf)
                                    if not _PASSED.match(f"env.{variable} == 'true'"))  # success marks are no outputs
+        if produced[name]:
+            producers |= {name}
         secrets = frozenset(variable for call in sh for variable in call.credentials)
         views[name] = rb.JobView(
             id=name, stage=path[0].name.lower(), after=after, events=job_events, environment=None,
             approval=name in approvals, asks_approval=name in approvals and not approvals & after,
             outputs=produced[name],
             inputs=frozenset((output, producer) for output, producer in _REQUIRED_OUTPUT.findall(script)),
-            visible_outputs=frozenset((output, producer) for producer in after
-                                      for output in produced.get(producer, ())),
+            visible_outputs=frozenset((output, producer) for producer in after & producers
+                                      for output in produced[producer]),
             secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
                                                      frozenset(call.credentials)) for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=gates, submodules=_submodules(leaf, pipeline))
@@ -176,16 +181,19 @@ def read(text: str, release: str = "main") -> rb.PipelineView:
         release_runs={None: "parallel", True: "abort", False: "queue"}[aborts_previous(pipeline.options, release)])
 
 
-def _waits(found: dict[str, tuple[list[js.Stage], frozenset[str]]]) -> dict[str, tuple[list[js.Stage], frozenset[str]]]:
+def _waits(found: dict[str, tuple[list[js.Stage], rb.Reach]]) -> dict[str, tuple[list[js.Stage], rb.Reach]]:
     """A stage whose failure is caught (`catchError`) does not stop the stages after it: they
     wait for its success only when their `when` tests it. A stage skipped by its `when` does not
     stop them either, so what an earlier stage tests is not passed on."""
     caught = {name for name, (path, _) in found.items() if catches_failure(path[-1])}
     by_variable = {f"PIPEGEN_{name.upper().replace('-', '_')}_PASSED": name for name in found}
-    after: dict[str, frozenset[str]] = {}
+    after: dict[str, rb.Reach] = {}
     for name, (path, before) in found.items():  # in the order the stages run
         required = {by_variable[variable] for variable in passed_checks(path[-1]) if variable in by_variable}
-        after[name] = frozenset(before - caught).union(*({other} | after.get(other, set()) for other in required))
+        waits = before - caught
+        for other in required:
+            waits = waits | {other} | after.get(other, frozenset())
+        after[name] = waits
     return {name: (path, after[name]) for name, (path, _) in found.items()}
 
 
