@@ -157,3 +157,21 @@ def test_tests_reading_a_git_submodule_are_green_as_every_checkout_fetches_it(tm
     assert gitlab["variables"]["GIT_SUBMODULE_STRATEGY"] == "recursive"
     green_on_day_one(root, scenario_settings)
     assert "2 passed" in job_log(root, "unit")  # both tests read tests/data/rates.csv, the submodule's file
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_tests_reading_the_variables_gitlab_and_azure_gave_them_find_them(tmp_path, scenario_settings):
+    root, init = initialised("ci-variables", tmp_path)
+    tests = descriptor_of(root)["tests"]
+    # SHOP_CURRENCY from the GitLab test job, ORDERS_TABLE from the Azure pipeline's orders.table
+    assert tests["env"] == {"SHOP_CURRENCY": "EUR", "ORDERS_TABLE": "orders_test"}
+    text = (root / "pipegen.yaml").read_text(encoding="utf-8")
+    assert "from .gitlab-ci.yml, azure-pipelines.yml" in text
+    assert "# env SHOP_API_TOKEN left out: a GitLab variable reference" in text
+    assert "test env     SHOP_CURRENCY, ORDERS_TABLE (from .gitlab-ci.yml, azure-pipelines.yml)" in init.stdout
+    refused = pipegen(root, "generate", "-q")
+    assert refused.returncode != 0 and not (root / ".gitlab-ci.yml.bak").exists()  # a GitLab CI pipegen did not write
+    forced = pipegen(root, "generate", "-q", "--force")  # its work is in pipegen.yaml now; a backup is kept
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    green_on_day_one(root, scenario_settings)
+    assert "2 passed" in job_log(root, "unit")
