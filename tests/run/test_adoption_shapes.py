@@ -17,7 +17,7 @@ from executors.submodules import add_rates_submodule
 
 from . import services
 from .conftest import job_log, run_environment
-from .test_adoption import fixture_repository, git, pipegen, publish, run_test_stage
+from .test_adoption import fixture_repository, git, jobs, pipegen, publish, run_test_stage
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +175,36 @@ def test_tests_reading_the_variables_gitlab_and_azure_gave_them_find_them(tmp_pa
     assert forced.returncode == 0, forced.stdout + forced.stderr
     green_on_day_one(root, scenario_settings)
     assert "2 passed" in job_log(root, "unit")
+
+
+@pytest.mark.pipeline_scenario(minutes=2)
+def test_a_pylint_score_measured_without_the_dependencies_is_no_bar_so_day_one_is_green(tmp_path,
+                                                                                        scenario_settings):
+    root, init = initialised("lint-deps", tmp_path)
+    assert "measured without tomli_w, which the lint job installs" in init.stdout
+    assert "pylint" not in descriptor_of(root)["quality"]  # today's score is written as a comment only
+    generated(root)
+    green_on_day_one(root, scenario_settings)
+    # Had init written today's score as the bar, the lint job would be red: with tomli-w installed its
+    # pylint finds what init's could not (tomli_w has no dump_to), and the score drops below it.
+    descriptor = root / "pipegen.yaml"
+    text = descriptor.read_text(encoding="utf-8")
+    floor = re.search(r"  # pylint: \{min_score: ([\d.]+)\}", text).group(1)
+    descriptor.write_text(text.replace("  # pylint: {min_score", "  pylint: {min_score"), encoding="utf-8")
+    generated(root)
+    git(root, "commit", "--quiet", "-am", "today's score as the bar")
+    red = run_test_stage(root, run_environment(**scenario_settings), *jobs("lint"))
+    assert red.statuses == {"lint": "failed"}, red.explain()
+    below = re.search(rf"pylint_score\s+>=\s+{re.escape(floor)}\s+(\d+(?:\.\d+)?)\s+FAIL", job_log(root, "lint"))
+    assert below and float(below.group(1)) < float(floor), job_log(root, "lint")[-3000:]
+
+
+@pytest.mark.pipeline_scenario(minutes=2)
+def test_a_pylint_score_measured_as_the_job_measures_it_is_the_bar_it_meets(tmp_path, scenario_settings):
+    root, init = initialised("pylint-stdlib", tmp_path)
+    measured = re.search(r"pylint 2 messages, score (\d+\.\d+)", init.stdout)
+    assert measured, init.stdout
+    assert descriptor_of(root)["quality"]["pylint"] == {"min_score": float(measured.group(1)[:3])}
+    generated(root)
+    green_on_day_one(root, scenario_settings)
+    assert re.search(rf"pylint_score\s.*{re.escape(measured.group(1))}\s.*PASS", job_log(root, "lint"))

@@ -53,7 +53,8 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
     for tool in detection.linters:  # one line each: a linter not measured says how to measure it
         today = detection.lint_today.get(tool)
-        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"))
+        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"
+                                   + (f"; {today.partial}: no min_score yet" if today and today.partial else "")))
     rows += _ci_rows(detection)
     for path in detection.other_ci:
         rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))

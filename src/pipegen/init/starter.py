@@ -317,13 +317,15 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     install = install_commands(root, pyproject)
     if install is None and not requirements:
         install = mlproject_install(root)
+    python = detect_python(root, pyproject)
     return Detection(
-        root=root, name=project_name(root, pyproject), python=detect_python(root, pyproject),
+        root=root, name=project_name(root, pyproject), python=python,
         targets=chosen, targets_source=why, git=facts, requirements=requirements,
         source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
-        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress)
+        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress,
+                           python=python.value)
         if measure_lint else {},
         services=used, compose_file=compose,
         test_env=_test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used),
@@ -526,7 +528,12 @@ def _lint_lines(detection: Detection) -> list[str]:
         lines.append(f"  lint: {_flow(detection.linters)}  # clean today: every linter is held at zero")
     for tool in detection.linters:
         measured = today.get(tool, LintToday(tool))
-        if tool == "pylint" and measured.score is not None:
+        if tool == "pylint" and measured.score is not None and measured.partial:
+            # Not a bar the job is sure to meet: the ratchet holds the line until the first lint report says it.
+            lines += textwrap.wrap(f"pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
+                                   f"{measured.score:.2f}, {measured.partial}: set min_score from the first "
+                                   "pipeline's lint report", 110, initial_indent="  # ", subsequent_indent="  #   ")
+        elif tool == "pylint" and measured.score is not None:
             lines.append(f"  pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
                          f"{measured.score:.2f}, rounded down")
         elif tool != "pylint" and measured.clean:
