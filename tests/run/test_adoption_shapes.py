@@ -6,14 +6,16 @@ pytest-xdist in the pytest options, a setup.py in src/ with a training script be
 under `pipegen run`, on fixture projects written for these tests (tests/fixtures/adoption/)."""
 from __future__ import annotations
 
-from pipegen.init.detect.install import POETRY_INTO_JOB
-
 import re
+import shutil
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
 
 from executors.submodules import add_rates_submodule
+from pipegen.init.detect.install import POETRY_INTO_JOB
 
 from . import services
 from .conftest import job_log, run_environment
@@ -49,6 +51,18 @@ def green_on_day_one(root, settings: dict[str, str], *selection: str, test_jobs:
     assert green.statuses == {"pipegen-check": "passed", "lint": "passed",
                               **{job: "passed" for job in test_jobs}}, green.explain()
     return green
+
+
+def tests_ran(green, job: str = "unit") -> int:
+    """How many tests `job` ran, from the JUnit file its test step wrote in the working copy `pipegen run --keep`
+    kept (removed afterwards): the tests ran, not only the job was green."""
+    kept = Path(re.search(r"working copies and venvs kept in (\S+)", green.stdout).group(1))
+    try:
+        reports = [path for path in (kept / job).rglob(f"{job}.junit.xml") if "venv" not in path.parts]
+        assert len(reports) == 1, reports
+        return len(list(ElementTree.parse(reports[0]).getroot().iter("testcase")))
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
 
 
 def descriptor_of(root) -> dict:
@@ -208,3 +222,19 @@ def test_a_pylint_score_measured_as_the_job_measures_it_is_the_bar_it_meets(tmp_
     generated(root)
     green_on_day_one(root, scenario_settings)
     assert re.search(rf"pylint_score\s.*{re.escape(measured.group(1))}\s.*PASS", job_log(root, "lint"))
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_an_application_in_a_folder_of_its_own_has_its_tests_found_and_run(tmp_path, scenario_settings):
+    """project/app with project/tests importing it as `app`, nothing at the root: init used to find no tests, and
+    the pipeline was green without running any."""
+    root, init = initialised("subfolder-app", tmp_path)
+    assert "tests        unit project/tests (importing project/'s code: run from the root with PYTHONPATH=project)" \
+        in init.stdout
+    descriptor = descriptor_of(root)
+    assert descriptor["tests"] == {"unit": "project/tests", "env": {"PYTHONPATH": "project"}}
+    assert descriptor["project"]["requirements"] == {"runtime": "project/requirements.txt"}
+    assert descriptor["project"]["source"] == ["project/app"]
+    generated(root)
+    green = green_on_day_one(root, scenario_settings, "--stage", "test", "--keep")
+    assert tests_ran(green) == 4

@@ -9,6 +9,7 @@ from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import PipegenError
 from pipegen.init.measure.lint_today import Progress
 from pipegen.init.starter import (
+    NO_TESTS,
     TARGETS,
     Detection,
     check_rendered,
@@ -17,6 +18,14 @@ from pipegen.init.starter import (
     write_descriptor,
 )
 from pipegen.paths import explicit_target
+
+
+def _tests_row(detection: Detection) -> str:
+    if not detection.tests:
+        return NO_TESTS
+    levels = ", ".join(f"{level} {path}" for level, path in detection.tests.items())
+    app = detection.app_folder
+    return levels + (f" (importing {app}/'s code: run from the root with PYTHONPATH={app})" if app else "")
 
 
 def _summary(detection: Detection) -> list[tuple[str, str]]:
@@ -31,7 +40,7 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
              if detection.install else "requirements files only"),
             ("source", f"{', '.join(detection.source)} ({detection.source_why})" if detection.source
              else "none (lint runs on the whole repository)"),
-            ("tests", ", ".join(f"{level} {path}" for level, path in detection.tests.items()) or "none")]
+            ("tests", _tests_row(detection))]
     if detection.submodules:
         rows.append(("submodules", f"{', '.join(detection.submodules)} (.gitmodules): every job's checkout "
                                    "fetches them"))
