@@ -281,6 +281,7 @@ def test_an_application_folder_holding_the_tests_gives_the_code_and_the_tests(tm
     {"one/tests/test_x.py": "", "two/tests/test_y.py": ""},  # two candidates: no guess
     {"project/tests/helpers.py": ""},  # a tests folder without test files
     {"project/app/__init__.py": "", "scripts/tests/test_x.py": ""},  # scripts/ holds no shipped code
+    {"backend/pyproject.toml": "[project]\nname = 'b'\n", "backend/tests/test_x.py": ""},  # a package: installed
 ])
 def test_no_application_folder_is_guessed(tmp_path, files):
     assert app_folder(tree(tmp_path, files)) is None

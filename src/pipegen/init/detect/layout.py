@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipegen.init.detect.install import SAFE_NAME, package_folder
-from pipegen.project_files import read_ini, read_toml, setup_py_arguments, table
+from pipegen.project_files import is_package, read_ini, read_toml, setup_py_arguments, table
 
 # Folders at the root that hold no shipped code.
 NOT_CODE = {"tests", "test", "docs", "doc", "examples", "scripts", "build", "dist", "venv", ".venv", "env",
@@ -110,7 +110,7 @@ def app_folder(root: Path) -> str | None:
         return None
     found = [child.name for child in sorted(root.iterdir())
              if child.is_dir() and not child.name.startswith(".") and child.name not in NOT_CODE
-             and SAFE_NAME.match(child.name) and _holds_tests(child)]
+             and SAFE_NAME.match(child.name) and not is_package(child) and _holds_tests(child)]
     return found[0] if len(found) == 1 else None
 
 
