@@ -9,6 +9,8 @@ RATES = "EUR,1.0\nUSD,1.1\nGBP,0.85\n"
 # git refuses file:// submodule URLs unless told (protocol.file.allow=user): here a local bare repository
 # stands in for the host of the shared data.
 ALLOW_FILE_PROTOCOL = ("-c", "protocol.file.allow=always")
+# The same, for the git that pipegen runs (its working copy fetches the submodule).
+FILE_PROTOCOL = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.file.allow", "GIT_CONFIG_VALUE_0": "always"}
 
 
 def _git(cwd: Path, *args: str) -> None:

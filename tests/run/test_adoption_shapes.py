@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from executors.submodules import add_rates_submodule
+from executors.submodules import FILE_PROTOCOL, add_rates_submodule
 from pipegen.init.detect.install import POETRY_INTO_JOB
 
 from . import services
@@ -238,3 +238,32 @@ def test_an_application_in_a_folder_of_its_own_has_its_tests_found_and_run(tmp_p
     generated(root)
     green = green_on_day_one(root, scenario_settings, "--stage", "test", "--keep")
     assert tests_ran(green) == 4
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_a_submodule_the_clone_did_not_check_out_is_fetched_and_the_tests_reading_it_run(tmp_path,
+                                                                                         scenario_settings):
+    """A new user's clone, made without --recurse-submodules: .gitmodules and the recorded commit, an empty
+    tests/data. pipegen run's working copy fetches the submodule at that commit, as every CI checkout does."""
+    upstream = fixture_repository("submodule-data", tmp_path)
+    add_rates_submodule(upstream)
+    publish(upstream)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(tmp_path / "submodule-data-origin.git"), str(clone))
+    for key, value in (("user.name", "t"), ("user.email", "t@pipegen.invalid"), ("commit.gpgsign", "false")):
+        git(clone, "config", key, value)
+    assert (clone / ".gitmodules").is_file() and not any((clone / "tests" / "data").iterdir())
+    init = pipegen(clone, "init", "--target", "gitlab")
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "submodules   tests/data (.gitmodules): every job's checkout fetches them" in init.stdout
+    generated(clone)
+    git(clone, "add", ".")
+    git(clone, "commit", "--quiet", "-m", "adopt pipegen")
+    git(clone, "push", "--quiet", "origin", "main")
+    git(clone, "checkout", "--quiet", "-b", "feature")
+    # file:// submodule URLs need git's leave here (a local bare repository stands in for the data's host).
+    green = run_test_stage(clone, run_environment(**scenario_settings, **FILE_PROTOCOL), "--stage", "test", "--keep")
+    assert green.returncode == 0 and green.statuses == {"pipegen-check": "passed", "lint": "passed",
+                                                        "unit": "passed"}, green.explain()
+    assert tests_ran(green) == 2  # both read tests/data/rates.csv, the submodule's file
+    assert not any((clone / "tests" / "data").iterdir())  # the clone itself is left as it was

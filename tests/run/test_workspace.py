@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from executors.submodules import FILE_PROTOCOL  # the tests' second repository stands in for a network host
 from pipegen.errors import EvaluationError
 from pipegen.run.workspace import make_snapshot
-
-# git refuses file:// submodule URLs by default (protocol.file.allow=user); the tests' second repository stands
-# in for a network host, so git in these tests (and in the commands they start) may clone it.
-FILE_PROTOCOL = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.file.allow", "GIT_CONFIG_VALUE_0": "always"}
 
 
 def git(cwd: Path, *args: str) -> str:
