@@ -210,8 +210,6 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
     built = tuple((str(service), str(spec["build"] if isinstance(spec["build"], str) else
                                      spec["build"].get("context", ".") if isinstance(spec["build"], dict) else "."))
                   for service, spec in raw_services.items() if isinstance(spec, dict) and "build" in spec)
-    hosts = Hosts(services, absent=tuple((service, "which is built from this repository and does not run in CI")
-                                         for service, _ in built))
     env: dict[str, str] = {}
     left_out: dict[str, str] = {}
     # The test runner's environment first: where it and the application differ, the tests read its.
@@ -221,7 +219,7 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
         for key, raw in _raw_environment(raw_services[service].get("environment")).items():
             if key in env or key in left_out:
                 continue
-            value, why = carried_value(str(key), raw, hosts)
+            value, why = carried_value(str(key), raw, _built_absent(services, built))
             if value is None:
                 left_out[str(key)] = why
             else:
@@ -230,6 +228,12 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
     return TestEnvironment(tuple(env.items()), sources, tuple(left_out.items()),
                            tuple(pair for pair in built if pair[0] in python),
                            tuple(pair for pair in built if pair[0] not in python))
+
+
+def _built_absent(services: tuple[ServiceFinding, ...], built: tuple[tuple[str, str], ...]) -> Hosts:
+    """The compose services running in CI by their names; those built from the repository run nowhere there."""
+    return Hosts(services, absent=tuple((service, "which is built from this repository and does not run in CI")
+                                        for service, _ in built))
 
 
 def _holds_python(folder: Path) -> bool:

@@ -159,11 +159,15 @@ def _interpreter(tools: tuple[str, ...], targets: tuple[str, ...], repository_co
                             for tool in tools}
     if making:
         progress.end(f"done ({time.monotonic() - started:.1f} s)")
-    versions = ", ".join(f"{tool} {linters.versions[tool]}" for tool in tools if tool in linters.versions)
     told = python if python and linters.python_version != python else None
-    on = f"Python {linters.python_version}" + (f" (pylint told {python}: no Python {python} found)" if told else "")
-    progress.line(f"  with {versions} on {on}, as the lint job installs them")
+    progress.line(f"  with {_versions(linters, tools)} on Python {linters.python_version}"
+                  + (f" (pylint told {python}: no Python {python} found)" if told else "")
+                  + ", as the lint job installs them")
     return Interpreter((str(linters.python), "-I", "-B"), _isolated_env(home), installed_here=False), told, {}
+
+
+def _versions(linters: environment.LinterEnvironment, tools: tuple[str, ...]) -> str:
+    return ", ".join(f"{tool} {linters.versions[tool]}" for tool in tools if tool in linters.versions)
 
 
 def measure(root: Path, tools: tuple[str, ...], targets: tuple[str, ...], *, repository_code: bool = False,
@@ -176,8 +180,8 @@ def measure(root: Path, tools: tuple[str, ...], targets: tuple[str, ...], *, rep
         scratch = Path(scratch_name)
         for folder in ("home", "settings", "repository"):
             (scratch / folder).mkdir()
-        interpreter, py_version, found = _interpreter(tools, targets, repository_code, scratch / "home", progress,
-                                                      python)
+        # From here `python` is the version pylint is told: None when the linters run on the project's own.
+        interpreter, python, found = _interpreter(tools, targets, repository_code, scratch / "home", progress, python)
         if interpreter is None:
             return found
         copy = scratch / "repository"
@@ -185,15 +189,15 @@ def measure(root: Path, tools: tuple[str, ...], targets: tuple[str, ...], *, rep
                        " ...")
         started = time.monotonic()
         # The repository's own plugins and hooks may read anything (a plugins folder, a path an init-hook adds).
-        copied = copy_for_linting(root, () if repository_code else targets, copy)
-        progress.end(f"{copied} files ({time.monotonic() - started:.1f} s)")
+        progress.end(f"{copy_for_linting(root, () if repository_code else targets, copy)} files "
+                     f"({time.monotonic() - started:.1f} s)")
         paths = [Path(target) for target in targets] or [Path(".")]
         for tool in (tool for tool in tools if tool not in found):
             progress.begin(f"  {tool} ...")
             started = time.monotonic()
             try:
                 found[tool] = _run_tool(tool, copy, paths, interpreter,
-                                        None if repository_code else scratch / "settings", py_version)
+                                        None if repository_code else scratch / "settings", python)
             except EvaluationError as exc:
                 found[tool] = LintToday(tool, why=f"could not measure the code: {str(exc)[:200]}")
             progress.end(f"{found[tool].why} ({time.monotonic() - started:.1f} s)"
