@@ -267,3 +267,16 @@ def test_a_submodule_the_clone_did_not_check_out_is_fetched_and_the_tests_readin
                                                         "unit": "passed"}, green.explain()
     assert tests_ran(green) == 2  # both read tests/data/rates.csv, the submodule's file
     assert not any((clone / "tests" / "data").iterdir())  # the clone itself is left as it was
+
+
+@pytest.mark.pipeline_scenario(minutes=1)
+def test_a_repository_without_tests_gets_a_unit_job_that_fails_not_a_green_pipeline(tmp_path, scenario_settings):
+    root, init = initialised("pylint-stdlib", tmp_path, prepare=lambda root: shutil.rmtree(root / "tests"))
+    assert "tests        none found: the unit job fails until tests/ holds tests" in init.stdout
+    assert descriptor_of(root)["tests"] == {"unit": "tests"}
+    generated(root)
+    publish(root)
+    red = run_test_stage(root, run_environment(**scenario_settings))
+    assert red.returncode == 1, red.explain()
+    assert red.statuses == {"pipegen-check": "passed", "lint": "passed", "unit": "failed"}, red.explain()
+    assert "file or directory not found: tests" in job_log(root, "unit")
