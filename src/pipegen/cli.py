@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from pipegen import __version__
+from pipegen import __version__, scrub
 from pipegen.cycle_gc import paused
 from pipegen.errors import DescriptorError, PipegenError
 
@@ -79,10 +79,11 @@ def _main(argv: list[str] | None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
+        exc.message = scrub.clean(exc.message)  # an option's value can be anything, a token included
         exc.show()
         sys.exit(exc.exit_code)
     except PipegenError as exc:
         # Located problems are printed bare, so editors and CI annotators can parse file:line:col.
-        click.echo(str(exc) if isinstance(exc, DescriptorError) else f"pipegen: {exc}", err=True)
+        click.echo(scrub.clean(str(exc) if isinstance(exc, DescriptorError) else f"pipegen: {exc}"), err=True)
         sys.exit(exc.exit_code)
     sys.exit(returned if isinstance(returned, int) else 0)

@@ -4,38 +4,25 @@ is the project a package (`is_package`)."""
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: `generate` reads pyproject.toml only
     import configparser
 
-from pipegen.errors import UsageError
-from pipegen.paths import inside, read_bytes
+from pipegen.errors import PipegenError
+from pipegen.paths import read_bytes
 
 MAX_METADATA_BYTES = 1024 * 1024
 
 
-def repository_of(path: Path) -> Path:
-    """The nearest folder above `path` holding .git, else the file's own folder: what a
-    symlink must not lead out of, and where .gitmodules lives."""
-    folder = Path(os.path.abspath(path)).parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return folder
-
-
 def read_bytes_safely(path: Path) -> bytes:
-    """The file's bytes; b"" when it is absent, not a regular file (a FIFO would block),
-    too large, or reached through a symlink that leads out of the repository."""
-    if not path.is_file():
-        return b""
+    """The file's bytes through the safe reader (pipegen.paths); b"" when it is absent, not
+    a regular file (a FIFO would block), too large, or reached through a symlink that leads
+    out of the repository."""
     try:
-        root = repository_of(path)
-        return read_bytes(inside(root, Path(os.path.abspath(path)).relative_to(root)), MAX_METADATA_BYTES)
-    except UsageError:
+        return read_bytes(path, MAX_METADATA_BYTES)
+    except PipegenError:
         return b""
 
 

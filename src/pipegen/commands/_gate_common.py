@@ -10,7 +10,7 @@ from typing import Callable
 
 import click
 
-from pipegen import ci
+from pipegen import ci, paths, scrub
 from pipegen.errors import EXIT_UNAVAILABLE, EvaluationError, PipegenError
 from pipegen.gates.result import GateResult, Mode, render_json, render_junit, render_markdown, render_table
 
@@ -65,10 +65,14 @@ def gate_options(func: Callable) -> Callable:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_file():  # a FIFO would block the gate, a directory cannot be written
-        raise OSError(f"{path} is not a regular file")
-    path.write_text(text, encoding="utf-8")
+    """A report file, written whole (atomically) and never through a symlink out of the
+    repository, over a FIFO or a directory."""
+    from pipegen.generate.files import atomic_write  # pylint: disable=import-outside-toplevel
+
+    try:
+        atomic_write(paths.explicit_target(Path.cwd(), path), text)
+    except PipegenError as exc:
+        raise OSError(str(exc)) from None
 
 
 def publish_markdown(text: str, gate: str, explicit: Path | None, environ=None) -> Path | None:
@@ -81,17 +85,21 @@ def publish_markdown(text: str, gate: str, explicit: Path | None, environ=None) 
     if path is not None:
         _write(path, text)
     if platform == "github" and env.get("GITHUB_STEP_SUMMARY"):
-        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(text + "\n")
+        try:
+            paths.append_text(Path(env["GITHUB_STEP_SUMMARY"]), text + "\n")
+        except PipegenError as exc:
+            raise OSError(str(exc)) from None
     elif platform == "azure" and path is not None:
-        click.echo(f"##vso[task.uploadsummary]{path.resolve()}")
+        click.echo(scrub.logging_command("##vso[task.uploadsummary]", str(path.resolve())))
     return path
 
 
 def finish(result: GateResult, mode: str, report_json: Path | None, junit: Path | None,
            markdown: Path | None) -> int:
-    """Prints the table, writes every requested report, and returns the exit code."""
+    """Prints the table, writes every requested report, and returns the exit code. Every
+    rendering comes from the scrubbed result: no secret, no CI logging command from data."""
     gate_mode = Mode(mode)
+    result = scrub.clean_data(result)
     click.echo(render_table(result, gate_mode))
     try:
         if report_json:
@@ -101,7 +109,7 @@ def finish(result: GateResult, mode: str, report_json: Path | None, junit: Path 
         publish_markdown(render_markdown(result, gate_mode), result.gate, markdown)
     except OSError as exc:
         # A report nobody can read is a gate nobody can trust: fail closed.
-        click.echo(f"pipegen: could not write the gate report: {exc}", err=True)
+        click.echo(scrub.clean(f"pipegen: could not write the gate report: {exc}"), err=True)
         return EXIT_UNAVAILABLE
     return result.exit_code(gate_mode)
 
@@ -152,7 +160,7 @@ def with_gate_options(func: Callable) -> Callable:
         except PipegenError as exc:
             # Under `pipegen` main() would print these too; handled here so the exit code
             # is the same when the command is invoked directly (tests, other entry points).
-            click.echo(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+            click.echo(scrub.clean(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc)), err=True)
             ctx.exit(exc.exit_code)
         ctx.exit(finish(result, mode, report_json, junit, markdown))
 

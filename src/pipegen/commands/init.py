@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from pipegen import scrub
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import PipegenError
 from pipegen.init.measure.lint_today import Progress
@@ -146,11 +147,11 @@ def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bo
     except PipegenError as exc:
         # Handled here as well as in main() so the exit code is the same when the command
         # is invoked directly (tests, other entry points).
-        click.echo(f"pipegen: {exc}", err=True)
+        click.echo(scrub.clean(f"pipegen: {exc}"), err=True)
         ctx.exit(exc.exit_code)
-    click.echo(f"pipegen init: inspected {root.resolve()}")
-    for label, found in _summary(detection):
-        click.echo(f"  {label:<13}{found}")
+    click.echo(scrub.clean(f"pipegen init: inspected {root.resolve()}"))
+    for label, found in _summary(detection):  # what the repository's files say is data: scrubbed
+        click.echo(scrub.clean(f"  {label:<13}{found}"))
     if not outcome.written:
         click.echo(f"{output} is already up to date; nothing written")
     elif outcome.backup is not None:

@@ -6,6 +6,7 @@ from typing import Callable
 
 import click
 
+from pipegen import scrub
 from pipegen.errors import UsageError
 
 # Same values as pipegen.model_registry.registry's; repeated so `pipegen model --help` stays light.
@@ -72,7 +73,7 @@ def promote_command(candidate_version: str | None, expected_champion: str | None
     outcome = mlflow_registry.promote(mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri)),
                                       name, version, champion_alias=alias, previous_alias=previous_alias,
                                       expected_champion=expected_champion, force=force)
-    click.echo(f"pipegen model promote: {outcome.message}")
+    click.echo(scrub.clean(f"pipegen model promote: {outcome.message}"))
 
 
 @group.command("rollback")
@@ -85,4 +86,4 @@ def rollback_command(model_name: str | None, champion_alias: str | None, previou
     name, alias, uri_var = _model_settings(descriptor, model_name, champion_alias)
     registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri))
     outcome = mlflow_registry.rollback(registry, name, champion_alias=alias, previous_alias=previous_alias)
-    click.echo(f"pipegen model rollback: {outcome.message}")
+    click.echo(scrub.clean(f"pipegen model rollback: {outcome.message}"))

@@ -2,6 +2,7 @@
 need the whole picture. Every problem comes back located; nothing raises a traceback."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -44,9 +45,9 @@ from pipegen.descriptor.model import (
 )
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
-from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
+from pipegen.descriptor.yaml_positions import KEY, MAX_BYTES, load_located
 from pipegen.errors import DescriptorError, Problem, UsageError, shorten
-from pipegen.paths import read_bytes, utf8_problem
+from pipegen.paths import read_bytes, repository_of, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
@@ -62,7 +63,8 @@ _UNREPRESENTABLE = {
 # Characters no generated file can carry: C0 and C1 controls (YAML readers refuse them raw,
 # and a C1 inside a quoted scalar is written raw), line/paragraph separators and the BOM
 # (line breaks to some parsers), surrogates and non-characters (not encodable or not YAML).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# Characters no pipeline file can carry (refused anywhere in a descriptor's text).
+UNCARRIABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def _section(data: dict, key: str) -> dict:
@@ -81,7 +83,7 @@ def _strings_or_list(value: Any) -> tuple[str, ...]:
 def _project(project: dict, path: Path) -> Project:
     install = project.get("install")
     # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
-    from pipegen.project_files import is_package, repository_of, submodule_paths
+    from pipegen.project_files import is_package, submodule_paths
     submodules = project.get("submodules")
     return Project(
         name=project["name"], python=project.get("python", "3.11"),
@@ -226,7 +228,7 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("triggers", "schedule"), error))
     rules = [rule for target in descriptor.targets for rule in _UNREPRESENTABLE.get(target, [])]
     for path, text in _strings(data):
-        if found := _CONTROL.search(text):
+        if found := UNCARRIABLE.search(text):
             problems.append(descriptor.problem(path, f"{dotted(path)}: the character U+{ord(found.group(0)):04X} is "
                                                      "not allowed (control characters, separators and non-characters "
                                                      "cannot be carried into the pipeline files)"))
@@ -243,6 +245,7 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
     problems += _drift_problems(descriptor) + _report_problems(descriptor) + _test_env_problems(descriptor)
+    problems += _env_name_clashes(descriptor, data)
     prod = descriptor.environment("prod")
     if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
@@ -252,6 +255,31 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
                                            "(give it a deploy command, a model to promote, or a job)"))
+    return problems
+
+
+def _env_name_clashes(descriptor: Descriptor, data: dict) -> list[Problem]:
+    """A name a job or an environment sets twice (an `env` literal and a variable, a secret
+    and an input, ...): one of them would be dropped silently on every platform."""
+    places: list[tuple[tuple, dict]] = [(("jobs", index), job) for index, job in enumerate(data.get("jobs") or [])
+                                        if isinstance(job, dict)]
+    places += [(("environments", name), environment) for name, environment in _section(data, "environments").items()
+               if isinstance(environment, dict)]
+    problems = []
+    for where, block in places:
+        seen: dict[str, str] = {}
+        for kind in ("env", "secrets", "variables", "inputs"):
+            names = block.get(kind) or ()
+            for index, name in enumerate(names):
+                if not isinstance(name, str):
+                    continue
+                path = (*where, kind, name, KEY) if kind == "env" else (*where, kind, index)
+                if name in seen:
+                    problems.append(descriptor.problem(path, f"{dotted(path[:-1] if kind == 'env' else path)}: "
+                                                             f"{name} is also in {seen[name]}; give it one source "
+                                                             "(the other would be dropped)"))
+                else:
+                    seen[name] = f"{dotted(where)}.{kind}"
     return problems
 
 
@@ -332,7 +360,7 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
 
 def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
     path = Path(path)
-    if not path.exists() and not path.is_symlink():
+    if not os.path.lexists(path):
         raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")])
     try:
         # One byte over the limit is enough to refuse it; a FIFO or device is refused unopened.

@@ -3,6 +3,8 @@ be created by the same change), but almost always a typo or a stale entry, so `v
 warns about each one, located, before a pipeline fails on it in CI."""
 from __future__ import annotations
 
+import os
+
 from pipegen.descriptor.model import Descriptor
 from pipegen.errors import Problem
 
@@ -32,7 +34,7 @@ def missing_paths(descriptor: Descriptor) -> list[Problem]:
     root = descriptor.path.parent
     warnings = []
     for where, path, what in _named_paths(descriptor):
-        if not (root / path).exists():
+        if not os.path.exists(root / path):  # False, not an OSError, for a name no file system holds
             warnings.append(descriptor.problem(where, f"warning: {'.'.join(map(str, where))}: {what} "
                                                       f"{path!r} does not exist"))
     return warnings

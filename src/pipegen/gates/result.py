@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from xml.etree import ElementTree as ET
 
-from pipegen.errors import EXIT_FAILED, EXIT_OK, EXIT_UNAVAILABLE
+from pipegen.errors import EXIT_FAILED, EXIT_OK, EXIT_UNAVAILABLE, printable
 
 
 class Status(str, Enum):
@@ -117,21 +117,22 @@ def _rows(result: GateResult) -> list[tuple[str, ...]]:
 
 
 def render_table(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
-    """The aligned plain-text table printed to the job log."""
+    """The aligned plain-text table printed to the job log: one line per condition, whatever
+    the data holds (a line break in a cell is shown as \\n)."""
     header = ("metric", "rule", "threshold", "actual", "status", "detail")
-    rows = _rows(result)
+    rows = [tuple(printable(cell) for cell in row) for row in _rows(result)]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     suffix = "" if mode is Mode.ENFORCE else f" ({mode.value})"
     lines = [f"gate {result.gate}: {result.status.value.upper()}{suffix}"]
     if result.error:
-        lines.append(f"  could not evaluate: {result.error}")
+        lines.append(f"  could not evaluate: {printable(result.error)}")
     if rows:
         fmt = "  " + "  ".join(f"{{:<{w}}}" for w in widths)
         lines.append(fmt.format(*header).rstrip())
         lines.append("  " + "  ".join("-" * w for w in widths))
         lines.extend(fmt.format(*r).rstrip() for r in rows)
-    lines.extend(f"  note: {n}" for n in result.notes)
-    lines.extend(f"  {link.label}: {link.url}" for link in result.links)
+    lines.extend(f"  note: {printable(n)}" for n in result.notes)
+    lines.extend(f"  {printable(link.label)}: {printable(link.url)}" for link in result.links)
     return "\n".join(lines)
 
 

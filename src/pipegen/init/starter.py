@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipegen.descriptor.loader import UNCARRIABLE
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.init.detect import Finding
 from pipegen.init.detect.ci_competition import ExistingPipeline, Mainline
@@ -32,6 +33,7 @@ from pipegen.init.detect.test_env import environment_of_tests
 from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
 from pipegen.project_files import is_package, read_toml, submodule_paths
+from pipegen.scrub import map_strings
 from pipegen.syntax import yaml_scalar
 
 TARGETS = ("github", "gitlab", "azure", "jenkins")
@@ -604,8 +606,16 @@ def _dag_lines(detection: Detection) -> list[str]:
             .rstrip("\n").split("\n")]
 
 
+def _carriable(text: str) -> str:
+    """Text found in the repository as a descriptor can carry it: a character no pipeline file
+    can (a control character in .python-version, an escape sequence in a name) is written as
+    its visible escape, so init never writes a descriptor it would refuse."""
+    return UNCARRIABLE.sub(lambda found: repr(found.group(0))[1:-1], text)
+
+
 def render_descriptor(detection: Detection) -> str:
     """The starter descriptor as commented YAML (deterministic: same repository, same text)."""
+    detection = map_strings(detection, _carriable)
     lines = [*_header(detection), *_project_lines(detection), *_target_lines(detection),
              *_trigger_lines(detection), *_test_lines(detection), *_quality_lines(detection),
              *_image_lines(detection), *_model_lines(detection), *_dag_lines(detection)]
@@ -649,11 +659,13 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
     if output.is_dir():
         raise UsageError(f"{output} is a directory; pass --output FILE")
     data = text.encode("utf-8")
+    old = None
     if output.exists() or output.is_symlink():
         if not force:
             raise UsageError(f"{output} already exists; not overwriting it. Pass --force to replace it "
                              f"(the current file is then kept as {_backup_path(output).name}).")
-        if read_bytes(output) == data:  # refuses a FIFO or device instead of blocking on it
+        old = read_bytes(output)  # the one safe reader: refuses a FIFO or device instead of blocking on it
+        if old == data:
             return WriteOutcome(written=False)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -665,7 +677,7 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, file_mode())
-            backup = _place(temp, output, force)
+            backup = _place(temp, output, force, old)
         finally:
             temp.unlink(missing_ok=True)
     except OSError as exc:
@@ -673,8 +685,9 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
     return WriteOutcome(written=True, backup=backup)
 
 
-def _place(temp: Path, output: Path, force: bool) -> Path | None:
-    """Moves the finished temp file into place; returns the backup made, if any."""
+def _place(temp: Path, output: Path, force: bool, old: bytes | None = None) -> Path | None:
+    """Moves the finished temp file into place; returns the backup made, if any (of `old`,
+    the replaced file's bytes as the safe reader read them)."""
     if not force:
         # A hard link creates the name only if it is still free: no window in which a file
         # created meanwhile could be overwritten. Filesystems without links fall back.
@@ -689,9 +702,9 @@ def _place(temp: Path, output: Path, force: bool) -> Path | None:
             os.replace(temp, output)
             return None
     backup = None
-    if output.exists():
+    if old is not None:
         backup = _backup_path(output)
-        with output.open("rb") as old, backup.open("xb") as copy:
-            copy.write(old.read())
+        with backup.open("xb") as copy:  # a new file: never over another backup
+            copy.write(old)
     os.replace(temp, output)
     return backup

@@ -264,8 +264,10 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         workdir = self._workdir(job, scratch)
         for relative in job.hands_over:
             source, target = workdir / relative, scratch / "handover" / job.id / relative
+            if source.is_symlink():
+                continue  # a link the job made is not a file it hands over (it could lead anywhere)
             if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
+                shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
             elif source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
