@@ -10,6 +10,9 @@ import ast
 import sys
 from pathlib import Path
 
+from pipegen.errors import PipegenError
+from pipegen.paths import read_bytes
+
 MAX_FILES = 5000  # a bound on the reading, not on what is linted
 
 
@@ -30,10 +33,10 @@ def _own(name: str, roots: list[Path]) -> bool:
     return any((root / name).is_dir() or (root / f"{name}.py").is_file() for root in roots)
 
 
-def _imported(path: Path) -> set[str]:
+def _imported(path: Path, copy: Path) -> set[str]:
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-    except (SyntaxError, ValueError, OSError):
+        tree = ast.parse(read_bytes(path, root=copy), filename=str(path))
+    except (SyntaxError, ValueError, PipegenError):
         return set()
     found = set()
     for node in ast.walk(tree):
@@ -54,6 +57,6 @@ def unseen_imports(copy: Path, targets: list[Path]) -> tuple[str, ...]:
         files += [where] if where.is_file() else sorted(where.rglob("*.py"))[:MAX_FILES]
     names: set[str] = set()
     for path in files[:MAX_FILES]:
-        names |= _imported(path)
+        names |= _imported(path, copy)
     return tuple(sorted(name for name in names
                         if name not in sys.stdlib_module_names and name != "__future__" and not _own(name, roots)))

@@ -19,11 +19,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipegen.errors import EvaluationError
+from pipegen.errors import EvaluationError, PipegenError
 from pipegen.init.measure import environment
 from pipegen.init.measure.configs import Settings, flake8_settings, pylint_settings
 from pipegen.init.measure.imports import unseen_imports
 from pipegen.init.measure.workspace import copy_for_linting
+from pipegen.paths import read_bytes
 
 
 class Progress:
@@ -122,7 +123,12 @@ def _run_tool(tool: str, copy: Path, paths: list[Path], interpreter, scratch: Pa
 
 def _sets_py_version(settings: Settings) -> bool:
     """The repository's pylint settings name the Python version themselves (the job's pylint reads it too)."""
-    return settings.path is not None and "py-version" in settings.path.read_text(encoding="utf-8", errors="replace")
+    if settings.path is None:
+        return False
+    try:
+        return b"py-version" in read_bytes(settings.path, root=settings.path.parent)
+    except PipegenError:
+        return False
 
 
 def _count(number: int, noun: str) -> str:
