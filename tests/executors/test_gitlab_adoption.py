@@ -53,3 +53,11 @@ def test_tests_reading_a_git_submodule_pass(adopted_on_gitlab) -> None:
     assert ran.returncode == 0, ran.explain()
     assert ran.statuses == {"pipegen-check": "PASS", "lint": "PASS", "unit": "PASS"}, ran.explain()
     assert "2 passed" in ran.log("unit")
+
+
+def test_an_application_in_a_folder_of_its_own_runs_its_tests(adopted_on_gitlab) -> None:
+    """project/tests import `app` from project/: tests.env's PYTHONPATH reaches GitLab's job too."""
+    ran = adopted_on_gitlab("subfolder-app").run("push")
+    assert ran.returncode == 0, ran.explain()
+    assert ran.statuses == {"pipegen-check": "PASS", "lint": "PASS", "unit": "PASS"}, ran.explain()
+    assert re.search(r"\b4 passed\b", ran.log("unit")), ran.log("unit")[-3000:]
