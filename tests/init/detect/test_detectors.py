@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipegen.init.detect import Finding
 from pipegen.project_files import read_toml
 from pipegen.init.detect.install import install_commands, lock_files
 from pipegen.project_files import is_package
@@ -272,6 +273,9 @@ def test_an_application_folder_holding_the_tests_gives_the_code_and_the_tests(tm
     assert source_packages(root, {}) == (("project/app",), "packages in project/, the application folder holding "
                                                            "the tests")
     assert levels_of(root) == ({"unit": "project/tests"}, ())
+    assert python_version(root, {}).value == "3.11"  # nothing names one: the default
+    tree(root, {"project/Dockerfile": "FROM python:3.12.1-slim-bookworm\nWORKDIR /usr/src/app\n"})
+    assert python_version(root, {}) == Finding("3.12", "project/Dockerfile FROM python image")
     modules = tree(tmp_path / "modules", {"service/main.py": "", "service/test/api_test.py": ""})
     assert source_packages(modules, {})[0] == ("service",) and levels_of(modules) == ({"unit": "service/test"}, ())
 

@@ -114,7 +114,7 @@ def app_folder(root: Path) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _code_folder(root: Path) -> str | None:
+def code_folder(root: Path) -> str | None:
     """The subfolder holding the code and its tests, when the root does not: a package (backend/ with its
     pyproject.toml) or an application folder (project/)."""
     folder = package_folder(root)
@@ -126,7 +126,7 @@ def source_packages(root: Path, pyproject: dict) -> tuple[tuple[str, ...], str]:
     none itself, those of the package in its one package subfolder (backend/app, say), or of the
     application folder holding the tests (project/app; the folder itself when its code is modules)."""
     found, why = _source_packages(root, pyproject)
-    folder = _code_folder(root) if not found else None
+    folder = code_folder(root) if not found else None
     if folder and folder != ".":
         inner, inner_why = _source_packages(root / folder, read_toml(root / folder / "pyproject.toml"))
         application = folder == app_folder(root)
@@ -157,7 +157,7 @@ def test_levels(root: Path) -> tuple[dict[str, str], tuple[str, ...]]:
 (project/tests). Also returns test
     folders found that fit no level (reported, never silently dropped)."""
     levels, extra = _test_levels(root)
-    folder = _code_folder(root) if not levels else None
+    folder = code_folder(root) if not levels else None
     if folder and folder != ".":
         inner, inner_extra = _test_levels(root / folder)
         return ({level: f"{folder}/{path}" for level, path in inner.items()},
