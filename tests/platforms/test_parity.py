@@ -93,8 +93,8 @@ VARIANTS = {
         quality: {coverage: {min: 70}, sonar: {project_key: p}}
         model: {name: m, train: python train.py, metrics: {auc: {greater_is_better: true, threshold: 0.7}}}
     """,
-    "approval without a branch, data paths": """
-        project: {name: p, source: src}
+    "approval without a branch, data paths, submodules": """
+        project: {name: p, source: src, submodules: true}
         targets: [github, gitlab, azure, jenkins]
         triggers: {branches: [trunk], data_paths: ["data/**"]}
         tests: {unit: tests, integration: tests/integration}
@@ -135,7 +135,8 @@ _NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta"])
 
 @st.composite
 def descriptors(draw) -> dict:
-    data: dict = {"project": {"name": "gen", "source": "src"}, "targets": list(TARGETS)}
+    data: dict = {"project": {"name": "gen", "source": "src", "submodules": draw(st.booleans())},
+                  "targets": list(TARGETS)}
     branches = draw(st.lists(st.sampled_from(["main", "develop", "release"]), min_size=1, max_size=2, unique=True))
     data["triggers"] = {"branches": branches, "pull_requests": draw(st.booleans())}
     if draw(st.booleans()):

@@ -11,6 +11,7 @@ from pipegen.errors import PipegenError
 from pipegen.init.detect.ci_files import written_by_pipegen
 from pipegen.init.measure.lint_today import Progress
 from pipegen.init.starter import (
+    NO_TESTS,
     TARGETS,
     Detection,
     check_rendered,
@@ -19,6 +20,14 @@ from pipegen.init.starter import (
     write_descriptor,
 )
 from pipegen.paths import explicit_target
+
+
+def _tests_row(detection: Detection) -> str:
+    if not detection.tests:
+        return NO_TESTS
+    levels = ", ".join(f"{level} {path}" for level, path in detection.tests.items())
+    app = detection.app_folder
+    return levels + (f" (importing {app}/'s code: run from the root with PYTHONPATH={app})" if app else "")
 
 
 def _summary(detection: Detection, root: Path) -> list[tuple[str, str]]:
@@ -33,7 +42,10 @@ def _summary(detection: Detection, root: Path) -> list[tuple[str, str]]:
              if detection.install else "requirements files only"),
             ("source", f"{', '.join(detection.source)} ({detection.source_why})" if detection.source
              else "none (lint runs on the whole repository)"),
-            ("tests", ", ".join(f"{level} {path}" for level, path in detection.tests.items()) or "none")]
+            ("tests", _tests_row(detection))]
+    if detection.submodules:
+        rows.append(("submodules", f"{', '.join(detection.submodules)} (.gitmodules): every job's checkout "
+                                   "fetches them"))
     if detection.unplaced_tests:
         rows.append(("tests (left)", f"{', '.join(detection.unplaced_tests)}: one folder per level; merge it "
                                      "or run it from a custom job"))
@@ -52,7 +64,8 @@ def _summary(detection: Detection, root: Path) -> list[tuple[str, str]]:
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
     for tool in detection.linters:  # one line each: a linter not measured says how to measure it
         today = detection.lint_today.get(tool)
-        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"))
+        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"
+                                   + (f"; {today.partial}: no min_score yet" if today and today.partial else "")))
     rows += _ci_rows(detection, root)
     for path in detection.other_ci:
         rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))

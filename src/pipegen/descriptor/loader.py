@@ -48,7 +48,7 @@ from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import KEY, MAX_BYTES, load_located
 from pipegen.errors import DescriptorError, Problem, UsageError, shorten
-from pipegen.paths import read_bytes, utf8_problem
+from pipegen.paths import read_bytes, repository_of, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
@@ -84,13 +84,17 @@ def _strings_or_list(value: Any) -> tuple[str, ...]:
 def _project(project: dict, path: Path) -> Project:
     install = project.get("install")
     # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
-    from pipegen.project_files import is_package
+    from pipegen.project_files import is_package, submodule_paths
+    submodules = project.get("submodules")
     return Project(
         name=project["name"], python=project.get("python", "3.11"),
         requirements=Requirements(**_section(project, "requirements")),
         source=_strings_or_list(project.get("source")),
         install=None if install is None else _strings_or_list(install),
-        package=is_package(path.parent))
+        package=is_package(path.parent),
+        # Read where the descriptor is read (as `package` is): a submodule added later is fetched from the
+        # next `generate` on (`check` says the pipeline is stale), without a descriptor change.
+        submodules=bool(submodule_paths(repository_of(path))) if submodules is None else submodules)
 
 
 def _tests(tests: dict) -> Tests:

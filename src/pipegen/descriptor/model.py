@@ -31,6 +31,8 @@ class Project:
     # `package` (the repository has packaging metadata), else only the requirements files.
     install: tuple[str, ...] | None = None
     package: bool = False
+    # Every checkout fetches the git submodules (recursively); default: the repository has some.
+    submodules: bool = False
 
 
 @record

@@ -182,4 +182,5 @@ def build_plan(descriptor: Descriptor) -> Plan:
                           _watched_paths(descriptor)),
         stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
         environments=tuple((env.name, env.approval) for env in environments.values()
-                           if any(job.environment == env.name for job in jobs)))
+                           if any(job.environment == env.name for job in jobs)),
+        submodules=descriptor.project.submodules)

@@ -231,6 +231,7 @@ class Plan:
     secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
     environments: tuple[tuple[str, Approval | None], ...] = ()
     notes: tuple[str, ...] = ()
+    submodules: bool = False  # every job's checkout fetches the git submodules, recursively
 
     @cached_property
     def jobs(self) -> tuple[Job, ...]:

@@ -72,6 +72,19 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     timeout_minutes: int | None = None
     gates: tuple[GateView, ...] = ()
     applies: frozenset[str] = frozenset()  # what the job changes in an environment, and how (APPLY_*)
+    # The git submodules the job's checkout fetches: SUBMODULES_RECURSIVE, SUBMODULES_TOP_LEVEL, or None.
+    submodules: str | None = None
+
+
+SUBMODULES_RECURSIVE = "recursive"  # and the submodules' own submodules
+SUBMODULES_TOP_LEVEL = "top-level"  # those .gitmodules names, not theirs
+
+
+def checkout_submodules(value: object) -> str | None:
+    """A checkout's `submodules` setting (GitHub's actions/checkout input, Azure's checkout step): `recursive`,
+    `true` (one level), else none."""
+    text = str(value).lower()
+    return SUBMODULES_RECURSIVE if text == "recursive" else SUBMODULES_TOP_LEVEL if text == "true" else None
 
 
 @dataclass(frozen=True)
@@ -424,7 +437,8 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             outputs=frozenset(job.outputs), inputs=frozenset(job.inputs), visible_outputs=frozenset(job.inputs),
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
             gates=tuple(gate for step in job.steps for gate in gates_in(step.run)),
-            applies=applies_in("\n".join(step.run for step in job.steps)))
+            applies=applies_in("\n".join(step.run for step in job.steps)),
+            submodules=SUBMODULES_RECURSIVE if plan.submodules else None)
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
                         schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
                         approvers=approvers_of(plan))

@@ -308,7 +308,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         return ready
 
     def run(self, scratch: Path) -> dict[str, JobResult]:
-        workspace.make_snapshot(self.prepared.root, scratch / "snapshot")
+        workspace.make_snapshot(self.prepared.root, scratch / "snapshot", self.prepared.plan.submodules)
         pending = list(self.prepared.selection.run)
         running: dict[Future, Job] = {}
         limit = max(1, self.options.parallel)

@@ -146,6 +146,7 @@ class PipelineView:
     timeout_minutes: int
     stages: tuple[TopStage, ...]
     final_jobs: tuple[FinalJob, ...] = ()
+    submodules: bool = False  # every stage checks out with the git submodules (no default checkout)
 
 
 class JenkinsBackend:
@@ -432,7 +433,8 @@ def pipeline_view(plan: Plan) -> PipelineView:
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
         timeout_minutes=pipeline_minutes(plan),
         stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
-        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always))
+        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always),
+        submodules=plan.submodules)
 
 
 def staged(plan: Plan) -> Plan:
@@ -506,6 +508,13 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
             "pushes run the stages only when a watched path changed since the branch's previous build "
             "(Jenkins changesets), so a failed build's changes are not retried by the next push: "
             "start a build by hand (always runs) to retrain"))
+    if plan.submodules:
+        items.append(ChecklistItem(
+            "other", "git submodules",
+            "every stage checks out the branch source's revision and its git submodules, recursively, fetching the "
+            "submodules with the branch source's own credentials (git plugin 5 or later, for scmGit): each "
+            "submodule's repository must accept them, over the same protocol as the repository's URL (HTTPS with "
+            "HTTPS, SSH with SSH); a submodule those credentials do not reach must be readable without any"))
     history_jobs = [job for job in plan.jobs if job.full_history]
     if history_jobs:
         compare = sorted({job.compare_branch for job in history_jobs if job.compare_branch})
