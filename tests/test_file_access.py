@@ -34,6 +34,14 @@ REVIEWED = {
     "run/venv.py:_relink_prefix:write_bytes": "scripts inside a venv pipegen made",
     "run/venv.py:seed_from_cache:read_text": "the prefix file pipegen wrote into its venv cache",
     "run/venv.py:store_in_cache:write_text": "the prefix file pipegen writes into its venv cache",
+    "commands/deploy.py:kubernetes_render:write_text": "the rendered manifests, to the file --out names (the command's output)",
+    "deploy/kubernetes.py:_kubeconfig:os.open": "a new kubeconfig in pipegen's own temporary folder, O_EXCL, mode 0600",
+    "deploy/kubernetes.py:_kubeconfig:os.fdopen": "the kubeconfig just opened",
+    "deploy/terraform.py:seal:write_text": "the seal pipegen writes beside the saved plan it just checked",
+    "gates/dags.py:load:read_bytes": "the probe script shipped inside the package",
+    "gates/dags.py:load:write_bytes": "a copy of the probe in the gate's own temporary folder",
+    "gates/dags.py:load:read_text": "the probe's JSON answer in the gate's own temporary folder",
+    "gates/dags_probe.py:main:open": "the probe (run in Airflow's Python) writes its answer where the gate told it",
 }
 
 

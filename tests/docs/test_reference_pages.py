@@ -15,7 +15,7 @@ from pipegen.platforms.differences import markdown_table
 DOCS = ROOT / "docs"
 _CLICK_BLOCK = re.compile(r"^::: mkdocs-click\n((?:    :\w+: .*\n)+)", re.MULTILINE)
 _COPY = re.compile(r"^<!-- copy-of: (\S+) -->\n```\w*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-_COMMAND_ROW = re.compile(r"^\| `(pipegen [a-z ]+)` \|(.*)$", re.MULTILINE)
+_COMMAND_ROW = re.compile(r"^\| `(pipegen [a-z -]+)` \|(.*)$", re.MULTILINE)
 _LINK = re.compile(r"\]\(([^)#]+\.md)(?:#[^)]*)?\)")
 
 
