@@ -34,7 +34,7 @@ REVIEWED = {
     "run/venv.py:_relink_prefix:write_bytes": "scripts inside a venv pipegen made",
     "run/venv.py:seed_from_cache:read_text": "the prefix file pipegen wrote into its venv cache",
     "run/venv.py:store_in_cache:write_text": "the prefix file pipegen writes into its venv cache",
-    "commands/deploy.py:kubernetes_render:write_text": "the rendered manifests, to the file --out names (the command's output)",
+    "commands/deploy.py:kubernetes_render:write_text": "the rendered manifests, to the file --out names (its output)",
     "deploy/kubernetes.py:_kubeconfig:os.open": "a new kubeconfig in pipegen's own temporary folder, O_EXCL, mode 0600",
     "deploy/kubernetes.py:_kubeconfig:os.fdopen": "the kubeconfig just opened",
     "deploy/terraform.py:seal:write_text": "the seal pipegen writes beside the saved plan it just checked",
