@@ -17,7 +17,7 @@ from typing import Union
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, template_environment
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -457,7 +457,9 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
         detail.append(f"required reviewers: {reviewers} (GitHub waits up to 30 days; the descriptor's "
                       f"{approval.timeout_minutes}-minute approval timeout is not enforced by GitHub)")
     detail.append(f"deployment branches: selected branches {', '.join(branches)}")
-    return ChecklistItem("environment", name, "; ".join(detail))
+    expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
+                        branches=tuple(branches))
+    return ChecklistItem("environment", name, "; ".join(detail), expected)
 
 
 def _runner_items(plan: Plan) -> list[ChecklistItem]:

@@ -21,7 +21,7 @@ from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, template_environment
 from pipegen.records import record
 
 TEMPLATE = "gitlab-ci.yml.j2"
@@ -507,7 +507,7 @@ def _secret_item(plan: Plan, name: str) -> ChecklistItem:
                    "also runs in merge request pipelines, which cannot read protected variables.")
     else:
         detail += "Mark it protected: only pipelines on protected branches read it."
-    return ChecklistItem("secret", name, detail)
+    return ChecklistItem("secret", name, detail, Expected(masked=True, protected=None if in_merge_requests else True))
 
 
 def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]) -> ChecklistItem:
@@ -515,7 +515,7 @@ def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]
     detail = (f"GitLab creates {name!r} on the first deployment (Operate > Environments); protect it under "
               "Settings > CI/CD > Protected environments and scope its CI/CD variables to it.")
     if approval is None:
-        return ChecklistItem("environment", name, detail)
+        return ChecklistItem("environment", name, detail, Expected(protected=True))
     approvers = ", ".join(approval.approvers) or "your release managers"
     gate = keys.get(name, "approval")
     detail += (
@@ -525,7 +525,8 @@ def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]
         f"{approvers} through Deployment approvals (approvers: {approvers}). GitLab has no timeout for a pending "
         f"manual job (the descriptor's {approval.timeout_minutes} minutes are not enforced); keep 'Prevent "
         "outdated deployment jobs' on so an old approval never deploys over a newer pipeline.")
-    return ChecklistItem("environment", name, detail)
+    return ChecklistItem("environment", name, detail,
+                         Expected(protected=True, approval=True, approvers=approval.approvers))
 
 
 def _runner_item(plan: Plan) -> ChecklistItem | None:
@@ -586,7 +587,7 @@ class GitlabBackend:
                         f"Settings > CI/CD > Variables: add {value.value} as a masked, unprotected variable holding "
                         "a project (or group) access token with the `api` scope and at least the Reporter role, "
                         f"named e.g. pipegen-report: {job.id} posts the gate report as a merge request note with "
-                        f"it ({name}). CI_JOB_TOKEN cannot write notes.")))
+                        f"it ({name}). CI_JOB_TOKEN cannot write notes."), Expected(masked=True, protected=False)))
         items.append(ChecklistItem("other", "auto-cancel redundant pipelines", (
             "Settings > CI/CD > General pipelines: keep 'Auto-cancel redundant pipelines' on, so a new push "
             "cancels the interruptible jobs of the superseded pipeline.")))
