@@ -38,6 +38,7 @@ class Settings:
     users: set[str] = field(default_factory=set)
     branches: list[str] = field(default_factory=list)  # Jenkins: branches the multibranch job discovered
     forbidden: str | None = None  # a path fragment answered 403 (a token lacking a scope)
+    link_host: str = "127.0.0.1"  # the host GitHub-style `Link` headers name (another one: a hostile server)
 
 
 class StandIn:
@@ -103,7 +104,8 @@ class StandIn:
         chunk = entries[(page - 1) * PAGE:page * PAGE]
         headers = {}
         if page * PAGE < len(entries):
-            headers["Link"] = f'<{self.url}{raw_path}?per_page=100&page={page + 1}>; rel="next"'
+            here = self.url.replace("127.0.0.1", self.settings.link_host)
+            headers["Link"] = f'<{here}{raw_path}?per_page=100&page={page + 1}>; rel="next"'
         return Answer(200, {"total_count": len(entries), key: chunk} if key else chunk, headers)
 
     # ------------------------------------------------------------------ GitHub

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipegen.cli import cli
+from pipegen.cli import cli, main
 from tests.doctor.standins import TOKEN, Settings, StandIn
 
 DESCRIPTOR = Path(__file__).resolve().parents[2] / "examples" / "churn" / "pipegen.yaml"
@@ -185,3 +185,71 @@ def test_no_token_cannot_evaluate_and_names_the_variable(doctor, platform: str, 
 def test_a_wrong_token_is_refused_with_exit_3(doctor) -> None:
     code, _, report, _ = doctor("github", configured("github"), token="not-the-token-at-all")
     assert code == 3 and "HTTP 401" in report["error"] and "GITHUB_TOKEN" in report["error"]
+
+
+def test_a_page_link_to_another_host_is_not_followed(doctor) -> None:
+    """A server naming another host in its `Link` header gets no request from doctor, so the
+    token never leaves the configured host; the run cannot evaluate (3) and says why."""
+    settings = configured("github")
+    settings.link_host = "localhost"  # the same stand-in under another name: a request would be recorded
+    code, _, report, stand_in = doctor("github", settings)
+    assert code == 3 and "another host" in report["error"]
+    assert all("page=2" not in path for path, _ in stand_in.requests)
+
+
+@pytest.mark.parametrize("output_format", ["json", "markdown"])
+def test_json_and_markdown_on_stdout(doctor, output_format: str, tmp_path: Path) -> None:
+    settings = configured("azure")
+    settings.secrets.clear()
+    stand_in = StandIn("azure", settings)
+    try:
+        result = CliRunner().invoke(cli, ["doctor", "-d", str(DESCRIPTOR), "-t", "azure", "--api-url",
+                                          f"{stand_in.url}/acme-org", "--project", "Churn/churn-model", "--format",
+                                          output_format, "--markdown", str(tmp_path / "doctor.md")],
+                                    env={"AZURE_DEVOPS_EXT_PAT": TOKEN}, catch_exceptions=False)
+    finally:
+        stand_in.stop()
+    assert result.exit_code == 1
+    markdown = (tmp_path / "doctor.md").read_text(encoding="utf-8")
+    assert markdown.startswith("### ❌ pipegen doctor `azure`: FAIL")
+    assert "| secret SONAR_TOKEN | secret | not found | missing |" in markdown
+    if output_format == "json":
+        data = json.loads(result.stdout)
+        assert data["exit_code"] == 1 and data["platforms"][0]["verdict"] == "fail"
+    else:
+        assert result.output == markdown
+
+
+def test_every_target_without_its_api_cannot_evaluate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No URL for Azure and Jenkins, no repository for GitHub and GitLab: each platform says what
+    is missing, nothing is asked, exit 3."""
+    for name in TOKEN_VARIABLES + ("GITHUB_REPOSITORY", "CI_PROJECT_ID", "CI_PROJECT_PATH", "SYSTEM_TEAMPROJECT",
+                                   "BUILD_DEFINITIONNAME", "JOB_NAME", "BRANCH_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["doctor", "-d", str(DESCRIPTOR), "--format", "json"], catch_exceptions=False)
+    errors = {report["platform"]: report["error"] for report in json.loads(result.stdout)["platforms"]}
+    assert result.exit_code == 3
+    assert "pass --project" in errors["github"] and "pass --project" in errors["gitlab"]
+    assert "SYSTEM_COLLECTIONURI" in errors["azure"] and "JENKINS_URL" in errors["jenkins"]
+
+
+def test_api_url_with_several_targets_is_bad_usage(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["doctor", "-d", str(DESCRIPTOR), "--api-url", "https://example.invalid"])
+    assert exited.value.code == 2
+    assert "one --target" in capsys.readouterr().err
+
+
+def test_the_ci_variables_name_repository_and_api(doctor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a GitHub job, GITHUB_API_URL and GITHUB_REPOSITORY say where to ask: no option needed."""
+    stand_in = StandIn("github", configured("github"))
+    monkeypatch.setenv("GITHUB_API_URL", stand_in.url)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/churn")
+    try:
+        result = CliRunner().invoke(cli, ["doctor", "-d", str(DESCRIPTOR), "-t", "github"],
+                                    env={"GITHUB_TOKEN": TOKEN}, catch_exceptions=False)
+    finally:
+        stand_in.stop()
+    assert result.exit_code == 0, result.output
+    assert doctor  # the fixture cleared the tokens and CI variables of the machine running the tests
