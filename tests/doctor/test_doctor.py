@@ -253,3 +253,36 @@ def test_the_ci_variables_name_repository_and_api(doctor, monkeypatch: pytest.Mo
         stand_in.stop()
     assert result.exit_code == 0, result.output
     assert doctor  # the fixture cleared the tokens and CI variables of the machine running the tests
+
+
+IN_CI = ["doctor", "-d", str(DESCRIPTOR), "--in-ci", "--release-branch", "main", "--token-env", "DOCTOR_TOKEN"]
+
+
+def test_in_ci_checks_the_running_platform_on_the_release_branch_with_the_named_secret(doctor) -> None:
+    """What the generated pipegen-check step runs (settings.doctor): GitHub Actions' own variables
+    say where to ask, the token comes from the secret the descriptor names."""
+    settings = configured("github")
+    settings.secrets.pop("SONAR_TOKEN")
+    stand_in = StandIn("github", settings)
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", "GITHUB_API_URL": stand_in.url,
+           "GITHUB_REPOSITORY": "acme/churn", "DOCTOR_TOKEN": TOKEN}
+    try:
+        result = CliRunner().invoke(cli, IN_CI, env=env, catch_exceptions=False)
+        refused = CliRunner().invoke(cli, IN_CI, env={**env, "DOCTOR_TOKEN": ""}, catch_exceptions=False)
+    finally:
+        stand_in.stop()
+    assert doctor and result.exit_code == 1
+    assert "secret SONAR_TOKEN" in result.stdout and "doctor github: FAIL" in result.stdout
+    assert TOKEN not in result.output
+    assert refused.exit_code == 3 and "set the environment variable DOCTOR_TOKEN" in refused.output
+
+
+@pytest.mark.parametrize("env, reason", [
+    ({}, "not running in GitHub Actions, GitLab CI, Azure Pipelines or Jenkins"),
+    ({"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/feature"}, "release branch main only"),
+    ({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_HEAD_REF": "main",
+      "GITHUB_REF": "refs/pull/7/merge"}, "release branch main only")])
+def test_in_ci_elsewhere_says_why_nothing_is_checked(doctor, env: dict, reason: str) -> None:
+    result = CliRunner().invoke(cli, IN_CI, env=env, catch_exceptions=False)
+    assert doctor and result.exit_code == 0
+    assert reason in result.output and "not checked" in result.output

@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Mapping
 import requests
 
 from pipegen import http_client, scrub
+from pipegen.doctor.scopes import TOKEN_FROM
 from pipegen.errors import EvaluationError
 
 TIMEOUT_SECONDS = 15
@@ -114,7 +115,9 @@ def decode(response: requests.Response, platform: str, what: str):
 
 
 def token(environ: Mapping[str, str], name: str, platform: str) -> str:
-    """The token in environment variable `name`, registered with the scrubber; exit 3 without one."""
+    """The token in environment variable `name` (or in the one --token-env named), registered
+    with the scrubber; exit 3 without one."""
+    name = environ.get(TOKEN_FROM) or name
     value = scrub.credential(environ.get(name), name)
     if not value:
         raise EvaluationError(f"{platform}: no token: set the environment variable {name} "

@@ -2,6 +2,10 @@
 platform modules alike (importing this loads no HTTP library)."""
 from __future__ import annotations
 
+# The name of the variable --token-env chose (the CI secret settings.doctor names). A name, not a
+# secret: this variable's own name does not look secret to the scrubber, so the name is never masked.
+TOKEN_FROM = "PIPEGEN_DOCTOR_AUTH_FROM"
+
 TOKENS = {
     "github": "GITHUB_TOKEN (or GH_TOKEN): a fine-grained token with the repository permissions Secrets, "
               "Variables, Actions and Administration: read (a classic token: repo)",

@@ -5,7 +5,7 @@ from pipegen.descriptor.model import Descriptor, Quality
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.gates import profiles
 from pipegen.plan.jobs.check import check_job
-from pipegen.plan.jobs.common import python_too_old, source_folders
+from pipegen.plan.jobs.common import python_too_old, release_branch, source_folders
 from pipegen.plan.jobs.custom import custom_job
 from pipegen.plan.jobs.image import build_job, deploy_job
 from pipegen.plan.jobs.lint import lint_job
@@ -103,13 +103,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     ids = {job.id for job in jobs}
     jobs = [with_model_gate_before_prod(job, ids, serves_model) for job in jobs]
     jobs = with_model_chain(jobs)
-    prod_env = descriptor.environment("prod")
     jobs = ordered(jobs)
-    # PROD never runs on any branch: the prod environment's branch, else the first trigger
-    # branch (so a manual run of a feature branch cannot promote or deploy).
-    release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
-        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
-    jobs = propagate_conditions(jobs, release)
+    jobs = propagate_conditions(jobs, release_branch(descriptor))  # PROD never runs on any branch
     jobs = [with_environment(job, descriptor) for job in jobs]
     jobs = [with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
     if python_too_old(descriptor):
