@@ -286,3 +286,27 @@ def test_in_ci_elsewhere_says_why_nothing_is_checked(doctor, env: dict, reason: 
     result = CliRunner().invoke(cli, IN_CI, env=env, catch_exceptions=False)
     assert doctor and result.exit_code == 0
     assert reason in result.output and "not checked" in result.output
+
+
+def test_names_from_the_server_cannot_drive_the_ci_log(doctor) -> None:
+    """A reviewer's name is data: a logging command in it reaches the log neutralised."""
+    settings = configured("github")
+    settings.environments["prod"]["reviewers"] = ["::error::pwned", "##vso[task.setvariable variable=X]1",
+                                                  "x\n::error::on a line of its own"]
+    code, output, _, _ = doctor("github", settings)
+    assert code == 1
+    assert "##vso[" not in output and "##vso [task.setvariable" in output  # Azure reads it anywhere in a line
+    assert not any(line.lstrip().startswith("::") for line in output.splitlines())  # GitHub: at a line's start
+
+
+def test_an_unreachable_server_cannot_evaluate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in TOKEN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    stand_in = StandIn("gitlab", configured("gitlab"))
+    stand_in.stop()  # its port is closed now: nothing answers there
+    result = CliRunner().invoke(cli, ["doctor", "-d", str(DESCRIPTOR), "-t", "gitlab", "--api-url",
+                                      f"{stand_in.url}/api/v4", "--project", "acme/churn"],
+                                env={"GITLAB_TOKEN": TOKEN}, catch_exceptions=False)
+    assert result.exit_code == 3
+    assert "could not list the CI/CD variables: ConnectionError" in result.output
