@@ -11,7 +11,6 @@ import requests
 
 from pipegen.doctor.api import Api, token
 from pipegen.doctor.base import branches_allowed, checkable, listed, named, presence
-from pipegen.doctor.scopes import TOKENS
 from pipegen.doctor.findings import Finding, Status
 from pipegen.errors import EvaluationError, UsageError
 from pipegen.platforms.base import ChecklistItem
@@ -42,11 +41,7 @@ def _values(page) -> list:
 
 class AzureDoctor:
     name = "azure"
-    token_help = TOKENS["azure"]
     unchecked_kinds: frozenset[str] = frozenset()
-    url_env = ("SYSTEM_COLLECTIONURI",)
-    default_url = None
-    project_help = "PROJECT/PIPELINE (the Azure DevOps project and the pipeline's name)"
 
     @staticmethod
     def default_project(environ: Mapping[str, str]) -> str | None:
@@ -55,7 +50,7 @@ class AzureDoctor:
 
     def connect(self, environ: Mapping[str, str], api_url: str, project: str) -> Api:
         if "/" not in project.strip("/"):
-            raise UsageError(f"azure: --project must be {self.project_help}, got {project!r}")
+            raise UsageError(f"azure: --project must be PROJECT/PIPELINE, got {project!r}")
         secret = token(environ, "AZURE_DEVOPS_EXT_PAT", self.name)
         return Api(self.name, api_url, project.strip("/"), "AZURE_DEVOPS_EXT_PAT", basic_auth=("", secret),
                    headers={"Accept": "application/json"})

@@ -16,12 +16,12 @@ CHECKED_KINDS = frozenset({"secret", "variable", "environment", "credentials"})
 
 
 class PlatformDoctor(Protocol):
+    """One platform: how its settings compare with the checklist. Where its API is by default, and
+    the token's variables and scopes, are data in `pipegen.doctor.scopes` (shown by --help without
+    loading requests)."""
+
     name: str
-    token_help: str  # the environment variables holding the token, and the scopes it needs (for --help)
     unchecked_kinds: frozenset[str]  # checklist kinds this platform's API cannot confirm
-    url_env: tuple[str, ...]  # environment variables naming the API's base URL, first set wins
-    default_url: str | None
-    project_help: str  # what --project names on this platform
 
     def default_project(self, environ: Mapping[str, str]) -> str | None:
         """The repository / project / job the CI running doctor is building, from its own variables."""
@@ -31,6 +31,11 @@ class PlatformDoctor(Protocol):
 
     def check(self, items: list[ChecklistItem], api: "Api") -> list[Finding]:
         """One or more findings per checkable checklist item."""
+
+
+def first_set(environ: Mapping[str, str], *names: str) -> str | None:
+    """The value of the first of `names` set (not empty) in `environ`."""
+    return next((environ[name] for name in names if environ.get(name)), None)
 
 
 def checkable(item: ChecklistItem) -> bool:

@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from pipegen.doctor.api import Api, token
 from pipegen.doctor.base import branches_allowed, checkable, listed, named, presence
-from pipegen.doctor.scopes import TOKENS
 from pipegen.doctor.findings import Finding, Status
 from pipegen.platforms.base import ChecklistItem
 
@@ -21,15 +20,11 @@ PAGE = {"per_page": "100"}
 
 class GithubDoctor:
     name = "github"
-    token_help = TOKENS["github"]
     unchecked_kinds: frozenset[str] = frozenset()
-    url_env = ("GITHUB_API_URL",)
-    default_url = "https://api.github.com"
-    project_help = "OWNER/REPO"
 
     @staticmethod
     def default_project(environ: Mapping[str, str]) -> str | None:
-        return next((environ[name] for name in ("GITHUB_REPOSITORY",) if environ.get(name)), None)
+        return environ.get("GITHUB_REPOSITORY") or None
 
     def connect(self, environ: Mapping[str, str], api_url: str, project: str) -> Api:
         variable = "GH_TOKEN" if environ.get("GH_TOKEN") and not environ.get("GITHUB_TOKEN") else "GITHUB_TOKEN"

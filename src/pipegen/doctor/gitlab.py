@@ -9,8 +9,7 @@ from urllib.parse import quote
 import requests
 
 from pipegen.doctor.api import Api, follow_link, token
-from pipegen.doctor.base import checkable, listed, named, presence
-from pipegen.doctor.scopes import TOKENS
+from pipegen.doctor.base import checkable, first_set, listed, named, presence
 from pipegen.doctor.findings import Finding, Status
 from pipegen.platforms.base import ChecklistItem
 
@@ -29,15 +28,11 @@ def follow_next_page(response: requests.Response, params: dict) -> tuple[str, di
 
 class GitlabDoctor:
     name = "gitlab"
-    token_help = TOKENS["gitlab"]
     unchecked_kinds: frozenset[str] = frozenset()
-    url_env = ("CI_API_V4_URL",)
-    default_url = "https://gitlab.com/api/v4"
-    project_help = "the project's id or path (group/project)"
 
     @staticmethod
     def default_project(environ: Mapping[str, str]) -> str | None:
-        return next((environ[name] for name in ("CI_PROJECT_ID", "CI_PROJECT_PATH") if environ.get(name)), None)
+        return first_set(environ, "CI_PROJECT_ID", "CI_PROJECT_PATH")
 
     def connect(self, environ: Mapping[str, str], api_url: str, project: str) -> Api:
         secret = token(environ, "GITLAB_TOKEN", self.name)

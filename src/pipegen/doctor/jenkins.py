@@ -8,7 +8,6 @@ from urllib.parse import quote, unquote
 
 from pipegen.doctor.api import Api, token
 from pipegen.doctor.base import checkable, listed, presence
-from pipegen.doctor.scopes import TOKENS
 from pipegen.doctor.findings import Finding, Status
 from pipegen.errors import EvaluationError
 from pipegen.platforms.base import ChecklistItem
@@ -27,11 +26,7 @@ def job_path(job: str) -> str:
 
 class JenkinsDoctor:
     name = "jenkins"
-    token_help = TOKENS["jenkins"]
     unchecked_kinds: frozenset[str] = frozenset({"variable"})  # global properties have no REST API
-    url_env = ("JENKINS_URL",)
-    default_url = None
-    project_help = "the multibranch job's path (folder/name)"
 
     @staticmethod
     def default_project(environ: Mapping[str, str]) -> str | None:

@@ -7,11 +7,12 @@ from pipegen import scrub
 
 from pipegen.descriptor.model import Descriptor
 from pipegen.doctor.azure import AzureDoctor
-from pipegen.doctor.base import PlatformDoctor, checkable
+from pipegen.doctor.base import PlatformDoctor, checkable, first_set
 from pipegen.doctor.findings import PlatformReport
 from pipegen.doctor.github import GithubDoctor
 from pipegen.doctor.gitlab import GitlabDoctor
 from pipegen.doctor.jenkins import JenkinsDoctor
+from pipegen.doctor.scopes import PLACES, Place
 from pipegen.errors import EvaluationError, UsageError
 from pipegen.platforms.base import ChecklistItem
 
@@ -19,8 +20,8 @@ PLATFORMS: dict[str, PlatformDoctor] = {
     doctor.name: doctor for doctor in (GithubDoctor(), GitlabDoctor(), AzureDoctor(), JenkinsDoctor())}
 
 
-def api_url(doctor: PlatformDoctor, environ: Mapping[str, str], given: str | None) -> str | None:
-    return given or next((environ[name] for name in doctor.url_env if environ.get(name)), None) or doctor.default_url
+def api_url(place: Place, environ: Mapping[str, str], given: str | None) -> str | None:
+    return given or first_set(environ, *place.url_env) or place.default_url
 
 
 def examine(checklist: dict[str, list[ChecklistItem]], environ: Mapping[str, str], given_url: str | None = None,
@@ -31,13 +32,14 @@ def examine(checklist: dict[str, list[ChecklistItem]], environ: Mapping[str, str
         doctor = PLATFORMS[target]
         report = PlatformReport(target, unchecked_items=sum(
             1 for item in items if not checkable(item) or item.kind in doctor.unchecked_kinds))
-        url = api_url(doctor, environ, given_url)
+        place = PLACES[target]
+        url = api_url(place, environ, given_url)
         project = given_project or doctor.default_project(environ)
         try:
             if not url:
-                raise EvaluationError(f"{target}: no API URL: pass --api-url or set {' or '.join(doctor.url_env)}")
+                raise EvaluationError(f"{target}: no API URL: pass --api-url or set {' or '.join(place.url_env)}")
             if not project:
-                raise EvaluationError(f"{target}: which {doctor.project_help}? pass --project")
+                raise EvaluationError(f"{target}: which {place.project_help}? pass --project")
             report.findings = doctor.check(items, doctor.connect(environ, url, project))
         except EvaluationError as exc:
             report.error = str(exc)
