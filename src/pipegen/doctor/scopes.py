@@ -34,8 +34,9 @@ PLACES = {
     "github": Place(("GITHUB_API_URL",), "https://api.github.com", "OWNER/REPO", "GITHUB_REPOSITORY"),
     "gitlab": Place(("CI_API_V4_URL",), "https://gitlab.com/api/v4", "the project's id or path (group/project)",
                     "CI_PROJECT_ID or CI_PROJECT_PATH"),
-    "azure": Place(("SYSTEM_COLLECTIONURI",), None, "PROJECT/PIPELINE (the Azure DevOps project and the pipeline's "
-                   "name)", "SYSTEM_TEAMPROJECT and BUILD_DEFINITIONNAME", "the organization URL, https://dev.azure.com/ORG"),
+    "azure": Place(("SYSTEM_COLLECTIONURI",), None,
+                   "PROJECT/PIPELINE (the Azure DevOps project and the pipeline's name)",
+                   "SYSTEM_TEAMPROJECT and BUILD_DEFINITIONNAME", "the organization URL, https://dev.azure.com/ORG"),
     "jenkins": Place(("JENKINS_URL",), None, "the multibranch job's path (folder/name)",
                      "JOB_NAME's parent in a branch build", "the Jenkins URL"),
 }
