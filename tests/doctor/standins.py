@@ -156,7 +156,8 @@ class StandIn:
     # ------------------------------------------------------------------ GitLab
 
     def _gitlab(self, raw_path: str, path: str, query: dict) -> Answer | None:
-        found = re.fullmatch(r"/api/v4/projects/acme/churn/(variables|protected_environments)", path)
+        found = re.fullmatch(r"/api/v4/projects/acme/churn/(variables|protected_environments|protected_branches)",
+                             path)
         if not found:
             return None
         s = self.settings
@@ -170,6 +171,10 @@ class StandIn:
             if page * PAGE < len(entries):
                 headers["X-Next-Page"] = str(page + 1)  # no Link header: doctor follows X-Next-Page
             return Answer(200, entries[(page - 1) * PAGE:page * PAGE], headers)
+        if found.group(1) == "protected_branches":
+            return self._paged_link(raw_path, [{"id": i, "name": n, "allow_force_push": False, "push_access_levels": [
+                {"access_level": 40, "access_level_description": "Maintainers"}]}
+                for i, n in enumerate(sorted(s.protected_branches))], query, None)
         protected = [{"name": n, "deploy_access_levels": [
             {"id": 1, "access_level": 40, "access_level_description": d, "user_id": None, "group_id": 9,
              "group_inheritance_type": 0} for d in e.get("deployers", ["Maintainers"])],

@@ -29,7 +29,7 @@ def configured(platform: str) -> Settings:
                                       "prod": {"reviewers": ["release-managers"], "branches": ["main"]}})
     if platform == "gitlab":
         return Settings(secrets={"SONAR_TOKEN": {"masked": True}, "REVIEW_TOKEN": {"masked": True}},
-                        variables=variables,
+                        variables=variables, protected_branches={"release/*", "main"},
                         environments={"qa": {}, "prod": {"deployers": ["release-managers"], "approvals": 1}})
     if platform == "azure":
         return Settings(secrets={"SONAR_TOKEN": {}}, variables=variables,
@@ -133,9 +133,11 @@ def test_unprotected_prod_and_an_unmasked_secret_are_weaker_on_gitlab(doctor) ->
     settings = configured("gitlab")
     del settings.environments["prod"]
     settings.secrets["SONAR_TOKEN"]["masked"] = False
+    settings.protected_branches = {"release/*"}  # a wildcard that does not cover main
     code, _, report, _ = doctor("gitlab", settings)
     findings = by_item(report)
     assert code == 1
+    assert findings["branch main: protection"]["status"] == "weaker"
     assert findings["environment prod"]["status"] == "weaker"
     assert findings["secret SONAR_TOKEN"]["status"] == "weaker" and "Mask" in findings["secret SONAR_TOKEN"]["fix"]
 

@@ -15,8 +15,10 @@ def test_prod_asks_for_its_approvers_and_release_branch_everywhere(churn_plan) -
         prod = _items(churn_plan, target)[("environment", "prod")]
         assert prod.expected == Expected(approval=True, approvers=("release-managers",), branches=("main",))
         assert "release-managers" in prod.detail and "main" in prod.detail
-    gitlab = _items(churn_plan, "gitlab")[("environment", "prod")].expected
-    assert (gitlab.approval, gitlab.approvers, gitlab.protected) == (True, ("release-managers",), True)
+    gitlab = _items(churn_plan, "gitlab")[("environment", "prod")]
+    assert gitlab.expected == Expected(approval=True, approvers=("release-managers",), branches=("main",),
+                                       protected=True)
+    assert "Protect main under Settings > Repository > Protected branches" in gitlab.detail
     jenkins = _items(churn_plan, "jenkins")[("environment", "prod")].expected
     assert (jenkins.approval, jenkins.approvers) == (True, ("release-managers",))
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import requests
 
 from pipegen.doctor.api import Api, follow_link, token
-from pipegen.doctor.base import checkable, first_set, listed, named, presence
+from pipegen.doctor.base import branches_allowed, checkable, first_set, listed, named, presence
 from pipegen.doctor.findings import Finding, Status
 from pipegen.platforms.base import ChecklistItem
 
@@ -49,8 +49,12 @@ class GitlabDoctor:
                 variables.setdefault(str(entry.get("key")), []).append(
                     {"masked": bool(entry.get("masked")), "protected": bool(entry.get("protected")),
                      "scope": str(entry.get("environment_scope") or "*")})
-        protected = {}
+        protected: dict[str, dict] = {}
+        branches: set[str] = set()
         if any(item.kind == "environment" for item in items):
+            branches = {str(entry.get("name")) for entry in api.pages(
+                f"{project}/protected_branches", "list the protected branches", SCOPE, _listed, follow_next_page,
+                PAGE)}
             protected = {str(entry.get("name")): entry for entry in api.pages(
                 f"{project}/protected_environments", "list the protected environments", SCOPE, _listed,
                 follow_next_page, PAGE)}
@@ -60,6 +64,7 @@ class GitlabDoctor:
                 findings.append(_variable(item, variables.get(item.name, [])))
             elif item.kind == "environment":
                 findings += _environment(item, protected.get(item.name))
+                findings += [_protected_branch(branch, branches) for branch in item.expected.branches]
         return findings
 
 
@@ -86,6 +91,15 @@ def _variable(item: ChecklistItem, entries: list[dict]) -> Finding:
         return Finding(label, wanted, found + " (merge request pipelines cannot read it)", Status.MISSING,
                        f"edit {item.name}: untick 'Protect variable'")
     return Finding(label, wanted, found, Status.OK)
+
+
+def _protected_branch(branch: str, protected: set[str]) -> Finding:
+    """GitLab protects branches by name or wildcard (`release/*`)."""
+    label = f"branch {branch}: protection"
+    if branches_allowed((branch,), protected):
+        return Finding(label, "protected", "not protected: anyone who can push deploys from it", Status.WEAKER,
+                       f"Settings > Repository > Protected branches: protect {branch}")
+    return Finding(label, "protected", "protected", Status.OK)
 
 
 def _environment(item: ChecklistItem, protection: dict | None) -> list[Finding]:

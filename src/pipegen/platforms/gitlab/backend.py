@@ -510,7 +510,14 @@ def _secret_item(plan: Plan, name: str) -> ChecklistItem:
     return ChecklistItem("secret", name, detail, Expected(masked=True, protected=None if in_merge_requests else True))
 
 
-def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]) -> ChecklistItem:
+def _release_branches(plan: Plan, environment: str) -> tuple[str, ...]:
+    """The branches the environment's jobs run on only (PROD's release branch)."""
+    return tuple(sorted({job.branch for job in plan.jobs if job.environment == environment
+                         and job.run_when is RunWhen.BRANCH and job.branch and "*" not in job.branch}))
+
+
+def _environment_item(name: str, approval: Approval | None, keys: dict[str, str],
+                      branches: tuple[str, ...] = ()) -> ChecklistItem:
     """`keys` maps a stage to its approval job; environments are named after their stage."""
     detail = (f"GitLab creates {name!r} on the first deployment (Operate > Environments); protect it under "
               "Settings > CI/CD > Protected environments and scope its CI/CD variables to it.")
@@ -525,8 +532,12 @@ def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]
         f"{approvers} through Deployment approvals (approvers: {approvers}). GitLab has no timeout for a pending "
         f"manual job (the descriptor's {approval.timeout_minutes} minutes are not enforced); keep 'Prevent "
         "outdated deployment jobs' on so an old approval never deploys over a newer pipeline.")
+    if branches:
+        detail += (f" Protect {', '.join(branches)} under Settings > Repository > Protected branches (who may "
+                   f"push and merge): {name.upper()} deploys from it, and protected variables reach only "
+                   "protected branches.")
     return ChecklistItem("environment", name, detail,
-                         Expected(protected=True, approval=True, approvers=approval.approvers))
+                         Expected(protected=True, approval=True, approvers=approval.approvers, branches=branches))
 
 
 def _runner_item(plan: Plan) -> ChecklistItem | None:
@@ -565,7 +576,8 @@ class GitlabBackend:
         items += [ChecklistItem("variable", name, f"Settings > CI/CD > Variables: add {name} (read by "
                                 f"{', '.join(job.id for job in plan.readers_of(name))}).")
                   for name in plan.variables]
-        items += [_environment_item(name, approval, keys) for name, approval in plan.environments]
+        items += [_environment_item(name, approval, keys, _release_branches(plan, name))
+                  for name, approval in plan.environments]
         if plan.triggers.schedule:
             branch = next((b for b in plan.triggers.branches if "*" not in b), plan.triggers.branches[0])
             items.append(ChecklistItem("schedule", plan.triggers.schedule, (
