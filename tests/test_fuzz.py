@@ -7,7 +7,7 @@ target and is byte-identical across runs and hash seeds.
 
 Bounded for CI: the `ci` profile (default) is derandomized (a fixed seed) and runs a few
 hundred examples per property, about two minutes in all. `HYPOTHESIS_PROFILE=long` runs
-far more, with fresh randomness each time (see README, "Limits and hostile input")."""
+far more, with fresh randomness each time (see docs/limits.md)."""
 from __future__ import annotations
 
 import contextlib

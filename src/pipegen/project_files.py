@@ -104,3 +104,18 @@ def is_package(folder: Path) -> bool:
     pyproject = read_toml(folder / "pyproject.toml")
     return bool(table(pyproject, "project") or table(pyproject, "build-system") or
                 table(pyproject, "tool", "poetry"))
+
+
+def submodule_paths(root: Path) -> tuple[str, ...]:
+    """The paths of the git submodules `root/.gitmodules` declares, in its order; none when it is absent,
+    unreadable or names none."""
+    import configparser  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(read_text(root / ".gitmodules"), source=".gitmodules")
+    except configparser.Error:
+        return ()
+    paths = (parser.get(section, "path", fallback="").strip() for section in parser.sections()
+             if section.startswith("submodule"))
+    return tuple(dict.fromkeys(path for path in paths if path))

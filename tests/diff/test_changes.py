@@ -38,17 +38,29 @@ def said(target: str, before: str, after: str) -> dict[str, bool]:
     return {change.text: change.risky for change in compare_files(old, new, "main")[target]}
 
 
+WITHOUT_APPROVAL = DESCRIPTOR.replace("approval: {approvers: [release-managers]}", "approval: false")
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_prod_losing_its_approval_is_said_on_every_platform(target: str) -> None:
-    changes = said(target, DESCRIPTOR, DESCRIPTOR.replace(", approval: {approvers: [release-managers]}", ""))
+    changes = said(target, DESCRIPTOR, WITHOUT_APPROVAL)
     assert changes.get("PROD lost its approval") is True, changes
     # said once for the stage, not per job
     assert not any(text.endswith("lost its approval") and text != "PROD lost its approval" for text in changes)
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_the_pull_request_report_never_waited_for_prod_s_approval(target: str) -> None:
+    # The report job runs after every job, but on pull requests only, where PROD never runs: PROD
+    # losing its approval is one change, not also REPORT's.
+    report = "report: {comment: true, host: github, token_secret: REVIEW_TOKEN}\n"
+    changes = said(target, DESCRIPTOR + report, WITHOUT_APPROVAL + report)
+    assert changes == {"PROD lost its approval": True}, changes
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_prod_gaining_an_approval_is_not_risky(target: str) -> None:
-    changes = said(target, DESCRIPTOR.replace(", approval: {approvers: [release-managers]}", ""), DESCRIPTOR)
+    changes = said(target, WITHOUT_APPROVAL, DESCRIPTOR)
     assert changes.get("promote-model now waits for an approval") is False, changes
     assert not any(changes.values()), changes
 

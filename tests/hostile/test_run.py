@@ -33,7 +33,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-@pytest.mark.parametrize("linked", [".pipegen", ".pipegen/run", ".pipegen/run/logs"])
+@pytest.mark.parametrize("linked", [".pipegen", ".pipegen/run", ".pipegen/run/logs", ".pipegen/run/handover"])
 def test_a_linked_state_folder_is_refused_and_its_target_untouched(project, outside, linked):
     target = outside / "elsewhere"
     (target / "run" / "logs").mkdir(parents=True)

@@ -11,7 +11,7 @@ from pipegen.cycle_gc import paused
 from pipegen.errors import EXIT_FAILED
 
 
-@click.command()
+@click.command("check")
 @descriptor_option
 @target_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from pipegen.errors import EXIT_UNAVAILABLE
+from pipegen.plan import REPORT_HOST_ENV, REPORT_TOKEN_ENV
 
 HOSTS = ("github", "gitlab", "azure", "bitbucket")
-TOKEN_ENV = "PIPEGEN_REPORT_TOKEN"
+# The generated report job maps the token there; the Jenkinsfile also sets the host (report.host).
+TOKEN_ENV, HOST_ENV = REPORT_TOKEN_ENV, REPORT_HOST_ENV
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
 
 
@@ -25,8 +27,9 @@ def group() -> None:
 @group.command("comment")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pipegen-reports"),
               show_default=True, help="Where the gates wrote their Markdown (*.md, searched recursively).")
-@click.option("--host", type=click.Choice(HOSTS),
-              help="The repository host's API (Jenkins: required; elsewhere the platform running the job).")
+@click.option("--host", type=click.Choice(HOSTS), envvar=HOST_ENV,
+              help=f"The repository host's API (Jenkins: required; elsewhere the platform running the job). "
+                   f"Default: ${HOST_ENV}.")
 @click.option("--api-url", help="API root, for self-hosted servers (default: from the CI's variables).")
 @click.option("--token-env", default=TOKEN_ENV, show_default=True,
               help="Environment variable holding the API token (its value is never printed).")

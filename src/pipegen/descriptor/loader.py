@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from pipegen.descriptor.cron import cron_error
+from pipegen.descriptor.deploy import parse_kinds
 from pipegen.descriptor.model import (
     DESCRIPTOR_NAME,
     LINTERS,
@@ -48,7 +49,7 @@ from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import KEY, MAX_BYTES, load_located
 from pipegen.errors import DescriptorError, Problem, UsageError, shorten
-from pipegen.paths import read_bytes, utf8_problem
+from pipegen.paths import read_bytes, repository_of, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
@@ -84,13 +85,17 @@ def _strings_or_list(value: Any) -> tuple[str, ...]:
 def _project(project: dict, path: Path) -> Project:
     install = project.get("install")
     # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
-    from pipegen.project_files import is_package
+    from pipegen.project_files import is_package, submodule_paths
+    submodules = project.get("submodules")
     return Project(
         name=project["name"], python=project.get("python", "3.11"),
         requirements=Requirements(**_section(project, "requirements")),
         source=_strings_or_list(project.get("source")),
         install=None if install is None else _strings_or_list(install),
-        package=is_package(path.parent))
+        package=is_package(path.parent),
+        # Read where the descriptor is read (as `package` is): a submodule added later is fetched from the
+        # next `generate` on (`check` says the pipeline is stale), without a descriptor change.
+        submodules=bool(submodule_paths(repository_of(path))) if submodules is None else submodules)
 
 
 def _tests(tests: dict) -> Tests:
@@ -126,7 +131,16 @@ def _quality(quality: dict) -> Quality:
         sonar=SonarSettings(**sonar) if sonar else None,
         lint=_lint(quality.get("lint")),
         off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None),
-        pipeline_diff=quality.get("pipeline_diff", True))
+        pipeline_diff=quality.get("pipeline_diff", True), modes=_modes(quality.get("mode")))
+
+
+def _modes(value: Any) -> tuple[tuple[str, str], ...]:
+    """`quality.mode` as (gate or "default", mode) pairs. YAML 1.1 reads an unquoted `off` as false."""
+    def mode(written: Any) -> str:
+        return "off" if written is False else written
+    if isinstance(value, dict):
+        return tuple((gate, mode(written)) for gate, written in value.items())
+    return () if value is None or value is True else (("default", mode(value)),)
 
 
 def _build(data: dict, path: Path, positions: dict) -> Descriptor:
@@ -184,13 +198,23 @@ def _drift(data: dict | None) -> DriftSettings | None:
     return DriftSettings(**values)
 
 
+def _approval(name: str, data: dict) -> Approval | None:
+    """PROD asks for an approval unless the descriptor says `approval: false`; the other
+    environments only when they say so (`true` or who approves)."""
+    approval = data.get("approval", name == "prod")
+    if approval is False:
+        return None
+    if approval is True:
+        return Approval()
+    return Approval(approvers=_tuple(approval.get("approvers")), timeout_minutes=approval.get("timeout_minutes", 1440))
+
+
 def _environment(name: str, data: dict) -> Environment:
-    approval = data.get("approval")
+    deploy = data.get("deploy")
     return Environment(
-        name=name, deploy=data.get("deploy"), branch=data.get("branch"),
-        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
-        approval=Approval(approvers=_tuple(approval.get("approvers")),
-                          timeout_minutes=approval.get("timeout_minutes", 1440)) if approval is not None else None)
+        name=name, deploy=deploy.get("command") if isinstance(deploy, dict) else deploy, kinds=parse_kinds(deploy),
+        branch=data.get("branch"),
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")), approval=_approval(name, data))
 
 
 def _job(data: dict) -> CustomJob:
@@ -242,6 +266,9 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if requirement is not None and (error := requirement_error(requirement)):
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
+    if _section(data, "quality").get("mode") is True:
+        problems.append(descriptor.problem(("quality", "mode"), "quality.mode: write a gate mode (enforce, dry-run, "
+                                           "off or auto); YAML reads an unquoted on/yes/true as true"))
     problems += _drift_problems(descriptor) + _report_problems(descriptor) + _test_env_problems(descriptor)
     problems += _env_name_clashes(descriptor, data)
     prod = descriptor.environment("prod")
@@ -249,10 +276,10 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
             f"environments.prod.branch: {shorten(prod.branch)!r} is a glob, but GitHub Actions' job condition "
             "compares one branch name; name one branch for PROD (or drop github from targets)")))
-    if prod is not None and prod.deploy is None and descriptor.model is None and not any(
+    if prod is not None and not prod.deploys and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
-                                           "(give it a deploy command, a model to promote, or a job)"))
+                                           "(give it a deploy command or kind, a model to promote, or a job)"))
     return problems
 
 

@@ -26,6 +26,25 @@ def _named_paths(descriptor: Descriptor) -> list[tuple[tuple, str, str]]:
     if image is not None:
         named.append((("image", "dockerfile"), image.dockerfile, "Dockerfile"))  # `docker build --file`, from the root
         named.append((("image", "context"), image.context, "image build context"))
+    named += _deploy_paths(descriptor)
+    return named
+
+
+# Per deploy kind: (setting, what it is) for the settings that name repository paths.
+_DEPLOY_PATHS = {
+    "terraform": (("dir", "Terraform configuration folder"),),
+    "kubernetes": (("manifests", "Kubernetes manifests"), ("chart", "Helm chart"), ("values", "Helm values file")),
+    "airflow": (("dags", "DAG folder"), ("requirements", "Airflow requirements file")),
+}
+
+
+def _deploy_paths(descriptor: Descriptor) -> list[tuple[tuple, str, str]]:
+    named = []
+    for environment in descriptor.environments:
+        for kind, settings in environment.kinds:
+            for key, what in _DEPLOY_PATHS[kind]:
+                if value := getattr(settings, key):
+                    named.append((("environments", environment.name, "deploy", kind, key), value, what))
     return named
 
 

@@ -23,7 +23,7 @@ from pipegen.init.detect import Finding
 from pipegen.init.detect.ci_competition import ExistingPipeline, Mainline
 from pipegen.init.detect.ci_files import GENERATED, ci_files, existing_pipelines, other_ci
 from pipegen.init.detect.install import install_commands
-from pipegen.init.detect.layout import source_packages, test_levels
+from pipegen.init.detect.layout import app_folder, source_packages, test_levels
 from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.init.detect.name import project_name, sanitise_project_name
@@ -32,7 +32,7 @@ from pipegen.init.detect.services import ServiceFinding, TestEnvironment, compos
 from pipegen.init.detect.test_env import environment_of_tests
 from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
-from pipegen.project_files import is_package, read_toml
+from pipegen.project_files import is_package, read_toml, submodule_paths
 from pipegen.scrub import map_strings
 from pipegen.syntax import yaml_scalar
 
@@ -40,6 +40,8 @@ TARGETS = ("github", "gitlab", "azure", "jenkins")
 DEFAULT_BRANCH = "main"
 
 RUNTIME_REQUIREMENTS = ("requirements.txt",)
+NO_TESTS = ("none found: the unit job fails until tests/ holds tests (a pipeline running no tests never passes); "
+            "name the folder yours are in")
 TEST_REQUIREMENTS = ("requirements-test.txt", "requirements_test.txt", "test-requirements.txt",
                      "requirements/test.txt")
 DEV_REQUIREMENTS = ("requirements-dev.txt", "requirements_dev.txt", "dev-requirements.txt", "requirements/dev.txt")
@@ -82,6 +84,9 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     source_why: str = ""
     tests: dict[str, str] = field(default_factory=dict)  # level -> folder
     unplaced_tests: tuple[str, ...] = ()  # test folders that fit no level (a second functional one)
+    # The subfolder, not a package, holding the application and its tests (project/): they run from the root
+    # with it on PYTHONPATH, as they import its code as top-level modules.
+    app_folder: str | None = None
     install: Finding | None = None
     package: bool = False
     linters: tuple[str, ...] = ()
@@ -98,6 +103,7 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     # platform -> CI files pipegen did not write, each competing with pipegen's pipeline or kept beside it
     existing_ci: dict[str, tuple[ExistingPipeline, ...]] = field(default_factory=dict)
     other_ci: tuple[str, ...] = ()  # CI systems pipegen does not generate for
+    submodules: tuple[str, ...] = ()  # git submodule paths .gitmodules names: every checkout fetches them
 
     @property
     def foreign_ci(self) -> dict[str, tuple[ExistingPipeline, ...]]:
@@ -314,24 +320,28 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     linters, linters_why = configured_linters(root, pyproject)
     services, compose = compose_services(root)
     used = services if set(levels) - {"unit"} else ()
-    requirements = find_requirements(root)
+    app = app_folder(root)
+    requirements = find_requirements(root) or \
+        ({kind: f"{app}/{path}" for kind, path in find_requirements(root / app).items()} if app else {})
     install = install_commands(root, pyproject)
     if install is None and not requirements:
         install = mlproject_install(root)
+    python = detect_python(root, pyproject)
     return Detection(
-        root=root, name=project_name(root, pyproject), python=detect_python(root, pyproject),
+        root=root, name=project_name(root, pyproject), python=python,
         targets=chosen, targets_source=why, git=facts, requirements=requirements,
-        source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
+        source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced, app_folder=app,
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
-        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress)
+        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress,
+                           python=python.value)
         if measure_lint else {},
         services=used, compose_file=compose,
         test_env=_test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used),
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
         ci_files=present, existing_ci=_existing_ci(root, facts),
-        other_ci=other_ci(root))
+        other_ci=other_ci(root), submodules=submodule_paths(root))
 
 
 def _test_env(found: TestEnvironment, used: tuple[ServiceFinding, ...]) -> TestEnvironment:
@@ -414,7 +424,14 @@ def _project_lines(detection: Detection) -> list[str]:
         lines += [f"    - {yaml_scalar(command)}" for command in detection.install.value.splitlines()]
     elif not detection.requirements:
         lines.append("  # install: [\"python -m pip install -r requirements.txt\"]  # nothing found to install")
+    if detection.submodules:
+        lines.append(f"  # submodules: false  # .gitmodules names {_some(detection.submodules)}: every job's checkout "
+                     "fetches the git submodules; uncomment if the jobs need none of them")
     return lines
+
+
+def _some(paths: tuple[str, ...], shown: int = 3) -> str:
+    return ", ".join(paths[:shown]) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
 def _target_lines(detection: Detection) -> list[str]:
@@ -469,8 +486,11 @@ def _service_lines(detection: Detection) -> list[str]:
 
 def _test_lines(detection: Detection) -> list[str]:
     if not detection.tests:
-        return ["", "# tests: {unit: tests/unit, integration: tests/integration}"
-                    "  # none found; cheapest level first, each stops the next on failure"]
+        # A pipeline that runs no tests would pass for the wrong reason: the unit job runs pytest on tests/,
+        # which fails ("file or directory not found") until the tests are there or this names theirs.
+        return ["", f"tests:  # {NO_TESTS}",
+                "  unit: tests  # cheapest level first (unit, integration, functional), each stops the next on "
+                "failure"]
     lines = ["", "tests:  # run cheapest first; a failing level stops the next; coverage adds up over all of them"]
     lines += [f"  {level}: {yaml_scalar(path)}" for level, path in detection.tests.items()]
     for path in detection.unplaced_tests:
@@ -492,10 +512,16 @@ def _test_env_lines(detection: Detection) -> list[str]:
                   "repository: no registry holds",
                   "  # its image. Publish it and name it under services:, or use a stock image (postgres:16...)",
                   "  # that the tests (or a custom job) set up as its build does."]
+    app = detection.app_folder if "PYTHONPATH" not in dict(found.env) else None
     if found.env:
         lines.append(f"  env:  # what the tests read, from {', '.join(found.sources)}; service hosts and ports are "
                      "where CI runs them")
-        lines += [f"    {key}: {yaml_scalar(value)}" for key, value in found.env]
+    elif app:
+        lines.append("  env:")
+    if app:
+        lines.append(f"    PYTHONPATH: {yaml_scalar(app)}  # the tests import {app}/'s code as top-level modules "
+                     f"(as when run from {app}/)")
+    lines += [f"    {key}: {yaml_scalar(value)}" for key, value in found.env]
     for key, why in found.left_out:
         lines.append(f"  # env {key} left out: {why}")
     return lines
@@ -520,7 +546,12 @@ def _lint_lines(detection: Detection) -> list[str]:
         lines.append(f"  lint: {_flow(detection.linters)}  # clean today: every linter is held at zero")
     for tool in detection.linters:
         measured = today.get(tool, LintToday(tool))
-        if tool == "pylint" and measured.score is not None:
+        if tool == "pylint" and measured.score is not None and measured.partial:
+            # Not a bar the job is sure to meet: the ratchet holds the line until the first lint report says it.
+            lines += textwrap.wrap(f"pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
+                                   f"{measured.score:.2f}, {measured.partial}: set min_score from the first "
+                                   "pipeline's lint report", 110, initial_indent="  # ", subsequent_indent="  #   ")
+        elif tool == "pylint" and measured.score is not None:
             lines.append(f"  pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
                          f"{measured.score:.2f}, rounded down")
         elif tool != "pylint" and measured.clean:

@@ -31,10 +31,22 @@ NOTHING_EXPECTED = Expected()
 class ChecklistItem:
     """Something configured outside the generated file, which the pipeline relies on."""
 
-    kind: str  # secret | variable | environment | schedule | credentials | other
+    kind: str  # secret | variable | environment | schedule | credentials | tool | other
     name: str
     detail: str
     expected: Expected = NOTHING_EXPECTED
+
+
+def runner_tool_items(plan: Plan, where: str) -> list[ChecklistItem]:
+    """One item per command the runner must provide (Job.runner_tools): pipegen's jobs call
+    them as users have them and install none. `where`: the platform's word for what runs a job."""
+    users: dict[str, list[str]] = {}
+    for job in plan.jobs:
+        for tool in job.runner_tools:
+            users.setdefault(tool, []).append(job.id)
+    return [ChecklistItem("tool", tool, f"`{tool}` on PATH in {where} for {', '.join(jobs)} (the generated jobs "
+                                        "call it and do not install it)")
+            for tool, jobs in sorted(users.items())]
 
 
 class Backend(Protocol):

@@ -274,7 +274,8 @@ def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> Job
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
                 return finish("failed", code, failed_step(job, command.kind, command.title, code, context.workdir,
-                                                          _version(context.python), "-m pytest" in command.script))
+                                                          _version(context.python), "-m pytest" in command.script,
+                                                          context.plan.submodules))
             if command.kind == "install" and context.venv_cache is not None:
                 _store_venvs(context.venv_cache, cache_keys, context.job_dir / "venv")
         published = read_outputs(context.job_dir / "outputs.env")

@@ -1,9 +1,10 @@
 """What `pipegen run` keeps in .pipegen/run/ between runs: each job's last status and
-outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF),
-the last run's summary (JSON), and the job logs.
+outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF), the
+files each passed job handed over (a saved Terraform plan for the apply job), the last run's
+summary (JSON), and the job logs.
 
-Nothing outside that folder is touched: `.pipegen`, `.pipegen/run` and its `logs` must be
-real folders of the project (a symlink is refused, exit 2, before anything runs or is
+Nothing outside that folder is touched: `.pipegen`, `.pipegen/run` and its `logs` and `handover`
+must be real folders of the project (a symlink is refused, exit 2, before anything runs or is
 deleted), and state.json is read through the one safe reader (pipegen.paths) and checked:
 a value a job could not have published (a line break, a NUL) refuses the run."""
 from __future__ import annotations
@@ -24,21 +25,26 @@ RUN_DIR = Path(".pipegen") / "run"
 STATE_FILE = "state.json"
 SUMMARY_FILE = "last-run.json"
 LOGS = "logs"
+HANDOVER = "handover"
 MAX_STATE_BYTES = 16 * 1024 * 1024
 _COMMIT = re.compile(r"[0-9a-f]{0,64}")
 
 
 def run_directory(project_dir: Path) -> Path:
-    """project_dir/.pipegen/run, each folder on the way (and its logs) a real folder or
-    absent: a symlink there would make a run delete and write elsewhere."""
+    """project_dir/.pipegen/run, each folder on the way (and its logs and hand-overs) a real
+    folder or absent: a symlink there would make a run delete and write elsewhere."""
     current = Path(os.path.abspath(project_dir))
-    for part in (*RUN_DIR.parts, LOGS):
+    checked = []
+    for part in RUN_DIR.parts:
         current = current / part
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            raise UsageError(f"{current} is {'a symlink' if current.is_symlink() else 'not a folder'}: pipegen run "
+        checked.append(current)
+    checked += [current / LOGS, current / HANDOVER]
+    for folder in checked:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise UsageError(f"{folder} is {'a symlink' if folder.is_symlink() else 'not a folder'}: pipegen run "
                              "keeps its state and logs only in a real .pipegen/run/ folder of the project; "
                              "remove it and run again")
-    return Path(os.path.abspath(project_dir)) / RUN_DIR
+    return current
 
 
 @dataclass
@@ -116,3 +122,7 @@ class State:
 
     def logs(self) -> Path:
         return self.directory / LOGS
+
+    def handover(self, job_id: str) -> Path:
+        """Where the files `job_id` handed over in its last passed run are kept."""
+        return self.directory / HANDOVER / job_id

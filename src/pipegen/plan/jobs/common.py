@@ -7,6 +7,7 @@ import shlex
 from pipegen.descriptor.model import Descriptor
 from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.plan.model import PIPEGEN_MIN_PYTHON, REPORT_DIR, EnvKind, EnvValue
+from pipegen.syntax import shell_command
 
 
 def quote(text: str) -> str:
@@ -23,6 +24,18 @@ def report_path(name: str) -> str:
 
 def gate_report_flags(gate: str) -> str:
     return f"--junit {report_path(gate + '.junit.xml')} --markdown {report_path(gate + '.md')}"
+
+
+def gate_mode(descriptor: Descriptor, gate: str, default: str | None = None) -> str | None:
+    """The mode the gate's command carries: the descriptor's (`quality.mode`), else `default`;
+    None: no `--mode`, so PIPEGEN_GATE_MODE (a CI variable), else enforce, decides when it runs."""
+    return descriptor.quality.gate_mode(gate) or default
+
+
+def gate_command(gate: str, mode: str | None, *flags: str) -> str:
+    """`pipegen gate GATE [--mode M] FLAGS... --junit ... --markdown ...`, one flag group a line."""
+    return shell_command(f"pipegen gate {gate}", *((f"--mode {mode}",) if mode else ()), *flags,
+                         gate_report_flags(gate))
 
 
 def pipegen_for(descriptor: Descriptor, *extras: str) -> str:

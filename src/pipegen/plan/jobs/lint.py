@@ -6,7 +6,8 @@ from pipegen.gates.compare_branch import candidates
 from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS, RUFF_ARGS
 from pipegen.plan.jobs.common import (
     cache_files,
-    gate_report_flags,
+    gate_command,
+    gate_mode,
     number,
     pipegen_for,
     project_install,
@@ -17,7 +18,6 @@ from pipegen.plan.jobs.common import (
     source_targets,
 )
 from pipegen.plan.model import REPORT_DIR, Job, Step
-from pipegen.syntax import shell_command
 
 LINTER_REQUIREMENTS = {"ruff": "ruff>=0.5,<1", "pylint": "pylint>=3.2,<5", "flake8": "flake8>=7,<8"}
 
@@ -87,7 +87,8 @@ def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         flags.append("--changed-lines")
     if lint.ratchet:
         flags.append(f"--compare-branch {quote(compare)}")
-    steps.append(Step("Lint gate", shell_command("pipegen gate lint", *flags, gate_report_flags("lint"))))
+    mode = gate_mode(descriptor, "lint")
+    steps.append(Step("Lint gate", gate_command("lint", mode, *flags)))
     ratchet = f"; ratchet: {', '.join(lint.ratchet)} against {compare}" if lint.ratchet else ""
     return Job(
         id="lint", title=f"Lint ({' + '.join(tools)})", stage="test",
@@ -98,4 +99,4 @@ def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         project_install=project_install(descriptor), cache_files=cache_files(descriptor),
         pipegen_needs_python=python_too_old(descriptor), timeout_minutes=15,
         full_history=bool(lint.ratchet), compare_branch=compare if lint.ratchet else None,
-        artifacts=(REPORT_DIR,), junit=(report_path("lint.junit.xml"),), gate="lint")
+        artifacts=(REPORT_DIR,), junit=(report_path("lint.junit.xml"),), gate="lint", gate_mode=mode)

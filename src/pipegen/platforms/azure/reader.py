@@ -137,6 +137,14 @@ def _pipeline_events(document: dict, release: str) -> frozenset[str]:
     return frozenset(events)
 
 
+def _submodules(job: dict) -> str | None:
+    """What the job's `checkout: self` step fetches of the git submodules (`submodules: true | recursive`)."""
+    for step in _steps(job):
+        if step.get("checkout") == "self":
+            return rb.checkout_submodules(step.get("submodules"))
+    return None
+
+
 def _steps(job: dict) -> list[dict]:
     if "steps" in job:
         return job["steps"] or []
@@ -213,7 +221,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             outputs=frozenset(_OUTPUT_SET.findall(script)), inputs=frozenset(inputs), visible_outputs=frozenset(inputs),
             secrets=None, steps=tuple(steps),
             timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
-            gates=rb.gates_in(script))
+            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(job))
     wired: dict[str, set[str]] = {}  # an output's name is spelled where a consumer maps it
     for view in views.values():
         for output, producer in view.inputs:

@@ -14,10 +14,11 @@ import re
 import textwrap
 from typing import Union
 
+from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, Expected, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -200,11 +201,14 @@ def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],
 # ---------------------------------------------------------------------------- steps
 
 
-def _checkout(job: Job) -> StepView:
+def _checkout(job: Job, plan: Plan) -> StepView:
     inputs: tuple[tuple[str, InputValue], ...] = (("persist-credentials", False),)
     if job.full_history:
         inputs += (("fetch-depth", 0),)  # the compare branch for diff coverage and Sonar's blame
-    return _uses(CHECKOUT, "Check out the repository", inputs)
+    if plan.submodules:
+        # With the job's token, used for the fetch only (persist-credentials: false removes it after).
+        inputs += (("submodules", "recursive"),)
+    return _uses(CHECKOUT, "Check out the repository" + (" and its submodules" if plan.submodules else ""), inputs)
 
 
 def runs_on_release_branches(plan: Plan) -> bool:
@@ -316,7 +320,7 @@ def _keep_steps(job: Job) -> list[StepView]:
 
 
 def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
-    steps = [_checkout(job)]
+    steps = [_checkout(job, plan)]
     if job.python:
         steps.append(_setup_python(job, plan))
         install = _install(job)
@@ -343,7 +347,9 @@ def _job_env(job: Job) -> tuple[tuple[str, str], ...]:
             env.append((name, f"${{{{ needs.{value.producer}.outputs.{_env_name(value.value, where)} }}}}"))
         elif value.kind is EnvKind.LITERAL:
             env.append((name, _checked(value.value, where)))
-    return tuple(env)
+    if job.gate and job.gate_mode is None:  # as on the other platforms, the CI variable reaches the gate
+        env.append((GATE_MODE_VARIABLE, f"${{{{ vars.{GATE_MODE_VARIABLE} }}}}"))
+    return tuple(sorted(env))
 
 
 def _job_outputs(job: Job) -> tuple[tuple[str, str], ...]:
@@ -412,6 +418,9 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += runner_tool_items(plan, f"the runs-on {plan.settings.github.runs_on!r} runners")
+        if plan.submodules:
+            items.append(_submodules_item())
         items += [ChecklistItem("other", "pull request comment",
                                 f"{job.id} comments with the job's own GITHUB_TOKEN (pull-requests: write on that job "
                                 "only; nothing to configure). Pull requests from forks get a read-only token: there "
@@ -460,6 +469,15 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
     expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
                         branches=tuple(branches))
     return ChecklistItem("environment", name, "; ".join(detail), expected)
+
+
+def _submodules_item() -> ChecklistItem:
+    return ChecklistItem(
+        "other", "git submodules",
+        "every job's checkout fetches the repository's git submodules, recursively, with the job's GITHUB_TOKEN "
+        "(for the fetch only: persist-credentials is false). That token reads this repository and public ones: a "
+        "submodule in another private or internal repository does not fetch with it. Give such submodules public "
+        "URLs, or set project.submodules: false and fetch them in a custom job with a deploy key or token of your own")
 
 
 def _runner_items(plan: Plan) -> list[ChecklistItem]:

@@ -113,13 +113,23 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             asks_approval=job_id in asks, outputs=frozenset(job.get("outputs") or {}), inputs=inputs,
             visible_outputs=inputs, secrets=frozenset(secrets), steps=tuple(steps),
             timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
-            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))))
+            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
+            applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
+            submodules=_submodules(job))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))
     schedule = (on.get("schedule") or [{}])[0].get("cron") if isinstance(on, dict) else None
     return rb.PipelineView(platform="github", jobs=views, events=events, release_branch=release, schedule=schedule,
                            cancel_superseded=cancel, release_runs="queue" if concurrency else "parallel")
+
+
+def _submodules(job: dict) -> str | None:
+    """What actions/checkout's `submodules` input fetches (the first checkout of the job's)."""
+    for step in job.get("steps") or []:
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            return rb.checkout_submodules((step.get("with") or {}).get("submodules"))
+    return None
 
 
 def _topological(needs: dict[str, tuple[str, ...]]) -> list[str]:

@@ -21,7 +21,7 @@ from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
-from pipegen.platforms.base import ChecklistItem, Expected, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 
 TEMPLATE = "gitlab-ci.yml.j2"
@@ -566,7 +566,7 @@ class GitlabBackend:
         image = None if settings.shell else settings.image or f"python:{plan.python}-slim"
         return template.render(
             project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
-            path_filter=bool(plan.triggers.watched_paths),
+            path_filter=bool(plan.triggers.watched_paths), submodules=plan.submodules,
             tags=settings.tags, pip_cache=PIP_CACHE_PATH,
             expire_in=ARTIFACTS_EXPIRE)
 
@@ -592,6 +592,10 @@ class GitlabBackend:
         runner = _runner_item(plan)
         if runner:
             items.append(runner)
+        settings = plan.settings.gitlab
+        items += runner_tool_items(plan, "the shell runner's environment" if settings.shell else (
+            f"the job image ({settings.image or f'python:{plan.python}-slim'}; every job runs in it, so set "
+            "settings.gitlab.image to one with Python and these tools, or use a shell runner)"))
         for job in plan.jobs:
             for name, value in job.env if job.review_comment else ():
                 if value.kind is EnvKind.SECRET:
@@ -600,6 +604,12 @@ class GitlabBackend:
                         "a project (or group) access token with the `api` scope and at least the Reporter role, "
                         f"named e.g. pipegen-report: {job.id} posts the gate report as a merge request note with "
                         f"it ({name}). CI_JOB_TOKEN cannot write notes."), Expected(masked=True, protected=False)))
+        if plan.submodules:
+            items.append(ChecklistItem("other", "git submodules", (
+                "every job fetches the git submodules (GIT_SUBMODULE_STRATEGY: recursive) with its CI_JOB_TOKEN. A "
+                "submodule in another private project of this GitLab: give it a relative URL in .gitmodules (or "
+                "this GitLab's URL), and in that project allow this one under Settings > CI/CD > Job token "
+                "permissions. A submodule on another host must be readable without credentials.")))
         items.append(ChecklistItem("other", "auto-cancel redundant pipelines", (
             "Settings > CI/CD > General pipelines: keep 'Auto-cancel redundant pipelines' on, so a new push "
             "cancels the interruptible jobs of the superseded pipeline.")))
