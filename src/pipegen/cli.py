@@ -51,6 +51,7 @@ COMMANDS = {
     "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
     "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
+    "doctor": ("pipegen.commands.doctor:command", "Check the settings outside the files through each platform's API."),
 }
 
 # Commands whose whole work is bounded by the descriptor's size: the cycle collector pauses

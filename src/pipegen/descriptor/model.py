@@ -299,12 +299,20 @@ class PipegenInstall:
 
 
 @record
+class DoctorSettings:
+    """`settings.doctor`: pipegen-check runs `pipegen doctor` on the release branch with this secret."""
+
+    token_secret: str | None = None  # None: off
+
+
+@record
 class Settings:
     pipegen: PipegenInstall = PipegenInstall()
     github: GithubSettings = GithubSettings()
     gitlab: GitlabSettings = GitlabSettings()
     azure: AzureSettings = AzureSettings()
     jenkins: JenkinsSettings = JenkinsSettings()
+    doctor: DoctorSettings = DoctorSettings()
 
 
 @record

@@ -5,7 +5,7 @@ from pipegen.descriptor.model import Descriptor, Quality
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.gates import profiles
 from pipegen.plan.jobs.check import check_job
-from pipegen.plan.jobs.common import python_too_old, source_folders
+from pipegen.plan.jobs.common import python_too_old, release_branch, source_folders
 from pipegen.plan.jobs.custom import custom_job
 from pipegen.plan.deploy import DeployContext, check_jobs, environment_jobs, kind_problems
 from pipegen.plan.jobs.image import build_job, serving_image_job
@@ -156,13 +156,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     ids = {job.id for job in jobs}
     jobs = [with_model_gate_before_prod(job, ids) for job in jobs]
     jobs = with_model_chain(jobs)
-    prod_env = descriptor.environment("prod")
     jobs = ordered(jobs)
-    # PROD never runs on any branch: the prod environment's branch, else the first trigger
-    # branch (so a manual run of a feature branch cannot promote or deploy).
-    release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
-        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
-    jobs = propagate_conditions(jobs, release)
+    jobs = propagate_conditions(jobs, release_branch(descriptor))  # PROD never runs on any branch
     environments = plan_environments(descriptor, jobs)
     jobs = [with_environment(job, environments) for job in jobs]
     jobs = [with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]

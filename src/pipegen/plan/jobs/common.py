@@ -42,6 +42,14 @@ def pipegen_for(descriptor: Descriptor, *extras: str) -> str:
     return pipegen_requirement(descriptor.settings.pipegen.requirement, extras)
 
 
+def release_branch(descriptor: Descriptor) -> str:
+    """The branch PROD deploys from: the prod environment's branch, else the first trigger
+    branch that is not a glob (so a manual run of a feature branch cannot promote or deploy)."""
+    prod = descriptor.environment("prod")
+    return (prod.branch if prod and prod.branch else None) or next(
+        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
+
+
 def requirement_files(descriptor: Descriptor, *kinds: str) -> tuple[str, ...]:
     reqs = descriptor.project.requirements
     return tuple(path for kind in kinds if (path := getattr(reqs, kind)))

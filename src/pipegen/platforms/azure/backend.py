@@ -15,7 +15,7 @@ import shlex
 
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
@@ -436,7 +436,9 @@ def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
         refs = ", ".join(f"refs/heads/{branch}" for branch in branches)
         detail.append(f"Add a 'Branch control' check allowing only {refs} (the stage condition alone is editable "
                       "by anyone who can push YAML).")
-    return ChecklistItem("environment", name, " ".join(detail))
+    expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
+                        branches=tuple(branches))
+    return ChecklistItem("environment", name, " ".join(detail), expected)
 
 
 class AzureBackend:

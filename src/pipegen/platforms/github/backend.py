@@ -18,7 +18,7 @@ from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -466,7 +466,9 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
         detail.append(f"required reviewers: {reviewers} (GitHub waits up to 30 days; the descriptor's "
                       f"{approval.timeout_minutes}-minute approval timeout is not enforced by GitHub)")
     detail.append(f"deployment branches: selected branches {', '.join(branches)}")
-    return ChecklistItem("environment", name, "; ".join(detail))
+    expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
+                        branches=tuple(branches))
+    return ChecklistItem("environment", name, "; ".join(detail), expected)
 
 
 def _submodules_item() -> ChecklistItem:

@@ -19,7 +19,7 @@ import shlex
 
 from pipegen.ci.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, REPORT_HOST_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.platforms.base import ChecklistItem, runner_tool_items, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
@@ -482,7 +482,8 @@ def _environment_items(plan: Plan) -> list[ChecklistItem]:
         else:
             detail = (f"{name}: approval without approvers: anyone with Job/Build on the job can approve; "
                       "list approvers in the descriptor to restrict the input's submitter")
-        items.append(ChecklistItem("environment", name, detail))
+        expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else ())
+        items.append(ChecklistItem("environment", name, detail, expected))
     return items
 
 
@@ -495,7 +496,7 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
         "other", "multibranch job",
         f"a Multibranch Pipeline job (Script Path {JenkinsBackend.path}) with a branch source for this repository: "
         f"discover branches, filtered to {', '.join(triggers.branches)}; {discovery}; a webhook or periodic "
-        "scan so pushes start builds")]
+        "scan so pushes start builds", Expected(branches=triggers.branches))]
     if triggers.schedule:
         items.append(ChecklistItem(
             "schedule", triggers.schedule,
