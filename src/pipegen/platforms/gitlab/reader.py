@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
-import yaml
 
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
 
 _TOKEN = re.compile(r'(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\')|(?P<re>/(?:[^/\\]|\\.)*/)'
                     r"|(?P<op>&&|\|\||==|!=|=~|!~|!|\(|\))|(?P<word>\$?[A-Za-z_]\w*)")
@@ -103,7 +102,7 @@ def _is_approval(job: dict) -> bool:
 
 
 def read(text: str, release: str = "main", numbering: rb.Numbering | None = None) -> rb.PipelineView:
-    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    document = yaml_document.load(text, typed=True) or {}
     stages = document.get("stages") or ["build", "test", "deploy"]
     jobs = {name: body for name, body in document.items()
             if name not in _KEYWORDS and not name.startswith(".") and isinstance(body, dict)}
