@@ -21,10 +21,11 @@ ODD = [
 ]
 
 
+IDS = [f"odd-{index}" for index in range(len(ODD))] + [str(path.relative_to(EXAMPLES)) for path in GENERATED]
+
+
 @pytest.mark.parametrize("typed, loader", [(True, "CSafeLoader"), (False, "CBaseLoader")])
-@pytest.mark.parametrize("text", ODD + [path.read_text(encoding="utf-8") for path in GENERATED],
-                         ids=[f"odd-{index}" for index in range(len(ODD))] + [str(path.relative_to(EXAMPLES))
-                                                                               for path in GENERATED])
+@pytest.mark.parametrize("text", ODD + [path.read_text(encoding="utf-8") for path in GENERATED], ids=IDS)
 def test_values_and_errors_are_pyyamls(text: str, typed: bool, loader: str) -> None:
     assert GENERATED, "the examples' generated files are the main case"
     assert outcome(lambda: yaml_document.load(text, typed)) == outcome(

@@ -5,6 +5,7 @@ the secrets and variables each step's `env:` can read, timeouts and the concurre
 from __future__ import annotations
 
 import fnmatch
+import functools
 import heapq
 import re
 
@@ -16,6 +17,7 @@ _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>&&|\|\||==|!=|!|\(|\)
 _REF = re.compile(r"\$\{\{\s*(secrets|vars|needs)\.([A-Za-z0-9_.-]+)\s*\}\}")
 
 
+@functools.lru_cache(maxsize=4096)  # asked per job and event; a workflow has a few distinct conditions
 def evaluate(condition: str, event: str, release: str, needs_ran: bool) -> bool:
     """Whether a job with `if: condition` runs for `event` (its needs ran, or were skipped)."""
     text = condition.strip()

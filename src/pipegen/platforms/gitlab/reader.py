@@ -125,10 +125,11 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
     nodes = numbering.reach(stage_nodes)
     after = {name: reach - nodes for name, reach in rb.closure(direct, numbering).items()}
     runs: dict[str, frozenset[str]] = {}
+    variables = {event: _variables(event, release) for event in events}  # the same for every job
     for name in sorted(jobs, key=lambda job: (rank[jobs[job].get("stage", "test")], len(after[job]))):
         runs[name] = frozenset(
             event for event in events
-            if decide(jobs[name].get("rules"), _variables(event, release)) != "never"
+            if decide(jobs[name].get("rules"), variables[event]) != "never"
             and all(event in runs.get(need, events) for need, _ in (_needs(jobs[name]) or [])))
     declared = declared_inputs(text)
     outputs = {name: frozenset(_OUTPUT_SET.findall(_script(job))) | {
