@@ -52,15 +52,7 @@ class _Scalars:  # pylint: disable=too-few-public-methods
         return found
 
 
-def _scalar(event: yaml.ScalarEvent, scalars: _Scalars | None) -> Any:
-    if event.anchor is not None or event.tag is not None:
-        raise _Unusual()
-    if scalars is None or not event.implicit[0]:  # BaseLoader, or a quoted scalar: the text
-        return event.value
-    return scalars.value(event.value)
-
-
-def _from_events(text: str, scalars: _Scalars | None) -> Any:  # pylint: disable=too-many-branches
+def _from_events(text: str, scalars: _Scalars | None) -> Any:  # pylint: disable=too-many-branches,too-many-statements
     """One document's mappings, lists and scalars, built from the parser's events."""
     parser = yaml.CBaseLoader(text)
     try:
@@ -76,11 +68,16 @@ def _from_events(text: str, scalars: _Scalars | None) -> Any:  # pylint: disable
         if event.anchor is not None or event.tag is not None:
             raise _Unusual()
         in_mapping, key, outer = event.__class__ is _MAPPING_START, None, []
+        known = scalars.known if scalars is not None else None
         while True:
             event = get()
             kind = event.__class__
-            if kind is _SCALAR:
-                value = _scalar(event, scalars)
+            if kind is _SCALAR:  # most events: handled inline
+                if event.anchor is not None or event.tag is not None:
+                    raise _Unusual()
+                value = event.value
+                if known is not None and event.implicit[0]:  # a plain scalar, typed as SafeLoader types it
+                    value = known[value] if value in known else scalars.value(value)
                 if not in_mapping:
                     current.append(value)
                 elif key is None:
