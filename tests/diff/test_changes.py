@@ -11,6 +11,7 @@ import pytest
 
 from pipegen.platforms import get_backend
 from pipegen.descriptor.loader import parse_descriptor
+from pipegen.diff import compare
 from pipegen.diff.compare import compare_files
 from pipegen.plan import Plan, build_plan
 
@@ -110,3 +111,17 @@ def test_azure_secret_reaching_another_step_is_risky() -> None:
     found = compare_files({"azure": text}, {"azure": edited}, "main")["azure"]
     changes = {change.text: change.risky for change in found}
     assert changes == {"SONAR_TOKEN is now readable by step 'Prepare the report folder' of job sonar": True}
+
+
+@pytest.mark.parametrize("descriptor, release", [
+    ("environments:\n  prod:\n    branch: release\ntriggers:\n  branches: [main]\n", "release"),
+    ("triggers:\n  branches: ['release/*', stable]\n", "stable"),
+    ("project: {name: x}\n", "main"),
+    ("environments: [not, a, mapping]\ntriggers: {branches: 3}\n", "main"),
+    ("key: [unclosed\n", "main"),
+    (None, "main"),
+])
+def test_the_release_branch_is_read_from_the_working_trees_descriptor(tmp_path, descriptor, release) -> None:
+    if descriptor is not None:
+        (tmp_path / "pipegen.yaml").write_text(descriptor, encoding="utf-8")
+    assert compare.release_branch(tmp_path) == release

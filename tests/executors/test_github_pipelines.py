@@ -234,3 +234,48 @@ def test_a_train_command_that_cannot_publish_model_version_fails_its_own_job(act
     assert "model-gate" not in ran.ran(), ran.explain()
     assert ran.failed_steps("train") == ["Verify the promised outputs were published"], ran.explain()
     assert "MODEL_VERSION was not published by this job" in ran.log("train"), ran.log("train")
+
+
+def wide_stages_descriptor(test_jobs: int, qa_jobs: int) -> str:
+    """Independent TEST and QA jobs, enough that QA's jobs need one stage-barrier job (`start_qa`) rather
+    than every TEST job. Each TEST job leaves a mark in $STAGE_ORDER_DIR; test-0 then fails when
+    $FAIL_TEST is 1; each QA job prints the marks it finds."""
+    lines = [textstats_descriptor("github").rstrip("\n"), "jobs:"]
+    for index in range(test_jobs):
+        fails = ' && test "$FAIL_TEST" != 1' if index == 0 else ""
+        lines += [f"  - name: test-{index}", "    stage: test",
+                  f'    run: touch "$STAGE_ORDER_DIR/test-{index}"{fails}']
+    for index in range(qa_jobs):
+        lines += [f"  - name: qa-{index}", "    stage: qa",
+                  f'    run: echo "qa-{index} found $(ls "$STAGE_ORDER_DIR" | sort | tr "\\n" " ")"']
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.pipeline_scenario(minutes=10)
+def test_a_stage_barrier_job_holds_the_stage_order_and_a_failed_test_job_stops_qa(act, tmp_path: Path) -> None:
+    runner = act("minimal")
+    generate_variant(runner.repo, wide_stages_descriptor(test_jobs=5, qa_jobs=5))
+    runner.repo.push_change("wide stages: QA waits for TEST through start_qa", {})
+    jobs = workflow_jobs(runner)
+    assert "start_qa" in jobs, jobs  # the stage-barrier job is there (its structure: tests/platforms)
+    test_jobs = {f"test-{index}" for index in range(5)}
+    qa_jobs = {f"qa-{index}" for index in range(5)}
+
+    marks = tmp_path / "marks-green"
+    marks.mkdir()
+    green = runner.run("push", push_event(runner.repo), env={"STAGE_ORDER_DIR": str(marks), "FAIL_TEST": "0"})
+    assert green.returncode == 0, green.explain()
+    assert green.results == {job: "success" for job in jobs}, green.explain()
+    # Every QA job started after every TEST job had finished: each found all five marks.
+    for job in sorted(qa_jobs):
+        assert f"{job} found {' '.join(sorted(test_jobs))} " in green.log(job), green.log(job)
+
+    marks = tmp_path / "marks-red"
+    marks.mkdir()
+    red = runner.run("push", push_event(runner.repo), env={"STAGE_ORDER_DIR": str(marks), "FAIL_TEST": "1"})
+    assert red.returncode != 0, red.explain()
+    assert red.results["test-0"] == "failure", red.explain()
+    # The other TEST jobs ran; neither the barrier job nor any QA job did.
+    assert all(red.results[job] == "success" for job in test_jobs - {"test-0"}), red.explain()
+    assert not (qa_jobs | {"start_qa"}) & set(red.ran()), red.explain()
+    assert not any(f"{job} found" in red.log(job) for job in qa_jobs), red.explain()

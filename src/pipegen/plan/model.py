@@ -302,15 +302,10 @@ class Plan:
         previous = self.previous_stage(stage_id)
         if previous is None:
             return ()
-        blocking = [other.id for other in previous.jobs if other.blocks_later_stages]
-        covered = set(blocking)
-        pending = list(blocking)
-        while pending:
-            for need in self.all_needs(self.job(pending.pop())):
-                if need not in covered:
-                    covered.add(need)
-                    pending.append(need)
-        return (*blocking, *(other for other in self.barrier(previous.id) if other not in covered))
+        blocking = tuple(other.id for other in previous.jobs if other.blocks_later_stages)
+        # Each of those waits, through its same-stage needs, for an entry job of the previous
+        # stage, which waits for that stage's whole barrier: nothing of it is left to add.
+        return blocking or self.barrier(previous.id)
 
     def model_chain_needs(self, job: Job) -> tuple[str, ...]:
         """The jobs of the model's chain `job` needs, directly or through other needs, in plan order."""

@@ -11,9 +11,8 @@ import fnmatch
 import re
 from dataclasses import replace
 
-import yaml
 
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
 
 _MACRO = re.compile(r"^\$\(([A-Za-z_][\w.]*)\)$")
 _OUTPUT = re.compile(r"(?:stageDependencies\.(\w+)\.(\w+)|dependencies\.(\w+))\.outputs\['([^']+)'\]")
@@ -154,7 +153,7 @@ def _steps(job: dict) -> list[dict]:
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
          numbering: rb.Numbering | None = None) -> rb.PipelineView:
-    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    document = yaml_document.load(text, typed=True) or {}
     events = _pipeline_events(document, release)
     stages = document.get("stages") or []
     stage_ids = [stage["stage"] for stage in stages]

@@ -1,6 +1,6 @@
 """GitHub Actions: the plan as one workflow, `.github/workflows/pipegen.yml`.
 
-GitHub has no stages, so stage order comes from `needs:` (`Plan.all_needs`). Outputs travel
+GitHub has no stages, so stage order comes from `needs:` (`stage_order.py`). Outputs travel
 as job `outputs:` read through `needs.JOB.outputs.NAME` (only direct needs are visible; the
 plan makes producers direct needs). Every value reaches a script through `env:`, never as a
 `${{ }}` expression inside `run:` (template injection). The template prints; this module only
@@ -19,6 +19,7 @@ from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.platforms import approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
+from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -159,14 +160,14 @@ def _string_literal(text: str) -> str:
 _RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
 
 
-def _skipped_stage_needs(job: Job, plan: Plan) -> bool:
+def _skipped_stage_needs(job: Job, order: StageOrder) -> bool:
     """Whether a job it waits for only to keep the stage order (not one it needs) may be
     skipped where this job runs: GitHub would then skip this job too."""
-    return any(_RUN_WHEN_RANK[plan.job(need).run_when] > _RUN_WHEN_RANK[job.run_when]
-               for need in plan.all_needs(job) if need not in job.needs)
+    return any(_RUN_WHEN_RANK[order.plan.job(need).run_when] > _RUN_WHEN_RANK[job.run_when]
+               for need in order.order_needs(job))
 
 
-def _condition(job: Job, plan: Plan) -> str | None:
+def _condition(job: Job, order: StageOrder) -> str | None:
     not_pull_request = "github.event_name != 'pull_request'"
     condition = None
     if job.run_when is RunWhen.PULL_REQUEST:
@@ -179,7 +180,7 @@ def _condition(job: Job, plan: Plan) -> str | None:
         if not branch or "*" in branch:
             raise UsageError(f"job {job.id}: GitHub's `if:` compares one branch name; {branch!r} is not one")
         condition = f"github.ref == {_string_literal('refs/heads/' + branch)} && {not_pull_request}"
-    if _skipped_stage_needs(job, plan):
+    if _skipped_stage_needs(job, order):
         # Run when the earlier stage succeeded or skipped jobs (never after a failure).
         condition = "!cancelled() && !failure()" + (f" && {condition}" if condition else "")
     return f"${{{{ {condition} }}}}" if condition else None
@@ -357,14 +358,15 @@ def _job_outputs(job: Job) -> tuple[tuple[str, str], ...]:
                  for name in job.outputs)
 
 
-def _job_view(job: Job, plan: Plan) -> JobView:
+def _job_view(job: Job, order: StageOrder) -> JobView:
+    plan = order.plan
     missing = [producer for _, producer in job.inputs if producer not in job.needs]
     if missing:  # GitHub only shows the outputs of direct needs
         raise UsageError(f"job {job.id} reads outputs of {', '.join(missing)} without needing them directly")
     return JobView(
         id=job.id, name=_checked(job.title, f"job {job.id}: title"), comment=_comment_lines(job.comment),
         runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
-        needs=plan.all_needs(job), condition=_condition(job, plan), environment=_environment(job, plan),
+        needs=order.needs(job), condition=_condition(job, order), environment=_environment(job, plan),
         timeout_minutes=job.timeout_minutes,
         permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
                      *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
@@ -377,9 +379,31 @@ def _job_view(job: Job, plan: Plan) -> JobView:
                        for service in job.services))
 
 
-def _stage_view(stage: Stage, plan: Plan) -> StageView:
+# Jobs before a stage-barrier job succeeded or were skipped (skipped ones never stop a stage);
+# nothing before it failed and the run was not cancelled.
+_NOTHING_FAILED = "${{ !cancelled() && !failure() }}"
+
+
+def _barrier_job_view(stage: Stage, order: StageOrder) -> JobView:
+    """One job standing for the previous stage's barrier: the stage's entry jobs need it instead
+    of every job of the barrier (stage_order.py). It checks nothing out and installs nothing."""
+    plan = order.plan
+    barrier = plan.barrier(stage.id)
+    title = stage.title
+    return JobView(
+        id=barrier_job_id(stage.id), name=f"Start {title}",
+        comment=_comment_lines(f"{title} starts once the {len(barrier)} jobs before it that must pass succeeded or "
+                               f"were skipped: the jobs that open {title} need this one job instead of all of them "
+                               "(GitHub has no stages)."),
+        runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
+        needs=barrier, condition=_NOTHING_FAILED, environment=None, timeout_minutes=5, permissions=(),
+        outputs=(), env=(), steps=(StepView(name=f"Start {title}", run=f"echo 'Nothing {title} waits for failed'"),))
+
+
+def _stage_view(stage: Stage, order: StageOrder) -> StageView:
+    barrier_jobs = (_barrier_job_view(stage, order),) if stage.id in order.barrier_jobs else ()
     return StageView(title=stage.title, comment=_comment_lines(stage.comment),
-                     jobs=tuple(_job_view(job, plan) for job in stage.jobs))
+                     jobs=(*barrier_jobs, *(_job_view(job, order) for job in stage.jobs)))
 
 
 def _trigger_view(plan: Plan) -> TriggerView:
@@ -400,12 +424,13 @@ class GithubBackend:
 
     def render(self, plan: Plan) -> str:
         environment = template_environment("github")
+        order = StageOrder(plan)
         # Reviewers live in the repository settings: the file says which environments need them.
         return approvals.comment_block(plan) + "\n" + environment.get_template("workflow.yml.j2").render(
             workflow_name=_checked(f"{plan.project} (pipegen)", "project.name"),
             pip_cache=not runs_on_release_branches(plan),
             triggers=_trigger_view(plan),
-            stages=[_stage_view(stage, plan) for stage in plan.stages],
+            stages=[_stage_view(stage, order) for stage in plan.stages],
         )
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
