@@ -11,8 +11,9 @@ from pipegen.descriptor.loader import parse_descriptor
 from pipegen.plan import Plan, build_plan
 from pipegen.records import replace
 
-# Fixtures shared across folders: mlflow_server, sonar_server, standin_bin, wheelhouse, example_repo.
-pytest_plugins = ("executors.plugin",)
+# Fixtures shared across folders: mlflow_server, sonar_server, standin_bin, wheelhouse, example_repo,
+# airflow_python, terraform_bin.
+pytest_plugins = ("executors.plugin", "deploy_tools")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -20,9 +21,35 @@ CHURN = EXAMPLES / "churn" / "pipegen.yaml"
 MINIMAL = EXAMPLES / "minimal" / "pipegen.yaml"
 
 
+# DESIGN §2's reference descriptor is the churn example's, but for the environments: there each
+# one deploys with a command (deploy.sh), while the example deploys to Kubernetes (a deploy kind,
+# tests/plan/test_deploy_kinds.py). The graph tests hold the plan to DESIGN §3 with the reference.
+REFERENCE_ENVIRONMENTS = """\
+environments:
+  test: {}
+  qa: {deploy: ./deploy.sh qa "$IMAGE_REF"}
+  prod:
+    deploy: ./deploy.sh prod "$IMAGE_REF"
+    approval: {approvers: [release-managers]}
+    branch: main
+jobs:
+  - name: smoke-qa
+    stage: qa
+    needs: [deploy-qa]
+    run: ./smoke.sh
+"""
+
+
+def reference_descriptor_text() -> str:
+    """DESIGN §2's reference descriptor: the churn example's with command deploys."""
+    text = CHURN.read_text(encoding="utf-8")
+    return text[:text.index("\nenvironments:\n") + 1] + REFERENCE_ENVIRONMENTS
+
+
 @pytest.fixture(scope="session")
 def churn_plan() -> Plan:
-    return build_plan(load_descriptor(CHURN))
+    """The plan of DESIGN §2's reference descriptor (the churn example, deploying with commands)."""
+    return build_plan(parse_descriptor(reference_descriptor_text(), CHURN))
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ target and is byte-identical across runs and hash seeds.
 
 Bounded for CI: the `ci` profile (default) is derandomized (a fixed seed) and runs a few
 hundred examples per property, about two minutes in all. `HYPOTHESIS_PROFILE=long` runs
-far more, with fresh randomness each time (see README, "Limits and hostile input")."""
+far more, with fresh randomness each time (see docs/limits.md)."""
 from __future__ import annotations
 
 import contextlib
@@ -350,3 +350,139 @@ def test_output_set(name: str, value: str, platform: str) -> None:
         assert written == {"pipegen-outputs.env": line}
     published = line.rstrip("\n").split("=", 1)
     assert published == [name, value] and len(line.splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------- the commands added since
+#
+# drift, report comment, diff, init and run (issue 18): whatever the data, the reports, the pipeline
+# files, the repository's metadata or the run's state hold, no traceback, a documented exit code, and
+# nothing printed that holds a secret of the environment or that a CI would read as a logging command.
+
+FUZZ_SECRET = "fuzz-s3cr3t-T0KEN-0a1b2c3d4e5f"
+COMMANDS = ["::error::x", "::set-output name=A::1", "##vso[task.setvariable variable=A]1", "##[group]", "\r",
+            "\r\n", "\x1b[8mha:AAAA", "section_start:1:x\r\x1b[0K", "\n::add-mask::", FUZZ_SECRET, f" {FUZZ_SECRET}\n",
+            ",", '"']
+DATA_TEXT = st.one_of(st.text(max_size=12), st.sampled_from(COMMANDS), st.sampled_from(FRAGMENTS))
+NEW_COMMANDS = settings(FUZZ, max_examples=min(FUZZ.max_examples, 60))
+_WORKDIRS: dict[str, Path] = {}
+
+
+def assert_harmless(code: int, out: str, err: str, codes: set[int]) -> None:
+    from hostile.conftest import logging_commands  # pylint: disable=import-outside-toplevel
+
+    assert code in codes, (code, out, err)
+    for text in (out, err):
+        assert FUZZ_SECRET not in text and FUZZ_SECRET[:10] not in text, text
+        assert [line for line in logging_commands(text) if not line.startswith("##vso[task.uploadsummary]")] == [], text
+
+
+@contextlib.contextmanager
+def with_secret(folder: Path | None = None) -> Iterator[None]:
+    """The environment holds a secret (and, with `folder`, the working directory is there)."""
+    saved_cwd = os.getcwd()
+    os.environ["FUZZ_API_TOKEN"] = FUZZ_SECRET
+    if folder is not None:
+        os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.pop("FUZZ_API_TOKEN", None)
+
+
+def committed_copy(name: str, source: Path | None, descriptor: str | None = None) -> Path:
+    """A git repository made once per session: `source` copied (or `descriptor` written), committed."""
+    if name not in _WORKDIRS:
+        import shutil  # pylint: disable=import-outside-toplevel
+
+        root = Path(tempfile.mkdtemp(prefix=f"pipegen-fuzz-{name}-")) / "repo"
+        if source is not None:
+            shutil.copytree(source, root)
+        else:
+            root.mkdir()
+            (root / "pipegen.yaml").write_text(descriptor or "", encoding="utf-8")
+        for args in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"],
+                     ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false",
+                      "commit", "--quiet", "-m", "fuzz"], ["checkout", "--quiet", "-b", "feature"]):
+            subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+        _WORKDIRS[name] = root
+    return _WORKDIRS[name]
+
+
+@st.composite
+def csv_text(draw) -> bytes:
+    rows = draw(st.lists(st.lists(DATA_TEXT, min_size=1, max_size=3), min_size=0, max_size=6))
+    quote = draw(st.booleans())
+    lines = [",".join(('"' + cell.replace('"', '""') + '"') if quote else cell for cell in row) for row in rows]
+    data = ("plan,region\n" if draw(st.booleans()) else "") + "\n".join(lines)
+    raw = data.encode("utf-8", errors="surrogatepass")
+    return raw + (b"\xff\xfe" if draw(st.integers(0, 9)) == 0 else b"")
+
+
+@NEW_COMMANDS
+@given(csv_text())
+def test_drift_data(data: bytes) -> None:
+    with in_fresh_folder() as folder, with_secret():
+        (folder / "reference.csv").write_text("plan,region\nbasic,north\npremium,south\n", encoding="utf-8")
+        (folder / "current.csv").write_bytes(data)
+        code, out, err = run_cli("gate", "drift", "--reference", "reference.csv", "--current", "current.csv",
+                                 "--markdown", "drift.md")
+        markdown = (folder / "drift.md").read_text(encoding="utf-8")
+    assert_harmless(code, out, err, EXIT_CODES - {2})
+    assert_harmless(0, markdown, "", {0})
+
+
+@NEW_COMMANDS
+@given(st.lists(st.tuples(st.sampled_from(["coverage", "lint", "drift", "model", "diff", "x"]),
+                          st.lists(DATA_TEXT, max_size=6).map("".join)), max_size=4))
+def test_report_comment_bodies(reports: list[tuple[str, str]]) -> None:
+    with in_fresh_folder() as folder, with_secret():
+        (folder / "pipegen-reports").mkdir()
+        for name, text in reports:
+            (folder / "pipegen-reports" / f"{name}.md").write_text(text, encoding="utf-8", errors="surrogatepass")
+        code, out, err = run_cli("report", "comment", "--print-body")
+    assert_harmless(code, out, err, {0})
+
+
+@NEW_COMMANDS
+@given(st.sampled_from([".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml", ".github/workflows/pipegen.yml"]),
+       st.lists(st.one_of(DATA_TEXT, st.sampled_from(["job:\n  script: [x]\n", "stages: [test]\n", "{", "- "])),
+                max_size=8).map("".join))
+def test_diff_of_any_pipeline_file(target: str, text: str) -> None:
+    root = committed_copy("diff", MINIMAL.parent)
+    original = (root / target).read_bytes()
+    (root / target).write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        with with_secret(root):
+            code, out, err = run_cli("diff", "--compare-branch", "main")
+    finally:
+        (root / target).write_bytes(original)
+    assert_harmless(code, out, err, {0, 3})
+
+
+@NEW_COMMANDS
+@given(st.lists(DATA_TEXT, max_size=4).map("".join), st.lists(DATA_TEXT, max_size=3).map("".join))
+def test_init_on_any_metadata(python_version: str, name: str) -> None:
+    with in_fresh_folder() as folder, with_secret():
+        (folder / ".python-version").write_text("3.11" + python_version, encoding="utf-8", errors="surrogatepass")
+        (folder / "pyproject.toml").write_text(f"[project]\nname = {json.dumps(name)}\n", encoding="utf-8",
+                                               errors="surrogatepass")
+        code, out, err = run_cli("init", "--no-measure", "--target", "github")
+        assert_harmless(code, out, err, {0})
+        assert run_cli("validate")[0] == 0  # init never writes a descriptor it would refuse
+
+
+RUN_DESCRIPTOR = "version: 1\nproject: {name: shipit}\ntargets: [github]\nenvironments:\n  qa: {deploy: echo qa}\n"
+
+
+@NEW_COMMANDS
+@given(st.one_of(JUNK.map(json.dumps), st.builds(lambda status, name, value: json.dumps(
+    {"jobs": {"deploy-qa": {"status": status, "outputs": {name: value}, "commit": "ab"}}}),
+    st.sampled_from(["passed", "failed"]), HOSTILE_TEXT, DATA_TEXT), DATA_TEXT))
+def test_run_on_any_state(state: str) -> None:
+    root = committed_copy("run", None, RUN_DESCRIPTOR)
+    (root / ".pipegen" / "run").mkdir(parents=True, exist_ok=True)
+    (root / ".pipegen" / "run" / "state.json").write_text(state, encoding="utf-8", errors="surrogatepass")
+    with with_secret(root):
+        code, out, err = run_cli("run", "--dry-run", "--stage", "qa")
+    assert_harmless(code, out, err, {0, 2})

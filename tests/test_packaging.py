@@ -40,6 +40,7 @@ def test_help_imports_nothing_heavy(tmp_path: Path) -> None:
     # scipy belongs to the drift gate alone (the pipegen-ci[drift] extra), requests to posting
     assert _loaded_heavy_modules(["gate", "drift", "--help"], tmp_path) == []
     assert _loaded_heavy_modules(["report", "comment", "--help"], tmp_path) == []
+    assert _loaded_heavy_modules(["doctor", "--help"], tmp_path) == []  # requests only when doctor asks an API
 
 
 def test_generate_imports_nothing_heavy(tmp_path: Path) -> None:

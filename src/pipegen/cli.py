@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from pipegen import __version__
+from pipegen import __version__, scrub
 from pipegen.cycle_gc import paused
 from pipegen.errors import DescriptorError, PipegenError
 
@@ -45,11 +45,13 @@ COMMANDS = {
     "check": ("pipegen.commands.check:command", "Fail with a diff when committed pipelines are stale or edited."),
     "schema": ("pipegen.commands.schema:command", "Print the descriptor's JSON Schema."),
     "output": ("pipegen.commands.output:group", "Publish a value to later jobs and stages."),
-    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift."),
+    "gate": ("pipegen.commands.gate:group", "Quality gates: coverage, lint, sonar, model, drift, dags, terraform."),
+    "deploy": ("pipegen.commands.deploy:group", "What deploy kinds' jobs run: DAG sync, Terraform seal, Kubernetes."),
     "model": ("pipegen.commands.model:group", "Promote or roll back the production model."),
     "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
     "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
+    "doctor": ("pipegen.commands.doctor:command", "Check the settings outside the files through each platform's API."),
 }
 
 # Commands whose whole work is bounded by the descriptor's size: the cycle collector pauses
@@ -79,10 +81,11 @@ def _main(argv: list[str] | None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
+        exc.message = scrub.clean(exc.message)  # an option's value can be anything, a token included
         exc.show()
         sys.exit(exc.exit_code)
     except PipegenError as exc:
         # Located problems are printed bare, so editors and CI annotators can parse file:line:col.
-        click.echo(str(exc) if isinstance(exc, DescriptorError) else f"pipegen: {exc}", err=True)
+        click.echo(scrub.clean(str(exc) if isinstance(exc, DescriptorError) else f"pipegen: {exc}"), err=True)
         sys.exit(exc.exit_code)
     sys.exit(returned if isinstance(returned, int) else 0)

@@ -4,38 +4,25 @@ is the project a package (`is_package`)."""
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: `generate` reads pyproject.toml only
     import configparser
 
-from pipegen.errors import UsageError
-from pipegen.paths import inside, read_bytes
+from pipegen.errors import PipegenError
+from pipegen.paths import read_bytes
 
 MAX_METADATA_BYTES = 1024 * 1024
 
 
-def _repository(path: Path) -> Path:
-    """The nearest folder above `path` holding .git, else the file's own folder: what a
-    symlink must not lead out of."""
-    folder = Path(os.path.abspath(path)).parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return folder
-
-
 def read_bytes_safely(path: Path) -> bytes:
-    """The file's bytes; b"" when it is absent, not a regular file (a FIFO would block),
-    too large, or reached through a symlink that leads out of the repository."""
-    if not path.is_file():
-        return b""
+    """The file's bytes through the safe reader (pipegen.paths); b"" when it is absent, not
+    a regular file (a FIFO would block), too large, or reached through a symlink that leads
+    out of the repository."""
     try:
-        root = _repository(path)
-        return read_bytes(inside(root, Path(os.path.abspath(path)).relative_to(root)), MAX_METADATA_BYTES)
-    except UsageError:
+        return read_bytes(path, MAX_METADATA_BYTES)
+    except PipegenError:
         return b""
 
 
@@ -117,3 +104,18 @@ def is_package(folder: Path) -> bool:
     pyproject = read_toml(folder / "pyproject.toml")
     return bool(table(pyproject, "project") or table(pyproject, "build-system") or
                 table(pyproject, "tool", "poetry"))
+
+
+def submodule_paths(root: Path) -> tuple[str, ...]:
+    """The paths of the git submodules `root/.gitmodules` declares, in its order; none when it is absent,
+    unreadable or names none."""
+    import configparser  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(read_text(root / ".gitmodules"), source=".gitmodules")
+    except configparser.Error:
+        return ()
+    paths = (parser.get(section, "path", fallback="").strip() for section in parser.sections()
+             if section.startswith("submodule"))
+    return tuple(dict.fromkeys(path for path in paths if path))

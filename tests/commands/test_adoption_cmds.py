@@ -55,6 +55,23 @@ def test_validate_warns_about_each_missing_path_where_it_is_written(tmp_path, ca
     assert "OK" in result.out
 
 
+def test_validate_warns_about_the_paths_deploy_kinds_name(tmp_path, capsys):
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "requirements.txt").write_text("apache-airflow>=3,<4\n", encoding="utf-8")
+    (tmp_path / "pipegen.yaml").write_text(
+        "project: {name: svc, requirements: {runtime: requirements.txt}}\ntargets: [gitlab]\nenvironments:\n"
+        "  qa:\n    deploy:\n      terraform: {dir: infra}\n      kubernetes: {manifests: k8s/qa}\n"
+        "      airflow: {dags: pipelines, target: /srv/airflow/dags}\n", encoding="utf-8")
+    result = run_pipegen(capsys, "validate", "--descriptor", str(tmp_path / "pipegen.yaml"))
+    assert result.exit_code == 0, result.err
+    descriptor = str(tmp_path / "pipegen.yaml")
+    assert result.err.strip().splitlines() == [
+        f"{descriptor}:7:31: warning: environments.qa.deploy.kubernetes.manifests: Kubernetes manifests 'k8s/qa' "
+        "does not exist",
+        f"{descriptor}:8:23: warning: environments.qa.deploy.airflow.dags: DAG folder 'pipelines' does not exist",
+    ]
+
+
 def test_generate_refuses_to_write_beside_a_foreign_workflow(tmp_path, capsys):
     root = repo(tmp_path)
     workflows = root / ".github" / "workflows"

@@ -141,3 +141,17 @@ def test_the_installed_command_refuses_cleanly(churn: Path) -> None:
     assert "already exists" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert descriptor.read_bytes() == USER_DESCRIPTOR
+
+
+def test_a_file_at_pipegens_path_is_said_to_be_pipegens_only_when_pipegen_wrote_it(churn: Path) -> None:
+    """A pipeline generated earlier is kept current by `generate`; another file there is not replaced unasked."""
+    assert run_init("--path", str(churn), "--no-measure", "--target", "gitlab").exit_code == 0
+    generated = CliRunner().invoke(cli, ["generate", "--quiet", "--descriptor", str(churn / "pipegen.yaml")],
+                                   catch_exceptions=False)
+    assert generated.exit_code == 0, generated.output
+    (churn / "Jenkinsfile").write_text("pipeline { agent any; stages { stage('t') { steps { sh 'make' } } } }\n",
+                                       encoding="utf-8")
+    again = run_init("--path", str(churn), "--no-measure", "--force")
+    rows = {line.split()[2]: line for line in again.output.splitlines() if line.startswith("  existing CI")}
+    assert "written by pipegen" in rows[".gitlab-ci.yml:"]
+    assert "refuses to replace a file it did not write" in rows["Jenkinsfile:"]

@@ -11,6 +11,7 @@ import pytest
 
 from pipegen.platforms import get_backend
 from pipegen.descriptor.loader import parse_descriptor
+from pipegen.diff import compare
 from pipegen.diff.compare import compare_files
 from pipegen.plan import Plan, build_plan
 
@@ -38,17 +39,29 @@ def said(target: str, before: str, after: str) -> dict[str, bool]:
     return {change.text: change.risky for change in compare_files(old, new, "main")[target]}
 
 
+WITHOUT_APPROVAL = DESCRIPTOR.replace("approval: {approvers: [release-managers]}", "approval: false")
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_prod_losing_its_approval_is_said_on_every_platform(target: str) -> None:
-    changes = said(target, DESCRIPTOR, DESCRIPTOR.replace(", approval: {approvers: [release-managers]}", ""))
+    changes = said(target, DESCRIPTOR, WITHOUT_APPROVAL)
     assert changes.get("PROD lost its approval") is True, changes
     # said once for the stage, not per job
     assert not any(text.endswith("lost its approval") and text != "PROD lost its approval" for text in changes)
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_the_pull_request_report_never_waited_for_prod_s_approval(target: str) -> None:
+    # The report job runs after every job, but on pull requests only, where PROD never runs: PROD
+    # losing its approval is one change, not also REPORT's.
+    report = "report: {comment: true, host: github, token_secret: REVIEW_TOKEN}\n"
+    changes = said(target, DESCRIPTOR + report, WITHOUT_APPROVAL + report)
+    assert changes == {"PROD lost its approval": True}, changes
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_prod_gaining_an_approval_is_not_risky(target: str) -> None:
-    changes = said(target, DESCRIPTOR.replace(", approval: {approvers: [release-managers]}", ""), DESCRIPTOR)
+    changes = said(target, WITHOUT_APPROVAL, DESCRIPTOR)
     assert changes.get("promote-model now waits for an approval") is False, changes
     assert not any(changes.values()), changes
 
@@ -98,3 +111,17 @@ def test_azure_secret_reaching_another_step_is_risky() -> None:
     found = compare_files({"azure": text}, {"azure": edited}, "main")["azure"]
     changes = {change.text: change.risky for change in found}
     assert changes == {"SONAR_TOKEN is now readable by step 'Prepare the report folder' of job sonar": True}
+
+
+@pytest.mark.parametrize("descriptor, release", [
+    ("environments:\n  prod:\n    branch: release\ntriggers:\n  branches: [main]\n", "release"),
+    ("triggers:\n  branches: ['release/*', stable]\n", "stable"),
+    ("project: {name: x}\n", "main"),
+    ("environments: [not, a, mapping]\ntriggers: {branches: 3}\n", "main"),
+    ("key: [unclosed\n", "main"),
+    (None, "main"),
+])
+def test_the_release_branch_is_read_from_the_working_trees_descriptor(tmp_path, descriptor, release) -> None:
+    if descriptor is not None:
+        (tmp_path / "pipegen.yaml").write_text(descriptor, encoding="utf-8")
+    assert compare.release_branch(tmp_path) == release

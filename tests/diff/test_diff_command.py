@@ -54,7 +54,7 @@ def test_unchanged_pipelines_say_so_and_pass(project, capsys) -> None:
 def test_weaker_thresholds_and_a_lost_approval_are_risky(project, capsys) -> None:
     root, _ = project
     regenerate(capsys, root, "coverage: {min: 80, diff_min: 90}", "coverage: {min: 70, diff_min: 90}")
-    regenerate(capsys, root, "    approval: {approvers: [release-managers]}\n", "")
+    regenerate(capsys, root, "    approval: {approvers: [release-managers]}\n", "    approval: false\n")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main", "--fail-on", "risky")
     assert result.exit_code == 1
     lines = result.out.splitlines()
@@ -107,21 +107,22 @@ def test_a_job_no_longer_waiting_for_the_model_gate(project, capsys) -> None:
     assert result.exit_code == 1
     lines = result.out.splitlines()
     # said once for all four platforms (no platform list)
-    assert "  RISKY deploy-prod no longer waits for model-gate" in lines
-    assert "  RISKY deploy-prod no longer waits for promote-model" in lines  # an approved job
+    assert "  RISKY kubernetes-prod no longer waits for model-gate" in lines
+    assert "  RISKY kubernetes-prod no longer waits for promote-model" in lines  # an approved job
+    assert "        job serving-image removed" in lines  # the champion's image is no longer what PROD runs
 
 
 def test_a_hand_edit_dropping_the_github_environment_loses_the_approval(project, capsys) -> None:
     root, _ = project
     workflow = root / ".github" / "workflows" / "pipegen.yml"
     text = workflow.read_text(encoding="utf-8")
-    start = text.index("\n  deploy-prod:\n")
+    start = text.index("\n  kubernetes-prod:\n")
     end = text.find("\n\n", start) % (len(text) + 1)  # the last job: to the end of the file
     workflow.write_text(text[:start] + text[start:end].replace("    environment: prod\n", "") + text[end:],
                         encoding="utf-8")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main", "--fail-on", "risky")
     assert result.exit_code == 1
-    assert "  RISKY deploy-prod lost its approval [github]" in result.out.splitlines()
+    assert "  RISKY kubernetes-prod lost its approval [github]" in result.out.splitlines()
 
 
 def test_summary_is_published_like_the_gates(project, capsys, monkeypatch, tmp_path) -> None:
@@ -162,3 +163,24 @@ def test_an_unreadable_pipeline_file_exits_3(project, capsys) -> None:
     (root / "Jenkinsfile").write_text("pipeline { stages { stage('x') { steps { sh(label: 'a', script: ", "utf-8")
     result = run_pipegen(capsys, "diff", "--compare-branch", "main")
     assert result.exit_code == 3 and "cannot read the jenkins pipeline" in result.err
+
+
+def test_a_terraform_apply_without_the_saved_plan_is_named(tmp_path, monkeypatch, capsys) -> None:
+    import git  # pylint: disable=import-outside-toplevel
+
+    root = tmp_path / "dags-and-infra"
+    shutil.copytree(EXAMPLE.parent / "dags-and-infra", root)
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "test").set_value("user", "email", "test@example.com")
+    base = commit(repo, "pipelines as generated")
+    monkeypatch.chdir(root)
+    gitlab = root / ".gitlab-ci.yml"
+    text = gitlab.read_text(encoding="utf-8")
+    saved = 'terraform -chdir=infra apply -input=false "$PWD/pipegen-terraform/prod/tfplan"'
+    assert saved in text
+    gitlab.write_text(text.replace(saved, "terraform -chdir=infra apply -input=false -auto-approve"), encoding="utf-8")
+    result = run_pipegen(capsys, "diff", "--base", base, "--fail-on", "risky")
+    assert result.exit_code == 1, result.out
+    assert ("  RISKY terraform-apply-prod would apply without review: terraform apply without a saved plan [gitlab]"
+            in result.out.splitlines()), result.out

@@ -7,14 +7,14 @@ from conftest import EXAMPLES
 from helpers import run_pipegen
 
 
-@pytest.mark.parametrize("example", ["churn", "minimal"])
+@pytest.mark.parametrize("example", ["churn", "dags-and-infra", "minimal"])
 def test_committed_example_pipelines_are_current(example: str, capsys) -> None:
     result = run_pipegen(capsys, "check", "--descriptor", str(EXAMPLES / example / "pipegen.yaml"))
     assert result.exit_code == 0, result.out + result.err
     assert result.out.count("current") == 4
 
 
-@pytest.mark.parametrize("example", ["churn", "minimal"])
+@pytest.mark.parametrize("example", ["churn", "dags-and-infra", "minimal"])
 def test_committed_example_checklists_are_current(example: str, capsys, tmp_path) -> None:
     """SETUP.md is what `generate --checklist` writes today: a stale checklist names the wrong readers."""
     checklist = tmp_path / "SETUP.md"

@@ -203,6 +203,7 @@ class Act:
             # A job whose `python` is not its own venv's must fail, not install into the host's Python.
             "PIP_REQUIRE_VIRTUALENV": "true",
             "PIPEGEN_TEST_DOCKER_LOG": str(run_dir / "docker.log"),
+            "PIPEGEN_TEST_KUBECTL_STATE": str(run_dir / "cluster"),
             # What jobs make with mktemp (pipegen's own venv, ~0.9 GB with MLflow) stays in the test's folder.
             "TMPDIR": str(run_dir / "tmp"),
             **(env or {}),

@@ -112,6 +112,7 @@ class GitlabCiLocal:
             "PIPEGEN_TEST_JOB_VENV": f"{venvs}/$CI_JOB_NAME",
             "PIPEGEN_TEST_BASE_PYTHON": sys.executable,
             "PIPEGEN_TEST_DOCKER_LOG": str(docker_log),
+            "PIPEGEN_TEST_KUBECTL_STATE": str(docker_log.parent / "cluster"),
             # The runner's shared uv and pip caches (gitlab-ci-local would expand $CI_PROJECT_DIR in the
             # file's UV_CACHE_DIR and PIP_CACHE_DIR to a /builds path that does not exist on a shell runner)
             # and pipegen's local build. No uv on PATH, as in the python image: each job installs the

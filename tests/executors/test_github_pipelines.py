@@ -64,8 +64,8 @@ def workflow_jobs(runner: Act) -> set[str]:
 
 
 def deployed(ran, job: str) -> str:
-    """The image reference deploy.sh said it rolled out in `job`."""
-    found = re.findall(r"deploy\.sh: would deploy (\S+) \(by digest\)", ran.log(job))
+    """The image reference the kubernetes job set on the service's container before applying (`job`'s log)."""
+    found = re.findall(r"pipegen deploy kubernetes render: Deployment/churn-api: api runs (\S+)", ran.log(job))
     assert len(found) == 1, ran.log(job)
     return found[0]
 
@@ -100,12 +100,12 @@ def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(chur
     # ... and deployed the exact digest QA deployed (needs.build.outputs.IMAGE_REF reached both).
     image = f"{REGISTRY}/churn-model:{repo.head[:12]}"
     digest = f"{REGISTRY}/churn-model@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
-    assert deployed(first, "deploy-qa") == deployed(first, "deploy-prod") == digest
+    assert deployed(first, "kubernetes-qa") == deployed(first, "kubernetes-prod") == digest
     # The image was built and pushed once, in QA's build job (the docker stand-in's record).
     assert [call[0] for call in first.docker_calls] == ["build", "push"], first.docker_calls
     assert first.docker_calls[1] == ["push", image], first.docker_calls
-    # smoke-qa ran against QA after deploy-qa (its result is in the all-green check above). act ignores
-    # environment protection rules, so promote-model and deploy-prod (environment prod) ran without a
+    # smoke-qa ran against QA after kubernetes-qa (its result is in the all-green check above). act ignores
+    # environment protection rules, so promote-model and kubernetes-prod (environment prod) ran without a
     # reviewer; that the workflow asks for one is asserted on the generated file (tests/platforms/test_github.py).
 
     # Second push: a degraded model (the example's one knob, CHURN_DEGRADED, set on the runner as a CI
@@ -121,7 +121,7 @@ def test_churn_push_promotes_v1_then_a_degraded_push_is_stopped_by_the_gate(chur
     assert {row[0].split(":")[0] for row in table} == {"auc", "log_loss"}, gate
     assert "FAIL" in {row[4] for row in table} and {row[4] for row in table} <= {"PASS", "FAIL"}, gate
     # Nothing is promoted; the image, which does not serve the model (no image.serves_model), still reaches PROD.
-    assert "promote-model" not in second.ran() and "deploy-prod" in second.ran(), second.explain()
+    assert "promote-model" not in second.ran() and "kubernetes-prod" in second.ran(), second.explain()
     assert client.get_model_version(MODEL, "2").tags["pipegen.gate.verdict"] == "fail"
     assert champion(client) == "1"
 
@@ -140,7 +140,7 @@ def test_churn_pull_request_gate_reports_only_and_nothing_is_built_deployed_or_p
     # the tests and the drift report run; nothing is trained, gated, built, deployed or promoted.
     ran = runner.run("pull_request", pull_request_event(repo), env={"CHURN_DEGRADED": "1"})
     assert ran.returncode == 0, ran.explain()
-    held_back = {"train", "model-gate", "build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod"}
+    held_back = {"train", "model-gate", "build", "kubernetes-qa", "smoke-qa", "promote-model", "kubernetes-prod"}
     assert ran.skipped() == held_back, ran.explain()
     # the tests, the drift report and, last, the gate report comment (report.comment)
     assert ran.ran() == {job: "success" for job in workflow_jobs(runner) - held_back}, ran.explain()
@@ -186,6 +186,35 @@ def test_custom_output_produced_in_test_is_read_in_prod(act) -> None:
     assert f"announce read RELEASE_STAMP=stamp-{runner.repo.head[:12]}" in ran.log("announce"), ran.explain()
 
 
+GATE_MODE_DESCRIPTOR = textstats_descriptor("github") + """\
+quality:
+  coverage: {min: 100}
+  lint: false
+"""
+PARTLY_TESTED = '''def describe(flag):
+    if flag:
+        return "never reached by the tests"
+    return "reached"
+
+
+def test_describe():
+    assert describe(False) == "reached"
+'''
+
+
+def test_the_gate_mode_repository_variable_reaches_the_gate(act) -> None:
+    # A repository variable reaches a step only through `env:`: the workflow maps PIPEGEN_GATE_MODE into the
+    # jobs whose gate the descriptor gives no mode, as the other platforms hand every job their variables.
+    runner = act("minimal", variables={"PIPEGEN_GATE_MODE": "dry-run"})
+    generate_variant(runner.repo, GATE_MODE_DESCRIPTOR)
+    runner.repo.push_change("an untested branch under a 100 % bar", {"tests/unit/test_partly.py": PARTLY_TESTED})
+    ran = runner.run("push", push_event(runner.repo))
+    assert ran.returncode == 0, ran.explain()
+    assert ran.results == {"pipegen-check": "success", "unit": "success"}, ran.explain()
+    log = ran.log("unit")
+    assert "gate coverage: FAIL (dry-run)" in log, log
+
+
 SILENT_TRAIN_DESCRIPTOR = textstats_descriptor("github") + """\
 model:
   name: textstats-model
@@ -205,3 +234,48 @@ def test_a_train_command_that_cannot_publish_model_version_fails_its_own_job(act
     assert "model-gate" not in ran.ran(), ran.explain()
     assert ran.failed_steps("train") == ["Verify the promised outputs were published"], ran.explain()
     assert "MODEL_VERSION was not published by this job" in ran.log("train"), ran.log("train")
+
+
+def wide_stages_descriptor(test_jobs: int, qa_jobs: int) -> str:
+    """Independent TEST and QA jobs, enough that QA's jobs need one stage-barrier job (`start_qa`) rather
+    than every TEST job. Each TEST job leaves a mark in $STAGE_ORDER_DIR; test-0 then fails when
+    $FAIL_TEST is 1; each QA job prints the marks it finds."""
+    lines = [textstats_descriptor("github").rstrip("\n"), "jobs:"]
+    for index in range(test_jobs):
+        fails = ' && test "$FAIL_TEST" != 1' if index == 0 else ""
+        lines += [f"  - name: test-{index}", "    stage: test",
+                  f'    run: touch "$STAGE_ORDER_DIR/test-{index}"{fails}']
+    for index in range(qa_jobs):
+        lines += [f"  - name: qa-{index}", "    stage: qa",
+                  f'    run: echo "qa-{index} found $(ls "$STAGE_ORDER_DIR" | sort | tr "\\n" " ")"']
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.pipeline_scenario(minutes=10)
+def test_a_stage_barrier_job_holds_the_stage_order_and_a_failed_test_job_stops_qa(act, tmp_path: Path) -> None:
+    runner = act("minimal")
+    generate_variant(runner.repo, wide_stages_descriptor(test_jobs=5, qa_jobs=5))
+    runner.repo.push_change("wide stages: QA waits for TEST through start_qa", {})
+    jobs = workflow_jobs(runner)
+    assert "start_qa" in jobs, jobs  # the stage-barrier job is there (its structure: tests/platforms)
+    test_jobs = {f"test-{index}" for index in range(5)}
+    qa_jobs = {f"qa-{index}" for index in range(5)}
+
+    marks = tmp_path / "marks-green"
+    marks.mkdir()
+    green = runner.run("push", push_event(runner.repo), env={"STAGE_ORDER_DIR": str(marks), "FAIL_TEST": "0"})
+    assert green.returncode == 0, green.explain()
+    assert green.results == {job: "success" for job in jobs}, green.explain()
+    # Every QA job started after every TEST job had finished: each found all five marks.
+    for job in sorted(qa_jobs):
+        assert f"{job} found {' '.join(sorted(test_jobs))} " in green.log(job), green.log(job)
+
+    marks = tmp_path / "marks-red"
+    marks.mkdir()
+    red = runner.run("push", push_event(runner.repo), env={"STAGE_ORDER_DIR": str(marks), "FAIL_TEST": "1"})
+    assert red.returncode != 0, red.explain()
+    assert red.results["test-0"] == "failure", red.explain()
+    # The other TEST jobs ran; neither the barrier job nor any QA job did.
+    assert all(red.results[job] == "success" for job in test_jobs - {"test-0"}), red.explain()
+    assert not (qa_jobs | {"start_qa"}) & set(red.ran()), red.explain()
+    assert not any(f"{job} found" in red.log(job) for job in qa_jobs), red.explain()

@@ -4,40 +4,23 @@ start for a push to main, executed by gitlab-ci-local (shell executor, a fresh v
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from .adoption import adopted_repository
 from .gitlab_ci_local import GitlabCiLocal
-from .plugin import ExampleRepo, _git
+from .submodules import add_rates_submodule
 
 pytestmark = pytest.mark.slow
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "adoption"
 
 
 @pytest.fixture
 def adopted_on_gitlab(wheelhouse, standin_bin, tmp_path: Path):
-    def make(shape: str) -> GitlabCiLocal:
-        root, origin = tmp_path / shape, tmp_path / f"{shape}-origin.git"
-        shutil.copytree(FIXTURES / shape, root)
-        _git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
-        _git(tmp_path, "init", "--quiet", "--initial-branch=main", str(root))
-        for key, value in (("user.name", "pipegen tests"), ("user.email", "tests@pipegen.invalid"),
-                           ("commit.gpgsign", "false")):
-            _git(root, "config", key, value)
-        _git(root, "remote", "add", "origin", str(origin))
-        _git(root, "remote", "add", "gcl-origin", f"https://gitlab.example.test/pipegen-tests/{shape}.git")
-        for command in (("init", "--target", "gitlab"), ("generate", "-q")):
-            done = subprocess.run([sys.executable, "-m", "pipegen", *command], cwd=root, capture_output=True,
-                                  text=True, check=False)
-            assert done.returncode == 0, done.stdout + done.stderr
-        repo = ExampleRepo(root, origin)
-        repo.commit(f"{shape}: adopt pipegen")
-        repo.push("main")
-        _git(root, "remote", "set-head", "origin", "main")
+    def make(shape: str, prepare=None) -> GitlabCiLocal:
+        repo = adopted_repository(shape, tmp_path, "gitlab",
+                                  ("gcl-origin", f"https://gitlab.example.test/pipegen-tests/{shape}.git"), prepare)
         work = tmp_path / "gitlab"
         work.mkdir(exist_ok=True)
         return GitlabCiLocal(repo, wheelhouse, standin_bin, work)
@@ -60,3 +43,21 @@ def test_xdist_workers_are_measured_by_the_coverage_gate(adopted_on_gitlab) -> N
     assert "created: 2/2 workers" in unit
     # Every line ran in a worker or in the subprocess; the gate's total says all of them were seen.
     assert re.search(r"total_coverage\s.*\s100(\.0+)?\s.*lines 19/19", unit), unit[-3000:]
+
+
+def test_tests_reading_a_git_submodule_pass(adopted_on_gitlab) -> None:
+    pipeline = adopted_on_gitlab("submodule-data", add_rates_submodule)
+    variables = yaml.safe_load((pipeline.repo.root / ".gitlab-ci.yml").read_text(encoding="utf-8"))["variables"]
+    assert variables["GIT_SUBMODULE_STRATEGY"] == "recursive"
+    ran = pipeline.run("push")
+    assert ran.returncode == 0, ran.explain()
+    assert ran.statuses == {"pipegen-check": "PASS", "lint": "PASS", "unit": "PASS"}, ran.explain()
+    assert "2 passed" in ran.log("unit")
+
+
+def test_an_application_in_a_folder_of_its_own_runs_its_tests(adopted_on_gitlab) -> None:
+    """project/tests import `app` from project/: tests.env's PYTHONPATH reaches GitLab's job too."""
+    ran = adopted_on_gitlab("subfolder-app").run("push")
+    assert ran.returncode == 0, ran.explain()
+    assert ran.statuses == {"pipegen-check": "PASS", "lint": "PASS", "unit": "PASS"}, ran.explain()
+    assert re.search(r"\b4 passed\b", ran.log("unit")), ran.log("unit")[-3000:]

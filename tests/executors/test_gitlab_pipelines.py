@@ -73,8 +73,8 @@ def test_custom_output_from_test_is_read_in_prod_after_approval(gitlab) -> None:
 # ------------------------------------------------------------------------------------------------ churn
 CHURN_MODEL = "churn-classifier"
 REGISTRY = "registry.example.test/ml"
-TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar"}
-DEPLOYED = re.compile(r"^deploy\.sh: would deploy (\S+) \(by digest\) to (\w+)$", re.MULTILINE)
+TEST_JOBS = {"pipegen-check", "lint", "unit", "integration", "functional", "sonar", "kubernetes-check"}
+DEPLOYED = re.compile(r"pipegen deploy kubernetes render: Deployment/churn-api: api runs (\S+)$", re.MULTILINE)
 
 
 def registry_client(tracking_uri: str):
@@ -93,10 +93,13 @@ def champion_version(tracking_uri: str) -> str | None:
 
 
 def deployed(ran, job: str) -> tuple[str, str]:
-    """(IMAGE_REF, environment) that examples/churn/deploy.sh printed in `job`'s log."""
-    found = DEPLOYED.findall(ran.log(job))
-    assert len(found) == 1, ran.log(job)
-    return found[0]
+    """(IMAGE_REF, environment): the digest the kubernetes job set on the service's container, and the
+    environment whose rendered manifests it applied and rolled out (from `job`'s log)."""
+    log = ran.log(job)
+    found = DEPLOYED.findall(log)
+    applied = re.findall(r"kubectl apply -f pipegen-kubernetes/(\w+)\.yaml", log)
+    assert len(found) == 1 and len(applied) == 1 and "rolled out: deployment/churn-api" in log, log
+    return found[0], applied[0]
 
 
 @pytest.fixture
@@ -116,8 +119,8 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     first = churn.run("push", manual=("approve-prod",))
     assert first.returncode == 0, first.explain()
     assert first.statuses == dict.fromkeys(
-        [*TEST_JOBS, "drift", "train", "model-gate", "build", "deploy-qa", "smoke-qa", "approve-prod",
-         "promote-model", "deploy-prod"], "PASS"), first.explain()
+        [*TEST_JOBS, "drift", "train", "model-gate", "build", "kubernetes-qa", "smoke-qa", "approve-prod",
+         "promote-model", "kubernetes-prod"], "PASS"), first.explain()
     # QA trained v1; the gate passed it on thresholds (no champion yet) and recorded its verdict.
     assert "gate model: PASS" in first.log("model-gate"), first.log("model-gate")
     client = registry_client(mlflow_server)
@@ -128,8 +131,8 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     image = f"{REGISTRY}/churn-model:{repo.head[:12]}"
     assert ["build", "--file", "Dockerfile", "--tag", image, "."] in first.docker_calls, first.docker_calls
     assert ["push", image] in first.docker_calls, first.docker_calls
-    qa_ref, qa = deployed(first, "deploy-qa")
-    prod_ref, prod = deployed(first, "deploy-prod")
+    qa_ref, qa = deployed(first, "kubernetes-qa")
+    prod_ref, prod = deployed(first, "kubernetes-prod")
     assert (qa, prod) == ("qa", "prod")
     assert qa_ref == prod_ref and qa_ref.startswith(f"{REGISTRY}/churn-model@sha256:"), (qa_ref, prod_ref)
     assert "smoke.sh: churn scores customers" in first.log("smoke-qa"), first.log("smoke-qa")
@@ -144,7 +147,7 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     assert TEST_JOBS <= second.statuses.keys(), second.explain()
     # Nothing is promoted; the image, which does not serve the model (no image.serves_model), still reaches PROD.
     assert "promote-model" not in second.statuses, second.explain()
-    assert second.statuses.get("deploy-prod") == "PASS", second.explain()
+    assert second.statuses.get("kubernetes-prod") == "PASS", second.explain()
     gate_log = second.log("model-gate")
     assert "gate model: FAIL" in gate_log, gate_log
     table = re.compile(r"^\s+metric\s+rule\s+threshold\s+actual\s+status\s+detail$", re.MULTILINE)
@@ -178,6 +181,8 @@ model:
   train: python -c "print('trained, but MODEL_VERSION was never published')"
   metrics:
     accuracy: {greater_is_better: true, threshold: 0.5}
+environments:
+  prod: {approval: false}  # not what this scenario is about (PROD asks for an approval by default)
 """
 
 

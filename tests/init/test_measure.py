@@ -3,14 +3,18 @@ handed to the linters without the code-running ones, pipegen's own linter enviro
 says when it cannot make one, and the progress it shows."""
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import make_repo, run_pipegen
+from pipegen.gates import lint
 from pipegen.init.measure import environment
 from pipegen.init.measure.configs import flake8_settings, pylint_settings
 from pipegen.init.measure.lint_today import Progress, measure
@@ -224,3 +228,78 @@ def test_repository_code_mode_needs_the_linters_where_pipegen_runs(tmp_path, mon
     assert found["flake8"].why == (f"not measured: not installed for {sys.executable} (--run-repository-code "
                                    "measures with the linters installed there): python -m pip install 'flake8>=7,<8'")
     assert found["ruff"].issues == 1
+
+
+# --- measuring what the lint job will count ---------------------------------------------------------
+
+ADOPTION = Path(__file__).resolve().parents[1] / "fixtures" / "adoption"
+
+
+def test_the_environment_is_made_for_the_projects_python_and_again_when_a_week_old(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PIPEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    current = environment.current_python()
+    linters = environment.ensure(python=current)
+    assert linters.python_version == current and environment.folder(current).name.startswith(f"py{current}-")
+    assert environment.ensure(python=current) == linters  # fresh: used as it is
+    record = environment.folder(current) / environment.RECORD
+    aged = {**json.loads(record.read_text(encoding="utf-8")), "made": linters.made - 8 * 86400}
+    record.write_text(json.dumps(aged), encoding="utf-8")
+    made: list[str] = []
+    again = environment.ensure(on_make=made.append, python=current)
+    assert made and again.made > aged["made"]  # a week old: made again with today's versions
+    record.write_text(json.dumps({**aged, "made": again.made - 8 * 86400}), encoding="utf-8")
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-uv-cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    kept = environment.ensure(python=current)  # offline: last week's linters measure better than none
+    assert kept.versions == again.versions and kept.python == again.python
+
+
+def copied(shape: str, tmp_path: Path) -> Path:
+    root = make_repo(tmp_path / shape)
+    shutil.copytree(ADOPTION / shape, root, dirs_exist_ok=True)
+    return root
+
+
+def test_a_score_measured_on_the_standard_library_alone_is_the_bar(tmp_path) -> None:
+    root = copied("pylint-stdlib", tmp_path)
+    found = measure(root, ("pylint",), ("src/ledgermath",), python="3.11")["pylint"]
+    assert found.partial == "" and found.score is not None and found.score < 10
+    assert found.issues == 2 and not found.clean
+    result = subprocess.run([sys.executable, "-m", "pipegen", "init", "--target", "gitlab"], cwd=root,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+    assert descriptor["quality"]["pylint"] == {"min_score": found.score_floor}
+
+
+def test_a_score_measured_without_the_dependencies_the_job_installs_is_no_bar(tmp_path) -> None:
+    root = copied("lint-deps", tmp_path)
+    found = measure(root, ("pylint",), ("src/tomlconf",), python="3.11")["pylint"]
+    assert found.partial == ("measured without tomli_w, which the lint job installs (pylint may find more "
+                             "through it there)")
+    result = subprocess.run([sys.executable, "-m", "pipegen", "init", "--target", "gitlab"], cwd=root,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert f"{found.partial}: no min_score yet" in result.stdout
+    descriptor = yaml.safe_load((root / "pipegen.yaml").read_text(encoding="utf-8"))
+    assert "pylint" not in descriptor["quality"] and descriptor["quality"]["lint"]["ratchet"] == ["changed-lines"]
+    assert f"# pylint: {{min_score: {found.score_floor:g}}}" in (root / "pipegen.yaml").read_text(encoding="utf-8")
+
+
+def test_pylint_is_told_the_projects_python_when_its_own_is_another(tmp_path, monkeypatch) -> None:
+    """Without that Python to be found, the linters run on pipegen's own, and pylint reads as the project's."""
+    told: list[tuple[str, ...]] = []
+    run_pylint = lint.run_pylint
+
+    def recording(paths, args, **kwargs):
+        told.append(tuple(args))
+        return run_pylint(paths, args, **kwargs)
+    monkeypatch.setattr(lint, "run_pylint", recording)
+    own = environment.ensure()
+    monkeypatch.setattr(environment, "ensure", lambda on_make=None, python=None: own)
+    other = "3.10" if own.python_version != "3.10" else "3.12"
+    progress = Recorded()
+    found = measure(project(tmp_path), ("pylint",), ("src/proj",), python=other, progress=progress)
+    assert f"--py-version={other}" in told[0] and found["pylint"].score is not None
+    assert f"on Python {own.python_version} (pylint told {other}: no Python {other} found)" in "".join(progress.lines)

@@ -290,12 +290,27 @@ def test_test_levels_and_source_folder(tmp_path: Path) -> None:
     assert ids.index("unit") < ids.index("integration") < ids.index("functional")
 
 
-def test_no_tests_no_source_still_validates_and_plans(tmp_path: Path) -> None:
+def test_no_tests_no_source_still_validates_and_plans_a_unit_job_that_fails_until_there_are_tests(
+        tmp_path: Path) -> None:
+    """A pipeline that runs no tests would be green for the wrong reason: the unit level names tests/, which
+    pytest cannot find until the tests are there (or the descriptor names theirs)."""
     root = make_repo(tmp_path / "bare")
     descriptor = written_descriptor(root)
-    assert descriptor.tests.levels() == []
+    assert descriptor.tests.levels() == [("unit", "tests")]
+    assert "tests:  # none found: the unit job fails until tests/ holds tests" in \
+        (root / "pipegen.yaml").read_text(encoding="utf-8")
     assert descriptor.project.source == ()
     assert [stage.id for stage in build_plan(descriptor).stages] == ["test"]
+
+
+def test_an_application_folders_tests_run_from_the_root_with_the_folder_on_pythonpath(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "web", files=("project/requirements.txt", "project/app/__init__.py",
+                                              "project/tests/test_ping.py"))
+    descriptor = written_descriptor(root)
+    assert descriptor.tests.levels() == [("unit", "project/tests")]
+    assert descriptor.tests.env == (("PYTHONPATH", "project"),)
+    assert descriptor.project.requirements.runtime == "project/requirements.txt"
+    assert descriptor.project.source == ("project/app",)
 
 
 # --- image, model, dags ---------------------------------------------------------------------

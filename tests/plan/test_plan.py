@@ -149,11 +149,12 @@ def test_custom_outputs_flow_to_later_jobs() -> None:
 
 
 def test_plan_is_deterministic(churn_plan) -> None:
-    from conftest import CHURN  # pylint: disable=import-outside-toplevel
+    from conftest import CHURN, reference_descriptor_text  # pylint: disable=import-outside-toplevel
     from pipegen.descriptor import load_descriptor  # pylint: disable=import-outside-toplevel
     from pipegen.plan import build_plan  # pylint: disable=import-outside-toplevel
 
-    assert build_plan(load_descriptor(CHURN)) == churn_plan
+    assert plan_from_yaml(reference_descriptor_text(), str(CHURN)) == churn_plan
+    assert build_plan(load_descriptor(CHURN)) == build_plan(load_descriptor(CHURN))
 
 
 def test_graph_errors_are_collected() -> None:

@@ -517,7 +517,7 @@ def test_entry_consumer_keeps_stage_order_and_downloads_only_its_producers():
         image: {name: app}
         environments:
           qa: {deploy: ./deploy.sh qa, approval: {approvers: [qa-leads]}}
-          prod: {deploy: ./deploy.sh prod}
+          prod: {deploy: ./deploy.sh prod, approval: false}
     """)
     config = render(plan)
     jsonschema.validate(config, gitlab_schema())

@@ -262,7 +262,7 @@ def test_prod_without_approval_has_no_input():
         project: {name: p}
         targets: [jenkins]
         environments:
-          prod: {deploy: ./deploy.sh, branch: release}
+          prod: {deploy: ./deploy.sh, branch: release, approval: false}
     """)
     prod = read(plan).stage("PROD")
     assert prod.input is None and prod.when == []
@@ -478,6 +478,14 @@ def test_checklist_names_everything_configured_outside_the_file(churn_plan, mini
     assert "release-managers" in prod.detail
     minimal_names = {item.name for item in get_backend("jenkins").checklist(minimal_plan)}
     assert "docker agents" not in minimal_names and "schedule" not in minimal_names
+
+
+def test_checklist_and_file_agree_the_schedule_is_in_utc(churn, churn_plan):
+    (cron,) = churn.triggers
+    zone, spec = cron.args[0].then.split("\n")
+    (item,) = [item for item in get_backend("jenkins").checklist(churn_plan) if item.kind == "schedule"]
+    assert (zone, spec, item.name) == ("TZ=UTC", churn_plan.triggers.schedule, churn_plan.triggers.schedule)
+    assert f"'{spec}' in UTC" in item.detail
 
 
 def test_comments_stay_on_one_line():

@@ -42,7 +42,7 @@ def plan_of(text: str) -> Plan:
     return build_plan(parse_descriptor(textwrap.dedent(text), Path("pipegen.yaml")))
 
 
-@pytest.mark.parametrize("example", ["churn", "minimal"])
+@pytest.mark.parametrize("example", ["churn", "dags-and-infra", "minimal"])
 def test_committed_examples_do_what_the_plan_says(example: str) -> None:
     plan = build_plan(load_descriptor(EXAMPLES / example / "pipegen.yaml"))
     texts = {target: (EXAMPLES / example / path).read_text(encoding="utf-8") for target, path in FILES.items()}
@@ -50,6 +50,25 @@ def test_committed_examples_do_what_the_plan_says(example: str) -> None:
 
 
 VARIANTS = {
+    "every deploy kind, PROD plan before its approval": """
+        project: {name: p, requirements: {runtime: requirements.txt}}
+        targets: [github, gitlab, azure, jenkins]
+        image: {name: app}
+        environments:
+          qa:
+            deploy:
+              terraform: {dir: infra, backend_config: {bucket: TF_BUCKET}, secrets: [TF_TOKEN]}
+              kubernetes: {manifests: k8s, namespace: app-qa}
+              airflow: {target_var: DAGS_QA}
+          prod:
+            deploy:
+              terraform: {dir: infra, fail_on_destroy: true}
+              kubernetes: {manifests: k8s, kubeconfig_secret: KUBECONFIG_PROD}
+              airflow: {target: s3://dags-prod/dags}
+              command: ./announce.sh
+            approval: {approvers: [ops]}
+            branch: main
+    """,
     "custom jobs before their producers, PROD chain": """
         project: {name: p}
         targets: [github, gitlab, azure, jenkins]
@@ -74,8 +93,8 @@ VARIANTS = {
         quality: {coverage: {min: 70}, sonar: {project_key: p}}
         model: {name: m, train: python train.py, metrics: {auc: {greater_is_better: true, threshold: 0.7}}}
     """,
-    "approval without a branch, data paths": """
-        project: {name: p, source: src}
+    "approval without a branch, data paths, submodules": """
+        project: {name: p, source: src, submodules: true}
         targets: [github, gitlab, azure, jenkins]
         triggers: {branches: [trunk], data_paths: ["data/**"]}
         tests: {unit: tests, integration: tests/integration}
@@ -116,7 +135,8 @@ _NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta"])
 
 @st.composite
 def descriptors(draw) -> dict:
-    data: dict = {"project": {"name": "gen", "source": "src"}, "targets": list(TARGETS)}
+    data: dict = {"project": {"name": "gen", "source": "src", "submodules": draw(st.booleans())},
+                  "targets": list(TARGETS)}
     branches = draw(st.lists(st.sampled_from(["main", "develop", "release"]), min_size=1, max_size=2, unique=True))
     data["triggers"] = {"branches": branches, "pull_requests": draw(st.booleans())}
     if draw(st.booleans()):
@@ -147,12 +167,12 @@ def descriptors(draw) -> dict:
         known.append("build")
         for stage in ("test", "qa"):
             if draw(st.booleans()):
-                environments[stage] = {"deploy": f"./deploy.sh {stage}"}
-                known.append(f"deploy-{stage}")
+                environments[stage] = {"deploy": draw(_deploys(stage))}
+                known += [f"deploy-{stage}"] if isinstance(environments[stage]["deploy"], str) else []
     prod = draw(st.sampled_from(["none", "plain", "approval", "approval-branch"]))
     if prod != "none":
-        environments["prod"] = {"deploy": "./deploy.sh prod"}
-        known.append("deploy-prod")
+        environments["prod"] = {"deploy": draw(_deploys("prod"))}
+        known += ["deploy-prod"] if isinstance(environments["prod"]["deploy"], str) else []
         if prod.startswith("approval"):
             environments["prod"]["approval"] = {"approvers": ["ops"]}
         if prod.endswith("branch"):
@@ -194,6 +214,15 @@ def descriptors(draw) -> dict:
     return data
 
 
+def _deploys(stage: str):
+    """A deploy command, or deploy kinds (their jobs are not among custom jobs' needs here)."""
+    kinds = {"terraform": {"dir": "infra"}, "kubernetes": {"manifests": "k8s"},
+             "airflow": {"target": f"/srv/{stage}/dags", "requirements": "requirements-dags.txt"},
+             "command": f"./deploy.sh {stage}"}
+    chosen = st.lists(st.sampled_from(sorted(kinds)), min_size=1, max_size=3, unique=True)
+    return st.one_of(st.just(f"./deploy.sh {stage}"), chosen.map(lambda names: {kind: kinds[kind] for kind in names}))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(descriptors())
 def test_generated_descriptors_do_what_the_plan_says(data: dict) -> None:
@@ -205,12 +234,3 @@ def test_generated_descriptors_do_what_the_plan_says(data: dict) -> None:
             reject()
         raise
     assert mismatches(plan) == {}
-
-
-def test_the_readme_table_is_the_platform_differences_data() -> None:
-    from pipegen.platforms.differences import markdown_table  # pylint: disable=import-outside-toplevel
-
-    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- platform-differences:start -->\n") + len("<!-- platform-differences:start -->\n")
-    end = readme.index("<!-- platform-differences:end -->")
-    assert readme[start:end] == markdown_table()

@@ -185,3 +185,21 @@ def test_what_a_job_waits_for_is_every_job_before_it_on_a_chain_of_any_length():
     assert after["j2"] <= after["j3"] and not after["j3"] <= after["j2"]
     cycle = rb.closure({"a": ["b"], "b": ["a"]})  # a cycle is tolerated: no endless walk
     assert "b" in cycle["a"]
+
+
+def test_a_jenkinsfile_read_after_another_reads_as_it_does_alone(monkeypatch) -> None:
+    """Unchanged stages of the file read before are reused (pipegen diff reads two versions): a
+    changed stage is read from its own text."""
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+    from pipegen.platforms.jenkins import structure  # pylint: disable=import-outside-toplevel
+
+    churn = Path(__file__).resolve().parents[2] / "examples" / "churn"
+    before = (churn / "Jenkinsfile").read_text(encoding="utf-8")
+    after = before.replace("timeout(time: 60, unit: 'MINUTES')", "timeout(time: 45, unit: 'MINUTES')")
+    monkeypatch.setattr(structure, "_STAGES", structure._StageCache())  # pylint: disable=protected-access
+    alone = jenkins_reader.read(after)
+    monkeypatch.setattr(structure, "_STAGES", structure._StageCache())  # pylint: disable=protected-access
+    first, second = jenkins_reader.read(before), jenkins_reader.read(after)
+    assert second == alone != first
+    timeouts = [{job.timeout_minutes for job in view.jobs.values()} for view in (first, second)]
+    assert timeouts[1] - timeouts[0] == {45}

@@ -59,8 +59,8 @@ def test_github(plan):
     # an artifact of one folder holds the folder's contents: merged back into the folder the comment reads
     assert fetch["with"]["path"] == "pipegen-reports"
     with_token = [step for job in jobs.values() for step in job["steps"] if "GITHUB_TOKEN" in str(step.get("env"))]
-    assert [step["run"] for step in with_token] == [
-        "pipegen report comment --reports-dir pipegen-reports --host gitlab"]
+    # GitHub comments on its own pull requests: report.host (Jenkins') is not carried here
+    assert [step["run"] for step in with_token] == ["pipegen report comment --reports-dir pipegen-reports"]
     assert with_token[0]["env"] == {"PIPEGEN_REPORT_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
 
 
@@ -77,7 +77,8 @@ def test_gitlab(plan):
     keeping = [key for key, other in pipeline.items() if isinstance(other, dict)
                and "pipegen-reports" in other.get("artifacts", {}).get("paths", []) and key != "report-comment"]
     assert job["dependencies"] == keeping == ["pipegen-check", "lint", "unit", "integration"]
-    assert job["script"][-1] == "pipegen report comment --reports-dir pipegen-reports --host gitlab"
+    assert job["script"][-1] == "pipegen report comment --reports-dir pipegen-reports"
+    assert "PIPEGEN_REPORT_HOST" not in job.get("variables", {})
     # REVIEW_TOKEN is read from the masked variable, under the name the command reads.
     assert job.get("variables", {}).get("PIPEGEN_REPORT_TOKEN") == "${REVIEW_TOKEN}"
     for key, other in pipeline.items():
@@ -93,6 +94,7 @@ def test_azure(plan):
     steps = [step for other in pipeline["stages"] for job in other["jobs"] for step in job["steps"]]
     with_token = [step for step in steps if "System.AccessToken" in str(step)]
     assert len(with_token) == 1 and with_token[0]["env"] == {"PIPEGEN_REPORT_TOKEN": "$(System.AccessToken)"}
+    assert with_token[0]["bash"].splitlines()[-1] == "pipegen report comment --reports-dir pipegen-reports"
     fetch = stage["jobs"][0]["steps"][1]
     assert fetch["task"] == "DownloadPipelineArtifact@2" and fetch["inputs"]["itemPattern"] == "**/*.md"
     checklist = get_backend("azure").checklist(plan)
@@ -117,8 +119,13 @@ def test_jenkins(plan):
     assert (catch.name, catch.kwargs) == ("catchError", {"buildResult": "SUCCESS", "stageResult": "SUCCESS"})
     (timeout,) = _calls(catch.body)
     names = [call.name for call in _calls(timeout.body)]
-    assert names[:2] == ["checkout", "unstashReports"] and names[-1] == "withCredentials"
-    binding = _calls(timeout.body)[-1]
+    assert names[:2] == ["checkout", "unstashReports"] and names[-1] == "withEnv"
+    # Jenkins posts through the repository host: report.host reaches `pipegen report comment --host`
+    # through PIPEGEN_REPORT_HOST, on this platform only
+    host = _calls(timeout.body)[-1]
+    assert host.args == [["PIPEGEN_REPORT_HOST=gitlab"]]
+    (binding,) = _calls(host.body)
+    assert binding.name == "withCredentials"
     assert "review-token" in repr(binding.args) and "PIPEGEN_REPORT_TOKEN" in repr(binding.args)
     # every gate stage stashes its report folder for the post section, also when it fails
     stashed = {call.kwargs["name"] for stage in pipeline.all_stages()

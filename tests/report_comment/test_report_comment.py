@@ -208,8 +208,10 @@ RUNS = {
     "azure": ("azure", lambda server, tmp_path: azure_env(server), lambda server: ()),
     "jenkins-bitbucket": ("bitbucket", lambda server, tmp_path: jenkins_env(server),
                           lambda server: ("--host", "bitbucket", "--api-url", server.url)),
-    "jenkins-github": ("github", lambda server, tmp_path: jenkins_env(server, "github"),
-                       lambda server: ("--host", "github", "--api-url", server.url)),
+    # the host from PIPEGEN_REPORT_HOST, as the generated Jenkinsfile sets it (report.host)
+    "jenkins-github": ("github", lambda server, tmp_path: {**jenkins_env(server, "github"),
+                                                           "PIPEGEN_REPORT_HOST": "github"},
+                       lambda server: ("--api-url", server.url)),
     "jenkins-gitlab": ("gitlab", lambda server, tmp_path: jenkins_env(server, "gitlab"),
                        lambda server: ("--host", "gitlab", "--api-url", f"{server.url}/api/v4")),
 }

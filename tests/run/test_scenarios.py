@@ -75,7 +75,9 @@ def test_venv_cache_seeds_pipegens_own_venv_for_a_job_whose_project_changed(
 
 
 def _deployed(log: str) -> str:
-    (ref,) = re.findall(r"deploy\.sh: would deploy (\S+) \(by digest\)", log)
+    """The digest the kubernetes job set on the service's container before it applied the manifests."""
+    (ref,) = re.findall(r"pipegen deploy kubernetes render: Deployment/churn-api: api runs (\S+)", log)
+    assert "rolled out: deployment/churn-api" in log, log
     return ref
 
 
@@ -101,6 +103,7 @@ def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=
     env = run_environment(
         **scenario_settings, PIP_NO_COMPILE="1",
         PATH=f"{standin_bin}:{run_environment()['PATH']}", PIPEGEN_TEST_DOCKER_LOG=str(repo.root.parent / "docker.log"),
+        PIPEGEN_TEST_KUBECTL_STATE=str(repo.root.parent / "cluster"),
         MLFLOW_TRACKING_URI=mlflow_server,
         REGISTRY="registry.example.test:5000",
         SONAR_HOST_URL=sonar_server.url, SONAR_TOKEN="sonar-test-token")
@@ -113,14 +116,14 @@ def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=
     assert statuses.pop("report-comment") == "not run", statuses
     assert set(statuses.values()) == {"passed"}, statuses
     assert set(first.statuses) >= {"lint", "unit", "integration", "functional", "sonar", "train", "model-gate",
-                                   "build", "deploy-qa", "smoke-qa", "promote-model", "deploy-prod",
+                                   "build", "kubernetes-qa", "smoke-qa", "promote-model", "kubernetes-prod",
                                    "release-stamp", "announce"}
     version = first.outputs("train")["MODEL_VERSION"]
     assert _aliases(mlflow_server, "churn-classifier") == {"champion": version}
     image = first.outputs("build")["IMAGE_REF"]
     assert re.fullmatch(r"registry\.example\.test:5000/churn-model@sha256:[0-9a-f]{64}", image)
-    assert _deployed(job_log(repo.root, "deploy-qa")) == image
-    assert _deployed(job_log(repo.root, "deploy-prod")) == image
+    assert _deployed(job_log(repo.root, "kubernetes-qa")) == image
+    assert _deployed(job_log(repo.root, "kubernetes-prod")) == image
     stamp = first.outputs("release-stamp")["RELEASE_STAMP"]
     assert stamp == f"stamp-{repo.head[:8]}"
     assert f"announce read RELEASE_STAMP={stamp}" in job_log(repo.root, "announce")
@@ -134,8 +137,8 @@ def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=
     assert second.statuses["train"] == "passed"
     assert second.statuses["model-gate"] == "failed"
     assert second.statuses["promote-model"] == "skipped", second.statuses
-    assert second.statuses["deploy-prod"] == "passed", second.statuses
-    assert _deployed(job_log(repo.root, "deploy-prod")) == second.outputs("build")["IMAGE_REF"]
+    assert second.statuses["kubernetes-prod"] == "passed", second.statuses
+    assert _deployed(job_log(repo.root, "kubernetes-prod")) == second.outputs("build")["IMAGE_REF"]
     gate_log = job_log(repo.root, "model-gate")
     failed_rows = [line.split()[0] for line in gate_log.splitlines() if " FAIL " in line]
     assert "auc:min_absolute_change" in failed_rows, gate_log
@@ -150,8 +153,8 @@ def test_churn_release_then_degraded_push_then_pull_request(  # pylint: disable=
                        env={**env, "CHURN_DEGRADED": "1"})
     assert pull.returncode == 0, pull.explain()
     assert pull.statuses["drift"] == "passed"
-    assert {pull.statuses[job] for job in ("train", "model-gate", "build", "deploy-qa", "smoke-qa", "promote-model",
-                                           "deploy-prod")} == {"not run"}, pull.statuses
+    assert {pull.statuses[job] for job in ("train", "model-gate", "build", "kubernetes-qa", "smoke-qa", "promote-model",
+                                           "kubernetes-prod")} == {"not run"}, pull.statuses
     assert _aliases(mlflow_server, "churn-classifier") == {"champion": version}
 
     # A training command that cannot publish MODEL_VERSION fails its own job (an uncommitted

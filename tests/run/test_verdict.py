@@ -45,12 +45,28 @@ def test_a_gate_failing_after_passing_tests_is_not_read_as_failing_tests(tmp_pat
         "step 'Lint gate' exited with 1"
 
 
+def failing_for_an_empty_submodule(root: Path) -> None:
+    """A test reading tests/data, a submodule .gitmodules names whose folder is empty: it failed, in JUnit."""
+    (root / ".gitmodules").write_text('[submodule "tests/data"]\n\tpath = tests/data\n'
+                                      '\turl = https://example.invalid/d\n', encoding="utf-8")
+    pytest_with_junit(root, "from pathlib import Path\n\ndef test_data():\n"
+                            "    assert list((Path(__file__).parent / 'data').iterdir())\n")
+    (root / "tests" / "data").mkdir()
+
+
 def test_tests_failing_for_a_submodule_that_is_not_checked_out_say_so(tmp_path):
-    (tmp_path / ".gitmodules").write_text('[submodule "tests/data"]\n\tpath = tests/data\n'
-                                          '\turl = https://example.invalid/d\n', encoding="utf-8")
-    pytest_with_junit(tmp_path, "from pathlib import Path\n\ndef test_data():\n"
-                                "    assert list((Path(__file__).parent / 'data').iterdir())\n")
-    (tmp_path / "tests" / "data").mkdir()
+    failing_for_an_empty_submodule(tmp_path)
     message = failed_step(JOB, "step", "Unit", 1, tmp_path, "3.11")
     assert "1 of 1 tests failed, and the repository's git submodules are not checked out (tests/data)" in message
     assert "repository's state" not in message
+
+
+def test_tests_failing_for_a_submodule_the_descriptor_switched_off_say_where(tmp_path):
+    failing_for_an_empty_submodule(tmp_path)
+    with_fetch = failed_step(JOB, "step", "Unit", 1, tmp_path, "3.11")
+    assert with_fetch.endswith("the tests need them; check them out (`git submodule update --init --recursive`) "
+                               "and run again")
+    switched_off = failed_step(JOB, "step", "Unit", 1, tmp_path, "3.11", submodules=False)
+    assert switched_off.endswith("the tests need them; project.submodules is false in the descriptor, so no "
+                                 "checkout of the pipeline fetches them: remove that line (or set it to true) and "
+                                 "run `pipegen generate`")

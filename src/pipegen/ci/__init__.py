@@ -8,6 +8,11 @@ from urllib.parse import quote
 
 PLATFORMS = ("github", "gitlab", "azure", "jenkins")
 
+# The CI variable setting the mode of every gate whose command carries no --mode (the descriptor's
+# quality.mode does not name it). GitLab, Azure and Jenkins hand CI variables to every job's
+# environment; GitHub does not, so its backend maps this one into the jobs that run such a gate.
+GATE_MODE_VARIABLE = "PIPEGEN_GATE_MODE"
+
 
 def detect(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ

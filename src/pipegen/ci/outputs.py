@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Mapping, TextIO
 
-from pipegen import ci
+from pipegen import ci, paths
 from pipegen.errors import UsageError, shorten
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: `$` would accept a trailing newline
@@ -24,6 +24,7 @@ GITLAB_DOTENV_LIMIT = 5 * 1024
 LEDGER_NAME = "pipegen-published-outputs"
 LOCAL_LEDGER = f".pipegen/{LEDGER_NAME}"  # where a runner has no per-job temporary folder
 _JOB_TEMP_VARIABLES = ("RUNNER_TEMP", "AGENT_TEMPDIRECTORY")
+MAX_LEDGER_BYTES = 1024 * 1024
 
 
 def check_output(name: str, value: str) -> None:
@@ -62,20 +63,25 @@ def unpublished(names: list[str], environ: Mapping[str, str] | None = None) -> l
     """The names in `names` that no `set_output` of this job published."""
     env = os.environ if environ is None else environ
     path = ledger_path(env)
-    try:
-        published = set(path.read_text(encoding="utf-8").split())
-    except FileNotFoundError:
-        published = set()
+    published = set()
+    if os.path.lexists(path):
+        published = set(paths.read_bytes(path, MAX_LEDGER_BYTES).decode("utf-8", errors="replace").split())
     return [name for name in names if name not in published]
 
 
 def _append_line(path: Path, line: str, limit: int | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    size = path.stat().st_size if path.exists() else 0
+    """Appends to an outputs file: the CI's own (GITHUB_OUTPUT) or pipegen's, which, inside
+    the repository, is never reached through a symlink out of it (a linked .pipegen)."""
+    path = paths.explicit_target(Path.cwd(), path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise paths.write_error(path, exc) from None
+    status = paths.check_regular(path)
+    size = status.st_size if status is not None else 0
     if limit is not None and size + len(line.encode()) + 1 > limit:
         raise UsageError(f"{path}: outputs would exceed GitLab's {limit}-byte dotenv limit")
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
+    paths.append_text(path, line + "\n")
 
 
 def set_output(name: str, value: str, stdout: TextIO, environ: Mapping[str, str] | None = None) -> str:

@@ -10,8 +10,9 @@ from typing import Callable
 
 import click
 
-from pipegen import ci
-from pipegen.errors import EXIT_UNAVAILABLE, EvaluationError, PipegenError
+from pipegen import ci, paths, scrub
+from pipegen.errors import EXIT_UNAVAILABLE, EvaluationError, PipegenError, UsageError
+from pipegen.gates import profiles
 from pipegen.gates.result import GateResult, Mode, render_json, render_junit, render_markdown, render_table
 
 REPORT_DIR = Path("pipegen-reports")
@@ -39,17 +40,32 @@ def resolve_mode(mode: str, environ=None) -> str:
     return (Mode.DRY_RUN if ci.is_pull_request(environ) else Mode.ENFORCE).value
 
 
-def _resolve_mode(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    return resolve_mode(value)
+MODES = (*(mode.value for mode in Mode), AUTO)
+
+
+def effective_mode(gate: str, flag: str | None, descriptor: Path | None, environ=None) -> str:
+    """--mode, else the descriptor's `quality.mode` for this gate, else $PIPEGEN_GATE_MODE, else
+    enforce; `auto` resolved for this run. A CI variable, which nobody reviews, cannot relax a mode
+    the descriptor wrote (the generated commands carry that one as --mode anyway)."""
+    env = os.environ if environ is None else environ
+    mode = flag
+    if mode is None:
+        found = profiles.read_descriptor(descriptor)
+        mode = found.quality.gate_mode(gate) if found is not None else None
+    if mode is None:
+        mode = env.get(ci.GATE_MODE_VARIABLE) or Mode.ENFORCE.value
+        if mode not in MODES:
+            raise UsageError(f"{ci.GATE_MODE_VARIABLE}={mode!r} is not a gate mode ({', '.join(MODES)})")
+    return resolve_mode(mode, env)
 
 
 def gate_options(func: Callable) -> Callable:
     """Adds --mode, --report-json, --junit, --markdown and --descriptor to a gate command."""
     options = [
-        click.option("--mode", type=click.Choice([*(m.value for m in Mode), AUTO]), default=Mode.ENFORCE.value,
-                     show_default=True, envvar="PIPEGEN_GATE_MODE", callback=_resolve_mode,
+        click.option("--mode", type=click.Choice(MODES), default=None,
                      help="enforce: fail the build; dry-run: report only, exit 0; off: skip the gate; "
-                          "auto: dry-run in pull/merge-request runs, enforce otherwise."),
+                          "auto: dry-run in pull/merge-request runs, enforce otherwise. Default: the descriptor's "
+                          f"quality.mode for this gate, else ${ci.GATE_MODE_VARIABLE}, else enforce."),
         click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the result as JSON."),
         click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
@@ -65,10 +81,14 @@ def gate_options(func: Callable) -> Callable:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_file():  # a FIFO would block the gate, a directory cannot be written
-        raise OSError(f"{path} is not a regular file")
-    path.write_text(text, encoding="utf-8")
+    """A report file, written whole (atomically) and never through a symlink out of the
+    repository, over a FIFO or a directory."""
+    from pipegen.generate.files import atomic_write  # pylint: disable=import-outside-toplevel
+
+    try:
+        atomic_write(paths.explicit_target(Path.cwd(), path), text)
+    except PipegenError as exc:
+        raise OSError(str(exc)) from None
 
 
 def publish_markdown(text: str, gate: str, explicit: Path | None, environ=None) -> Path | None:
@@ -81,17 +101,21 @@ def publish_markdown(text: str, gate: str, explicit: Path | None, environ=None) 
     if path is not None:
         _write(path, text)
     if platform == "github" and env.get("GITHUB_STEP_SUMMARY"):
-        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(text + "\n")
+        try:
+            paths.append_text(Path(env["GITHUB_STEP_SUMMARY"]), text + "\n")
+        except PipegenError as exc:
+            raise OSError(str(exc)) from None
     elif platform == "azure" and path is not None:
-        click.echo(f"##vso[task.uploadsummary]{path.resolve()}")
+        click.echo(scrub.logging_command("##vso[task.uploadsummary]", str(path.resolve())))
     return path
 
 
 def finish(result: GateResult, mode: str, report_json: Path | None, junit: Path | None,
            markdown: Path | None) -> int:
-    """Prints the table, writes every requested report, and returns the exit code."""
+    """Prints the table, writes every requested report, and returns the exit code. Every
+    rendering comes from the scrubbed result: no secret, no CI logging command from data."""
     gate_mode = Mode(mode)
+    result = scrub.clean_data(result)
     click.echo(render_table(result, gate_mode))
     try:
         if report_json:
@@ -101,7 +125,7 @@ def finish(result: GateResult, mode: str, report_json: Path | None, junit: Path 
         publish_markdown(render_markdown(result, gate_mode), result.gate, markdown)
     except OSError as exc:
         # A report nobody can read is a gate nobody can trust: fail closed.
-        click.echo(f"pipegen: could not write the gate report: {exc}", err=True)
+        click.echo(scrub.clean(f"pipegen: could not write the gate report: {exc}"), err=True)
         return EXIT_UNAVAILABLE
     return result.exit_code(gate_mode)
 
@@ -142,17 +166,18 @@ def with_gate_options(func: Callable) -> Callable:
 
     @gate_options
     @functools.wraps(func)
-    def wrapper(mode: str, report_json: Path | None, junit: Path | None, markdown: Path | None,
+    def wrapper(mode: str | None, report_json: Path | None, junit: Path | None, markdown: Path | None,
                 descriptor: Path | None, **kwargs) -> None:
-        if skip_when_off(mode, gate):
-            return
         ctx = click.get_current_context()
         try:
+            mode = effective_mode(gate, mode, descriptor)
+            if skip_when_off(mode, gate):
+                return
             result = evaluate_safely(gate, func, descriptor=descriptor, **kwargs)
         except PipegenError as exc:
             # Under `pipegen` main() would print these too; handled here so the exit code
             # is the same when the command is invoked directly (tests, other entry points).
-            click.echo(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+            click.echo(scrub.clean(f"pipegen: {exc}" if "\n" not in str(exc) else str(exc)), err=True)
             ctx.exit(exc.exit_code)
         ctx.exit(finish(result, mode, report_json, junit, markdown))
 

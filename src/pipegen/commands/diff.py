@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 
-from pipegen import ci
+from pipegen import ci, scrub
 from pipegen.commands._gate_common import publish_markdown
-from pipegen.errors import EXIT_FAILED, EXIT_OK
+from pipegen.errors import EXIT_FAILED, EXIT_OK, EvaluationError
 
 DEFAULT_COMPARE = "origin/main"
 
@@ -49,13 +49,17 @@ def command(head: str | None, base: str | None, compare_branch: str, output: str
     findings = render.merge(per_platform, platforms)
     head_name = head_sha[:12] if head_sha else "the working tree"
     title = f"Pipelines at {base_sha[:12]} → {head_name} ({', '.join(platforms) or 'no pipeline files'})"
+    # What the files say (job names, commands, values) is data: scrubbed on its way out.
     if output == "json":
-        click.echo(render.as_json(findings, base_sha, head_sha or "working-tree"), nl=False)
+        click.echo(scrub.clean(render.as_json(findings, base_sha, head_sha or "working-tree")), nl=False)
     elif output == "markdown":
-        click.echo(render.markdown(findings, platforms, title), nl=False)
+        click.echo(scrub.clean(render.markdown(findings, platforms, title)), nl=False)
     else:
-        click.echo(render.text(findings, platforms, title), nl=False)
+        click.echo(scrub.clean(render.text(findings, platforms, title)), nl=False)
     if summary is not None:
-        publish_markdown(render.markdown(findings, platforms, title), "pipeline-diff", summary)
+        try:
+            publish_markdown(scrub.clean(render.markdown(findings, platforms, title)), "pipeline-diff", summary)
+        except OSError as exc:
+            raise EvaluationError(f"could not write the summary: {exc}") from None
     risky = any(finding.change.risky for finding in findings)
     return EXIT_FAILED if fail_on == "risky" and risky else EXIT_OK

@@ -1,11 +1,13 @@
 """`pipegen gate model`: the candidate MLflow model version against the champion."""
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from pipegen import paths
 from pipegen.commands._gate_common import with_gate_options
 from pipegen.descriptor.model import MetricRule, Model
 from pipegen.errors import EvaluationError, UsageError
@@ -14,6 +16,7 @@ from pipegen.gates.model import FIRST_MODEL_RULES, GATE_NAME, validate_rule
 from pipegen.gates.result import GateResult
 
 RULE_KEYS = ("greater_is_better", "threshold", "min_absolute_change", "min_relative_change")
+MAX_DRIFT_REPORT_BYTES = 16 * 1024 * 1024
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -126,11 +129,10 @@ def _tag_drift(registry, model_name: str, version: str, report: Path, result: Ga
     """The drift gate ran before training, when no candidate existed: its summary joins the
     verdict on the candidate here. A missing report is a note, not a failure (drift may be off)."""
     from pipegen.gates.drift import TAG_PREFIX, tags_from_report  # pylint: disable=import-outside-toplevel
-    try:
-        text = report.read_text(encoding="utf-8")
-    except OSError:
+    if not os.path.lexists(report):
         result.notes.append(f"no drift report at {report}: drift summary not tagged")
         return
+    text = paths.read_text(report, MAX_DRIFT_REPORT_BYTES, error=EvaluationError)  # the one safe reader
     registry.tag_version(model_name, version, tags_from_report(text))
     result.notes.append(f"drift summary tagged on {model_name} v{version} ({TAG_PREFIX}*)")
 

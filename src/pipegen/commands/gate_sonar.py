@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pipegen import scrub
 from pipegen.commands._gate_common import FiniteFloatRange, with_gate_options
 from pipegen.gates import profiles, sonar
 from pipegen.gates.result import GateResult
@@ -45,7 +46,7 @@ def gate_sonar(  # pylint: disable=too-many-arguments  # one per click option
                                 profiles.read_descriptor(descriptor), profile)
     result = sonar.evaluate(
         report_task,
-        token=os.environ.get("SONAR_TOKEN") or None,
+        token=scrub.credential(os.environ.get("SONAR_TOKEN"), "SONAR_TOKEN"),
         host_url=host_url or os.environ.get("SONAR_HOST_URL") or None,
         allow_no_gate=bool(settings.get("allow_no_gate", False)),
         poll=sonar.PollSettings(timeout=float(settings.get("timeout", 300.0)), poll_interval=poll_interval),

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import click
 
+from pipegen import scrub
 from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
 from pipegen.cycle_gc import paused
 from pipegen.errors import EXIT_FAILED
 
 
-@click.command()
+@click.command("generate")
 @descriptor_option
 @target_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -55,7 +56,7 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
         click.echo(f"{outcome.status.value:>9}  {outcome.path}")
         if outcome.status is WriteStatus.REFUSED:
             refused += 1
-            click.echo(outcome.diff, err=True, nl=False)
+            click.echo(scrub.clean(outcome.diff), err=True, nl=False)
             click.echo(f"pipegen: not overwriting {outcome.path}: {outcome.reason}. Move your change into "
                        f"{descriptor_path} (or a custom job), or run with --force (keeps a backup).", err=True)
         elif outcome.status is WriteStatus.FORCED:

@@ -5,10 +5,13 @@ from pathlib import Path
 
 import click
 
+from pipegen import scrub
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import PipegenError
+from pipegen.init.detect.ci_files import written_by_pipegen
 from pipegen.init.measure.lint_today import Progress
 from pipegen.init.starter import (
+    NO_TESTS,
     TARGETS,
     Detection,
     check_rendered,
@@ -19,7 +22,15 @@ from pipegen.init.starter import (
 from pipegen.paths import explicit_target
 
 
-def _summary(detection: Detection) -> list[tuple[str, str]]:
+def _tests_row(detection: Detection) -> str:
+    if not detection.tests:
+        return NO_TESTS
+    levels = ", ".join(f"{level} {path}" for level, path in detection.tests.items())
+    app = detection.app_folder
+    return levels + (f" (importing {app}/'s code: run from the root with PYTHONPATH={app})" if app else "")
+
+
+def _summary(detection: Detection, root: Path) -> list[tuple[str, str]]:
     """(label, what was found) rows, in the order the descriptor lists them."""
     rows = [("project", f"{detection.name.value} ({detection.name.source})"),
             ("python", f"{detection.python.value} ({detection.python.source})"),
@@ -31,7 +42,10 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
              if detection.install else "requirements files only"),
             ("source", f"{', '.join(detection.source)} ({detection.source_why})" if detection.source
              else "none (lint runs on the whole repository)"),
-            ("tests", ", ".join(f"{level} {path}" for level, path in detection.tests.items()) or "none")]
+            ("tests", _tests_row(detection))]
+    if detection.submodules:
+        rows.append(("submodules", f"{', '.join(detection.submodules)} (.gitmodules): every job's checkout "
+                                   "fetches them"))
     if detection.unplaced_tests:
         rows.append(("tests (left)", f"{', '.join(detection.unplaced_tests)}: one folder per level; merge it "
                                      "or run it from a custom job"))
@@ -50,8 +64,9 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
                          + ("ratchet on changed lines" if detection.ratchet else "held at zero")))
     for tool in detection.linters:  # one line each: a linter not measured says how to measure it
         today = detection.lint_today.get(tool)
-        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"))
-    rows += _ci_rows(detection)
+        rows.append(("lint today", f"{tool} {today.why if today else 'not measured (--no-measure)'}"
+                                   + (f"; {today.partial}: no min_score yet" if today and today.partial else "")))
+    rows += _ci_rows(detection, root)
     for path in detection.other_ci:
         rows.append(("other CI", f"{path}: retire it once the pipegen pipeline runs"))
     if detection.dockerfile:
@@ -65,7 +80,7 @@ def _summary(detection: Detection) -> list[tuple[str, str]]:
     return rows
 
 
-def _ci_rows(detection: Detection) -> list[tuple[str, str]]:
+def _ci_rows(detection: Detection, root: Path) -> list[tuple[str, str]]:
     """Each CI file already there: competing with pipegen's pipeline, kept beside it, or pipegen's own path."""
     rows = []
     for target, competing in detection.foreign_ci.items():
@@ -79,7 +94,9 @@ def _ci_rows(detection: Detection) -> list[tuple[str, str]]:
     for target, files in detection.ci_files.items():
         others = {pipeline.path for pipeline in detection.existing_ci.get(target, ())}
         for path in (path for path in files if path not in others):
-            rows.append(("existing CI", f"{path}: `pipegen generate` writes there and refuses to replace a file "
+            rows.append(("existing CI", f"{path}: written by pipegen; `pipegen generate` keeps it in step with the "
+                                        "descriptor" if written_by_pipegen(root / path) else
+                                        f"{path}: `pipegen generate` writes there and refuses to replace a file "
                                         "it did not write without --force"))
     return rows
 
@@ -133,11 +150,11 @@ def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bo
     except PipegenError as exc:
         # Handled here as well as in main() so the exit code is the same when the command
         # is invoked directly (tests, other entry points).
-        click.echo(f"pipegen: {exc}", err=True)
+        click.echo(scrub.clean(f"pipegen: {exc}"), err=True)
         ctx.exit(exc.exit_code)
-    click.echo(f"pipegen init: inspected {root.resolve()}")
-    for label, found in _summary(detection):
-        click.echo(f"  {label:<13}{found}")
+    click.echo(scrub.clean(f"pipegen init: inspected {root.resolve()}"))
+    for label, found in _summary(detection, root):  # what the repository's files say is data: scrubbed
+        click.echo(scrub.clean(f"  {label:<13}{found}"))
     if not outcome.written:
         click.echo(f"{output} is already up to date; nothing written")
     elif outcome.backup is not None:

@@ -1,4 +1,5 @@
-"""`pipegen model promote|rollback`: move the production alias after the gate and approval."""
+"""`pipegen model promote|rollback|record-image|serving-image`: move the production alias after the gate
+and approval; keep each version's serving image on it and read the champion's back."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +7,7 @@ from typing import Callable
 
 import click
 
+from pipegen import scrub
 from pipegen.errors import UsageError
 
 # Same values as pipegen.model_registry.registry's; repeated so `pipegen model --help` stays light.
@@ -43,7 +45,7 @@ def _common_options(func: Callable) -> Callable:
     return func
 
 
-@click.group()
+@click.group("model")
 def group() -> None:
     """Promote or roll back the production model (MLflow registry aliases).
 
@@ -72,7 +74,7 @@ def promote_command(candidate_version: str | None, expected_champion: str | None
     outcome = mlflow_registry.promote(mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri)),
                                       name, version, champion_alias=alias, previous_alias=previous_alias,
                                       expected_champion=expected_champion, force=force)
-    click.echo(f"pipegen model promote: {outcome.message}")
+    click.echo(scrub.clean(f"pipegen model promote: {outcome.message}"))
 
 
 @group.command("rollback")
@@ -85,4 +87,41 @@ def rollback_command(model_name: str | None, champion_alias: str | None, previou
     name, alias, uri_var = _model_settings(descriptor, model_name, champion_alias)
     registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri))
     outcome = mlflow_registry.rollback(registry, name, champion_alias=alias, previous_alias=previous_alias)
-    click.echo(f"pipegen model rollback: {outcome.message}")
+    click.echo(scrub.clean(f"pipegen model rollback: {outcome.message}"))
+
+
+@group.command("record-image")
+@click.option("--version", "version", envvar="MODEL_VERSION", show_envvar=True, required=True,
+              help="The model version the image serves (default: $MODEL_VERSION).")
+@click.option("--image-ref", required=True, help="The image digest (NAME@sha256:...).")
+@_common_options
+# pylint: disable-next=too-many-arguments,too-many-positional-arguments  # one parameter per click option
+def record_image_command(version: str, image_ref: str, model_name: str | None, champion_alias: str | None,
+                         previous_alias: str, tracking_uri: str | None, descriptor: Path | None) -> None:
+    """Record on a model version the image digest built to serve it (tag pipegen.image_ref)."""
+    del previous_alias
+    # pylint: disable=import-outside-toplevel  # mlflow only when the command runs
+    from pipegen import model_registry as mlflow_registry
+    from pipegen.model_registry.serving import record_image
+    if not version.strip():
+        click.echo("pipegen model record-image: no model version (training was skipped): nothing recorded")
+        return
+    name, _, uri_var = _model_settings(descriptor, model_name, champion_alias)
+    registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri))
+    click.echo(f"pipegen model record-image: {record_image(registry, name, version, image_ref)}")
+
+
+@group.command("serving-image")
+@_common_options
+def serving_image_command(model_name: str | None, champion_alias: str | None, previous_alias: str,
+                          tracking_uri: str | None, descriptor: Path | None) -> None:
+    """Print the image digest recorded on the champion version (exit 1 when there is none)."""
+    del previous_alias
+    # pylint: disable=import-outside-toplevel  # mlflow only when the command runs
+    from pipegen import model_registry as mlflow_registry
+    from pipegen.model_registry.serving import serving_image
+    name, alias, uri_var = _model_settings(descriptor, model_name, champion_alias)
+    registry = mlflow_registry.Registry(mlflow_registry.tracking_uri(uri_var, tracking_uri))
+    version, image_ref = serving_image(registry, name, alias)
+    click.echo(f"pipegen model serving-image: {name} version {version} ({alias}) is served by {image_ref}", err=True)
+    click.echo(image_ref)

@@ -9,7 +9,7 @@ from pipegen.ci.outputs import check_output, set_output, unpublished
 from pipegen.errors import CheckFailed
 
 
-@click.group()
+@click.group("output")
 def group() -> None:
     """Publish values to later jobs and stages in the CI's native way."""
 

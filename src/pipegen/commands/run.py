@@ -61,7 +61,10 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     Exit 0 every job passed, 1 a job failed, was skipped or not approved, 2 bad usage or
     descriptor (or a value the jobs read is not set)."""
     # pylint: disable=import-outside-toplevel
+    from pipegen import scrub
     from pipegen.descriptor import load_descriptor
+    from pipegen.generate.files import atomic_write
+    from pipegen.paths import explicit_target
     from pipegen.plan import build_plan
     from pipegen.run.console import is_terminal
     from pipegen.run.venv import find_uv
@@ -71,6 +74,7 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     del use_uv  # accepted and ignored: uv is the default
     uv = find_uv(os.environ)
     plan = build_plan(load_descriptor(descriptor_path))
+    scrub.register_names(plan.secrets)  # their values stay out of every line and file the run writes
     options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
                          interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
                          dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None,
@@ -84,8 +88,7 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     if dry_run:
         _print_dry_run(report)
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        atomic_write(explicit_target(Path.cwd(), report_json), scrub.redact(json.dumps(report, indent=2)) + "\n")
     click.get_current_context().exit(code)
 
 

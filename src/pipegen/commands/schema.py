@@ -6,7 +6,7 @@ import click
 from pipegen.descriptor.schema import schema_text
 
 
-@click.command()
+@click.command("schema")
 def command() -> None:
     """Print the JSON Schema of pipegen.yaml (point yaml-language-server at it)."""
     click.echo(schema_text(), nl=False)

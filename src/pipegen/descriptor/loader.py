@@ -2,11 +2,13 @@
 need the whole picture. Every problem comes back located; nothing raises a traceback."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterator
 
 from pipegen.descriptor.cron import cron_error
+from pipegen.descriptor.deploy import parse_kinds
 from pipegen.descriptor.model import (
     DESCRIPTOR_NAME,
     LINTERS,
@@ -17,6 +19,7 @@ from pipegen.descriptor.model import (
     CustomJob,
     Data,
     Descriptor,
+    DoctorSettings,
     DriftSettings,
     Environment,
     Flake8Thresholds,
@@ -44,9 +47,9 @@ from pipegen.descriptor.model import (
 )
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
-from pipegen.descriptor.yaml_positions import MAX_BYTES, load_located
+from pipegen.descriptor.yaml_positions import KEY, MAX_BYTES, load_located
 from pipegen.errors import DescriptorError, Problem, UsageError, shorten
-from pipegen.paths import read_bytes, utf8_problem
+from pipegen.paths import read_bytes, repository_of, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
@@ -62,7 +65,8 @@ _UNREPRESENTABLE = {
 # Characters no generated file can carry: C0 and C1 controls (YAML readers refuse them raw,
 # and a C1 inside a quoted scalar is written raw), line/paragraph separators and the BOM
 # (line breaks to some parsers), surrogates and non-characters (not encodable or not YAML).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# Characters no pipeline file can carry (refused anywhere in a descriptor's text).
+UNCARRIABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def _section(data: dict, key: str) -> dict:
@@ -81,13 +85,17 @@ def _strings_or_list(value: Any) -> tuple[str, ...]:
 def _project(project: dict, path: Path) -> Project:
     install = project.get("install")
     # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
-    from pipegen.project_files import is_package
+    from pipegen.project_files import is_package, submodule_paths
+    submodules = project.get("submodules")
     return Project(
         name=project["name"], python=project.get("python", "3.11"),
         requirements=Requirements(**_section(project, "requirements")),
         source=_strings_or_list(project.get("source")),
         install=None if install is None else _strings_or_list(install),
-        package=is_package(path.parent))
+        package=is_package(path.parent),
+        # Read where the descriptor is read (as `package` is): a submodule added later is fetched from the
+        # next `generate` on (`check` says the pipeline is stale), without a descriptor change.
+        submodules=bool(submodule_paths(repository_of(path))) if submodules is None else submodules)
 
 
 def _tests(tests: dict) -> Tests:
@@ -123,7 +131,16 @@ def _quality(quality: dict) -> Quality:
         sonar=SonarSettings(**sonar) if sonar else None,
         lint=_lint(quality.get("lint")),
         off=tuple(key for key in ("coverage", "pylint", "flake8", "ruff") if key in quality and quality[key] is None),
-        pipeline_diff=quality.get("pipeline_diff", True))
+        pipeline_diff=quality.get("pipeline_diff", True), modes=_modes(quality.get("mode")))
+
+
+def _modes(value: Any) -> tuple[tuple[str, str], ...]:
+    """`quality.mode` as (gate or "default", mode) pairs. YAML 1.1 reads an unquoted `off` as false."""
+    def mode(written: Any) -> str:
+        return "off" if written is False else written
+    if isinstance(value, dict):
+        return tuple((gate, mode(written)) for gate, written in value.items())
+    return () if value is None or value is True else (("default", mode(value)),)
 
 
 def _build(data: dict, path: Path, positions: dict) -> Descriptor:
@@ -163,7 +180,8 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
             azure=AzureSettings(vm_image=None if azure.get("pool") else azure.get("vm_image", "ubuntu-latest"),
                                 pool=azure.get("pool")),
             jenkins=JenkinsSettings(agent=jenkins.get("agent"),
-                                    credentials=tuple(sorted(_section(jenkins, "credentials").items())))),
+                                    credentials=tuple(sorted(_section(jenkins, "credentials").items()))),
+            doctor=DoctorSettings(**_section(settings, "doctor"))),
         jobs=tuple(_job(job) for job in data.get("jobs") or ()),
         data=Data(drift=_drift(_section(data, "data").get("drift"))),
         report=ReportSettings(**_section(data, "report")),
@@ -181,13 +199,23 @@ def _drift(data: dict | None) -> DriftSettings | None:
     return DriftSettings(**values)
 
 
+def _approval(name: str, data: dict) -> Approval | None:
+    """PROD asks for an approval unless the descriptor says `approval: false`; the other
+    environments only when they say so (`true` or who approves)."""
+    approval = data.get("approval", name == "prod")
+    if approval is False:
+        return None
+    if approval is True:
+        return Approval()
+    return Approval(approvers=_tuple(approval.get("approvers")), timeout_minutes=approval.get("timeout_minutes", 1440))
+
+
 def _environment(name: str, data: dict) -> Environment:
-    approval = data.get("approval")
+    deploy = data.get("deploy")
     return Environment(
-        name=name, deploy=data.get("deploy"), branch=data.get("branch"),
-        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")),
-        approval=Approval(approvers=_tuple(approval.get("approvers")),
-                          timeout_minutes=approval.get("timeout_minutes", 1440)) if approval is not None else None)
+        name=name, deploy=deploy.get("command") if isinstance(deploy, dict) else deploy, kinds=parse_kinds(deploy),
+        branch=data.get("branch"),
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")), approval=_approval(name, data))
 
 
 def _job(data: dict) -> CustomJob:
@@ -223,7 +251,7 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("triggers", "schedule"), error))
     rules = [rule for target in descriptor.targets for rule in _UNREPRESENTABLE.get(target, [])]
     for path, text in _strings(data):
-        if found := _CONTROL.search(text):
+        if found := UNCARRIABLE.search(text):
             problems.append(descriptor.problem(path, f"{dotted(path)}: the character U+{ord(found.group(0)):04X} is "
                                                      "not allowed (control characters, separators and non-characters "
                                                      "cannot be carried into the pipeline files)"))
@@ -239,16 +267,45 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     if requirement is not None and (error := requirement_error(requirement)):
         problems.append(descriptor.problem(("settings", "pipegen", "requirement"),
                                            f"settings.pipegen.requirement: {error}"))
+    if _section(data, "quality").get("mode") is True:
+        problems.append(descriptor.problem(("quality", "mode"), "quality.mode: write a gate mode (enforce, dry-run, "
+                                           "off or auto); YAML reads an unquoted on/yes/true as true"))
     problems += _drift_problems(descriptor) + _report_problems(descriptor) + _test_env_problems(descriptor)
+    problems += _env_name_clashes(descriptor, data)
     prod = descriptor.environment("prod")
     if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
             f"environments.prod.branch: {shorten(prod.branch)!r} is a glob, but GitHub Actions' job condition "
             "compares one branch name; name one branch for PROD (or drop github from targets)")))
-    if prod is not None and prod.deploy is None and descriptor.model is None and not any(
+    if prod is not None and not prod.deploys and descriptor.model is None and not any(
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
-                                           "(give it a deploy command, a model to promote, or a job)"))
+                                           "(give it a deploy command or kind, a model to promote, or a job)"))
+    return problems
+
+
+def _env_name_clashes(descriptor: Descriptor, data: dict) -> list[Problem]:
+    """A name a job or an environment sets twice (an `env` literal and a variable, a secret
+    and an input, ...): one of them would be dropped silently on every platform."""
+    places: list[tuple[tuple, dict]] = [(("jobs", index), job) for index, job in enumerate(data.get("jobs") or [])
+                                        if isinstance(job, dict)]
+    places += [(("environments", name), environment) for name, environment in _section(data, "environments").items()
+               if isinstance(environment, dict)]
+    problems = []
+    for where, block in places:
+        seen: dict[str, str] = {}
+        for kind in ("env", "secrets", "variables", "inputs"):
+            names = block.get(kind) or ()
+            for index, name in enumerate(names):
+                if not isinstance(name, str):
+                    continue
+                path = (*where, kind, name, KEY) if kind == "env" else (*where, kind, index)
+                if name in seen:
+                    problems.append(descriptor.problem(path, f"{dotted(path[:-1] if kind == 'env' else path)}: "
+                                                             f"{name} is also in {seen[name]}; give it one source "
+                                                             "(the other would be dropped)"))
+                else:
+                    seen[name] = f"{dotted(where)}.{kind}"
     return problems
 
 
@@ -329,7 +386,7 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
 
 def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
     path = Path(path)
-    if not path.exists() and not path.is_symlink():
+    if not os.path.lexists(path):
         raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")])
     try:
         # One byte over the limit is enough to refuse it; a FIFO or device is refused unopened.

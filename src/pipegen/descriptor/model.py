@@ -6,6 +6,7 @@ import re
 from dataclasses import field
 from pathlib import Path
 
+from pipegen.descriptor.deploy import DeploySettings
 from pipegen.errors import Problem
 from pipegen.records import record
 
@@ -30,6 +31,8 @@ class Project:
     # `package` (the repository has packaging metadata), else only the requirements files.
     install: tuple[str, ...] | None = None
     package: bool = False
+    # Every checkout fetches the git submodules (recursively); default: the repository has some.
+    submodules: bool = False
 
 
 @record
@@ -132,6 +135,10 @@ class Lint:
     compare_branch: str | None = None
 
 
+GATES = ("coverage", "lint", "sonar", "drift", "model")
+GATE_MODES = ("enforce", "dry-run", "off", "auto")
+
+
 @record
 class Quality:
     """Thresholds as written in the descriptor; `profile` names a shipped `gates/*.yaml`
@@ -147,6 +154,14 @@ class Quality:
     off: tuple[str, ...] = ()  # sections written as null (coverage, pylint, flake8, ruff): not checked
     # Pull requests show what a change to the pipeline files means (`pipegen diff`).
     pipeline_diff: bool = True
+    # `quality.mode` as written: (gate or "default", mode); `quality.mode: dry-run` is ("default", "dry-run").
+    modes: tuple[tuple[str, str], ...] = ()
+
+    def gate_mode(self, gate: str) -> str | None:
+        """The mode the descriptor gives `gate`: its own entry, else the default one; None when
+        it says nothing (then PIPEGEN_GATE_MODE, else enforce, decides when the gate runs)."""
+        modes = dict(self.modes)
+        return modes.get(gate, modes.get("default"))
 
 
 @record
@@ -231,11 +246,18 @@ class Approval:
 @record
 class Environment:
     name: str  # test | qa | prod
-    deploy: str | None = None
+    deploy: str | None = None  # the deploy command (`deploy: CMD` or `deploy: {command: CMD}`)
+    # The deploy kinds named under `deploy:` (pipegen.descriptor.deploy), as written.
+    kinds: tuple[tuple[str, DeploySettings], ...] = ()
     approval: Approval | None = None
     branch: str | None = None  # only deploy from this branch
     secrets: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
+
+    @property
+    def deploys(self) -> bool:
+        """The environment deploys something: a command or a kind."""
+        return self.deploy is not None or bool(self.kinds)
 
 
 @record
@@ -280,6 +302,13 @@ INSTALLERS = ("uv", "pip")
 
 
 @record
+class DoctorSettings:
+    """`settings.doctor`: pipegen-check runs `pipegen doctor` on the release branch with this secret."""
+
+    token_secret: str | None = None  # None: off
+
+
+@record
 class Settings:
     # What installs the jobs' Python packages: uv (default; minutes less per run) or pip, for setups
     # that rely on pip's configuration files (pip.conf), which uv does not read.
@@ -289,6 +318,7 @@ class Settings:
     gitlab: GitlabSettings = GitlabSettings()
     azure: AzureSettings = AzureSettings()
     jenkins: JenkinsSettings = JenkinsSettings()
+    doctor: DoctorSettings = DoctorSettings()
 
 
 @record
@@ -328,6 +358,12 @@ class Descriptor:
 
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)
+
+    @property
+    def prod_without_approval(self) -> bool:
+        """`environments.prod.approval: false`: the one way to run PROD without an approval."""
+        prod = self.environment("prod")
+        return prod is not None and prod.approval is None
 
     def problem(self, path: tuple, message: str) -> Problem:
         """A Problem located at `path`, or at its nearest located ancestor."""

@@ -3,6 +3,8 @@ be created by the same change), but almost always a typo or a stale entry, so `v
 warns about each one, located, before a pipeline fails on it in CI."""
 from __future__ import annotations
 
+import os
+
 from pipegen.descriptor.model import Descriptor
 from pipegen.errors import Problem
 
@@ -24,6 +26,25 @@ def _named_paths(descriptor: Descriptor) -> list[tuple[tuple, str, str]]:
     if image is not None:
         named.append((("image", "dockerfile"), image.dockerfile, "Dockerfile"))  # `docker build --file`, from the root
         named.append((("image", "context"), image.context, "image build context"))
+    named += _deploy_paths(descriptor)
+    return named
+
+
+# Per deploy kind: (setting, what it is) for the settings that name repository paths.
+_DEPLOY_PATHS = {
+    "terraform": (("dir", "Terraform configuration folder"),),
+    "kubernetes": (("manifests", "Kubernetes manifests"), ("chart", "Helm chart"), ("values", "Helm values file")),
+    "airflow": (("dags", "DAG folder"), ("requirements", "Airflow requirements file")),
+}
+
+
+def _deploy_paths(descriptor: Descriptor) -> list[tuple[tuple, str, str]]:
+    named = []
+    for environment in descriptor.environments:
+        for kind, settings in environment.kinds:
+            for key, what in _DEPLOY_PATHS[kind]:
+                if value := getattr(settings, key):
+                    named.append((("environments", environment.name, "deploy", kind, key), value, what))
     return named
 
 
@@ -32,7 +53,7 @@ def missing_paths(descriptor: Descriptor) -> list[Problem]:
     root = descriptor.path.parent
     warnings = []
     for where, path, what in _named_paths(descriptor):
-        if not (root / path).exists():
+        if not os.path.exists(root / path):  # False, not an OSError, for a name no file system holds
             warnings.append(descriptor.problem(where, f"warning: {'.'.join(map(str, where))}: {what} "
                                                       f"{path!r} does not exist"))
     return warnings

@@ -81,7 +81,8 @@ def _messages(error, positions: dict, filename: str, raw: dict) -> list[Problem]
             hint = f' (quote it: "{written}"; YAML reads {written} as the number {instance})'
         return [_located(positions, path, filename, f"{where}: expected {wanted}, got {_kind(instance)}{hint}")]
     if validator == "enum":
-        choices = [str(choice) for choice in error.validator_value]
+        # the words to write (false stands in for an unquoted `off`, which YAML 1.1 reads as false)
+        choices = [str(choice) for choice in error.validator_value if not isinstance(choice, bool)]
         suggestion = _suggest(str(instance), choices)
         return [_located(positions, path, filename, f"{where}: {_shown(instance)} is not allowed{suggestion}")]
     if validator == "const":

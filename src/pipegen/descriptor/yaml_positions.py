@@ -26,6 +26,7 @@ KEY = "<key>"  # positions[(*path, KEY)] is where the mapping key of `path` was 
 MAX_BYTES = 1024 * 1024  # a descriptor is a few kilobytes; this is 1 MiB
 MAX_DEPTH = 64  # nested mappings and lists, aliases expanded
 MAX_ALIASES = 256  # `*name` references in the file
+MAX_INT_BITS = 64  # an integer setting (a timeout, a threshold) is far smaller
 MAX_NODES = 100_000  # values once every alias is expanded (a billion-laughs file has 10**9)
 
 _LIBYAML_LOADER = getattr(yaml, "CSafeLoader", None)
@@ -276,8 +277,8 @@ class _Builder:
         except Exception:  # pylint: disable=broad-exception-caught
             self._problem(node, f"invalid YAML: {shorten(node.value)} is not a valid {_tag(node)} value")
             return None
-        if isinstance(value, float) and not math.isfinite(value):
-            self._problem(node, f"{node.value} is not a finite number (no .nan or .inf in a descriptor)")
+        if (refused := _unusable_number(value, node.value)) is not None:
+            self._problem(node, refused)
             return None
         if isinstance(value, (bytes, set)) or type(value).__module__ not in ("builtins", "datetime"):
             self._problem(node, f"tag {_tag(node)} is not supported")
@@ -302,6 +303,16 @@ class _Builder:
             self.positions[(*path, key, KEY)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
+
+
+def _unusable_number(value: Any, written: str) -> str | None:
+    """Why a number read from the descriptor cannot be used, or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        # Python refuses to print an integer of over 4,300 digits; no setting needs one of 20.
+        return f"{shorten(written)} is too large a number (more than {MAX_INT_BITS} bits); quote it if it is text"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{written} is not a finite number (no .nan or .inf in a descriptor)"
+    return None
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

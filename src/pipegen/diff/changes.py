@@ -3,7 +3,7 @@
 weakens an approval, a gate or a branch restriction, or widens a secret's reach."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipegen.platforms import readback as rb
 
@@ -92,8 +92,22 @@ def _secret_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
     return changes
 
 
-def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+def _apply_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    """A job that would now apply something nobody reviewed (not the sealed saved plan) is risky."""
     changes = []
+    for what in sorted(new.applies - old.applies):
+        if what in rb.UNREVIEWED:
+            changes.append(Change(f"{job} would apply without review: {what}", True, "approval"))
+        else:
+            changes.append(Change(f"{job} now applies {what}", False, "approval"))
+    for what in sorted(old.applies - new.applies):
+        if what not in rb.UNREVIEWED and not new.applies & rb.UNREVIEWED:
+            changes.append(Change(f"{job} no longer applies {what}", False, "approval"))
+    return changes
+
+
+def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    changes = _apply_changes(job, old, new)
     if old.approval and not new.approval:
         changes.append(Change(f"{job} lost its approval", True, "approval"))
     elif new.approval and not old.approval:
@@ -188,7 +202,23 @@ def _approver_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change
             for name in sorted(set(before) & set(after)) if before[name] != after[name]]
 
 
+def _waits_for_an_approval(view: rb.PipelineView, job: rb.JobView) -> bool:
+    """Whether the job really waits for a human: it asks, or a job it waits for asks on an event
+    both run on. The report job runs after PROD's jobs, but on pull requests only, where they never run."""
+    if not job.approval or job.asks_approval:
+        return job.approval
+    askers = [view.jobs[name] for name in job.after if name in view.jobs and view.jobs[name].asks_approval]
+    return not askers or any(job.events & asker.events for asker in askers)
+
+
+def _practical(view: rb.PipelineView) -> rb.PipelineView:
+    jobs = {name: job if _waits_for_an_approval(view, job) == job.approval else replace(job, approval=False)
+            for name, job in view.jobs.items()}
+    return replace(view, jobs=jobs)
+
+
 def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]:
+    old, new = _practical(old), _practical(new)
     changes = []
     if new.events - old.events:
         widened = new.events - old.events
@@ -218,6 +248,8 @@ def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]
         added = new.jobs[job]
         risky = bool(added.secrets) or bool(added.events & _LOOSE_EVENTS and added.environment)
         changes.append(Change(f"job {job} added", risky, "jobs"))
+        for what in sorted(added.applies & rb.UNREVIEWED):
+            changes.append(Change(f"{job} would apply without review: {what}", True, "approval"))
     changes += _wait_changes(old, new)
     for job in sorted(set(old.jobs) & set(new.jobs)):
         changes += job_changes(job, old.jobs[job], new.jobs[job])

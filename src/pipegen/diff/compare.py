@@ -7,22 +7,35 @@ from pipegen.cycle_gc import paused
 from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.diff.changes import Change, pipeline_changes
 from pipegen.errors import PipegenError
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
 from pipegen.platforms.readers import read_back
 
 
 def release_branch(root: Path) -> str:
-    """The branch PROD deploys from, per the working tree's descriptor (main without one)."""
-    from pipegen.descriptor.loader import load_descriptor  # pylint: disable=import-outside-toplevel
+    """The branch PROD deploys from, as the working tree's descriptor says: its PROD environment's
+    branch, else its first trigger branch without a glob (main when it names none, or cannot be
+    read). Only those two settings are read, without positions or the descriptor's checks (a large
+    descriptor would cost more to validate than the whole diff)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    from pipegen.descriptor.yaml_positions import MAX_BYTES  # pylint: disable=import-outside-toplevel
+    from pipegen.paths import read_bytes  # pylint: disable=import-outside-toplevel
 
     try:
-        descriptor = load_descriptor(root / DESCRIPTOR_NAME)
-    except (PipegenError, OSError):
+        data = yaml_document.load(read_bytes(root / DESCRIPTOR_NAME, limit=MAX_BYTES).decode("utf-8"), typed=True)
+    except (PipegenError, OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return "main"
-    prod = descriptor.environment("prod")
-    if prod is not None and prod.branch:
-        return prod.branch
-    return next((branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
+    prod = _mapping(_mapping(data).get("environments")).get("prod")
+    branch = _mapping(prod).get("branch")
+    if isinstance(branch, str) and branch:
+        return branch
+    branches = _mapping(_mapping(data).get("triggers")).get("branches", ["main"])
+    return next((branch for branch in branches if isinstance(branch, str) and branch and "*" not in branch),
+                "main") if isinstance(branches, list) else "main"
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 @paused()  # reading a file back allocates a node per YAML value and no cycle (see pipegen.cycle_gc)

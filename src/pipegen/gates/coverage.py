@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
+from pipegen import paths
 from pipegen.errors import EvaluationError, shorten
 from pipegen.gates import numbers
 from pipegen.gates.compare_branch import Base, changed_lines_diff, find_base
@@ -83,9 +83,9 @@ def read_root(path: Path) -> tuple[str, dict[str, str]]:
     """The root element's tag and attributes. The whole file is streamed through expat
     (no tree is kept), so a report truncated after its root, or broken anywhere, is
     refused instead of trusted; memory stays flat whatever its size."""
+    if not os.path.lexists(path):
+        raise EvaluationError(f"coverage report {path} not found; write it with `coverage xml -o {path}`")
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise EvaluationError(f"coverage report {path} is not a regular file")
         parser = expat.ParserCreate()
         root: list[tuple[str, dict[str, str]]] = []
 
@@ -94,7 +94,7 @@ def read_root(path: Path) -> tuple[str, dict[str, str]]:
             parser.StartElementHandler = None  # the rest is only checked, at expat's own speed
         parser.StartElementHandler = first_element
         parser.EntityDeclHandler = _reject_entity
-        with open(path, "rb") as stream:
+        with paths.open_binary(path, error=EvaluationError) as stream:  # the one safe reader
             while chunk := stream.read(1024 * 1024):
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
@@ -243,7 +243,7 @@ def _changed_files_report(report: Path, wanted: set[str]) -> ET.Element:
     root: ET.Element | None = None
     parents: list[ET.Element] = []
     kept = ET.Element("classes")
-    with open(report, "rb") as stream:
+    with paths.open_binary(report, error=EvaluationError) as stream:
         for event, element in ET.iterparse(stream, events=("start", "end")):
             if event == "start":
                 if root is None:
@@ -254,7 +254,8 @@ def _changed_files_report(report: Path, wanted: set[str]) -> ET.Element:
             parent = parents[-1] if parents else None
             if element.tag == "line" and parent is not None and parent.tag == "file" \
                     and element.get("num") is not None and element.get("count") is not None:
-                return ET.parse(report).getroot()
+                stream.seek(0)
+                return ET.parse(stream).getroot()
             if element.tag == "class":
                 if _may_be_wanted(element.get("filename"), wanted):
                     kept.append(element)

@@ -18,11 +18,13 @@ SciPy is the `pipegen-ci[drift]` extra: imported here only, inside the functions
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import BinaryIO, Iterable, Mapping
 
 from pipegen import paths
 from pipegen.errors import EvaluationError, UsageError
@@ -108,12 +110,26 @@ def _pyarrow():
 
 
 def _checked_size(path: Path) -> None:
-    status = paths.check_regular(path, missing_ok=True)
-    if status is None:
+    """A data set the one safe reader (pipegen.paths) opens: a regular file inside the repository
+    (or a PIPEGEN_ALLOW_READ folder), never a FIFO, a device or /proc, and under MAX_DATA_BYTES."""
+    if not os.path.lexists(path):
         raise EvaluationError(f"data set {path} does not exist")
+    try:
+        paths.confined(path, error=EvaluationError)
+        status = paths.check_regular(path, missing_ok=False, error=EvaluationError)
+    except EvaluationError as exc:
+        raise EvaluationError(f"data set {exc}") from None
     if status.st_size > MAX_DATA_BYTES:
         raise EvaluationError(f"data set {path} is {_size(status.st_size)}, over the drift gate's cap of "
                               f"{_size(MAX_DATA_BYTES)}: test a sample, or a Parquet file of the columns it tests")
+
+
+def _open(path: Path) -> BinaryIO:
+    """The data set, opened through the one safe reader (every read of it goes through here)."""
+    try:
+        return paths.open_binary(path, MAX_DATA_BYTES, error=EvaluationError)
+    except EvaluationError as exc:
+        raise EvaluationError(f"data set {exc}") from None
 
 
 def _size(count: int) -> str:
@@ -128,11 +144,14 @@ def column_names(path: Path) -> list[str]:
         pyarrow = _pyarrow()
         import pyarrow.parquet  # pylint: disable=import-outside-toplevel
         try:
-            return list(pyarrow.parquet.read_schema(path).names)
+            with _open(path) as stream:
+                return list(pyarrow.parquet.read_schema(stream).names)
+        except EvaluationError:
+            raise
         except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
             raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with io.TextIOWrapper(_open(path), encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
@@ -157,7 +176,10 @@ def read_table(path: Path, names: Iterable[str] | None = None) -> Table:
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet  # pylint: disable=import-outside-toplevel
         try:
-            table = pyarrow.parquet.read_table(path, columns=wanted)
+            with _open(path) as stream:
+                table = pyarrow.parquet.read_table(stream, columns=wanted)
+        except EvaluationError:
+            raise
         except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
             raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
         return {name: table.column(name) for name in wanted}
@@ -174,12 +196,15 @@ def _read_csv(path: Path, header: list[str], wanted: list[str]) -> Table:
         return "skip"
 
     try:
-        table = pyarrow.csv.read_csv(
-            path, read_options=pyarrow.csv.ReadOptions(column_names=header, skip_rows=1),
-            parse_options=pyarrow.csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
-            convert_options=pyarrow.csv.ConvertOptions(
-                include_columns=wanted, column_types={name: pyarrow.string() for name in wanted},
-                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
+        with _open(path) as stream:
+            table = pyarrow.csv.read_csv(
+                stream, read_options=pyarrow.csv.ReadOptions(column_names=header, skip_rows=1),
+                parse_options=pyarrow.csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+                convert_options=pyarrow.csv.ConvertOptions(
+                    include_columns=wanted, column_types={name: pyarrow.string() for name in wanted},
+                    null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except EvaluationError:
+        raise
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any pyarrow failure: unreadable
         raise EvaluationError(f"cannot read data set {path}: {exc}") from exc
     if ragged:
@@ -194,7 +219,7 @@ def _read_csv(path: Path, header: list[str], wanted: list[str]) -> Table:
 
 def _ragged_row(path: Path, width: int) -> str:
     """Where the first row with another number of fields than the header is (read again, on error only)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    with io.TextIOWrapper(_open(path), encoding="utf-8", newline="") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             if row and len(row) != width:
                 return f"data set {path}:{number}: {len(row)} fields, the header has {width}"

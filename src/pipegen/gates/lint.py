@@ -159,11 +159,11 @@ def parse_flake8(text: str, source: str) -> Flake8Report:
 
 def read_report(path: Path, tool: str) -> str:
     """A report's text; missing or unreadable (a FIFO, a directory, not UTF-8) fails closed."""
-    if not path.exists():
+    if not os.path.lexists(path):
         raise EvaluationError(f"{tool} report {path} not found")
     try:
-        return read_text(path)
-    except UsageError as exc:
+        return read_text(path, error=EvaluationError)  # the one safe reader
+    except EvaluationError as exc:
         raise EvaluationError(f"{tool} report is not readable: {exc}") from None
 
 

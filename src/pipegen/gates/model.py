@@ -68,6 +68,10 @@ def validate_rule(metric: str, rule: MetricRule) -> None:
     """The checks MetricThreshold makes at construction, as usage errors."""
     if not isinstance(rule.greater_is_better, bool):
         raise UsageError(f"metric {metric}: greater_is_better must be true or false")
+    for key in ("threshold", "min_absolute_change", "min_relative_change"):
+        value = getattr(rule, key)
+        if value is not None and not math.isfinite(value):  # inf is a bound every value meets, nan none
+            raise UsageError(f"metric {metric}: {key} must be a finite number, not {value}")
     if rule.threshold is None and rule.min_absolute_change is None and rule.min_relative_change is None:
         raise UsageError(f"metric {metric}: give at least one of threshold, min_absolute_change, min_relative_change")
     if rule.min_absolute_change is not None and rule.min_absolute_change <= 0:

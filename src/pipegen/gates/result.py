@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from xml.etree import ElementTree as ET
 
-from pipegen.errors import EXIT_FAILED, EXIT_OK, EXIT_UNAVAILABLE
+from pipegen.errors import EXIT_FAILED, EXIT_OK, EXIT_UNAVAILABLE, printable
 
 
 class Status(str, Enum):
@@ -21,6 +21,9 @@ class Status(str, Enum):
     # Not better than the baseline, but no rule broken (the model gate): nothing fails, and
     # nothing is promoted. DESIGN §4 "Verdicts: pass/keep/fail".
     KEEP = "keep"
+    # Flagged for the reviewer, failing nothing: a Terraform plan that destroys or replaces a
+    # resource when the descriptor lets it (terraform.fail_on_destroy false).
+    WARN = "warn"
 
 
 class Mode(str, Enum):
@@ -75,6 +78,8 @@ class GateResult:
             return Status.FAIL
         if any(c.status is Status.KEEP for c in self.conditions):
             return Status.KEEP
+        if any(c.status is Status.WARN for c in self.conditions):
+            return Status.WARN
         return Status.PASS
 
     @property
@@ -86,7 +91,7 @@ class GateResult:
         """DESIGN §1: 0 pass, 1 failed, 3 could not evaluate; always 0 outside enforce."""
         if mode is not Mode.ENFORCE:
             return EXIT_OK
-        codes = {Status.PASS: EXIT_OK, Status.KEEP: EXIT_OK, Status.FAIL: EXIT_FAILED}
+        codes = {Status.PASS: EXIT_OK, Status.KEEP: EXIT_OK, Status.WARN: EXIT_OK, Status.FAIL: EXIT_FAILED}
         return codes.get(self.status, EXIT_UNAVAILABLE)
 
     def to_dict(self) -> dict:
@@ -117,21 +122,22 @@ def _rows(result: GateResult) -> list[tuple[str, ...]]:
 
 
 def render_table(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
-    """The aligned plain-text table printed to the job log."""
+    """The aligned plain-text table printed to the job log: one line per condition, whatever
+    the data holds (a line break in a cell is shown as \\n)."""
     header = ("metric", "rule", "threshold", "actual", "status", "detail")
-    rows = _rows(result)
+    rows = [tuple(printable(cell) for cell in row) for row in _rows(result)]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     suffix = "" if mode is Mode.ENFORCE else f" ({mode.value})"
     lines = [f"gate {result.gate}: {result.status.value.upper()}{suffix}"]
     if result.error:
-        lines.append(f"  could not evaluate: {result.error}")
+        lines.append(f"  could not evaluate: {printable(result.error)}")
     if rows:
         fmt = "  " + "  ".join(f"{{:<{w}}}" for w in widths)
         lines.append(fmt.format(*header).rstrip())
         lines.append("  " + "  ".join("-" * w for w in widths))
         lines.extend(fmt.format(*r).rstrip() for r in rows)
-    lines.extend(f"  note: {n}" for n in result.notes)
-    lines.extend(f"  {link.label}: {link.url}" for link in result.links)
+    lines.extend(f"  note: {printable(n)}" for n in result.notes)
+    lines.extend(f"  {printable(link.label)}: {printable(link.url)}" for link in result.links)
     return "\n".join(lines)
 
 
@@ -189,7 +195,7 @@ def _md_cell(text: str) -> str:
 
 def render_markdown(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
     """The summary a CI shows on the run's page."""
-    icon = {Status.PASS: "✅", Status.KEEP: "⏸️", Status.FAIL: "❌", Status.ERROR: "⚠️"}[result.status]
+    icon = {Status.PASS: "✅", Status.KEEP: "⏸️", Status.WARN: "🚩", Status.FAIL: "❌", Status.ERROR: "⚠️"}[result.status]
     suffix = "" if mode is Mode.ENFORCE else f" ({mode.value}: does not fail the build)"
     lines = [f"### {icon} pipegen gate `{result.gate}`: {result.status.value.upper()}{suffix}", ""]
     if result.error:
@@ -201,6 +207,8 @@ def render_markdown(result: GateResult, mode: Mode = Mode.ENFORCE) -> str:
     if result.status is Status.KEEP:
         lines += ["Kept out: not better than the baseline, but no rule broken. Nothing is promoted; the rest "
                   "of the release goes on.", ""]
+    if result.status is Status.WARN:
+        lines += ["Flagged for the reviewer: nothing failed, read the flagged rows before approving.", ""]
     lines += [f"- {_md_cell(n)}" for n in result.notes]
     lines += [f"- [{_md_cell(link.label)}]({link.url})" for link in result.links]
     return "\n".join(lines).rstrip() + "\n"

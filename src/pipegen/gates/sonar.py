@@ -4,14 +4,16 @@ pipeline may have replaced).
 
 Web API used (SonarQube and SonarCloud): `GET api/ce/task?id=` until the background
 task is SUCCESS/FAILED/CANCELED, then `GET api/qualitygates/project_status?analysisId=`.
-Authentication: the token from SONAR_TOKEN as the basic-auth user with an empty password."""
+Authentication: the token from SONAR_TOKEN as the basic-auth user with an empty password,
+sent only to the Sonar server's own host (pipegen.http_client: a redirect elsewhere loses it)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from pipegen import paths, scrub
 from pipegen.errors import EvaluationError
 from pipegen.gates.result import Condition, GateResult, Link, Status
 
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
 GATE = "sonar"
 WAITING = ("PENDING", "IN_PROGRESS")
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_REPORT_TASK_BYTES = 64 * 1024  # a handful of properties
 # Sonar's comparator says when a condition is in error; the gate shows what is required.
 REQUIRED_COMPARATOR = {"LT": ">=", "GT": "<=", "EQ": "!=", "NE": "=="}
 CONDITION_STATUS = {"OK": Status.PASS, "WARN": Status.PASS, "ERROR": Status.FAIL}
@@ -44,13 +46,10 @@ def _unescape_property(value: str) -> str:
 
 def read_report_task(path: Path) -> ReportTask:
     """Parses the scanner's Java-properties file; serverUrl and ceTaskId are required."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise EvaluationError(f"Sonar report task {path} not found; run the scanner first "
-                              "(it writes .scannerwork/report-task.txt)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"Sonar report task {path} is not readable: {exc}") from None
+                              "(it writes .scannerwork/report-task.txt)")
+    text = paths.read_text(path, MAX_REPORT_TASK_BYTES, error=EvaluationError)
     properties: dict[str, str] = {}
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith(("#", "!")) and "=" in line:
@@ -63,11 +62,6 @@ def read_report_task(path: Path) -> ReportTask:
     return ReportTask(server_url=properties["serverUrl"], ce_task_id=properties["ceTaskId"],
                       ce_task_url=properties.get("ceTaskUrl"), dashboard_url=properties.get("dashboardUrl"),
                       project_key=properties.get("projectKey"))
-
-
-def redact(text: str, token: str | None) -> str:
-    """`text` with every occurrence of the token replaced by ***."""
-    return text.replace(token, "***") if token else text
 
 
 @dataclass(frozen=True)
@@ -84,23 +78,14 @@ class SonarClient:
     EvaluationError (exit 3) that never contains the token."""
 
     def __init__(self, server_url: str, token: str | None, http: HttpSettings):
-        # pylint: disable=import-outside-toplevel  # requests only when the Sonar gate runs
-        import requests
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
+        from pipegen import http_client  # pylint: disable=import-outside-toplevel  # requests on use only
 
         self.server_url = server_url.rstrip("/")
         self._token = token
         self._timeout = http.request_timeout
-        retry = Retry(total=http.retries, connect=http.retries, read=http.retries, status=http.retries,
-                      backoff_factor=http.backoff, status_forcelist=RETRY_STATUSES,
-                      allowed_methods=frozenset({"GET"}), raise_on_status=False)
-        self._session = requests.Session()
-        self._session.mount("http://", HTTPAdapter(max_retries=retry))
-        self._session.mount("https://", HTTPAdapter(max_retries=retry))
-        self._session.trust_env = True  # proxies and CA bundles from the environment
-        if token:
-            self._session.auth = (token, "")  # Sonar: token as user, empty password
+        # Sonar: the token as the basic-auth user, empty password; proxies and CA bundles from the environment.
+        self._session = http_client.session(self.server_url, basic_auth=(token, "") if token else None,
+                                            retries=http.retries, read_retries=http.retries, backoff=http.backoff)
 
     def get(self, api: str, params: dict[str, str]) -> dict[str, Any]:
         """GET `api` (relative to the server URL) and return its JSON object."""
@@ -110,13 +95,13 @@ class SonarClient:
         try:
             response = self._session.get(url, params=params, timeout=self._timeout)
         except requests.RequestException as exc:
-            raise EvaluationError(redact(f"could not reach Sonar at {self.server_url}: {_reason(exc)}",
-                                         self._token)) from None
+            raise EvaluationError(scrub.redact(f"could not reach Sonar at {self.server_url}: {_reason(exc)}")
+                                  ) from None
         if response.status_code in (401, 403):
             raise EvaluationError(self._auth_message(response.status_code, api))
         if response.status_code != 200:
-            raise EvaluationError(redact(f"Sonar answered {response.status_code} {response.reason} to GET {api}"
-                                         f"{_sonar_errors(response)}", self._token))
+            raise EvaluationError(scrub.redact(f"Sonar answered {response.status_code} {response.reason} to GET "
+                                               f"{api}{_sonar_errors(response)}"))
         try:
             data = response.json()
         except ValueError:
@@ -235,21 +220,6 @@ class PollSettings:
     poll_interval: float = 5.0
 
 
-def scrubbed(result: GateResult, token: str | None) -> GateResult:
-    """Belt and braces: whatever a server echoes, the token never reaches a report."""
-    if not token:
-        return result
-    return replace(
-        result,
-        conditions=[replace(c, detail=redact(c.detail, token),
-                            actual=redact(c.actual, token) if isinstance(c.actual, str) else c.actual)
-                    for c in result.conditions],
-        links=[replace(link, url=redact(link.url, token)) for link in result.links],
-        notes=[redact(note, token) for note in result.notes],
-        error=redact(result.error, token) if result.error else None,
-    )
-
-
 def evaluate(report_task: Path, *, token: str | None, host_url: str | None, allow_no_gate: bool,
              poll: PollSettings, http: HttpSettings) -> GateResult:
     """The Sonar gate's result. `host_url` (SONAR_HOST_URL or --host-url) wins over the
@@ -265,6 +235,6 @@ def evaluate(report_task: Path, *, token: str | None, host_url: str | None, allo
         analysis_id = wait_for_task(client, task.ce_task_id, poll.timeout, poll.poll_interval)
         result.conditions.extend(quality_gate(client, analysis_id, allow_no_gate))
     except EvaluationError as exc:
-        result.error = redact(str(exc), token)
+        result.error = str(exc)
     result.notes.append(f"server {client.server_url}, task {task.ce_task_id}")
-    return scrubbed(result, token)
+    return result  # scrubbed with every gate's result on its way out (pipegen.scrub)

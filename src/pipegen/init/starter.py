@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipegen.descriptor.loader import UNCARRIABLE
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.init.detect import Finding
 from pipegen.init.detect.ci_competition import ExistingPipeline, Mainline
 from pipegen.init.detect.ci_files import GENERATED, ci_files, existing_pipelines, other_ci
 from pipegen.init.detect.install import install_commands
-from pipegen.init.detect.layout import source_packages, test_levels
+from pipegen.init.detect.layout import app_folder, source_packages, test_levels
 from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training, mlproject_install
 from pipegen.init.detect.name import project_name, sanitise_project_name
@@ -31,13 +32,16 @@ from pipegen.init.detect.services import ServiceFinding, TestEnvironment, compos
 from pipegen.init.detect.test_env import environment_of_tests
 from pipegen.init.measure.lint_today import QUIET, LintToday, Progress, measure
 from pipegen.paths import file_mode, read_bytes
-from pipegen.project_files import is_package, read_toml
+from pipegen.project_files import is_package, read_toml, submodule_paths
+from pipegen.scrub import map_strings
 from pipegen.syntax import yaml_scalar
 
 TARGETS = ("github", "gitlab", "azure", "jenkins")
 DEFAULT_BRANCH = "main"
 
 RUNTIME_REQUIREMENTS = ("requirements.txt",)
+NO_TESTS = ("none found: the unit job fails until tests/ holds tests (a pipeline running no tests never passes); "
+            "name the folder yours are in")
 TEST_REQUIREMENTS = ("requirements-test.txt", "requirements_test.txt", "test-requirements.txt",
                      "requirements/test.txt")
 DEV_REQUIREMENTS = ("requirements-dev.txt", "requirements_dev.txt", "dev-requirements.txt", "requirements/dev.txt")
@@ -80,6 +84,9 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     source_why: str = ""
     tests: dict[str, str] = field(default_factory=dict)  # level -> folder
     unplaced_tests: tuple[str, ...] = ()  # test folders that fit no level (a second functional one)
+    # The subfolder, not a package, holding the application and its tests (project/): they run from the root
+    # with it on PYTHONPATH, as they import its code as top-level modules.
+    app_folder: str | None = None
     install: Finding | None = None
     package: bool = False
     linters: tuple[str, ...] = ()
@@ -96,6 +103,7 @@ class Detection:  # pylint: disable=too-many-instance-attributes  # one field pe
     # platform -> CI files pipegen did not write, each competing with pipegen's pipeline or kept beside it
     existing_ci: dict[str, tuple[ExistingPipeline, ...]] = field(default_factory=dict)
     other_ci: tuple[str, ...] = ()  # CI systems pipegen does not generate for
+    submodules: tuple[str, ...] = ()  # git submodule paths .gitmodules names: every checkout fetches them
 
     @property
     def foreign_ci(self) -> dict[str, tuple[ExistingPipeline, ...]]:
@@ -312,24 +320,28 @@ def inspect_repository(root: Path, targets: tuple[str, ...] = (), measure_lint: 
     linters, linters_why = configured_linters(root, pyproject)
     services, compose = compose_services(root)
     used = services if set(levels) - {"unit"} else ()
-    requirements = find_requirements(root)
+    app = app_folder(root)
+    requirements = find_requirements(root) or \
+        ({kind: f"{app}/{path}" for kind, path in find_requirements(root / app).items()} if app else {})
     install = install_commands(root, pyproject)
     if install is None and not requirements:
         install = mlproject_install(root)
+    python = detect_python(root, pyproject)
     return Detection(
-        root=root, name=project_name(root, pyproject), python=detect_python(root, pyproject),
+        root=root, name=project_name(root, pyproject), python=python,
         targets=chosen, targets_source=why, git=facts, requirements=requirements,
-        source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced,
+        source=source, source_why=source_why, tests=levels, unplaced_tests=unplaced, app_folder=app,
         install=install, package=is_package(root),
         linters=linters, linters_why=linters_why,
-        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress)
+        lint_today=measure(root, linters, source, repository_code=repository_code, progress=progress,
+                           python=python.value)
         if measure_lint else {},
         services=used, compose_file=compose,
         test_env=_test_env(environment_of_tests(root, services, Mainline((facts.default_branch,))), used),
         dockerfile=find_dockerfile(root), training=find_training(root),
         dags=(root / "dags").is_dir(), data_dir=(root / "data").is_dir(),
         ci_files=present, existing_ci=_existing_ci(root, facts),
-        other_ci=other_ci(root))
+        other_ci=other_ci(root), submodules=submodule_paths(root))
 
 
 def _test_env(found: TestEnvironment, used: tuple[ServiceFinding, ...]) -> TestEnvironment:
@@ -412,7 +424,14 @@ def _project_lines(detection: Detection) -> list[str]:
         lines += [f"    - {yaml_scalar(command)}" for command in detection.install.value.splitlines()]
     elif not detection.requirements:
         lines.append("  # install: [\"python -m pip install -r requirements.txt\"]  # nothing found to install")
+    if detection.submodules:
+        lines.append(f"  # submodules: false  # .gitmodules names {_some(detection.submodules)}: every job's checkout "
+                     "fetches the git submodules; uncomment if the jobs need none of them")
     return lines
+
+
+def _some(paths: tuple[str, ...], shown: int = 3) -> str:
+    return ", ".join(paths[:shown]) + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
 def _target_lines(detection: Detection) -> list[str]:
@@ -467,8 +486,11 @@ def _service_lines(detection: Detection) -> list[str]:
 
 def _test_lines(detection: Detection) -> list[str]:
     if not detection.tests:
-        return ["", "# tests: {unit: tests/unit, integration: tests/integration}"
-                    "  # none found; cheapest level first, each stops the next on failure"]
+        # A pipeline that runs no tests would pass for the wrong reason: the unit job runs pytest on tests/,
+        # which fails ("file or directory not found") until the tests are there or this names theirs.
+        return ["", f"tests:  # {NO_TESTS}",
+                "  unit: tests  # cheapest level first (unit, integration, functional), each stops the next on "
+                "failure"]
     lines = ["", "tests:  # run cheapest first; a failing level stops the next; coverage adds up over all of them"]
     lines += [f"  {level}: {yaml_scalar(path)}" for level, path in detection.tests.items()]
     for path in detection.unplaced_tests:
@@ -490,10 +512,16 @@ def _test_env_lines(detection: Detection) -> list[str]:
                   "repository: no registry holds",
                   "  # its image. Publish it and name it under services:, or use a stock image (postgres:16...)",
                   "  # that the tests (or a custom job) set up as its build does."]
+    app = detection.app_folder if "PYTHONPATH" not in dict(found.env) else None
     if found.env:
         lines.append(f"  env:  # what the tests read, from {', '.join(found.sources)}; service hosts and ports are "
                      "where CI runs them")
-        lines += [f"    {key}: {yaml_scalar(value)}" for key, value in found.env]
+    elif app:
+        lines.append("  env:")
+    if app:
+        lines.append(f"    PYTHONPATH: {yaml_scalar(app)}  # the tests import {app}/'s code as top-level modules "
+                     f"(as when run from {app}/)")
+    lines += [f"    {key}: {yaml_scalar(value)}" for key, value in found.env]
     for key, why in found.left_out:
         lines.append(f"  # env {key} left out: {why}")
     return lines
@@ -518,7 +546,12 @@ def _lint_lines(detection: Detection) -> list[str]:
         lines.append(f"  lint: {_flow(detection.linters)}  # clean today: every linter is held at zero")
     for tool in detection.linters:
         measured = today.get(tool, LintToday(tool))
-        if tool == "pylint" and measured.score is not None:
+        if tool == "pylint" and measured.score is not None and measured.partial:
+            # Not a bar the job is sure to meet: the ratchet holds the line until the first lint report says it.
+            lines += textwrap.wrap(f"pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
+                                   f"{measured.score:.2f}, {measured.partial}: set min_score from the first "
+                                   "pipeline's lint report", 110, initial_indent="  # ", subsequent_indent="  #   ")
+        elif tool == "pylint" and measured.score is not None:
             lines.append(f"  pylint: {{min_score: {measured.score_floor:g}}}  # today's score, "
                          f"{measured.score:.2f}, rounded down")
         elif tool != "pylint" and measured.clean:
@@ -573,8 +606,16 @@ def _dag_lines(detection: Detection) -> list[str]:
             .rstrip("\n").split("\n")]
 
 
+def _carriable(text: str) -> str:
+    """Text found in the repository as a descriptor can carry it: a character no pipeline file
+    can (a control character in .python-version, an escape sequence in a name) is written as
+    its visible escape, so init never writes a descriptor it would refuse."""
+    return UNCARRIABLE.sub(lambda found: repr(found.group(0))[1:-1], text)
+
+
 def render_descriptor(detection: Detection) -> str:
     """The starter descriptor as commented YAML (deterministic: same repository, same text)."""
+    detection = map_strings(detection, _carriable)
     lines = [*_header(detection), *_project_lines(detection), *_target_lines(detection),
              *_trigger_lines(detection), *_test_lines(detection), *_quality_lines(detection),
              *_image_lines(detection), *_model_lines(detection), *_dag_lines(detection)]
@@ -618,11 +659,13 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
     if output.is_dir():
         raise UsageError(f"{output} is a directory; pass --output FILE")
     data = text.encode("utf-8")
+    old = None
     if output.exists() or output.is_symlink():
         if not force:
             raise UsageError(f"{output} already exists; not overwriting it. Pass --force to replace it "
                              f"(the current file is then kept as {_backup_path(output).name}).")
-        if read_bytes(output) == data:  # refuses a FIFO or device instead of blocking on it
+        old = read_bytes(output)  # the one safe reader: refuses a FIFO or device instead of blocking on it
+        if old == data:
             return WriteOutcome(written=False)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -634,7 +677,7 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, file_mode())
-            backup = _place(temp, output, force)
+            backup = _place(temp, output, force, old)
         finally:
             temp.unlink(missing_ok=True)
     except OSError as exc:
@@ -642,8 +685,9 @@ def write_descriptor(text: str, output: Path, force: bool) -> WriteOutcome:
     return WriteOutcome(written=True, backup=backup)
 
 
-def _place(temp: Path, output: Path, force: bool) -> Path | None:
-    """Moves the finished temp file into place; returns the backup made, if any."""
+def _place(temp: Path, output: Path, force: bool, old: bytes | None = None) -> Path | None:
+    """Moves the finished temp file into place; returns the backup made, if any (of `old`,
+    the replaced file's bytes as the safe reader read them)."""
     if not force:
         # A hard link creates the name only if it is still free: no window in which a file
         # created meanwhile could be overwritten. Filesystems without links fall back.
@@ -658,9 +702,9 @@ def _place(temp: Path, output: Path, force: bool) -> Path | None:
             os.replace(temp, output)
             return None
     backup = None
-    if output.exists():
+    if old is not None:
         backup = _backup_path(output)
-        with output.open("rb") as old, backup.open("xb") as copy:
-            copy.write(old.read())
+        with backup.open("xb") as copy:  # a new file: never over another backup
+            copy.write(old)
     os.replace(temp, output)
     return backup

@@ -12,7 +12,7 @@ here. Backends only escape it for the syntax it lands in (YAML scalar, Groovy st
 - `build`: `build_plan`, which runs them in order.
 """
 from pipegen.plan.build import build_plan, effective_thresholds
-from pipegen.plan.jobs.report import REPORT_TOKEN_ENV
+from pipegen.plan.jobs.report import REPORT_HOST_ENV, REPORT_TOKEN_ENV
 from pipegen.plan.model import (
                                 OUTPUTS_FILE,
                                 PLAN_STAGES,
@@ -28,5 +28,6 @@ from pipegen.plan.model import (
                                 Triggers,
 )
 
-__all__ = ["OUTPUTS_FILE", "PLAN_STAGES", "REPORT_DIR", "REPORT_TOKEN_ENV", "STAGE_TITLES", "EnvKind", "EnvValue",
-           "Job", "Plan", "RunWhen", "Stage", "Step", "Triggers", "build_plan", "effective_thresholds"]
+__all__ = ["OUTPUTS_FILE", "PLAN_STAGES", "REPORT_DIR", "REPORT_HOST_ENV", "REPORT_TOKEN_ENV", "STAGE_TITLES",
+           "EnvKind", "EnvValue", "Job", "Plan", "RunWhen", "Stage", "Step", "Triggers", "build_plan",
+           "effective_thresholds"]

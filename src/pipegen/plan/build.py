@@ -5,17 +5,29 @@ from pipegen.descriptor.model import Descriptor, Quality
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.gates import profiles
 from pipegen.plan.jobs.check import check_job
-from pipegen.plan.jobs.common import python_too_old, source_folders
+from pipegen.plan.jobs.common import python_too_old, release_branch, source_folders
 from pipegen.plan.jobs.custom import custom_job
-from pipegen.plan.jobs.image import build_job, deploy_job
+from pipegen.plan.deploy import DeployContext, check_jobs, environment_jobs, kind_problems
+from pipegen.plan.jobs.image import build_job, serving_image_job
 from pipegen.plan.jobs.lint import lint_job
 from pipegen.plan.jobs.model import drift_job, model_jobs
 from pipegen.plan.jobs.report import report_job
 from pipegen.plan.jobs.sonar import sonar_job
 from pipegen.plan.jobs.tests import pyramid_jobs
-from pipegen.plan.model import PLAN_STAGES, STAGE_COMMENTS, STAGE_TITLES, EnvKind, Job, Plan, Stage, Triggers
+from pipegen.plan.model import (
+    PLAN_STAGES,
+    STAGE_COMMENTS,
+    STAGE_TITLES,
+    UNAPPROVED_PROD_COMMENT,
+    EnvKind,
+    Job,
+    Plan,
+    Stage,
+    Triggers,
+)
 from pipegen.plan.passes import (
     ordered,
+    plan_environments,
     propagate_conditions,
     with_environment,
     with_inputs_as_needs,
@@ -67,6 +79,52 @@ def effective_thresholds(descriptor: Descriptor) -> dict:
     return values
 
 
+def _stage_comment(stage: str, jobs: list[Job], prod_without_approval: bool = False) -> str:
+    """The stage's comment, saying what its jobs do (a pipeline without a model or an image is
+    not told it trains or builds one, nor a PROD without an approval that it waits for one)."""
+    ids = {job.id for job in jobs if job.stage == stage}
+    if stage == "qa":
+        parts = [part for wanted, part in (("train", "train and gate the candidate model"),
+                                           ("build", "build the image once")) if wanted in ids]
+        if any(job.environment == "qa" for job in jobs):
+            parts.append("deploy it to QA" if "build" in ids else "deploy to QA")
+        if "terraform-plan-prod" in ids:
+            parts.append("plan PROD's Terraform change before the PROD approval")
+        return f"QA: {', '.join(parts)}." if parts else STAGE_COMMENTS[stage]
+    if stage == "prod":
+        parts = ["promote the gated model"] if "promote-model" in ids else []
+        if any(job.environment == "prod" and job.id != "promote-model" for job in jobs):
+            parts.append("deploy the same image digest" if any(job.id == "build" for job in jobs) else "deploy")
+        if prod_without_approval:
+            lead = "PROD (no approval: environments.prod.approval is false): "
+            return f"{lead}{' and '.join(parts)}." if parts else UNAPPROVED_PROD_COMMENT
+        return f"PROD: after approval, {' and '.join(parts)}." if parts else STAGE_COMMENTS[stage]
+    return STAGE_COMMENTS[stage]
+
+
+def _deploy_jobs(descriptor: Descriptor, build: Job | None, prod_model: list[Job]) -> list[Job]:
+    """Each environment's deploy jobs in stage order, PROD's after the model's promotion (and,
+    for a model-serving image, the job selecting the champion's image)."""
+    problems = kind_problems(descriptor)
+    if problems:
+        raise DescriptorError(problems)
+    jobs: list[Job] = []
+    serving = serving_image_job(descriptor, prod_model)
+    for environment in descriptor.environments:
+        image = DeployContext(descriptor, build.id, image_source=f"the image digest built once in "
+                              f"{STAGE_TITLES[build.stage]}") if build else DeployContext(descriptor)
+        if environment.name == "prod":
+            jobs += prod_model
+            if serving is not None:
+                jobs.append(serving)
+                image = DeployContext(descriptor, serving.id, serving.outputs[0],
+                                      "the image built for the champion model version (SERVING_IMAGE_REF)")
+        jobs += environment_jobs(environment, image)
+    if not any(environment.name == "prod" for environment in descriptor.environments):
+        jobs += prod_model
+    return jobs
+
+
 def build_plan(descriptor: Descriptor) -> Plan:
     """The one graph all backends render; raises DescriptorError on a broken graph."""
     thresholds = effective_thresholds(descriptor)
@@ -76,13 +134,9 @@ def build_plan(descriptor: Descriptor) -> Plan:
     qa_model, prod_model = model_jobs(descriptor)
     build = build_job(descriptor)
     check = check_job(descriptor, thresholds["compare_branch"])
-    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, drift_job(descriptor), *qa_model, build]
-                       if job]
-    jobs += [job for job in [deploy_job(descriptor, "test", build), deploy_job(descriptor, "qa", build)] if job]
-    jobs += prod_model
-    deploy_prod = deploy_job(descriptor, "prod", build)
-    if deploy_prod:
-        jobs.append(deploy_prod)
+    jobs: list[Job] = [job for job in [check, lint, *test_jobs, sonar, *check_jobs(descriptor),
+                                       drift_job(descriptor), *qa_model, build] if job]
+    jobs += _deploy_jobs(descriptor, build, prod_model)
     # Every producer is known before any custom job is built: a job may read an output of a
     # job written after it.
     producers = {name: job.id for job in jobs for name in job.outputs}
@@ -99,24 +153,19 @@ def build_plan(descriptor: Descriptor) -> Plan:
         raise DescriptorError(problems)
     jobs = with_needed_outputs(jobs)
     jobs = [with_inputs_as_needs(job) for job in jobs]
-    serves_model = descriptor.image is not None and descriptor.image.serves_model
     ids = {job.id for job in jobs}
-    jobs = [with_model_gate_before_prod(job, ids, serves_model) for job in jobs]
+    jobs = [with_model_gate_before_prod(job, ids) for job in jobs]
     jobs = with_model_chain(jobs)
-    prod_env = descriptor.environment("prod")
     jobs = ordered(jobs)
-    # PROD never runs on any branch: the prod environment's branch, else the first trigger
-    # branch (so a manual run of a feature branch cannot promote or deploy).
-    release = (prod_env.branch if prod_env and prod_env.branch else None) or next(
-        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
-    jobs = propagate_conditions(jobs, release)
-    jobs = [with_environment(job, descriptor) for job in jobs]
+    jobs = propagate_conditions(jobs, release_branch(descriptor))  # PROD never runs on any branch
+    environments = plan_environments(descriptor, jobs)
+    jobs = [with_environment(job, environments) for job in jobs]
     jobs = [with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
     jobs = [replace(job, installer=descriptor.settings.installer) for job in jobs]
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [with_output_check(job) for job in jobs]
-    stages = tuple(Stage(stage, STAGE_TITLES[stage], STAGE_COMMENTS[stage],
+    stages = tuple(Stage(stage, STAGE_TITLES[stage], _stage_comment(stage, jobs, descriptor.prod_without_approval),
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))
     secrets = sorted({name for job in jobs for name in job.secrets})
@@ -128,5 +177,6 @@ def build_plan(descriptor: Descriptor) -> Plan:
         triggers=Triggers(triggers.branches, triggers.pull_requests, triggers.schedule, triggers.data_paths,
                           _watched_paths(descriptor)),
         stages=stages, settings=descriptor.settings, variables=tuple(variables), secrets=tuple(secrets),
-        environments=tuple((env.name, env.approval) for env in descriptor.environments
-                           if any(job.environment == env.name for job in jobs)))
+        environments=tuple((env.name, env.approval) for env in environments.values()
+                           if any(job.environment == env.name for job in jobs)),
+        submodules=descriptor.project.submodules)

@@ -23,6 +23,9 @@ STAGE_COMMENTS = {
     "prod": "PROD: after approval, promote the gated model and deploy the same image digest.",
     "report": "REPORT: on pull/merge requests, one comment with every gate's report, also when a gate failed.",
 }
+# PROD when the descriptor says `environments.prod.approval: false`.
+UNAPPROVED_PROD_COMMENT = ("PROD (no approval: environments.prod.approval is false): promote the gated model "
+                           "and deploy the same image digest.")
 
 
 REPORT_DIR = "pipegen-reports"
@@ -90,6 +93,9 @@ class Job:
     cache_files: tuple[str, ...] = ()  # lock files / manifests the dependency cache is keyed on
     services: tuple[Service, ...] = ()  # containers beside the job (tests.services)
     docker: bool = False  # needs a Docker daemon
+    # Commands the runner must provide, which the job does not install (terraform, kubectl, a
+    # cloud CLI): the setup checklist names them per job.
+    runner_tools: tuple[str, ...] = ()
     full_history: bool = False  # needs full history (diff coverage, Sonar blame)
     compare_branch: str | None = None  # the ref diff coverage compares with, e.g. origin/main
     timeout_minutes: int = 30
@@ -103,6 +109,9 @@ class Job:
     fetches: tuple[str, ...] = ()  # job ids whose `hands_over` files this job needs
     secrets: tuple[str, ...] = ()  # names also present in `env` (for checklists and Jenkins credentials)
     gate: str | None = None  # the `pipegen gate` this job runs, if any
+    # The --mode its gate command carries (the descriptor's quality.mode); None: none, so the
+    # CI variable PIPEGEN_GATE_MODE, else enforce, decides (GitHub maps that variable into the job).
+    gate_mode: str | None = None
     always: bool = False  # runs after the jobs before it whatever their outcome (failed gates too)
     # False for the model's chain (drift, train, model-gate and what needs them): its failure stops
     # only the jobs that need it (the promotion), not the next stage (the image's deployment).
@@ -111,6 +120,9 @@ class Job:
     # Comments on the pull/merge request: the backend grants write access to this job only and
     # maps the platform's token (GitHub GITHUB_TOKEN, Azure System.AccessToken) or `env`'s secret.
     review_comment: bool = False
+    # The repository host whose API the comment goes through, for a CI that is not the host itself
+    # (Jenkins: `report.host`); GitHub Actions, GitLab CI and Azure Pipelines comment on their own.
+    review_host: str | None = None
 
     @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:
@@ -176,6 +188,7 @@ class Plan:
     secrets: tuple[str, ...] = ()  # secrets the pipeline reads, by name
     environments: tuple[tuple[str, Approval | None], ...] = ()
     notes: tuple[str, ...] = ()
+    submodules: bool = False  # every job's checkout fetches the git submodules, recursively
 
     @cached_property
     def jobs(self) -> tuple[Job, ...]:
@@ -246,15 +259,10 @@ class Plan:
         previous = self.previous_stage(stage_id)
         if previous is None:
             return ()
-        blocking = [other.id for other in previous.jobs if other.blocks_later_stages]
-        covered = set(blocking)
-        pending = list(blocking)
-        while pending:
-            for need in self.all_needs(self.job(pending.pop())):
-                if need not in covered:
-                    covered.add(need)
-                    pending.append(need)
-        return (*blocking, *(other for other in self.barrier(previous.id) if other not in covered))
+        blocking = tuple(other.id for other in previous.jobs if other.blocks_later_stages)
+        # Each of those waits, through its same-stage needs, for an entry job of the previous
+        # stage, which waits for that stage's whole barrier: nothing of it is left to add.
+        return blocking or self.barrier(previous.id)
 
     def model_chain_needs(self, job: Job) -> tuple[str, ...]:
         """The jobs of the model's chain `job` needs, directly or through other needs, in plan order."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 
-from pipegen.descriptor.model import Descriptor
+from pipegen.descriptor.model import Approval, Descriptor, Environment
 from pipegen.plan.jobs.common import env_items
 from pipegen.plan.model import PLAN_STAGES, EnvKind, EnvValue, Job, RunWhen, Step
 from pipegen.records import replace
@@ -104,14 +104,11 @@ def with_output_check(job: Job) -> Job:
     return replace(job, steps=(*job.steps, check))
 
 
-def with_model_gate_before_prod(job: Job, ids: set[str], serves_model: bool = False) -> Job:
+def with_model_gate_before_prod(job: Job, ids: set[str]) -> Job:
     """Promotion reads MODEL_VERSION from train, but must also wait for the gate's verdict.
-    An image that serves the model is deployed to PROD after the model's promotion.
     `ids`: every job's id."""
     if job.id == "promote-model" and "model-gate" in ids:
         return replace(job, needs=tuple(dict.fromkeys((*job.needs, "model-gate"))))
-    if job.id == "deploy-prod" and serves_model and "promote-model" in ids:
-        return replace(job, needs=tuple(dict.fromkeys((*job.needs, "promote-model"))))
     return job
 
 
@@ -136,9 +133,19 @@ def with_model_chain(jobs: list[Job]) -> list[Job]:
     return [replace(job, blocks_later_stages=False) if job.id in chain else job for job in jobs]
 
 
-def with_environment(job: Job, descriptor: Descriptor) -> Job:
+def plan_environments(descriptor: Descriptor, jobs: list[Job]) -> dict[str, Environment]:
+    """The descriptor's environments, and PROD's when PROD has jobs but the descriptor names no
+    prod environment: PROD then waits for an approval too (the safe default; `environments.prod:
+    {approval: false}` is the way to say it must not)."""
+    environments = {environment.name: environment for environment in descriptor.environments}
+    if "prod" not in environments and any(job.stage == "prod" for job in jobs):
+        environments["prod"] = Environment(name="prod", approval=Approval())
+    return environments
+
+
+def with_environment(job: Job, environments: dict[str, Environment]) -> Job:
     """Every PROD job runs in the prod environment, so none runs before the approval."""
-    environment = descriptor.environment(job.stage)
+    environment = environments.get(job.stage)
     if environment is None:
         return job
     if job.stage == "prod" or job.environment == job.stage:

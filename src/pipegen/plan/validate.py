@@ -1,10 +1,11 @@
 """The graph's problems, located in the descriptor: unknown needs, needs on a later stage, cycles,
-two producers of one output, inputs nobody produces."""
+two producers of one output, inputs nobody produces; and the warnings `validate` prints about
+what the plan chose by default (an approval nobody wrote)."""
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
 from pipegen.errors import Problem
-from pipegen.plan.model import PLAN_STAGES, Job
+from pipegen.plan.model import PLAN_STAGES, Job, Plan
 
 
 def graph_problems(descriptor: Descriptor, jobs: list[Job]) -> list[Problem]:
@@ -80,3 +81,18 @@ def _cycle_problems(descriptor, jobs: list[Job], by_id: dict[str, Job], where) -
             trail.append(need)
             cursors.append(0)
     return problems
+
+
+def approval_warnings(descriptor: Descriptor, plan: Plan) -> list[Problem]:
+    """PROD waits for an approval unless the descriptor writes `environments.prod.approval:
+    false`. When it writes nothing, say so: the approval is real, but who gives it is then the
+    platform settings' choice, and a team that meant no approval learns it here, not at release."""
+    prod_jobs = [job.id for job in plan.jobs if job.stage == "prod"]
+    written = descriptor.positions
+    if not prod_jobs or ("environments", "prod", "approval") in written:
+        return []
+    where = next((path for path in (("environments", "prod"), ("model",), ("jobs",)) if path in written), ())
+    return [descriptor.problem(where, (
+        f"warning: environments.prod.approval is not written, so PROD ({', '.join(prod_jobs)}) waits for an "
+        "approval by anyone the prod environment allows; name who approves with "
+        "`approval: {approvers: [...]}`, or write `approval: false` to run PROD without one"))]

@@ -13,12 +13,40 @@ from pipegen.resources import templates_dir
 
 
 @record
+class Expected:
+    """What a checklist item asks for, as data: the item's text is written from these values
+    and `pipegen doctor` compares them with what the platform's API reports."""
+
+    approval: bool = False  # an approval must be given before the item's jobs run
+    approvers: tuple[str, ...] = ()  # who approves: reviewers, deployers, `input` submitters
+    branches: tuple[str, ...] = ()  # the only branches that may deploy (environment) or that must be built (job)
+    masked: bool = False  # a variable the platform masks in logs (GitLab)
+    protected: bool | None = None  # True: protected; False: must stay readable by unprotected refs; None: either
+
+
+NOTHING_EXPECTED = Expected()
+
+
+@record
 class ChecklistItem:
     """Something configured outside the generated file, which the pipeline relies on."""
 
-    kind: str  # secret | variable | environment | schedule | credentials | other
+    kind: str  # secret | variable | environment | schedule | credentials | tool | other
     name: str
     detail: str
+    expected: Expected = NOTHING_EXPECTED
+
+
+def runner_tool_items(plan: Plan, where: str) -> list[ChecklistItem]:
+    """One item per command the runner must provide (Job.runner_tools): pipegen's jobs call
+    them as users have them and install none. `where`: the platform's word for what runs a job."""
+    users: dict[str, list[str]] = {}
+    for job in plan.jobs:
+        for tool in job.runner_tools:
+            users.setdefault(tool, []).append(job.id)
+    return [ChecklistItem("tool", tool, f"`{tool}` on PATH in {where} for {', '.join(jobs)} (the generated jobs "
+                                        "call it and do not install it)")
+            for tool, jobs in sorted(users.items())]
 
 
 class Backend(Protocol):

@@ -20,4 +20,4 @@ class Difference:
     platform: str
     aspect: str  # a field of readback.JobView / PipelineView, or "steps.reads" / "steps.secrets"
     rule: str  # IGNORED | SUPERSET | SUBSET, or the platform's value for pipeline-level aspects
-    what: str  # what a reviewer sees, in the README table
+    what: str  # what a reviewer sees, in the table of docs/platforms.md

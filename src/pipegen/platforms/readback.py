@@ -3,7 +3,7 @@ from: jobs, their stage, what each waits for, on which events each runs, approva
 environments, outputs produced and read, what each step can read from the CI's secret and
 variable stores, timeouts, the cancel policy and the gate commands with their thresholds.
 
-Each platform's reader (`pipegen.platforms.<platform>_reader`) turns a generated file into a
+Each platform's reader (`pipegen.platforms.<platform>.reader`) turns a generated file into a
 `PipelineView`; `from_plan` derives the view the plan promises. The parity test compares them
 (`pipegen.platforms.differences` lists what a platform forces to differ) and `pipegen diff`
 compares two views of the same platform.
@@ -71,6 +71,20 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     steps: tuple[StepView, ...] = ()
     timeout_minutes: int | None = None
     gates: tuple[GateView, ...] = ()
+    applies: frozenset[str] = frozenset()  # what the job changes in an environment, and how (APPLY_*)
+    # The git submodules the job's checkout fetches: SUBMODULES_RECURSIVE, SUBMODULES_TOP_LEVEL, or None.
+    submodules: str | None = None
+
+
+SUBMODULES_RECURSIVE = "recursive"  # and the submodules' own submodules
+SUBMODULES_TOP_LEVEL = "top-level"  # those .gitmodules names, not theirs
+
+
+def checkout_submodules(value: object) -> str | None:
+    """A checkout's `submodules` setting (GitHub's actions/checkout input, Azure's checkout step): `recursive`,
+    `true` (one level), else none."""
+    text = str(value).lower()
+    return SUBMODULES_RECURSIVE if text == "recursive" else SUBMODULES_TOP_LEVEL if text == "true" else None
 
 
 @dataclass(frozen=True)
@@ -334,6 +348,36 @@ def gates_in(script: str) -> tuple[GateView, ...]:
     return tuple(found)
 
 
+APPLY_TERRAFORM_SEALED = "terraform apply of the saved plan, checked against its seal"
+APPLY_TERRAFORM_UNCHECKED = "terraform apply of a saved plan nobody checked"
+APPLY_TERRAFORM_UNSAVED = "terraform apply without a saved plan"
+APPLY_KUBERNETES = "kubernetes manifests"
+APPLY_DAGS = "airflow DAGs"
+# Applies whose change nobody reviewed: not the plan the plan job summarised and sealed.
+UNREVIEWED = frozenset({APPLY_TERRAFORM_UNCHECKED, APPLY_TERRAFORM_UNSAVED})
+_TERRAFORM_APPLY = re.compile(r"\bterraform(?:[ \t]+-chdir=\S+)?[ \t]+apply\b([^\n;&|]*)")
+_KUBERNETES_APPLY = re.compile(r"\bpipegen deploy kubernetes apply\b"
+                               r"|\bkubectl\b[^\n]*?[ \t](?:apply|rollout restart)\b")
+
+
+def applies_in(script: str) -> frozenset[str]:
+    """What a job's script changes in an environment: Terraform (and whether it applies the saved
+    plan whose seal it checked first), Kubernetes manifests, an Airflow DAG folder."""
+    text = script.replace("\\\n", " ")
+    found = set()
+    checked = "pipegen deploy terraform verify" in text
+    for match in _TERRAFORM_APPLY.finditer(text):
+        words = match.group(1).split()
+        saved = bool(words) and not words[-1].startswith("-") and "-auto-approve" not in words
+        found.add(APPLY_TERRAFORM_UNSAVED if not saved else
+                  APPLY_TERRAFORM_SEALED if checked else APPLY_TERRAFORM_UNCHECKED)
+    if _KUBERNETES_APPLY.search(text):
+        found.add(APPLY_KUBERNETES)
+    if "pipegen deploy airflow sync" in text:
+        found.add(APPLY_DAGS)
+    return frozenset(found)
+
+
 def release_branch(plan: Plan) -> str:
     prod = next((job.branch for job in plan.jobs if job.stage == "prod" and job.branch), None)
     return prod or (plan.triggers.branches[0] if plan.triggers.branches else "main")
@@ -392,7 +436,9 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             approval=job.id in approval_jobs or bool(approval_jobs & after[job.id]), asks_approval=asks,
             outputs=frozenset(job.outputs), inputs=frozenset(job.inputs), visible_outputs=frozenset(job.inputs),
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
-            gates=tuple(gate for step in job.steps for gate in gates_in(step.run)))
+            gates=tuple(gate for step in job.steps for gate in gates_in(step.run)),
+            applies=applies_in("\n".join(step.run for step in job.steps)),
+            submodules=SUBMODULES_RECURSIVE if plan.submodules else None)
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
                         schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
                         approvers=approvers_of(plan))

@@ -14,7 +14,7 @@ class AzureHost:
 
     def __init__(self, target: Target, token: str):
         self.target = target
-        self.http = session({"Authorization": f"Bearer {token}"})
+        self.http = session(target, {"Authorization": f"Bearer {token}"})
         self.base = f"{target.api_url}/_apis/git/repositories/{target.repository}/pullRequests/{target.number}/threads"
 
     def find(self, marker: str) -> str | None:

@@ -1,15 +1,19 @@
 """What every host of a pull/merge-request comment shares: the target, the HTTP session
-(bounded retries, a timeout, the token only in a header), and the Protocol each host
-module implements. requests is imported here only, so `pipegen --help` never pays for it."""
+(pipegen.http_client: bounded retries, the token only in a header and only to the API's
+host), and the Protocol each host module implements. requests is imported on use only, so
+`pipegen --help` never pays for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from pipegen import scrub
 from pipegen.errors import EvaluationError
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
+
+    from pipegen.http_client import HostBoundSession
 
 TIMEOUT_SECONDS = 10
 MAX_PAGES = 20  # 2000 comments is more than any pull request a report is posted on
@@ -50,30 +54,26 @@ class HostError(EvaluationError):
         self.status = status
 
 
-def session(headers: dict[str, str]) -> "requests.Session":
-    """A session with the auth headers and bounded retries: connection errors and 429/5xx
-    answers to idempotent calls are retried with backoff; a POST is retried only when it was
-    never sent, so a flaky network cannot post the report twice."""
-    # pylint: disable=import-outside-toplevel  # requests only when a comment is posted
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
+def session(target: Target, credentials: dict[str, str], headers: dict[str, str] | None = None
+            ) -> "HostBoundSession":
+    """A session for the target's API host: the credential headers go to that host only
+    (never to a redirect or a page link elsewhere); connection errors and 429/5xx answers to
+    idempotent calls are retried with backoff; a POST is retried only when it was never
+    sent, so a flaky network cannot post the report twice."""
+    from pipegen import http_client  # pylint: disable=import-outside-toplevel  # requests on use only
 
-    retry = Retry(total=RETRIES, connect=RETRIES, read=1, status=RETRIES, backoff_factor=0.5,
-                  status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"GET", "PUT", "PATCH"}),
-                  respect_retry_after_header=True, raise_on_status=False)
-    http = requests.Session()
-    http.mount("https://", HTTPAdapter(max_retries=retry))
-    http.mount("http://", HTTPAdapter(max_retries=retry))
-    http.headers.update({"User-Agent": "pipegen-report-comment", **headers})
-    return http
+    return http_client.session(target.api_url, credentials=credentials,
+                               headers={"User-Agent": "pipegen-report-comment", **(headers or {})},
+                               retries=RETRIES, read_retries=1, retry_methods=("GET", "PUT", "PATCH"))
 
 
-def call(http: "requests.Session", method: str, url: str, what: str, **kwargs) -> "requests.Response":
+def call(http: "HostBoundSession", method: str, url: str, what: str, **kwargs) -> "requests.Response":
     """One API call; any failure is a HostError naming what failed and the HTTP status
     (never the request headers, which carry the token)."""
     import requests  # pylint: disable=import-outside-toplevel
 
+    if not http.at_home(url):  # a page link the server named: the API's host only
+        raise HostError(f"could not {what}: the server pointed to another host ({_short(url)}); not followed")
     try:
         response = http.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)
     except requests.RequestException as exc:
@@ -85,10 +85,9 @@ def call(http: "requests.Session", method: str, url: str, what: str, **kwargs) -
 
 
 def _reason(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 200 else text[:200] + "…"
+    return _short(str(exc))
 
 
 def _short(text: str) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= 200 else text[:200] + "…"
+    """One line of at most 200 characters, secrets redacted before the cut."""
+    return scrub.cut(" ".join((text or "").split()), 200)

@@ -10,7 +10,7 @@ class BitbucketHost:
 
     def __init__(self, target: Target, token: str):
         self.target = target
-        self.http = session({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.http = session(target, {"Authorization": f"Bearer {token}"}, {"Accept": "application/json"})
         self.base = f"{target.api_url}/repositories/{target.repository}/pullrequests/{target.number}/comments"
 
     def find(self, marker: str) -> str | None:

@@ -10,7 +10,8 @@ from typing import Mapping
 from urllib.parse import quote, urlsplit
 
 from pipegen import ci as ci_detect
-from pipegen.errors import UsageError
+from pipegen import paths
+from pipegen.errors import PipegenError, UsageError
 from pipegen.report_comment.base import Target
 
 _CHANGE_URLS = {
@@ -20,43 +21,62 @@ _CHANGE_URLS = {
 }
 
 
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+
 def _github_event(env: Mapping[str, str]) -> dict:
+    """The event payload GitHub wrote (GITHUB_EVENT_PATH), read through the safe reader;
+    {} when it is absent or cannot be read."""
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return {}
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        event = json.loads(paths.read_bytes(Path(path), MAX_EVENT_BYTES))
+    except (PipegenError, ValueError):
         return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _dig(data: object, *keys: str) -> object:
+    """data[k1][k2]... while each level is a mapping, else None (an event file can hold anything)."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _number(value: object) -> str | None:
+    """A pull/merge request number as it goes into an API path: digits only."""
+    text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    return text if text.isascii() and text.isdigit() else None
 
 
 def _github(env: Mapping[str, str], api_url: str | None) -> Target | None:
     event = _github_event(env)
-    pull = event.get("pull_request") or {}
-    number = pull.get("number") or event.get("number")
+    pull = _dig(event, "pull_request")
+    number = _number(_dig(pull, "number") or event.get("number"))
     if not number:
         match = re.match(r"refs/pull/(\d+)/", env.get("GITHUB_REF", ""))
         number = match.group(1) if match else None
     if not number:
         return None
-    head = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
-    base = ((pull.get("base") or {}).get("repo") or {}).get("full_name") or env.get("GITHUB_REPOSITORY")
+    head = _dig(pull, "head", "repo", "full_name")
+    base = _dig(pull, "base", "repo", "full_name") or env.get("GITHUB_REPOSITORY")
     # pull_request runs from a fork get a read-only GITHUB_TOKEN (GitHub docs, "Permissions for the
     # GITHUB_TOKEN"); a deleted fork has no head repo at all.
     fork = bool(pull) and head != base
     return Target("github", (api_url or env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
-                  env.get("GITHUB_REPOSITORY", base or ""), str(number), read_only=fork)
+                  env.get("GITHUB_REPOSITORY", str(base or "")), number, read_only=fork)
 
 
 def _gitlab(env: Mapping[str, str], api_url: str | None) -> Target | None:
-    if not env.get("CI_MERGE_REQUEST_IID"):
+    if not _number(env.get("CI_MERGE_REQUEST_IID")):
         return None
     return Target("gitlab", (api_url or env.get("CI_API_V4_URL") or "https://gitlab.com/api/v4").rstrip("/"),
                   env.get("CI_PROJECT_ID", ""), env["CI_MERGE_REQUEST_IID"])
 
 
 def _azure(env: Mapping[str, str], api_url: str | None) -> Target | None:
-    number = env.get("SYSTEM_PULLREQUEST_PULLREQUESTID")
+    number = _number(env.get("SYSTEM_PULLREQUEST_PULLREQUESTID"))
     if not number:
         return None
     root = api_url or f"{env.get('SYSTEM_COLLECTIONURI', '').rstrip('/')}/{quote(env.get('SYSTEM_TEAMPROJECT', ''))}"
@@ -77,7 +97,7 @@ def _api_root(host: str, root: str) -> str:
 
 
 def _jenkins(env: Mapping[str, str], host: str | None, api_url: str | None) -> Target | None:
-    if not env.get("CHANGE_ID"):
+    if not _number(env.get("CHANGE_ID")):
         return None
     if host not in _CHANGE_URLS:
         raise UsageError("on Jenkins the comment goes through the repository host: pass --host github, gitlab "

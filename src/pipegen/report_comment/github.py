@@ -10,8 +10,8 @@ class GithubHost:
 
     def __init__(self, target: Target, token: str):
         self.target = target
-        self.http = session({"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-                             "X-GitHub-Api-Version": "2022-11-28"})
+        self.http = session(target, {"Authorization": f"Bearer {token}"},
+                            {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"})
         self.base = f"{target.api_url}/repos/{target.repository}"
 
     def find(self, marker: str) -> str | None:

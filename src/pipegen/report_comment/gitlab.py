@@ -12,7 +12,7 @@ class GitlabHost:
 
     def __init__(self, target: Target, token: str):
         self.target = target
-        self.http = session({"PRIVATE-TOKEN": token})
+        self.http = session(target, {"PRIVATE-TOKEN": token})
         project = quote(target.repository, safe="")  # a numeric id, or group/project URL-encoded
         self.base = f"{target.api_url}/projects/{project}/merge_requests/{target.number}/notes"
 

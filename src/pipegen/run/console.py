@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from pipegen import scrub
+
 TAIL_LINES = 30  # of a failing job's log, shown after the summary
 REDRAW_SECONDS = 1.0
 _UP_AND_CLEAR = "\x1b[{count}F\x1b[J"  # cursor to the start of the line `count` up, clear to the end of screen
@@ -72,7 +74,9 @@ class Console:  # pylint: disable=too-many-instance-attributes  # the display's 
     # --- what the runner and the jobs say
 
     def say(self, text: str = "") -> None:
-        """A message, always shown (above the live block)."""
+        """A message, always shown (above the live block); no secret of the caller's environment
+        or of the plan reaches the console (pipegen.scrub)."""
+        text = scrub.redact(text)
         with self.lock:
             self._erase()
             self.stream.write(text + "\n")
@@ -177,7 +181,8 @@ class Console:  # pylint: disable=too-many-instance-attributes  # the display's 
         now = time.monotonic()
         for row in self.rows.values():
             # Cut to the terminal's width: a wrapped line would throw the count of lines to redraw off.
-            self.stream.write(_CLEAR_LINE + row.text(self.width, stage_width, now)[:max(columns - 1, 1)] + "\n")
+            text = scrub.redact(row.text(self.width, stage_width, now))
+            self.stream.write(_CLEAR_LINE + text[:max(columns - 1, 1)] + "\n")
         self._drawn = len(self.rows)
 
     def _redraw(self) -> None:

@@ -11,9 +11,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TextIO
 
-from pipegen.ci.outputs import NAME_PATTERN
+from pipegen import scrub
+from pipegen.ci.outputs import check_output
+from pipegen.errors import PipegenError
+from pipegen.paths import read_bytes
 from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
 from pipegen.run.commands import bash_script, install_script, job_commands
@@ -26,6 +29,7 @@ CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_S
                 "PIPEGEN_GATE_MODE", "PIPEGEN_OUTPUTS_FILE", "PIPEGEN_OUTPUTS_LEDGER", "PIPEGEN_EVENT",
                 "PIPEGEN_BRANCH", "RUNNER_TEMP", "AGENT_TEMPDIRECTORY", "VIRTUAL_ENV", "PYTHONHOME")
 Emit = Callable[[str, str], None]  # (job id, one line of output) or (job id, the title of the step it starts)
+MAX_OUTPUTS_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -73,13 +77,23 @@ def job_environment(plan: Plan, job: Job, environ: Mapping[str, str], outputs: M
 
 
 def read_outputs(path: Path) -> dict[str, str]:
-    """NAME=value lines written by `pipegen output set` (later lines win)."""
+    """NAME=value lines written by `pipegen output set` (later lines win), read through the
+    one safe reader; a line `output set` would not have written (a NUL, a control character)
+    and a file it refuses (a FIFO, a link out of the job's folder) publish nothing."""
     values: dict[str, str] = {}
-    if not path.exists():
+    if not os.path.lexists(path):
         return values
-    for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+        data = read_bytes(path, MAX_OUTPUTS_BYTES, root=path.parent)
+    except PipegenError:
+        return values
+    for line in data.decode("utf-8", errors="replace").split("\n"):
         name, sep, value = line.partition("=")
-        if sep and NAME_PATTERN.match(name):
+        try:
+            check_output(name, value)
+        except PipegenError:
+            continue
+        if sep:
             values[name] = value
     return values
 
@@ -210,6 +224,12 @@ def _environment(context: JobContext) -> dict[str, str]:
     return job_environment(context.plan, context.job, context.environ, context.outputs, extra)
 
 
+def _new_log(path: Path) -> TextIO:
+    """The job's log, a new file in the run's own logs folder, never through a link left there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path, flags, 0o666), "w", encoding="utf-8")
+
+
 def _version(python: str) -> str:
     """The job's Python as a version: `python3.11` -> 3.11; pipegen's own interpreter (used when the
     plan's version is not on PATH) -> its version; any other path as it is."""
@@ -229,8 +249,9 @@ def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> Job
     deadline = started + job.timeout_minutes * 60
     env = _environment(context)
     context.log.parent.mkdir(parents=True, exist_ok=True)
-    with context.log.open("w", encoding="utf-8") as log:
+    with _new_log(context.log) as log:
         def line(text: str) -> None:
+            text = scrub.redact(text)  # a secret a job prints stays out of the log and the console
             log.write(text + "\n")
             log.flush()
             emit(job.id, text)
@@ -264,7 +285,8 @@ def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> Job
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:
                 return finish("failed", code, failed_step(job, command.kind, command.title, code, context.workdir,
-                                                          _version(context.python), "-m pytest" in command.script))
+                                                          _version(context.python), "-m pytest" in command.script,
+                                                          context.plan.submodules))
             if command.kind == "install" and context.venv_cache is not None:
                 _store_venvs(context.venv_cache, cache_keys, context.job_dir / "venv")
         published = read_outputs(context.job_dir / "outputs.env")

@@ -249,6 +249,8 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         workdir = self._workdir(job, scratch)
         for producer in job.fetches:  # files an earlier job handed over (coverage.xml for Sonar)
             handed = scratch / "handover" / producer
+            if not handed.is_dir() and producer not in self.prepared.run_ids:
+                handed = self.prepared.state.handover(producer)  # from the run where it passed, as CI keeps them
             if handed.is_dir():
                 shutil.copytree(handed, workdir, dirs_exist_ok=True)
             else:
@@ -261,14 +263,21 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                           extra_env=service_environment(job, self.options.services))
 
     def _hand_over(self, job: Job, scratch: Path) -> None:
+        """The files a passed job hands over, for this run's later jobs and for later runs."""
         workdir = self._workdir(job, scratch)
+        kept = self.prepared.state.handover(job.id)
+        if job.hands_over:
+            shutil.rmtree(kept, ignore_errors=True)
         for relative in job.hands_over:
-            source, target = workdir / relative, scratch / "handover" / job.id / relative
-            if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
-            elif source.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+            source = workdir / relative
+            if source.is_symlink():
+                continue  # a link the job made is not a file it hands over (it could lead anywhere)
+            for target in (scratch / "handover" / job.id / relative, kept / relative):
+                if source.is_dir():
+                    shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
+                elif source.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, target)
 
     def _start(self, pool: ThreadPoolExecutor, job: Job, scratch: Path) -> Future:
         self.console.started(job.id, f"{job.stage}: {job.title}")
@@ -299,7 +308,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         return ready
 
     def run(self, scratch: Path) -> dict[str, JobResult]:
-        workspace.make_snapshot(self.prepared.root, scratch / "snapshot")
+        workspace.make_snapshot(self.prepared.root, scratch / "snapshot", self.prepared.plan.submodules)
         pending = list(self.prepared.selection.run)
         running: dict[Future, Job] = {}
         limit = max(1, self.options.parallel)

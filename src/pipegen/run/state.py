@@ -1,19 +1,50 @@
 """What `pipegen run` keeps in .pipegen/run/ between runs: each job's last status and
-outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF),
-the last run's summary (JSON), and the job logs."""
+outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF), the
+files each passed job handed over (a saved Terraform plan for the apply job), the last run's
+summary (JSON), and the job logs.
+
+Nothing outside that folder is touched: `.pipegen`, `.pipegen/run` and its `logs` and `handover`
+must be real folders of the project (a symlink is refused, exit 2, before anything runs or is
+deleted), and state.json is read through the one safe reader (pipegen.paths) and checked:
+a value a job could not have published (a line break, a NUL) refuses the run."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipegen import paths, scrub
+from pipegen.ci.outputs import NAME_PATTERN, check_output
+from pipegen.errors import PipegenError, UsageError
 from pipegen.generate.files import atomic_write
 
 RUN_DIR = Path(".pipegen") / "run"
 STATE_FILE = "state.json"
 SUMMARY_FILE = "last-run.json"
 LOGS = "logs"
+HANDOVER = "handover"
+MAX_STATE_BYTES = 16 * 1024 * 1024
+_COMMIT = re.compile(r"[0-9a-f]{0,64}")
+
+
+def run_directory(project_dir: Path) -> Path:
+    """project_dir/.pipegen/run, each folder on the way (and its logs and hand-overs) a real
+    folder or absent: a symlink there would make a run delete and write elsewhere."""
+    current = Path(os.path.abspath(project_dir))
+    checked = []
+    for part in RUN_DIR.parts:
+        current = current / part
+        checked.append(current)
+    checked += [current / LOGS, current / HANDOVER]
+    for folder in checked:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise UsageError(f"{folder} is {'a symlink' if folder.is_symlink() else 'not a folder'}: pipegen run "
+                             "keeps its state and logs only in a real .pipegen/run/ folder of the project; "
+                             "remove it and run again")
+    return current
 
 
 @dataclass
@@ -23,6 +54,26 @@ class JobRecord:
     commit: str = ""
 
 
+def _record(job_id: Any, record: Any) -> JobRecord:
+    """One job's entry, as `save` writes it; anything else is a ValueError saying what."""
+    if not isinstance(job_id, str) or not isinstance(record, dict) or not isinstance(record.get("status"), str):
+        raise ValueError(f"job {scrub.neutralise(str(job_id))[:60]!r} has no status")
+    outputs = record.get("outputs", {})
+    if not isinstance(outputs, dict):
+        raise ValueError(f"job {job_id}: outputs is not a mapping")
+    for name, value in outputs.items():
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or not isinstance(value, str):
+            raise ValueError(f"job {job_id}: an output is not NAME: text")
+        try:
+            check_output(name, value)
+        except PipegenError as exc:
+            raise ValueError(f"job {job_id}: {exc}") from None
+    commit = record.get("commit", "")
+    if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
+        raise ValueError(f"job {job_id}: commit is not a git commit id")
+    return JobRecord(record["status"], dict(outputs), commit)
+
+
 @dataclass
 class State:
     directory: Path
@@ -30,15 +81,23 @@ class State:
 
     @classmethod
     def load(cls, project_dir: Path) -> "State":
-        directory = project_dir / RUN_DIR
+        """The state an earlier run saved; empty when there is none. A state file that is not
+        one pipegen wrote (a FIFO, a link out of the project, a NUL in a value) is refused."""
+        directory = run_directory(project_dir)
         state = cls(directory)
+        path = directory / STATE_FILE
+        if not os.path.lexists(path):
+            return state
+        data = paths.read_bytes(path, MAX_STATE_BYTES, root=directory)
         try:
-            data = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
-            for job_id, record in data.get("jobs", {}).items():
-                outputs = {str(name): str(value) for name, value in record.get("outputs", {}).items()}
-                state.jobs[job_id] = JobRecord(str(record["status"]), outputs, str(record.get("commit", "")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass  # no earlier run, or an unreadable file: as if nothing ran before
+            loaded = json.loads(data)
+            jobs = loaded.get("jobs", {}) if isinstance(loaded, dict) else None
+            if not isinstance(jobs, dict):
+                raise ValueError("no jobs mapping")
+            state.jobs = {job_id: _record(job_id, record) for job_id, record in jobs.items()}
+        except (ValueError, RecursionError) as exc:
+            raise UsageError(f"{path} is not a state file pipegen run wrote ({scrub.cut(str(exc), 120)}); "
+                             "delete it to start afresh") from None
         return state
 
     def passed(self, job_id: str) -> bool:
@@ -58,8 +117,12 @@ class State:
     def write_summary(self, summary: dict[str, Any]) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / SUMMARY_FILE
-        atomic_write(path, json.dumps(summary, indent=2) + "\n")
+        atomic_write(path, scrub.redact(json.dumps(summary, indent=2)) + "\n")
         return path
 
     def logs(self) -> Path:
         return self.directory / LOGS
+
+    def handover(self, job_id: str) -> Path:
+        """Where the files `job_id` handed over in its last passed run are kept."""
+        return self.directory / HANDOVER / job_id

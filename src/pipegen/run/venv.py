@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Mapping
 
-from pipegen.errors import EvaluationError
+from pipegen.errors import EvaluationError, PipegenError
+from pipegen.paths import read_bytes
 
 
 def interpreter(version: str) -> tuple[str, str | None]:
@@ -79,16 +80,25 @@ _PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)")
 
 
-def _requirement_files(workdir: Path, paths: tuple[str, ...]) -> list[Path]:
-    """The requirement files and every file they include (-r/-c), once each."""
-    found: list[Path] = []
-    queue = [workdir / path for path in paths]
+def _project_file(path: Path) -> bytes | None:
+    """A file of the job's working copy through the one safe reader (pipegen.paths); None when
+    it is absent or refused (a FIFO, a link out of the copy, an include of /etc/...)."""
+    try:
+        return read_bytes(path)
+    except PipegenError:
+        return None
+
+
+def _requirement_files(workdir: Path, names: tuple[str, ...]) -> list[tuple[Path, bytes]]:
+    """The requirement files and every file they include (-r/-c), once each, with their bytes."""
+    found: list[tuple[Path, bytes]] = []
+    queue = [workdir / name for name in names]
     while queue:
         path = queue.pop(0)
-        if path in found or not path.is_file():
+        if any(path == seen for seen, _ in found) or (data := _project_file(path)) is None:
             continue
-        found.append(path)
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        found.append((path, data))
+        for line in data.decode("utf-8", errors="replace").splitlines():
             if match := _INCLUDE.match(line):
                 queue.append(path.parent / match.group(1))
     return found
@@ -98,10 +108,10 @@ def cache_key(python: str, install_commands: tuple[str, ...], requirements: tupl
     digest = hashlib.sha256()
     for part in (python, *install_commands):
         digest.update(part.encode() + b"\0")
-    files = _requirement_files(workdir, requirements) + [workdir / name for name in _PROJECT_FILES]
-    for path in files:
-        if path.is_file():
-            digest.update(str(path.relative_to(workdir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    files = _requirement_files(workdir, requirements)
+    files += [(workdir / name, data) for name in _PROJECT_FILES if (data := _project_file(workdir / name)) is not None]
+    for path, data in files:
+        digest.update(os.path.relpath(path, workdir).encode() + b"\0" + data + b"\0")
     return digest.hexdigest()[:24]
 
 

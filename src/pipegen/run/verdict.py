@@ -4,21 +4,23 @@ install that fails is the project's dependencies or install command. Read from t
 the test step wrote, never guessed from the exit code alone."""
 from __future__ import annotations
 
-import configparser
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from pipegen.errors import PipegenError
+from pipegen.paths import read_bytes
 from pipegen.plan.model import Job
-from pipegen.project_files import read_text
+from pipegen.project_files import submodule_paths
 
+MAX_REPORT_BYTES = 64 * 1024 * 1024
 MAX_NAMED = 3  # failing tests named in the one-line message; the log has them all
 
 
 def _failures(report: Path) -> tuple[int, int, list[str]]:
     """(tests, failed or in error, the first failing tests' names) of one JUnit XML file."""
-    try:
-        root = ET.parse(report).getroot()
-    except (ET.ParseError, OSError):
+    try:  # a file the job wrote: through the one safe reader (no FIFO, no link out of the job's copy)
+        root = ET.fromstring(read_bytes(report, MAX_REPORT_BYTES))
+    except (ET.ParseError, PipegenError):
         return 0, 0, []
     total = failed = 0
     names = []
@@ -29,20 +31,18 @@ def _failures(report: Path) -> tuple[int, int, list[str]]:
             path = (case.get("classname") or "").replace(".", "/")
             names.append(f"{path}.py::{case.get('name')}" if path else str(case.get("name")))
     for suite in root.iter("testsuite"):  # an error while collecting is a suite error without a testcase
-        if not list(suite.iter("testcase")) and int(suite.get("errors") or 0):
-            failed += int(suite.get("errors") or 0)
+        errors = suite.get("errors") or "0"
+        if not list(suite.iter("testcase")) and errors.isdigit():
+            failed += int(errors)
     return total, failed, names
 
 
 def missing_submodules(workdir: Path) -> list[str]:
-    """The git submodules .gitmodules names whose folder is empty or absent in the job's copy."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(read_text(workdir / ".gitmodules"))
-    except configparser.Error:
-        return []
-    paths = [parser.get(section, "path", fallback="").strip() for section in parser.sections()]
-    return [path for path in paths if path and not _has_files(workdir / path)]
+    """The git submodules .gitmodules names whose folder is empty or absent in the job's copy (`workdir`:
+    the project's folder in it; .gitmodules is at the top of the copy)."""
+    root = next((folder for folder in (workdir, *workdir.parents)
+                 if (folder / ".gitmodules").exists() or (folder / ".git").exists()), workdir)
+    return [path for path in submodule_paths(root) if not _has_files(root / path)]
 
 
 def _has_files(folder: Path) -> bool:
@@ -50,10 +50,11 @@ def _has_files(folder: Path) -> bool:
 
 
 def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, python: str,
-                runs_tests: bool = True) -> str:
+                runs_tests: bool = True, submodules: bool = True) -> str:
     """The message of a failed job: the step and its exit code, and what it means when known
     (`python`: the interpreter the job ran with, named in the message; `runs_tests`: the step is
-    the one running the project's tests, whose JUnit file says which failed, not a gate's)."""
+    the one running the project's tests, whose JUnit file says which failed, not a gate's;
+    `submodules`: the plan's checkouts fetch the git submodules)."""
     message = f"step {title!r} exited with {code}"
     if kind == "install":
         return message + (f": installing the project failed (its dependencies or install command, with "
@@ -66,10 +67,11 @@ def failed_step(job: Job, kind: str, title: str, code: int, workdir: Path, pytho
         return message
     missing = missing_submodules(workdir)
     if missing:
+        why = ("project.submodules is false in the descriptor, so no checkout of the pipeline fetches them: remove "
+               "that line (or set it to true) and run `pipegen generate`" if not submodules else
+               "check them out (`git submodule update --init --recursive`) and run again")
         return message + (f": {failed} of {total} tests failed, and the repository's git submodules are not checked "
-                          f"out ({', '.join(missing)}): the tests need them. Clone with --recurse-submodules (or run "
-                          "`git submodule update --init --recursive`); pipegen's generated checkouts do not fetch "
-                          "submodules yet")
+                          f"out ({', '.join(missing)}): the tests need them; {why}")
     names = [name for count in counts for name in count[2]]
     named = ", ".join(names[:MAX_NAMED]) + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
     return message + (f": the project's own tests fail as written here ({failed} of {total} failed"

@@ -5,6 +5,10 @@ branches and the local branches copied over (changed lines are compared with ori
 the local main when there is no remote, offline), then the work
 tree laid over it: modified and untracked files that git does not ignore are included,
 deleted ones removed. Each job then gets its own copy of the snapshot.
+
+When the plan's checkouts fetch the git submodules, so does the snapshot: a submodule checked out on
+disk is snapshotted the same way (its commit, with its work tree's changes), recursively; one that is
+not is fetched from its URL at the commit the repository records, as the CI's checkout would.
 """
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pipegen.errors import UsageError
+from pipegen.errors import EvaluationError, UsageError
+from pipegen.project_files import submodule_paths
 
 STATE_DIR = ".pipegen"  # never copied: it holds the runs themselves
 
@@ -54,8 +59,9 @@ def _work_tree_files(root: Path) -> tuple[list[str], list[str]]:
     return keep, [path for path in deleted if path]
 
 
-def make_snapshot(root: Path, destination: Path) -> Path:
-    """A git clone of `root` at HEAD with the work tree's changes laid over it."""
+def make_snapshot(root: Path, destination: Path, submodules: bool = False) -> Path:
+    """A git clone of `root` at HEAD with the work tree's changes laid over it; with `submodules`, its git
+    submodules too."""
     if not head_commit(root):
         raise UsageError(f"{root}: the repository has no commit yet; commit once before pipegen run")
     _git(root.parent, "clone", "--quiet", "--no-hardlinks", str(root), str(destination))
@@ -80,7 +86,44 @@ def make_snapshot(root: Path, destination: Path) -> Path:
             shutil.copy2(source, target, follow_symlinks=False)
     for relative in deleted:
         (destination / relative).unlink(missing_ok=True)
+    if submodules:
+        _carry_submodules(root, destination)
     return destination
+
+
+# git must never wait for a password or a host key nobody is there to give.
+_UNATTENDED = {"GIT_TERMINAL_PROMPT": "0"}
+SUBMODULE_FETCH_TIMEOUT = 600  # seconds: a slow host, never a hang
+
+
+def _carry_submodules(root: Path, destination: Path) -> None:
+    """Each submodule .gitmodules names that the repository records: snapshotted from its checkout on disk,
+    else fetched."""
+    for path in submodule_paths(root):
+        if not _git(destination, "ls-files", "--stage", "--", path).startswith("160000 "):
+            continue  # named in .gitmodules, but no submodule the repository records
+        if (root / path / ".git").exists():
+            make_snapshot(root / path, destination / path, submodules=True)
+        else:
+            _fetch_submodule(destination, path)
+
+
+def _fetch_submodule(destination: Path, path: str) -> None:
+    env = {**os.environ, **_UNATTENDED}
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    try:
+        done = subprocess.run(["git", "submodule", "--quiet", "update", "--init", "--recursive", "--", path],
+                              cwd=destination, capture_output=True, text=True, check=False, env=env,
+                              timeout=SUBMODULE_FETCH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        why = f"no answer in {SUBMODULE_FETCH_TIMEOUT} s"
+    else:
+        if done.returncode == 0:
+            return
+        why = ((done.stderr.strip() or done.stdout.strip()).splitlines() or ["git failed"])[-1]
+    raise EvaluationError(f"the git submodule {path} is not checked out here and could not be fetched ({why}): "
+                          "check it out (`git submodule update --init --recursive`) and run again, or set "
+                          "project.submodules: false in the descriptor if the jobs do not need it")
 
 
 def copy_for_job(snapshot: Path, destination: Path) -> Path:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from pipegen.init.detect import Finding
 from pipegen.project_files import read_toml
 from pipegen.init.detect.install import install_commands, lock_files
 from pipegen.project_files import is_package
-from pipegen.init.detect.layout import source_packages
+from pipegen.init.detect.layout import app_folder, source_packages
 from pipegen.init.detect.layout import test_levels as levels_of
 from pipegen.init.detect.linters import configured_linters
 from pipegen.init.detect.mlproject import Training, find_training
@@ -260,6 +261,34 @@ def test_a_package_in_a_subfolder_gives_the_code_the_tests_and_the_install(tmp_p
     assert source_packages(root, pyproject(root)) == (("backend/app",), "packages at the repository root in backend/")
     assert levels_of(root) == ({"unit": "backend/tests/unit", "functional": "backend/tests/e2e"}, ())
     assert install_commands(root, pyproject(root)).value == "python -m pip install -e './backend[test]'"
+
+
+def test_an_application_folder_holding_the_tests_gives_the_code_and_the_tests(tmp_path):
+    """project/app with project/tests, as its Dockerfile in project/ runs it: no package anywhere, no tests at the
+    root. The code is the folder's packages (or the folder, when its code is modules)."""
+    root = tree(tmp_path / "app", {"README.md": "", "docs/tests/test_nothing.py": "",
+                                   "project/app/__init__.py": "", "project/app/main.py": "",
+                                   "project/tests/conftest.py": "", "project/tests/test_main.py": ""})
+    assert app_folder(root) == "project"
+    assert source_packages(root, {}) == (("project/app",), "packages in project/, the application folder holding "
+                                                           "the tests")
+    assert levels_of(root) == ({"unit": "project/tests"}, ())
+    assert python_version(root, {}).value == "3.11"  # nothing names one: the default
+    tree(root, {"project/Dockerfile": "FROM python:3.12.1-slim-bookworm\nWORKDIR /usr/src/app\n"})
+    assert python_version(root, {}) == Finding("3.12", "project/Dockerfile FROM python image")
+    modules = tree(tmp_path / "modules", {"service/main.py": "", "service/test/api_test.py": ""})
+    assert source_packages(modules, {})[0] == ("service",) and levels_of(modules) == ({"unit": "service/test"}, ())
+
+
+@pytest.mark.parametrize("files", [
+    {"tests/test_x.py": "", "project/tests/test_y.py": ""},  # the root's tests are the tests
+    {"one/tests/test_x.py": "", "two/tests/test_y.py": ""},  # two candidates: no guess
+    {"project/tests/helpers.py": ""},  # a tests folder without test files
+    {"project/app/__init__.py": "", "scripts/tests/test_x.py": ""},  # scripts/ holds no shipped code
+    {"backend/pyproject.toml": "[project]\nname = 'b'\n", "backend/tests/test_x.py": ""},  # a package: installed
+])
+def test_no_application_folder_is_guessed(tmp_path, files):
+    assert app_folder(tree(tmp_path, files)) is None
 
 
 def test_a_uv_workspace_syncs_all_its_members(tmp_path):

@@ -11,7 +11,7 @@ from pipegen.project_files import is_package, read_ini, read_toml, setup_py_argu
 
 # Groups and extras that hold what tests and linters need (docs, notebooks... are left out).
 TEST_GROUPS = ("test", "tests", "testing", "dev", "lint", "linting")
-_SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 PIP_WITH_GROUPS = "python -m pip install --upgrade 'pip>=25.1'"  # pip's --group arrived in 25.1
 UV = "python -m pip install 'uv>=0.5,<1'"
@@ -28,7 +28,7 @@ def package_folder(root: Path) -> str | None:
     if not root.is_dir():
         return None
     subfolders = sorted(child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")
-                        and _SAFE.match(child.name) and is_package(child))
+                        and SAFE_NAME.match(child.name) and is_package(child))
     return subfolders[0] if len(subfolders) == 1 else None
 
 
@@ -59,7 +59,7 @@ def poetry_application(root: Path, pyproject: dict) -> str | None:
 
 
 def _wanted(names) -> list[str]:
-    return [name for name in names if isinstance(name, str) and name.lower() in TEST_GROUPS and _SAFE.match(name)]
+    return [name for name in names if isinstance(name, str) and name.lower() in TEST_GROUPS and SAFE_NAME.match(name)]
 
 
 def _extras(folder: Path, pyproject: dict) -> list:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipegen.init.detect.install import package_folder
-from pipegen.project_files import read_ini, read_toml, setup_py_arguments, table
+from pipegen.init.detect.install import SAFE_NAME, package_folder
+from pipegen.project_files import is_package, read_ini, read_toml, setup_py_arguments, table
 
 # Folders at the root that hold no shipped code.
 NOT_CODE = {"tests", "test", "docs", "doc", "examples", "scripts", "build", "dist", "venv", ".venv", "env",
@@ -92,15 +92,50 @@ def _from_setup(root: Path) -> list[str]:
     return []
 
 
+def _holds_tests(folder: Path) -> bool:
+    """`folder` has a tests/ (or test/) folder with pytest's test files in it."""
+    return any((folder / base).is_dir() and any(_test_files(folder / base)) for base in ("tests", "test"))
+
+
+def _test_files(folder: Path):
+    yield from folder.rglob("test_*.py")
+    yield from folder.rglob("*_test.py")
+
+
+def app_folder(root: Path) -> str | None:
+    """The one subfolder, not a package, holding the application and its tests (project/app with
+    project/tests, as a Dockerfile in project/ runs it), when the root holds no tests itself; None
+    otherwise. Its tests import the code as that folder's top-level modules (`import app`)."""
+    if not root.is_dir() or _test_levels(root)[0]:
+        return None
+    found = [child.name for child in sorted(root.iterdir())
+             if child.is_dir() and not child.name.startswith(".") and child.name not in NOT_CODE
+             and SAFE_NAME.match(child.name) and not is_package(child) and _holds_tests(child)]
+    return found[0] if len(found) == 1 else None
+
+
+def code_folder(root: Path) -> str | None:
+    """The subfolder holding the code and its tests, when the root does not: a package (backend/ with its
+    pyproject.toml) or an application folder (project/)."""
+    folder = package_folder(root)
+    return folder if folder is not None else app_folder(root)
+
+
 def source_packages(root: Path, pyproject: dict) -> tuple[tuple[str, ...], str]:
     """(folders holding the project's code, where that came from); when the repository holds
-    none itself, those of the package in its one package subfolder (backend/app, say)."""
+    none itself, those of the package in its one package subfolder (backend/app, say), or of the
+    application folder holding the tests (project/app; the folder itself when its code is modules)."""
     found, why = _source_packages(root, pyproject)
-    folder = package_folder(root) if not found else None
+    folder = code_folder(root) if not found else None
     if folder and folder != ".":
         inner, inner_why = _source_packages(root / folder, read_toml(root / folder / "pyproject.toml"))
+        application = folder == app_folder(root)
         if inner:
-            return tuple(f"{folder}/{path}" for path in inner), f"{inner_why} in {folder}/"
+            return tuple(f"{folder}/{path}" for path in inner), \
+                f"packages in {folder}/, the application folder holding the tests" if application \
+                else f"{inner_why} in {folder}/"
+        if application:
+            return (folder,), f"{folder}/, the application folder holding the tests (its code is modules)"
     return found, why
 
 
@@ -118,10 +153,11 @@ def _source_packages(root: Path, pyproject: dict) -> tuple[tuple[str, ...], str]
 
 def test_levels(root: Path) -> tuple[dict[str, str], tuple[str, ...]]:
     """level -> folder for tests/<level-ish>; a bare tests/ (or test/) counts as unit; with
-    neither at the root, those of the one package subfolder (backend/tests). Also returns test
+    neither at the root, those of the one package subfolder (backend/tests) or application folder
+(project/tests). Also returns test
     folders found that fit no level (reported, never silently dropped)."""
     levels, extra = _test_levels(root)
-    folder = package_folder(root) if not levels else None
+    folder = code_folder(root) if not levels else None
     if folder and folder != ".":
         inner, inner_extra = _test_levels(root / folder)
         return ({level: f"{folder}/{path}" for level, path in inner.items()},

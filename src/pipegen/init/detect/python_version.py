@@ -9,6 +9,7 @@ from pathlib import Path
 from pipegen.init.detect import Finding
 from pipegen.init.detect.ci_competition import Mainline, github_workflow
 from pipegen.init.detect.install import package_folder
+from pipegen.init.detect.layout import code_folder
 from pipegen.project_files import read_ini, read_text, read_toml, setup_py_arguments, table
 
 DEFAULT_PYTHON = "3.11"
@@ -43,8 +44,12 @@ def _from_python_version_file(root: Path) -> Finding | None:
 
 
 def _from_dockerfile(root: Path) -> Finding | None:
-    match = _DOCKER_FROM.search(read_text(root / "Dockerfile"))
-    return Finding(_short(match.group("minor")), "Dockerfile FROM python image") if match else None
+    """The root's Dockerfile, else that of the subfolder holding the code and its tests (project/Dockerfile)."""
+    for folder in dict.fromkeys((".", code_folder(root) or ".")):
+        dockerfile = "Dockerfile" if folder == "." else f"{folder}/Dockerfile"
+        if match := _DOCKER_FROM.search(read_text(root / dockerfile)):
+            return Finding(_short(match.group("minor")), f"{dockerfile} FROM python image")
+    return None
 
 
 def _ci_versions(text: str, key: re.Pattern) -> set[str]:

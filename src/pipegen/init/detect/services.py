@@ -128,10 +128,23 @@ def _host_pattern(host: str) -> re.Pattern:
     return re.compile(rf"(?:(?<=@)|(?<=//)|^){re.escape(host)}(?::(?P<port>\d+))?(?=[/?:,;\s]|$)")
 
 
-def rewrite_hosts(value: str, services: tuple[ServiceFinding, ...], hosts: tuple[str, ...] = ()) -> str:
-    """`value` with each service's compose hostname (or one of `hosts`, such as localhost, when
-    followed by the service's port) written as where the CI runs it: ${<NAME>_HOST}[:${<NAME>_PORT}]."""
-    for service in services:
+@dataclass(frozen=True)
+class Hosts:
+    """How the host names in what the tests read map to where pipegen's CI runs each service."""
+
+    services: tuple[ServiceFinding, ...] = ()  # each reached by its compose name
+    local: tuple[str, ...] = ()  # localhost names: `localhost:PORT` is the service listening on PORT
+    aliases: tuple[tuple[str, ServiceFinding], ...] = ()  # other names a CI file gives a service
+    absent: tuple[tuple[str, str], ...] = ()  # host -> why it does not run in pipegen's CI
+
+    def named(self) -> list[tuple[str, ServiceFinding]]:
+        return [(service.name, service) for service in self.services] + list(self.aliases)
+
+
+def rewrite_hosts(value: str, hosts: Hosts) -> str:
+    """`value` with each service's host name (or a local one, such as localhost, when followed by the service's
+    port) written as where the CI runs it: ${<NAME>_HOST}[:${<NAME>_PORT}]."""
+    for host, service in hosts.named():
         def address(match: re.Match, service=service) -> str:
             port = match.group("port")
             if port is None:
@@ -139,8 +152,9 @@ def rewrite_hosts(value: str, services: tuple[ServiceFinding, ...], hosts: tuple
             if service.ports and int(port) == service.ports[0]:
                 return f"${{{service.prefix}_HOST}}:${{{service.prefix}_PORT}}"
             return f"${{{service.prefix}_HOST}}:{port}"
-        value = _host_pattern(service.name).sub(address, value)
-        for host in hosts:
+        value = _host_pattern(host).sub(address, value)
+    for service in hosts.services:
+        for host in hosts.local:
             for port in service.ports[:1]:
                 value = re.sub(rf"(?:(?<=@)|(?<=//)|^){re.escape(host)}:{port}(?=[/?,;\s]|$)",
                                f"${{{service.prefix}_HOST}}:${{{service.prefix}_PORT}}", value)
@@ -164,8 +178,7 @@ def _not_carried(name: str, raw) -> str:
     return next((why for applies, why in reasons if applies), "")
 
 
-def carried_value(name: str, raw, services: tuple[ServiceFinding, ...], built: tuple[str, ...],
-                  hosts: tuple[str, ...] = ()) -> tuple[str | None, str]:
+def carried_value(name: str, raw, hosts: Hosts) -> tuple[str | None, str]:
     """(the value tests.env carries, or None; why not) for one variable the tests read."""
     why = _not_carried(name, raw)
     if why:
@@ -175,12 +188,12 @@ def carried_value(name: str, raw, services: tuple[ServiceFinding, ...], built: t
         return None, why
     if "$" in text:
         return None, "holds a '$' that is not a service's host or port"
-    for other in built:
+    for other, absent in hosts.absent:
         if _host_pattern(other).search(text):
-            return None, f"names {other}, which is built from this repository and does not run in CI"
-    text = _port_reference(name, rewrite_hosts(text, services, hosts), services)
-    provided = {f"{service.prefix}_HOST" for service in services} | \
-        {f"{service.prefix}_PORT" for service in services if service.ports}
+            return None, f"names {other}, {absent}"
+    text = _port_reference(name, rewrite_hosts(text, hosts), hosts.services)
+    provided = {f"{service.prefix}_HOST" for service in hosts.services} | \
+        {f"{service.prefix}_PORT" for service in hosts.services if service.ports}
     if name in provided:
         return None, "pipegen sets it: where the CI runs the service"
     return text, ""
@@ -206,7 +219,7 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
         for key, raw in _raw_environment(raw_services[service].get("environment")).items():
             if key in env or key in left_out:
                 continue
-            value, why = carried_value(str(key), raw, services, tuple(b for b, _ in built))
+            value, why = carried_value(str(key), raw, _built_absent(services, built))
             if value is None:
                 left_out[str(key)] = why
             else:
@@ -215,6 +228,12 @@ def compose_test_environment(root: Path, services: tuple[ServiceFinding, ...]) -
     return TestEnvironment(tuple(env.items()), sources, tuple(left_out.items()),
                            tuple(pair for pair in built if pair[0] in python),
                            tuple(pair for pair in built if pair[0] not in python))
+
+
+def _built_absent(services: tuple[ServiceFinding, ...], built: tuple[tuple[str, str], ...]) -> Hosts:
+    """The compose services running in CI by their names; those built from the repository run nowhere there."""
+    return Hosts(services, absent=tuple((service, "which is built from this repository and does not run in CI")
+                                        for service, _ in built))
 
 
 def _holds_python(folder: Path) -> bool:

@@ -8,6 +8,7 @@ from pipegen.descriptor.model import Descriptor
 from pipegen.descriptor.requirement import pipegen_requirement
 from pipegen.plan.install import PIPEGEN_MIN_PYTHON
 from pipegen.plan.model import REPORT_DIR, EnvKind, EnvValue
+from pipegen.syntax import shell_command
 
 
 def quote(text: str) -> str:
@@ -26,8 +27,28 @@ def gate_report_flags(gate: str) -> str:
     return f"--junit {report_path(gate + '.junit.xml')} --markdown {report_path(gate + '.md')}"
 
 
+def gate_mode(descriptor: Descriptor, gate: str, default: str | None = None) -> str | None:
+    """The mode the gate's command carries: the descriptor's (`quality.mode`), else `default`;
+    None: no `--mode`, so PIPEGEN_GATE_MODE (a CI variable), else enforce, decides when it runs."""
+    return descriptor.quality.gate_mode(gate) or default
+
+
+def gate_command(gate: str, mode: str | None, *flags: str) -> str:
+    """`pipegen gate GATE [--mode M] FLAGS... --junit ... --markdown ...`, one flag group a line."""
+    return shell_command(f"pipegen gate {gate}", *((f"--mode {mode}",) if mode else ()), *flags,
+                         gate_report_flags(gate))
+
+
 def pipegen_for(descriptor: Descriptor, *extras: str) -> str:
     return pipegen_requirement(descriptor.settings.pipegen.requirement, extras)
+
+
+def release_branch(descriptor: Descriptor) -> str:
+    """The branch PROD deploys from: the prod environment's branch, else the first trigger
+    branch that is not a glob (so a manual run of a feature branch cannot promote or deploy)."""
+    prod = descriptor.environment("prod")
+    return (prod.branch if prod and prod.branch else None) or next(
+        (branch for branch in descriptor.triggers.branches if "*" not in branch), "main")
 
 
 def requirement_files(descriptor: Descriptor, *kinds: str) -> tuple[str, ...]:

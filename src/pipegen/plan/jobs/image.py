@@ -1,9 +1,15 @@
-"""The image's jobs: built once, then deployed by digest to each environment."""
+"""The image's jobs: built once, then deployed by digest to each environment (the deploy kinds,
+`pipegen.plan.deploy`). An image that serves the model is built for the candidate version and
+recorded on it; PROD deploys the image recorded on the champion, after promotion."""
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
 from pipegen.plan.jobs.common import env_items, output_env, pipegen_for, quote, secret_env, variable_env
-from pipegen.plan.model import STAGE_TITLES, Job, RunWhen, Step
+from pipegen.plan.jobs.model import model_registry_env
+from pipegen.plan.model import Job, RunWhen, Step
+from pipegen.syntax import shell_command
+
+SERVING_IMAGE_REF = "SERVING_IMAGE_REF"
 
 
 def build_job(descriptor: Descriptor) -> Job | None:
@@ -12,43 +18,63 @@ def build_job(descriptor: Descriptor) -> Job | None:
         return None
     # Built once, in the first stage that deploys it, and promoted from there by digest.
     test_env = descriptor.environment("test")
-    stage = "test" if test_env is not None and test_env.deploy else "qa"
+    stage = "test" if test_env is not None and test_env.deploys else "qa"
+    serving = image.serves_model and descriptor.model is not None and stage == "qa"
     ref = f'"${image.registry_var}/{image.name}:$(git rev-parse --short=12 HEAD)"'
     login = []
     if image.username_secret and image.password_secret:
         login = [f'printf \'%s\' "${image.password_secret}" | docker login "${image.registry_var}" '
                  f'--username "${image.username_secret}" --password-stdin']
-    script = "\n".join([
+    build_arg = ' --build-arg MODEL_VERSION="$MODEL_VERSION"' if serving else ""
+    lines = [
         *login,
         f"image={ref}",
-        f'docker build --file {quote(image.dockerfile)} --tag "$image" {quote(image.context)}',
+        f'docker build --file {quote(image.dockerfile)}{build_arg} --tag "$image" {quote(image.context)}',
         'docker push "$image"',
         "# The digest, not the tag, is what QA and PROD deploy: the same bytes everywhere.",
-        "pipegen output set IMAGE_REF \"$(docker inspect --format '{{index .RepoDigests 0}}' \"$image\")\"",
-    ])
+        "digest=\"$(docker inspect --format '{{index .RepoDigests 0}}' \"$image\")\"",
+        'pipegen output set IMAGE_REF "$digest"',
+    ]
+    env = {**variable_env([image.registry_var]), **secret_env(image.all_secrets)}
+    secrets = image.all_secrets
+    if serving:
+        model = descriptor.model
+        lines += ["# The model version this image serves keeps its digest: PROD deploys the champion's image.",
+                  shell_command("pipegen model record-image", f"--model-name {quote(model.name)}",
+                                '--version "$MODEL_VERSION"', '--image-ref "$digest"')]
+        env.update({**model_registry_env(descriptor), **output_env("MODEL_VERSION", "train")})
+        secrets = tuple(dict.fromkeys((*secrets, *model.secrets)))
     return Job(
         id="build", title="Build the image once", stage=stage,
         comment=f"Builds and pushes the image once; {'TEST, ' if stage == 'test' else ''}QA and PROD deploy "
-                "this exact digest (IMAGE_REF).",
-        steps=(Step("Build, push, publish the digest", script, id="image"),), outputs=("IMAGE_REF",),
-        output_step="image", env=env_items({**variable_env([image.registry_var]), **secret_env(image.all_secrets)}),
-        pipegen=pipegen_for(descriptor), docker=True,
-        install_note="pipegen (core) only, for `pipegen output set`: Docker builds the image; not the project.",
-        timeout_minutes=30, secrets=image.all_secrets,
-        run_when=RunWhen.NOT_PULL_REQUEST)
+                "this exact digest (IMAGE_REF)."
+                + (" It serves the candidate model (build argument MODEL_VERSION) and is recorded on that "
+                   "version, so PROD deploys the image of the version promotion made champion." if serving else ""),
+        steps=(Step("Build, push, publish the digest", "\n".join(lines), id="image"),), outputs=("IMAGE_REF",),
+        output_step="image", env=env_items(env),
+        pipegen=pipegen_for(descriptor, "mlflow") if serving else pipegen_for(descriptor), docker=True,
+        install_note=("pipegen with MLflow, for `pipegen model record-image` and `pipegen output set`"
+                      if serving else "pipegen (core) only, for `pipegen output set`")
+        + ": Docker builds the image; not the project.",
+        timeout_minutes=30, secrets=secrets, run_when=RunWhen.NOT_PULL_REQUEST)
 
 
-def deploy_job(descriptor: Descriptor, stage: str, build: Job | None) -> Job | None:
-    environment = descriptor.environment(stage)
-    if environment is None or environment.deploy is None:
+def serving_image_job(descriptor: Descriptor, prod_model: list[Job]) -> Job | None:
+    """PROD, after promotion: the image recorded on the champion version, whichever version that
+    is (the candidate when promoted, the previous champion when the gate kept it out)."""
+    image, model, prod = descriptor.image, descriptor.model, descriptor.environment("prod")
+    serves = image is not None and image.serves_model and model is not None and bool(prod_model)
+    if not serves or prod is None or not prod.deploys:
         return None
-    env = {**secret_env(environment.secrets), **variable_env(environment.variables)}
-    if build is not None:
-        env.update(output_env("IMAGE_REF", build.id))
     return Job(
-        id=f"deploy-{stage}", title=f"Deploy to {STAGE_TITLES[stage]}", stage=stage,
-        comment=f"Deploys to {STAGE_TITLES[stage]}"
-                + (f" the image digest built once in {STAGE_TITLES[build.stage]}." if build else "."),
-        steps=(Step(f"Deploy to {STAGE_TITLES[stage]}", environment.deploy),), env=env_items(env),
-        python=False, timeout_minutes=30, environment=stage, secrets=environment.secrets,
-        run_when=RunWhen.NOT_PULL_REQUEST)
+        id="serving-image", title="The champion's serving image", stage="prod",
+        comment=f"Reads the version behind the {model.champion_alias!r} alias after promotion and publishes the "
+                "image built for it (SERVING_IMAGE_REF): the deployed service and the alias cannot disagree.",
+        steps=(Step("Select the champion's image", "\n".join([
+            shell_command('ref="$(pipegen model serving-image', f"--model-name {quote(model.name)}",
+                          f'--champion-alias {quote(model.champion_alias)})"'),
+            f'pipegen output set {SERVING_IMAGE_REF} "$ref"']), id="serving"),),
+        needs=tuple(job.id for job in prod_model), outputs=(SERVING_IMAGE_REF,), output_step="serving",
+        env=env_items(model_registry_env(descriptor)), pipegen=pipegen_for(descriptor, "mlflow"),
+        install_note="pipegen with MLflow, for `pipegen model serving-image`; not the project.", timeout_minutes=10,
+        secrets=model.secrets)

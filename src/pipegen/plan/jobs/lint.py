@@ -5,7 +5,8 @@ from pipegen.descriptor.model import Descriptor
 from pipegen.gates.compare_branch import candidates
 from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS, RUFF_ARGS
 from pipegen.plan.jobs.common import (
-    gate_report_flags,
+    gate_command,
+    gate_mode,
     number,
     pipegen_for,
     project_environment,
@@ -14,7 +15,6 @@ from pipegen.plan.jobs.common import (
     source_targets,
 )
 from pipegen.plan.model import REPORT_DIR, Job, Step
-from pipegen.syntax import shell_command
 
 LINTER_REQUIREMENTS = {"ruff": "ruff>=0.5,<1", "pylint": "pylint>=3.2,<5", "flake8": "flake8>=7,<8"}
 
@@ -84,7 +84,8 @@ def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
         flags.append("--changed-lines")
     if lint.ratchet:
         flags.append(f"--compare-branch {quote(compare)}")
-    steps.append(Step("Lint gate", shell_command("pipegen gate lint", *flags, gate_report_flags("lint"))))
+    mode = gate_mode(descriptor, "lint")
+    steps.append(Step("Lint gate", gate_command("lint", mode, *flags)))
     ratchet = f"; ratchet: {', '.join(lint.ratchet)} against {compare}" if lint.ratchet else ""
     linters = tuple(LINTER_REQUIREMENTS[tool] for tool in tools)
     if tools == ("ruff",):
@@ -105,4 +106,4 @@ def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
                 f"{ratchet or ' below the thresholds'}.",
         steps=tuple(steps), pipegen=pipegen_for(descriptor), install_note=note, **environment, timeout_minutes=15,
         full_history=bool(lint.ratchet), compare_branch=compare if lint.ratchet else None,
-        artifacts=(REPORT_DIR,), junit=(report_path("lint.junit.xml"),), gate="lint")
+        artifacts=(REPORT_DIR,), junit=(report_path("lint.junit.xml"),), gate="lint", gate_mode=mode)

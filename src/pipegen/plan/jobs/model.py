@@ -4,6 +4,8 @@ from __future__ import annotations
 from pipegen.descriptor.model import Descriptor
 from pipegen.plan.jobs.common import (
     env_items,
+    gate_command,
+    gate_mode,
     gate_report_flags,
     number,
     output_env,
@@ -43,6 +45,7 @@ def drift_job(descriptor: Descriptor) -> Job | None:
     from_champion = drift.reference_artifact is not None
     retrain = drift.on_drift == "retrain"
     model = descriptor.model
+    mode = gate_mode(descriptor, "drift")
     return Job(
         id="drift", title="Data drift gate", stage="qa",
         comment="Compares the current data with " + ("the champion model's training snapshot" if from_champion
@@ -50,9 +53,9 @@ def drift_job(descriptor: Descriptor) -> Job | None:
                 + " per feature (KS / chi-squared, corrected); schema breaks fail"
                 + ("; publishes DATA_DRIFT for train." if retrain else "."),
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
-               Step("Drift gate", shell_command(
-                   "pipegen gate drift", f"--descriptor {quote(descriptor.path.name)}", f"--report-json {DRIFT_REPORT}",
-                   gate_report_flags("drift")), id="drift" if retrain else None)),
+               Step("Drift gate", gate_command(
+                   "drift", mode, f"--descriptor {quote(descriptor.path.name)}", f"--report-json {DRIFT_REPORT}"),
+                   id="drift" if retrain else None)),
         outputs=("DATA_DRIFT",) if retrain else (), output_step="drift" if retrain else None,
         env=env_items(model_registry_env(descriptor) if from_champion else {}),
         pipegen=pipegen_for(descriptor, "drift", "mlflow") if from_champion else pipegen_for(descriptor, "drift"),
@@ -61,7 +64,7 @@ def drift_job(descriptor: Descriptor) -> Job | None:
                      + "; not the project: the gate reads data files.",
         timeout_minutes=15, artifacts=(REPORT_DIR,), junit=(report_path("drift.junit.xml"),),
         hands_over=(DRIFT_REPORT,) if model is not None else (),
-        secrets=model.secrets if from_champion and model else (), gate="drift")
+        secrets=model.secrets if from_champion and model else (), gate="drift", gate_mode=mode)
 
 
 def _train_step(descriptor: Descriptor) -> Step:
@@ -111,13 +114,16 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         # registry, with its credentials. A change reaches the registry once it is merged.
         run_when=RunWhen.NOT_PULL_REQUEST)
     metric_flags = [f"--metric {quote(_metric_spec(name, rule))}" for name, rule in model.metrics]
+    promotion = "promoted in PROD" if descriptor.prod_without_approval else "promote after approval"
+    # auto unless the descriptor says: a pull request sees the verdict without being blocked by it
+    mode = gate_mode(descriptor, "model", "auto")
     gate = Job(
         id="model-gate", title="Model failgate", stage="qa",
-        comment="Compares the candidate with the champion model: pass (promote after approval), keep "
+        comment=f"Compares the candidate with the champion model: pass ({promotion}), keep "
                 "(not better: no promotion, the release goes on) or fail.",
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}", reads=()),
                _guarded(Step("Model gate", shell_command(
-                   "pipegen gate model --mode auto", f"--model-name {quote(model.name)}",
+                   f"pipegen gate model --mode {mode}", f"--model-name {quote(model.name)}",
                    '--candidate-version "$MODEL_VERSION"', f"--champion-alias {quote(model.champion_alias)}",
                    f"--on-first-model {model.on_first_model}", *metric_flags,
                    gate_report_flags("model") + drift_flag)), descriptor)),
@@ -127,7 +133,7 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         pipegen=pipegen_for(descriptor, "mlflow"),
         install_note="pipegen with MLflow only: the gate reads both versions' metrics from the registry; "
                      "not the project.", timeout_minutes=10, artifacts=(REPORT_DIR,),
-        junit=(report_path("model.junit.xml"),), secrets=model.secrets, gate="model")
+        junit=(report_path("model.junit.xml"),), secrets=model.secrets, gate="model", gate_mode=mode)
     promote = Job(
         id="promote-model", title="Promote the model", stage="prod",
         comment=f"Moves the {model.champion_alias!r} alias to the gated candidate, unless another "

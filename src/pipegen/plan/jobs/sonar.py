@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
-from pipegen.plan.jobs.common import env_items, gate_report_flags, pipegen_for, quote, report_path, source_folders
+from pipegen.plan.jobs.common import env_items, gate_command, gate_mode, pipegen_for, quote, report_path, source_folders
 from pipegen.plan.model import REPORT_DIR, EnvKind, EnvValue, Job, Step
 from pipegen.syntax import shell_command
 
@@ -17,6 +17,7 @@ def sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
     source = quote(",".join(source_folders(descriptor)) or ".")
     coverage = " -Dsonar.python.coverage.reportPaths=coverage.xml" if coverage_job else ""
     allow = " --allow-no-gate" if sonar.allow_no_gate else ""
+    mode = gate_mode(descriptor, "sonar")
     return Job(
         id="sonar", title="Sonar analysis and quality gate", stage="test",
         comment="Sonar scan, then pipegen waits for the server's quality gate and fails the job on ERROR "
@@ -26,8 +27,8 @@ def sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
             Step("Sonar scanner (reads the token from SONAR_TOKEN)",
                  shell_command("pysonar", '--sonar-host-url="$SONAR_HOST_URL"', f"--sonar-project-key={key}",
                                f"--sonar-sources={source}", coverage.strip())),
-            Step("Sonar gate", shell_command("pipegen gate sonar", "--report-task .scannerwork/report-task.txt",
-                                             f"--timeout {sonar.timeout}{allow}", gate_report_flags("sonar"))),
+            Step("Sonar gate", gate_command("sonar", mode, "--report-task .scannerwork/report-task.txt",
+                                            f"--timeout {sonar.timeout}{allow}")),
         ),
         # The gate and the scanner read SONAR_HOST_URL and SONAR_TOKEN, whatever the CI calls them.
         needs=(coverage_job,) if coverage_job else (), env=env_items({
@@ -37,4 +38,5 @@ def sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
         install_note="The Sonar scanner only (it reads source files and coverage.xml); pipegen (core): the Sonar "
                      "gate. Not the project.",
         timeout_minutes=15 + sonar.timeout // 60, fetches=(coverage_job,) if coverage_job else (),
-        artifacts=(REPORT_DIR,), junit=(report_path("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar")
+        artifacts=(REPORT_DIR,), junit=(report_path("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar",
+        gate_mode=mode)

@@ -7,7 +7,8 @@ import json
 from pipegen.descriptor.model import TEST_ENV_REFERENCE, Descriptor, Service
 from pipegen.plan.jobs.common import (
     env_items,
-    gate_report_flags,
+    gate_command,
+    gate_mode,
     number,
     pipegen_for,
     project_environment,
@@ -98,6 +99,7 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
     coverage_min, diff_min = thresholds["coverage_min"], thresholds["coverage_diff_min"]
     gated = coverage_min is not None or diff_min is not None
     sources = source_folders(descriptor)
+    mode = gate_mode(descriptor, "coverage")
     for index, (level, path) in enumerate(levels):
         last = index == len(levels) - 1
         junit = report_path(f"{level}.junit.xml")
@@ -120,8 +122,7 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
                 if diff_min is not None:
                     flags.append(f"--diff-min {number(diff_min)} "
                                  f"--compare-branch {quote(thresholds['compare_branch'])}")
-                steps.append(Step("Coverage gate", shell_command("pipegen gate coverage", *flags,
-                                                                 gate_report_flags("coverage"))))
+                steps.append(Step("Coverage gate", gate_command("coverage", mode, *flags)))
                 gate = "coverage"
         previous = [other for other, _ in levels[:index]]
         services = descriptor.tests.services if level != "unit" else ()
@@ -142,11 +143,13 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             pipegen=pipegen_for(descriptor) if gate else None,
             full_history=last and diff_min is not None,
             compare_branch=thresholds["compare_branch"] if last and diff_min is not None else None,
-            junit=(junit,), fetches=tuple(previous),
+            # The coverage gate's JUnit beside the tests': every gate's result reaches the test tab.
+            junit=(junit, report_path("coverage.junit.xml")) if gate else (junit,), fetches=tuple(previous),
             artifacts=(REPORT_DIR, "coverage.xml") if last else (REPORT_DIR,),
             hands_over=(_coverage_data(level),) if not last else
             (("coverage.xml",) if descriptor.quality.sonar else ()),
-            gate=gate, services=services, env=env_items(test_env(descriptor, services))))
+            gate=gate, gate_mode=mode if gate else None, services=services,
+            env=env_items(test_env(descriptor, services))))
     return jobs
 
 

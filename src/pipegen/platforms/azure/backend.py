@@ -16,7 +16,7 @@ import shlex
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
 
@@ -52,6 +52,7 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record
     inputs: tuple[tuple[str, str | bool], ...] = ()  # task
     condition: str | None = None
     fetch_depth: int = 1  # checkout
+    submodules: bool = False  # checkout: the git submodules too, recursively
 
 
 @record
@@ -302,7 +303,7 @@ def handover_steps(job: Job) -> list[StepView]:
 
 
 def job_steps(plan: Plan, job: Job) -> tuple[StepView, ...]:
-    steps = [StepView("checkout", fetch_depth=0 if job.full_history else 1)]
+    steps = [StepView("checkout", fetch_depth=0 if job.full_history else 1, submodules=plan.submodules)]
     if job.environment:
         # Deployment jobs download every artifact of the run unless told not to.
         steps.append(StepView("download-none"))
@@ -447,7 +448,9 @@ def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
         refs = ", ".join(f"refs/heads/{branch}" for branch in branches)
         detail.append(f"Add a 'Branch control' check allowing only {refs} (the stage condition alone is editable "
                       "by anyone who can push YAML).")
-    return ChecklistItem("environment", name, " ".join(detail))
+    expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
+                        branches=tuple(branches))
+    return ChecklistItem("environment", name, " ".join(detail), expected)
 
 
 class AzureBackend:
@@ -489,7 +492,18 @@ class AzureBackend:
                 "(<organization>)' to 'Contribute to pull requests', so the report-comment job's "
                 "System.AccessToken can create and update its pull request thread (without it the report goes "
                 "to the run's summary tab). The token is mapped into that one step only."))
+        if plan.submodules:
+            items.append(ChecklistItem(
+                "other", "git submodules",
+                "every job's checkout fetches the git submodules, recursively, with the pipeline's access token "
+                "(persistCredentials is false). It reads the Azure Repos repositories of this organization that "
+                "'<project> Build Service (<organization>)' may read: give it Read on the submodules' repositories "
+                "(with 'Limit job authorization scope to current project' on, only this project's repositories "
+                "qualify). A submodule on another host must be readable without credentials."))
         items += self._agent_items(plan)
+        azure = plan.settings.azure
+        items += runner_tool_items(plan, "the agents of " + (f"pool {azure.pool!r}" if azure.pool
+                                                             else f"vmImage {azure.vm_image!r}"))
         return items
 
     @staticmethod

@@ -11,9 +11,8 @@ import fnmatch
 import re
 from dataclasses import replace
 
-import yaml
 
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
 
 _MACRO = re.compile(r"^\$\(([A-Za-z_][\w.]*)\)$")
 _OUTPUT = re.compile(r"(?:stageDependencies\.(\w+)\.(\w+)|dependencies\.(\w+))\.outputs\['([^']+)'\]")
@@ -137,6 +136,14 @@ def _pipeline_events(document: dict, release: str) -> frozenset[str]:
     return frozenset(events)
 
 
+def _submodules(job: dict) -> str | None:
+    """What the job's `checkout: self` step fetches of the git submodules (`submodules: true | recursive`)."""
+    for step in _steps(job):
+        if step.get("checkout") == "self":
+            return rb.checkout_submodules(step.get("submodules"))
+    return None
+
+
 def _steps(job: dict) -> list[dict]:
     if "steps" in job:
         return job["steps"] or []
@@ -146,7 +153,7 @@ def _steps(job: dict) -> list[dict]:
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
          numbering: rb.Numbering | None = None) -> rb.PipelineView:
-    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    document = yaml_document.load(text, typed=True) or {}
     events = _pipeline_events(document, release)
     stages = document.get("stages") or []
     stage_ids = [stage["stage"] for stage in stages]
@@ -213,7 +220,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             outputs=frozenset(_OUTPUT_SET.findall(script)), inputs=frozenset(inputs), visible_outputs=frozenset(inputs),
             secrets=None, steps=tuple(steps),
             timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
-            gates=rb.gates_in(script))
+            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(job))
     wired: dict[str, set[str]] = {}  # an output's name is spelled where a consumer maps it
     for view in views.values():
         for output, producer in view.inputs:

@@ -1,6 +1,6 @@
 """GitHub Actions: the plan as one workflow, `.github/workflows/pipegen.yml`.
 
-GitHub has no stages, so stage order comes from `needs:` (`Plan.all_needs`). Outputs travel
+GitHub has no stages, so stage order comes from `needs:` (`stage_order.py`). Outputs travel
 as job `outputs:` read through `needs.JOB.outputs.NAME` (only direct needs are visible; the
 plan makes producers direct needs). Every value reaches a script through `env:`, never as a
 `${{ }}` expression inside `run:` (template injection). The template prints; this module only
@@ -14,11 +14,13 @@ import re
 import textwrap
 from typing import Union
 
+from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.plan.install import INSTALLER_UV, UV_VERSION
 from pipegen.platforms import approvals
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
+from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
 from pipegen.records import record
 
 WORKFLOW_PATH = ".github/workflows/pipegen.yml"
@@ -161,14 +163,14 @@ def _string_literal(text: str) -> str:
 _RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.BRANCH: 2}
 
 
-def _skipped_stage_needs(job: Job, plan: Plan) -> bool:
+def _skipped_stage_needs(job: Job, order: StageOrder) -> bool:
     """Whether a job it waits for only to keep the stage order (not one it needs) may be
     skipped where this job runs: GitHub would then skip this job too."""
-    return any(_RUN_WHEN_RANK[plan.job(need).run_when] > _RUN_WHEN_RANK[job.run_when]
-               for need in plan.all_needs(job) if need not in job.needs)
+    return any(_RUN_WHEN_RANK[order.plan.job(need).run_when] > _RUN_WHEN_RANK[job.run_when]
+               for need in order.order_needs(job))
 
 
-def _condition(job: Job, plan: Plan) -> str | None:
+def _condition(job: Job, order: StageOrder) -> str | None:
     not_pull_request = "github.event_name != 'pull_request'"
     condition = None
     if job.run_when is RunWhen.PULL_REQUEST:
@@ -181,7 +183,7 @@ def _condition(job: Job, plan: Plan) -> str | None:
         if not branch or "*" in branch:
             raise UsageError(f"job {job.id}: GitHub's `if:` compares one branch name; {branch!r} is not one")
         condition = f"github.ref == {_string_literal('refs/heads/' + branch)} && {not_pull_request}"
-    if _skipped_stage_needs(job, plan):
+    if _skipped_stage_needs(job, order):
         # Run when the earlier stage succeeded or skipped jobs (never after a failure).
         condition = "!cancelled() && !failure()" + (f" && {condition}" if condition else "")
     return f"${{{{ {condition} }}}}" if condition else None
@@ -203,11 +205,14 @@ def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],
 # ---------------------------------------------------------------------------- steps
 
 
-def _checkout(job: Job) -> StepView:
+def _checkout(job: Job, plan: Plan) -> StepView:
     inputs: tuple[tuple[str, InputValue], ...] = (("persist-credentials", False),)
     if job.full_history:
         inputs += (("fetch-depth", 0),)  # the compare branch for diff coverage and Sonar's blame
-    return _uses(CHECKOUT, "Check out the repository", inputs)
+    if plan.submodules:
+        # With the job's token, used for the fetch only (persist-credentials: false removes it after).
+        inputs += (("submodules", "recursive"),)
+    return _uses(CHECKOUT, "Check out the repository" + (" and its submodules" if plan.submodules else ""), inputs)
 
 
 def runs_on_release_branches(plan: Plan) -> bool:
@@ -338,7 +343,7 @@ def _keep_steps(job: Job) -> list[StepView]:
 
 
 def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
-    steps = [_checkout(job)]
+    steps = [_checkout(job, plan)]
     if job.python:
         steps.append(_setup_python(job, plan))
         if _installs_with_uv(job):
@@ -367,7 +372,9 @@ def _job_env(job: Job) -> tuple[tuple[str, str], ...]:
             env.append((name, f"${{{{ needs.{value.producer}.outputs.{_env_name(value.value, where)} }}}}"))
         elif value.kind is EnvKind.LITERAL:
             env.append((name, _checked(value.value, where)))
-    return tuple(env)
+    if job.gate and job.gate_mode is None:  # as on the other platforms, the CI variable reaches the gate
+        env.append((GATE_MODE_VARIABLE, f"${{{{ vars.{GATE_MODE_VARIABLE} }}}}"))
+    return tuple(sorted(env))
 
 
 def _job_outputs(job: Job) -> tuple[tuple[str, str], ...]:
@@ -375,14 +382,15 @@ def _job_outputs(job: Job) -> tuple[tuple[str, str], ...]:
                  for name in job.outputs)
 
 
-def _job_view(job: Job, plan: Plan) -> JobView:
+def _job_view(job: Job, order: StageOrder) -> JobView:
+    plan = order.plan
     missing = [producer for _, producer in job.inputs if producer not in job.needs]
     if missing:  # GitHub only shows the outputs of direct needs
         raise UsageError(f"job {job.id} reads outputs of {', '.join(missing)} without needing them directly")
     return JobView(
         id=job.id, name=_checked(job.title, f"job {job.id}: title"), comment=_comment_lines(job.comment),
         runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
-        needs=plan.all_needs(job), condition=_condition(job, plan), environment=_environment(job, plan),
+        needs=order.needs(job), condition=_condition(job, order), environment=_environment(job, plan),
         timeout_minutes=job.timeout_minutes,
         permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
                      *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
@@ -395,9 +403,31 @@ def _job_view(job: Job, plan: Plan) -> JobView:
                        for service in job.services))
 
 
-def _stage_view(stage: Stage, plan: Plan) -> StageView:
+# Jobs before a stage-barrier job succeeded or were skipped (skipped ones never stop a stage);
+# nothing before it failed and the run was not cancelled.
+_NOTHING_FAILED = "${{ !cancelled() && !failure() }}"
+
+
+def _barrier_job_view(stage: Stage, order: StageOrder) -> JobView:
+    """One job standing for the previous stage's barrier: the stage's entry jobs need it instead
+    of every job of the barrier (stage_order.py). It checks nothing out and installs nothing."""
+    plan = order.plan
+    barrier = plan.barrier(stage.id)
+    title = stage.title
+    return JobView(
+        id=barrier_job_id(stage.id), name=f"Start {title}",
+        comment=_comment_lines(f"{title} starts once the {len(barrier)} jobs before it that must pass succeeded or "
+                               f"were skipped: the jobs that open {title} need this one job instead of all of them "
+                               "(GitHub has no stages)."),
+        runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
+        needs=barrier, condition=_NOTHING_FAILED, environment=None, timeout_minutes=5, permissions=(),
+        outputs=(), env=(), steps=(StepView(name=f"Start {title}", run=f"echo 'Nothing {title} waits for failed'"),))
+
+
+def _stage_view(stage: Stage, order: StageOrder) -> StageView:
+    barrier_jobs = (_barrier_job_view(stage, order),) if stage.id in order.barrier_jobs else ()
     return StageView(title=stage.title, comment=_comment_lines(stage.comment),
-                     jobs=tuple(_job_view(job, plan) for job in stage.jobs))
+                     jobs=(*barrier_jobs, *(_job_view(job, order) for job in stage.jobs)))
 
 
 def _trigger_view(plan: Plan) -> TriggerView:
@@ -418,12 +448,13 @@ class GithubBackend:
 
     def render(self, plan: Plan) -> str:
         environment = template_environment("github")
+        order = StageOrder(plan)
         # Reviewers live in the repository settings: the file says which environments need them.
         return approvals.comment_block(plan) + "\n" + environment.get_template("workflow.yml.j2").render(
             workflow_name=_checked(f"{plan.project} (pipegen)", "project.name"),
             pip_cache=not runs_on_release_branches(plan),
             triggers=_trigger_view(plan),
-            stages=[_stage_view(stage, plan) for stage in plan.stages],
+            stages=[_stage_view(stage, order) for stage in plan.stages],
         )
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
@@ -436,6 +467,9 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += runner_tool_items(plan, f"the runs-on {plan.settings.github.runs_on!r} runners")
+        if plan.submodules:
+            items.append(_submodules_item())
         items += [ChecklistItem("other", "pull request comment",
                                 f"{job.id} comments with the job's own GITHUB_TOKEN (pull-requests: write on that job "
                                 "only; nothing to configure). Pull requests from forks get a read-only token: there "
@@ -481,7 +515,18 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
         detail.append(f"required reviewers: {reviewers} (GitHub waits up to 30 days; the descriptor's "
                       f"{approval.timeout_minutes}-minute approval timeout is not enforced by GitHub)")
     detail.append(f"deployment branches: selected branches {', '.join(branches)}")
-    return ChecklistItem("environment", name, "; ".join(detail))
+    expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
+                        branches=tuple(branches))
+    return ChecklistItem("environment", name, "; ".join(detail), expected)
+
+
+def _submodules_item() -> ChecklistItem:
+    return ChecklistItem(
+        "other", "git submodules",
+        "every job's checkout fetches the repository's git submodules, recursively, with the job's GITHUB_TOKEN "
+        "(for the fetch only: persist-credentials is false). That token reads this repository and public ones: a "
+        "submodule in another private or internal repository does not fetch with it. Give such submodules public "
+        "URLs, or set project.submodules: false and fetch them in a custom job with a deploy key or token of your own")
 
 
 def _runner_items(plan: Plan) -> list[ChecklistItem]:

@@ -11,5 +11,7 @@ DIFFERENCES: tuple[Difference, ...] = (
                "A PROD job that waits for another PROD job does not name the environment again: each reference "
                "asks the reviewers again. It runs only after that approval."),
     Difference("github", "steps.reads", SUPERSET,
-               "CI variables (`vars.*`) are set for the whole job; secrets only on the steps that read them."),
+               "CI variables (`vars.*`) are set for the whole job, `PIPEGEN_GATE_MODE` included where a gate "
+               "carries no `--mode` (other platforms hand every CI variable to every job); secrets only on the "
+               "steps that read them."),
 )

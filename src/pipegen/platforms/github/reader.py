@@ -5,17 +5,19 @@ the secrets and variables each step's `env:` can read, timeouts and the concurre
 from __future__ import annotations
 
 import fnmatch
+import functools
 import heapq
 import re
 
-import yaml
 
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
+from pipegen.platforms.github.stage_order import is_barrier_job
 
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>&&|\|\||==|!=|!|\(|\))|(?P<word>[A-Za-z_][\w.-]*(?:\(\))?))")
 _REF = re.compile(r"\$\{\{\s*(secrets|vars|needs)\.([A-Za-z0-9_.-]+)\s*\}\}")
 
 
+@functools.lru_cache(maxsize=4096)  # asked per job and event; a workflow has a few distinct conditions
 def evaluate(condition: str, event: str, release: str, needs_ran: bool) -> bool:
     """Whether a job with `if: condition` runs for `event` (its needs ran, or were skipped)."""
     text = condition.strip()
@@ -79,14 +81,14 @@ def _environment(job: dict) -> str | None:
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
          numbering: rb.Numbering | None = None) -> rb.PipelineView:
     """`protected`: environments whose approvals are configured in the repository settings."""
-    document = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))  # `on` stays a string key
+    document = yaml_document.load(text, typed=False)  # `on` stays a string key
     on = document.get("on") or {}
     events = _pipeline_events(on if isinstance(on, dict) else {name: {} for name in on}, release)
     jobs: dict = document.get("jobs") or {}
     needs = {job_id: tuple([job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs") or ())
              for job_id, job in jobs.items()}
     numbering = numbering or rb.Numbering()
-    after = rb.closure(needs, numbering)
+    after = _after(needs, numbering)
     stages = _stages(text)
     runs: dict[str, frozenset[str]] = {}
     for job_id in _topological(needs):
@@ -96,6 +98,8 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     asks = numbering.reach(job_id for job_id, job in jobs.items() if _environment(job) in protected)
     views = {}
     for job_id, job in jobs.items():
+        if is_barrier_job(job_id):
+            continue
         job_env = _refs(job.get("env"))
         steps, secrets = [], set()
         for step in job.get("steps") or []:
@@ -113,13 +117,33 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             asks_approval=job_id in asks, outputs=frozenset(job.get("outputs") or {}), inputs=inputs,
             visible_outputs=inputs, secrets=frozenset(secrets), steps=tuple(steps),
             timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
-            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))))
+            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
+            applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
+            submodules=_submodules(job))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))
     schedule = (on.get("schedule") or [{}])[0].get("cron") if isinstance(on, dict) else None
     return rb.PipelineView(platform="github", jobs=views, events=events, release_branch=release, schedule=schedule,
                            cancel_superseded=cancel, release_runs="queue" if concurrency else "parallel")
+
+
+def _submodules(job: dict) -> str | None:
+    """What actions/checkout's `submodules` input fetches (the first checkout of the job's)."""
+    for step in job.get("steps") or []:
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            return rb.checkout_submodules((step.get("with") or {}).get("submodules"))
+    return None
+
+
+def _after(needs: dict[str, tuple[str, ...]], numbering: rb.Numbering) -> dict[str, rb.Reach]:
+    """What each job waits for, transitively. A stage-barrier job is stage order, not a project
+    job: what waits for it waits for its needs, and it is in no job's set."""
+    after = rb.closure(needs, numbering)
+    barrier_jobs = numbering.bits(job_id for job_id in needs if is_barrier_job(job_id))
+    if not barrier_jobs:
+        return after
+    return {job_id: rb.Reach(reach.bits & ~barrier_jobs, numbering) for job_id, reach in after.items()}
 
 
 def _topological(needs: dict[str, tuple[str, ...]]) -> list[str]:

@@ -22,7 +22,7 @@ from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
 from pipegen.plan.install import INSTALLER_UV
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 
 TEMPLATE = "gitlab-ci.yml.j2"
@@ -515,15 +515,22 @@ def _secret_item(plan: Plan, name: str) -> ChecklistItem:
                    "also runs in merge request pipelines, which cannot read protected variables.")
     else:
         detail += "Mark it protected: only pipelines on protected branches read it."
-    return ChecklistItem("secret", name, detail)
+    return ChecklistItem("secret", name, detail, Expected(masked=True, protected=None if in_merge_requests else True))
 
 
-def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]) -> ChecklistItem:
+def _release_branches(plan: Plan, environment: str) -> tuple[str, ...]:
+    """The branches the environment's jobs run on only (PROD's release branch)."""
+    return tuple(sorted({job.branch for job in plan.jobs if job.environment == environment
+                         and job.run_when is RunWhen.BRANCH and job.branch and "*" not in job.branch}))
+
+
+def _environment_item(name: str, approval: Approval | None, keys: dict[str, str],
+                      branches: tuple[str, ...] = ()) -> ChecklistItem:
     """`keys` maps a stage to its approval job; environments are named after their stage."""
     detail = (f"GitLab creates {name!r} on the first deployment (Operate > Environments); protect it under "
               "Settings > CI/CD > Protected environments and scope its CI/CD variables to it.")
     if approval is None:
-        return ChecklistItem("environment", name, detail)
+        return ChecklistItem("environment", name, detail, Expected(protected=True))
     approvers = ", ".join(approval.approvers) or "your release managers"
     gate = keys.get(name, "approval")
     detail += (
@@ -533,7 +540,12 @@ def _environment_item(name: str, approval: Approval | None, keys: dict[str, str]
         f"{approvers} through Deployment approvals (approvers: {approvers}). GitLab has no timeout for a pending "
         f"manual job (the descriptor's {approval.timeout_minutes} minutes are not enforced); keep 'Prevent "
         "outdated deployment jobs' on so an old approval never deploys over a newer pipeline.")
-    return ChecklistItem("environment", name, detail)
+    if branches:
+        detail += (f" Protect {', '.join(branches)} under Settings > Repository > Protected branches (who may "
+                   f"push and merge): {name.upper()} deploys from it, and protected variables reach only "
+                   "protected branches.")
+    return ChecklistItem("environment", name, detail,
+                         Expected(protected=True, approval=True, approvers=approval.approvers, branches=branches))
 
 
 def _runner_item(plan: Plan) -> ChecklistItem | None:
@@ -562,7 +574,7 @@ class GitlabBackend:
         image = None if settings.shell else settings.image or f"python:{plan.python}-slim"
         return template.render(
             project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
-            path_filter=bool(plan.triggers.watched_paths),
+            path_filter=bool(plan.triggers.watched_paths), submodules=plan.submodules,
             tags=settings.tags, pip_cache=PIP_CACHE_PATH,
             uv_cache=UV_CACHE_PATH if any(job.installer == INSTALLER_UV for job in plan.jobs) else None,
             expire_in=ARTIFACTS_EXPIRE)
@@ -573,7 +585,8 @@ class GitlabBackend:
         items += [ChecklistItem("variable", name, f"Settings > CI/CD > Variables: add {name} (read by "
                                 f"{', '.join(job.id for job in plan.readers_of(name))}).")
                   for name in plan.variables]
-        items += [_environment_item(name, approval, keys) for name, approval in plan.environments]
+        items += [_environment_item(name, approval, keys, _release_branches(plan, name))
+                  for name, approval in plan.environments]
         if plan.triggers.schedule:
             branch = next((b for b in plan.triggers.branches if "*" not in b), plan.triggers.branches[0])
             items.append(ChecklistItem("schedule", plan.triggers.schedule, (
@@ -588,6 +601,10 @@ class GitlabBackend:
         runner = _runner_item(plan)
         if runner:
             items.append(runner)
+        settings = plan.settings.gitlab
+        items += runner_tool_items(plan, "the shell runner's environment" if settings.shell else (
+            f"the job image ({settings.image or f'python:{plan.python}-slim'}; every job runs in it, so set "
+            "settings.gitlab.image to one with Python and these tools, or use a shell runner)"))
         for job in plan.jobs:
             for name, value in job.env if job.review_comment else ():
                 if value.kind is EnvKind.SECRET:
@@ -595,7 +612,13 @@ class GitlabBackend:
                         f"Settings > CI/CD > Variables: add {value.value} as a masked, unprotected variable holding "
                         "a project (or group) access token with the `api` scope and at least the Reporter role, "
                         f"named e.g. pipegen-report: {job.id} posts the gate report as a merge request note with "
-                        f"it ({name}). CI_JOB_TOKEN cannot write notes.")))
+                        f"it ({name}). CI_JOB_TOKEN cannot write notes."), Expected(masked=True, protected=False)))
+        if plan.submodules:
+            items.append(ChecklistItem("other", "git submodules", (
+                "every job fetches the git submodules (GIT_SUBMODULE_STRATEGY: recursive) with its CI_JOB_TOKEN. A "
+                "submodule in another private project of this GitLab: give it a relative URL in .gitmodules (or "
+                "this GitLab's URL), and in that project allow this one under Settings > CI/CD > Job token "
+                "permissions. A submodule on another host must be readable without credentials.")))
         items.append(ChecklistItem("other", "auto-cancel redundant pipelines", (
             "Settings > CI/CD > General pipelines: keep 'Auto-cancel redundant pipelines' on, so a new push "
             "cancels the interruptible jobs of the superseded pipeline.")))

@@ -24,4 +24,7 @@ DIFFERENCES: tuple[Difference, ...] = (
                "of the jobs that keep some (`dependencies:`), also sees those jobs' outputs (`DATA_DRIFT`)."),
     Difference("gitlab", "outputs", SUBSET,
                "A dotenv report names its variables at run time; the file shows the names its consumers read."),
+    Difference("gitlab", "runner_tools", IGNORED,
+               "Every job runs in one image (`settings.gitlab.image`): the deploy kinds' tools (terraform, kubectl, "
+               "helm, a cloud CLI) must be in it, or the jobs run on a shell runner; elsewhere the runner has them."),
 )

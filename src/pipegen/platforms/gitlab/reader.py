@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
-import yaml
 
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
 
 _TOKEN = re.compile(r'(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\')|(?P<re>/(?:[^/\\]|\\.)*/)'
                     r"|(?P<op>&&|\|\||==|!=|=~|!~|!|\(|\))|(?P<word>\$?[A-Za-z_]\w*)")
@@ -103,7 +102,7 @@ def _is_approval(job: dict) -> bool:
 
 
 def read(text: str, release: str = "main", numbering: rb.Numbering | None = None) -> rb.PipelineView:
-    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    document = yaml_document.load(text, typed=True) or {}
     stages = document.get("stages") or ["build", "test", "deploy"]
     jobs = {name: body for name, body in document.items()
             if name not in _KEYWORDS and not name.startswith(".") and isinstance(body, dict)}
@@ -126,10 +125,11 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
     nodes = numbering.reach(stage_nodes)
     after = {name: reach - nodes for name, reach in rb.closure(direct, numbering).items()}
     runs: dict[str, frozenset[str]] = {}
+    variables = {event: _variables(event, release) for event in events}  # the same for every job
     for name in sorted(jobs, key=lambda job: (rank[jobs[job].get("stage", "test")], len(after[job]))):
         runs[name] = frozenset(
             event for event in events
-            if decide(jobs[name].get("rules"), _variables(event, release)) != "never"
+            if decide(jobs[name].get("rules"), variables[event]) != "never"
             and all(event in runs.get(need, events) for need, _ in (_needs(jobs[name]) or [])))
     declared = declared_inputs(text)
     outputs = {name: frozenset(_OUTPUT_SET.findall(_script(job))) | {
@@ -155,12 +155,32 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             outputs=outputs.get(name, frozenset()),
             inputs=frozenset(declared.get(name, ())),
             visible_outputs=visible, secrets=None, timeout_minutes=_minutes(job.get("timeout")),
-            gates=rb.gates_in(script))
+            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(document, job))
     auto_cancel = ((document.get("workflow") or {}).get("auto_cancel") or {}).get("on_new_commit", "conservative")
     cancel = frozenset() if auto_cancel == "none" else frozenset({rb.PUSH_RELEASE, rb.PUSH_OTHER, *rb.PULL_REQUESTS})
     return rb.PipelineView(platform="gitlab", approvers=None, jobs=views, events=events, release_branch=release,
                            schedule=None,
                            cancel_superseded=cancel & events, release_runs="parallel")
+
+
+_SUBMODULE_STRATEGIES = {"recursive": rb.SUBMODULES_RECURSIVE, "normal": rb.SUBMODULES_TOP_LEVEL}
+
+
+def _submodules(document: dict, job: dict) -> str | None:
+    """GIT_SUBMODULE_STRATEGY as the job sees it: its own variables over the pipeline's (no checkout with
+    GIT_STRATEGY none)."""
+    values = {**_mapping(document.get("variables")), **_mapping(job.get("variables"))}
+
+    def value(name: str) -> str:
+        found = values.get(name)
+        return str(found.get("value", "") if isinstance(found, dict) else found or "")
+    if value("GIT_STRATEGY") == "none":
+        return None
+    return _SUBMODULE_STRATEGIES.get(value("GIT_SUBMODULE_STRATEGY"))
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _artifact_sources(name: str, job: dict, jobs: dict, rank: dict) -> list[str]:

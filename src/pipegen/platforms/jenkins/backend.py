@@ -18,9 +18,9 @@ import re
 import shlex
 
 from pipegen.ci.outputs import LOCAL_LEDGER
-from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, REPORT_HOST_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
-from pipegen.platforms.base import ChecklistItem, template_environment
+from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
 from pipegen.syntax import shell_command
 
@@ -147,6 +147,7 @@ class PipelineView:
     timeout_minutes: int
     stages: tuple[TopStage, ...]
     final_jobs: tuple[FinalJob, ...] = ()
+    submodules: bool = False  # every stage checks out with the git submodules (no default checkout)
 
 
 class JenkinsBackend:
@@ -351,6 +352,8 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
     jenkins = plan.settings.jenkins
     env = tuple(_env_entry(name, value) for name, value in job.env
                 if value.kind is EnvKind.LITERAL or (value.kind is EnvKind.VARIABLE and value.value != name))
+    if job.review_host:  # Jenkins has no pull requests of its own: the comment goes through the repository host
+        env += (EnvEntry(REPORT_HOST_ENV, literal=job.review_host),)
     credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
                         for name, value in job.env if value.kind is EnvKind.SECRET)
     return LeafStage(
@@ -433,7 +436,8 @@ def pipeline_view(plan: Plan) -> PipelineView:
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
         timeout_minutes=pipeline_minutes(plan),
         stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
-        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always))
+        final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always),
+        submodules=plan.submodules)
 
 
 def staged(plan: Plan) -> Plan:
@@ -481,7 +485,8 @@ def _environment_items(plan: Plan) -> list[ChecklistItem]:
         else:
             detail = (f"{name}: approval without approvers: anyone with Job/Build on the job can approve; "
                       "list approvers in the descriptor to restrict the input's submitter")
-        items.append(ChecklistItem("environment", name, detail))
+        expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else ())
+        items.append(ChecklistItem("environment", name, detail, expected))
     return items
 
 
@@ -494,11 +499,12 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
         "other", "multibranch job",
         f"a Multibranch Pipeline job (Script Path {JenkinsBackend.path}) with a branch source for this repository: "
         f"discover branches, filtered to {', '.join(triggers.branches)}; {discovery}; a webhook or periodic "
-        "scan so pushes start builds")]
+        "scan so pushes start builds", Expected(branches=triggers.branches))]
     if triggers.schedule:
         items.append(ChecklistItem(
             "schedule", triggers.schedule,
-            f"cron '{triggers.schedule}' (the controller's time zone) is registered on "
+            f"cron '{triggers.schedule}' in UTC (the trigger's first line, TZ=UTC, overrides the controller's "
+            f"time zone) is registered on "
             f"{', '.join(triggers.branches)} by that branch's first build; other branches get no timer"))
     if triggers.data_paths:
         items.append(ChecklistItem(
@@ -506,6 +512,13 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
             "pushes run the stages only when a watched path changed since the branch's previous build "
             "(Jenkins changesets), so a failed build's changes are not retried by the next push: "
             "start a build by hand (always runs) to retrain"))
+    if plan.submodules:
+        items.append(ChecklistItem(
+            "other", "git submodules",
+            "every stage checks out the branch source's revision and its git submodules, recursively, fetching the "
+            "submodules with the branch source's own credentials (git plugin 5 or later, for scmGit): each "
+            "submodule's repository must accept them, over the same protocol as the repository's URL (HTTPS with "
+            "HTTPS, SSH with SSH); a submodule those credentials do not reach must be readable without any"))
     history_jobs = [job for job in plan.jobs if job.full_history]
     if history_jobs:
         compare = sorted({job.compare_branch for job in history_jobs if job.compare_branch})
@@ -581,4 +594,5 @@ def _report_items(plan: Plan) -> list[ChecklistItem]:
 
 def checklist(plan: Plan) -> list[ChecklistItem]:
     return [*_credential_items(plan), *_report_items(plan), *_variable_items(plan), *_environment_items(plan),
-            *_job_items(plan), *_agent_items(plan), *_service_items(plan), _plugin_item()]
+            *_job_items(plan), *_agent_items(plan), *_service_items(plan),
+            *runner_tool_items(plan, "the agents that run them"), _plugin_item()]

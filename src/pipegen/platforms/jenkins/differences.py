@@ -22,4 +22,7 @@ DIFFERENCES: tuple[Difference, ...] = (
                "Outputs read into `env.NAME` are visible to every later stage of the run."),
     Difference("jenkins", "steps.reads", SUBSET,
                "CI variables are global environment properties; only secrets (`withCredentials`) are scoped per step."),
+    Difference("jenkins", "hands_over", IGNORED,
+               "Files handed to a later job (a saved Terraform plan) travel by `stash`, which lasts as long as the "
+               "build; the other platforms keep them as the run's artifacts."),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from typing import Iterator
 
 from pipegen.platforms import readback as rb
 from pipegen.platforms.approvals import ANYONE
@@ -168,7 +169,8 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
                                       for output in produced[producer]),
             secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
                                                      frozenset(call.credentials)) for call in sh),
-            timeout_minutes=leaf.timeout_minutes, gates=gates)
+            timeout_minutes=leaf.timeout_minutes, gates=gates, applies=rb.applies_in(script),
+            submodules=_submodules(leaf, pipeline))
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
                               or ANYONE) for stage in pipeline.stages if stage.input is not None))
     views.update(_post_views(pipeline, views, events, produced))
@@ -245,8 +247,42 @@ def _post_views(pipeline: js.Pipeline, views: dict[str, rb.JobView], events: fro
             secrets=frozenset(variable for call in sh for variable in call.credentials),
             steps=tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
                         for call in sh),
-            timeout_minutes=leaf.timeout_minutes, gates=rb.gates_in("\n".join(call.script for call in sh)))
+            timeout_minutes=leaf.timeout_minutes, gates=rb.gates_in("\n".join(call.script for call in sh)),
+            submodules=_submodules(leaf, pipeline))
     return found
+
+
+def _nested_calls(value) -> Iterator[js.Call]:
+    """`value` and every call in its arguments, at any depth."""
+    if isinstance(value, js.Call):
+        yield value
+        for item in [*value.args, *value.kwargs.values()]:
+            yield from _nested_calls(item)
+    elif isinstance(value, js.Concat):
+        for item in value.parts:
+            yield from _nested_calls(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nested_calls(item)
+
+
+def _submodules(leaf: js.Stage, pipeline: js.Pipeline) -> str | None:
+    """What the stage's own `checkout` step fetches of the git submodules (its `submodule(...)` extension),
+    also through a method of the file that checks out. The implicit checkout of a stage says nothing: the
+    branch source's behaviours, outside the file, decide."""
+    methods = {method.name: method.invocations for method in pipeline.methods}
+    for item, _, _ in js.step_calls(leaf.steps):
+        if not isinstance(item, js.Call):
+            continue
+        calls = methods.get(item.name) or (list(_nested_calls(item)) if item.name == "checkout" else [])
+        if not any(call.name == "checkout" for call in calls):
+            continue
+        for call in calls:
+            if call.name == "submodule" and call.kwargs.get("disableSubmodules") is not True:
+                return rb.SUBMODULES_RECURSIVE if call.kwargs.get("recursiveSubmodules") is True \
+                    else rb.SUBMODULES_TOP_LEVEL
+        return None
+    return None
 
 
 def _marks_unstable(leaf: js.Stage) -> bool:

@@ -132,14 +132,43 @@ def _arguments(node: Node, call: Call) -> None:
             call.args.append(value_of(child))
 
 
+class _StageCache:  # pylint: disable=too-few-public-methods
+    """`stage(...) { ... }` calls by their source text, from the file being read and the one read
+    before it: `pipegen diff` reads two versions of one Jenkinsfile, whose stages are mostly the
+    same text, and each unchanged stage is then walked once. Calls are never changed once built."""
+
+    def __init__(self) -> None:
+        self.previous: dict[bytes, Call] = {}
+        self.current: dict[bytes, Call] = {}
+
+    def next_file(self) -> None:
+        self.previous, self.current = self.current, {}
+
+    def get(self, text: bytes) -> Call | None:
+        return self.current.get(text) or self.previous.get(text)
+
+
+_STAGES = _StageCache()
+
+
 def _call(node: Node) -> Call:
     children = _named(node)
     if node.type == "local_variable_declaration":  # `agent none` reads as a declaration
         kind, declarator = children
         return Call(_text(kind), [Ref(_text(_named(declarator)[0]))])
-    call = Call("")
     names = [child for child in children if child.type == "identifier"]
-    call.name = _text(names[-1])
+    name = _text(names[-1])
+    if name != "stage":
+        return _new_call(name, children, names)
+    source = node.text
+    known = _STAGES.get(source)
+    if known is None:
+        known = _STAGES.current[source] = _new_call(name, children, names)
+    return known
+
+
+def _new_call(name: str, children: list[Node], names: list[Node]) -> Call:
+    call = Call(name)
     first = children[0]
     if first.type != "identifier" or (len(names) > 1 and first is not names[-1]):
         call.target = value_of(first)
@@ -228,6 +257,7 @@ def _descendants(node: Node, kind: str) -> Iterator[Node]:
 def parse_calls(text: str) -> tuple[list[Any], list[Method]]:
     """Top-level statements and method declarations; raises GroovySyntaxError on a bad parse."""
     root = _PARSER.parse(text.encode("utf-8")).root_node
+    _STAGES.next_file()
     if root.has_error:
         raise GroovySyntaxError("\n".join(sorted(_syntax_errors(root))))
     top, methods = [], []

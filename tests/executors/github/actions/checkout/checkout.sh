@@ -20,4 +20,15 @@ case "$GITHUB_REF" in
   refs/heads/*) git checkout --quiet --force -B "${GITHUB_REF#refs/heads/}" "$GITHUB_SHA" ;;
   *) git checkout --quiet --force --detach "$GITHUB_SHA" ;;
 esac
+case "$SUBMODULES" in
+  true|recursive)
+    update=(submodule update --init --force)
+    if [ "$SUBMODULES" = recursive ]; then update+=(--recursive); fi
+    if [ "$FETCH_DEPTH" != "0" ]; then update+=(--depth="$FETCH_DEPTH"); fi
+    # The tests' submodule repositories are local folders standing in for a host: git clones file:// submodule
+    # URLs only when told (protocol.file.allow).
+    git -c protocol.file.allow=always "${update[@]}"
+    echo "checkout stand-in (test fixture): submodules $(git submodule status --recursive | awk '{print $2}' | xargs)"
+    ;;
+esac
 echo "checkout stand-in (test fixture): $(git rev-parse HEAD) at $GITHUB_WORKSPACE, fetch-depth $FETCH_DEPTH"

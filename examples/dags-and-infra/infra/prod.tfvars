@@ -1,0 +1,2 @@
+environment           = "prod"
+report_retention_days = 90

@@ -1,0 +1,2 @@
+environment           = "qa"
+report_retention_days = 7
