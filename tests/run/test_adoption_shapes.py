@@ -53,7 +53,7 @@ def green_on_day_one(root, settings: dict[str, str], *selection: str, test_jobs:
     return green
 
 
-def tests_ran(green, job: str = "unit") -> int:
+def count_tests_ran(green, job: str = "unit") -> int:
     """How many tests `job` ran, from the JUnit file its test step wrote in the working copy `pipegen run --keep`
     kept (removed afterwards): the tests ran, not only the job was green."""
     kept = Path(re.search(r"working copies and venvs kept in (\S+)", green.stdout).group(1))
@@ -237,7 +237,7 @@ def test_an_application_in_a_folder_of_its_own_has_its_tests_found_and_run(tmp_p
     assert descriptor["project"]["source"] == ["project/app"]
     generated(root)
     green = green_on_day_one(root, scenario_settings, "--stage", "test", "--keep")
-    assert tests_ran(green) == 4
+    assert count_tests_ran(green) == 4
 
 
 @pytest.mark.pipeline_scenario(minutes=1)
@@ -265,7 +265,7 @@ def test_a_submodule_the_clone_did_not_check_out_is_fetched_and_the_tests_readin
     green = run_test_stage(clone, run_environment(**scenario_settings, **FILE_PROTOCOL), "--stage", "test", "--keep")
     assert green.returncode == 0 and green.statuses == {"pipegen-check": "passed", "lint": "passed",
                                                         "unit": "passed"}, green.explain()
-    assert tests_ran(green) == 2  # both read tests/data/rates.csv, the submodule's file
+    assert count_tests_ran(green) == 2  # both read tests/data/rates.csv, the submodule's file
     assert not any((clone / "tests" / "data").iterdir())  # the clone itself is left as it was
 
 
