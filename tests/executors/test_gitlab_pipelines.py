@@ -169,7 +169,7 @@ def test_churn_merge_request_runs_tests_and_drift_only_and_nothing_ships(churn, 
     # the tests and the drift report run; nothing is trained, built, deployed or promoted. The
     # gate report runs last; GitLab's API is unreachable here, which it reports without failing.
     assert ran.statuses == dict.fromkeys([*TEST_JOBS, "drift", "report-comment"], "PASS"), ran.explain()
-    assert "the report was not posted (this does not fail the pipeline)" in ran.log("report-comment")
+    assert "the report was not posted as a comment (this does not fail the pipeline)" in ran.log("report-comment")
     assert ran.docker_calls == []
     assert champion_version(mlflow_server) is None
 
