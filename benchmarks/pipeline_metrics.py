@@ -9,11 +9,27 @@ size: it should stay flat as jobs are added).
     python benchmarks/pipeline_metrics.py examples/churn
 
 Jenkins is read with the tree-sitter reader of the tests (pip install '.[test]').
+
+With `--installs`, it also runs the example's jobs under `pipegen run`, once per installer (pip, then
+uv: `settings.installer`), each first from empty caches (cold) and then again from the caches the first
+run filled (warm), and prints each job's install time, the install share of the jobs' time (install
+seconds over all their commands' seconds, as a CI bill counts them) and the cold pip/uv ratio:
+
+    python benchmarks/pipeline_metrics.py examples/churn --installs [--job lint --job train ...]
+
+The jobs find pipegen's wheel built from this checkout (PIP_FIND_LINKS) and an MLflow registry in a
+SQLite file; the machine's own PIP_FIND_LINKS folders stay in use, for both installers alike.
 """
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -135,8 +151,115 @@ PLATFORMS = {"github": (".github/workflows/pipegen.yml", github), "gitlab": (".g
              "azure": ("azure-pipelines.yml", azure), "jenkins": ("Jenkinsfile", jenkins)}
 
 
+# The churn jobs that run without a Docker daemon, a Sonar server or a deploy target: the TEST stage's
+# checks and tests, then training and the model gate against a local registry.
+INSTALL_JOBS = ("pipegen-check", "lint", "unit", "integration", "functional", "train", "model-gate")
+INSTALLERS = ("pip", "uv")
+# What a developer's shell may carry that a CI runner's environment would not.
+_CLEARED = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "JENKINS_URL", "VIRTUAL_ENV", "PYTHONPATH",
+            "UV_CACHE_DIR", "PIP_CACHE_DIR", "MLFLOW_TRACKING_URI")
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def _project_copy(example: Path, installer: str, where: Path) -> Path:
+    """The example in a fresh git repository, its descriptor set to `installer` and its files regenerated
+    (the pipegen-check job fails on stale files)."""
+    shutil.copytree(example, where, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", ".venv", "mlruns"))
+    descriptor = where / "pipegen.yaml"
+    descriptor.write_text(descriptor.read_text(encoding="utf-8") + f"settings: {{installer: {installer}}}\n",
+                          encoding="utf-8")
+    done = _run([sys.executable, "-m", "pipegen", "generate", "--force", "--quiet"], where)
+    if done.returncode != 0:
+        raise SystemExit(f"pipegen generate failed in {where}:\n{done.stderr}")
+    for argv in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
+                 ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.test", "commit", "-qm", "bench"]):
+        _run(argv, where)
+    return where
+
+
+def _installs_in_one_run(project: Path, jobs: tuple[str, ...], env: dict[str, str]) -> dict:
+    """`pipegen run` of `jobs`: per job (status, install seconds, all commands' seconds) and the run's wall time."""
+    report = project.parent / f"{project.name}.json"
+    argv = [sys.executable, "-m", "pipegen", "run", "--event", "push", "--branch", "main", "--parallel", "2",
+            "--report-json", str(report), *(word for job in jobs for word in ("--job", job))]
+    import time  # pylint: disable=import-outside-toplevel
+
+    started = time.perf_counter()
+    _run(argv, project, env)
+    wall = time.perf_counter() - started
+    rows = json.loads(report.read_text(encoding="utf-8"))["jobs"] if report.is_file() else []
+    per_job = {}
+    for row in rows:
+        timings = row.get("timings") or []
+        install = sum(timing["seconds"] for timing in timings if timing["kind"] == "install")
+        per_job[row["id"]] = (row["status"], install, sum(timing["seconds"] for timing in timings))
+    return {"jobs": per_job, "wall": wall}
+
+
+def _build_wheel(folder: Path) -> None:
+    done = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(folder),
+                 str(ROOT)], ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"building pipegen's wheel failed:\n{done.stderr}")
+
+
+def measure_installs(example: Path, jobs: tuple[str, ...]) -> dict[str, dict]:
+    """{"pip cold": run, "pip warm": run, "uv cold": run, "uv warm": run}, each from `_installs_in_one_run`."""
+    runs: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="pipegen-installs-") as scratch:
+        work = Path(scratch)
+        _build_wheel(work / "wheels")
+        env = {name: value for name, value in os.environ.items() if name not in _CLEARED}
+        links = " ".join(filter(None, (str(work / "wheels"), os.environ.get("PIP_FIND_LINKS", ""))))
+        env.update(PIP_FIND_LINKS=links, MLFLOW_DISABLE_TELEMETRY="true", PIP_DISABLE_PIP_VERSION_CHECK="1")
+        for installer in INSTALLERS:
+            caches = work / f"caches-{installer}"  # empty before the cold run, what it left for the warm one
+            env.update(UV_CACHE_DIR=str(caches / "uv"), PIP_CACHE_DIR=str(caches / "pip"),
+                       MLFLOW_TRACKING_URI=f"sqlite:///{work / f'registry-{installer}.db'}")
+            for temperature in ("cold", "warm"):
+                project = _project_copy(example, installer, work / f"{installer}-{temperature}")
+                runs[f"{installer} {temperature}"] = _installs_in_one_run(project, jobs, env)
+                print(f"  ran {installer} {temperature}: {runs[f'{installer} {temperature}']['wall']:.0f} s",
+                      file=sys.stderr)
+    return runs
+
+
+def print_installs(runs: dict[str, dict]) -> None:
+    names = list(runs)
+    jobs = list(dict.fromkeys(job for run in runs.values() for job in run["jobs"]))
+    print(f"  install seconds per job (status when not passed): {', '.join(names)}")
+    print(f"  {'job':<14}" + "".join(f"{name:>12}" for name in names))
+    for job in jobs:
+        cells = []
+        for name in names:
+            status, install, _ = runs[name]["jobs"].get(job, ("not run", 0.0, 0.0))
+            cells.append(f"{install:.1f}" + ("" if status == "passed" else f" {status[:4]}"))
+        print(f"  {job:<14}" + "".join(f"{cell:>12}" for cell in cells))
+    totals = {name: (sum(install for _, install, _ in run["jobs"].values()),
+                     sum(total for _, _, total in run["jobs"].values())) for name, run in runs.items()}
+    print(f"  {'all installs':<14}" + "".join(f"{totals[name][0]:>12.1f}" for name in names))
+    print(f"  {'all commands':<14}" + "".join(f"{totals[name][1]:>12.1f}" for name in names))
+    shares = [totals[name][0] / max(totals[name][1], 1e-9) for name in names]
+    print(f"  {'install share':<14}" + "".join(f"{share:>12.0%}" for share in shares))
+    print(f"  {'run wall (s)':<14}" + "".join(f"{runs[name]['wall']:>12.1f}" for name in names))
+    if "pip cold" in totals and "uv cold" in totals:
+        print(f"  cold installs, pip / uv: {totals['pip cold'][0] / max(totals['uv cold'][0], 1e-9):.1f}x")
+    if "uv warm" in runs:
+        slowest = max(runs["uv warm"]["jobs"].items(), key=lambda item: item[1][1], default=None)
+        if slowest:
+            print(f"  uv warm, slowest install: {slowest[0]} {slowest[1][1]:.1f} s")
+
+
 def main() -> None:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "examples" / "churn")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("folder", nargs="?", default=str(ROOT / "examples" / "churn"))
+    parser.add_argument("--installs", action="store_true", help="run the jobs under pipegen run, pip vs uv")
+    parser.add_argument("--job", action="append", help=f"with --installs: the jobs (default: {INSTALL_JOBS})")
+    options = parser.parse_args()
+    folder = Path(options.folder)
     print(f"{folder}:")
     print(f"  {'platform':<9} {'pip installs':>12} {'of pipegen':>10} {'critical path (jobs)':>21} "
           f"{'waits no job needs':>19} {'bytes per job':>14}")
@@ -148,6 +271,8 @@ def main() -> None:
             per_job = (folder / relative).stat().st_size / max(1, len(needs))
             print(f"  {name:<9} {installs:>12} {pipegen:>10} {_longest(needs):>21} "
                   f"{_unneeded_waits(needs, folder):>19} {per_job:>14,.0f}")
+    if options.installs:
+        print_installs(measure_installs(folder.resolve(), tuple(options.job or INSTALL_JOBS)))
 
 
 if __name__ == "__main__":

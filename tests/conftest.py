@@ -9,6 +9,7 @@ import pytest
 from pipegen.descriptor import load_descriptor
 from pipegen.descriptor.loader import parse_descriptor
 from pipegen.plan import Plan, build_plan
+from pipegen.records import replace
 
 # Fixtures shared across folders: mlflow_server, sonar_server, standin_bin, wheelhouse, example_repo,
 # airflow_python, terraform_bin.
@@ -54,6 +55,13 @@ def churn_plan() -> Plan:
 @pytest.fixture(scope="session")
 def minimal_plan() -> Plan:
     return build_plan(load_descriptor(MINIMAL))
+
+
+@pytest.fixture(scope="session")
+def churn_pip_plan() -> Plan:
+    """The churn example's plan with `settings.installer: pip` (the fallback)."""
+    descriptor = load_descriptor(CHURN)
+    return build_plan(replace(descriptor, settings=replace(descriptor.settings, installer="pip")))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

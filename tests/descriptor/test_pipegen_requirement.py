@@ -135,8 +135,8 @@ def test_a_private_index_is_the_only_index_pipegen_comes_from(tmp_path: Path):
     (pipegen,) = [command for command in commands if "pipegen-ci" in command]
     # pipegen goes into its own venv, from the private index only.
     assert shlex.split(pipegen.replace("\\\n", " ")) == [
-        "$pipegen_home/venv/bin/python", "-m", "pip", "install", "--quiet", "--index-url", "$PIPEGEN_INDEX_URL",
-        f"pipegen-ci=={__version__}"]
+        "$uv", "pip", "install", "--quiet", "--python", "$pipegen_home/venv/bin/python",
+        "--index-url", "$PIPEGEN_INDEX_URL", f"pipegen-ci=={__version__}"]
     assert all("index-url" not in command for command in commands if command != pipegen)
     assert "PIPEGEN_INDEX_URL" in plan.variables
     # Jobs that never call pipegen do not read the variable.

@@ -10,9 +10,9 @@ What act cannot do here is supplied by TEST FIXTURES, never by editing the workf
   stand-ins and the session's wheelhouse (PIP_FIND_LINKS) holding the freshly built pipegen-ci wheel, so
   the jobs' unchanged `pip install pipegen-ci==X ...` installs this checkout;
 - setup-python's fresh venv is made by the job's first `python` call, through the `python` shim shared with
-  the GitLab harness (tests/executors/job-python): a `pip install` already run in this session (by either
-  harness) starts from a copy of its result (tests/executors/install_cache.py), pip still running the job's
-  command as written; first installs come from the session's shared pip cache.
+  the GitLab harness (tests/executors/job-python); setup-uv's stand-in puts the test extra's uv on PATH with
+  the session's one uv cache (the user's, warm from installing the test extra), so the jobs' own install
+  lines run as written and unpack from it.
 act ignores environment protection rules (`environment: prod` reviewers): jobs in a protected environment run
 as soon as their needs pass. The approval is asserted structurally (tests/platforms/test_github.py).
 """
@@ -34,6 +34,7 @@ import yaml
 from .plugin import ExampleRepo, Wheelhouse
 
 STANDIN_ACTIONS = Path(__file__).resolve().parent / "github" / "actions"
+STANDIN_OWNERS = ("actions", "astral-sh")  # the owners of the actions pipegen's workflows pin
 JOB_PYTHON = Path(__file__).resolve().parent / "job-python"
 WORKFLOW = ".github/workflows/pipegen.yml"
 # A hosted runner's PATH, without the test suite's own virtual environment (its pipegen must not leak in).
@@ -73,7 +74,7 @@ def standin_for(pin: str, inputs: set[str]) -> Path:
     repository, _, ref = pin.partition("@")
     owner, _, name = repository.partition("/")
     folder = STANDIN_ACTIONS / name
-    if owner != "actions" or not (folder / "action.yml").is_file() or not ref:
+    if owner not in STANDIN_OWNERS or not (folder / "action.yml").is_file() or not ref:
         raise UnmappedAction(
             f"the generated workflow uses {pin!r}, which has no stand-in action: act cannot download actions "
             f"here, so add a TEST FIXTURE in {STANDIN_ACTIONS.relative_to(STANDIN_ACTIONS.parents[3])}/<name>/")
@@ -191,13 +192,13 @@ class Act:
             "ACT_STANDIN_PYTHONS": str(self._pythons(workflow)),
             "ACT_STANDIN_TOOLS": str(self.standin_bin),
             "ACT_STANDIN_JOB_PYTHON": str(JOB_PYTHON),
-            # The jobs' `pip install` lines run unchanged: this checkout's pipegen-ci from the wheelhouse, the
-            # rest through the runner's shared pip cache; repeated installs start from the install cache.
-            # The same PIP_* values as the GitLab harness, so the two share cache entries.
+            # The jobs' install lines run unchanged: this checkout's pipegen-ci from the wheelhouse (their
+            # uv reads PIP_FIND_LINKS as UV_FIND_LINKS), the rest through the session's shared uv cache.
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
             "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
-            "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
-            **self.wheelhouse.uv_environment,
+            "ACT_STANDIN_UV_BIN": str(self.wheelhouse.uv_bin),
+            "ACT_STANDIN_UV_CACHE": str(self.wheelhouse.uv_cache),
+            "PIPEGEN_TEST_UV": self.wheelhouse.uv,
             "MLFLOW_DISABLE_TELEMETRY": "true",
             # A job whose `python` is not its own venv's must fail, not install into the host's Python.
             "PIP_REQUIRE_VIRTUALENV": "true",

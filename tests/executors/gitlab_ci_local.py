@@ -113,11 +113,12 @@ class GitlabCiLocal:
             "PIPEGEN_TEST_BASE_PYTHON": sys.executable,
             "PIPEGEN_TEST_DOCKER_LOG": str(docker_log),
             "PIPEGEN_TEST_KUBECTL_STATE": str(docker_log.parent / "cluster"),
-            # The runner's shared pip cache (gitlab-ci-local would expand $CI_PROJECT_DIR in the file's
-            # PIP_CACHE_DIR to a /builds path that does not exist on a shell runner) and pipegen's local build.
+            # The runner's shared uv and pip caches (gitlab-ci-local would expand $CI_PROJECT_DIR in the
+            # file's UV_CACHE_DIR and PIP_CACHE_DIR to a /builds path that does not exist on a shell runner)
+            # and pipegen's local build. No uv on PATH, as in the python image: each job installs the
+            # pinned uv with pip, as on GitLab.
             "PIP_CACHE_DIR": str(self.wheelhouse.pip_cache),
             "PIP_FIND_LINKS": self.wheelhouse.find_links,
-            "PIPEGEN_TEST_INSTALL_CACHE": str(self.wheelhouse.install_cache),
             **self.wheelhouse.uv_environment,
             "MLFLOW_DISABLE_TELEMETRY": "true",
             # A job whose `python` is not its own venv's must fail, not install into the host's Python.

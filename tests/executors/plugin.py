@@ -10,6 +10,7 @@ Each is a TEST FIXTURE standing in for what a CI platform provides around a pipe
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -75,17 +76,36 @@ class Wheelhouse:
         return Path(folder) if folder else self.path.parent / f"{self.path.name}-pip-cache"
 
     @property
-    def install_cache(self) -> Path:
-        """Where tests/executors/install_cache.py keeps job environments for this session."""
-        return self.path.parent / f"{self.path.name}-install-cache"
+    def uv(self) -> str:
+        """The test extra's uv."""
+        from uv import find_uv_bin  # pylint: disable=import-outside-toplevel  # the test extra's uv
+
+        return find_uv_bin()
+
+    @property
+    def uv_cache(self) -> Path:
+        """One uv cache for every job, as a runner's restored cache: the user's own, already warm from
+        installing pipegen's test extra with uv (mlflow, scikit-learn, pylint... are in it)."""
+        done = subprocess.run([self.uv, "cache", "dir"], capture_output=True, text=True, check=False)
+        folder = done.stdout.strip()
+        return Path(folder) if done.returncode == 0 and folder else self.path.parent / f"{self.path.name}-uv-cache"
+
+    @property
+    def uv_bin(self) -> Path:
+        """A folder holding only `uv` (the test extra's), to put on a job's PATH without the rest of
+        the test venv."""
+        folder = self.path.parent / f"{self.path.name}-uv-bin"
+        folder.mkdir(exist_ok=True)
+        try:
+            (folder / "uv").symlink_to(self.uv)
+        except FileExistsError:
+            pass  # another worker made it
+        return folder
 
     @property
     def uv_environment(self) -> dict[str, str]:
-        """The settings with which install_cache.py fills a cache miss with uv before pip runs (see its
-        `prefill`): uv from the test extra and one uv cache for every job of every worker."""
-        from uv import find_uv_bin  # pylint: disable=import-outside-toplevel  # the test extra's uv
-
-        return {"PIPEGEN_TEST_UV": find_uv_bin(), "UV_CACHE_DIR": str(self.path.parent / f"{self.path.name}-uv-cache")}
+        """The job-python shim's uv (it makes each job's fresh venv) and the shared uv cache."""
+        return {"PIPEGEN_TEST_UV": self.uv, "UV_CACHE_DIR": str(self.uv_cache)}
 
     @property
     def find_links(self) -> str:
@@ -123,6 +143,13 @@ def _build_wheel(folder: Path) -> None:
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder),
                                str(ROOT)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"building pipegen's wheel failed:\n{done.stdout}\n{done.stderr}"
+    # uv keeps a find-links wheel in its cache by folder and file name, never reading it again: every
+    # build of version X is named pipegen_ci-X-*.whl, so each build goes into a folder named after its
+    # contents, or the jobs would install whichever build of X the (user's) uv cache met first.
+    (wheel,) = folder.glob("pipegen*.whl")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    (folder / digest).mkdir()
+    wheel.rename(folder / digest / wheel.name)
 
 
 @pytest.fixture(scope="session")
@@ -130,9 +157,9 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
     """TEST FIXTURE: pipegen built once per test run as a wheel from this checkout. With PIP_FIND_LINKS set
     to `wheelhouse.find_links`, the jobs' unchanged `pip install pipegen-ci==X` installs this build."""
     folder = shared_folder(tmp_path_factory, "wheelhouse", _build_wheel)
-    wheels = sorted(folder.glob("pipegen*.whl"))
+    wheels = sorted(folder.glob("*/pipegen*.whl"))
     assert len(wheels) == 1, wheels
-    return Wheelhouse(folder, wheels[0])
+    return Wheelhouse(wheels[0].parent, wheels[0])
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -45,10 +45,12 @@ def test_every_test_job_installs_pytest_coverage_and_the_package(tmp_path: Path)
         job = plan.job(level)
         assert any(package.startswith("pytest") for package in job.pip_packages)
         assert any(package.startswith("coverage") for package in job.pip_packages)
-        assert job.project_install == ("python -m pip install -e .",)
+        assert job.editable and job.project_install == ()
+        assert any(line.endswith(" -e .") for line in job.install_commands())
         assert "--source=src/lib,src/plugins" in step(job, level.capitalize())
     # Not a package (no packaging metadata next to the descriptor): nothing beyond the requirements.
-    assert plan_from_yaml(BASE, str(tmp_path / "elsewhere" / "pipegen.yaml")).job("unit").project_install == ()
+    unit = plan_from_yaml(BASE, str(tmp_path / "elsewhere" / "pipegen.yaml")).job("unit")
+    assert not unit.editable and not any(" -e " in line for line in unit.install_commands())
 
 
 def test_coverage_is_combined_over_every_level_and_gated_after_the_last():
@@ -70,6 +72,11 @@ def test_project_install_as_written_replaces_the_default():
     assert plan.job("unit").project_install == ("poetry install --with test", "make deps")
     assert plan.job("lint").project_install == ("poetry install --with test", "make deps")
     assert plan.job("unit").cache_files == ("poetry.lock",)
+    for job_id in ("unit", "lint"):  # after the requirements and tools, as written, whatever the installer
+        commands = list(plan.job(job_id).install_commands())
+        project = commands.index("poetry install --with test")
+        assert commands[project + 1] == "make deps"
+        assert any('"$uv" pip install --python python ' in line for line in commands[:project])
 
 
 @pytest.mark.parametrize("quality, tools, flags", [
@@ -139,13 +146,17 @@ def test_compare_branch_ratchet_lints_the_branch_in_a_worktree(tmp_path: Path, w
     assert baseline.count("F401") == 1, baseline  # develop's one issue, not the change's two
 
 
-def test_pipegen_is_installed_in_its_own_venv_never_the_projects():
-    job = plan_from_yaml(BASE + "quality: {coverage: {min: 1}}\n").job("functional")
+@pytest.mark.parametrize("installer, project_pip, pipegen_pip", [
+    ("uv", '"$uv" pip install --python python', '"$uv" pip install --quiet --python "$pipegen_home/venv/bin/python"'),
+    ("pip", "python -m pip install", '"$pipegen_home/venv/bin/python" -m pip install'),
+])
+def test_pipegen_is_installed_in_its_own_venv_never_the_projects(installer, project_pip, pipegen_pip):
+    job = plan_from_yaml(BASE + f"quality: {{coverage: {{min: 1}}}}\nsettings: {{installer: {installer}}}\n"
+                         ).job("functional")
     commands = job.install_commands()
-    project = [command for command in commands if command.startswith("python -m pip install")]
+    project = [command for command in commands if command.startswith(project_pip)]
     assert project and all("pipegen-ci" not in command for command in project)
-    assert any("$pipegen_home/venv/bin/python\" -m pip install" in command and "pipegen-ci" in command
-               for command in commands)
+    assert any(command.startswith(pipegen_pip) and "pipegen-ci" in command for command in commands)
     assert commands[-1].startswith('ln -sf "$pipegen_home/venv/bin/pipegen"')
 
 

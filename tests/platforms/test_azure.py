@@ -371,8 +371,8 @@ def test_last_level_hands_coverage_over_to_sonar(churn: dict) -> None:
     assert download < scanner
 
 
-def test_python_setup_with_pip_cache(churn: dict, churn_plan: Plan) -> None:
-    assert churn["variables"]["PIP_CACHE_DIR"] == "$(Pipeline.Workspace)/.pip"
+def test_python_setup_with_uv_cache(churn: dict, churn_plan: Plan) -> None:
+    assert churn["variables"]["UV_CACHE_DIR"] == "$(Pipeline.Workspace)/.uv-cache"
     by_name = jobs(churn)
     for job in churn_plan.jobs:
         tasks = [step for step in steps(by_name[job.id.replace("-", "_")]) if "task" in step]
@@ -380,15 +380,27 @@ def test_python_setup_with_pip_cache(churn: dict, churn_plan: Plan) -> None:
         cache = [step for step in tasks if step["task"] == "Cache@2"]
         if job.python:
             assert python[0]["inputs"]["versionSpec"] == "3.11"
-            assert cache[0]["inputs"]["path"] == "$(PIP_CACHE_DIR)"
+            assert cache[0]["inputs"]["path"] == "$(UV_CACHE_DIR)"
+            assert cache[0]["inputs"]["key"].startswith('uv | "$(Agent.OS)" | "python-3.11"')
         else:
             assert not python and not cache
-    install = step_running(by_name["lint"], "python -m pip install")["bash"]
-    assert shlex.split(install.replace("\\\n", " ").split("\n")[1]) == [
-        "python", "-m", "pip", "install", "-r", "requirements.txt", "-r", "requirements-dev.txt",
-        "pylint>=3.2,<5", "flake8>=7,<8"]
-    (pipegen,) = [line for line in install.replace("\\\n", " ").split("\n") if "pipegen-ci" in line]
-    assert shlex.split(pipegen)[0] == "$pipegen_home/venv/bin/python"  # into its own venv
+    install = step_running(by_name["lint"], "pip install --python python")["bash"]
+    lines = install.replace("\\\n", " ").split("\n")
+    project = next(line for line in lines if line.startswith('"$uv" pip install --python python'))
+    assert shlex.split(project)[5:] == ["-r", "requirements.txt", "-r", "requirements-dev.txt",
+                                        "pylint>=3.2,<5", "flake8>=7,<8"]
+    (pipegen,) = [line for line in lines if "pipegen-ci" in line]
+    assert "$pipegen_home/venv/bin/python" in shlex.split(pipegen)  # into its own venv
+
+
+def test_pip_as_the_installer_keeps_pips_cache(churn_pip_plan: Plan) -> None:
+    pipeline = render(churn_pip_plan)
+    assert "UV_CACHE_DIR" not in pipeline["variables"]
+    lint = jobs(pipeline)["lint"]
+    (cache,) = [step for step in steps(lint) if step.get("task") == "Cache@2"]
+    assert cache["inputs"]["path"] == "$(PIP_CACHE_DIR)" and cache["inputs"]["key"].startswith("pip |")
+    install = step_running(lint, "python -m pip install")["bash"]
+    assert "$uv" not in install
 
 
 def test_full_history_only_where_needed(churn: dict) -> None:

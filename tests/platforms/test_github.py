@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from conftest import plan_from_yaml
+from platforms.install_lines import installed, pipegen_lines
+from pipegen.plan.install import UV_VERSION
 from pipegen.platforms.github.backend import GithubBackend
 from pipegen.syntax import yaml_block, yaml_scalar
 from pipegen.errors import UsageError
@@ -380,21 +382,37 @@ def test_multi_line_scripts_run_strictly(churn):
             assert step["run"].startswith("set -euo pipefail\n"), step["name"]
 
 
-def test_pip_cache_is_on_except_in_jobs_that_publish(churn):
+def _setup(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(action + "@")]
+
+
+def test_uv_and_its_cache_are_set_up_except_in_jobs_that_publish(churn):
     for job_id, job in churn["jobs"].items():
-        setup = [step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python@")]
-        if not setup:
-            assert job_id in {"deploy-qa", "deploy-prod"}
+        python = _setup(job, "actions/setup-python")
+        if not python:
+            assert job_id in {"deploy-qa", "deploy-prod"} and not _setup(job, "astral-sh/setup-uv")
             continue
-        inputs = setup[0]["with"]
-        assert inputs["python-version"] == "3.11"
+        assert python[0]["with"] == {"python-version": "3.11"}  # pip installs nothing: no pip cache
+        (uv,) = _setup(job, "astral-sh/setup-uv")
+        inputs = uv["with"]
+        assert inputs["version"] == UV_VERSION
         if job_id in {"build", "promote-model"}:
-            assert "cache" not in inputs
+            assert inputs["enable-cache"] is False and "cache-dependency-glob" not in inputs
         else:
-            assert inputs["cache"] == "pip"
-            assert inputs["cache-dependency-path"].splitlines()[-1] == ".github/workflows/pipegen.yml"
-    lint_keys = churn["jobs"]["lint"]["steps"][1]["with"]["cache-dependency-path"].splitlines()
-    assert lint_keys[:-1] == ["requirements.txt", "requirements-dev.txt"]
+            assert inputs["enable-cache"] is True and inputs["cache-suffix"] == job_id  # one cache per install set
+            assert inputs["cache-dependency-glob"].splitlines()[-1] == ".github/workflows/pipegen.yml"
+    lint_keys = _setup(churn["jobs"]["lint"], "astral-sh/setup-uv")[0]["with"]["cache-dependency-glob"].splitlines()
+    assert lint_keys[:-1] == ["requirements.txt", "requirements-test.txt", "requirements-dev.txt", "pyproject.toml"]
+
+
+def test_pip_as_the_installer_keeps_setup_pythons_pip_cache(churn_pip_plan):
+    workflow = load(BACKEND.render(churn_pip_plan))
+    lint = workflow["jobs"]["lint"]
+    assert not _setup(lint, "astral-sh/setup-uv")
+    inputs = _setup(lint, "actions/setup-python")[0]["with"]
+    assert inputs["cache"] == "pip"
+    assert inputs["cache-dependency-path"].splitlines() == ["requirements.txt", "requirements-dev.txt",
+                                                            ".github/workflows/pipegen.yml"]
 
 
 def test_install_step_installs_requirements_and_packages(churn, churn_plan):
@@ -403,15 +421,14 @@ def test_install_step_installs_requirements_and_packages(churn, churn_plan):
         if not (job.python and job.install_commands()):
             assert not steps
             continue
-        lines = steps[0]["run"].replace("set -euo pipefail\n", "").replace("\\\n", " ").splitlines()
-        if job.install_args:
-            words = shlex.split(lines[0])
-            assert words[:4] == ["python", "-m", "pip", "install"]
-            expected = [word for path in job.requirements for word in ("-r", path)] + list(job.pip_packages)
-            assert words[4:] == expected
+        script = steps[0]["run"]
+        found = installed(script)
+        assert found["requirements"] == list(job.requirements)
+        assert found["packages"] == list(job.pip_packages)
+        assert found["editable"] == (["."] if job.editable else [])
         # pipegen is never installed into the project's Python, only into its own venv.
-        assert all("pipegen-ci" not in line or "$pipegen_home/venv/bin/python" in line for line in lines)
-        assert any(job.pipegen in line for line in lines) if job.pipegen else "pipegen_home" not in steps[0]["run"]
+        assert [words[-1] for words in pipegen_lines(script)] == ([job.pipegen] if job.pipegen else [])
+        assert installed(script, "pipegen")["packages"] == ([job.pipegen] if job.pipegen else [])
         assert "env" not in steps[0]
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import plan_from_yaml
+from platforms.install_lines import installed, pipegen_lines
 from pipegen.platforms.gitlab.backend import GitlabBackend, expression_string, glob_regex
 from pipegen.plan import Plan
 
@@ -359,25 +360,25 @@ def test_install_step_uses_requirements_and_pinned_pipegen(churn, churn_plan):
             assert "before_script" not in churn[job.id] and "cache" not in churn[job.id]
             continue
         text = next(text for text in commands(churn[job.id], "before_script") if "pip install" in text)
-        words = shlex.split(text.removeprefix("set -eu\n").replace("\\\n", " "))
-        assert flag_values(words, "-r") == list(job.requirements)
-        assert [word for word in words if word in job.pip_packages] == list(job.pip_packages)
+        found = installed(text.removeprefix("set -eu\n"))
+        assert found["requirements"] == list(job.requirements)
+        assert found["packages"] == list(job.pip_packages)
+        assert [words[-1] for words in pipegen_lines(text)] == ([job.pipegen] if job.pipegen else [])
 
 
 def _installed(job: dict) -> set[str]:
-    """What a job's `pip install` commands install: requirement files, packages, the project."""
-    installed = set()
+    """What a job's install commands install: requirement files, packages, the project, pipegen."""
+    found = set()
     for text in commands(job, "before_script"):
-        for line in text.replace("\\\n", " ").splitlines():
-            if "pip install" in line:
-                words = shlex.split(line)
-                installed |= {word for word in words[words.index("install") + 1:] if not word.startswith("-")}
-    return installed
+        for where in ("job", "pipegen"):
+            found |= {f"{where}:{item}" for items in installed(text, where).values() for item in items}
+    return found
 
 
-def test_pip_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
+def test_install_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
     assert "cache" not in churn["default"]
-    assert churn["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    assert churn["variables"]["UV_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/uv"
+    assert churn["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"  # pip installs uv where needed
     writers, readers = {}, []
     for job in churn_plan.jobs:
         installed = _installed(churn[job.id])
@@ -385,7 +386,7 @@ def test_pip_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
             assert "cache" not in churn[job.id], job.id  # nothing to cache
             continue
         cache = churn[job.id]["cache"]
-        assert cache["paths"] == [".cache/pip"]
+        assert cache["paths"] == [".cache/uv", ".cache/pip"]
         key = repr(cache["key"])
         if cache.get("policy") == "pull":
             readers.append((job.id, key, installed))
@@ -414,7 +415,9 @@ def test_docker_build_job_has_its_own_daemon(churn):
     assert build["variables"]["DOCKER_TLS_CERTDIR"] == "/certs"
     installs = commands(build, "before_script")
     # pipegen in a venv of its own, from Alpine's python3 (externally managed: never pip into it)
-    assert any("python3 -m venv" in text for text in installs)
+    assert any("job_python=\"$(python3 -c " in text and '"$uv" venv --quiet --allow-existing --python "$job_python" '
+               in text for text in installs)
+    assert any("python3 -m pip install --break-system-packages --quiet --target" in text for text in installs)
 
 
 def test_literal_env_values_are_not_expanded_and_scripts_round_trip():

@@ -340,9 +340,10 @@ def test_install_step_uses_a_venv_and_the_plan_requirements(churn, churn_plan):
         start = lines.index(f"python{churn_plan.python} -m venv --clear .venv")
         assert lines[start + 1] == ". .venv/bin/activate"
         expected = "\n".join(job.install_commands()).replace("\\\n", " ").splitlines()
-        if expected:  # pip's cache outlives the venv, beside the workspace unless the agent sets one
+        if expected:  # uv's and pip's caches outlive the venv, beside the workspace unless the agent sets them
             assert lines[start + 2] == 'export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${WORKSPACE:-$PWD}@pip-cache}"'
-            assert lines[start + 3:] == expected
+            assert lines[start + 3] == 'export UV_CACHE_DIR="${UV_CACHE_DIR:-${WORKSPACE:-$PWD}@uv-cache}"'
+            assert lines[start + 4:] == expected
         else:
             assert lines[start + 2:] == []
 

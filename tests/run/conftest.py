@@ -62,20 +62,13 @@ def run_find_links(wheelhouse, tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"{folder} {wheelhouse.find_links}"
 
 
-@pytest.fixture(scope="session")
-def venv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`--venv-cache` for the scenarios: later runs seed their venvs from the first ones."""
-    return shared_folder(tmp_path_factory, "venv-cache", lambda folder: None)
-
-
 @pytest.fixture
-def scenario_settings(run_find_links, wheelhouse, venv_cache) -> dict[str, str]:
-    """What the whole-pipeline scenarios run `pipegen run` with: the wheels it must find, the runner's
-    pip cache, the session's --venv-cache and --uv (new venvs pre-filled by the test extra's uv from
-    one shared uv cache; each job's install still runs as written)."""
+def scenario_settings(run_find_links, wheelhouse) -> dict[str, str]:
+    """What the whole-pipeline scenarios run `pipegen run` with: the wheels it must find and the runner's
+    pip and uv caches (the jobs install with the test extra's uv, which pipegen run finds beside its
+    Python, unpacking from the user's uv cache, warm from installing the test extra)."""
     return {"PIP_FIND_LINKS": run_find_links, "PIP_CACHE_DIR": str(wheelhouse.pip_cache),
-            "PIPEGEN_RUN_VENV_CACHE": str(venv_cache), "PIPEGEN_RUN_UV": "1",
-            "UV_CACHE_DIR": wheelhouse.uv_environment["UV_CACHE_DIR"]}
+            "UV_CACHE_DIR": str(wheelhouse.uv_cache)}
 
 
 @dataclass

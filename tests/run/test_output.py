@@ -20,9 +20,12 @@ FAILING_TEST = '''\
 def test_arithmetic():
     assert 2 + 2 == 5, "arithmetic is broken"
 '''
-# What pip says while a job installs: in the job's log, not on the screen.
+# What pip and uv say while a job installs (uv: the environment, the resolution, a ` + name==version` line per
+# package): in the job's log, not on the screen.
 INSTALL_CHATTER = re.compile(r"^(Requirement already satisfied|Collecting|Downloading|Installing collected packages|"
-                             r"Successfully installed|Using cached)")
+                             r"Successfully installed|Using cached|Using Python .* environment at|"
+                             r"Resolved \d+ packages?|Prepared \d+ packages?|Installed \d+ packages?|Audited|"
+                             r" \+ \S+==)")
 
 
 @pytest.mark.slow

@@ -70,8 +70,9 @@ def jenkins_commands(example: str) -> dict[str, list[str]]:
                 venv = next((VENV_LINE.match(line) for line in lines if VENV_LINE.match(line)), None)
                 if venv:  # the setup: a fresh venv, activated, then the install command
                     rest_lines = lines[lines.index(f". {venv.group(1)}/bin/activate") + 1:]
-                    # Jenkins' own pip cache location (agents keep no cache otherwise) is not a command
-                    rest = "\n".join(line for line in rest_lines if not line.startswith("export PIP_CACHE_DIR="))
+                    # Jenkins' own uv and pip cache locations (agents keep no cache otherwise) are not commands
+                    caches = ("export PIP_CACHE_DIR=", "export UV_CACHE_DIR=")
+                    rest = "\n".join(line for line in rest_lines if not line.startswith(caches))
                     scripts += [rest] if rest else []
                     continue
                 if lines[0].startswith(". ") and lines[0].endswith("/bin/activate"):

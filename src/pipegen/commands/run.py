@@ -41,11 +41,8 @@ def _services(_context, _param, values: tuple[str, ...]) -> tuple[tuple[str, str
               envvar="PIPEGEN_RUN_VENV_CACHE",
               help="Seed each job's venv (hard links) from one made earlier with the same Python and install "
                    "inputs, then run its install command as usual. Default: every venv made from scratch.")
-@click.option("--uv", "use_uv", is_flag=True, envvar="PIPEGEN_RUN_UV",
-              help="Pre-install each new venv's requirements (and pipegen's) with uv, from PATH or beside "
-                   "pipegen's Python; the job's install command then runs as written and finds them installed: "
-                   "seconds instead of minutes for heavy requirements. uv reads pip's PIP_* settings, not pip's "
-                   "configuration files.")
+# uv is the jobs' default installer now (settings.installer): the flag that once made it an opt-in stays accepted.
+@click.option("--uv", "use_uv", is_flag=True, envvar="PIPEGEN_RUN_UV", hidden=True)
 @click.option("--service", "services", multiple=True, metavar="NAME=HOST:PORT", callback=_services,
               help="Where a service of tests.services runs on this machine (pipegen run starts no containers): "
                    "the jobs using it get $<NAME>_HOST and $<NAME>_PORT set to it. Repeatable.")
@@ -70,14 +67,12 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     from pipegen.paths import explicit_target
     from pipegen.plan import build_plan
     from pipegen.run.console import is_terminal
-    from pipegen.run.prefill import find_uv
+    from pipegen.run.venv import find_uv
     from pipegen.run.runner import RunOptions, run
     from pipegen.run.selection import Event
 
-    uv = find_uv(os.environ) if use_uv else None
-    if use_uv and uv is None:
-        raise click.UsageError("--uv: uv is neither on PATH nor beside pipegen's Python; install it "
-                               "(`pip install uv`) or run without --uv")
+    del use_uv  # accepted and ignored: uv is the default
+    uv = find_uv(os.environ)
     plan = build_plan(load_descriptor(descriptor_path))
     scrub.register_names(plan.secrets)  # their values stay out of every line and file the run writes
     options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,

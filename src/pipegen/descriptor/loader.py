@@ -172,6 +172,7 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
         environments=tuple(_environment(name, data["environments"][name] or {})
                            for name in STAGES if name in _section(data, "environments")),
         settings=Settings(
+            installer=settings.get("installer", "uv"),
             pipegen=PipegenInstall(**_section(settings, "pipegen")),
             github=GithubSettings(**_section(settings, "github")),
             gitlab=GitlabSettings(image=gitlab.get("image"), tags=_tuple(gitlab.get("tags")),

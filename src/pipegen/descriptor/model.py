@@ -298,6 +298,9 @@ class PipegenInstall:
     index_url_var: str | None = None
 
 
+INSTALLERS = ("uv", "pip")
+
+
 @record
 class DoctorSettings:
     """`settings.doctor`: pipegen-check runs `pipegen doctor` on the release branch with this secret."""
@@ -307,6 +310,9 @@ class DoctorSettings:
 
 @record
 class Settings:
+    # What installs the jobs' Python packages: uv (default; minutes less per run) or pip, for setups
+    # that rely on pip's configuration files (pip.conf), which uv does not read.
+    installer: str = "uv"
     pipegen: PipegenInstall = PipegenInstall()
     github: GithubSettings = GithubSettings()
     gitlab: GitlabSettings = GitlabSettings()

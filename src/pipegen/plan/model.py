@@ -7,8 +7,8 @@ from enum import Enum
 from functools import cached_property
 
 from pipegen.descriptor.model import STAGES, Approval, Service, Settings
+from pipegen.plan.install import INSTALLER_UV, install_commands
 from pipegen.records import record
-from pipegen.syntax import shell_command
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
 
@@ -32,21 +32,6 @@ REPORT_DIR = "pipegen-reports"
 
 
 OUTPUTS_FILE = "pipegen-outputs.env"
-
-
-UV_REQUIREMENT = "uv>=0.5,<1"
-
-
-PIPEGEN_MIN_PYTHON = (3, 10)
-
-
-# Where a job puts pipegen's own venv (up to ~0.9 GB with MLflow): inside what the platform empties,
-# so self-hosted agents do not collect one per job. GitHub empties RUNNER_TEMP and Azure
-# Agent.TempDirectory after every job; Jenkins stages activate their workspace `.venv`, which the
-# next stage recreates with `venv --clear`; `pipegen run` activates the job's own venv (so
-# `--venv-cache` keeps pipegen's with it); anywhere else (a GitLab job's container) a new
-# temporary folder, never one that concurrent jobs on one host could share.
-PIPEGEN_HOME = "${RUNNER_TEMP:-${AGENT_TEMPDIRECTORY:-${VIRTUAL_ENV:-$(mktemp -d)}}}/pipegen"
 
 
 class RunWhen(str, Enum):
@@ -94,14 +79,17 @@ class Job:
     outputs: tuple[str, ...] = ()  # published by the step whose id is `output_step`
     output_step: str | None = None
     env: tuple[tuple[str, EnvValue], ...] = ()  # sorted by name
-    python: bool = True  # set up Python (with the pip cache) and install `pip_install`
+    python: bool = True  # set up Python (with the installer's cache) and install what the job runs
+    installer: str = INSTALLER_UV  # uv | pip: what installs the job's environment and pipegen's (settings.installer)
+    install_note: str = ""  # why the job installs what it does (a comment above its install lines)
     requirements: tuple[str, ...] = ()  # files for `pip install -r`
     pip_packages: tuple[str, ...] = ()  # extra requirement specifiers
+    editable: bool = False  # the project itself, editable (a package without `project.install`)
     pipegen: str | None = None  # pipegen's requirement, for jobs that call `pipegen`
     pipegen_index_var: str | None = None  # CI variable with the private index pipegen comes from
     # The job's Python is older than pipegen's minimum: pipegen's venv gets its own interpreter (uv).
     pipegen_needs_python: bool = False
-    project_install: tuple[str, ...] = ()  # shell commands installing the project into the job's Python
+    project_install: tuple[str, ...] = ()  # project.install's shell lines, run as written after the rest
     cache_files: tuple[str, ...] = ()  # lock files / manifests the dependency cache is keyed on
     services: tuple[Service, ...] = ()  # containers beside the job (tests.services)
     docker: bool = False  # needs a Docker daemon
@@ -151,47 +139,16 @@ class Job:
                      if value.kind not in stored or step.reads is None or name in step.reads)
 
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
-        """The job's final install shell commands, in order: the project's environment (the
-        job's Python: requirements, tools, then `project_install`), then pipegen's own venv."""
+        """The job's final install shell lines (`pipegen.plan.install`), computed once per pip command."""
         known = self._install_commands.get(pip)
         if known is None:
-            known = self._install_commands[pip] = self._compute_install_commands(pip)
+            known = self._install_commands[pip] = install_commands(self, pip)
         return known
 
     @cached_property
     def _install_commands(self) -> dict[str, tuple[str, ...]]:
         """install_commands by pip command, filled as backends ask (several times per job)."""
         return {}
-
-    def _compute_install_commands(self, pip: str) -> tuple[str, ...]:
-        commands = [shell_command(pip, *self.install_args)] if self.install_args else []
-        commands += self.project_install
-        if self.pipegen:
-            commands += self._pipegen_commands(pip.split(" -m pip")[0])
-        return tuple(commands)
-
-    def _pipegen_commands(self, python: str) -> list[str]:
-        """pipegen in a venv of its own, so its dependencies never meet the project's; only
-        its `pipegen` command is linked next to the job's `python`, which is on PATH in every
-        later step. From a private index with `--index-url` (never `--extra-index-url`), so
-        a public package of the same name cannot win the resolution."""
-        index = (f'--index-url "${self.pipegen_index_var}"',) if self.pipegen_index_var else ()
-        lines = [f'pipegen_home="{PIPEGEN_HOME}"']
-        if self.pipegen_needs_python:
-            # The job's Python is older than pipegen supports: uv finds (or downloads) a newer
-            # interpreter for pipegen's venv only; pip (seeded into it) installs pipegen, so
-            # PIP_* settings and the index rules are the same on both routes.
-            lines += [shell_command(f"{python} -m pip install --quiet", '--target "$pipegen_home/uv"',
-                                    shlex.quote(UV_REQUIREMENT)),
-                      '"$pipegen_home/uv/bin/uv" venv --seed --allow-existing --quiet'
-                      f' --python \'>={PIPEGEN_MIN_PYTHON[0]}.{PIPEGEN_MIN_PYTHON[1]}\' "$pipegen_home/venv"']
-        else:
-            lines.append(f'{python} -m venv "$pipegen_home/venv"')
-        lines.append(shell_command('"$pipegen_home/venv/bin/python" -m pip install --quiet', *index,
-                                   shlex.quote(self.pipegen)))
-        lines.append(f'ln -sf "$pipegen_home/venv/bin/pipegen" '
-                     f'"$({python} -c \'import os, sys; print(os.path.dirname(sys.executable))\')/pipegen"')
-        return lines
 
     @cached_property
     def inputs(self) -> tuple[tuple[str, str], ...]:

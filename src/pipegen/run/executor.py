@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 from pipegen import scrub
 from pipegen.ci.outputs import check_output
@@ -20,7 +20,6 @@ from pipegen.paths import read_bytes
 from pipegen.plan import EnvKind, Job, Plan
 from pipegen.run import venv as venvs
 from pipegen.run.commands import bash_script, install_script, job_commands
-from pipegen.run.prefill import prefill
 from pipegen.run.verdict import failed_step
 
 # Variables by which pipegen (and other tools) believe they run in a CI: a local run is not
@@ -41,6 +40,9 @@ class JobResult:
     exit_code: int | None = None
     message: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    # Per command run (install, then the plan's steps): kind, title, wall seconds and CPU seconds
+    # (user + system of the step's shell and everything it waited for: pip, uv, pytest...).
+    timings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def missing_values(jobs: tuple[Job, ...], environ: Mapping[str, str]) -> list[str]:
@@ -112,7 +114,7 @@ class JobContext:
     branch: str = ""  # the branch the run is for (--branch): what the changed-lines gates build
     venv_cache: Path | None = None  # --venv-cache: seed venvs from earlier ones with the same inputs
     extra_env: Mapping[str, str] = field(default_factory=dict)  # over the plan's env (--service addresses)
-    uv: str | None = None  # --uv: new venvs are pre-filled by this uv before the job's install runs
+    uv: str | None = None  # the uv the jobs' install lines find first on PATH (None: they install their own)
 
 
 _LIVE: set["_Step"] = set()  # steps running now, stopped together when the run is interrupted
@@ -137,8 +139,8 @@ class _Step:
 
 
 def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: float, on_line: Callable[[str], None]
-                  ) -> tuple[int, bool]:
-    """(exit code, timed out)."""
+                  ) -> tuple[int, bool, float]:
+    """(exit code, timed out, CPU seconds of the process and the children it waited for)."""
     step = _Step(argv, cwd, env)
     with _LIVE_LOCK:
         _LIVE.add(step)
@@ -148,12 +150,13 @@ def _run_streamed(argv: list[str], cwd: Path, env: dict[str, str], seconds: floa
         assert step.process.stdout is not None
         for raw in step.process.stdout:
             on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-        code = step.process.wait()
+        _, status, usage = os.wait4(step.process.pid, 0)
+        step.process.returncode = code = os.waitstatus_to_exitcode(status)
     finally:
         timer.cancel()
         with _LIVE_LOCK:
             _LIVE.discard(step)
-    return code, step.timed_out
+    return code, step.timed_out, usage.ru_utime + usage.ru_stime
 
 
 def stop_all() -> None:
@@ -166,35 +169,39 @@ def stop_all() -> None:
 
 
 def _make_venv(context: JobContext, env: dict[str, str], line: Callable[[str], None]) -> tuple[str | None, ...]:
-    """Makes the job's venv (seeded from --venv-cache when it can be, pre-filled by --uv when
-    not) and puts it first on PATH; returns the cache keys to store it and pipegen's own venv
+    """Makes the job's venv (seeded from --venv-cache when it can be) and puts it first on PATH,
+    then the uv the install lines use; returns the cache keys to store it and pipegen's own venv
     under once installed (None for what should not be stored)."""
     venv = context.job_dir / "venv"
     key = pipegen_key = None
     cache = context.venv_cache
-    seeded = False
     if cache is not None:
         key = venvs.cache_key(context.python, (install_script(context.job),), context.job.requirements,
                               context.workdir)
         if venvs.seed_from_cache(cache, key, venv):
             line(f"venv seeded from {cache / key} (--venv-cache); the install command still runs")
-            key, seeded = None, True  # cached already
+            key = None  # cached already
     if not venv.exists():
         line(f"$ {context.python} -m venv {venv}")
         venvs.create(context.python, venv)
     job = context.job
     if cache is not None and job.pipegen and not venvs.pipegen_venv(venv).exists():
-        # Jobs with different project installs share pipegen's own venv: seeded, pip finds it satisfied.
+        # Jobs with different project installs share pipegen's own venv: seeded, the installer finds it satisfied.
         pipegen_key = venvs.pipegen_cache_key(context.python, job.pipegen, job.pipegen_index_var,
                                               job.pipegen_needs_python)
         venvs.pipegen_venv(venv).parent.mkdir(parents=True, exist_ok=True)
         if venvs.seed_from_cache(cache, pipegen_key, venvs.pipegen_venv(venv)):
             line(f"pipegen's venv seeded from {cache / pipegen_key} (--venv-cache)")
             pipegen_key = None
-    env["PATH"] = os.pathsep.join([str(venvs.bin_dir(venv)), env.get("PATH", "")])
-    env["VIRTUAL_ENV"] = str(venv)
+    path = [str(venvs.bin_dir(venv))]
     if context.uv is not None:
-        prefill(context.uv, job, venv, context.python, env, context.workdir, project=not seeded, line=line)
+        # A folder holding only `uv`: the folder uv came from (pipegen's own venv) must not reach the job.
+        uv_bin = context.job_dir / "uv-bin"
+        uv_bin.mkdir(exist_ok=True)
+        (uv_bin / "uv").symlink_to(context.uv)
+        path.append(str(uv_bin))
+    env["PATH"] = os.pathsep.join([*path, env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(venv)
     return key, pipegen_key
 
 
@@ -252,9 +259,10 @@ def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> Job
         def finish(status: str, code: int | None, message: str, outputs: dict[str, str] | None = None) -> JobResult:
             if message:
                 line(f"pipegen run: {message}")
-            return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {})
+            return JobResult(job.id, status, time.monotonic() - started, code, message, outputs or {}, timings)
 
         cache_keys: tuple[str | None, ...] = ()
+        timings: list[dict[str, Any]] = []
         if job.python:
             if on_step is not None:
                 on_step(job.id, "Python environment")
@@ -268,8 +276,11 @@ def execute(context: JobContext, emit: Emit, on_step: Emit | None = None) -> Job
             line(f"--- {command.title}")
             for text in command.script.splitlines():
                 line(f"$ {text}")
-            code, timed_out = _run_streamed(["bash", "--noprofile", "--norc", "-c", bash_script(command)],
-                                            context.workdir, env, deadline - time.monotonic(), line)
+            begun = time.monotonic()
+            code, timed_out, cpu = _run_streamed(["bash", "--noprofile", "--norc", "-c", bash_script(command)],
+                                                 context.workdir, env, deadline - time.monotonic(), line)
+            timings.append({"kind": command.kind, "title": command.title,
+                            "seconds": round(time.monotonic() - begun, 2), "cpu_seconds": round(cpu, 2)})
             if timed_out:
                 return finish("failed", code, f"timed out after {job.timeout_minutes} minutes (the job's timeout)")
             if code != 0:

@@ -39,7 +39,7 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     dry_run: bool = False
     keep: bool = False  # keep the working copies and venvs
     venv_cache: Path | None = None  # seed job venvs from earlier ones with the same install inputs
-    uv: str | None = None  # --uv: pre-fill new venvs with this uv (run.prefill)
+    uv: str | None = None  # the uv the jobs' install lines find on PATH (None: they install the pinned one)
     services: tuple[tuple[str, str, int], ...] = ()  # --service NAME=HOST:PORT: where a service runs here
     verbose: bool = False  # stream every job's output (default: one line per job, the failing jobs' tails)
     live: bool = False  # a terminal: the jobs' lines are redrawn in place
@@ -367,7 +367,7 @@ def summary(prepared: Prepared, results: Mapping[str, JobResult], code: int) -> 
             result = results[job.id]
             rows.append({"id": job.id, "stage": job.stage, "status": result.status,
                          "duration": round(result.duration, 1), "exit_code": result.exit_code,
-                         "message": result.message, "outputs": result.outputs})
+                         "message": result.message, "outputs": result.outputs, "timings": result.timings})
         elif job.id in reasons:
             rows.append({"id": job.id, "stage": job.stage, "status": "not run", "duration": 0.0,
                          "exit_code": None, "message": reasons[job.id], "outputs": {}})

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Mapping
 
 from pipegen.errors import EvaluationError, PipegenError
 from pipegen.paths import read_bytes
@@ -26,6 +27,34 @@ def interpreter(version: str) -> tuple[str, str | None]:
         return sys.executable, None
     return sys.executable, (f"python{version} is not on PATH: job venvs use this Python ({current}, "
                             f"{sys.executable}) instead")
+
+
+def find_uv(environ: Mapping[str, str]) -> str | None:
+    """The uv jobs install with (the install lines take the one on PATH before installing the pinned
+    one): uv on the caller's PATH, else beside the Python running pipegen (`pip install uv` in its venv)."""
+    found = shutil.which("uv", path=environ.get("PATH", os.defpath))
+    if found:
+        return str(Path(found).resolve())
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside.resolve()) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+# pip's environment settings and the uv setting that means the same (the generated install lines
+# map the index ones the same way: pipegen.plan.install).
+_SAME_SETTING = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"),
+                 ("PIP_NO_INDEX", "UV_NO_INDEX"), ("PIP_CERT", "SSL_CERT_FILE"))
+
+
+def uv_environment(env: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(the environment uv runs in, `--find-links` arguments): `env`, with pip's settings given to uv."""
+    uv_env = dict(env)
+    for pip_name, uv_name in _SAME_SETTING:
+        if uv_env.get(pip_name) and not uv_env.get(uv_name):
+            uv_env[uv_name] = uv_env[pip_name]
+    if uv_env.get("UV_NO_INDEX", "").lower() in ("0", "false", "no", "off"):
+        uv_env.pop("UV_NO_INDEX")
+    links = [word for link in env.get("PIP_FIND_LINKS", "").split() for word in ("--find-links", link)]
+    return uv_env, links
 
 
 def create(python: str, path: Path) -> Path:

@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Mapping
 
 from pipegen.plan.jobs.lint import LINTER_REQUIREMENTS
-from pipegen.run.prefill import find_uv, uv_environment
-from pipegen.run.venv import bin_dir
+from pipegen.run.venv import bin_dir, find_uv, uv_environment
 
 RECORD = "pipegen-linters.json"
 INSTALL_TIMEOUT = 900  # seconds: a slow index, never a hang

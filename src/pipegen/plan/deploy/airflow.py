@@ -43,7 +43,9 @@ def _airflow_job(descriptor: Descriptor, settings: AirflowDeploy, **fields) -> J
     """What every Airflow job shares: Airflow and the DAGs' providers in the job's Python, pipegen beside it."""
     requirements = _requirements(descriptor, settings)
     return Job(requirements=requirements, pipegen=pipegen_for(descriptor), cache_files=requirements or cache_files(
-        descriptor), artifacts=(REPORT_DIR,), gate="dags", **fields)
+        descriptor), artifacts=(REPORT_DIR,), gate="dags",
+        install_note="The DAGs' requirements (Airflow and its providers): the gate loads the DAGs with real "
+                     "Airflow; not the project. pipegen (core): the DAG gate and the sync.", **fields)
 
 
 class AirflowKind:

@@ -18,6 +18,10 @@ RENDER_DIR = "pipegen-kubernetes"
 PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
 KUBECONFIG_ENV = "PIPEGEN_KUBECONFIG"
 
+# Why the Kubernetes jobs install what they do (a comment above their install lines).
+KUBERNETES_INSTALL_NOTE = ("pipegen with its Kubernetes extra: it renders, validates and applies the manifests; "
+                           "kubectl comes from the runner; not the project.")
+
 
 def _tools(settings: KubernetesDeploy) -> tuple[str, ...]:
     return ("kubectl", "helm") if settings.chart else ("kubectl",)
@@ -71,8 +75,8 @@ class KubernetesKind:
             id="kubernetes-check", title="Kubernetes manifests render and validate", stage="test",
             comment="Renders every environment's manifests offline, with the image set by a placeholder digest, "
                     "and validates them against the Kubernetes schemas: nothing reaches a cluster.",
-            steps=tuple(steps), pipegen=pipegen_for(descriptor, "kubernetes"), timeout_minutes=10,
-            runner_tools=tools),)
+            steps=tuple(steps), pipegen=pipegen_for(descriptor, "kubernetes"),
+            install_note=KUBERNETES_INSTALL_NOTE, timeout_minutes=10, runner_tools=tools),)
 
     def environment_jobs(self, use: Use, context: DeployContext) -> KindJobs:
         settings: KubernetesDeploy = use.settings
@@ -100,7 +104,7 @@ class KubernetesKind:
                         _render(context.descriptor, settings, image_ref(context), rendered), reads=()),
                    Step("Apply, wait for the rollout, roll back on failure", apply)),
             needs=context.after, env=env_items({**env, **image_env(context)}),
-            pipegen=pipegen_for(context.descriptor, "kubernetes"),
+            pipegen=pipegen_for(context.descriptor, "kubernetes"), install_note=KUBERNETES_INSTALL_NOTE,
             timeout_minutes=10 + settings.timeout // 60, environment=name,
             secrets=secrets_of(use, settings.kubeconfig_secret), run_when=RunWhen.NOT_PULL_REQUEST,
             runner_tools=_tools(settings))

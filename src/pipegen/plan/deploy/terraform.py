@@ -18,6 +18,10 @@ PLAN_DIR = "pipegen-terraform"
 # Terraform's own switches for unattended runs: no prompt, output without "run terraform X" hints.
 AUTOMATION_ENV = {"TF_IN_AUTOMATION": EnvValue(EnvKind.LITERAL, "1"), "TF_INPUT": EnvValue(EnvKind.LITERAL, "0")}
 
+# Why the Terraform jobs install what they do (a comment above their install lines).
+TERRAFORM_INSTALL_NOTE = ("pipegen (core) only: it seals, summarises and verifies the saved plan; terraform comes "
+                          "from the runner; not the project.")
+
 
 def plan_file(environment: str) -> str:
     return f"{PLAN_DIR}/{environment}/tfplan"
@@ -88,7 +92,8 @@ class TerraformKind(NoChecks):
                        f"pipegen deploy terraform seal --plan {saved}"])),
                    Step("Plan summary (flags destroys and replacements)", gate, reads=())),
             needs=context.after if plan_stage(name) == name else (), env=env,
-            pipegen=pipegen_for(context.descriptor), timeout_minutes=30, artifacts=(REPORT_DIR,),
+            pipegen=pipegen_for(context.descriptor), install_note=TERRAFORM_INSTALL_NOTE, timeout_minutes=30,
+            artifacts=(REPORT_DIR,),
             junit=(report_path(f"terraform-{name}.junit.xml"),), hands_over=(saved, f"{saved}{SEAL_SUFFIX}"),
             secrets=secrets, gate="terraform", runner_tools=("terraform",))
         apply_job = Job(
@@ -100,6 +105,7 @@ class TerraformKind(NoChecks):
                    Step("Terraform init", _init(settings)),
                    Step("Terraform apply the saved plan", f'{_chdir(settings)} apply -input=false "$PWD/{saved}"')),
             needs=(*context.after, plan_job.id), env=env, pipegen=pipegen_for(context.descriptor),
+            install_note=TERRAFORM_INSTALL_NOTE,
             timeout_minutes=60, environment=name, fetches=(plan_job.id,), secrets=secrets,
             run_when=RunWhen.NOT_PULL_REQUEST, runner_tools=("terraform",))
         return KindJobs((plan_job, apply_job), apply_job.id)

@@ -29,6 +29,8 @@ def check_job(descriptor: Descriptor, compare_branch: str) -> Job:
                 + ("; on the release branch, `pipegen doctor` checks the platform's settings against the plan."
                    if doctor else "."),
         steps=tuple(steps), pipegen=pipegen_for(descriptor, "diff") if diff else pipegen_for(descriptor),
+        install_note="pipegen only" + (", with tree-sitter to read a Jenkinsfile back for `pipegen diff`" if diff
+                                       else " (core)") + ": it renders the descriptor; not the project.",
         timeout_minutes=5, full_history=diff, compare_branch=compare_branch if diff else None,
         artifacts=(REPORT_DIR,) if diff else (), env=env_items(secret_env([doctor] if doctor else [])),
         secrets=(doctor,) if doctor else ())

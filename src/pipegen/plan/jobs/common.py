@@ -6,7 +6,8 @@ import shlex
 
 from pipegen.descriptor.model import Descriptor
 from pipegen.descriptor.requirement import pipegen_requirement
-from pipegen.plan.model import PIPEGEN_MIN_PYTHON, REPORT_DIR, EnvKind, EnvValue
+from pipegen.plan.install import PIPEGEN_MIN_PYTHON
+from pipegen.plan.model import REPORT_DIR, EnvKind, EnvValue
 from pipegen.syntax import shell_command
 
 
@@ -80,25 +81,35 @@ def source_targets(descriptor: Descriptor) -> str:
 
 
 def project_install(descriptor: Descriptor) -> tuple[str, ...]:
-    """The project's own install commands: `project.install` as written, else an editable
-    install when the repository is a package (editable, so coverage maps to its files)."""
-    if descriptor.project.install is not None:
-        return descriptor.project.install
-    return ("python -m pip install -e .",) if descriptor.project.package else ()
+    """The project's own install lines (`project.install`), run as written."""
+    return descriptor.project.install or ()
+
+
+def editable(descriptor: Descriptor) -> bool:
+    """Without `project.install`, a package project is installed editable (so coverage maps to its files)."""
+    return descriptor.project.install is None and descriptor.project.package
 
 
 def cache_files(descriptor: Descriptor) -> tuple[str, ...]:
-    """The files that decide what gets installed: the cache is keyed on the ones in use."""
+    """The files that decide what gets installed: the cache is keyed on the ones in use (all the
+    requirements files: one may include another)."""
     text = "\n".join(project_install(descriptor))
-    files = [path for path in (descriptor.project.requirements.runtime, descriptor.project.requirements.test,
-                               descriptor.project.requirements.dev) if path]
+    files = list(requirement_files(descriptor, "runtime", "test", "dev"))
     if "uv sync" in text:
         files.append("uv.lock")
     if "poetry install" in text:
         files.append("poetry.lock")
-    if "pip install" in text and ("-e ." in text or "--group" in text or "-e '." in text):
+    if editable(descriptor) or ("pip install" in text and ("-e ." in text or "--group" in text or "-e '." in text)):
         files.append("pyproject.toml")
     return tuple(dict.fromkeys(files))
+
+
+def project_environment(descriptor: Descriptor, kinds: tuple[str, ...], packages: tuple[str, ...] = ()) -> dict:
+    """The Job fields of a job that runs in the project's environment: the requirements files of
+    `kinds` (runtime, test, dev), `packages` (the job's tools), the project itself."""
+    requirements = requirement_files(descriptor, *kinds)
+    return {"requirements": requirements, "pip_packages": packages, "editable": editable(descriptor),
+            "project_install": project_install(descriptor), "cache_files": cache_files(descriptor)}
 
 
 def python_too_old(descriptor: Descriptor) -> bool:

@@ -4,17 +4,7 @@ from __future__ import annotations
 import re
 
 from pipegen.descriptor.model import CustomJob, Descriptor
-from pipegen.plan.jobs.common import (
-    cache_files,
-    env_items,
-    output_env,
-    pipegen_for,
-    project_install,
-    python_too_old,
-    requirement_files,
-    secret_env,
-    variable_env,
-)
+from pipegen.plan.jobs.common import env_items, output_env, pipegen_for, project_environment, secret_env, variable_env
 from pipegen.plan.model import EnvKind, EnvValue, Job, Step
 
 # A custom job gets pipegen installed when it publishes outputs (`pipegen output set`, and
@@ -29,12 +19,14 @@ def custom_job(job: CustomJob, producers: dict[str, str], descriptor: Descriptor
     for name in job.inputs:
         if name in producers:
             env.update(output_env(name, producers[name]))
+    calls_pipegen = bool(_CALLS_PIPEGEN.search(job.run))
+    pipegen = pipegen_for(descriptor) if job.outputs or calls_pipegen else None
+    why = "`pipegen output set` publishes its outputs" if job.outputs else "the command calls pipegen"
     return Job(
         id=job.name, title=job.title or job.name, stage=job.stage, comment="A custom job from the descriptor.",
         steps=(Step(job.title or job.name, job.run, id="run" if job.outputs else None),), needs=job.needs,
         outputs=job.outputs, output_step="run" if job.outputs else None, env=env_items(env),
-        requirements=requirement_files(descriptor, "runtime"),
-        pipegen=pipegen_for(descriptor) if job.outputs or _CALLS_PIPEGEN.search(job.run) else None,
-        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
-        pipegen_needs_python=python_too_old(descriptor),
+        **project_environment(descriptor, ("runtime",)), pipegen=pipegen,
+        install_note="The project's runtime requirements and the project: a custom command may run either"
+                     + (f"; pipegen (core): {why}." if pipegen else "."),
         timeout_minutes=job.timeout_minutes, secrets=job.secrets)

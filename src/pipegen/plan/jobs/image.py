@@ -53,6 +53,9 @@ def build_job(descriptor: Descriptor) -> Job | None:
         steps=(Step("Build, push, publish the digest", "\n".join(lines), id="image"),), outputs=("IMAGE_REF",),
         output_step="image", env=env_items(env),
         pipegen=pipegen_for(descriptor, "mlflow") if serving else pipegen_for(descriptor), docker=True,
+        install_note=("pipegen with MLflow, for `pipegen model record-image` and `pipegen output set`"
+                      if serving else "pipegen (core) only, for `pipegen output set`")
+        + ": Docker builds the image; not the project.",
         timeout_minutes=30, secrets=secrets, run_when=RunWhen.NOT_PULL_REQUEST)
 
 
@@ -72,5 +75,6 @@ def serving_image_job(descriptor: Descriptor, prod_model: list[Job]) -> Job | No
                           f'--champion-alias {quote(model.champion_alias)})"'),
             f'pipegen output set {SERVING_IMAGE_REF} "$ref"']), id="serving"),),
         needs=tuple(job.id for job in prod_model), outputs=(SERVING_IMAGE_REF,), output_step="serving",
-        env=env_items(model_registry_env(descriptor)), pipegen=pipegen_for(descriptor, "mlflow"), timeout_minutes=10,
+        env=env_items(model_registry_env(descriptor)), pipegen=pipegen_for(descriptor, "mlflow"),
+        install_note="pipegen with MLflow, for `pipegen model serving-image`; not the project.", timeout_minutes=10,
         secrets=model.secrets)

@@ -5,16 +5,13 @@ from pipegen.descriptor.model import Descriptor
 from pipegen.gates.compare_branch import candidates
 from pipegen.gates.report_formats import FLAKE8_FORMAT, FLAKE8_MARKER, PYLINT_ARGS, RUFF_ARGS
 from pipegen.plan.jobs.common import (
-    cache_files,
     gate_command,
     gate_mode,
     number,
     pipegen_for,
-    project_install,
-    python_too_old,
+    project_environment,
     quote,
     report_path,
-    requirement_files,
     source_targets,
 )
 from pipegen.plan.model import REPORT_DIR, Job, Step
@@ -90,13 +87,23 @@ def lint_job(descriptor: Descriptor, thresholds) -> Job | None:
     mode = gate_mode(descriptor, "lint")
     steps.append(Step("Lint gate", gate_command("lint", mode, *flags)))
     ratchet = f"; ratchet: {', '.join(lint.ratchet)} against {compare}" if lint.ratchet else ""
+    linters = tuple(LINTER_REQUIREMENTS[tool] for tool in tools)
+    if tools == ("ruff",):
+        # ruff reads source files only (no imports followed, no plugins): the project's environment
+        # would add minutes and change nothing it reports.
+        environment = {"pip_packages": linters}
+        note = "ruff only: it reads the source files and follows no imports. pipegen (core): the lint gate."
+    else:
+        environment = project_environment(descriptor, ("runtime", "dev"), linters)
+        why = {"pylint": "pylint follows the project's imports",
+               "flake8": "flake8's plugins come with the dev requirements"}
+        reasons = [why[tool] for tool in tools if tool in why]
+        note = (f"The project's runtime and dev requirements, the project and {', '.join(tools)}: "
+                f"{'; '.join(reasons)}. pipegen (core): the lint gate.")
     return Job(
         id="lint", title=f"Lint ({' + '.join(tools)})", stage="test",
         comment="Static analysis in the project's environment; the lint gate fails the job"
                 f"{ratchet or ' below the thresholds'}.",
-        steps=tuple(steps), requirements=requirement_files(descriptor, "runtime", "dev"),
-        pipegen=pipegen_for(descriptor), pip_packages=tuple(LINTER_REQUIREMENTS[tool] for tool in tools),
-        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
-        pipegen_needs_python=python_too_old(descriptor), timeout_minutes=15,
+        steps=tuple(steps), pipegen=pipegen_for(descriptor), install_note=note, **environment, timeout_minutes=15,
         full_history=bool(lint.ratchet), compare_branch=compare if lint.ratchet else None,
         artifacts=(REPORT_DIR,), junit=(report_path("lint.junit.xml"),), gate="lint", gate_mode=mode)

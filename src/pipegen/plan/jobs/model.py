@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
 from pipegen.plan.jobs.common import (
-    cache_files,
     env_items,
     gate_command,
     gate_mode,
@@ -11,11 +10,9 @@ from pipegen.plan.jobs.common import (
     number,
     output_env,
     pipegen_for,
-    project_install,
-    python_too_old,
+    project_environment,
     quote,
     report_path,
-    requirement_files,
     secret_env,
 )
 from pipegen.plan.model import REPORT_DIR, EnvKind, EnvValue, Job, RunWhen, Step
@@ -62,6 +59,9 @@ def drift_job(descriptor: Descriptor) -> Job | None:
         outputs=("DATA_DRIFT",) if retrain else (), output_step="drift" if retrain else None,
         env=env_items(model_registry_env(descriptor) if from_champion else {}),
         pipegen=pipegen_for(descriptor, "drift", "mlflow") if from_champion else pipegen_for(descriptor, "drift"),
+        install_note="pipegen only, with SciPy for the statistical tests"
+                     + (" and MLflow to fetch the champion's training snapshot" if from_champion else "")
+                     + "; not the project: the gate reads data files.",
         timeout_minutes=15, artifacts=(REPORT_DIR,), junit=(report_path("drift.junit.xml"),),
         hands_over=(DRIFT_REPORT,) if model is not None else (),
         secrets=model.secrets if from_champion and model else (), gate="drift", gate_mode=mode)
@@ -106,9 +106,9 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
                 "`pipegen output set MODEL_VERSION <version>`.",
         steps=(_train_step(descriptor),), needs=("drift",) if drift is not None else (),
         outputs=("MODEL_VERSION",), output_step="train", env=env_items({**registry_env, **drift_env}),
-        requirements=requirement_files(descriptor, "runtime"), pipegen=pipegen_for(descriptor, "mlflow"),
-        project_install=project_install(descriptor), cache_files=cache_files(descriptor),
-        pipegen_needs_python=python_too_old(descriptor),
+        **project_environment(descriptor, ("runtime",)), pipegen=pipegen_for(descriptor, "mlflow"),
+        install_note="The project's runtime requirements and the project: the training command runs it. "
+                     "pipegen with MLflow: `pipegen output set` and the registry.",
         timeout_minutes=60, secrets=model.secrets,
         # Pull requests never train: their code would register versions in the production
         # registry, with its credentials. A change reaches the registry once it is merged.
@@ -130,7 +130,9 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
         # The drift job's report comes along (fetched), so the gate waits for it directly.
         needs=("train", "drift") if drift is not None else ("train",), fetches=("drift",) if drift is not None else (),
         env=env_items({**registry_env, **output_env("MODEL_VERSION", "train")}),
-        pipegen=pipegen_for(descriptor, "mlflow"), timeout_minutes=10, artifacts=(REPORT_DIR,),
+        pipegen=pipegen_for(descriptor, "mlflow"),
+        install_note="pipegen with MLflow only: the gate reads both versions' metrics from the registry; "
+                     "not the project.", timeout_minutes=10, artifacts=(REPORT_DIR,),
         junit=(report_path("model.junit.xml"),), secrets=model.secrets, gate="model", gate_mode=mode)
     promote = Job(
         id="promote-model", title="Promote the model", stage="prod",
@@ -140,7 +142,9 @@ def model_jobs(descriptor: Descriptor) -> tuple[list[Job], list[Job]]:
             "pipegen model promote", f"--model-name {quote(model.name)}", '--candidate-version "$MODEL_VERSION"',
             f"--champion-alias {quote(model.champion_alias)}")), descriptor),),
         env=env_items({**registry_env, **output_env("MODEL_VERSION", "train")}),
-        pipegen=pipegen_for(descriptor, "mlflow"), timeout_minutes=10, secrets=model.secrets)
+        pipegen=pipegen_for(descriptor, "mlflow"),
+        install_note="pipegen with MLflow only: promotion moves a registry alias; not the project.",
+        timeout_minutes=10, secrets=model.secrets)
     return [train, gate], [promote]
 
 

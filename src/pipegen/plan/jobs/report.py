@@ -20,5 +20,7 @@ def report_job(descriptor: Descriptor) -> Job | None:
         comment="Collects every gate's Markdown into one comment on the pull/merge request, updated in place; "
                 "runs also when a gate failed, and never fails the pipeline itself.",
         steps=(Step("Post or update the report comment", f"pipegen report comment --reports-dir {REPORT_DIR}"),),
-        env=env_items(env), pipegen=pipegen_for(descriptor), timeout_minutes=5, run_when=RunWhen.PULL_REQUEST,
+        env=env_items(env), pipegen=pipegen_for(descriptor),
+        install_note="pipegen (core) only: it reads the gates' reports and posts them; not the project.",
+        timeout_minutes=5, run_when=RunWhen.PULL_REQUEST,
         always=True, collects_reports=True, review_comment=True, review_host=report.host)

@@ -35,6 +35,8 @@ def sonar_job(descriptor: Descriptor, coverage_job: str | None) -> Job | None:
             "SONAR_HOST_URL": EnvValue(EnvKind.VARIABLE, sonar.host_url_var),
             "SONAR_TOKEN": EnvValue(EnvKind.SECRET, sonar.token_secret)}),
         pipegen=pipegen_for(descriptor), pip_packages=(SONAR_SCANNER_REQUIREMENT,), full_history=True,
+        install_note="The Sonar scanner only (it reads source files and coverage.xml); pipegen (core): the Sonar "
+                     "gate. Not the project.",
         timeout_minutes=15 + sonar.timeout // 60, fetches=(coverage_job,) if coverage_job else (),
         artifacts=(REPORT_DIR,), junit=(report_path("sonar.junit.xml"),), secrets=(sonar.token_secret,), gate="sonar",
         gate_mode=mode)

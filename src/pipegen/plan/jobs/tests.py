@@ -6,17 +6,14 @@ import json
 
 from pipegen.descriptor.model import TEST_ENV_REFERENCE, Descriptor, Service
 from pipegen.plan.jobs.common import (
-    cache_files,
     env_items,
     gate_command,
     gate_mode,
     number,
     pipegen_for,
-    project_install,
-    python_too_old,
+    project_environment,
     quote,
     report_path,
-    requirement_files,
     source_folders,
 )
 from pipegen.plan.jobs.lint import lint_tools
@@ -139,10 +136,11 @@ def pyramid_jobs(descriptor: Descriptor, thresholds) -> list[Job]:
             # Every earlier level, not only the one before: GitLab (`needs:`) and GitHub only
             # hand a job the files of the jobs it needs directly.
             steps=tuple(steps), needs=tuple(previous),
-            requirements=requirement_files(descriptor, "runtime", "test"),
-            pip_packages=(PYTEST_REQUIREMENT, COVERAGE_REQUIREMENT),
-            project_install=project_install(descriptor), cache_files=cache_files(descriptor),
-            pipegen=pipegen_for(descriptor) if gate else None, pipegen_needs_python=python_too_old(descriptor),
+            **project_environment(descriptor, ("runtime", "test"), (PYTEST_REQUIREMENT, COVERAGE_REQUIREMENT)),
+            install_note="The project's runtime and test requirements, the project, pytest and coverage: the "
+                         f"{level} tests import the project."
+                         + (" pipegen (core): the coverage gate." if gate else " No pipegen: no gate here."),
+            pipegen=pipegen_for(descriptor) if gate else None,
             full_history=last and diff_min is not None,
             compare_branch=thresholds["compare_branch"] if last and diff_min is not None else None,
             # The coverage gate's JUnit beside the tests': every gate's result reaches the test tab.

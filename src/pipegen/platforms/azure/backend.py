@@ -14,6 +14,7 @@ import re
 import shlex
 
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan.install import INSTALLER_UV
 from pipegen.platforms import approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
@@ -212,11 +213,17 @@ def install_command(job: Job) -> str | None:
     return "\n".join(job.install_commands()) or None
 
 
+def _uses_uv(job: Job) -> bool:
+    return job.installer == INSTALLER_UV and bool(install_command(job))
+
+
 def _cache_key(plan: Plan, job: Job) -> tuple[str, str]:
-    """(key, restoreKeys) for Cache@2: quoted literals, then the requirement files (hashed)."""
-    literals = ["pip", '"$(Agent.OS)"', f'"python-{plan.python}"']
+    """(key, restoreKeys) for Cache@2: quoted literals, then the files that decide what the job
+    installs (hashed): uv's cache keyed on its lock/requirements files, pip's on the requirements."""
+    literals = ["uv" if _uses_uv(job) else "pip", '"$(Agent.OS)"', f'"python-{plan.python}"']
     prefix = " | ".join(literals)
-    files = [path for path in job.requirements if _CACHE_SEGMENT_SAFE.match(path)]
+    files = [path for path in (job.cache_files if _uses_uv(job) else job.requirements)
+             if _CACHE_SEGMENT_SAFE.match(path)]
     key = " | ".join([*literals, f'"{job.id}"', *files])
     return key, "\n".join([f'{prefix} | "{job.id}"', prefix])
 
@@ -225,11 +232,12 @@ def python_steps(plan: Plan, job: Job) -> list[StepView]:
     if not job.python:
         return []
     key, restore_keys = _cache_key(plan, job)
+    cache = ("uv cache", "$(UV_CACHE_DIR)") if _uses_uv(job) else ("pip cache", "$(PIP_CACHE_DIR)")
     steps = [
         StepView("task", f"Python {plan.python}", task="UsePythonVersion@0",
                  inputs=(("versionSpec", plan.python),)),
-        StepView("task", "pip cache", task="Cache@2",
-                 inputs=(("key", key), ("restoreKeys", restore_keys), ("path", "$(PIP_CACHE_DIR)"))),
+        StepView("task", cache[0], task="Cache@2",
+                 inputs=(("key", key), ("restoreKeys", restore_keys), ("path", cache[1]))),
     ]
     command = install_command(job)
     if command:
@@ -380,7 +388,11 @@ def pool_of(plan: Plan) -> tuple[str, str]:
 def pipeline_view(plan: Plan) -> PipelineView:
     ids = job_ids(plan)
     triggers = plan.triggers
-    variables = (("PIP_CACHE_DIR", "$(Pipeline.Workspace)/.pip"),) if any(job.python for job in plan.jobs) else ()
+    variables: tuple[tuple[str, str], ...] = ()
+    if any(job.python for job in plan.jobs):
+        variables = (("PIP_CACHE_DIR", "$(Pipeline.Workspace)/.pip"),)
+    if any(_uses_uv(job) for job in plan.jobs):
+        variables = (*variables, ("UV_CACHE_DIR", "$(Pipeline.Workspace)/.uv-cache"))
     return PipelineView(
         stages=tuple(stage_view(plan, stage, ids) for stage in plan.stages), pool=pool_of(plan),
         push_branches=triggers.branches, push_paths=triggers.watched_paths if triggers.data_paths else (),

@@ -17,6 +17,7 @@ from typing import Union
 from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
+from pipegen.plan.install import INSTALLER_UV, UV_VERSION
 from pipegen.platforms import approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
@@ -40,16 +41,18 @@ class Action:
 
 
 # Where each SHA comes from: the newest release tag of the action's own repository, read from a
-# mirror of github.com/<repository> (snapshot of 2026-07-20) with `git rev-parse '<tag>^{commit}'`
-# (annotated tags peeled to their commit); tag dates in brackets:
+# mirror of github.com/<repository> (snapshot of 2026-07-20; setup-uv's of 2026-12-06) with
+# `git rev-parse '<tag>^{commit}'` (annotated tags peeled to their commit); tag dates in brackets:
 #   actions/checkout          v7.0.1 (2026-07-17)   actions/setup-python      v7.0.0 (2026-07-19)
 #   actions/upload-artifact   v7.0.0 (2026-02-25)   actions/download-artifact v8.0.1 (2026-03-11)
-# All four run on node24 (runner >= 2.327.1 for self-hosted runners). Bump them together, check
+#   astral-sh/setup-uv        v10.0.1 (2026-08-14)
+# All five run on node24 (runner >= 2.327.1 for self-hosted runners). Bump them together, check
 # the inputs used below still exist in each action.yml, and re-run the judges.
 CHECKOUT = Action("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1")
 SETUP_PYTHON = Action("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0")
 UPLOAD_ARTIFACT = Action("actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0")
 DOWNLOAD_ARTIFACT = Action("actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1")
+SETUP_UV = Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1")
 
 # Expressions are evaluated wherever `${{` appears (run, names, env values): a descriptor
 # string carrying one would run as an expression, so it is refused, not rendered.
@@ -218,20 +221,39 @@ def runs_on_release_branches(plan: Plan) -> bool:
     return any("release" in branch.lower() for branch in plan.triggers.branches)
 
 
-def _uses_pip_cache(job: Job, plan: Plan) -> bool:
+def _uses_cache(job: Job, plan: Plan) -> bool:
     """Jobs that publish (build an image, deploy, promote) restore no cache that another
     run could have written (zizmor `cache-poisoning`); release workflows use none at all."""
     return not (job.docker or job.environment or runs_on_release_branches(plan))
 
 
+def _installs_with_uv(job: Job) -> bool:
+    return job.installer == INSTALLER_UV and bool(job.install_commands())
+
+
+def _cache_keys(job: Job) -> str:
+    """The files a job's cache is keyed on. The workflow file pins the extra packages, so it
+    belongs in the key too; it also keeps the action from failing in a job without such files."""
+    return "\n".join([_checked(path, f"job {job.id}: requirements") for path in job.cache_files] + [WORKFLOW_PATH])
+
+
 def _setup_python(job: Job, plan: Plan) -> StepView:
     inputs: tuple[tuple[str, InputValue], ...] = (("python-version", plan.python),)
-    if _uses_pip_cache(job, plan):
-        # The workflow file pins the extra packages, so it belongs in the cache key too;
-        # it also keeps setup-python from failing in a job without requirement files.
+    if _uses_cache(job, plan) and not _installs_with_uv(job):
         keys = [_checked(path, f"job {job.id}: requirements") for path in job.requirements] + [WORKFLOW_PATH]
         inputs += (("cache", "pip"), ("cache-dependency-path", "\n".join(keys)))
     return _uses(SETUP_PYTHON, f"Set up Python {plan.python}", inputs)
+
+
+def _setup_uv(job: Job, plan: Plan) -> StepView:
+    """uv, the version every platform pins, with its cache: one per job (its own install set),
+    keyed on the files that decide what it installs, restored on the next run."""
+    inputs: tuple[tuple[str, InputValue], ...] = (("version", UV_VERSION),)
+    if _uses_cache(job, plan):
+        inputs += (("enable-cache", True), ("cache-dependency-glob", _cache_keys(job)), ("cache-suffix", job.id))
+    else:
+        inputs += (("enable-cache", False),)
+    return _uses(SETUP_UV, "Set up uv", inputs)
 
 
 def _install(job: Job) -> StepView | None:
@@ -324,6 +346,8 @@ def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
     steps = [_checkout(job, plan)]
     if job.python:
         steps.append(_setup_python(job, plan))
+        if _installs_with_uv(job):
+            steps.append(_setup_uv(job, plan))
         install = _install(job)
         if install is not None:
             steps.append(install)

@@ -21,6 +21,7 @@ from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.plan.install import INSTALLER_UV
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 
@@ -30,6 +31,7 @@ DOCKER_VERSION = "27.5.1"
 DOCKER_IMAGE = f"docker:{DOCKER_VERSION}-cli"
 DIND_SERVICE = f"docker:{DOCKER_VERSION}-dind"
 PIP_CACHE_PATH = ".cache/pip"
+UV_CACHE_PATH = ".cache/uv"
 ARTIFACTS_EXPIRE = "30 days"  # outlives an approval that waits a few days (dotenv outputs are artifacts)
 APPROVAL_TIMEOUT = "10m"
 MR_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"'
@@ -101,14 +103,16 @@ class Environment:
 
 
 @record
-class PipCache:
-    """A job's pip cache: one key per install set, filled by the one job (`owner`) that
-    installs it and read by jobs whose installs it covers (`policy: pull`)."""
+class InstallCache:
+    """A job's installer cache (uv's, and pip's, which installs uv): one key per install set,
+    filled by the one job (`owner`) that installs it and read by jobs whose installs it covers
+    (`policy: pull`)."""
 
     prefix: str
     files: tuple[str, ...]  # GitLab hashes at most two files into the key
     owner: str  # job key of the job that pushes this cache
     pull_only: bool
+    paths: tuple[str, ...] = (PIP_CACHE_PATH,)
 
 
 @record
@@ -128,7 +132,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     environment: Environment | None = None
     resource_group: str | None = None
     variables: tuple[Variable, ...] = ()
-    cache: PipCache | None = None  # None: no cache (the job installs nothing)
+    cache: InstallCache | None = None  # None: no cache (the job installs nothing)
     before_script: tuple[Command, ...] = ()
     script: tuple[Command, ...] = ()
     artifacts: Artifacts | None = None
@@ -231,21 +235,25 @@ def workflow_rules(plan: Plan) -> list[Rule]:
     return rules
 
 
-def pip_caches(plan: Plan, keys: dict[str, str]) -> dict[str, PipCache]:
-    """Plan id -> pip cache, for jobs that install something. Each job reads the cache of
-    the first job (in plan order) that installs all it installs, maybe itself; only that
-    job pushes it. pip's cache is content-addressed, so reading a larger cache is safe,
-    and every cache has exactly one writer (no jobs racing to upload the same key)."""
-    installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *job.project_install,
+def install_caches(plan: Plan, keys: dict[str, str]) -> dict[str, InstallCache]:
+    """Plan id -> installer cache, for jobs that install something. Each job reads the cache of
+    the first job (in plan order) that installs all it installs, maybe itself; only that job
+    pushes it. uv's and pip's caches are content-addressed, so reading a larger cache is safe,
+    and every cache has exactly one writer (no jobs racing to upload the same key). The key's
+    files: the requirements files the owner installs, else the lock or manifest it is keyed on."""
+    installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *job.project_install, job.editable,
                                    *((job.pipegen, job.pipegen_needs_python) if job.pipegen else ())))
                 for job in plan.jobs if job.python and job.install_commands()}
-    caches: dict[str, PipCache] = {}
+    caches: dict[str, InstallCache] = {}
     for job in plan.jobs:
         if job.id not in installs:
             continue
         owner = plan.job(next(other for other, has in installs.items() if has >= installs[job.id]))
-        caches[job.id] = PipCache(prefix=f"pip-{keys[owner.id]}", files=owner.requirements[:2], owner=keys[owner.id],
-                                  pull_only=owner.id != job.id)
+        uses_uv = owner.installer == INSTALLER_UV
+        caches[job.id] = InstallCache(
+            prefix=f"{'uv' if uses_uv else 'pip'}-{keys[owner.id]}",
+            files=(owner.requirements or owner.cache_files)[:2], owner=keys[owner.id],
+            pull_only=owner.id != job.id, paths=(UV_CACHE_PATH, PIP_CACHE_PATH) if uses_uv else (PIP_CACHE_PATH,))
     return caches
 
 
@@ -373,7 +381,7 @@ class _Graph:
 
     def __init__(self, plan: Plan, keys: dict[str, str], approvals: dict[str, str]):
         self.plan, self.keys, self.approvals = plan, keys, approvals
-        self.caches = pip_caches(plan, keys)
+        self.caches = install_caches(plan, keys)
         self._reads_from: dict[str, frozenset[str]] = {}
         self._position = {job.id: index for index, job in enumerate(plan.jobs)}
 
@@ -568,6 +576,7 @@ class GitlabBackend:
             project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
             path_filter=bool(plan.triggers.watched_paths), submodules=plan.submodules,
             tags=settings.tags, pip_cache=PIP_CACHE_PATH,
+            uv_cache=UV_CACHE_PATH if any(job.installer == INSTALLER_UV for job in plan.jobs) else None,
             expire_in=ARTIFACTS_EXPIRE)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:

@@ -19,6 +19,7 @@ import shlex
 
 from pipegen.ci.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, REPORT_HOST_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan.install import INSTALLER_UV
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
 from pipegen.syntax import shell_command
@@ -262,10 +263,11 @@ def _outermost(paths: list[str]) -> list[str]:
     return kept
 
 
-# pip's cache survives the venv: the agent's PIP_CACHE_DIR when its administrator set one
-# (a volume on ephemeral agents), else a folder beside the job's workspace, which lives as
-# long as the workspace and which no checkout or `rm -rf` of the stage touches.
+# uv's and pip's caches survive the venv: the agent's UV_CACHE_DIR / PIP_CACHE_DIR when its
+# administrator set one (a volume on ephemeral agents), else a folder beside the job's workspace,
+# which lives as long as the workspace and which no checkout or `rm -rf` of the stage touches.
 PIP_CACHE_EXPORT = 'export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${WORKSPACE:-$PWD}@pip-cache}"'
+UV_CACHE_EXPORT = 'export UV_CACHE_DIR="${UV_CACHE_DIR:-${WORKSPACE:-$PWD}@uv-cache}"'
 
 
 def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
@@ -278,7 +280,8 @@ def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     if job.python:
         lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
         if job.install_commands():
-            lines += [PIP_CACHE_EXPORT, *job.install_commands()]
+            uv = (UV_CACHE_EXPORT,) if job.installer == INSTALLER_UV else ()
+            lines += [PIP_CACHE_EXPORT, *uv, *job.install_commands()]
         label = f"Python {plan.python} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
@@ -533,7 +536,7 @@ def _agent_items(plan: Plan) -> list[ChecklistItem]:
     where = f"agents labelled '{label}'" if label else "any agent (set settings.jenkins.agent to pin a label)"
     items = [ChecklistItem("other", "agents",
                            f"{where}: a POSIX shell, git, and python{plan.python} with the venv module on "
-                           "PATH; pip's cache (~/.cache/pip) persists on the agent")]
+                           "PATH; uv's and pip's caches persist beside the workspace (UV_CACHE_DIR, PIP_CACHE_DIR)")]
     docker_jobs = [job for job in plan.jobs if job.docker]
     if docker_jobs:
         items.append(ChecklistItem(
