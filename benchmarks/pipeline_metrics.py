@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -66,6 +67,15 @@ def _unneeded_waits(predecessors: dict[str, set[str]], folder: Path) -> int:
     required = _closure({job.id: set(plan.all_needs(job)) for job in plan.jobs})
     waits = _closure({_plan_id(job): {_plan_id(other) for other in before} for job, before in predecessors.items()})
     return sum(len(waits[job] - required[job]) for job in required if job in waits)
+
+
+def _plan_jobs(folder: Path, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The jobs of `wanted` that the example's plan has (examples/minimal has no lint or train)."""
+    from pipegen.descriptor import load_descriptor  # pylint: disable=import-outside-toplevel
+    from pipegen.plan import build_plan  # pylint: disable=import-outside-toplevel
+
+    ids = {job.id for job in build_plan(load_descriptor(folder / "pipegen.yaml")).jobs}
+    return tuple(job for job in wanted if job in ids)
 
 
 def _longest(predecessors: dict[str, set[str]]) -> int:
@@ -152,8 +162,8 @@ PLATFORMS = {"github": (".github/workflows/pipegen.yml", github), "gitlab": (".g
 
 
 # The churn jobs that run without a Docker daemon, a Sonar server or a deploy target: the TEST stage's
-# checks and tests, then training and the model gate against a local registry.
-INSTALL_JOBS = ("pipegen-check", "lint", "unit", "integration", "functional", "train", "model-gate")
+# checks and tests, the drift gate, then training and the model gate against a local registry.
+INSTALL_JOBS = ("pipegen-check", "lint", "unit", "integration", "functional", "drift", "train", "model-gate")
 INSTALLERS = ("pip", "uv")
 # What a developer's shell may carry that a CI runner's environment would not.
 _CLEARED = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "JENKINS_URL", "VIRTUAL_ENV", "PYTHONPATH",
@@ -185,11 +195,11 @@ def _installs_in_one_run(project: Path, jobs: tuple[str, ...], env: dict[str, st
     report = project.parent / f"{project.name}.json"
     argv = [sys.executable, "-m", "pipegen", "run", "--event", "push", "--branch", "main", "--parallel", "2",
             "--report-json", str(report), *(word for job in jobs for word in ("--job", job))]
-    import time  # pylint: disable=import-outside-toplevel
-
     started = time.perf_counter()
-    _run(argv, project, env)
+    done = _run(argv, project, env)
     wall = time.perf_counter() - started
+    if done.returncode != 0:  # a failed job's install time would mislead: show why
+        print(f"  pipegen run exited {done.returncode} in {project}:\n{done.stderr[-3000:]}", file=sys.stderr)
     rows = json.loads(report.read_text(encoding="utf-8"))["jobs"] if report.is_file() else []
     per_job = {}
     for row in rows:
@@ -200,7 +210,7 @@ def _installs_in_one_run(project: Path, jobs: tuple[str, ...], env: dict[str, st
 
 
 def _build_wheel(folder: Path) -> None:
-    done = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(folder),
+    done = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder),
                  str(ROOT)], ROOT)
     if done.returncode != 0:
         raise SystemExit(f"building pipegen's wheel failed:\n{done.stderr}")
@@ -224,6 +234,89 @@ def measure_installs(example: Path, jobs: tuple[str, ...]) -> dict[str, dict]:
                 runs[f"{installer} {temperature}"] = _installs_in_one_run(project, jobs, env)
                 print(f"  ran {installer} {temperature}: {runs[f'{installer} {temperature}']['wall']:.0f} s",
                       file=sys.stderr)
+    return runs
+
+
+# gitlab-ci-local --timestamps: "[12:00:01  2.06 s] lint $ set -eu # collapsed multi-line command".
+TIMESTAMPED = re.compile(r"^\[\d\d:\d\d:\d\d +([\d.]+) (ns|μs|ms|s|min|h)\] (\S+) +(\$|finished in) ?")
+SECONDS_PER = {"ns": 1e-9, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def gitlab_job_timings(output: str, pipeline: dict) -> dict[str, tuple[float, float]]:
+    """(install seconds, all commands' seconds) per job from gitlab-ci-local's timestamped output: the job's
+    `before_script` commands are its installs (pipegen's GitLab jobs install there and only there), the
+    `script` its work. Each command runs from its `$` line to the next one (or to "finished in")."""
+    marks: dict[str, list[float]] = {}
+    for line in output.splitlines():
+        if match := TIMESTAMPED.match(line):
+            marks.setdefault(match.group(3), []).append(float(match.group(1)) * SECONDS_PER[match.group(2)])
+    default = pipeline.get("default") or {}
+    timings = {}
+    for job, times in marks.items():
+        before = (pipeline.get(job) or {}).get("before_script", default.get("before_script", []))
+        if len(times) < 2:
+            continue
+        # times: one per command, then "finished in" (the job's whole duration).
+        install = times[min(len(before), len(times) - 1)] - times[0]
+        timings[job] = (install, times[-1] - times[0])
+    return timings
+
+
+def _gitlab_repository(project: Path, work: Path):
+    """`project` (a git repository) with the bare `origin` and the `gcl-origin` URL the test harness expects."""
+    from tests.executors.plugin import ExampleRepo  # pylint: disable=import-outside-toplevel
+
+    origin = work / f"{project.name}-origin.git"
+    _run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], work)
+    for argv in (["git", "remote", "add", "origin", str(origin)],
+                 ["git", "remote", "add", "gcl-origin", f"https://gitlab.example.test/bench/{project.name}.git"],
+                 ["git", "push", "-q", "origin", "HEAD:refs/heads/main"], ["git", "fetch", "-q", "origin"],
+                 ["git", "remote", "set-head", "origin", "main"]):
+        _run(argv, project)
+    with (project / ".git" / "info" / "exclude").open("a", encoding="utf-8") as handle:
+        handle.write("/.gitlab-ci-local/\n")
+    return ExampleRepo(project, origin)
+
+
+def measure_installs_gitlab(example: Path, jobs: tuple[str, ...]) -> dict[str, dict]:
+    """The same four runs as `measure_installs`, each a gitlab-ci-local pipeline of `jobs` (shell executor,
+    through the test suite's harness: each job gets a fresh venv in place of the python image)."""
+    sys.path.insert(0, str(ROOT))
+    # pylint: disable=import-outside-toplevel
+    from tests.executors.gitlab_ci_local import GitlabCiLocal
+    from tests.executors.plugin import STANDINS, Wheelhouse, _build_wheel as build_digest_named_wheel
+
+    runs: dict[str, dict] = {}
+    os.environ["GCL_TIMESTAMPS"] = "true"  # gitlab-ci-local reads its options from GCL_* too
+    with tempfile.TemporaryDirectory(prefix="pipegen-installs-gitlab-") as scratch:
+        work = Path(scratch)
+        (work / "wheels").mkdir()
+        build_digest_named_wheel(work / "wheels")
+        (wheel,) = (work / "wheels").glob("*/pipegen*.whl")
+        wheelhouse = Wheelhouse(wheel.parent, wheel)
+        shutil.copytree(STANDINS, work / "standins")
+        for installer in INSTALLERS:
+            caches = work / f"caches-{installer}"
+            variables = {"UV_CACHE_DIR": str(caches / "uv"), "PIP_CACHE_DIR": str(caches / "pip"),
+                         "MLFLOW_TRACKING_URI": f"sqlite:///{work / f'registry-{installer}.db'}"}
+            for temperature in ("cold", "warm"):
+                project = _project_copy(example, installer, work / f"{installer}-{temperature}")
+                gitlab = GitlabCiLocal(_gitlab_repository(project, work), wheelhouse, work / "standins",
+                                       work / f"gcl-{installer}-{temperature}", variables)
+                gitlab.work.mkdir()
+                started = time.perf_counter()
+                ran = gitlab.run("push", jobs=jobs)
+                wall = time.perf_counter() - started
+                if ran.returncode != 0:
+                    print(f"  gitlab-ci-local exited {ran.returncode} in {project}:\n{ran.output[-3000:]}",
+                          file=sys.stderr)
+                pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+                timings = gitlab_job_timings(ran.output, pipeline)
+                runs[f"{installer} {temperature}"] = {
+                    "jobs": {job: ("passed" if status == "PASS" else status.lower(), *timings.get(job, (0.0, 0.0)))
+                             for job, status in ran.statuses.items()},
+                    "wall": wall}
+                print(f"  ran gitlab-ci-local {installer} {temperature}: {wall:.0f} s", file=sys.stderr)
     return runs
 
 
@@ -258,7 +351,10 @@ def main() -> None:
     parser.add_argument("folder", nargs="?", default=str(ROOT / "examples" / "churn"))
     parser.add_argument("--installs", action="store_true", help="run the jobs under pipegen run, pip vs uv")
     parser.add_argument("--job", action="append", help=f"with --installs: the jobs (default: {INSTALL_JOBS})")
+    parser.add_argument("--executor", action="append", choices=["pipegen-run", "gitlab-ci-local"],
+                        help="with --installs: where the jobs run (default: both)")
     options = parser.parse_args()
+    options.executor = options.executor or ["pipegen-run", "gitlab-ci-local"]
     folder = Path(options.folder)
     print(f"{folder}:")
     print(f"  {'platform':<9} {'pip installs':>12} {'of pipegen':>10} {'critical path (jobs)':>21} "
@@ -272,7 +368,13 @@ def main() -> None:
             print(f"  {name:<9} {installs:>12} {pipegen:>10} {_longest(needs):>21} "
                   f"{_unneeded_waits(needs, folder):>19} {per_job:>14,.0f}")
     if options.installs:
-        print_installs(measure_installs(folder.resolve(), tuple(options.job or INSTALL_JOBS)))
+        jobs = _plan_jobs(folder, tuple(options.job or INSTALL_JOBS))
+        if "pipegen-run" in options.executor:
+            print("  under pipegen run:")
+            print_installs(measure_installs(folder.resolve(), jobs))
+        if "gitlab-ci-local" in options.executor:
+            print("  under gitlab-ci-local:")
+            print_installs(measure_installs_gitlab(folder.resolve(), jobs))
 
 
 if __name__ == "__main__":

@@ -96,8 +96,10 @@ class GitlabCiLocal:
             handle.write("/.gitlab-ci-local/\n")
 
     def run(self, source: str = "push", *, manual: tuple[str, ...] = (), before_sha: str | None = None,
-            variables: dict[str, str] | None = None, merge_request_target: str = "main") -> PipelineRun:
-        """Runs the pipeline GitLab would start for `source` (push | merge_request_event) at HEAD."""
+            variables: dict[str, str] | None = None, merge_request_target: str = "main",
+            jobs: tuple[str, ...] = ()) -> PipelineRun:
+        """Runs the pipeline GitLab would start for `source` (push | merge_request_event) at HEAD; with `jobs`,
+        only those jobs (each needing only jobs among them)."""
         number = next(self.runs)
         venvs = self.work / f"run-{number}-venvs"
         docker_log = self.work / f"run-{number}-docker.log"
@@ -139,7 +141,8 @@ class GitlabCiLocal:
             })
         else:
             job_variables["CI_COMMIT_BEFORE_SHA"] = before_sha or ZERO_SHA
-        command = [*gitlab_ci_local_command(), "--force-shell-executor", "--shell-isolation",
+        # Jobs first: an array option (--manual) would take the words after it as its own.
+        command = [*gitlab_ci_local_command(), *jobs, "--force-shell-executor", "--shell-isolation",
                    "--no-artifacts-to-source", "--no-color", "--concurrency", "2",
                    "--container-executable", str(CONTAINER_ENGINE), "--home", str(self.work / "gcl-home"),
                    "--ignore-predefined-vars", ",".join(sorted(set(job_variables) | set(unset)))]
