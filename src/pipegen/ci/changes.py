@@ -1,0 +1,104 @@
+"""Which projects a CI run concerns (several projects in one repository).
+
+GitHub's `on.push.paths` and Azure's `trigger.paths` filter whole workflows, not jobs: with every
+project's jobs in one file, the run itself has to say which projects changed. This compares the
+run's commit range with each project's path globs: a push compares before..after, a pull/merge
+request the merge base with its head. Every project runs when the range cannot be known (a
+schedule, a manual run, a branch's first push, a commit the clone does not have) and when
+pipegen's own files changed."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Mapping
+
+from pipegen.init.detect.ci_competition import path_glob
+from pipegen.records import record
+
+NO_COMMIT = "0" * 40
+BASE_VARIABLE = "PIPEGEN_CHANGES_BASE"  # outside CI (`pipegen run`): compare HEAD with this ref's merge base
+
+
+@record
+class CommitRange:
+    """The commits to compare, or None for `base` with why every project runs."""
+
+    base: str | None
+    head: str
+    why: str
+
+
+def _github_range(environ: Mapping[str, str]) -> CommitRange:
+    event = environ.get("GITHUB_EVENT_NAME", "")
+    payload: dict = {}
+    if environ.get("GITHUB_EVENT_PATH"):
+        try:
+            payload = json.loads(Path(environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            payload = {}
+    head = environ.get("GITHUB_SHA", "HEAD")
+    if event == "push":
+        before = str(payload.get("before") or "")
+        if not before or before == NO_COMMIT:
+            return CommitRange(None, head, "a branch's first push")
+        return CommitRange(before, str(payload.get("after") or head), f"push {before[:12]}..")
+    if event in ("pull_request", "pull_request_target"):
+        base = str(((payload.get("pull_request") or {}).get("base") or {}).get("sha") or "")
+        return CommitRange(base or None, head, "a pull request from its merge base" if base else
+                           "a pull request without a base commit")
+    return CommitRange(None, head, f"a {event or 'manual'} run")
+
+
+def _gitlab_range(environ: Mapping[str, str]) -> CommitRange:
+    source = environ.get("CI_PIPELINE_SOURCE", "")
+    head = environ.get("CI_COMMIT_SHA", "HEAD")
+    if source == "push":
+        before = environ.get("CI_COMMIT_BEFORE_SHA", "")
+        if not before or before == NO_COMMIT:
+            return CommitRange(None, head, "a branch's first push")
+        return CommitRange(before, head, f"push {before[:12]}..")
+    if source == "merge_request_event" and environ.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
+        return CommitRange(environ["CI_MERGE_REQUEST_DIFF_BASE_SHA"], head, "a merge request from its merge base")
+    return CommitRange(None, head, f"a {source or 'manual'} pipeline")
+
+
+def commit_range(environ: Mapping[str, str]) -> CommitRange:
+    """The range this run covers, from the CI's own variables."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return _github_range(environ)
+    if environ.get("GITLAB_CI") == "true":
+        return _gitlab_range(environ)
+    if environ.get(BASE_VARIABLE):
+        return CommitRange(environ[BASE_VARIABLE], "HEAD", f"changes since {environ[BASE_VARIABLE]}")
+    return CommitRange(None, "HEAD", "not a CI run and no PIPEGEN_CHANGES_BASE")
+
+
+def _git(root: Path, *args: str) -> str | None:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
+def changed_files(root: Path, commits: CommitRange) -> tuple[list[str] | None, str]:
+    """The files the range changes, or None (with why) when git cannot say."""
+    if commits.base is None:
+        return None, commits.why
+    base = _git(root, "merge-base", commits.base, commits.head)
+    if base is None:
+        return None, f"{commits.base[:40]} is not in this clone (shallow, or rewritten history)"
+    listed = _git(root, "diff", "--name-only", "-z", base.strip(), commits.head)
+    if listed is None:
+        return None, f"git could not compare {base.strip()[:12]} with {commits.head[:12]}"
+    return [name for name in listed.split("\0") if name], commits.why
+
+
+def selected(project_paths: tuple[tuple[str, tuple[str, ...]], ...], own_files: tuple[str, ...],
+             files: list[str] | None) -> dict[str, bool]:
+    """Project -> whether its jobs run: every one when the files are unknown or pipegen's own changed."""
+    if files is None or any(name in own_files for name in files):
+        return {name: True for name, _ in project_paths}
+    result = {}
+    for name, globs in project_paths:
+        patterns = [path_glob(glob) for glob in globs]
+        result[name] = any(pattern.match(file) for file in files for pattern in patterns)
+    return result
