@@ -124,3 +124,15 @@ def _environments(plans: list[Plan]) -> tuple:
             found.setdefault(name, approval)
     return tuple(found.items())
 
+
+
+def without_selector(plan: Plan) -> Plan:
+    """The plan for a platform that selects each project's jobs natively (GitLab's job-level
+    `rules:changes`): no `changes` job, and no job waits for it."""
+    if plan.selector is None:
+        return plan
+    selector = plan.selector
+    stages = tuple(replace(stage, jobs=tuple(replace(job, needs=tuple(need for need in job.needs if need != selector))
+                                             for job in stage.jobs if job.id != selector))
+                   for stage in plan.stages)
+    return replace(plan, stages=stages, selector=None)
