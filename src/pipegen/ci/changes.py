@@ -25,7 +25,7 @@ class CommitRange:
     """The commits to compare, or None for `base` with why every project runs."""
 
     base: str | None
-    head: str
+    head: str | None  # None: the work tree (a local run: uncommitted changes count too)
     why: str
 
 
@@ -37,7 +37,7 @@ def _github_range(environ: Mapping[str, str]) -> CommitRange:
             payload = json.loads(Path(environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             payload = {}
-    head = environ.get("GITHUB_SHA", "HEAD")
+    head = environ.get("GITHUB_SHA") or "HEAD"
     if event == "push":
         before = str(payload.get("before") or "")
         if not before or before == NO_COMMIT:
@@ -52,7 +52,7 @@ def _github_range(environ: Mapping[str, str]) -> CommitRange:
 
 def _gitlab_range(environ: Mapping[str, str]) -> CommitRange:
     source = environ.get("CI_PIPELINE_SOURCE", "")
-    head = environ.get("CI_COMMIT_SHA", "HEAD")
+    head = environ.get("CI_COMMIT_SHA") or "HEAD"
     if source == "push":
         before = environ.get("CI_COMMIT_BEFORE_SHA", "")
         if not before or before == NO_COMMIT:
@@ -69,9 +69,12 @@ def commit_range(environ: Mapping[str, str]) -> CommitRange:
         return _github_range(environ)
     if environ.get("GITLAB_CI") == "true":
         return _gitlab_range(environ)
+    event = environ.get("PIPEGEN_EVENT", "")  # `pipegen run --event`
+    if event in ("schedule", "manual"):
+        return CommitRange(None, None, f"a {event} run")
     if environ.get(BASE_VARIABLE):
-        return CommitRange(environ[BASE_VARIABLE], "HEAD", f"changes since {environ[BASE_VARIABLE]}")
-    return CommitRange(None, "HEAD", "not a CI run and no PIPEGEN_CHANGES_BASE")
+        return CommitRange(environ[BASE_VARIABLE], None, f"changes since {environ[BASE_VARIABLE]}")
+    return CommitRange(None, None, "not a CI run and no PIPEGEN_CHANGES_BASE (pipegen run --changed-since)")
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -83,12 +86,14 @@ def changed_files(root: Path, commits: CommitRange) -> tuple[list[str] | None, s
     """The files the range changes, or None (with why) when git cannot say."""
     if commits.base is None:
         return None, commits.why
-    base = _git(root, "merge-base", commits.base, commits.head)
+    base = _git(root, "merge-base", commits.base, commits.head or "HEAD")
     if base is None:
         return None, f"{commits.base[:40]} is not in this clone (shallow, or rewritten history)"
-    listed = _git(root, "diff", "--name-only", "-z", base.strip(), commits.head)
+    listed = _git(root, "diff", "--name-only", "-z", base.strip(), *((commits.head,) if commits.head else ()))
     if listed is None:
-        return None, f"git could not compare {base.strip()[:12]} with {commits.head[:12]}"
+        return None, f"git could not compare {base.strip()[:12]} with {commits.head or 'the work tree'}"
+    if commits.head is None:  # files not yet added count as changed too
+        listed += _git(root, "ls-files", "--others", "--exclude-standard", "-z") or ""
     return [name for name in listed.split("\0") if name], commits.why
 
 
