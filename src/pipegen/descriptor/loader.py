@@ -368,9 +368,22 @@ def _report_problems(descriptor: Descriptor) -> list[Problem]:
     return problems
 
 
+def _required_problems(data: dict, positions: dict, path: Path) -> list[Problem]:
+    """What the schema cannot require (it also describes `projects:`): a lone descriptor's project and name."""
+    project = data.get("project")
+    if project is None:
+        return [Problem(str(path), 1, 1, "the descriptor: missing required key 'project' (or projects: to "
+                                         "declare several)")]
+    if isinstance(project, dict) and "name" not in project:
+        line, col = positions.get(("project",), (1, 1))
+        return [Problem(str(path), line, col, "project: missing required key 'name'")]
+    return []
+
+
 def _checked(data: dict, positions: dict, raw: dict, path: Path, folder: str | None = None) -> Descriptor:
     """The typed descriptor of checked data; raises DescriptorError with every located problem."""
     problems = schema_problems(data, positions, str(path), raw)
+    problems += _required_problems(data, positions, path)
     if problems:
         raise DescriptorError(problems)
     descriptor = _build(data, path, positions, folder)
