@@ -87,7 +87,8 @@ def test_every_project_runs_when_the_range_says_nothing_narrower(case, repo, mon
     before = repo.head.commit.hexsha
     commit(repo, {"pipegen.yaml": DESCRIPTOR + "# a comment\n"} if case == "descriptor" else {"README.md": "x\n"})
     before = {"first-push": "0" * 40, "unknown-before": "1" * 40}.get(case, before)
-    outputs = github_push(repo, monkeypatch, tmp_path, capsys, before, event="schedule" if case == "schedule" else "push")
+    event = "schedule" if case == "schedule" else "push"
+    outputs = github_push(repo, monkeypatch, tmp_path, capsys, before, event=event)
     assert outputs and set(outputs.values()) == {"true"}, outputs
 
 

@@ -80,7 +80,7 @@ def test_one_project_is_chosen_by_name_or_environment(tmp_path: Path, monkeypatc
 
 
 ERRORS = {
-    "unknown-dependency": (MONOREPO.replace("depends_on: [features]\n    quality", "depends_on: [featurs]\n    quality"),
+    "unknown-dependency": (MONOREPO.replace("[features]\n    quality", "[featurs]\n    quality"),
                            15, 18, "projects.churn.depends_on[0]: no project named 'featurs'"),
     "shared-folder": (MONOREPO.replace("folder: models/fraud/", "folder: models/churn"), 25, 13,
                       "projects.fraud.folder: models/churn is already the folder of project churn"),

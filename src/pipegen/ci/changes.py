@@ -97,13 +97,34 @@ def changed_files(root: Path, commits: CommitRange) -> tuple[list[str] | None, s
     return [name for name in listed.split("\0") if name], commits.why
 
 
-def selected(project_paths: tuple[tuple[str, tuple[str, ...]], ...], own_files: tuple[str, ...],
+def selected(paths: tuple[tuple[str, tuple[str, ...]], ...], own_files: tuple[str, ...],
              files: list[str] | None) -> dict[str, bool]:
     """Project -> whether its jobs run: every one when the files are unknown or pipegen's own changed."""
     if files is None or any(name in own_files for name in files):
-        return {name: True for name, _ in project_paths}
+        return {name: True for name, _ in paths}
     result = {}
-    for name, globs in project_paths:
+    for name, globs in paths:
         patterns = [path_glob(glob) for glob in globs]
         result[name] = any(pattern.match(file) for file in files for pattern in patterns)
     return result
+
+
+def project_selection(descriptor_path: Path, environ: Mapping[str, str]) -> tuple[dict[str, bool], list[str] | None,
+                                                                                  str]:
+    """(project -> whether its jobs run, the changed files or None, why) for a `projects:` descriptor."""
+    # pylint: disable=import-outside-toplevel  # the descriptor and plan only when asked
+    from pipegen.descriptor.loader import read_any
+    from pipegen.descriptor.projects import ProjectSet
+    from pipegen.errors import UsageError
+    from pipegen.paths import repository_of
+    from pipegen.plan.projects import project_paths
+    from pipegen.platforms import get_backend
+
+    parsed = read_any(descriptor_path)
+    if not isinstance(parsed, ProjectSet):
+        raise UsageError(f"{descriptor_path} declares one project (no projects:): every job runs on every change")
+    root = repository_of(descriptor_path.resolve())
+    files, why = changed_files(root, commit_range(environ))
+    own = (descriptor_path.resolve().relative_to(root).as_posix(),
+           *(get_backend(target).path for target in parsed.first.targets))
+    return selected(project_paths(parsed), own, files), files, why

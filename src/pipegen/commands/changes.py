@@ -19,23 +19,11 @@ def command(descriptor_path: Path, publish: bool) -> None:
     from the merge base; every project on schedules, manual runs, first pushes and when pipegen's own
     files change), and publish CHANGED_<PROJECT>=true|false for the jobs gated on it."""
     # pylint: disable=import-outside-toplevel  # only when the command runs
-    from pipegen.ci.changes import changed_files, commit_range, selected
+    from pipegen.ci.changes import project_selection
     from pipegen.ci.outputs import set_output
-    from pipegen.descriptor.loader import read_any
-    from pipegen.descriptor.projects import ProjectSet
-    from pipegen.errors import UsageError
-    from pipegen.paths import repository_of
-    from pipegen.plan.projects import changed_output, project_paths
-    from pipegen.platforms import get_backend
+    from pipegen.plan.projects import changed_output
 
-    parsed = read_any(descriptor_path)
-    if not isinstance(parsed, ProjectSet):
-        raise UsageError(f"{descriptor_path} declares one project (no projects:): every job runs on every change")
-    root = repository_of(descriptor_path.resolve())
-    files, why = changed_files(root, commit_range(os.environ))
-    own = (str(descriptor_path.resolve().relative_to(root).as_posix()),
-           *(get_backend(target).path for target in parsed.first.targets))
-    chosen = selected(tuple((entry.name, project_paths(parsed, entry)) for entry in parsed.projects), own, files)
+    chosen, files, why = project_selection(descriptor_path, os.environ)
     click.echo(f"pipegen changes: {why}; " + (f"{len(files)} file(s) changed" if files is not None
                                               else "every project runs"))
     for name, runs in chosen.items():

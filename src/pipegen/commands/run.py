@@ -58,7 +58,8 @@ def _services(_context, _param, values: tuple[str, ...]) -> tuple[tuple[str, str
                    "the failing jobs' last lines; every job's full output is in .pipegen/run/logs/.")
 def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per click option
         descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
-        job_ids: tuple[str, ...], projects: tuple[str, ...], changed_since: str | None, approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
+        job_ids: tuple[str, ...], projects: tuple[str, ...], changed_since: str | None, approve: bool,
+        parallel: int, dry_run: bool, report_json: Path | None,
         keep: bool, venv_cache: Path | None, use_uv: bool, services: tuple[tuple[str, str, int], ...],
         verbose: bool) -> None:
     """Run the pipeline here: jobs in dependency order, each in a clean copy of the

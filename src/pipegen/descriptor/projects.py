@@ -130,9 +130,8 @@ def shape_problems(data: dict, positions: dict, filename: str) -> list[Problem]:
     """The `projects:` mapping itself: names, folders (one project per folder), keys, and
     dependencies (known projects, no cycle). The sections are checked per project afterwards."""
     projects = data.get("projects")
-    where = ("projects",)
     if not isinstance(projects, dict) or not projects:
-        return [_at(positions, where, filename, "projects: a mapping of project name -> {folder: ..., ...}")]
+        return [_at(positions, ("projects",), filename, "projects: a mapping of project name -> {folder: ..., ...}")]
     problems = []
     if "project" in data and isinstance(data["project"], dict) and "name" in data["project"]:
         problems.append(_at(positions, ("project", "name"), filename, "project.name: with projects:, each project "
@@ -144,35 +143,41 @@ def shape_problems(data: dict, positions: dict, filename: str) -> list[Problem]:
                                 f"several projects yet (supported: {', '.join(PROJECT_TARGETS)})"))
     owners: dict[str, str] = {}
     for name, block in projects.items():
-        here = (*where, name)
-        if not isinstance(name, str) or not PROJECT_NAME.match(name):
-            problems.append(_at(positions, (*here, KEY), filename, f"projects: {name!r} is not a project name "
-                                "(lowercase letters, digits and '-', starting with a letter, at most 40)"))
-            continue
-        if not isinstance(block, dict):
-            problems.append(_at(positions, here, filename, f"projects.{name}: a mapping with at least folder"))
-            continue
-        for key in block:
-            if key not in PROJECT_KEYS + PROJECT_SECTIONS:
-                shared = " (shared by every project: write it at the root)" if key in ROOT_ONLY else ""
-                problems.append(_at(positions, (*here, key, KEY), filename,
-                                    f"projects.{name}: unknown key {key!r}{shared}"))
-        error = _folder_problem(block.get("folder"))
-        if error:
-            problems.append(_at(positions, (*here, "folder"), filename, f"projects.{name}.folder: {error}"))
-        else:
-            folder = normal_folder(block["folder"])
-            if folder in owners:
-                problems.append(_at(positions, (*here, "folder"), filename, f"projects.{name}.folder: {folder} is "
-                                    f"already the folder of project {owners[folder]} (one project per folder)"))
-            owners.setdefault(folder, name)
-        problems += _list_problems(block, here, positions, filename)
-        for index, other in enumerate(block.get("depends_on") or ()):
-            if isinstance(other, str) and other not in projects:
-                problems.append(_at(positions, (*here, "depends_on", index), filename,
-                                    f"{dotted((*here, 'depends_on', index))}: no project named {other!r} "
-                                    f"(known: {', '.join(str(key) for key in projects)})"))
+        problems += _block_problems(name, block, projects, owners, positions, filename)
     return problems or _cycle_problems(projects, positions, filename)
+
+
+def _block_problems(name: Any, block: Any, projects: dict, owners: dict[str, str], positions: dict,
+                    filename: str) -> list[Problem]:
+    """One project block: its name, keys, folder (not another project's: `owners`) and dependencies."""
+    here = ("projects", name)
+    if not isinstance(name, str) or not PROJECT_NAME.match(name):
+        return [_at(positions, (*here, KEY), filename, f"projects: {name!r} is not a project name "
+                    "(lowercase letters, digits and '-', starting with a letter, at most 40)")]
+    if not isinstance(block, dict):
+        return [_at(positions, here, filename, f"projects.{name}: a mapping with at least folder")]
+    problems = []
+    for key in block:
+        if key not in PROJECT_KEYS + PROJECT_SECTIONS:
+            shared = " (shared by every project: write it at the root)" if key in ROOT_ONLY else ""
+            problems.append(_at(positions, (*here, key, KEY), filename,
+                                f"projects.{name}: unknown key {key!r}{shared}"))
+    error = _folder_problem(block.get("folder"))
+    if error:
+        problems.append(_at(positions, (*here, "folder"), filename, f"projects.{name}.folder: {error}"))
+    else:
+        folder = normal_folder(block["folder"])
+        if folder in owners:
+            problems.append(_at(positions, (*here, "folder"), filename, f"projects.{name}.folder: {folder} is "
+                                f"already the folder of project {owners[folder]} (one project per folder)"))
+        owners.setdefault(folder, name)
+    problems += _list_problems(block, here, positions, filename)
+    for index, other in enumerate(block.get("depends_on") or ()):
+        if isinstance(other, str) and other not in projects:
+            problems.append(_at(positions, (*here, "depends_on", index), filename,
+                                f"{dotted((*here, 'depends_on', index))}: no project named {other!r} "
+                                f"(known: {', '.join(str(key) for key in projects)})"))
+    return problems
 
 
 def _list_problems(block: dict, here: tuple, positions: dict, filename: str) -> list[Problem]:

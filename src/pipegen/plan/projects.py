@@ -16,6 +16,9 @@ from pipegen.plan.model import PLAN_STAGES, EnvKind, EnvValue, Job, Plan, Stage,
 from pipegen.records import replace
 
 SELECTOR_JOB = "changes"
+# Platforms that select each project's jobs with their own job-level rules (GitLab `rules:changes`),
+# so their files hold no `changes` job.
+NATIVE_PROJECT_SELECTION = ("gitlab",)
 CHECK_JOB = "pipegen-check"
 
 
@@ -24,7 +27,12 @@ def changed_output(project: str) -> str:
     return "CHANGED_" + project.upper().replace("-", "_")
 
 
-def project_paths(project_set: ProjectSet, entry: ProjectEntry) -> tuple[str, ...]:
+def project_paths(project_set: ProjectSet) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(project, the path globs whose change concerns it) for every project, in declared order."""
+    return tuple((entry.name, _paths_of(project_set, entry)) for entry in project_set.projects)
+
+
+def _paths_of(project_set: ProjectSet, entry: ProjectEntry) -> tuple[str, ...]:
     """The path globs whose change concerns `entry`: its folder and shared paths, and those of
     every project it depends on (directly or not), and the descriptor."""
     seen: list[str] = []
@@ -109,7 +117,7 @@ def build_projects_plan(project_set: ProjectSet) -> Plan:
         secrets=tuple(sorted({name for plan in plans for name in plan.secrets})),
         environments=_environments(plans), notes=tuple(note for plan in plans for note in plan.notes),
         submodules=any(plan.submodules for plan in plans),
-        project_paths=tuple((entry.name, project_paths(project_set, entry)) for entry in project_set.projects),
+        project_paths=project_paths(project_set),
         selector=SELECTOR_JOB)
 
 
@@ -123,7 +131,6 @@ def _environments(plans: list[Plan]) -> tuple:
         for name, approval in plan.environments:
             found.setdefault(name, approval)
     return tuple(found.items())
-
 
 
 def without_selector(plan: Plan) -> Plan:
