@@ -26,6 +26,7 @@ projects:
   churn:
     folder: models/churn
     depends_on: [features]
+    image: {name: churn-api}
     model:
       name: churn-classifier
       train: python -m churn.train
@@ -68,6 +69,9 @@ def test_jobs_are_prefixed_and_run_in_their_project_folder(plan) -> None:
         assert dict(job.env)["PIPEGEN_PROJECT"].value == project
         assert "changes" in job.needs
     assert plan.job("churn-unit").needs == ("changes", "features-unit")
+    # The image is built after the library's tests, as the project's own tests are.
+    assert plan.job("churn-build").needs == ("changes", "features-unit")
+    assert plan.job("churn-build").stage == "qa"
     assert plan.job("changes").outputs == ("CHANGED_FEATURES", "CHANGED_CHURN", "CHANGED_FRAUD")
 
 
