@@ -18,6 +18,11 @@ CHURN_CHANGE = {"models/churn/tests/unit/test_more.py": "def test_churn_more() -
 LIBRARY_CHANGE = {"libs/features/tests/unit/test_more.py": "def test_features_more() -> None:\n    assert True\n"}
 
 
+# A change, and the unit jobs it runs (with how many tests that project's job then passes).
+CASES = {"one project": (CHURN_CHANGE, {"churn-unit": 3}),
+         "the library": (LIBRARY_CHANGE, {"features-unit": 4, "churn-unit": 2, "fraud-unit": 2, "scoring-unit": 1})}
+
+
 def push_event(before: str, after: str) -> dict[str, Any]:
     return {"ref": "refs/heads/main", "before": before, "after": after, "repository": {"default_branch": "main"}}
 
@@ -32,27 +37,19 @@ def monorepo_act(example_repo, wheelhouse, standin_bin, tmp_path: Path) -> Act:
 
 
 @pytest.mark.pipeline_scenario(minutes=2)
-def test_github_push_to_one_project_runs_only_its_jobs(monorepo_act) -> None:
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_github_push_runs_the_changed_projects_jobs(case: str, monorepo_act) -> None:
+    change, expected = CASES[case]
     repo = monorepo_act.repo
     before = repo.head
-    after = repo.push_change("churn: one more test", CHURN_CHANGE)
-    ran = monorepo_act.run("push", push_event(before, after))
-    assert ran.returncode == 0, ran.explain()
-    assert ran.ran() == {"pipegen-check": "success", "changes": "success", "churn-unit": "success"}, ran.explain()
-    assert ran.skipped() == EVERY_UNIT - {"churn-unit"}, ran.explain()
-    assert "3 passed" in ran.log("churn-unit"), ran.log("churn-unit")
-
-
-@pytest.mark.pipeline_scenario(minutes=2)
-def test_github_push_to_the_library_runs_it_and_its_dependants(monorepo_act) -> None:
-    repo = monorepo_act.repo
-    before = repo.head
-    after = repo.push_change("features: one more test", LIBRARY_CHANGE)
+    after = repo.push_change(f"a change to {case}", change)
     ran = monorepo_act.run("push", push_event(before, after))
     assert ran.returncode == 0, ran.explain()
     assert ran.ran() == {"pipegen-check": "success", "changes": "success",
-                         **{job: "success" for job in EVERY_UNIT}}, ran.explain()
-    assert "4 passed" in ran.log("features-unit"), ran.log("features-unit")
+                         **{job: "success" for job in expected}}, ran.explain()
+    assert ran.skipped() == EVERY_UNIT - set(expected), ran.explain()
+    for job, passed in expected.items():
+        assert f"{passed} passed" in ran.log(job), ran.log(job)
 
 
 @pytest.fixture
@@ -64,23 +61,16 @@ def monorepo_gitlab(example_repo, wheelhouse, standin_bin, tmp_path: Path) -> Gi
 
 
 @pytest.mark.pipeline_scenario(minutes=2)
-def test_gitlab_change_to_one_project_runs_only_its_jobs(monorepo_gitlab) -> None:
-    # gitlab-ci-local evaluates `rules:changes` against origin/main, as GitLab does for a branch's
-    # merge request: the change is committed on a branch, origin/main stays at the base.
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_gitlab_merge_request_runs_the_changed_projects_jobs(case: str, monorepo_gitlab) -> None:
+    # gitlab-ci-local evaluates `rules:changes` against origin/main, as GitLab does for a merge request
+    # into main: the change is committed on a branch, origin/main stays at the base.
+    change, expected = CASES[case]
     repo = monorepo_gitlab.repo
-    repo.git("checkout", "--quiet", "-b", "churn-change")
-    repo.commit("churn: one more test", CHURN_CHANGE)
+    repo.git("checkout", "--quiet", "-b", "change")
+    repo.commit(f"a change to {case}", change)
     ran = monorepo_gitlab.run("merge_request_event")
     assert ran.returncode == 0, ran.explain()
-    assert ran.statuses == {"pipegen-check": "PASS", "churn-unit": "PASS"}, ran.explain()
-    assert "3 passed" in ran.log("churn-unit"), ran.log("churn-unit")
-
-
-@pytest.mark.pipeline_scenario(minutes=2)
-def test_gitlab_change_to_the_library_runs_it_and_its_dependants(monorepo_gitlab) -> None:
-    repo = monorepo_gitlab.repo
-    repo.git("checkout", "--quiet", "-b", "features-change")
-    repo.commit("features: one more test", LIBRARY_CHANGE)
-    ran = monorepo_gitlab.run("merge_request_event")
-    assert ran.returncode == 0, ran.explain()
-    assert ran.statuses == {"pipegen-check": "PASS", **{job: "PASS" for job in EVERY_UNIT}}, ran.explain()
+    assert ran.statuses == {"pipegen-check": "PASS", **{job: "PASS" for job in expected}}, ran.explain()
+    for job, passed in expected.items():
+        assert f"{passed} passed" in ran.log(job), ran.log(job)
