@@ -9,6 +9,7 @@ import git
 import pytest
 
 from helpers import run_pipegen
+from pipegen.ci.changes import changed_files, commit_range
 
 DESCRIPTOR = """\
 targets: [github, gitlab]
@@ -106,3 +107,30 @@ def test_one_project_descriptor_is_a_usage_error(tmp_path, monkeypatch, capsys) 
     monkeypatch.chdir(tmp_path)
     result = run_pipegen(capsys, "changes", "--no-publish")
     assert result.exit_code == 2 and "declares one project" in result.err
+
+
+def test_gitlab_ranges_from_its_variables() -> None:
+    push = commit_range({"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BEFORE_SHA": "a" * 40,
+                         "CI_COMMIT_SHA": "b" * 40})
+    assert (push.base, push.head) == ("a" * 40, "b" * 40)
+    merge = commit_range({"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event",
+                          "CI_MERGE_REQUEST_DIFF_BASE_SHA": "c" * 40, "CI_COMMIT_SHA": "b" * 40})
+    assert (merge.base, merge.head) == ("c" * 40, "b" * 40)
+    for source, before in (("push", "0" * 40), ("schedule", "a" * 40), ("web", "")):
+        assert commit_range({"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": source, "CI_COMMIT_BEFORE_SHA": before,
+                             "CI_COMMIT_SHA": "b" * 40}).base is None
+
+
+def test_a_local_run_compares_the_work_tree_with_the_base(repo, tmp_path) -> None:
+    root = Path(repo.working_tree_dir)
+    repo.git.checkout("-b", "topic")
+    commit(repo, {"models/churn/b.py": "committed = 1\n"})
+    (root / "services/scoring/c.py").write_text("uncommitted = 1\n", encoding="utf-8")
+    (root / "config/scoring").mkdir(parents=True)
+    (root / "config/scoring/new.yaml").write_text("new: file\n", encoding="utf-8")
+    files, _ = changed_files(root, commit_range({"PIPEGEN_CHANGES_BASE": "main"}))
+    assert sorted(files) == ["config/scoring/new.yaml", "models/churn/b.py", "services/scoring/c.py"]
+    for environ in ({"PIPEGEN_CHANGES_BASE": "main", "PIPEGEN_EVENT": "schedule"}, {}):
+        assert changed_files(root, commit_range(environ))[0] is None
+    missing, why = changed_files(root, commit_range({"PIPEGEN_CHANGES_BASE": "no-such-branch"}))
+    assert missing is None and "not in this clone" in why
