@@ -8,7 +8,6 @@ schedule, a manual run, a branch's first push, a commit the clone does not have)
 pipegen's own files changed."""
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Mapping
@@ -30,13 +29,11 @@ class CommitRange:
 
 
 def _github_range(environ: Mapping[str, str]) -> CommitRange:
+    # pylint: disable-next=import-outside-toplevel  # the event file, through the safe reader
+    from pipegen.report_comment.context import github_event
+
     event = environ.get("GITHUB_EVENT_NAME", "")
-    payload: dict = {}
-    if environ.get("GITHUB_EVENT_PATH"):
-        try:
-            payload = json.loads(Path(environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            payload = {}
+    payload = github_event(environ)
     head = environ.get("GITHUB_SHA") or "HEAD"
     if event == "push":
         before = str(payload.get("before") or "")
