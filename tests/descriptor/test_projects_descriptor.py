@@ -116,3 +116,17 @@ def test_a_shared_problem_is_reported_once(tmp_path: Path, capsys) -> None:
     result = run_pipegen(capsys, "validate", "--descriptor", str(path))
     assert result.exit_code == 2
     assert result.err.count("unitt") == 1, result.err
+
+
+def test_validate_says_ok_and_warns_per_project_folder(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path, MONOREPO)
+    for folder in ("libs/features", "models/churn", "models/fraud"):
+        (tmp_path / folder / "tests" / "unit").mkdir(parents=True)
+        (tmp_path / folder / "requirements-test.txt").write_text("pytest\n", encoding="utf-8")
+    (tmp_path / "models/fraud/requirements-test.txt").unlink()
+    result = run_pipegen(capsys, "validate", "--descriptor", str(path))
+    assert result.exit_code == 0, result.err
+    assert "OK (" in result.out and "targets: github, gitlab" in result.out
+    missing = [line for line in result.err.splitlines() if "does not exist" in line]
+    assert missing == [f"{path}:5:24: warning: project.requirements.test: test requirements file "
+                       "'requirements-test.txt' does not exist in models/fraud"], result.err
