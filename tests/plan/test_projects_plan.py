@@ -112,4 +112,6 @@ def test_gitlab_selects_each_project_with_rules_changes(plan) -> None:
     assert fraud["rules"][-1] == {"when": "on_success"}  # schedules, manual runs, first pushes: every project
     assert {"job": "features-unit", "artifacts": False, "optional": True} in fraud["needs"]
     assert fraud["before_script"][0] == "cd models/fraud"
+    assert (pipeline["default"]["image"], fraud["image"], "image" in pipeline["churn-unit"]) == (
+        "python:3.11-slim", "python:3.12-slim", False)
     assert fraud["artifacts"]["reports"]["junit"] == ["models/fraud/pipegen-reports/unit.junit.xml"]

@@ -403,6 +403,17 @@ def job_artifacts(job: Job) -> Artifacts | None:
                      "always" if paths or job.junit else None)
 
 
+def project_image(job: Job, plan: Plan) -> str | None:
+    """A project whose Python differs from the pipeline's default image's (several projects in one
+    repository) runs in the image of its own Python; a named settings.gitlab.image or a shell runner
+    is the user's choice and stays."""
+    settings: GitlabSettings = plan.settings.gitlab
+    python = job.python_version
+    if settings.shell or settings.image or not job.python or python is None or python == plan.python:
+        return None
+    return f"python:{python}-slim"
+
+
 def folder_commands(job: Job) -> tuple[Command, ...]:
     """A project's job works in the project's folder (several projects in one repository)."""
     if job.folder is None:
@@ -479,7 +490,7 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
                  *(("`dependencies:` the jobs that keep reports: their artifacts only (dotenv outputs come along).",)
                    if job.collects_reports else ())),
         timeout=f"{job.timeout_minutes}m",
-        image=DOCKER_IMAGE if docker_image else None,
+        image=DOCKER_IMAGE if docker_image else project_image(job, plan),
         services=((ServiceView(DIND_SERVICE),) if docker_image else ()) + (() if settings.shell else tuple(
             ServiceView(service.image, service.name, service.env) for service in job.services)),
         # A started deployment must finish: a newer pipeline does not cancel it halfway.
