@@ -28,9 +28,11 @@ from hypothesis import strategies as st
 from platforms.jenkins_structure import read_pipeline
 from conftest import CHURN, MINIMAL
 from pipegen.cli import main
-from pipegen.descriptor.loader import parse_descriptor
+from pipegen.descriptor.loader import parse_any
+from pipegen.descriptor.projects import ProjectSet
 from pipegen.descriptor.schema import schema
 from pipegen.plan import build_plan
+from pipegen.plan.projects import build_projects_plan
 from pipegen.generate.render import render_file
 
 EXIT_CODES = {0, 1, 2, 3}
@@ -125,7 +127,8 @@ def _from_schema(node: dict, defs: dict, junk: bool, depth: int = 0) -> st.Searc
     replaced by hostile data of any shape. Strings are drawn from the schema's patterns
     over all of Unicode, so even valid-shaped values carry hostile characters."""
     if "$ref" in node:
-        return _from_schema(defs[node["$ref"].rsplit("/", 1)[1]], defs, junk, depth)
+        # "#/$defs/NAME", or "#/properties/NAME" (a project block reuses the top-level sections)
+        return _from_schema(defs[node["$ref"].removeprefix("#/")], defs, junk, depth)
     if isinstance(node.get("type"), list):  # e.g. ["object", "null"]: one strategy per type
         return st.one_of([_from_schema({**node, "type": kind}, defs, junk, depth) for kind in node["type"]])
     if node.get("type") == "null":
@@ -162,13 +165,16 @@ def generated_descriptor(draw) -> str:
     """A descriptor built from the schema, dumped as YAML (sometimes in flow style)."""
     the_schema = schema()
     junk = draw(st.sampled_from([False, False, True]))
-    data = draw(_from_schema(the_schema, the_schema["$defs"], junk))
+    defs = {f"{section}/{name}": node for section in ("$defs", "properties")
+            for name, node in the_schema[section].items()}
+    data = draw(_from_schema(the_schema, defs, junk))
     style = draw(st.sampled_from([False, None, True]))
     return yaml.safe_dump(data, allow_unicode=draw(st.booleans()), sort_keys=False, default_flow_style=style)
 
 
 def render_all(text: str) -> dict[str, str]:
-    plan = build_plan(parse_descriptor(text, Path("pipegen.yaml")))
+    parsed = parse_any(text, Path("pipegen.yaml"))
+    plan = build_projects_plan(parsed) if isinstance(parsed, ProjectSet) else build_plan(parsed)
     return {target: render_file(plan, target).text for target in plan.targets}
 
 

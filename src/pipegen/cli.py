@@ -51,6 +51,7 @@ COMMANDS = {
     "report": ("pipegen.commands.report:group", "One self-updating gate report comment on the pull request."),
     "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
+    "changes": ("pipegen.commands.changes:command", "Say which projects of the repository this run's commits changed."),
     "doctor": ("pipegen.commands.doctor:command", "Check the settings outside the files through each platform's API."),
 }
 

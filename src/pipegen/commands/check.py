@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 
 from pipegen import scrub
-from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
+from pipegen.commands._descriptor_option import descriptor_option, load_plan, select_targets, target_option
 from pipegen.cycle_gc import paused
-from pipegen.errors import EXIT_FAILED
+from pipegen.errors import EXIT_FAILED, UsageError
 
 
 @click.command("check")
@@ -20,19 +20,20 @@ from pipegen.errors import EXIT_FAILED
 def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | None) -> None:
     """Exit 1 with a unified diff when a generated file differs from what generate would write."""
     # pylint: disable=import-outside-toplevel
-    from pipegen.descriptor import load_descriptor
     from pipegen.generate.files import read_existing, unified_diff
-    from pipegen.generate.render import is_hand_edited, render_file
-    from pipegen.plan import build_plan
+    from pipegen.generate.render import is_hand_edited, owner_conflict, render_file
 
-    descriptor = load_descriptor(descriptor_path)
-    plan = build_plan(descriptor)
     root = out_dir if out_dir is not None else descriptor_path.parent
+    descriptor, plan = load_plan(descriptor_path, root)
     problems = 0
     for target in select_targets(descriptor.targets, targets):
         expected = render_file(plan, target)
         path = root / expected.path
         _, actual = read_existing(root, expected.path)  # refuses a symlink out of the repository, a FIFO...
+        owner = owner_conflict(actual, plan.descriptor_path)
+        if owner is not None:
+            raise UsageError(f"{path} is generated from {owner}, not {plan.descriptor_path}: check it with "
+                             f"--descriptor {owner}, or declare both as projects of one descriptor (projects:)")
         if actual is None:
             problems += 1
             click.echo(f"missing    {path} (run `pipegen generate`)")

@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 
 from pipegen import scrub
-from pipegen.commands._descriptor_option import descriptor_option, select_targets, target_option
+from pipegen.commands._descriptor_option import descriptor_option, load_plan, select_targets, target_option
 from pipegen.cycle_gc import paused
-from pipegen.errors import EXIT_FAILED
+from pipegen.errors import EXIT_FAILED, UsageError
 
 
 @click.command("generate")
@@ -28,21 +28,20 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
     """Write .github/workflows/pipegen.yml, .gitlab-ci.yml, azure-pipelines.yml and/or Jenkinsfile."""
     # Imported here so `pipegen --help` stays light; none of these imports mlflow, requests or git.
     # pylint: disable=import-outside-toplevel
-    from pipegen.descriptor import load_descriptor
     from pipegen.generate import checklist
     from pipegen.generate.files import PendingWrite, WriteStatus, plan_write, write_all
     from pipegen.generate.render import render_file
     from pipegen.paths import check_regular, explicit_target
-    from pipegen.plan import build_plan
 
-    descriptor = load_descriptor(descriptor_path)
-    plan = build_plan(descriptor)
-    selected = select_targets(descriptor.targets, targets)
     root = out_dir if out_dir is not None else descriptor_path.parent
+    descriptor, plan = load_plan(descriptor_path, root)
+    selected = select_targets(descriptor.targets, targets)
+    rendered = [render_file(plan, target) for target in selected]
+    _refuse_owned(root, rendered, plan.descriptor_path)
     writable = [target for target in selected if not _competing(root, target, descriptor, force)]
     refused = len(selected) - len(writable)
     # Everything is read and checked first, then every file is written at once (all or nothing).
-    outcomes = [plan_write(root, render_file(plan, target), force=force) for target in writable]
+    outcomes = [plan_write(root, file, force=force) for file in rendered if file.target in writable]
     pending = [write for outcome in outcomes for write in outcome.writes]
     # The checklist is for the pipelines now in place: nothing to set up for one that was refused.
     in_place = tuple(target for target, outcome in zip(writable, outcomes) if outcome.status is not WriteStatus.REFUSED)
@@ -66,6 +65,25 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
         click.echo(checklist.render_text(items), nl=False)
     if refused:
         click.get_current_context().exit(EXIT_FAILED)
+
+
+def _refuse_owned(root: Path, rendered: list, descriptor: str) -> None:
+    """Refuses (exit 2, nothing written) when a file to write was generated from another descriptor:
+    two descriptors writing into one repository must not overwrite each other's pipelines."""
+    # pylint: disable=import-outside-toplevel  # read only when generate runs
+    from pipegen.generate.files import read_existing
+    from pipegen.generate.render import owner_conflict
+
+    owned = []
+    for file in rendered:
+        _, existing = read_existing(root, file.path)
+        owner = owner_conflict(existing, descriptor)
+        if owner is not None:
+            owned.append(f"{root / file.path} is generated from {owner}, not {descriptor}")
+    if owned:
+        raise UsageError("not writing: " + "; ".join(owned) + ". Declare both as projects of one descriptor "
+                         "(projects:), or write into another folder (--out); --force does not take a file over "
+                         "from another descriptor (delete it first if that is what you mean)")
 
 
 def _competing(root: Path, target: str, descriptor, force: bool) -> bool:

@@ -10,6 +10,7 @@ from pipegen.descriptor.model import DESCRIPTOR_NAME
 from pipegen.errors import PipegenError
 from pipegen.init.detect.ci_files import written_by_pipegen
 from pipegen.init.measure.lint_today import Progress
+from pipegen.init.projects import inspect_projects, render_projects
 from pipegen.init.starter import (
     NO_TESTS,
     TARGETS,
@@ -80,6 +81,17 @@ def _summary(detection: Detection, root: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def _projects_summary(detection: Detection, projects: list) -> list[tuple[str, str]]:
+    """Several projects: the repository's targets, then one row per project."""
+    rows = [("targets", f"{', '.join(detection.targets)} ({detection.targets_source})")]
+    for project in projects:
+        found = project.detection
+        after = f"; after {', '.join(project.depends_on)}" if project.depends_on else ""
+        rows.append(("project", f"{project.name} in {project.folder}: python {found.python.value}; "
+                                f"{_tests_row(found)}{after}"))
+    return rows
+
+
 def _ci_rows(detection: Detection, root: Path) -> list[tuple[str, str]]:
     """Each CI file already there: competing with pipegen's pipeline, kept beside it, or pipegen's own path."""
     rows = []
@@ -109,6 +121,17 @@ class _Stderr(Progress):
 
     def end(self, text: str) -> None:
         click.echo(f" {text}" if text else "", err=True)
+
+
+def _starter(root: Path, targets: tuple[str, ...], measure: bool, repository_code: bool
+             ) -> tuple[Detection, list, str]:
+    """(the repository's detection, its projects when it holds several, the descriptor's text)."""
+    several = inspect_projects(root, targets, measure, repository_code=repository_code, progress=_Stderr())
+    if several is not None:
+        return several[0], several[1], render_projects(*several)
+    detection = inspect_repository(root, targets, measure_lint=measure, repository_code=repository_code,
+                                   progress=_Stderr())
+    return detection, [], render_descriptor(detection)
 
 
 @click.command("init")
@@ -141,9 +164,7 @@ def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bo
     try:
         if measure:
             click.echo("pipegen init: measuring today's lint", err=True)
-        detection = inspect_repository(root, targets, measure_lint=measure, repository_code=repository_code,
-                                       progress=_Stderr())
-        text = render_descriptor(detection)
+        detection, projects, text = _starter(root, targets, measure, repository_code)
         check_rendered(text, output)
         # Never through a symlink out of the repository; a path the user names outside it is theirs.
         outcome = write_descriptor(text, explicit_target(root, output), force)
@@ -153,7 +174,8 @@ def command(root: Path, output: Path | None, targets: tuple[str, ...], force: bo
         click.echo(scrub.clean(f"pipegen: {exc}"), err=True)
         ctx.exit(exc.exit_code)
     click.echo(scrub.clean(f"pipegen init: inspected {root.resolve()}"))
-    for label, found in _summary(detection, root):  # what the repository's files say is data: scrubbed
+    rows = _projects_summary(detection, projects) if projects else _summary(detection, root)
+    for label, found in rows:  # what the repository's files say is data: scrubbed
         click.echo(scrub.clean(f"  {label:<13}{found}"))
     if not outcome.written:
         click.echo(f"{output} is already up to date; nothing written")

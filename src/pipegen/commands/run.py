@@ -30,6 +30,12 @@ def _services(_context, _param, values: tuple[str, ...]) -> tuple[tuple[str, str
 @click.option("--branch", default=None, help="The branch the run is for (default: the current git branch).")
 @click.option("--stage", "stages", multiple=True, help="Run only this stage's jobs (repeatable).")
 @click.option("--job", "job_ids", multiple=True, help="Run only this job (repeatable; adds to --stage).")
+@click.option("--project", "projects", multiple=True,
+              help="Several projects: run only this project's jobs and what they need (repeatable; adds to "
+                   "--stage/--job).")
+@click.option("--changed-since", default=None, metavar="REF",
+              help="Several projects: run the jobs of the projects changed since REF's merge base (committed and "
+                   "uncommitted changes), as CI runs those a push changed. Default: every project.")
 @click.option("--approve", is_flag=True, help="Give the approvals environments require (PROD) without asking.")
 @click.option("--parallel", type=click.IntRange(1, 32), default=min(4, os.cpu_count() or 1), show_default=True,
               help="Jobs run at the same time, at most.")
@@ -52,7 +58,8 @@ def _services(_context, _param, values: tuple[str, ...]) -> tuple[tuple[str, str
                    "the failing jobs' last lines; every job's full output is in .pipegen/run/logs/.")
 def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per click option
         descriptor_path: Path, event: str, branch: str | None, stages: tuple[str, ...],
-        job_ids: tuple[str, ...], approve: bool, parallel: int, dry_run: bool, report_json: Path | None,
+        job_ids: tuple[str, ...], projects: tuple[str, ...], changed_since: str | None, approve: bool,
+        parallel: int, dry_run: bool, report_json: Path | None,
         keep: bool, venv_cache: Path | None, use_uv: bool, services: tuple[tuple[str, str, int], ...],
         verbose: bool) -> None:
     """Run the pipeline here: jobs in dependency order, each in a clean copy of the
@@ -62,10 +69,10 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
     descriptor (or a value the jobs read is not set)."""
     # pylint: disable=import-outside-toplevel
     from pipegen import scrub
-    from pipegen.descriptor import load_descriptor
+    from pipegen.ci.changes import BASE_VARIABLE
+    from pipegen.commands._descriptor_option import load_plan
     from pipegen.generate.files import atomic_write
     from pipegen.paths import explicit_target
-    from pipegen.plan import build_plan
     from pipegen.run.console import is_terminal
     from pipegen.run.venv import find_uv
     from pipegen.run.runner import RunOptions, run
@@ -73,14 +80,18 @@ def command(  # pylint: disable=too-many-arguments,too-many-locals  # one per cl
 
     del use_uv  # accepted and ignored: uv is the default
     uv = find_uv(os.environ)
-    plan = build_plan(load_descriptor(descriptor_path))
+    _, plan = load_plan(descriptor_path)
+    environ = dict(os.environ)
+    if changed_since is not None:
+        environ[BASE_VARIABLE] = changed_since
     scrub.register_names(plan.secrets)  # their values stay out of every line and file the run writes
-    options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, approve=approve,
+    options = RunOptions(event=Event(event), branch=branch, stages=stages, job_ids=job_ids, projects=projects,
+                         approve=approve,
                          interactive=sys.stdin.isatty() and sys.stdout.isatty(), parallel=parallel,
                          dry_run=dry_run, keep=keep, venv_cache=venv_cache.resolve() if venv_cache else None,
                          uv=uv, services=services, verbose=verbose, live=is_terminal(sys.stdout))
     try:
-        code, report = run(plan, descriptor_path, options, dict(os.environ),
+        code, report = run(plan, descriptor_path, options, environ,
                            confirm=lambda question: click.confirm(question, default=False))
     except KeyboardInterrupt:
         click.echo("pipegen run: interrupted; the running jobs were stopped", err=True)

@@ -45,6 +45,8 @@ from pipegen.descriptor.model import (
     Triggers,
     service_variables,
 )
+from pipegen.descriptor import projects
+from pipegen.descriptor.projects import ProjectSet
 from pipegen.descriptor.requirement import requirement_error
 from pipegen.descriptor.schema import dotted, schema_problems
 from pipegen.descriptor.yaml_positions import KEY, MAX_BYTES, load_located
@@ -82,7 +84,7 @@ def _strings_or_list(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else _tuple(value)
 
 
-def _project(project: dict, path: Path) -> Project:
+def _project(project: dict, path: Path, folder: str | None = None) -> Project:
     install = project.get("install")
     # pylint: disable-next=import-outside-toplevel  # a small module; keeps the loader's imports flat
     from pipegen.project_files import is_package, submodule_paths
@@ -92,7 +94,7 @@ def _project(project: dict, path: Path) -> Project:
         requirements=Requirements(**_section(project, "requirements")),
         source=_strings_or_list(project.get("source")),
         install=None if install is None else _strings_or_list(install),
-        package=is_package(path.parent),
+        package=is_package(path.parent / folder if folder else path.parent),
         # Read where the descriptor is read (as `package` is): a submodule added later is fetched from the
         # next `generate` on (`check` says the pipeline is stale), without a descriptor change.
         submodules=bool(submodule_paths(repository_of(path))) if submodules is None else submodules)
@@ -143,7 +145,7 @@ def _modes(value: Any) -> tuple[tuple[str, str], ...]:
     return () if value is None or value is True else (("default", mode(value)),)
 
 
-def _build(data: dict, path: Path, positions: dict) -> Descriptor:
+def _build(data: dict, path: Path, positions: dict, folder: str | None = None) -> Descriptor:
     quality = _section(data, "quality")
     model = data.get("model")
     image = data.get("image")
@@ -154,7 +156,7 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
     return Descriptor(
         path=path,
         version=data.get("version", 1),
-        project=_project(data["project"], path),
+        project=_project(data["project"], path, folder),
         targets=tuple(data["targets"]),
         triggers=Triggers(**{key: (_tuple(value) if isinstance(value, list) else value)
                              for key, value in _section(data, "triggers").items()}),
@@ -185,6 +187,7 @@ def _build(data: dict, path: Path, positions: dict) -> Descriptor:
         jobs=tuple(_job(job) for job in data.get("jobs") or ()),
         data=Data(drift=_drift(_section(data, "data").get("drift"))),
         report=ReportSettings(**_section(data, "report")),
+        folder=folder,
         positions=positions,
     )
 
@@ -365,8 +368,56 @@ def _report_problems(descriptor: Descriptor) -> list[Problem]:
     return problems
 
 
-def parse_descriptor(text: str, path: Path) -> Descriptor:
-    """Parses descriptor text; raises DescriptorError with every located problem."""
+def _required_problems(data: dict, positions: dict, path: Path) -> list[Problem]:
+    """What the schema cannot require (it also describes `projects:`): a lone descriptor's project and name."""
+    project = data.get("project")
+    if project is None:
+        return [Problem(str(path), 1, 1, "the descriptor: missing required key 'project' (or projects: to "
+                                         "declare several)")]
+    if isinstance(project, dict) and "name" not in project:
+        line, col = positions.get(("project",), (1, 1))
+        return [Problem(str(path), line, col, "project: missing required key 'name'")]
+    return []
+
+
+def _checked(data: dict, positions: dict, raw: dict, path: Path, folder: str | None = None) -> Descriptor:
+    """The typed descriptor of checked data; raises DescriptorError with every located problem."""
+    problems = schema_problems(data, positions, str(path), raw)
+    problems += _required_problems(data, positions, path)
+    if problems:
+        raise DescriptorError(problems)
+    descriptor = _build(data, path, positions, folder)
+    problems = _semantic_problems(descriptor, data)
+    if problems:
+        raise DescriptorError(problems)
+    return descriptor
+
+
+def _project_set(data: dict, positions: dict, raw: dict, path: Path) -> ProjectSet:
+    """Every project of a `projects:` descriptor, each checked as a descriptor of its own; the
+    problems of all of them together (a shared key's problem once, where it was written)."""
+    problems = projects.shape_problems(data, positions, str(path))
+    if problems:
+        raise DescriptorError(problems)
+    entries = []
+    found: set[Problem] = set()
+    for name, block in data["projects"].items():
+        try:
+            descriptor = _checked(projects.project_data(data, name), projects.project_positions(positions, name),
+                                  raw, path, projects.normal_folder(block["folder"]))
+        except DescriptorError as exc:
+            found.update(exc.problems)
+            continue
+        entries.append(projects.ProjectEntry(name, descriptor.folder or ".", descriptor,
+                                             _tuple(block.get("depends_on")), _tuple(block.get("paths"))))
+    if found:
+        raise DescriptorError(sorted(found))
+    return projects.ProjectSet(path, tuple(entries))
+
+
+def parse_any(text: str, path: Path) -> Descriptor | ProjectSet:
+    """Parses descriptor text: one project, or (`projects:`) several. Raises DescriptorError
+    with every located problem."""
     filename = str(path)
     located, problems = load_located(text, filename)
     if located is None:
@@ -374,17 +425,33 @@ def parse_descriptor(text: str, path: Path) -> Descriptor:
     if not isinstance(located.data, dict):
         raise DescriptorError([Problem(filename, 1, 1,
                                        "the descriptor must be a mapping of keys (project, targets, ...)")])
-    problems += schema_problems(located.data, located.positions, filename, located.raw)
-    if problems:
-        raise DescriptorError(problems)
-    descriptor = _build(located.data, path, located.positions)
-    problems = _semantic_problems(descriptor, located.data)
-    if problems:
-        raise DescriptorError(problems)
-    return descriptor
+    if "projects" in located.data:
+        return _project_set(located.data, located.positions, located.raw, path)
+    return _checked(located.data, located.positions, located.raw, path)
 
 
-def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
+def parse_descriptor(text: str, path: Path, project: str | None = None) -> Descriptor:
+    """Parses descriptor text into one project's descriptor: the only one, or with `projects:`
+    the one named by `project` (else $PIPEGEN_PROJECT, which every job of a project carries)."""
+    return one_project(parse_any(text, path), project)
+
+
+def one_project(parsed: Descriptor | ProjectSet, project: str | None = None) -> Descriptor:
+    """The descriptor of `project` (else $PIPEGEN_PROJECT) in a project set; a lone descriptor as it is."""
+    if isinstance(parsed, Descriptor):
+        return parsed
+    name = project or os.environ.get(projects.PROJECT_VARIABLE)
+    entry = parsed.project(name) if name else None
+    if entry is None:
+        named = f"no project named {name!r}" if name else "name one"
+        raise DescriptorError([Problem(str(parsed.path), 1, 1, f"this descriptor declares several projects "
+                                       f"({', '.join(parsed.names)}): {named} with --project or "
+                                       f"{projects.PROJECT_VARIABLE}")])
+    return entry.descriptor
+
+
+def read_any(path: Path | str = DEFAULT_PATH) -> Descriptor | ProjectSet:
+    """The descriptor file: one project, or several (`projects:`)."""
     path = Path(path)
     if not os.path.lexists(path):
         raise DescriptorError([Problem(str(path), 1, 1, "no such file (run `pipegen init` to write one)")])
@@ -396,4 +463,9 @@ def load_descriptor(path: Path | str = DEFAULT_PATH) -> Descriptor:
     problem = utf8_problem(data)
     if problem is not None:
         raise DescriptorError([Problem(str(path), *problem)])
-    return parse_descriptor(data.decode("utf-8"), path)
+    return parse_any(data.decode("utf-8"), path)
+
+
+def load_descriptor(path: Path | str = DEFAULT_PATH, project: str | None = None) -> Descriptor:
+    """One project's descriptor (see one_project)."""
+    return one_project(read_any(path), project)

@@ -2,6 +2,7 @@
 dataclasses, never the raw YAML. Defaults live here, in one place."""
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import field
 from pathlib import Path
@@ -352,9 +353,19 @@ class Descriptor:
     data: Data = Data()
     report: ReportSettings = ReportSettings()
     version: int = 1
+    # The project's folder, relative to the repository root, when the descriptor is one project of
+    # several (`projects:`); its jobs run there. None: the descriptor's own folder.
+    folder: str | None = None
     # YAML positions by path, e.g. ("jobs", 0, "needs", 1) -> (line, col), 1-based.
     # pylint: disable-next=invalid-field-call  # a record takes dataclass fields
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def command_path(self) -> str:
+        """The descriptor as the project's jobs name it to pipegen, from the folder they run in."""
+        if self.folder is None:
+            return self.path.name
+        return posixpath.relpath(self.path.name, self.folder)
 
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)

@@ -49,11 +49,13 @@ def _deploy_paths(descriptor: Descriptor) -> list[tuple[tuple, str, str]]:
 
 
 def missing_paths(descriptor: Descriptor) -> list[Problem]:
-    """A located warning for each named path that does not exist next to the descriptor."""
-    root = descriptor.path.parent
+    """A located warning for each named path that does not exist next to the descriptor (in its
+    project's folder, for one project of several)."""
+    root = descriptor.path.parent / (descriptor.folder or "")
+    inside = f" in {descriptor.folder}" if descriptor.folder else ""
     warnings = []
     for where, path, what in _named_paths(descriptor):
         if not os.path.exists(root / path):  # False, not an OSError, for a name no file system holds
             warnings.append(descriptor.problem(where, f"warning: {'.'.join(map(str, where))}: {what} "
-                                                      f"{path!r} does not exist"))
+                                                      f"{path!r} does not exist{inside}"))
     return warnings

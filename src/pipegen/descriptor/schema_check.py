@@ -77,15 +77,16 @@ class _Compiler:
 
     def ref(self, pointer: str) -> Check:
         if pointer not in self.refs:
-            if not pointer.startswith("#/$defs/") or "/" in pointer[len("#/$defs/"):]:
+            # A definition, or a top-level property (a project block reuses the descriptor's sections).
+            section, _, name = pointer.removeprefix("#/").partition("/")
+            if section not in ("$defs", "properties") or not name or "/" in name:
                 raise UnsupportedSchema(f"reference {pointer}")
-            name = pointer[len("#/$defs/"):]
-            if name not in self.root.get("$defs", {}):
+            if name not in self.root.get(section, {}):
                 raise UnsupportedSchema(f"unknown reference {pointer}")
             holder: list[Check] = []
             # Resolved late, so a schema may refer to itself. pylint: disable-next=unnecessary-lambda
             self.refs[pointer] = lambda value: holder[0](value)
-            holder.append(self.compile(self.root["$defs"][name]))
+            holder.append(self.compile(self.root[section][name]))
         return self.refs[pointer]
 
     def compile(self, schema: Any) -> Check:  # noqa: C901  (one branch per keyword)

@@ -182,14 +182,17 @@ def _holders(changed: dict[str, int], numbering: rb.Numbering) -> dict[str, int]
 
 
 def _stage_approval(old: rb.PipelineView, new: rb.PipelineView, changes: list[Change]) -> list[Change]:
-    """Every approved job of a stage losing it is said as the stage losing it."""
-    for stage in sorted({job.stage for job in old.jobs.values()}):
-        approved = [name for name, job in old.jobs.items() if job.stage == stage and job.approval]
+    """Every approved job of a stage losing it is said as the stage losing it (with several projects
+    in one repository, per project: "churn's PROD lost its approval")."""
+    for project, stage in sorted({(job.project or "", job.stage) for job in old.jobs.values()}):
+        approved = [name for name, job in old.jobs.items()
+                    if job.stage == stage and (job.project or "") == project and job.approval]
         lost = [name for name in approved if name in new.jobs and not new.jobs[name].approval]
         if approved and len(lost) == len(approved):
             texts = {f"{name} lost its approval" for name in lost}
             changes = [change for change in changes if change.text not in texts]
-            changes.insert(0, Change(f"{stage.upper()} lost its approval", True, "approval"))
+            owner = f"{project}'s " if project else ""
+            changes.insert(0, Change(f"{owner}{stage.upper()} lost its approval", True, "approval"))
     return changes
 
 

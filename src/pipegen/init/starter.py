@@ -626,10 +626,16 @@ def check_rendered(text: str, output: Path) -> None:
     """Parses and plans the text init is about to write; a failure is init's bug, reported
     as one, so an invalid descriptor never reaches the disk."""
     # pylint: disable=import-outside-toplevel  # the plan is only needed when init writes
-    from pipegen.descriptor.loader import parse_descriptor
+    from pipegen.descriptor.loader import parse_any
+    from pipegen.descriptor.projects import ProjectSet
     from pipegen.plan import build_plan
+    from pipegen.plan.projects import build_projects_plan
     try:
-        build_plan(parse_descriptor(text, output))
+        parsed = parse_any(text, output)
+        if isinstance(parsed, ProjectSet):
+            build_projects_plan(parsed)
+        else:
+            build_plan(parsed)
     except DescriptorError as exc:
         raise UsageError("pipegen init produced a descriptor that does not validate (a bug in pipegen, "
                          f"please report it); nothing was written:\n{exc}") from None

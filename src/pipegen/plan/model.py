@@ -2,6 +2,7 @@
 A plan is built once (`pipegen.plan.build`) and never changes; backends only read it."""
 from __future__ import annotations
 
+import posixpath
 import shlex
 from enum import Enum
 from functools import cached_property
@@ -123,6 +124,16 @@ class Job:
     # The repository host whose API the comment goes through, for a CI that is not the host itself
     # (Jenkins: `report.host`); GitHub Actions, GitLab CI and Azure Pipelines comment on their own.
     review_host: str | None = None
+    # Several projects in one repository (`projects:`): the project this job works for (it runs only
+    # when that project changed), the folder its steps run in (its paths are relative to it), and
+    # its project's Python when that differs from the plan's.
+    project: str | None = None
+    folder: str | None = None
+    python_version: str | None = None
+
+    def at_root(self, path: str) -> str:
+        """`path` (relative to the job's folder) relative to the repository root."""
+        return path if self.folder is None else posixpath.join(self.folder, path)
 
     @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:
@@ -189,6 +200,13 @@ class Plan:
     environments: tuple[tuple[str, Approval | None], ...] = ()
     notes: tuple[str, ...] = ()
     submodules: bool = False  # every job's checkout fetches the git submodules, recursively
+    # Several projects: (project, the path globs whose change runs its jobs), in declared order;
+    # the job `selector` (when set) publishes CHANGED_<PROJECT> for each.
+    project_paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    selector: str | None = None
+
+    def python_of(self, job: Job) -> str:
+        return job.python_version or self.python
 
     @cached_property
     def jobs(self) -> tuple[Job, ...]:

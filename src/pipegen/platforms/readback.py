@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from pipegen.plan import EnvKind, Plan, RunWhen
+from pipegen.plan.projects import NATIVE_PROJECT_SELECTION, without_selector
 from pipegen.platforms.approvals import approvers_of
 
 # The situations a pipeline is started in. "release" is the branch PROD deploys from (the prod
@@ -74,6 +75,18 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     applies: frozenset[str] = frozenset()  # what the job changes in an environment, and how (APPLY_*)
     # The git submodules the job's checkout fetches: SUBMODULES_RECURSIVE, SUBMODULES_TOP_LEVEL, or None.
     submodules: str | None = None
+    project: str | None = None  # several projects in one repository: the project the job works for
+
+
+PROJECT_VARIABLE = "PIPEGEN_PROJECT"  # the literal every project's job carries (pipegen.descriptor.projects)
+
+
+def project_of(env: object) -> str | None:
+    """The project a job works for, from its environment (GitHub `env:`, GitLab `variables:`)."""
+    value = env.get(PROJECT_VARIABLE) if isinstance(env, dict) else None
+    if isinstance(value, dict):  # GitLab's {value: ..., expand: false}
+        value = value.get("value")
+    return str(value) if value is not None else None
 
 
 SUBMODULES_RECURSIVE = "recursive"  # and the submodules' own submodules
@@ -417,7 +430,10 @@ def _job_events(plan: Plan, run_when: RunWhen, branch: str | None, events: froze
 
 
 def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
-    """What every platform's file should do, derived from the plan."""
+    """What every platform's file should do, derived from the plan (for a platform that selects each
+    project's jobs natively, without the change-selection job: see pipegen.plan.projects)."""
+    if platform in NATIVE_PROJECT_SELECTION:
+        plan = without_selector(plan)
     events = pipeline_events(plan)
     direct = {job.id: plan.all_needs(job) for job in plan.jobs}
     numbering = Numbering()
@@ -438,7 +454,7 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
             gates=tuple(gate for step in job.steps for gate in gates_in(step.run)),
             applies=applies_in("\n".join(step.run for step in job.steps)),
-            submodules=SUBMODULES_RECURSIVE if plan.submodules else None)
+            submodules=SUBMODULES_RECURSIVE if plan.submodules else None, project=job.project)
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
                         schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
                         approvers=approvers_of(plan))

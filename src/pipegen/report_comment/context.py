@@ -24,7 +24,7 @@ _CHANGE_URLS = {
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
-def _github_event(env: Mapping[str, str]) -> dict:
+def github_event(env: Mapping[str, str]) -> dict:
     """The event payload GitHub wrote (GITHUB_EVENT_PATH), read through the safe reader;
     {} when it is absent or cannot be read."""
     path = env.get("GITHUB_EVENT_PATH")
@@ -51,7 +51,7 @@ def _number(value: object) -> str | None:
 
 
 def _github(env: Mapping[str, str], api_url: str | None) -> Target | None:
-    event = _github_event(env)
+    event = github_event(env)
     pull = _dig(event, "pull_request")
     number = _number(_dig(pull, "number") or event.get("number"))
     if not number:

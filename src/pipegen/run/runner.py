@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, TextIO
 from pipegen.errors import EXIT_FAILED, EXIT_OK, EvaluationError, UsageError
 from pipegen.gates.compare_branch import find_base
 from pipegen.plan import Job, Plan
+from pipegen.plan.projects import changed_output
 from pipegen.run import workspace
 from pipegen.run.commands import job_commands
 from pipegen.run.console import Console, failure_tails
@@ -33,6 +34,7 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     branch: str | None = None  # default: the repository's current branch
     stages: tuple[str, ...] = ()
     job_ids: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()  # --project: these projects' jobs and what they need
     approve: bool = False
     interactive: bool = False  # a terminal can answer approval prompts
     parallel: int = 1
@@ -43,6 +45,11 @@ class RunOptions:  # pylint: disable=too-many-instance-attributes  # one field p
     services: tuple[tuple[str, str, int], ...] = ()  # --service NAME=HOST:PORT: where a service runs here
     verbose: bool = False  # stream every job's output (default: one line per job, the failing jobs' tails)
     live: bool = False  # a terminal: the jobs' lines are redrawn in place
+
+
+# A job whose project the change selection left out counts as done, as a skipped job does on CI.
+UNCHANGED = "unchanged"
+PASSING = ("passed", UNCHANGED)
 
 
 @dataclass
@@ -79,7 +86,7 @@ def prepare(plan: Plan, descriptor_path: Path, options: RunOptions, environ: Map
     project_dir = descriptor_path.resolve().parent
     root = workspace.repository_root(project_dir)
     branch = options.branch or workspace.current_branch(root)
-    selection = select(plan, options.event, branch, options.stages, options.job_ids)
+    selection = select(plan, options.event, branch, options.stages, options.job_ids, options.projects)
     state = State.load(project_dir)
     python, python_note = interpreter(plan.python)
     prepared = Prepared(plan, selection, options.event, branch, root, project_dir, state, python,
@@ -236,12 +243,22 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         if job.always:  # runs after failures too, as on CI (the gate report)
             return None
         for need in self.prepared.waits_for(job):
-            if self.results[need].status != "passed":
+            if self.results[need].status not in PASSING:
                 return need
         return None
 
+    def _unchanged(self, job: Job) -> str | None:
+        """Why `job` does not run: its project did not change (the change selection's output says so)."""
+        selector = self.prepared.plan.selector
+        if job.project is None or selector is None or selector not in self.results:
+            return None
+        if self.outputs.get(selector, {}).get(changed_output(job.project)) == "false":
+            return f"{job.project} did not change"
+        return None
+
     def _workdir(self, job: Job, scratch: Path) -> Path:
-        return scratch / job.id / "repo" / workspace.relative_workdir(self.prepared.root, self.prepared.project_dir)
+        return (scratch / job.id / "repo" / workspace.relative_workdir(self.prepared.root, self.prepared.project_dir)
+                / (job.folder or ""))
 
     def _context(self, job: Job, scratch: Path) -> JobContext:
         job_dir = scratch / job.id
@@ -297,6 +314,12 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
         for job in list(pending):
             waits = self.prepared.waits_for(job)
             if not all(need in self.results for need in waits):
+                continue
+            unchanged = self._unchanged(job)
+            if unchanged is not None:
+                pending.remove(job)
+                self.results[job.id] = JobResult(job.id, UNCHANGED, message=unchanged)
+                self.console.finished(job.id, UNCHANGED, message=unchanged)
                 continue
             blocker = self._blocked_by(job)
             if blocker is not None:
@@ -356,7 +379,7 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
 
 
 def exit_code(results: Mapping[str, JobResult]) -> int:
-    return EXIT_OK if all(result.status == "passed" for result in results.values()) else EXIT_FAILED
+    return EXIT_OK if all(result.status in PASSING for result in results.values()) else EXIT_FAILED
 
 
 def summary(prepared: Prepared, results: Mapping[str, JobResult], code: int) -> dict[str, Any]:

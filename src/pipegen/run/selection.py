@@ -63,10 +63,25 @@ class Selection:
     left_out: tuple[Job, ...]  # not selected by --stage/--job
 
 
+def project_jobs(plan: Plan, projects: tuple[str, ...]) -> set[str]:
+    """The jobs of `projects` (several projects in one repository) and every job they need,
+    directly or not (the change selection, a library's tests)."""
+    known = [name for name, _ in plan.project_paths]
+    unknown = [name for name in projects if name not in known]
+    if unknown:
+        raise UsageError(f"--project {', '.join(unknown)}: " + (f"this descriptor's projects are {', '.join(known)}"
+                                                                if known else "this descriptor declares no projects"))
+    wanted = {job.id for job in plan.jobs if job.project in projects}
+    for job in reversed(plan.jobs):  # a job's needs come before it
+        if job.id in wanted:
+            wanted.update(job.needs)
+    return wanted
+
+
 def select(plan: Plan, event: Event, branch: str, stages: tuple[str, ...] = (),
-           job_ids: tuple[str, ...] = ()) -> Selection:
-    """The jobs to run now. --stage and --job add up (a job is selected when its stage or
-    its id is named); with neither, every job is selected."""
+           job_ids: tuple[str, ...] = (), projects: tuple[str, ...] = ()) -> Selection:
+    """The jobs to run now. --stage, --job and --project add up (a job is selected when its stage,
+    its id or its project is named); with none of them, every job is selected."""
     known_stages = [stage.id for stage in plan.stages]
     unknown = [stage for stage in stages if stage not in known_stages]
     if unknown:
@@ -75,8 +90,9 @@ def select(plan: Plan, event: Event, branch: str, stages: tuple[str, ...] = (),
     unknown = [job for job in job_ids if job not in known_jobs]
     if unknown:
         raise UsageError(f"--job {', '.join(unknown)}: this plan's jobs are {', '.join(known_jobs)}")
-    chosen = [job for job in plan.jobs
-              if (not stages and not job_ids) or job.stage in stages or job.id in job_ids]
+    of_projects = project_jobs(plan, projects) if projects else set()
+    chosen = [job for job in plan.jobs if (not stages and not job_ids and not projects) or job.stage in stages
+              or job.id in job_ids or job.id in of_projects]
     left_out = tuple(job for job in plan.jobs if job not in chosen)
     run = tuple(job for job in chosen if runs_on(job, event, branch))
     skipped = tuple((job, why_not(job, event)) for job in chosen if not runs_on(job, event, branch))

@@ -58,7 +58,7 @@ def runs_checks(text: str) -> bool:
     return any(_CHECKS.search(line) for line in text.splitlines() if not _ELSEWHERE.search(line))
 
 
-def _glob(pattern: str) -> re.Pattern:
+def path_glob(pattern: str) -> re.Pattern:
     """GitHub's and Azure's path/branch filter glob: `*` within one segment, `**` across them."""
     out = []
     index = 0
@@ -82,7 +82,7 @@ def _glob(pattern: str) -> re.Pattern:
 
 
 def _matches(patterns, value: str) -> bool:
-    return any(_glob(str(pattern).removeprefix("refs/heads/")).match(value) for pattern in patterns
+    return any(path_glob(str(pattern).removeprefix("refs/heads/")).match(value) for pattern in patterns
                if not str(pattern).startswith("!"))
 
 

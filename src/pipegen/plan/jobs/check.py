@@ -11,7 +11,7 @@ def check_job(descriptor: Descriptor, compare_branch: str) -> Job:
     """Fails the run when a committed pipeline file no longer matches the descriptor, or was
     edited by hand: the generated files stay the descriptor's, reviewable in one place. On a
     pull request it also says what the change to the pipeline files means (`pipegen diff`)."""
-    steps = [Step("pipegen check", f"pipegen check --descriptor {quote(descriptor.path.name)}", reads=())]
+    steps = [Step("pipegen check", f"pipegen check --descriptor {quote(descriptor.command_path)}", reads=())]
     diff = descriptor.quality.pipeline_diff and descriptor.triggers.pull_requests
     if diff:
         steps.append(Step("Pipeline changes (pull requests only)", shell_command(
@@ -20,7 +20,7 @@ def check_job(descriptor: Descriptor, compare_branch: str) -> Job:
     doctor = descriptor.settings.doctor.token_secret
     if doctor:
         steps.append(Step("Platform settings (pipegen doctor, release branch only)", shell_command(
-            f"pipegen doctor --descriptor {quote(descriptor.path.name)} --in-ci",
+            f"pipegen doctor --descriptor {quote(descriptor.command_path)} --in-ci",
             f"--release-branch {quote(release_branch(descriptor))} --token-env {doctor}"), reads=(doctor,)))
     return Job(
         id="pipegen-check", title="Pipelines match the descriptor", stage="test",

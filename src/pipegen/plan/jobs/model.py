@@ -54,7 +54,7 @@ def drift_job(descriptor: Descriptor) -> Job | None:
                 + ("; publishes DATA_DRIFT for train." if retrain else "."),
         steps=(Step("Prepare the report folder", f"mkdir -p {REPORT_DIR}"),
                Step("Drift gate", gate_command(
-                   "drift", mode, f"--descriptor {quote(descriptor.path.name)}", f"--report-json {DRIFT_REPORT}"),
+                   "drift", mode, f"--descriptor {quote(descriptor.command_path)}", f"--report-json {DRIFT_REPORT}"),
                    id="drift" if retrain else None)),
         outputs=("DATA_DRIFT",) if retrain else (), output_step="drift" if retrain else None,
         env=env_items(model_registry_env(descriptor) if from_champion else {}),

@@ -18,6 +18,7 @@ from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.plan.install import INSTALLER_UV, UV_VERSION
+from pipegen.plan.projects import changed_output
 from pipegen.platforms import approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
@@ -108,6 +109,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     env: tuple[tuple[str, str], ...]
     steps: tuple[StepView, ...]
     services: tuple[ServiceView, ...] = ()
+    folder: str | None = None  # where its `run` steps run (several projects: the project's folder)
 
 
 @record
@@ -183,7 +185,11 @@ def _condition(job: Job, order: StageOrder) -> str | None:
         if not branch or "*" in branch:
             raise UsageError(f"job {job.id}: GitHub's `if:` compares one branch name; {branch!r} is not one")
         condition = f"github.ref == {_string_literal('refs/heads/' + branch)} && {not_pull_request}"
-    if _skipped_stage_needs(job, order):
+    if job.project is not None and order.plan.selector is not None:
+        # Only when the project changed; a job of a project it depends on may be skipped (unchanged).
+        changed = f"needs.{order.plan.selector}.outputs.{changed_output(job.project)} == 'true'"
+        condition = "!cancelled() && !failure() && " + changed + (f" && {condition}" if condition else "")
+    elif _skipped_stage_needs(job, order):
         # Run when the earlier stage succeeded or skipped jobs (never after a failure).
         condition = "!cancelled() && !failure()" + (f" && {condition}" if condition else "")
     return f"${{{{ {condition} }}}}" if condition else None
@@ -234,15 +240,17 @@ def _installs_with_uv(job: Job) -> bool:
 def _cache_keys(job: Job) -> str:
     """The files a job's cache is keyed on. The workflow file pins the extra packages, so it
     belongs in the key too; it also keeps the action from failing in a job without such files."""
-    return "\n".join([_checked(path, f"job {job.id}: requirements") for path in job.cache_files] + [WORKFLOW_PATH])
+    return "\n".join([_checked(job.at_root(path), f"job {job.id}: requirements") for path in job.cache_files]
+                     + [WORKFLOW_PATH])
 
 
 def _setup_python(job: Job, plan: Plan) -> StepView:
-    inputs: tuple[tuple[str, InputValue], ...] = (("python-version", plan.python),)
+    python = plan.python_of(job)
+    inputs: tuple[tuple[str, InputValue], ...] = (("python-version", python),)
     if _uses_cache(job, plan) and not _installs_with_uv(job):
-        keys = [_checked(path, f"job {job.id}: requirements") for path in job.requirements] + [WORKFLOW_PATH]
-        inputs += (("cache", "pip"), ("cache-dependency-path", "\n".join(keys)))
-    return _uses(SETUP_PYTHON, f"Set up Python {plan.python}", inputs)
+        keys = [_checked(job.at_root(path), f"job {job.id}: requirements") for path in job.requirements]
+        inputs += (("cache", "pip"), ("cache-dependency-path", "\n".join([*keys, WORKFLOW_PATH])))
+    return _uses(SETUP_PYTHON, f"Set up Python {python}", inputs)
 
 
 def _setup_uv(job: Job, plan: Plan) -> StepView:
@@ -291,7 +299,8 @@ def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
             continue
         files = ", ".join(producer.hands_over)
         steps.append(_uses(DOWNLOAD_ARTIFACT, _checked(f"Fetch {files} from {producer_id}", f"job {job.id}"), (
-            ("name", _handover_name(producer_id)), ("path", _download_root(producer.hands_over)))))
+            ("name", _handover_name(producer_id)),
+            ("path", _download_root(tuple(job.at_root(path) for path in producer.hands_over))))))
     return steps
 
 
@@ -317,7 +326,7 @@ def _report_paths(job: Job) -> tuple[str, ...]:
         return path == folder or path.startswith(folder.rstrip("/") + "/")
 
     junit = [path for path in job.junit if not any(inside(path, folder) for folder in job.artifacts)]
-    return tuple(dict.fromkeys([*job.artifacts, *junit]))
+    return tuple(dict.fromkeys(job.at_root(path) for path in [*job.artifacts, *junit]))
 
 
 def _keep_steps(job: Job) -> list[StepView]:
@@ -335,7 +344,7 @@ def _keep_steps(job: Job) -> list[StepView]:
     if job.hands_over:
         steps.append(_uses(UPLOAD_ARTIFACT, "Hand files over to later jobs", (
             ("name", _handover_name(job.id)),
-            ("path", "\n".join(_checked(path, f"job {job.id}: hands_over") for path in job.hands_over)),
+            ("path", "\n".join(_checked(job.at_root(path), f"job {job.id}: hands_over") for path in job.hands_over)),
             ("if-no-files-found", "error"),
             ("overwrite", True),
         )))
@@ -400,7 +409,8 @@ def _job_view(job: Job, order: StageOrder) -> JobView:
                                    tuple(f"{port}:{port}" for port in service.ports),
                                    tuple((key, _checked(value, f"service {service.name}: env {key}"))
                                          for key, value in service.env))
-                       for service in job.services))
+                       for service in job.services),
+        folder=_checked(job.folder, f"job {job.id}: folder") if job.folder else None)
 
 
 # Jobs before a stage-barrier job succeeded or were skipped (skipped ones never stop a stage);

@@ -35,7 +35,14 @@ def evaluate(condition: str, event: str, release: str, needs_ran: bool) -> bool:
     return result if status_checked else (result and needs_ran)
 
 
+# A project's change selection (several projects in one repository): the view is of a run in which
+# every project changed, as on a schedule, so the selection lets every project's jobs run.
+_PROJECT_CHANGED = re.compile(r"needs\.[A-Za-z0-9_-]+\.outputs\.CHANGED_[A-Z0-9_]+")
+
+
 def _lookup(context: dict[str, object], word: str) -> object:
+    if _PROJECT_CHANGED.fullmatch(word):
+        return "true"
     if word not in context:
         raise rb.ConditionError(f"cannot read a GitHub condition: unknown {word!r}")
     return context[word]
@@ -119,7 +126,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
             gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
             applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
-            submodules=_submodules(job))
+            submodules=_submodules(job), project=rb.project_of(job.get("env")))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))

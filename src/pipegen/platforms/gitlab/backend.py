@@ -22,8 +22,9 @@ from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
 from pipegen.plan.install import INSTALLER_UV
+from pipegen.plan.projects import without_selector
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
-from pipegen.records import record
+from pipegen.records import record, replace
 
 TEMPLATE = "gitlab-ci.yml.j2"
 # Docker-in-Docker for the image build; pinned so a runner upgrade never changes the build.
@@ -241,7 +242,9 @@ def install_caches(plan: Plan, keys: dict[str, str]) -> dict[str, InstallCache]:
     pushes it. uv's and pip's caches are content-addressed, so reading a larger cache is safe,
     and every cache has exactly one writer (no jobs racing to upload the same key). The key's
     files: the requirements files the owner installs, else the lock or manifest it is keyed on."""
+    # A project's files are its folder's (several projects in one repository): never another folder's cache.
     installs = {job.id: frozenset((*job.requirements, *job.pip_packages, *job.project_install, job.editable,
+                                   ("folder", job.folder),
                                    *((job.pipegen, job.pipegen_needs_python) if job.pipegen else ())))
                 for job in plan.jobs if job.python and job.install_commands()}
     caches: dict[str, InstallCache] = {}
@@ -252,7 +255,8 @@ def install_caches(plan: Plan, keys: dict[str, str]) -> dict[str, InstallCache]:
         uses_uv = owner.installer == INSTALLER_UV
         caches[job.id] = InstallCache(
             prefix=f"{'uv' if uses_uv else 'pip'}-{keys[owner.id]}",
-            files=(owner.requirements or owner.cache_files)[:2], owner=keys[owner.id],
+            files=tuple(owner.at_root(path) for path in (owner.requirements or owner.cache_files)[:2]),
+            owner=keys[owner.id],
             pull_only=owner.id != job.id, paths=(UV_CACHE_PATH, PIP_CACHE_PATH) if uses_uv else (PIP_CACHE_PATH,))
     return caches
 
@@ -280,6 +284,33 @@ def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False, alway
                 Rule("Pushes, schedules and manual runs.", when=extra.get("when", "on_success"),
                      allow_failure=extra.get("allow_failure")))
     return (Rule("Every pipeline.", when="manual", allow_failure=False),) if manual else ()
+
+
+# A pipeline GitLab can compare with something: a push whose previous commit it knows, or a merge request.
+COMPARABLE = f'($CI_PIPELINE_SOURCE == "push" && {KNOWN_BEFORE_SHA}) || {MR_PIPELINE}'
+
+
+def project_rules(job: Job, plan: Plan, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """A project's jobs (several projects in one repository) run only when a path of the project
+    changed, through GitLab's job-level `rules:changes`, where a pipeline has something to compare
+    with (a push with a known previous commit, a merge request: its target branch). Schedules, manual
+    runs and a branch's first push run every project, as the rules say explicitly."""
+    paths = dict(plan.project_paths).get(job.project or "")
+    if not paths:
+        return rules
+    changes = tuple(dict.fromkeys([*(changes_path(path) for path in paths), GitlabBackend.path]))
+    never = tuple(rule for rule in rules if rule.when == "never")
+    running = tuple(rule for rule in rules if rule.when != "never") or (Rule("Every pipeline.", when="on_success"),)
+    changed = tuple(replace(rule, comment=f"{rule.comment.rstrip('.')}, when {job.project} changed (its folder, "
+                                          "shared paths, a project it depends on, pipegen's files).",
+                            condition=f"({rule.condition}) && ({COMPARABLE})" if rule.condition else COMPARABLE,
+                            changes=changes, when=rule.when or "on_success")
+                    for rule in running)
+    unchanged = Rule(f"A push or merge request that changed none of {job.project}'s paths: not created.",
+                     COMPARABLE, when="never")
+    rest = tuple(replace(rule, comment=f"{rule.comment.rstrip('.')} (schedules, manual runs, a first push: "
+                                       "every project).") for rule in running)
+    return (*never, *changed, unchanged, *rest)
 
 
 def compare_branch(job: Job) -> str | None:
@@ -319,8 +350,9 @@ def install_commands(job: Job, plan: Plan) -> tuple[Command, ...]:
     title = "Install the Python dependencies"
     if settings.shell:
         # A shell runner shares its Python between projects: install into a job-local venv.
-        venv = command(f"Python {plan.python} virtual environment on the shell runner",
-                       f'python{plan.python} -m venv "$CI_PROJECT_DIR/.venv"\n. "$CI_PROJECT_DIR/.venv/bin/activate"')
+        python = plan.python_of(job)
+        venv = command(f"Python {python} virtual environment on the shell runner",
+                       f'python{python} -m venv "$CI_PROJECT_DIR/.venv"\n. "$CI_PROJECT_DIR/.venv/bin/activate"')
         return venv, command(title, "\n".join(job.install_commands()))
     if job.docker:
         # docker:cli is Alpine: its system Python is externally managed (PEP 668).
@@ -363,11 +395,30 @@ def env_comments(job: Job, keys: dict[str, str]) -> tuple[str, ...]:
 
 
 def job_artifacts(job: Job) -> Artifacts | None:
-    paths = tuple(dict.fromkeys((*job.artifacts, *job.hands_over)))
-    dotenv = OUTPUTS_FILE if job.outputs else None
+    paths = tuple(dict.fromkeys(job.at_root(path) for path in (*job.artifacts, *job.hands_over)))
+    dotenv = job.at_root(OUTPUTS_FILE) if job.outputs else None
     if not (paths or job.junit or dotenv):
         return None
-    return Artifacts(paths, job.junit, dotenv, "always" if paths or job.junit else None)
+    return Artifacts(paths, tuple(job.at_root(path) for path in job.junit), dotenv,
+                     "always" if paths or job.junit else None)
+
+
+def project_image(job: Job, plan: Plan) -> str | None:
+    """A project whose Python differs from the pipeline's default image's (several projects in one
+    repository) runs in the image of its own Python; a named settings.gitlab.image or a shell runner
+    is the user's choice and stays."""
+    settings: GitlabSettings = plan.settings.gitlab
+    python = job.python_version
+    if settings.shell or settings.image or not job.python or python is None or python == plan.python:
+        return None
+    return f"python:{python}-slim"
+
+
+def folder_commands(job: Job) -> tuple[Command, ...]:
+    """A project's job works in the project's folder (several projects in one repository)."""
+    if job.folder is None:
+        return ()
+    return (command(f"The {job.project} project's folder", f"cd {shlex.quote(job.folder)}"),)
 
 
 def job_environment(job: Job) -> Environment | None:
@@ -396,7 +447,9 @@ class _Graph:
 
     def need(self, job: Job, need_id: str) -> Need:
         upstream = self.plan.job(need_id)
-        optional = RUN_WHEN_RANK[upstream.run_when] > RUN_WHEN_RANK[job.run_when]
+        # Absent where this job runs: a stricter condition, or another project's job (unchanged, not created).
+        optional = RUN_WHEN_RANK[upstream.run_when] > RUN_WHEN_RANK[job.run_when] or (
+            upstream.project is not None and upstream.project != job.project)
         return Need(self.keys[need_id], need_id in self.reads_from(job), optional)
 
     def wiring(self, job: Job) -> tuple[tuple[Need, ...] | None, tuple[str, ...] | None]:
@@ -437,15 +490,16 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
                  *(("`dependencies:` the jobs that keep reports: their artifacts only (dotenv outputs come along).",)
                    if job.collects_reports else ())),
         timeout=f"{job.timeout_minutes}m",
-        image=DOCKER_IMAGE if docker_image else None,
+        image=DOCKER_IMAGE if docker_image else project_image(job, plan),
         services=((ServiceView(DIND_SERVICE),) if docker_image else ()) + (() if settings.shell else tuple(
             ServiceView(service.image, service.name, service.env) for service in job.services)),
         # A started deployment must finish: a newer pipeline does not cancel it halfway.
         interruptible=False if job.environment else None,
-        rules=run_rules(job.run_when, job.branch, always=job.always), needs=needs, dependencies=dependencies,
+        rules=project_rules(job, plan, run_rules(job.run_when, job.branch, always=job.always)),
+        needs=needs, dependencies=dependencies,
         environment=job_environment(job), resource_group=graph.keys[job.id] if job.environment else None,
         variables=job_variables(job, settings), cache=graph.caches.get(job.id),
-        before_script=history_commands(job, settings) + install_commands(job, plan),
+        before_script=folder_commands(job) + history_commands(job, settings) + install_commands(job, plan),
         script=tuple(command(step.title, step.run) for step in job.steps),
         artifacts=job_artifacts(job))
 
@@ -569,6 +623,7 @@ class GitlabBackend:
     comment = "#"
 
     def render(self, plan: Plan) -> str:
+        plan = without_selector(plan)
         settings: GitlabSettings = plan.settings.gitlab
         template = template_environment("gitlab").get_template(TEMPLATE)
         image = None if settings.shell else settings.image or f"python:{plan.python}-slim"
@@ -580,6 +635,7 @@ class GitlabBackend:
             expire_in=ARTIFACTS_EXPIRE)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
+        plan = without_selector(plan)
         keys = approval_keys(plan)
         items = [_secret_item(plan, name) for name in plan.secrets]
         items += [ChecklistItem("variable", name, f"Settings > CI/CD > Variables: add {name} (read by "

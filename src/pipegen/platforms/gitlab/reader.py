@@ -155,7 +155,8 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             outputs=outputs.get(name, frozenset()),
             inputs=frozenset(declared.get(name, ())),
             visible_outputs=visible, secrets=None, timeout_minutes=_minutes(job.get("timeout")),
-            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(document, job))
+            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(document, job),
+            project=rb.project_of(job.get("variables")))
     auto_cancel = ((document.get("workflow") or {}).get("auto_cancel") or {}).get("on_new_commit", "conservative")
     cancel = frozenset() if auto_cancel == "none" else frozenset({rb.PUSH_RELEASE, rb.PUSH_OTHER, *rb.PULL_REQUESTS})
     return rb.PipelineView(platform="gitlab", approvers=None, jobs=views, events=events, release_branch=release,
