@@ -167,23 +167,26 @@ SMALLEST_ENTRY = 128  # characters on average: entries smaller than this are not
 @functools.lru_cache(maxsize=None)
 def _shallow_lines(indent: int) -> re.Pattern:
     """A line indented `indent` or less that is not blank (tabs and comments included), up to its
-    first other character (possessive: the spaces of deeper lines are not counted twice)."""
-    return re.compile(r"\n {0,%d}+[^ \r\n]" % indent)
+    first other character (the spaces taken in a lookahead: a deeper line is not counted again
+    with fewer of them)."""
+    return re.compile(r"\n(?=( {0,%d}))\1[^ \r\n]" % indent)
 
 
 class _Split:
     """One document read entry by entry, or `_Unusual` when its layout is not the one this needs.
 
     A block collection whose entries start at column n (each line of it indented at least n, or
-    blank) is cut before each line indented exactly n that is not a comment; each entry must be a
-    plain `key:` (a mapping) or a `- ` item (a list), all alike. Within such lines, libyaml's
-    scanner compares columns only with the indentation of the collections they are in (never
-    below n), so an entry shifted left by n characters and parsed alone gives the events it
-    gives in place; an entry that does not end where the next begins (an open quote or bracket)
-    fails alone, and then the whole text is read as usual. A large `key:` entry (its value on
-    the lines below) or `- key:` item is cut again the same way inside. Entries are parsed by
-    `_from_events` (no anchors, aliases or tags, so no entry refers to another) and merged as
-    one mapping or list, keys in order of first appearance with the last value, as PyYAML does."""
+    blank; only comments may follow less indented) is cut before each line indented exactly n
+    that is not a comment; each entry must be a plain `key:` (a mapping) or a `- ` item (a list),
+    all alike. Within such lines, libyaml's scanner compares columns only with the indentation
+    of the collections they are in (never below n), so an entry parsed alone at the same column
+    (as the value of a key at column 0) gives the events it gives in place; an entry that does
+    not end where the next begins (an open quote or bracket) fails alone, and then the whole
+    text is read as usual. A large `key:` entry (its value on the lines below) or `- key:` item
+    is cut again the same way inside. Entries are parsed by `_from_events` (no anchors, aliases
+    or tags, so no entry refers to another) and merged as one mapping or list, keys in order of
+    first appearance with the last value, as PyYAML does. Entries next to each other are parsed
+    in one go when that gives one entry each (a key swallowed by an open quote would not)."""
 
     def __init__(self, text: str, typed: bool, pieces: Pieces):
         # The cutting counts lines by \n alone; a byte-order mark would be dropped at the start of an entry.
@@ -209,14 +212,7 @@ class _Split:
         starts, end = self._entry_lines(start, end, indent)
         if len(starts) > 1 and end - start < SMALLEST_ENTRY * len(starts):
             raise _Unusual()  # many small entries (a long list of names): cheaper parsed in one go
-        head = start + indent
-        is_list = not dashed and text.startswith("-", head) and text[head + 1:head + 2] in ("", " ", "\r", "\n")
-        for begin in starts[1 if dashed else 0:]:
-            if is_list != (text[begin + indent] == "-"):
-                raise _Unusual()  # a list item among keys, or the other way round
-            if (text[begin + indent + 1:begin + indent + 2] not in ("", " ", "\r", "\n") if is_list
-                    else not _KEY_LINE.match(text, begin + indent)):
-                raise _Unusual()
+        is_list = self._is_list(starts[1:] if dashed else starts, indent)
         spans = list(zip(starts, starts[1:] + [end]))
         pieces: list[Any] = [None] * len(spans)
         unread: list[int] = []  # consecutive small entries not read before: parsed together
@@ -237,13 +233,16 @@ class _Split:
             self._read_together(spans, unread, pieces, indent, is_list)
             unread = []
         self._read_together(spans, unread, pieces, indent, is_list)
-        found: Any = [] if is_list else {}
-        for piece in pieces:
-            if is_list:
-                found.extend(piece)
-            else:
-                found.update(piece)
-        return found
+        return _merged(pieces, is_list)
+
+    def _is_list(self, starts: list[int], indent: int) -> bool:
+        """Whether the entries are list items (`- `), else plain keys: all alike, or `_Unusual`."""
+        text = self.text
+        kinds = {text[begin + indent] == "-" and text[begin + indent + 1:begin + indent + 2] in ("", " ", "\r", "\n")
+                 or (None if _KEY_LINE.match(text, begin + indent) else "neither") for begin in starts}
+        if len(kinds) > 1 or "neither" in kinds:
+            raise _Unusual()  # a list item among keys, or what is neither (`? `, quotes, `---`, a tab)
+        return kinds == {True}
 
     def _read_together(self, spans: list[tuple[int, int]], unread: list[int], pieces: list[Any], indent: int,
                        is_list: bool) -> None:
@@ -336,6 +335,18 @@ class _Split:
                 raise _Unusual()
             self.pieces.parsed[cache] = found
         return found
+
+
+def _merged(pieces: list[Any], is_list: bool) -> Any:
+    """One-item lists as one list; one-key mappings as one mapping (keys in order of first
+    appearance, each with its last value, as PyYAML builds a mapping)."""
+    found: Any = [] if is_list else {}
+    for piece in pieces:
+        if is_list:
+            found.extend(piece)
+        else:
+            found.update(piece)
+    return found
 
 
 def _first_content(text: str, start: int, end: int) -> int | None:
