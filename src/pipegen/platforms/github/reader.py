@@ -93,10 +93,17 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     after = _after(needs, numbering)
     stages = _stages(text)
     runs: dict[str, frozenset[str]] = {}
+    decided: dict[tuple[object, frozenset[str]], frozenset[str]] = {}  # (if:, events its needs ran on)
     for job_id in _topological(needs):
-        job = jobs[job_id]
-        runs[job_id] = frozenset(event for event in events if evaluate(
-            job.get("if", ""), event, release, all(event in runs.get(need, frozenset()) for need in needs[job_id])))
+        condition = jobs[job_id].get("if", "")
+        needs_ran = events.intersection(*(runs.get(need, frozenset()) for need in needs[job_id]))
+        key = (condition, needs_ran) if isinstance(condition, str) else None
+        found = decided.get(key) if key is not None else None
+        if found is None:
+            found = frozenset(event for event in events if evaluate(condition, event, release, event in needs_ran))
+            if key is not None:
+                decided[key] = found
+        runs[job_id] = found
     asks = numbering.reach(job_id for job_id, job in jobs.items() if _environment(job) in protected)
     views = {}
     for job_id, job in jobs.items():
