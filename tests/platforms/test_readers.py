@@ -237,11 +237,16 @@ def test_tree_sitter_reparses_a_jenkinsfile_from_the_one_read_before_as_it_parse
 
     files = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*/Jenkinsfile"))
     cache = structure._StageCache()  # pylint: disable=protected-access
-    texts = [text for index, path in enumerate(files)
-             for text in [path.read_text(encoding="utf-8"), *_edits(path.read_text(encoding="utf-8"), index)]]
+    texts = []
+    for index, path in enumerate(files):
+        text = path.read_text(encoding="utf-8")
+        texts += [text, *_edits(text, index), text + "// after the end", text.rstrip("\n"), text + "\n\n",
+                  text[:-40], text, "}\n" + text, text[:len(text) // 2] + "'" + text[len(text) // 2:]]
     for text in texts:
         source = text.encode("utf-8")
-        assert str(cache.parse(source).root_node) == str(structure._PARSER.parse(source).root_node)  # noqa
+        tree, fresh = cache.parse(source).root_node, structure._PARSER.parse(source).root_node  # noqa
+        assert str(tree) == str(fresh)
+        assert (tree.end_byte, tree.end_point) == (fresh.end_byte, fresh.end_point)
 
 
 @pytest.mark.parametrize("target", ["github", "gitlab", "azure", "jenkins"])

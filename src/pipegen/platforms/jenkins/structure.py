@@ -166,17 +166,12 @@ class _StageCache:
 
     def parse(self, source: bytes) -> Tree:
         tree = self.tree
-        changes = _changed_lines(self.source, source) if tree is not None and self.source is not None else None
-        if tree is None or changes is None:
+        edits = _edits(self.source, source) if tree is not None and self.source is not None else None
+        if tree is None or edits is None:
             tree = _PARSER.parse(source)
         else:
-            old_lines, new_lines = _line_starts(self.source), _line_starts(source)
-            for old_start, old_end, new_start, new_end in reversed(changes):  # later edits first: no shifts
-                start = old_lines[old_start]
-                tree.edit(start_byte=start, old_end_byte=old_lines[old_end],
-                          new_end_byte=start + new_lines[new_end] - new_lines[new_start],
-                          start_point=(old_start, 0), old_end_point=(old_end, 0),
-                          new_end_point=(old_start + new_end - new_start, 0))
+            for edit in reversed(edits):  # later edits first: the earlier ones' positions do not move
+                tree.edit(**edit)
             tree = _PARSER.parse(source, tree)
         self.source, self.tree = source, tree
         return tree
@@ -187,17 +182,44 @@ _RESYNC_LINES = 3  # lines that must agree there
 _MAX_CHANGES = 64  # more separate changes than this: parse the file afresh
 
 
-def _line_starts(source: bytes) -> list[int]:
-    """The byte offset of each line (lines end at \\n, as tree-sitter counts rows), and the end."""
-    starts = [0, *itertools.accumulate(len(line) + 1 for line in source.split(b"\n"))]
-    starts[-1] = len(source)
-    return starts
+def _edits(old: bytes, new: bytes) -> list[dict[str, Any]] | None:
+    """tree-sitter's edits from `old` to `new` (bytes and rows, in `old`'s terms), for versions
+    that differ in a few places; None for files too different. A change in the middle replaces
+    whole lines, each ending with \\n on both sides; a change that reaches the end of either
+    file is taken from the line before it to the end of both."""
+    before, after = old.split(b"\n"), new.split(b"\n")
+    changes = _changed_lines(before, after)
+    if changes is None:
+        return None
+    old_starts, new_starts = _line_starts(before), _line_starts(after)
+    edits = []
+    for old_first, old_end, new_first, new_end in changes:
+        start = old_starts[old_first]
+        if old_end < len(before) and new_end < len(after):
+            edits.append({"start_byte": start, "old_end_byte": old_starts[old_end],
+                          "new_end_byte": start + new_starts[new_end] - new_starts[new_first],
+                          "start_point": (old_first, 0), "old_end_point": (old_end, 0),
+                          "new_end_point": (old_first + new_end - new_first, 0)})
+            continue
+        if old_first == 0 or new_first == 0:
+            return None  # the whole file
+        start = old_starts[old_first - 1]
+        edits.append({"start_byte": start, "old_end_byte": len(old),
+                      "new_end_byte": start + len(new) - new_starts[new_first - 1],
+                      "start_point": (old_first - 1, 0), "old_end_point": (len(before) - 1, len(before[-1])),
+                      "new_end_point": (old_first - 1 + len(after) - new_first, len(after[-1]))})
+        break  # it reaches the end
+    return edits
 
 
-def _changed_lines(old: bytes, new: bytes) -> list[tuple[int, int, int, int]] | None:
+def _line_starts(lines: list[bytes]) -> list[int]:
+    """The byte offset of each line (lines end at \\n, as tree-sitter counts rows)."""
+    return [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+
+
+def _changed_lines(before: list[bytes], after: list[bytes]) -> list[tuple[int, int, int, int]] | None:
     """(old first line, old end line, new first line, new end line) of each run of lines that
     differ, for versions that differ in a few places; None for files too different."""
-    before, after = old.split(b"\n"), new.split(b"\n")
     changes: list[tuple[int, int, int, int]] = []
     old_at = new_at = 0
     while True:
