@@ -205,17 +205,40 @@ def _approver_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change
             for name in sorted(set(before) & set(after)) if before[name] != after[name]]
 
 
-def _waits_for_an_approval(view: rb.PipelineView, job: rb.JobView) -> bool:
+_Askers = tuple[rb.Numbering, list[tuple[frozenset[str], frozenset[str], int]]]
+
+
+def _askers(view: rb.PipelineView) -> _Askers:
+    """The jobs that ask for an approval, grouped by the events they run on (a pipeline has a few
+    such groups): the numbering of the view's wait sets, and per group (events, names, their bits)."""
+    groups: dict[frozenset[str], set[str]] = {}
+    for name, job in view.jobs.items():
+        if job.asks_approval:
+            groups.setdefault(job.events, set()).add(name)
+    numbering = _shared_numbering(view, view)
+    return numbering, [(events, frozenset(names), numbering.bits(names)) for events, names in groups.items()]
+
+
+def _waits_for_an_approval(job: rb.JobView, askers: _Askers) -> bool:
     """Whether the job really waits for a human: it asks, or a job it waits for asks on an event
-    both run on. The report job runs after PROD's jobs, but on pull requests only, where they never run."""
+    both run on. The report job runs after PROD's jobs, but on pull requests only, where they never run.
+    What the job waits for meets each group of askers in one operation on bits (no walk of its waits)."""
     if not job.approval or job.asks_approval:
         return job.approval
-    askers = [view.jobs[name] for name in job.after if name in view.jobs and view.jobs[name].asks_approval]
-    return not askers or any(job.events & asker.events for asker in askers)
+    numbering, groups = askers
+    waits_for_one = False
+    for events, names, bits in groups:
+        meets = (bool(job.after.bits & bits) if isinstance(job.after, rb.Reach) and job.after.numbering is numbering
+                 else not names.isdisjoint(job.after))
+        if meets and job.events & events:
+            return True
+        waits_for_one = waits_for_one or meets
+    return not waits_for_one
 
 
 def _practical(view: rb.PipelineView) -> rb.PipelineView:
-    jobs = {name: job if _waits_for_an_approval(view, job) == job.approval else replace(job, approval=False)
+    askers = _askers(view)
+    jobs = {name: job if _waits_for_an_approval(job, askers) == job.approval else replace(job, approval=False)
             for name, job in view.jobs.items()}
     return replace(view, jobs=jobs)
 
