@@ -6,7 +6,7 @@ import shlex
 from enum import Enum
 from functools import cached_property
 
-from pipegen.descriptor.model import STAGES, Approval, Service, Settings
+from pipegen.descriptor.model import STAGES, Approval, CloudIdentity, Service, Settings
 from pipegen.plan.install import INSTALLER_UV, install_commands
 from pipegen.records import record
 
@@ -123,6 +123,9 @@ class Job:
     # The repository host whose API the comment goes through, for a CI that is not the host itself
     # (Jenkins: `report.host`); GitHub Actions, GitLab CI and Azure Pipelines comment on their own.
     review_host: str | None = None
+    # The cloud identity this job logs in as through the CI's short-lived OIDC token
+    # (pipegen.plan.identity): the backends grant the token to these jobs only.
+    identity: CloudIdentity | None = None
 
     @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:

@@ -74,6 +74,12 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     applies: frozenset[str] = frozenset()  # what the job changes in an environment, and how (APPLY_*)
     # The git submodules the job's checkout fetches: SUBMODULES_RECURSIVE, SUBMODULES_TOP_LEVEL, or None.
     submodules: str | None = None
+    # Who can request a short-lived OIDC token: the clouds (azure, aws, gcp) this job logs in to with
+    # one; TOKEN_UNUSED when the job may request a token the file does not use for a known login.
+    oidc: frozenset[str] = frozenset()
+
+
+TOKEN_UNUSED = "id-token"
 
 
 SUBMODULES_RECURSIVE = "recursive"  # and the submodules' own submodules
@@ -438,7 +444,8 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
             gates=tuple(gate for step in job.steps for gate in gates_in(step.run)),
             applies=applies_in("\n".join(step.run for step in job.steps)),
-            submodules=SUBMODULES_RECURSIVE if plan.submodules else None)
+            submodules=SUBMODULES_RECURSIVE if plan.submodules else None,
+            oidc=frozenset({job.identity.cloud}) if job.identity else frozenset())
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
                         schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
                         approvers=approvers_of(plan))

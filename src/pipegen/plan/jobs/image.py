@@ -4,6 +4,7 @@ recorded on it; PROD deploys the image recorded on the champion, after promotion
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
+from pipegen.plan.identity import registry_login, with_identity
 from pipegen.plan.jobs.common import env_items, output_env, pipegen_for, quote, secret_env, variable_env
 from pipegen.plan.jobs.model import model_registry_env
 from pipegen.plan.model import Job, RunWhen, Step
@@ -22,7 +23,10 @@ def build_job(descriptor: Descriptor) -> Job | None:
     serving = image.serves_model and descriptor.model is not None and stage == "qa"
     ref = f'"${image.registry_var}/{image.name}:$(git rev-parse --short=12 HEAD)"'
     login = []
-    if image.username_secret and image.password_secret:
+    if image.identity is not None:
+        login = ["# A short-lived token of the image's cloud identity logs in: no stored registry password.",
+                 registry_login(image.identity, image.registry_var)]
+    elif image.username_secret and image.password_secret:
         login = [f'printf \'%s\' "${image.password_secret}" | docker login "${image.registry_var}" '
                  f'--username "${image.username_secret}" --password-stdin']
     build_arg = ' --build-arg MODEL_VERSION="$MODEL_VERSION"' if serving else ""
@@ -44,7 +48,7 @@ def build_job(descriptor: Descriptor) -> Job | None:
                                 '--version "$MODEL_VERSION"', '--image-ref "$digest"')]
         env.update({**model_registry_env(descriptor), **output_env("MODEL_VERSION", "train")})
         secrets = tuple(dict.fromkeys((*secrets, *model.secrets)))
-    return Job(
+    job = Job(
         id="build", title="Build the image once", stage=stage,
         comment=f"Builds and pushes the image once; {'TEST, ' if stage == 'test' else ''}QA and PROD deploy "
                 "this exact digest (IMAGE_REF)."
@@ -57,6 +61,7 @@ def build_job(descriptor: Descriptor) -> Job | None:
                       if serving else "pipegen (core) only, for `pipegen output set`")
         + ": Docker builds the image; not the project.",
         timeout_minutes=30, secrets=secrets, run_when=RunWhen.NOT_PULL_REQUEST)
+    return with_identity(job, image.identity)
 
 
 def serving_image_job(descriptor: Descriptor, prod_model: list[Job]) -> Job | None:

@@ -20,6 +20,7 @@ from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWh
 from pipegen.plan.install import INSTALLER_UV, UV_VERSION
 from pipegen.platforms import approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
+from pipegen.platforms.identity import job_branches, trust_items
 from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
 from pipegen.records import record
 
@@ -53,6 +54,15 @@ SETUP_PYTHON = Action("actions/setup-python", "5fda3b95a4ea91299a34e894583c38621
 UPLOAD_ARTIFACT = Action("actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0")
 DOWNLOAD_ARTIFACT = Action("actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1")
 SETUP_UV = Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1")
+# The clouds' official OIDC login actions, for jobs with an identity (pipegen.plan.identity):
+#   aws-actions/configure-aws-credentials v6.2.3 (2026-07-22) and google-github-actions/auth v3.0.0
+#   (2025-08-28) read like the five above from mirrors of their repositories (snapshot of 2026-12-06);
+#   azure/login v2 from public workflows pinning it by this SHA (no mirror of azure/login was at hand):
+#   check it against `git ls-remote https://github.com/Azure/login 'refs/tags/v2*'` when bumping.
+AZURE_LOGIN = Action("azure/login", "a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2")
+AWS_CREDENTIALS = Action("aws-actions/configure-aws-credentials", "e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3")
+GCP_AUTH = Action("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0")
+TOKEN_ISSUER = "https://token.actions.githubusercontent.com"
 
 # Expressions are evaluated wherever `${{` appears (run, names, env values): a descriptor
 # string carrying one would run as an expression, so it is refused, not rendered.
@@ -191,8 +201,9 @@ def _condition(job: Job, order: StageOrder) -> str | None:
 
 def _environment(job: Job, plan: Plan) -> str | None:
     """A PROD job that waits for another job of the same approved environment does not name
-    the environment again: reviewers approve once per run."""
-    if job.environment is None or job.approval is None:
+    the environment again: reviewers approve once per run. A job that logs in to a cloud always
+    names it: its OIDC token's subject is then the environment, not any run of the branch."""
+    if job.environment is None or job.approval is None or job.identity is not None:
         return job.environment
     return None if job.environment in plan.upstream_environments(job) else job.environment
 
@@ -342,6 +353,28 @@ def _keep_steps(job: Job) -> list[StepView]:
     return steps
 
 
+def _login_step(job: Job) -> list[StepView]:
+    """The cloud's official action exchanges the job's OIDC token for short-lived credentials,
+    after the install step (packages' build code never runs logged in)."""
+    identity = job.identity
+    if identity is None:
+        return []
+    audience = (("audience", identity.audience),) if identity.audience else ()
+    if identity.cloud == "azure":
+        subscription: tuple[tuple[str, InputValue], ...] = (
+            (("subscription-id", identity.subscription_id),) if identity.subscription_id
+            else (("allow-no-subscriptions", True),))
+        return [_uses(AZURE_LOGIN, "Log in to Azure with the job's OIDC token", (
+            ("client-id", identity.client_id or ""), ("tenant-id", identity.tenant_id or ""), *subscription,
+            *audience))]
+    if identity.cloud == "aws":
+        return [_uses(AWS_CREDENTIALS, "Assume the AWS role with the job's OIDC token", (
+            ("role-to-assume", identity.role_arn or ""), ("aws-region", identity.region or ""), *audience))]
+    return [_uses(GCP_AUTH, "Authenticate to Google Cloud with the job's OIDC token", (
+        ("workload_identity_provider", identity.workload_identity_provider or ""),
+        ("service_account", identity.service_account or ""), *audience))]
+
+
 def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
     steps = [_checkout(job, plan)]
     if job.python:
@@ -351,6 +384,7 @@ def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
         install = _install(job)
         if install is not None:
             steps.append(install)
+    steps += _login_step(job)
     steps += _fetch_steps(job, plan)
     steps += [_plan_step(step, job) for step in job.steps]
     steps += _keep_steps(job)
@@ -393,6 +427,8 @@ def _job_view(job: Job, order: StageOrder) -> JobView:
         needs=order.needs(job), condition=_condition(job, order), environment=_environment(job, plan),
         timeout_minutes=job.timeout_minutes,
         permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
+                     *((Permission("id-token", "write", f"the {job.identity.cloud} login exchanges the job's OIDC "
+                                   "token for short-lived credentials"),) if job.identity else ()),
                      *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
                        if job.review_comment else ())),
         outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
@@ -467,6 +503,7 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += trust_items(plan, TOKEN_ISSUER, lambda job: _token_subjects(job, plan))
         items += runner_tool_items(plan, f"the runs-on {plan.settings.github.runs_on!r} runners")
         if plan.submodules:
             items.append(_submodules_item())
@@ -518,6 +555,14 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
     expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
                         branches=tuple(branches))
     return ChecklistItem("environment", name, "; ".join(detail), expected)
+
+
+def _token_subjects(job: Job, plan: Plan) -> list[str]:
+    """The `sub` claim of the job's OIDC token: its environment when it names one (always, for a
+    job that logs in), else the branch it runs on."""
+    if job.environment:
+        return [f"repo:OWNER/REPO:environment:{job.environment}"]
+    return [f"repo:OWNER/REPO:ref:refs/heads/{branch}" for branch in job_branches(job, plan)]
 
 
 def _submodules_item() -> ChecklistItem:

@@ -119,13 +119,28 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
             gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
             applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
-            submodules=_submodules(job))
+            submodules=_submodules(job), oidc=_oidc(job))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))
     schedule = (on.get("schedule") or [{}])[0].get("cron") if isinstance(on, dict) else None
     return rb.PipelineView(platform="github", jobs=views, events=events, release_branch=release, schedule=schedule,
                            cancel_superseded=cancel, release_runs="queue" if concurrency else "parallel")
+
+
+_LOGIN_ACTIONS = {"azure/login": "azure", "aws-actions/configure-aws-credentials": "aws",
+                  "google-github-actions/auth": "gcp"}
+
+
+def _oidc(job: dict) -> frozenset[str]:
+    """The clouds a job logs in to with its OIDC token: only a job granted `id-token: write` can
+    request one; a grant without a known login action is reported as such."""
+    permissions = job.get("permissions")
+    if not isinstance(permissions, dict) or permissions.get("id-token") != "write":
+        return frozenset()
+    clouds = {_LOGIN_ACTIONS.get(str(step.get("uses", "")).split("@")[0].lower())
+              for step in job.get("steps") or []}
+    return frozenset(cloud for cloud in clouds if cloud) or frozenset({rb.TOKEN_UNUSED})
 
 
 def _submodules(job: dict) -> str | None:

@@ -21,6 +21,8 @@ from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.platforms.identity import job_branches, trust_items
+from pipegen.platforms.gitlab.identity import TOKEN_VARIABLE, login_script
 from pipegen.pins.images import is_pinned, pinned, python_image
 from pipegen.plan.install import INSTALLER_UV
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
@@ -138,6 +140,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     before_script: tuple[Command, ...] = ()
     script: tuple[Command, ...] = ()
     artifacts: Artifacts | None = None
+    id_tokens: tuple[tuple[str, str], ...] = ()  # (variable, audience): the job's OIDC token
 
 
 @record
@@ -448,7 +451,10 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
         environment=job_environment(job), resource_group=graph.keys[job.id] if job.environment else None,
         variables=job_variables(job, settings), cache=graph.caches.get(job.id),
         before_script=history_commands(job, settings) + install_commands(job, plan),
-        script=tuple(command(step.title, step.run) for step in job.steps),
+        script=(*((command(f"Log in to {job.identity.cloud} with the job's OIDC token", login_script(job.identity)),)
+                  if job.identity else ()),
+                *(command(step.title, step.run) for step in job.steps)),
+        id_tokens=((TOKEN_VARIABLE, job.identity.token_audience),) if job.identity else (),
         artifacts=job_artifacts(job))
 
 
@@ -565,6 +571,15 @@ def _runner_item(plan: Plan) -> ChecklistItem | None:
     return ChecklistItem("other", "runner with Docker", detail)
 
 
+def _token_subjects(job: Job, plan: Plan) -> list[str]:
+    """The `sub` claim of the job's id_token; GitLab puts the environment in claims of its own
+    (`environment`, `environment_protected`): condition on those too for a deployment job."""
+    environment = (f" with claims environment={job.environment} and environment_protected=true"
+                   if job.environment else "")
+    return [f"project_path:GROUP/PROJECT:ref_type:branch:ref:{branch}{environment}"
+            for branch in job_branches(job, plan)]
+
+
 def job_image(plan: Plan) -> str | None:
     """Every job's image: the descriptor's as written, else pipegen's python:X-slim pinned by digest."""
     settings: GitlabSettings = plan.settings.gitlab
@@ -621,6 +636,7 @@ class GitlabBackend:
         if runner:
             items.append(runner)
         items += _unpinned_image_items(plan)
+        items += trust_items(plan, "https://gitlab.com (or your GitLab's URL)", lambda job: _token_subjects(job, plan))
         settings = plan.settings.gitlab
         items += runner_tool_items(plan, "the shell runner's environment" if settings.shell else (
             f"the job image ({job_image(plan)}; every job runs in it, so set "
