@@ -52,6 +52,7 @@ COMMANDS = {
     "diff": ("pipegen.commands.diff:command", "Say what a change to the pipeline files means, per platform."),
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
     "doctor": ("pipegen.commands.doctor:command", "Check the settings outside the files through each platform's API."),
+    "sbom": ("pipegen.commands.sbom:group", "Write a CycloneDX SBOM of the job's Python environment."),
     "pins": ("pipegen.commands.pins:group", "Refresh what generated files pin: container images by digest."),
 }
 
