@@ -224,3 +224,42 @@ def test_an_image_identity_replaces_the_stored_registry_password():
                      region: eu-west-1}}}}
             environments: {{qa: {{deploy: ./deploy.sh}}}}
         """)
+
+
+PROVENANCE = """
+    version: 1
+    project: {name: app}
+    targets: [github, gitlab, azure, jenkins]
+    tests: {unit: tests/unit}
+    image: {name: app, provenance: true}
+    environments:
+      qa: {deploy: ./deploy.sh qa "$IMAGE_REF"}
+      prod: {deploy: ./deploy.sh prod "$IMAGE_REF", approval: {approvers: [ops]}}
+"""
+
+
+def test_github_attests_on_the_build_job_and_prod_verifies_before_it_deploys():
+    plan = plan_from_yaml(PROVENANCE)
+    jobs = yaml.safe_load(_render(plan, "github"))["jobs"]
+    with_token = {job_id: job["permissions"] for job_id, job in jobs.items()
+                  if "id-token" in (job.get("permissions") or {}) or "attestations" in (job.get("permissions") or {})}
+    assert with_token == {"build": {"contents": "read", "attestations": "write", "id-token": "write"},
+                          "deploy-prod": {"contents": "read", "attestations": "read"}}
+    build = [step.get("uses", "").split("@")[0] or step["name"] for step in jobs["build"]["steps"]]
+    assert build.index("actions/attest-build-provenance") > build.index("Build, push, publish the digest")
+    prod = [step["name"] for step in jobs["deploy-prod"]["steps"]]
+    assert prod.index("Verify the image's build provenance before deploying it") < prod.index("Deploy to PROD")
+    assert "gh attestation verify" not in str(jobs["deploy-qa"])  # QA deploys what it built, PROD verifies
+    view = read_back("github", _render(plan, "github"), rb.release_branch(plan), frozenset({"prod"}))
+    assert (view.jobs["build"].attests, view.jobs["deploy-prod"].verifies) == (True, True)
+    assert not view.jobs["build"].oidc  # the attestation's token signs, it logs in nowhere
+
+
+def test_diff_flags_prod_no_longer_verifying_the_provenance():
+    plan = plan_from_yaml(PROVENANCE)
+
+    def skip_verification(jobs):
+        jobs["deploy-prod"]["steps"] = [step for step in jobs["deploy-prod"]["steps"]
+                                        if "gh attestation verify" not in step.get("run", "")]
+    risky = [change.text for change in pipeline_changes(*_github_views(plan, skip_verification)) if change.risky]
+    assert "deploy-prod no longer verifies the image's provenance before deploying" in risky

@@ -50,11 +50,14 @@ def test_committed_examples_do_what_the_plan_says(example: str) -> None:
 
 
 VARIANTS = {
-    "short-lived cloud credentials for the build and each environment": """
+    "short-lived cloud credentials for the build and each environment, provenance": """
         project: {name: p}
         targets: [github, gitlab, azure, jenkins]
         tests: {unit: tests}
-        image: {name: app, identity: {cloud: aws, role_arn: "arn:aws:iam::123456789012:role/push", region: us-east-1}}
+        image:
+          name: app
+          provenance: true
+          identity: {cloud: aws, role_arn: "arn:aws:iam::123456789012:role/push", region: us-east-1}
         environments:
           qa:
             deploy: {kubernetes: {manifests: k8s}, command: ./smoke.sh}

@@ -271,6 +271,9 @@ class Image:
     # gate's verdict (and its promotion). Otherwise the image deployment does not depend on it.
     serves_model: bool = False
     identity: CloudIdentity | None = None  # the registry login through OIDC, instead of the two secrets
+    # The build job attests the image's build provenance where the platform can (GitHub artifact
+    # attestations) and PROD verifies it before deploying, failing closed.
+    provenance: bool = False
 
     @property
     def all_secrets(self) -> tuple[str, ...]:

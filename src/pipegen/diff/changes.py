@@ -113,6 +113,10 @@ def _token_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
                for cloud in sorted(new.oidc - old.oidc)]
     changes += [Change(f"{job} no longer requests an OIDC token ({cloud})", False, "secrets")
                 for cloud in sorted(old.oidc - new.oidc)]
+    for what, was, now in (("attests the image's build provenance", old.attests, new.attests),
+                           ("verifies the image's provenance before deploying", old.verifies, new.verifies)):
+        if was != now:
+            changes.append(Change(f"{job} {'now' if now else 'no longer'} {what}", was, "approval"))
     if new.oidc and old.environment is not None and new.environment != old.environment:
         changes.append(Change(f"{job}'s OIDC token subject widened: environment {old.environment} → "
                               f"{new.environment or 'any run of the branch'}", True, "secrets"))

@@ -126,6 +126,10 @@ class Job:
     # The cloud identity this job logs in as through the CI's short-lived OIDC token
     # (pipegen.plan.identity): the backends grant the token to these jobs only.
     identity: CloudIdentity | None = None
+    # Build provenance (pipegen.plan.provenance): the job attests the image its output step
+    # publishes; a PROD job verifies the attestation of the image in this env name before it runs.
+    attests: bool = False
+    verifies: str | None = None
 
     @cached_property  # backends ask per step; a Job never changes (replace() makes a new one)
     def install_args(self) -> tuple[str, ...]:

@@ -62,6 +62,9 @@ SETUP_UV = Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30
 AZURE_LOGIN = Action("azure/login", "a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2")
 AWS_CREDENTIALS = Action("aws-actions/configure-aws-credentials", "e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3")
 GCP_AUTH = Action("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0")
+# Build provenance (pipegen.plan.provenance), read like the first five (mirror snapshot of 2026-12-06):
+#   actions/attest-build-provenance v4.1.0 (2026-02-26).
+ATTEST_PROVENANCE = Action("actions/attest-build-provenance", "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32", "v4.1.0")
 TOKEN_ISSUER = "https://token.actions.githubusercontent.com"
 
 # Expressions are evaluated wherever `${{` appears (run, names, env values): a descriptor
@@ -375,6 +378,33 @@ def _login_step(job: Job) -> list[StepView]:
         ("service_account", identity.service_account or ""), *audience))]
 
 
+def _attest_steps(job: Job) -> list[StepView]:
+    """The image digest the job published, attested: a signed SLSA provenance statement, stored
+    with the repository's attestations and pushed to the registry beside the image."""
+    if not job.attests or job.output_step is None:
+        return []
+    split = StepView(name="Name and digest of the image to attest", id="subject",
+                     env=(("IMAGE_REF", f"${{{{ steps.{job.output_step}.outputs.IMAGE_REF }}}}"),),
+                     run=_script('echo "name=${IMAGE_REF%@*}" >> "$GITHUB_OUTPUT"\n'
+                                 'echo "digest=${IMAGE_REF#*@}" >> "$GITHUB_OUTPUT"'))
+    return [split, _uses(ATTEST_PROVENANCE, "Attest the image's build provenance", (
+        ("subject-name", "${{ steps.subject.outputs.name }}"),
+        ("subject-digest", "${{ steps.subject.outputs.digest }}"),
+        ("push-to-registry", True)))]
+
+
+def _verify_step(job: Job) -> list[StepView]:
+    """Before anything else the PROD job runs: the image must carry this repository's provenance
+    attestation, signed by this workflow; `gh` exits non-zero otherwise and the job stops."""
+    if job.verifies is None:
+        return []
+    return [StepView(
+        name="Verify the image's build provenance before deploying it",
+        env=(("GH_TOKEN", "${{ github.token }}"),),
+        run=_script(f'gh attestation verify "oci://${job.verifies}" --repo "$GITHUB_REPOSITORY" \\\n'
+                    f'  --signer-workflow "$GITHUB_REPOSITORY/{WORKFLOW_PATH}"'))]
+
+
 def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
     steps = [_checkout(job, plan)]
     if job.python:
@@ -384,9 +414,11 @@ def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
         install = _install(job)
         if install is not None:
             steps.append(install)
+    steps += _verify_step(job)  # before the job logs in anywhere
     steps += _login_step(job)
     steps += _fetch_steps(job, plan)
     steps += [_plan_step(step, job) for step in job.steps]
+    steps += _attest_steps(job)
     steps += _keep_steps(job)
     return tuple(steps)
 
@@ -426,17 +458,29 @@ def _job_view(job: Job, order: StageOrder) -> JobView:
         runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
         needs=order.needs(job), condition=_condition(job, order), environment=_environment(job, plan),
         timeout_minutes=job.timeout_minutes,
-        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
-                     *((Permission("id-token", "write", f"the {job.identity.cloud} login exchanges the job's OIDC "
-                                   "token for short-lived credentials"),) if job.identity else ()),
-                     *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
-                       if job.review_comment else ())),
+        permissions=_permissions(job),
         outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
         services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
                                    tuple(f"{port}:{port}" for port in service.ports),
                                    tuple((key, _checked(value, f"service {service.name}: env {key}"))
                                          for key, value in service.env))
                        for service in job.services))
+
+
+def _permissions(job: Job) -> tuple[Permission, ...]:
+    """Least privilege: what each step of this job needs, each grant saying why."""
+    granted = [Permission("contents", "read", "actions/checkout clones the repository")]
+    if job.attests:
+        granted.append(Permission("attestations", "write", "actions/attest-build-provenance stores the attestation"))
+    elif job.verifies:
+        granted.append(Permission("attestations", "read", "gh attestation verify reads the image's attestations"))
+    token_users = ([f"the {job.identity.cloud} login"] if job.identity else []) + (
+        ["the provenance attestation (signed with a Sigstore certificate for this job)"] if job.attests else [])
+    if token_users:
+        granted.append(Permission("id-token", "write", f"{' and '.join(token_users)} use(s) the job's OIDC token"))
+    if job.review_comment:
+        granted.append(Permission("pull-requests", "write", "pipegen report comment writes one comment"))
+    return tuple(granted)
 
 
 # Jobs before a stage-barrier job succeeded or were skipped (skipped ones never stop a stage);
@@ -504,6 +548,7 @@ class GithubBackend:
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
         items += trust_items(plan, TOKEN_ISSUER, lambda job: _token_subjects(job, plan))
+        items += _provenance_items(plan)
         items += runner_tool_items(plan, f"the runs-on {plan.settings.github.runs_on!r} runners")
         if plan.submodules:
             items.append(_submodules_item())
@@ -555,6 +600,20 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
     expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
                         branches=tuple(branches))
     return ChecklistItem("environment", name, "; ".join(detail), expected)
+
+
+def _provenance_items(plan: Plan) -> list[ChecklistItem]:
+    attesting = [job.id for job in plan.jobs if job.attests]
+    verifying = [job.id for job in plan.jobs if job.verifies]
+    if not attesting:
+        return []
+    return [ChecklistItem("other", "artifact attestations", (
+        f"{', '.join(attesting)} attests the image's build provenance (actions/attest-build-provenance) and "
+        f"{', '.join(verifying) or 'no PROD job'} verifies it with `gh attestation verify` before deploying. "
+        "Artifact attestations are available to public repositories and, for private or internal ones, with "
+        "GitHub Enterprise Cloud. The verifying job's runner needs `gh` and pull access to the image's "
+        "registry (gh reads the manifest); the build job's registry login must allow pushing the attestation "
+        "(push-to-registry)."))]
 
 
 def _token_subjects(job: Job, plan: Plan) -> list[str]:

@@ -119,7 +119,8 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
             gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
             applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
-            submodules=_submodules(job), oidc=_oidc(job))
+            submodules=_submodules(job), oidc=_oidc(job), attests=_attests(job),
+            verifies=any("gh attestation verify" in str(step.get("run", "")) for step in job.get("steps") or []))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))
@@ -128,6 +129,7 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
                            cancel_superseded=cancel, release_runs="queue" if concurrency else "parallel")
 
 
+ATTEST_ACTION = "actions/attest-build-provenance"
 _LOGIN_ACTIONS = {"azure/login": "azure", "aws-actions/configure-aws-credentials": "aws",
                   "google-github-actions/auth": "gcp"}
 
@@ -140,7 +142,13 @@ def _oidc(job: dict) -> frozenset[str]:
         return frozenset()
     clouds = {_LOGIN_ACTIONS.get(str(step.get("uses", "")).split("@")[0].lower())
               for step in job.get("steps") or []}
-    return frozenset(cloud for cloud in clouds if cloud) or frozenset({rb.TOKEN_UNUSED})
+    found = frozenset(cloud for cloud in clouds if cloud)
+    # The attestation's token only signs the provenance (a Sigstore certificate for this job).
+    return found or (frozenset() if _attests(job) else frozenset({rb.TOKEN_UNUSED}))
+
+
+def _attests(job: dict) -> bool:
+    return any(str(step.get("uses", "")).split("@")[0].lower() == ATTEST_ACTION for step in job.get("steps") or [])
 
 
 def _submodules(job: dict) -> str | None:

@@ -29,4 +29,9 @@ DIFFERENCES: tuple[Difference, ...] = (
                "No short-lived OIDC tokens for builds: a job with a cloud identity keeps Jenkins credentials (or "
                "the agent's own cloud identity), and the checklist names each; the other platforms log in with a "
                "token issued for that one job."),
+    Difference("jenkins", "attests", IGNORED,
+               "No native build provenance attestation: the build stage does not attest and PROD does not verify "
+               "(GitHub artifact attestations only)."),
+    Difference("jenkins", "verifies", IGNORED,
+               "PROD deploys the digest QA built without an attestation check (see attests)."),
 )
