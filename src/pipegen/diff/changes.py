@@ -106,8 +106,25 @@ def _apply_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
     return changes
 
 
+def _token_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    """A job that may now request an OIDC token (or one for another cloud) reaches a cloud it did
+    not; one whose token loses its environment widens the token's subject to any run of the branch."""
+    changes = [Change(f"{job} can now request an OIDC token ({cloud})", True, "secrets")
+               for cloud in sorted(new.oidc - old.oidc)]
+    changes += [Change(f"{job} no longer requests an OIDC token ({cloud})", False, "secrets")
+                for cloud in sorted(old.oidc - new.oidc)]
+    for what, was, now in (("attests the image's build provenance", old.attests, new.attests),
+                           ("verifies the image's provenance before deploying", old.verifies, new.verifies)):
+        if was != now:
+            changes.append(Change(f"{job} {'now' if now else 'no longer'} {what}", was, "approval"))
+    if new.oidc and old.environment is not None and new.environment != old.environment:
+        changes.append(Change(f"{job}'s OIDC token subject widened: environment {old.environment} → "
+                              f"{new.environment or 'any run of the branch'}", True, "secrets"))
+    return changes
+
+
 def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
-    changes = _apply_changes(job, old, new)
+    changes = _apply_changes(job, old, new) + _token_changes(job, old, new)
     if old.approval and not new.approval:
         changes.append(Change(f"{job} lost its approval", True, "approval"))
     elif new.approval and not old.approval:
@@ -274,6 +291,8 @@ def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]
         added = new.jobs[job]
         risky = bool(added.secrets) or bool(added.events & _LOOSE_EVENTS and added.environment)
         changes.append(Change(f"job {job} added", risky, "jobs"))
+        changes += [Change(f"{job} can request an OIDC token ({cloud})", True, "secrets")
+                    for cloud in sorted(added.oidc)]
         for what in sorted(added.applies & rb.UNREVIEWED):
             changes.append(Change(f"{job} would apply without review: {what}", True, "approval"))
     changes += _wait_changes(old, new)

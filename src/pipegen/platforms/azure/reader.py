@@ -161,18 +161,19 @@ def _job_parts(job: dict) -> dict[str, Any]:
             inputs.add((match.group(4).split(".")[-1], producer))
     steps = []
     for step in _steps(job):
-        if "bash" in step or "script" in step:
+        if "bash" in step or "script" in step or _azure_cli(step):
             steps.append(rb.StepView(step.get("displayName", ""), frozenset(
                 name for name, value in (step.get("env") or {}).items()
                 if (macro := _MACRO.match(str(value))) and macro.group(1) not in {
                     variable for variable in (job.get("variables") or {})})))
-    script = "\n".join(str(step.get("bash") or step.get("script") or "") for step in _steps(job))
+    script = "\n".join(_step_script(step) for step in _steps(job))
     environment = job.get("environment")
     return {"environment": environment.get("name") if isinstance(environment, dict) else environment,
             "outputs": frozenset(_OUTPUT_SET.findall(script)), "inputs": frozenset(inputs),
             "visible_outputs": frozenset(inputs), "secrets": None, "steps": tuple(steps),
             "timeout_minutes": int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
-            "gates": rb.gates_in(script), "applies": rb.applies_in(script), "submodules": _submodules(job)}
+            "gates": rb.gates_in(script), "applies": rb.applies_in(script), "submodules": _submodules(job),
+            "oidc": frozenset({"azure"}) if any(_azure_cli(step) for step in _steps(job)) else frozenset()}
 
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
@@ -243,3 +244,14 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     schedule = (document.get("schedules") or [{}])[0].get("cron")
     return rb.PipelineView(platform="azure", jobs=views, events=events, release_branch=release, schedule=schedule,
                            cancel_superseded=frozenset(cancel) & events, release_runs="queue" if batch else "parallel")
+
+
+def _azure_cli(step: dict) -> bool:
+    """An AzureCLI task: its script runs logged in through the task's service connection."""
+    return str(step.get("task", "")).startswith("AzureCLI@")
+
+
+def _step_script(step: dict) -> str:
+    if _azure_cli(step):
+        return str((step.get("inputs") or {}).get("inlineScript") or "")
+    return str(step.get("bash") or step.get("script") or "")

@@ -146,7 +146,31 @@ def _job_parts(job: dict) -> dict[str, Any]:
             "timeout_minutes": int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
             "gates": tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
             "applies": rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
-            "submodules": _submodules(job), "project": rb.project_of(job.get("env"))}
+            "submodules": _submodules(job), "project": rb.project_of(job.get("env")),
+            "oidc": _oidc(job), "attests": _attests(job),
+            "verifies": any("gh attestation verify" in str(step.get("run", "")) for step in job.get("steps") or [])}
+
+
+ATTEST_ACTION = "actions/attest-build-provenance"
+_LOGIN_ACTIONS = {"azure/login": "azure", "aws-actions/configure-aws-credentials": "aws",
+                  "google-github-actions/auth": "gcp"}
+
+
+def _oidc(job: dict) -> frozenset[str]:
+    """The clouds a job logs in to with its OIDC token: only a job granted `id-token: write` can
+    request one; a grant without a known login action is reported as such."""
+    permissions = job.get("permissions")
+    if not isinstance(permissions, dict) or permissions.get("id-token") != "write":
+        return frozenset()
+    clouds = {_LOGIN_ACTIONS.get(str(step.get("uses", "")).split("@")[0].lower())
+              for step in job.get("steps") or []}
+    found = frozenset(cloud for cloud in clouds if cloud)
+    # The attestation's token only signs the provenance (a Sigstore certificate for this job).
+    return found or (frozenset() if _attests(job) else frozenset({rb.TOKEN_UNUSED}))
+
+
+def _attests(job: dict) -> bool:
+    return any(str(step.get("uses", "")).split("@")[0].lower() == ATTEST_ACTION for step in job.get("steps") or [])
 
 
 def _submodules(job: dict) -> str | None:

@@ -179,12 +179,25 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             inputs=frozenset(declared.get(name, ())),
             visible_outputs=visible, secrets=None, timeout_minutes=_minutes(job.get("timeout")),
             gates=gates, applies=applies, submodules=_submodules(document, job),
-            project=rb.project_of(job.get("variables")))
+            project=rb.project_of(job.get("variables")), oidc=_oidc(job, _script(job)))
     auto_cancel = ((document.get("workflow") or {}).get("auto_cancel") or {}).get("on_new_commit", "conservative")
     cancel = frozenset() if auto_cancel == "none" else frozenset({rb.PUSH_RELEASE, rb.PUSH_OTHER, *rb.PULL_REQUESTS})
     return rb.PipelineView(platform="gitlab", approvers=None, jobs=views, events=events, release_branch=release,
                            schedule=None,
                            cancel_superseded=cancel & events, release_runs="parallel")
+
+
+# What each cloud's SDK reads the job's token through (pipegen.platforms.gitlab.identity).
+_CLOUD_MARKERS = {"azure": "AZURE_FEDERATED_TOKEN_FILE=", "aws": "AWS_WEB_IDENTITY_TOKEN_FILE=",
+                  "gcp": "GOOGLE_APPLICATION_CREDENTIALS="}
+
+
+def _oidc(job: dict, script: str) -> frozenset[str]:
+    """Only a job with `id_tokens:` gets an OIDC token; the clouds its script hands it to."""
+    if not job.get("id_tokens"):
+        return frozenset()
+    return frozenset(cloud for cloud, marker in _CLOUD_MARKERS.items() if marker in script) \
+        or frozenset({rb.TOKEN_UNUSED})
 
 
 _SUBMODULE_STRATEGIES = {"recursive": rb.SUBMODULES_RECURSIVE, "normal": rb.SUBMODULES_TOP_LEVEL}
