@@ -411,12 +411,12 @@ def job_artifacts(job: Job) -> Artifacts | None:
 def project_image(job: Job, plan: Plan) -> str | None:
     """A project whose Python differs from the pipeline's default image's (several projects in one
     repository) runs in the image of its own Python; a named settings.gitlab.image or a shell runner
-    is the user's choice and stays."""
+    is the user's choice and stays. Pinned by digest like the default image."""
     settings: GitlabSettings = plan.settings.gitlab
     python = job.python_version
     if settings.shell or settings.image or not job.python or python is None or python == plan.python:
         return None
-    return f"python:{python}-slim"
+    return python_image(python)
 
 
 def folder_commands(job: Job) -> tuple[Command, ...]:
