@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 
 from pipegen import ci, scrub
-from pipegen.commands._gate_common import publish_markdown
 from pipegen.errors import EXIT_FAILED, EXIT_OK, EvaluationError
 
 DEFAULT_COMPARE = "origin/main"
@@ -57,6 +56,9 @@ def command(head: str | None, base: str | None, compare_branch: str, output: str
     else:
         click.echo(scrub.clean(render.text(findings, platforms, title)), nl=False)
     if summary is not None:
+        # pylint: disable-next=import-outside-toplevel  # the gates' modules: only for --summary
+        from pipegen.commands._gate_common import publish_markdown
+
         try:
             publish_markdown(scrub.clean(render.markdown(findings, platforms, title)), "pipeline-diff", summary)
         except OSError as exc:

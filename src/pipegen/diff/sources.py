@@ -10,7 +10,7 @@ from pathlib import Path
 from pipegen import paths
 from pipegen.errors import EvaluationError, UsageError
 from pipegen.gates.compare_branch import candidates
-from pipegen.platforms import REGISTRY, get_backend
+from pipegen.platforms import PATHS
 
 _BLOB_MODES = (0o100644, 0o100755)  # a regular file in a git tree (not a symlink, a submodule or a folder)
 
@@ -18,7 +18,7 @@ WORKING_TREE = None  # the `ref` that means the files on disk
 
 
 def pipeline_paths() -> dict[str, str]:
-    return {target: get_backend(target).path for target in REGISTRY}
+    return dict(PATHS)
 
 
 def open_repo(path: Path):

@@ -9,8 +9,10 @@ read it back (`declared`). The body hash makes it as trustworthy as the rest of 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from pipegen.plan import Plan
+if TYPE_CHECKING:  # the plan's modules stay off the path of `pipegen diff`
+    from pipegen.plan import Plan
 
 NONE_LINE = "Approvals: none (no environment of this pipeline asks for one)"
 TITLE_LINE = "Approvals this file relies on (kept in the platform's settings, see the setup checklist):"

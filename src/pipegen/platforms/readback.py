@@ -16,9 +16,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from pipegen.plan import EnvKind, Plan, RunWhen
-from pipegen.plan.projects import NATIVE_PROJECT_SELECTION, without_selector
+from typing import TYPE_CHECKING
+
 from pipegen.platforms.approvals import approvers_of
+
+if TYPE_CHECKING:  # the plan's modules stay off the path of `pipegen diff` (views of files only)
+    from pipegen.plan import Plan, RunWhen
 
 # The situations a pipeline is started in. "release" is the branch PROD deploys from (the prod
 # environment's branch, else the first trigger branch); "other" is a feature branch.
@@ -427,6 +430,8 @@ def pipeline_events(plan: Plan) -> frozenset[str]:
 
 
 def _job_events(plan: Plan, run_when: RunWhen, branch: str | None, events: frozenset[str]) -> frozenset[str]:
+    from pipegen.plan import RunWhen  # pylint: disable=import-outside-toplevel,redefined-outer-name  # see top
+
     release = release_branch(plan)
     if run_when is RunWhen.ALWAYS:
         return events
@@ -440,6 +445,10 @@ def _job_events(plan: Plan, run_when: RunWhen, branch: str | None, events: froze
 def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
     """What every platform's file should do, derived from the plan (for a platform that selects each
     project's jobs natively, without the change-selection job: see pipegen.plan.projects)."""
+    # pylint: disable-next=import-outside-toplevel  # the plan's modules: only views of plans need them
+    from pipegen.plan import EnvKind
+    from pipegen.plan.projects import NATIVE_PROJECT_SELECTION, without_selector  # pylint: disable=import-outside-toplevel
+
     if platform in NATIVE_PROJECT_SELECTION:
         plan = without_selector(plan)
     events = pipeline_events(plan)

@@ -15,7 +15,7 @@ import shlex
 
 from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
-from pipegen.platforms import approvals
+from pipegen.platforms import PATHS, approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
 from pipegen.syntax import yaml_block, yaml_expression, yaml_scalar
@@ -496,7 +496,7 @@ def _checklist_environment(plan: Plan, name: str, approval) -> ChecklistItem:
 
 class AzureBackend:
     name = "azure"
-    path = "azure-pipelines.yml"
+    path = PATHS["azure"]
     comment = "#"
 
     def render(self, plan: Plan) -> str:

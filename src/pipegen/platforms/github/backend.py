@@ -19,13 +19,13 @@ from pipegen.errors import UsageError
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.plan.install import INSTALLER_UV, UV_VERSION
 from pipegen.plan.projects import changed_output
-from pipegen.platforms import approvals
+from pipegen.platforms import PATHS, approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.platforms.identity import job_branches, trust_items
 from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
 from pipegen.records import record
 
-WORKFLOW_PATH = ".github/workflows/pipegen.yml"
+WORKFLOW_PATH = PATHS["github"]
 
 
 @record

@@ -14,8 +14,10 @@ The reader (`reader.py`) reads a stage-barrier job back as stage order, not as a
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from pipegen.plan import Job, Plan
+if TYPE_CHECKING:  # the plan's modules stay off the path of the reader (`pipegen diff`)
+    from pipegen.plan import Job, Plan
 
 # pipegen's job ids are lowercase letters, digits and '-' (the descriptor's job names, and the
 # built-in jobs): an id with '_' can never be one of them.

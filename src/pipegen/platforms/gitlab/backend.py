@@ -26,6 +26,7 @@ from pipegen.platforms.gitlab.identity import TOKEN_VARIABLE, login_script
 from pipegen.pins.images import is_pinned, pinned, python_image
 from pipegen.plan.install import INSTALLER_UV
 from pipegen.plan.projects import without_selector
+from pipegen.platforms import PATHS
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
 
@@ -654,7 +655,7 @@ def _unpinned_image_items(plan: Plan) -> list[ChecklistItem]:
 
 class GitlabBackend:
     name = "gitlab"
-    path = ".gitlab-ci.yml"
+    path = PATHS["gitlab"]
     comment = "#"
 
     def render(self, plan: Plan) -> str:

@@ -20,6 +20,7 @@ import shlex
 from pipegen.ci.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, REPORT_HOST_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
+from pipegen.platforms import PATHS
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
 from pipegen.syntax import shell_command
@@ -152,7 +153,7 @@ class PipelineView:
 
 class JenkinsBackend:
     name = "jenkins"
-    path = "Jenkinsfile"
+    path = PATHS["jenkins"]
     comment = "//"
 
     def render(self, plan: Plan) -> str:
