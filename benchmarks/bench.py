@@ -189,6 +189,20 @@ for ref in ("HEAD", None):
 """
 
 
+# How many processes `pipegen diff` reads the files with in a repository: the command's own decision.
+_DIFF_WORKERS = """
+from pathlib import Path
+from pipegen.diff import compare, sources
+repo = sources.open_repo(Path("."))
+print(compare.worker_count(sources.files_at(repo, sources.resolve(repo, "HEAD")), sources.files_at(repo, None)))
+"""
+
+
+def _diff_workers(python: str, repo: Path) -> int:
+    return int(subprocess.run([python, "-c", _DIFF_WORKERS], cwd=repo, check=True, capture_output=True,
+                              text=True).stdout)
+
+
 def _diff_repo(repo: Path, jobs: int, python: str) -> Path:
     """A repository whose last commit has the files for `jobs` jobs with PROD approved, and
     whose working tree has them without the approval."""
@@ -227,15 +241,21 @@ def diff_section(python: str, scratch: Path, rounds: int, before: str | None = N
             1)["before"]
     print(f"\n## diff: PROD's approval removed ({rounds} interleaved rounds; before: 1 round)")
     print(ratio_table(series, f"parse the files, {sizes[0]:,} jobs"))
+    workers = {jobs: _diff_workers(python, scratch / f"diff-{jobs}") for jobs in sizes}
+    print("  workers reading the platforms' files: " + ", ".join(
+        f"{count} at {jobs:,} jobs" for jobs, count in workers.items()) + f" ({os.cpu_count()} cores)")
     small, large = (series[f"pipegen diff, {jobs:,} jobs"].median() for jobs in sizes)
     floor = series[f"parse the files, {sizes[-1]:,} jobs"].median()
     per_job = (large / sizes[-1]) / (small / sizes[0])
     wall = series[f"pipegen diff, {sizes[-1]:,} jobs"].median("wall")
     was = (f"; before {series[f'before: pipegen diff, {sizes[-1]:,} jobs'].median():.1f} s "
            f"({series[f'before: pipegen diff, {sizes[-1]:,} jobs'].median() / large:.1f}x)" if before else "")
-    return [f"  diff {sizes[-1]:,} jobs {large:6.1f} s CPU, {wall:.1f} s wall (goal < 5 s: "
-            f"{'ok' if large < 5 else 'MISSED'}); {large / floor:4.2f}x parsing both versions' files in full "
-            f"({floor:.1f} s); CPU per job at {sizes[-1]:,} / at {sizes[0]:,}: {per_job:4.2f} (linear: 1){was}"]
+    floor_wall = series[f"parse the files, {sizes[-1]:,} jobs"].median("wall")
+    return [f"  diff {sizes[-1]:,} jobs {wall:6.1f} s wall (goal < 5 s: {'ok' if wall < 5 else 'MISSED'}), "
+            f"{large:.1f} s CPU in {workers[sizes[-1]]} worker(s); {large / floor:4.2f}x the CPU and "
+            f"{wall / floor_wall:4.2f}x the wall time of parsing both versions' files in full in one process "
+            f"({floor:.1f} s CPU, {floor_wall:.1f} s wall); CPU per job at {sizes[-1]:,} / at {sizes[0]:,}: "
+            f"{per_job:4.2f} (linear: 1){was}"]
 
 
 def drift_section(python: str, scratch: Path, rounds: int, big: bool) -> list[str]:

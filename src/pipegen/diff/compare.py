@@ -50,9 +50,10 @@ def _mapping(value: object) -> dict:
 
 
 # Characters to read (both sides of every changed file) from which the platforms are read in
-# parallel. Measured on this project's benchmark repositories: starting a worker costs about
-# 10 ms, reading 1 MB of pipeline files about 0.1 s, so workers pay from a few MB on.
-PARALLEL_FROM_CHARACTERS = 2_000_000
+# parallel (benchmarks/bench.py --only diff, 2 cores): starting the workers costs 25-75 ms of CPU;
+# at 1,000 jobs (5 M characters) they saved no time on a busy machine, at 10,000 jobs (50 M)
+# they save about 40 % of the wall time. From here on (about 1,600 jobs) they pay.
+PARALLEL_FROM_CHARACTERS = 8_000_000
 # What reading a character costs per platform, relative to the YAML files (tree-sitter and the
 # Groovy walk cost about three times as much): the costliest platforms start first.
 _COST_PER_CHARACTER = {"jenkins": 3}

@@ -78,17 +78,19 @@ def _condition(item, event: str, release: str) -> bool:  # pylint: disable=too-m
     raise rb.ConditionError(f"cannot read the Jenkins `when` condition {item!r}")
 
 
-def _runs(stages: list[js.Stage], event: str, release: str, known: dict[tuple[int, str], bool]) -> bool:
-    """Whether every `when` along the stage path holds; `known`: (stage id, event) already decided
-    during this read (the outer stages are on the path of every stage inside them)."""
-    for stage in stages:
-        key = (id(stage), event)
-        holds = known.get(key)
-        if holds is None:
-            holds = known[key] = all(_condition(item, event, release) for item in stage.when)
-        if not holds:
-            return False
-    return True
+def _runs(path: list[js.Stage], events: frozenset[str], release: str,
+          known: dict[tuple[int, ...], frozenset[str]]) -> frozenset[str]:
+    """The events for which every `when` along the stage path holds; `known`: by the ids of a path's
+    stages, the events that pass it, decided once during this read (the outer stages are on the path
+    of every stage inside them). Each stage's conditions are tested only for the events that passed
+    the stages around it, as a walk of the path per event would."""
+    key = tuple(id(stage) for stage in path)
+    passed = known.get(key)
+    if passed is None:
+        outer = _runs(path[:-1], events, release, known) if len(path) > 1 else events
+        passed = known[key] = frozenset(event for event in outer
+                                        if all(_condition(item, event, release) for item in path[-1].when))
+    return passed
 
 
 def _walk(stage: js.Stage, before: rb.Reach, path: list[js.Stage], found: dict) -> rb.Reach:
@@ -157,11 +159,11 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
     producers = rb.Reach(0, before.numbering)  # the jobs that publish outputs, so far
     views: dict[str, rb.JobView] = {}
     unstable: dict[str, frozenset[str]] = {}  # leaf -> events in which it may leave the build UNSTABLE
-    known: dict[tuple[int, str], bool] = {}  # stage conditions per event, decided once
+    known: dict[tuple[int, ...], frozenset[str]] = {}  # the events that pass a stage path, decided once
     for name, (path, after) in found.items():
         leaf = path[-1]
         yaml_document.derived(pieces, leaf, js.sh_calls)  # its errors first, as before the conditions'
-        job_events = frozenset(event for event in events if _runs(path, event, release, known))
+        job_events = _runs(path, events, release, known)
         job_events -= {event for other, others_events in unstable.items() if other in after for event in others_events}
         local = yaml_document.derived(pieces, leaf, _leaf_parts)
         gates = local["gates"]
