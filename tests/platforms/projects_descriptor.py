@@ -33,8 +33,10 @@ projects:
       train: python -m fraud.train
       metrics: {recall: {greater_is_better: true, threshold: 0.6}}
 """
+# Each project's gate report on the pull request (Jenkins posts it through the repository host).
+REPORTED = MODELS + "report: {comment: true, host: github, token_secret: REPORT_TOKEN}\n"
 
 
-def projects_plan(folder: Path) -> Plan:
-    (folder / "pipegen.yaml").write_text(MODELS, encoding="utf-8")
+def projects_plan(folder: Path, text: str = MODELS) -> Plan:
+    (folder / "pipegen.yaml").write_text(text, encoding="utf-8")
     return build_projects_plan(read_any(folder / "pipegen.yaml"))

@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from pipegen.plan import EnvKind, Plan, RunWhen
-from pipegen.plan.projects import NATIVE_PROJECT_SELECTION, without_selector
+from pipegen.plan.projects import native_selection
 from pipegen.platforms.approvals import approvers_of
 
 # The situations a pipeline is started in. "release" is the branch PROD deploys from (the prod
@@ -432,8 +432,7 @@ def _job_events(plan: Plan, run_when: RunWhen, branch: str | None, events: froze
 def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
     """What every platform's file should do, derived from the plan (for a platform that selects each
     project's jobs natively, without the change-selection job: see pipegen.plan.projects)."""
-    if platform in NATIVE_PROJECT_SELECTION:
-        plan = without_selector(plan)
+    plan = native_selection(plan, platform)
     events = pipeline_events(plan)
     direct = {job.id: plan.all_needs(job) for job in plan.jobs}
     numbering = Numbering()

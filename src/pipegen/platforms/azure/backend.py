@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
 from pipegen.plan.projects import changed_output
 from pipegen.platforms import approvals
@@ -34,7 +34,6 @@ SOURCES_DIR = "$(Build.SourcesDirectory)"
 NOT_PULL_REQUEST = "ne(variables['Build.Reason'], 'PullRequest')"
 PULL_REQUEST = "eq(variables['Build.Reason'], 'PullRequest')"
 _RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
-REPORTS_DIR = "$(Build.SourcesDirectory)/pipegen-reports"
 
 
 # ---------------------------------------------------------------------------- view model
@@ -289,7 +288,8 @@ def fetch_steps(job: Job) -> list[StepView]:
     if job.collects_reports:
         # Every job keeps its report folder as an artifact (also when it fails): all of their Markdown.
         return [StepView("task", "Fetch every job's reports", task="DownloadPipelineArtifact@2",
-                         inputs=(("buildType", "current"), ("itemPattern", "**/*.md"), ("targetPath", REPORTS_DIR)))]
+                         inputs=(("buildType", "current"), ("itemPattern", "**/*.md"),
+                                 ("targetPath", f"{SOURCES_DIR}/{job.at_root(REPORT_DIR)}")))]
     return [StepView("task", f"Fetch files handed over by {producer}", task="DownloadPipelineArtifact@2",
                      inputs=(("buildType", "current"), ("artifactName", handover_artifact(producer)),
                              ("targetPath", SOURCES_DIR)))
@@ -304,8 +304,9 @@ def plan_steps(job: Job) -> list[StepView]:
         env = tuple((name, env_value(value)) for name, value in job.step_env(step))
         if job.review_comment:
             # The build's own token, mapped into this step only; the build service needs
-            # "Contribute to pull requests" (see the checklist).
-            env = ((REPORT_TOKEN_ENV, "$(System.AccessToken)"),)
+            # "Contribute to pull requests" (see the checklist). Literals (the project) stay.
+            env = (*((name, value) for name, value in env if not value.startswith("$(")),
+                   (REPORT_TOKEN_ENV, "$(System.AccessToken)"))
         views.append(StepView("bash", step.title, script=_script(step.run), env=env,
                               name=azure_id(step.id) if step.id and step.id == job.output_step else None,
                               working_directory=working_directory(job)))

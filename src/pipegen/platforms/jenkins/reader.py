@@ -20,6 +20,12 @@ _REQUIRED_OUTPUT = re.compile(r'\$\{([A-Za-z_]\w*):\?is not set: the ([\w.-]+) s
 _RELEASE_ONLY = re.compile(r"^env\.BRANCH_NAME\s*([!=]=)\s*'([^']*)'$")
 # A caught stage (the model's chain) records its success; a stage testing it waits for that success.
 _PASSED = re.compile(r"^env\.(PIPEGEN_\w+_PASSED)\s*==\s*'true'$")
+# A project's stage (several projects) also runs when the build's changeset is unknown: the view is of
+# a run in which every project changed, as on a schedule, so its selection lets it run.
+def _changeset_unknown(item) -> bool:
+    """`currentBuild.changeSets.isEmpty()`."""
+    return (isinstance(item, js.Call) and item.name == "isEmpty" and isinstance(item.target, js.Ref)
+            and item.target.path == "currentBuild.changeSets")
 
 
 def passed_checks(stage: js.Stage) -> list[str]:
@@ -39,8 +45,8 @@ def catches_failure(stage: js.Stage) -> bool:
 
 # The pipeline's `post { always }` jobs (the gate report) run after every stage: the plan's last stage.
 POST_STAGE = "report"
-# Scripted wrappers around a post job's steps: its node, its failure guard, its timeout.
-_POST_WRAPPERS = ("node", "catchError", "timeout")
+# Scripted wrappers around a post job's steps: its node, its failure guard, its timeout, its folder.
+_POST_WRAPPERS = ("node", "catchError", "timeout", "dir")
 
 
 def _branch_of(event: str, release: str) -> str:
@@ -70,8 +76,10 @@ def _condition(item, event: str, release: str) -> bool:  # pylint: disable=too-m
             return (cause == "TimerTrigger" and event == rb.SCHEDULE) or (
                 cause == "UserIdCause" and event.startswith("manual"))
         if name == "expression":
-            # A model stage's success (see passed_checks), else `currentBuild.previousBuild == null`:
-            # a branch's first build only.
+            # A model stage's success (see passed_checks), a project's changeset unknown (every project
+            # changed), else `currentBuild.previousBuild == null`: a branch's first build only.
+            if any(_changeset_unknown(inner) for inner in body):
+                return True
             return all(isinstance(inner, js.Expr) and _PASSED.match(inner.text.strip()) for inner in item.body or [])
         if name in ("beforeAgent", "beforeInput", "beforeOptions"):
             return True
@@ -170,7 +178,7 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
                                                      frozenset(call.credentials)) for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=gates, applies=rb.applies_in(script),
-            submodules=_submodules(leaf, pipeline))
+            submodules=_submodules(leaf, pipeline), project=_project(sh))
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
                               or ANYONE) for stage in pipeline.stages if stage.input is not None))
     views.update(_post_views(pipeline, views, events, produced))
@@ -180,6 +188,13 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
         cancel_superseded=frozenset(event for event in events
                                     if aborts_previous(pipeline.options, _branch_of(event, release))),
         release_runs={None: "parallel", True: "abort", False: "queue"}[aborts_previous(pipeline.options, release)])
+
+
+def _project(sh: list[js.ShCall]) -> str | None:
+    """The project a stage works for (several projects): the PIPEGEN_PROJECT its withEnv sets."""
+    prefix = rb.PROJECT_VARIABLE + "="
+    return next((entry.removeprefix(prefix) for call in sh for entry in call.env
+                 if isinstance(entry, str) and entry.startswith(prefix)), None)
 
 
 def _waits(found: dict[str, tuple[list[js.Stage], rb.Reach]]) -> dict[str, tuple[list[js.Stage], rb.Reach]]:
@@ -248,7 +263,7 @@ def _post_views(pipeline: js.Pipeline, views: dict[str, rb.JobView], events: fro
             steps=tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
                         for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=rb.gates_in("\n".join(call.script for call in sh)),
-            submodules=_submodules(leaf, pipeline))
+            submodules=_submodules(leaf, pipeline), project=_project(sh))
     return found
 
 
