@@ -75,7 +75,8 @@ def test_project_steps_run_in_its_folder_and_reports_are_kept_from_the_root(plan
         assert folder.args == [job.folder], job.id
         assert [call.label for call in sh_calls(stage)] == [call.label for call in sh_calls(Stage(
             "inside", steps=folder.body))], job.id  # every sh step is inside dir()
-        assert any(f"python{plan.python_of(job)} -m venv" in call.script for call in sh_calls(stage)) is job.python, job.id
+        venv = f"python{plan.python_of(job)} -m venv"
+        assert any(venv in call.script for call in sh_calls(stage)) is job.python, job.id
         if job.junit:
             junit = _call(stage.post["always"], "junit")
             assert junit.kwargs["testResults"] == ", ".join(job.at_root(path) for path in job.junit), job.id

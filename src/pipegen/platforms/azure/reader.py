@@ -22,7 +22,8 @@ _LITERAL = re.compile(r"\s*'((?:[^']|'')*)'")
 _VARIABLE = re.compile(r"\s*variables\[\s*'([^']+)'\s*\]")
 # A project's change selection (several projects): the view is of a run in which every project
 # changed, as on a schedule, so the selection lets every project's jobs run.
-_PROJECT_CHANGED = re.compile(r"\s*(?:stageDependencies\.\w+\.\w+|dependencies\.\w+)\.outputs\['[\w.]*\.CHANGED_[A-Z0-9_]+'\]")
+_PROJECT_CHANGED = re.compile(
+    r"\s*(?:stageDependencies\.\w+\.\w+|dependencies\.\w+)\.outputs\['[\w.]*\.CHANGED_[A-Z0-9_]+'\]")
 _RESULT = re.compile(r"\s*(?:stageDependencies\.\w+\.(\w+)|dependencies\.(\w+))\.result\b")
 
 
@@ -166,6 +167,16 @@ def _condition_outputs(condition: object, stage_ids: list[str]) -> set[tuple[str
     return found
 
 
+def _with_wired_outputs(views: dict[str, rb.JobView], conditions: list, stage_ids: list[str]) -> dict[str, rb.JobView]:
+    """Each producer's outputs, with those whose name is spelled where a consumer maps or tests them."""
+    wired: dict[str, set[str]] = {}
+    for output, producer in {pair for view in views.values() for pair in view.inputs} | {
+            pair for condition in conditions for pair in _condition_outputs(condition, stage_ids)}:
+        wired.setdefault(producer, set()).add(output)
+    return {job_id: replace(view, outputs=view.outputs | wired[job_id]) if job_id in wired else view
+            for job_id, view in views.items()}
+
+
 def _project(job: dict) -> str | None:
     """The project a job works for (several projects): the PIPEGEN_PROJECT its steps map in."""
     for step in _steps(job):
@@ -246,14 +257,8 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
             gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(job),
             project=_project(job))
-    wired: dict[str, set[str]] = {}  # an output's name is spelled where a consumer maps it or tests it
     conditions = [job.get("condition") for _, job in jobs.values()] + [stage.get("condition") for stage in stages]
-    for output, producer in {pair for view in views.values() for pair in view.inputs} | {
-            pair for condition in conditions for pair in _condition_outputs(condition, stage_ids)}:
-        wired.setdefault(producer, set()).add(output)
-    for job_id, view in views.items():
-        if job_id in wired:
-            views[job_id] = replace(view, outputs=view.outputs | wired[job_id])
+    views = _with_wired_outputs(views, conditions, stage_ids)
     trigger = document.get("trigger")
     batch = isinstance(trigger, dict) and str(trigger.get("batch", "false")).lower() == "true"
     pr = document.get("pr")

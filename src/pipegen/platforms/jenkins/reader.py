@@ -20,10 +20,12 @@ _REQUIRED_OUTPUT = re.compile(r'\$\{([A-Za-z_]\w*):\?is not set: the ([\w.-]+) s
 _RELEASE_ONLY = re.compile(r"^env\.BRANCH_NAME\s*([!=]=)\s*'([^']*)'$")
 # A caught stage (the model's chain) records its success; a stage testing it waits for that success.
 _PASSED = re.compile(r"^env\.(PIPEGEN_\w+_PASSED)\s*==\s*'true'$")
-# A project's stage (several projects) also runs when the build's changeset is unknown: the view is of
-# a run in which every project changed, as on a schedule, so its selection lets it run.
+
+
 def _changeset_unknown(item) -> bool:
-    """`currentBuild.changeSets.isEmpty()`."""
+    """`currentBuild.changeSets.isEmpty()`: a project's stage (several projects) also runs when the build's
+    changeset is unknown. The view is of a run in which every project changed, as on a schedule, so its
+    selection lets it run."""
     return (isinstance(item, js.Call) and item.name == "isEmpty" and isinstance(item.target, js.Ref)
             and item.target.path == "currentBuild.changeSets")
 
