@@ -180,3 +180,9 @@ def test_azure_a_pull_request_compares_with_its_target_branch(repo, monkeypatch,
         "CHANGED_FEATURES": "false", "CHANGED_CHURN": "false", "CHANGED_SCORING": "true"}
     missing = azure_build(repo, monkeypatch, capsys, "PullRequest", SYSTEM_PULLREQUEST_TARGETBRANCH="refs/heads/gone")
     assert set(missing.values()) == {"true"}
+
+
+def test_azure_a_pull_request_without_its_target_branch_runs_every_project(tmp_path) -> None:
+    commits = commit_range({"TF_BUILD": "True", "BUILD_REASON": "PullRequest", "BUILD_SOURCEVERSION": "b" * 40},
+                           tmp_path)
+    assert (commits.base, commits.head) == (None, "b" * 40) and "without a target branch" in commits.why
