@@ -53,6 +53,8 @@ COMMANDS = {
     "run": ("pipegen.commands.run:command", "Run the pipeline on this machine: jobs, outputs, approvals."),
     "changes": ("pipegen.commands.changes:command", "Say which projects of the repository this run's commits changed."),
     "doctor": ("pipegen.commands.doctor:command", "Check the settings outside the files through each platform's API."),
+    "sbom": ("pipegen.commands.sbom:group", "Write a CycloneDX SBOM of the job's Python environment."),
+    "pins": ("pipegen.commands.pins:group", "Refresh what generated files pin: container images by digest."),
 }
 
 # Commands whose whole work is bounded by the descriptor's size: the cycle collector pauses

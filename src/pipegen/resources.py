@@ -1,4 +1,4 @@
-"""Where the templates and shipped gate profiles are: inside the installed wheel, or
+"""Where the templates, shipped gate profiles and pinned-image catalog are: inside the installed wheel, or
 at the top of a source checkout (editable installs and running from the repo)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 @lru_cache(maxsize=None)
 def data_dir(name: str) -> Path:
-    """`templates` or `gates`: the wheel's copy first, else the checkout's."""
+    """`templates`, `gates` or `images`: the wheel's copy first, else the checkout's."""
     for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent.parent / name):
         if candidate.is_dir():
             return candidate

@@ -128,8 +128,9 @@ def test_a_serving_image_follows_the_champion() -> None:
           prod: {deploy: {kubernetes: {manifests: k8s}}, approval: {approvers: [ops]}}
         """.replace("        ", ""))
     build = plan.job("build")
-    assert "train" in build.needs and '--build-arg MODEL_VERSION="$MODEL_VERSION"' in build.steps[0].run
-    assert "pipegen model record-image" in build.steps[0].run
+    image_step = next(step for step in build.steps if step.id == build.output_step)  # after the SBOM's
+    assert "train" in build.needs and '--build-arg MODEL_VERSION="$MODEL_VERSION"' in image_step.run
+    assert "pipegen model record-image" in image_step.run
     serving = plan.job("serving-image")
     assert serving.stage == "prod" and serving.outputs == ("SERVING_IMAGE_REF",)
     assert set(serving.needs) >= {"promote-model"}

@@ -179,7 +179,7 @@ def test_registry_login_uses_secrets_on_stdin() -> None:
         image: {name: p, username_secret: REG_USER, password_secret: REG_TOKEN}
         """)
     build = plan.job("build")
-    first = build.steps[0].run.splitlines()[0]
+    first = next(step for step in build.steps if step.id == build.output_step).run.splitlines()[0]
     assert first.split("|")[1].split()[:2] == ["docker", "login"] and "--password-stdin" in first
     assert {name: value.kind.value for name, value in build.env} == {
         "REGISTRY": "variable", "REG_TOKEN": "secret", "REG_USER": "secret"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipegen.pins.images import python_image
 from pipegen.descriptor.loader import read_any
 from pipegen.generate.render import render_file
 from pipegen.plan import EnvKind
@@ -113,5 +114,5 @@ def test_gitlab_selects_each_project_with_rules_changes(plan) -> None:
     assert {"job": "features-unit", "artifacts": False, "optional": True} in fraud["needs"]
     assert fraud["before_script"][0] == "cd models/fraud"
     assert (pipeline["default"]["image"], fraud["image"], "image" in pipeline["churn-unit"]) == (
-        "python:3.11-slim", "python:3.12-slim", False)
+        python_image("3.11"), python_image("3.12"), False)
     assert fraud["artifacts"]["reports"]["junit"] == ["models/fraud/pipegen-reports/unit.junit.xml"]

@@ -13,6 +13,7 @@ import yaml
 
 from conftest import plan_from_yaml
 from platforms.install_lines import installed, pipegen_lines
+from pipegen.pins.images import shipped_catalog
 from pipegen.platforms.gitlab.backend import GitlabBackend, expression_string, glob_regex
 from pipegen.plan import Plan
 
@@ -25,7 +26,8 @@ PROD_JOBS = {"promote-model", "deploy-prod"}
 ON_MAIN = '$CI_COMMIT_BRANCH == "main"'
 MR_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 MINUTES = re.compile(r"^\d+m$")
-PINNED_IMAGE = re.compile(r"^[a-z0-9./-]+:\d+(\.\d+)+(-[a-z]+)*$")
+# name:tag@digest, the tag a version (readable in review), the digest what the registry pulls
+PINNED_IMAGE = re.compile(r"^[a-z0-9./-]+:\d+(\.\d+)+(-[a-z]+)*@sha256:[0-9a-f]{64}$")
 
 
 def render(plan: Plan) -> dict:
@@ -149,7 +151,7 @@ def test_every_job_has_a_timeout(churn, churn_plan):
 
 
 def test_images_are_pinned(churn):
-    assert churn["default"]["image"] == "python:3.11-slim"
+    assert churn["default"]["image"] == "python:3.11-slim@" + shipped_catalog()["python:3.11-slim"].digest
     images = [churn["default"]["image"]] + [job["image"] for job in jobs_of(churn).values() if "image" in job]
     images += [service for job in jobs_of(churn).values() for service in job.get("services", [])]
     for image in images:
@@ -198,7 +200,7 @@ def test_outputs_are_dotenv_reports_of_their_producers(churn):
     assert "  python -m churn.train" in train[0].splitlines() and 'if [ "${DATA_DRIFT:-true}" = false ]' in train[0]
     assert train[1:] == ["pipegen output check MODEL_VERSION"]
     assert commands(churn["build"])[-1] == "pipegen output check IMAGE_REF"
-    publish = shlex.split(commands(churn["build"])[0].splitlines()[-1])
+    publish = shlex.split(commands(churn["build"])[1].splitlines()[-1])  # the step after the SBOM's
     assert publish[:4] == ["pipegen", "output", "set", "IMAGE_REF"]
 
 
@@ -411,7 +413,7 @@ def test_secrets_only_by_name(churn, churn_plan):
 
 def test_docker_build_job_has_its_own_daemon(churn):
     build = churn["build"]
-    assert build["image"].startswith("docker:") and build["services"][0].endswith("-dind")
+    assert build["image"].startswith("docker:") and build["services"][0].split("@")[0].endswith("-dind")
     assert build["variables"]["DOCKER_TLS_CERTDIR"] == "/certs"
     installs = commands(build, "before_script")
     # pipegen in a venv of its own, from Alpine's python3 (externally managed: never pip into it)

@@ -50,6 +50,26 @@ def test_committed_examples_do_what_the_plan_says(example: str) -> None:
 
 
 VARIANTS = {
+    "short-lived cloud credentials for the build and each environment, provenance": """
+        project: {name: p}
+        targets: [github, gitlab, azure, jenkins]
+        tests: {unit: tests}
+        image:
+          name: app
+          provenance: true
+          identity: {cloud: aws, role_arn: "arn:aws:iam::123456789012:role/push", region: us-east-1}
+        environments:
+          qa:
+            deploy: {kubernetes: {manifests: k8s}, command: ./smoke.sh}
+            identity:
+              cloud: gcp
+              workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/q
+              service_account: d@p.iam.gserviceaccount.com
+          prod:
+            deploy: ./deploy.sh
+            identity: {cloud: azure, client_id: 11111111-2222-3333-4444-555555555555,
+                       tenant_id: 66666666-7777-8888-9999-000000000000, service_connection: prod-wif}
+    """,
     "every deploy kind, PROD plan before its approval": """
         project: {name: p, requirements: {runtime: requirements.txt}}
         targets: [github, gitlab, azure, jenkins]

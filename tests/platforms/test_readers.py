@@ -203,3 +203,76 @@ def test_a_jenkinsfile_read_after_another_reads_as_it_does_alone(monkeypatch) ->
     assert second == alone != first
     timeouts = [{job.timeout_minutes for job in view.jobs.values()} for view in (first, second)]
     assert timeouts[1] - timeouts[0] == {45}
+
+
+def _edits(text: str, seed: int, count: int = 12) -> list[str]:
+    """Versions of a file with a few lines changed, dropped, repeated or added (seeded)."""
+    import random  # pylint: disable=import-outside-toplevel
+
+    rng = random.Random(seed)
+    lines = text.split("\n")
+    found = []
+    for _ in range(count):
+        copy = list(lines)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(copy))
+            kind = rng.choice(["change", "drop", "repeat", "add"])
+            if kind == "change":
+                copy[at] = copy[at].replace("3", "4").replace("'", '"', 1) + " "
+            elif kind == "drop":
+                del copy[at]
+            elif kind == "repeat":
+                copy.insert(at, copy[at])
+            else:
+                copy.insert(at, rng.choice(["// a comment", "", "    stage('x') {", "}", "'''"]))
+        found.append("\n".join(copy))
+    return found
+
+
+def test_tree_sitter_reparses_a_jenkinsfile_from_the_one_read_before_as_it_parses_it_alone() -> None:
+    """The syntax tree of a file parsed from the previous file's tree (told which lines changed)
+    is the tree of a fresh parse, for versions a few lines apart, far apart, or unrelated."""
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+    from pipegen.platforms.jenkins import structure  # pylint: disable=import-outside-toplevel
+
+    files = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*/Jenkinsfile"))
+    cache = structure._StageCache()  # pylint: disable=protected-access
+    texts = []
+    for index, path in enumerate(files):
+        text = path.read_text(encoding="utf-8")
+        texts += [text, *_edits(text, index), text + "// after the end", text.rstrip("\n"), text + "\n\n",
+                  text[:-40], text, "}\n" + text, text[:len(text) // 2] + "'" + text[len(text) // 2:]]
+    for text in texts:
+        source = text.encode("utf-8")
+        tree, fresh = cache.parse(source).root_node, structure._PARSER.parse(source).root_node  # noqa
+        assert str(tree) == str(fresh)
+        assert (tree.end_byte, tree.end_point) == (fresh.end_byte, fresh.end_point)
+
+
+@pytest.mark.parametrize("target", ["github", "gitlab", "azure", "jenkins"])
+def test_a_version_read_after_another_reads_as_it_does_alone(target: str, monkeypatch) -> None:
+    """Both versions read with shared pieces (what pipegen diff does) give the views each gives
+    read alone, for the examples' files and versions of them a few lines apart."""
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+    from pipegen.platforms import get_backend, yaml_document  # pylint: disable=import-outside-toplevel
+    from pipegen.platforms.jenkins import structure  # pylint: disable=import-outside-toplevel
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    texts = []
+    for index, path in enumerate(sorted(examples.glob(f"*/{get_backend(target).path}"))):
+        text = path.read_text(encoding="utf-8")
+        texts += [text, *_edits(text, index, 6), text.replace("30", "45", 3)]
+
+    def outcome(read) -> object:
+        try:
+            return read()
+        except EvaluationError as exc:
+            return str(exc)
+
+    for before, after in zip(texts, texts[1:]):
+        monkeypatch.setattr(structure, "_STAGES", structure._StageCache())  # pylint: disable=protected-access
+        alone = outcome(lambda: read_back(target, after))  # pylint: disable=cell-var-from-loop
+        monkeypatch.setattr(structure, "_STAGES", structure._StageCache())  # pylint: disable=protected-access
+        numbering, pieces = rb.Numbering(), yaml_document.Pieces()
+        outcome(lambda: read_back(target, before, numbering=numbering, pieces=pieces))  # noqa: B023
+        assert outcome(lambda: read_back(target, after, numbering=numbering, pieces=pieces)) == alone  # noqa: B023

@@ -13,8 +13,10 @@ from pipegen.descriptor.model import (
     DESCRIPTOR_NAME,
     LINTERS,
     STAGES,
+    IDENTITY_FIELDS,
     Approval,
     AzureSettings,
+    CloudIdentity,
     CoverageThresholds,
     CustomJob,
     Data,
@@ -169,7 +171,8 @@ def _build(data: dict, path: Path, positions: dict, folder: str | None = None) -
             champion_alias=model.get("champion_alias", "champion"),
             on_first_model=model.get("on_first_model", "thresholds"),
             secrets=_tuple(model.get("secrets"))) if model else None,
-        image=Image(**{key: (_tuple(value) if key == "secrets" else value) for key, value in image.items()})
+        image=Image(**{key: (_tuple(value) if key == "secrets" else _identity(value) if key == "identity" else value)
+                       for key, value in image.items()})
         if image else None,
         environments=tuple(_environment(name, data["environments"][name] or {})
                            for name in STAGES if name in _section(data, "environments")),
@@ -218,7 +221,12 @@ def _environment(name: str, data: dict) -> Environment:
     return Environment(
         name=name, deploy=deploy.get("command") if isinstance(deploy, dict) else deploy, kinds=parse_kinds(deploy),
         branch=data.get("branch"),
-        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")), approval=_approval(name, data))
+        secrets=_tuple(data.get("secrets")), variables=_tuple(data.get("variables")), approval=_approval(name, data),
+        identity=_identity(data.get("identity")))
+
+
+def _identity(data: dict | None) -> CloudIdentity | None:
+    return CloudIdentity(**data) if data else None
 
 
 def _job(data: dict) -> CustomJob:
@@ -274,7 +282,7 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
         problems.append(descriptor.problem(("quality", "mode"), "quality.mode: write a gate mode (enforce, dry-run, "
                                            "off or auto); YAML reads an unquoted on/yes/true as true"))
     problems += _drift_problems(descriptor) + _report_problems(descriptor) + _test_env_problems(descriptor)
-    problems += _env_name_clashes(descriptor, data)
+    problems += _env_name_clashes(descriptor, data) + _identity_problems(descriptor)
     prod = descriptor.environment("prod")
     if prod is not None and prod.branch and "*" in prod.branch and "github" in descriptor.targets:
         problems.append(descriptor.problem(("environments", "prod", "branch"), (
@@ -284,6 +292,31 @@ def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
             job.stage == "prod" for job in descriptor.jobs):
         problems.append(descriptor.problem(("environments", "prod"), "environments.prod: nothing to do in PROD "
                                            "(give it a deploy command or kind, a model to promote, or a job)"))
+    return problems
+
+
+def _identity_problems(descriptor: Descriptor) -> list[Problem]:
+    """Each identity names what its cloud needs, and nothing another cloud's (a field left over
+    from a copied block would be ignored silently)."""
+    places = [(("environments", env.name, "identity"), env.identity) for env in descriptor.environments]
+    places.append((("image", "identity"), descriptor.image.identity if descriptor.image else None))
+    problems = []
+    for where, identity in places:
+        if identity is None:
+            continue
+        needed = IDENTITY_FIELDS[identity.cloud]
+        missing = [name for name in needed if not getattr(identity, name)]
+        if missing:
+            problems.append(descriptor.problem(where, f"{dotted(where)}: cloud {identity.cloud} needs "
+                                                      f"{' and '.join(missing)}"))
+        others = {name for fields in IDENTITY_FIELDS.values() for name in fields} - set(needed)
+        others |= {"subscription_id", "service_connection"} if identity.cloud != "azure" else set()
+        problems += [descriptor.problem((*where, name), f"{dotted((*where, name))}: not used by cloud {identity.cloud}")
+                     for name in sorted(others) if getattr(identity, name)]
+    image = descriptor.image
+    if image is not None and image.identity is not None and (image.username_secret or image.password_secret):
+        problems.append(descriptor.problem(("image", "identity"), "image.identity: the registry login uses the "
+                                           "identity's short-lived token; drop username_secret and password_secret"))
     return problems
 
 

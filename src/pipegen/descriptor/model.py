@@ -219,6 +219,46 @@ class ReportSettings:
     token_secret: str | None = None  # secret holding the API token; default per platform
 
 
+CLOUDS = ("azure", "aws", "gcp")
+# What each cloud's identity must name (the schema checks each value's shape).
+IDENTITY_FIELDS = {"azure": ("client_id", "tenant_id"), "aws": ("role_arn", "region"),
+                   "gcp": ("workload_identity_provider", "service_account")}
+DEFAULT_AUDIENCES = {"azure": "api://AzureADTokenExchange", "aws": "sts.amazonaws.com"}
+
+
+@record
+class CloudIdentity:  # pylint: disable=too-many-instance-attributes  # one field per descriptor key
+    """A cloud identity a job reaches with the CI's short-lived OIDC token (workload identity
+    federation), instead of a stored secret. None of these values is a secret."""
+
+    cloud: str  # azure | aws | gcp
+    client_id: str | None = None  # azure: the app registration / managed identity
+    tenant_id: str | None = None
+    subscription_id: str | None = None
+    service_connection: str | None = None  # Azure Pipelines: the workload-identity service connection
+    role_arn: str | None = None  # aws: the role to assume
+    region: str | None = None
+    workload_identity_provider: str | None = None  # gcp: projects/N/locations/global/workloadIdentityPools/..
+    service_account: str | None = None
+    audience: str | None = None  # the token's aud claim; None: the cloud's default
+
+    @property
+    def token_audience(self) -> str:
+        if self.audience:
+            return self.audience
+        if self.cloud == "gcp":
+            return f"https://iam.googleapis.com/{self.workload_identity_provider}"
+        return DEFAULT_AUDIENCES[self.cloud]
+
+    @property
+    def principal(self) -> str:
+        """Who the token becomes, for checklists and reviews."""
+        return {"azure": f"Entra ID application {self.client_id} (tenant {self.tenant_id})",
+                "aws": f"IAM role {self.role_arn}",
+                "gcp": f"service account {self.service_account} through {self.workload_identity_provider}",
+                }[self.cloud]
+
+
 @record
 class Image:
     name: str
@@ -231,6 +271,10 @@ class Image:
     # The image serves the registered model: deploying it to PROD then waits for the model
     # gate's verdict (and its promotion). Otherwise the image deployment does not depend on it.
     serves_model: bool = False
+    identity: CloudIdentity | None = None  # the registry login through OIDC, instead of the two secrets
+    # The build job attests the image's build provenance where the platform can (GitHub artifact
+    # attestations) and PROD verifies it before deploying, failing closed.
+    provenance: bool = False
 
     @property
     def all_secrets(self) -> tuple[str, ...]:
@@ -254,6 +298,7 @@ class Environment:
     branch: str | None = None  # only deploy from this branch
     secrets: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
+    identity: CloudIdentity | None = None  # the deploy jobs log in through OIDC as this identity
 
     @property
     def deploys(self) -> bool:

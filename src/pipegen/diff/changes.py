@@ -106,8 +106,25 @@ def _apply_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
     return changes
 
 
+def _token_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
+    """A job that may now request an OIDC token (or one for another cloud) reaches a cloud it did
+    not; one whose token loses its environment widens the token's subject to any run of the branch."""
+    changes = [Change(f"{job} can now request an OIDC token ({cloud})", True, "secrets")
+               for cloud in sorted(new.oidc - old.oidc)]
+    changes += [Change(f"{job} no longer requests an OIDC token ({cloud})", False, "secrets")
+                for cloud in sorted(old.oidc - new.oidc)]
+    for what, was, now in (("attests the image's build provenance", old.attests, new.attests),
+                           ("verifies the image's provenance before deploying", old.verifies, new.verifies)):
+        if was != now:
+            changes.append(Change(f"{job} {'now' if now else 'no longer'} {what}", was, "approval"))
+    if new.oidc and old.environment is not None and new.environment != old.environment:
+        changes.append(Change(f"{job}'s OIDC token subject widened: environment {old.environment} → "
+                              f"{new.environment or 'any run of the branch'}", True, "secrets"))
+    return changes
+
+
 def job_changes(job: str, old: rb.JobView, new: rb.JobView) -> list[Change]:
-    changes = _apply_changes(job, old, new)
+    changes = _apply_changes(job, old, new) + _token_changes(job, old, new)
     if old.approval and not new.approval:
         changes.append(Change(f"{job} lost its approval", True, "approval"))
     elif new.approval and not old.approval:
@@ -205,17 +222,40 @@ def _approver_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change
             for name in sorted(set(before) & set(after)) if before[name] != after[name]]
 
 
-def _waits_for_an_approval(view: rb.PipelineView, job: rb.JobView) -> bool:
+_Askers = tuple[rb.Numbering, list[tuple[frozenset[str], frozenset[str], int]]]
+
+
+def _askers(view: rb.PipelineView) -> _Askers:
+    """The jobs that ask for an approval, grouped by the events they run on (a pipeline has a few
+    such groups): the numbering of the view's wait sets, and per group (events, names, their bits)."""
+    groups: dict[frozenset[str], set[str]] = {}
+    for name, job in view.jobs.items():
+        if job.asks_approval:
+            groups.setdefault(job.events, set()).add(name)
+    numbering = _shared_numbering(view, view)
+    return numbering, [(events, frozenset(names), numbering.bits(names)) for events, names in groups.items()]
+
+
+def _waits_for_an_approval(job: rb.JobView, askers: _Askers) -> bool:
     """Whether the job really waits for a human: it asks, or a job it waits for asks on an event
-    both run on. The report job runs after PROD's jobs, but on pull requests only, where they never run."""
+    both run on. The report job runs after PROD's jobs, but on pull requests only, where they never run.
+    What the job waits for meets each group of askers in one operation on bits (no walk of its waits)."""
     if not job.approval or job.asks_approval:
         return job.approval
-    askers = [view.jobs[name] for name in job.after if name in view.jobs and view.jobs[name].asks_approval]
-    return not askers or any(job.events & asker.events for asker in askers)
+    numbering, groups = askers
+    waits_for_one = False
+    for events, names, bits in groups:
+        meets = (bool(job.after.bits & bits) if isinstance(job.after, rb.Reach) and job.after.numbering is numbering
+                 else not names.isdisjoint(job.after))
+        if meets and job.events & events:
+            return True
+        waits_for_one = waits_for_one or meets
+    return not waits_for_one
 
 
 def _practical(view: rb.PipelineView) -> rb.PipelineView:
-    jobs = {name: job if _waits_for_an_approval(view, job) == job.approval else replace(job, approval=False)
+    askers = _askers(view)
+    jobs = {name: job if _waits_for_an_approval(job, askers) == job.approval else replace(job, approval=False)
             for name, job in view.jobs.items()}
     return replace(view, jobs=jobs)
 
@@ -251,6 +291,8 @@ def pipeline_changes(old: rb.PipelineView, new: rb.PipelineView) -> list[Change]
         added = new.jobs[job]
         risky = bool(added.secrets) or bool(added.events & _LOOSE_EVENTS and added.environment)
         changes.append(Change(f"job {job} added", risky, "jobs"))
+        changes += [Change(f"{job} can request an OIDC token ({cloud})", True, "secrets")
+                    for cloud in sorted(added.oidc)]
         for what in sorted(added.applies & rb.UNREVIEWED):
             changes.append(Change(f"{job} would apply without review: {what}", True, "approval"))
     changes += _wait_changes(old, new)

@@ -50,7 +50,9 @@ def compare_files(old: dict[str, str], new: dict[str, str], release: str) -> dic
             found[target] = []
             continue
         numbering = rb.Numbering()  # one for both sides: what each job waits for compares bit by bit
-        before = (read_back(target, old[target], release, numbering=numbering) if target in old
+        pieces = yaml_document.Pieces()  # and the entries of the text: each distinct one is parsed once
+        before = (read_back(target, old[target], release, numbering=numbering, pieces=pieces) if target in old
                   else rb.PipelineView(platform=target))
-        found[target] = pipeline_changes(before, read_back(target, new[target], release, numbering=numbering))
+        found[target] = pipeline_changes(before, read_back(target, new[target], release, numbering=numbering,
+                                                           pieces=pieces))
     return found

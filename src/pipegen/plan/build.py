@@ -4,6 +4,8 @@ from __future__ import annotations
 from pipegen.descriptor.model import Descriptor, Quality
 from pipegen.errors import DescriptorError, UsageError
 from pipegen.gates import profiles
+from pipegen.plan.identity import with_identity
+from pipegen.plan.provenance import with_provenance
 from pipegen.plan.jobs.check import check_job
 from pipegen.plan.jobs.common import python_too_old, release_branch, source_folders
 from pipegen.plan.jobs.custom import custom_job
@@ -119,7 +121,7 @@ def _deploy_jobs(descriptor: Descriptor, build: Job | None, prod_model: list[Job
                 jobs.append(serving)
                 image = DeployContext(descriptor, serving.id, serving.outputs[0],
                                       "the image built for the champion model version (SERVING_IMAGE_REF)")
-        jobs += environment_jobs(environment, image)
+        jobs += [with_identity(job, environment.identity) for job in environment_jobs(environment, image)]
     if not any(environment.name == "prod" for environment in descriptor.environments):
         jobs += prod_model
     return jobs
@@ -165,6 +167,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [with_output_check(job) for job in jobs]
+    jobs = with_provenance(jobs, descriptor)
     stages = tuple(Stage(stage, STAGE_TITLES[stage], _stage_comment(stage, jobs, descriptor.prod_without_approval),
                          tuple(job for job in jobs if job.stage == stage))
                    for stage in PLAN_STAGES if any(job.stage == stage for job in jobs))

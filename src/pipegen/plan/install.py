@@ -109,7 +109,9 @@ def install_commands(job: Job, pip: str = "python -m pip install") -> tuple[str,
         lines.append(f'pipegen_home="{PIPEGEN_HOME}"')
     if needs_uv:
         lines += _uv_lines(pip)
-    lines += _project_lines(job, f'"$uv" pip install --python {python}' if uses_uv else pip)
+    # uv honours an externally managed system Python (PEP 668) as pip does: the same override.
+    override = " --break-system-packages" if "--break-system-packages" in pip else ""
+    lines += _project_lines(job, f'"$uv" pip install --python {python}{override}' if uses_uv else pip)
     if job.pipegen:
         lines += _pipegen_lines(job, python, pip)
     return tuple(lines)

@@ -7,7 +7,7 @@ import shlex
 from enum import Enum
 from functools import cached_property
 
-from pipegen.descriptor.model import STAGES, Approval, Service, Settings
+from pipegen.descriptor.model import STAGES, Approval, CloudIdentity, Service, Settings
 from pipegen.plan.install import INSTALLER_UV, install_commands
 from pipegen.records import record
 
@@ -130,6 +130,13 @@ class Job:
     project: str | None = None
     folder: str | None = None
     python_version: str | None = None
+    # The cloud identity this job logs in as through the CI's short-lived OIDC token
+    # (pipegen.plan.identity): the backends grant the token to these jobs only.
+    identity: CloudIdentity | None = None
+    # Build provenance (pipegen.plan.provenance): the job attests the image its output step
+    # publishes; a PROD job verifies the attestation of the image in this env name before it runs.
+    attests: bool = False
+    verifies: str | None = None
 
     def at_root(self, path: str) -> str:
         """`path` (relative to the job's folder) relative to the repository root."""

@@ -17,7 +17,8 @@ from pipegen.platforms.differences import (
 )
 
 _JOB_ASPECTS = ("stage", "after", "events", "environment", "approval", "asks_approval", "outputs", "inputs",
-                "visible_outputs", "secrets", "timeout_minutes", "gates", "applies", "submodules")
+                "visible_outputs", "secrets", "timeout_minutes", "gates", "applies", "submodules", "oidc",
+                "attests", "verifies")
 
 
 def _relation(platform: str, aspect: str, expected, actual) -> str | None:

@@ -76,6 +76,14 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
     # The git submodules the job's checkout fetches: SUBMODULES_RECURSIVE, SUBMODULES_TOP_LEVEL, or None.
     submodules: str | None = None
     project: str | None = None  # several projects in one repository: the project the job works for
+    # Who can request a short-lived OIDC token: the clouds (azure, aws, gcp) this job logs in to with
+    # one; TOKEN_UNUSED when the job may request a token the file does not use for a known login.
+    oidc: frozenset[str] = frozenset()
+    attests: bool = False  # attests the build provenance of the image it built
+    verifies: bool = False  # verifies the image's provenance attestation before it deploys it
+
+
+TOKEN_UNUSED = "id-token"
 
 
 PROJECT_VARIABLE = "PIPEGEN_PROJECT"  # the literal every project's job carries (pipegen.descriptor.projects)
@@ -453,7 +461,9 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
             secrets=secret_names, steps=steps, timeout_minutes=job.timeout_minutes,
             gates=tuple(gate for step in job.steps for gate in gates_in(step.run)),
             applies=applies_in("\n".join(step.run for step in job.steps)),
-            submodules=SUBMODULES_RECURSIVE if plan.submodules else None, project=job.project)
+            submodules=SUBMODULES_RECURSIVE if plan.submodules else None,
+            oidc=frozenset({job.identity.cloud}) if job.identity else frozenset(),
+            attests=job.attests, verifies=job.verifies is not None, project=job.project)
     return PipelineView(platform=platform, jobs=jobs, events=events, release_branch=release_branch(plan),
                         schedule=plan.triggers.schedule, cancel_superseded=frozenset({PULL_REQUEST}) & events,
                         approvers=approvers_of(plan))

@@ -9,7 +9,7 @@ from dataclasses import replace
 import yaml
 
 from pipegen.errors import EvaluationError
-from pipegen.platforms import approvals
+from pipegen.platforms import approvals, yaml_document
 from pipegen.platforms import readback as rb
 
 READERS = {
@@ -25,10 +25,11 @@ APPROVAL_ENVIRONMENTS = frozenset({"prod"})
 
 def read_back(target: str, text: str, release: str = "main",
               protected: frozenset[str] = APPROVAL_ENVIRONMENTS,
-              numbering: rb.Numbering | None = None) -> rb.PipelineView:
+              numbering: rb.Numbering | None = None, pieces: yaml_document.Pieces | None = None) -> rb.PipelineView:
     """The file of `target` as a PipelineView. Raises EvaluationError when it cannot be read
     (a missing optional dependency, a syntax or condition the reader does not know). Views
-    compared with each other share a `numbering` (what each job waits for is a set of its bits)."""
+    compared with each other share a `numbering` (what each job waits for is a set of its bits)
+    and, for the YAML files, `pieces` (an entry of the text read before is not parsed again)."""
     numbering = numbering or rb.Numbering()
     try:
         module = importlib.import_module(READERS[target])
@@ -42,8 +43,8 @@ def read_back(target: str, text: str, release: str = "main",
             declared = approvals.declared(text)
             if declared is not None:
                 protected = frozenset(declared)
-            view = module.read(text, protected=protected, release=release, numbering=numbering)
+            view = module.read(text, protected=protected, release=release, numbering=numbering, pieces=pieces)
             return replace(view, approvers=None if declared is None else tuple(sorted(declared.items())))
-        return module.read(text, release=release, numbering=numbering)
+        return module.read(text, release=release, numbering=numbering, pieces=pieces)
     except (yaml.YAMLError, rb.ConditionError, ValueError, LookupError, TypeError, AttributeError) as exc:
         raise EvaluationError(f"cannot read the {target} pipeline: {exc}") from None

@@ -281,20 +281,16 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
 
     def _hand_over(self, job: Job, scratch: Path) -> None:
         """The files a passed job hands over, for this run's later jobs and for later runs."""
-        workdir = self._workdir(job, scratch)
         kept = self.prepared.state.handover(job.id)
         if job.hands_over:
             shutil.rmtree(kept, ignore_errors=True)
-        for relative in job.hands_over:
-            source = workdir / relative
-            if source.is_symlink():
-                continue  # a link the job made is not a file it hands over (it could lead anywhere)
-            for target in (scratch / "handover" / job.id / relative, kept / relative):
-                if source.is_dir():
-                    shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
-                elif source.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(source, target)
+        _copy_out(self._workdir(job, scratch), job.hands_over, (scratch / "handover" / job.id, kept))
+
+    def _keep_artifacts(self, job: Job, scratch: Path) -> None:
+        """What CI keeps as the job's artifacts (reports, the SBOM), also after a failure, as CI does."""
+        kept = self.prepared.state.artifacts(job.id)
+        shutil.rmtree(kept, ignore_errors=True)
+        _copy_out(self._workdir(job, scratch), tuple(dict.fromkeys((*job.artifacts, *job.junit))), (kept,))
 
     def _start(self, pool: ThreadPoolExecutor, job: Job, scratch: Path) -> Future:
         self.console.started(job.id, f"{job.stage}: {job.title}")
@@ -375,7 +371,24 @@ class Runner:  # pylint: disable=too-many-instance-attributes  # the state of on
                 if result.status == "passed":
                     self.outputs[job.id] = result.outputs
                     self._hand_over(job, scratch)
+                self._keep_artifacts(job, scratch)
                 self.console.finished(job.id, result.status, result.duration, result.message)
+
+
+def _copy_out(workdir: Path, relatives: tuple[str, ...], folders: tuple[Path, ...]) -> None:
+    """Each of the job's files or folders `relatives` (paths in its working copy) into every one of
+    `folders`, at the same relative path."""
+    for relative in relatives:
+        source = workdir / relative
+        if source.is_symlink():
+            continue  # a link the job made is not a file it keeps (it could lead anywhere)
+        for folder in folders:
+            target = folder / relative
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
+            elif source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
 
 
 def exit_code(results: Mapping[str, JobResult]) -> int:

@@ -1,7 +1,8 @@
 """What `pipegen run` keeps in .pipegen/run/ between runs: each job's last status and
 outputs (so `--stage prod` after `--stage qa` reads QA's MODEL_VERSION and IMAGE_REF), the
-files each passed job handed over (a saved Terraform plan for the apply job), the last run's
-summary (JSON), and the job logs.
+files each passed job handed over (a saved Terraform plan for the apply job), the files each
+job keeps as artifacts in CI (its reports, the build's SBOM: `artifacts/<job>/`, also when it
+failed), the last run's summary (JSON), and the job logs.
 
 Nothing outside that folder is touched: `.pipegen`, `.pipegen/run` and its `logs` and `handover`
 must be real folders of the project (a symlink is refused, exit 2, before anything runs or is
@@ -26,6 +27,7 @@ STATE_FILE = "state.json"
 SUMMARY_FILE = "last-run.json"
 LOGS = "logs"
 HANDOVER = "handover"
+ARTIFACTS = "artifacts"
 MAX_STATE_BYTES = 16 * 1024 * 1024
 _COMMIT = re.compile(r"[0-9a-f]{0,64}")
 
@@ -38,7 +40,7 @@ def run_directory(project_dir: Path) -> Path:
     for part in RUN_DIR.parts:
         current = current / part
         checked.append(current)
-    checked += [current / LOGS, current / HANDOVER]
+    checked += [current / LOGS, current / HANDOVER, current / ARTIFACTS]
     for folder in checked:
         if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
             raise UsageError(f"{folder} is {'a symlink' if folder.is_symlink() else 'not a folder'}: pipegen run "
@@ -126,3 +128,7 @@ class State:
     def handover(self, job_id: str) -> Path:
         """Where the files `job_id` handed over in its last passed run are kept."""
         return self.directory / HANDOVER / job_id
+
+    def artifacts(self, job_id: str) -> Path:
+        """Where the files `job_id` keeps as artifacts (its reports) from its last run are."""
+        return self.directory / ARTIFACTS / job_id

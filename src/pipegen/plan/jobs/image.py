@@ -4,12 +4,28 @@ recorded on it; PROD deploys the image recorded on the champion, after promotion
 from __future__ import annotations
 
 from pipegen.descriptor.model import Descriptor
-from pipegen.plan.jobs.common import env_items, output_env, pipegen_for, quote, secret_env, variable_env
+from pipegen.plan.identity import registry_login, with_identity
+from pipegen.plan.jobs.common import (
+    env_items,
+    output_env,
+    pipegen_for,
+    project_environment,
+    quote,
+    report_path,
+    secret_env,
+    variable_env,
+)
 from pipegen.plan.jobs.model import model_registry_env
 from pipegen.plan.model import Job, RunWhen, Step
 from pipegen.syntax import shell_command
 
 SERVING_IMAGE_REF = "SERVING_IMAGE_REF"
+SBOM_PATH = report_path("sbom/python-environment.cdx.json")
+_BUILD_INSTALL_NOTE = ("The project's runtime requirements, whose environment the SBOM records (cyclonedx-py); "
+                       "pipegen with {tools}. Docker builds the image.")
+_TOOLS = "the SBOM tools, for `pipegen sbom` and `pipegen output set`"
+_SERVING_TOOLS = ("MLflow and the SBOM tools, for `pipegen model record-image`, `pipegen sbom` and "
+                  "`pipegen output set`")
 
 
 def build_job(descriptor: Descriptor) -> Job | None:
@@ -22,7 +38,10 @@ def build_job(descriptor: Descriptor) -> Job | None:
     serving = image.serves_model and descriptor.model is not None and stage == "qa"
     ref = f'"${image.registry_var}/{image.name}:$(git rev-parse --short=12 HEAD)"'
     login = []
-    if image.username_secret and image.password_secret:
+    if image.identity is not None:
+        login = ["# A short-lived token of the image's cloud identity logs in: no stored registry password.",
+                 registry_login(image.identity, image.registry_var)]
+    elif image.username_secret and image.password_secret:
         login = [f'printf \'%s\' "${image.password_secret}" | docker login "${image.registry_var}" '
                  f'--username "${image.username_secret}" --password-stdin']
     build_arg = ' --build-arg MODEL_VERSION="$MODEL_VERSION"' if serving else ""
@@ -44,19 +63,22 @@ def build_job(descriptor: Descriptor) -> Job | None:
                                 '--version "$MODEL_VERSION"', '--image-ref "$digest"')]
         env.update({**model_registry_env(descriptor), **output_env("MODEL_VERSION", "train")})
         secrets = tuple(dict.fromkeys((*secrets, *model.secrets)))
-    return Job(
+    # Before the build: an invalid SBOM stops the job before anything is pushed. It reads no secret.
+    sbom = Step("Record the Python environment's SBOM (CycloneDX)",
+                shell_command("pipegen sbom environment", f"--output {quote(SBOM_PATH)}"), reads=())
+    job = Job(
         id="build", title="Build the image once", stage=stage,
         comment=f"Builds and pushes the image once; {'TEST, ' if stage == 'test' else ''}QA and PROD deploy "
                 "this exact digest (IMAGE_REF)."
                 + (" It serves the candidate model (build argument MODEL_VERSION) and is recorded on that "
                    "version, so PROD deploys the image of the version promotion made champion." if serving else ""),
-        steps=(Step("Build, push, publish the digest", "\n".join(lines), id="image"),), outputs=("IMAGE_REF",),
-        output_step="image", env=env_items(env),
-        pipegen=pipegen_for(descriptor, "mlflow") if serving else pipegen_for(descriptor), docker=True,
-        install_note=("pipegen with MLflow, for `pipegen model record-image` and `pipegen output set`"
-                      if serving else "pipegen (core) only, for `pipegen output set`")
-        + ": Docker builds the image; not the project.",
+        steps=(sbom, Step("Build, push, publish the digest", "\n".join(lines), id="image")), outputs=("IMAGE_REF",),
+        output_step="image", env=env_items(env), artifacts=(SBOM_PATH,),
+        pipegen=pipegen_for(descriptor, "mlflow", "sbom") if serving else pipegen_for(descriptor, "sbom"),
+        docker=True, **project_environment(descriptor, ("runtime",)),
+        install_note=_BUILD_INSTALL_NOTE.format(tools=_SERVING_TOOLS if serving else _TOOLS),
         timeout_minutes=30, secrets=secrets, run_when=RunWhen.NOT_PULL_REQUEST)
+    return with_identity(job, image.identity)
 
 
 def serving_image_job(descriptor: Descriptor, prod_model: list[Job]) -> Job | None:

@@ -307,10 +307,52 @@ def plan_steps(job: Job) -> list[StepView]:
             # "Contribute to pull requests" (see the checklist). Literals (the project) stay.
             env = (*((name, value) for name, value in env if not value.startswith("$(")),
                    (REPORT_TOKEN_ENV, "$(System.AccessToken)"))
-        views.append(StepView("bash", step.title, script=_script(step.run), env=env,
-                              name=azure_id(step.id) if step.id and step.id == job.output_step else None,
-                              working_directory=working_directory(job)))
+        name = azure_id(step.id) if step.id and step.id == job.output_step else None
+        if job.identity is not None and job.identity.cloud == "azure":
+            # The task logs in through the workload-identity service connection (a short-lived
+            # token, no stored secret) for the length of this script, then logs out.
+            folder = (("workingDirectory", working_directory(job) or ""),) if job.folder else ()
+            views.append(StepView("task", step.title, task="AzureCLI@2", env=env, name=name, inputs=(
+                ("azureSubscription", service_connection(job)), ("scriptType", "bash"),
+                ("scriptLocation", "inlineScript"), ("inlineScript", _script(step.run)), *folder)))
+        else:
+            views.append(StepView("bash", step.title, script=_script(step.run), env=env, name=name,
+                                  working_directory=working_directory(job)))
     return views
+
+
+def service_connection(job: Job) -> str:
+    """The workload identity federation service connection a job with an Azure identity uses."""
+    identity = job.identity
+    return (identity.service_connection if identity and identity.service_connection
+            else f"pipegen-{job.environment or job.id}")
+
+
+def identity_items(plan: Plan) -> list[ChecklistItem]:
+    """The service connection (and its federated credential) each Azure identity needs; a job
+    with another cloud's identity has no first-party OIDC login here (platform differences)."""
+    items: dict[str, ChecklistItem] = {}
+    for job in plan.jobs:
+        identity = job.identity
+        if identity is None:
+            continue
+        if identity.cloud != "azure":
+            items[f"{job.id}-{identity.cloud}"] = ChecklistItem("other", f"{identity.cloud} credentials for {job.id}", (
+                f"Azure Pipelines has no first-party {identity.cloud} OIDC login: {job.id} runs without one. Give "
+                f"its agents {identity.principal} another way (an agent identity) or log in inside the deploy "
+                "command; see the platform differences."))
+            continue
+        name = service_connection(job)
+        users = [other.id for other in plan.jobs if other.identity is not None and service_connection(other) == name]
+        items[name] = ChecklistItem("other", f"service connection {name}", (
+            f"Project settings > Service connections > New > Azure Resource Manager > Workload identity federation: "
+            f"name it {name!r}, for {identity.principal}"
+            + (f", subscription {identity.subscription_id}" if identity.subscription_id else "")
+            + f"; used by {', '.join(users)} (AzureCLI@2). Its federated credential trusts issuer "
+            "https://vstoken.dev.azure.com/<organization id> with subject sc://<organization>/<project>/" + name
+            + ". Restrict it: Security > Pipeline permissions, this pipeline only; Approvals and checks as the "
+            "environment's."))
+    return list(items.values())
 
 
 def report_steps(job: Job) -> list[StepView]:
@@ -557,6 +599,7 @@ class AzureBackend:
                                                   f"scripts receive the literal text $({name}).")
                   for name in plan.variables]
         items += [_checklist_environment(plan, name, approval) for name, approval in plan.environments]
+        items += identity_items(plan)
         if plan.triggers.schedule:
             items.append(ChecklistItem("schedule", plan.triggers.schedule,
                                        "The schedule lives in the YAML (cron in UTC). Leave the pipeline's UI "

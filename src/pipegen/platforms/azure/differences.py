@@ -15,4 +15,13 @@ DIFFERENCES: tuple[Difference, ...] = (
                "gate's result is Succeeded."),
     Difference("azure", "outputs", SUBSET,
                "Output variables are set at run time; the file shows the names its consumers read."),
+    Difference("azure", "oidc", SUBSET,
+               "Short-lived cloud credentials: an Azure identity logs in through a workload identity federation "
+               "service connection (AzureCLI@2 runs the step logged in); AWS and GCP have no first-party OIDC login "
+               "task, so those jobs get no token and the checklist says how to give their agents one."),
+    Difference("azure", "attests", IGNORED,
+               "No native build provenance attestation for container images: the build job does not attest and PROD "
+               "does not verify (GitHub artifact attestations only)."),
+    Difference("azure", "verifies", IGNORED,
+               "PROD deploys the digest QA built without an attestation check (see attests)."),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import replace
+from typing import Any
 
 
 from pipegen.platforms import readback as rb, yaml_document
@@ -186,9 +187,35 @@ def _project(job: dict) -> str | None:
     return None
 
 
+def _job_parts(job: dict) -> dict[str, Any]:
+    """What the job's view says from the job's own text."""
+    inputs = set()
+    for value in (job.get("variables") or {}).values() if isinstance(job.get("variables"), dict) else []:
+        for match in _OUTPUT.finditer(str(value)):
+            producer = plan_id(match.group(2) or match.group(3))
+            inputs.add((match.group(4).split(".")[-1], producer))
+    steps = []
+    for step in _steps(job):
+        if "bash" in step or "script" in step or _azure_cli(step):
+            steps.append(rb.StepView(step.get("displayName", ""), frozenset(
+                name for name, value in (step.get("env") or {}).items()
+                if (macro := _MACRO.match(str(value))) and macro.group(1) not in {
+                    variable for variable in (job.get("variables") or {})})))
+    script = "\n".join(_step_script(step) for step in _steps(job))
+    environment = job.get("environment")
+    return {"environment": environment.get("name") if isinstance(environment, dict) else environment,
+            "outputs": frozenset(_OUTPUT_SET.findall(script)), "inputs": frozenset(inputs),
+            "visible_outputs": frozenset(inputs), "secrets": None, "steps": tuple(steps),
+            "timeout_minutes": int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
+            "gates": rb.gates_in(script), "applies": rb.applies_in(script), "submodules": _submodules(job),
+            "oidc": frozenset({"azure"}) if any(_azure_cli(step) for step in _steps(job)) else frozenset(),
+            "project": _project(job)}
+
+
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
-         numbering: rb.Numbering | None = None) -> rb.PipelineView:
-    document = yaml_document.load(text, typed=True) or {}
+         numbering: rb.Numbering | None = None,
+         pieces: yaml_document.Pieces | None = None) -> rb.PipelineView:
+    document = yaml_document.load(text, typed=True, pieces=pieces) or {}
     events = _pipeline_events(document, release)
     stages = document.get("stages") or []
     stage_ids = [stage["stage"] for stage in stages]
@@ -233,30 +260,11 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     asking = numbering.reach(job_id for job_id, (stage_id, job) in jobs.items() if job.get("environment") in protected)
     views = {}
     for job_id, (stage_id, job) in jobs.items():
-        inputs = set()
-        for value in (job.get("variables") or {}).values() if isinstance(job.get("variables"), dict) else []:
-            for match in _OUTPUT.finditer(str(value)):
-                producer = plan_id(match.group(2) or match.group(3))
-                inputs.add((match.group(4).split(".")[-1], producer))
-        steps = []
-        for step in _steps(job):
-            if "bash" in step or "script" in step:
-                steps.append(rb.StepView(step.get("displayName", ""), frozenset(
-                    name for name, value in (step.get("env") or {}).items()
-                    if (macro := _MACRO.match(str(value))) and macro.group(1) not in {
-                        variable for variable in (job.get("variables") or {})})))
-        script = "\n".join(str(step.get("bash") or step.get("script") or "") for step in _steps(job))
-        environment = job.get("environment")
-        environment = environment.get("name") if isinstance(environment, dict) else environment
         views[job_id] = rb.JobView(
-            id=job_id, stage=stage_id.lower(), after=after[job_id], events=job_runs[job_id], environment=environment,
+            id=job_id, stage=stage_id.lower(), after=after[job_id], events=job_runs[job_id],
             approval=job_id in asking or bool(asking & after[job_id]),
             asks_approval=job_id in asking and not asking & after[job_id],
-            outputs=frozenset(_OUTPUT_SET.findall(script)), inputs=frozenset(inputs), visible_outputs=frozenset(inputs),
-            secrets=None, steps=tuple(steps),
-            timeout_minutes=int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
-            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(job),
-            project=_project(job))
+            **yaml_document.derived(pieces, job, _job_parts))
     conditions = [job.get("condition") for _, job in jobs.values()] + [stage.get("condition") for stage in stages]
     views = _with_wired_outputs(views, conditions, stage_ids)
     trigger = document.get("trigger")
@@ -267,3 +275,14 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     schedule = (document.get("schedules") or [{}])[0].get("cron")
     return rb.PipelineView(platform="azure", jobs=views, events=events, release_branch=release, schedule=schedule,
                            cancel_superseded=frozenset(cancel) & events, release_runs="queue" if batch else "parallel")
+
+
+def _azure_cli(step: dict) -> bool:
+    """An AzureCLI task: its script runs logged in through the task's service connection."""
+    return str(step.get("task", "")).startswith("AzureCLI@")
+
+
+def _step_script(step: dict) -> str:
+    if _azure_cli(step):
+        return str((step.get("inputs") or {}).get("inlineScript") or "")
+    return str(step.get("bash") or step.get("script") or "")

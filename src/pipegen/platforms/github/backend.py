@@ -21,6 +21,7 @@ from pipegen.plan.install import INSTALLER_UV, UV_VERSION
 from pipegen.plan.projects import changed_output
 from pipegen.platforms import approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
+from pipegen.platforms.identity import job_branches, trust_items
 from pipegen.platforms.github.stage_order import StageOrder, barrier_job_id
 from pipegen.records import record
 
@@ -54,6 +55,18 @@ SETUP_PYTHON = Action("actions/setup-python", "5fda3b95a4ea91299a34e894583c38621
 UPLOAD_ARTIFACT = Action("actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0")
 DOWNLOAD_ARTIFACT = Action("actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1")
 SETUP_UV = Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1")
+# The clouds' official OIDC login actions, for jobs with an identity (pipegen.plan.identity):
+#   aws-actions/configure-aws-credentials v6.2.3 (2026-07-22) and google-github-actions/auth v3.0.0
+#   (2025-08-28) read like the five above from mirrors of their repositories (snapshot of 2026-12-06);
+#   azure/login v2 from public workflows pinning it by this SHA (no mirror of azure/login was at hand):
+#   check it against `git ls-remote https://github.com/Azure/login 'refs/tags/v2*'` when bumping.
+AZURE_LOGIN = Action("azure/login", "a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2")
+AWS_CREDENTIALS = Action("aws-actions/configure-aws-credentials", "e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3")
+GCP_AUTH = Action("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0")
+# Build provenance (pipegen.plan.provenance), read like the first five (mirror snapshot of 2026-12-06):
+#   actions/attest-build-provenance v4.1.0 (2026-02-26).
+ATTEST_PROVENANCE = Action("actions/attest-build-provenance", "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32", "v4.1.0")
+TOKEN_ISSUER = "https://token.actions.githubusercontent.com"
 
 # Expressions are evaluated wherever `${{` appears (run, names, env values): a descriptor
 # string carrying one would run as an expression, so it is refused, not rendered.
@@ -197,8 +210,9 @@ def _condition(job: Job, order: StageOrder) -> str | None:
 
 def _environment(job: Job, plan: Plan) -> str | None:
     """A PROD job that waits for another job of the same approved environment does not name
-    the environment again: reviewers approve once per run."""
-    if job.environment is None or job.approval is None:
+    the environment again: reviewers approve once per run. A job that logs in to a cloud always
+    names it: its OIDC token's subject is then the environment, not any run of the branch."""
+    if job.environment is None or job.approval is None or job.identity is not None:
         return job.environment
     return None if job.environment in plan.upstream_environments(job) else job.environment
 
@@ -351,6 +365,55 @@ def _keep_steps(job: Job) -> list[StepView]:
     return steps
 
 
+def _login_step(job: Job) -> list[StepView]:
+    """The cloud's official action exchanges the job's OIDC token for short-lived credentials,
+    after the install step (packages' build code never runs logged in)."""
+    identity = job.identity
+    if identity is None:
+        return []
+    audience = (("audience", identity.audience),) if identity.audience else ()
+    if identity.cloud == "azure":
+        subscription: tuple[tuple[str, InputValue], ...] = (
+            (("subscription-id", identity.subscription_id),) if identity.subscription_id
+            else (("allow-no-subscriptions", True),))
+        return [_uses(AZURE_LOGIN, "Log in to Azure with the job's OIDC token", (
+            ("client-id", identity.client_id or ""), ("tenant-id", identity.tenant_id or ""), *subscription,
+            *audience))]
+    if identity.cloud == "aws":
+        return [_uses(AWS_CREDENTIALS, "Assume the AWS role with the job's OIDC token", (
+            ("role-to-assume", identity.role_arn or ""), ("aws-region", identity.region or ""), *audience))]
+    return [_uses(GCP_AUTH, "Authenticate to Google Cloud with the job's OIDC token", (
+        ("workload_identity_provider", identity.workload_identity_provider or ""),
+        ("service_account", identity.service_account or ""), *audience))]
+
+
+def _attest_steps(job: Job) -> list[StepView]:
+    """The image digest the job published, attested: a signed SLSA provenance statement, stored
+    with the repository's attestations and pushed to the registry beside the image."""
+    if not job.attests or job.output_step is None:
+        return []
+    split = StepView(name="Name and digest of the image to attest", id="subject",
+                     env=(("IMAGE_REF", f"${{{{ steps.{job.output_step}.outputs.IMAGE_REF }}}}"),),
+                     run=_script('echo "name=${IMAGE_REF%@*}" >> "$GITHUB_OUTPUT"\n'
+                                 'echo "digest=${IMAGE_REF#*@}" >> "$GITHUB_OUTPUT"'))
+    return [split, _uses(ATTEST_PROVENANCE, "Attest the image's build provenance", (
+        ("subject-name", "${{ steps.subject.outputs.name }}"),
+        ("subject-digest", "${{ steps.subject.outputs.digest }}"),
+        ("push-to-registry", True)))]
+
+
+def _verify_step(job: Job) -> list[StepView]:
+    """Before anything else the PROD job runs: the image must carry this repository's provenance
+    attestation, signed by this workflow; `gh` exits non-zero otherwise and the job stops."""
+    if job.verifies is None:
+        return []
+    return [StepView(
+        name="Verify the image's build provenance before deploying it",
+        env=(("GH_TOKEN", "${{ github.token }}"),),
+        run=_script(f'gh attestation verify "oci://${job.verifies}" --repo "$GITHUB_REPOSITORY" \\\n'
+                    f'  --signer-workflow "$GITHUB_REPOSITORY/{WORKFLOW_PATH}"'))]
+
+
 def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
     steps = [_checkout(job, plan)]
     if job.python:
@@ -360,8 +423,11 @@ def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
         install = _install(job)
         if install is not None:
             steps.append(install)
+    steps += _verify_step(job)  # before the job logs in anywhere
+    steps += _login_step(job)
     steps += _fetch_steps(job, plan)
     steps += [_plan_step(step, job) for step in job.steps]
+    steps += _attest_steps(job)
     steps += _keep_steps(job)
     return tuple(steps)
 
@@ -401,9 +467,7 @@ def _job_view(job: Job, order: StageOrder) -> JobView:
         runs_on=_checked(plan.settings.github.runs_on, "settings.github.runs_on"),
         needs=order.needs(job), condition=_condition(job, order), environment=_environment(job, plan),
         timeout_minutes=job.timeout_minutes,
-        permissions=(Permission("contents", "read", "actions/checkout clones the repository"),
-                     *((Permission("pull-requests", "write", "pipegen report comment writes one comment"),)
-                       if job.review_comment else ())),
+        permissions=_permissions(job),
         outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
         services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
                                    tuple(f"{port}:{port}" for port in service.ports),
@@ -411,6 +475,22 @@ def _job_view(job: Job, order: StageOrder) -> JobView:
                                          for key, value in service.env))
                        for service in job.services),
         folder=_checked(job.folder, f"job {job.id}: folder") if job.folder else None)
+
+
+def _permissions(job: Job) -> tuple[Permission, ...]:
+    """Least privilege: what each step of this job needs, each grant saying why."""
+    granted = [Permission("contents", "read", "actions/checkout clones the repository")]
+    if job.attests:
+        granted.append(Permission("attestations", "write", "actions/attest-build-provenance stores the attestation"))
+    elif job.verifies:
+        granted.append(Permission("attestations", "read", "gh attestation verify reads the image's attestations"))
+    token_users = ([f"the {job.identity.cloud} login"] if job.identity else []) + (
+        ["the provenance attestation (signed with a Sigstore certificate for this job)"] if job.attests else [])
+    if token_users:
+        granted.append(Permission("id-token", "write", f"{' and '.join(token_users)} use(s) the job's OIDC token"))
+    if job.review_comment:
+        granted.append(Permission("pull-requests", "write", "pipegen report comment writes one comment"))
+    return tuple(granted)
 
 
 # Jobs before a stage-barrier job succeeded or were skipped (skipped ones never stop a stage);
@@ -477,6 +557,8 @@ class GithubBackend:
                                        "GitHub runs `on.schedule` from the default branch's copy of the workflow "
                                        "only (UTC); make sure this file is merged there"))
         items += _runner_items(plan)
+        items += trust_items(plan, TOKEN_ISSUER, lambda job: _token_subjects(job, plan))
+        items += _provenance_items(plan)
         items += runner_tool_items(plan, f"the runs-on {plan.settings.github.runs_on!r} runners")
         if plan.submodules:
             items.append(_submodules_item())
@@ -528,6 +610,28 @@ def _environment_item(plan: Plan, name: str, approval) -> ChecklistItem:
     expected = Expected(approval=approval is not None, approvers=approval.approvers if approval else (),
                         branches=tuple(branches))
     return ChecklistItem("environment", name, "; ".join(detail), expected)
+
+
+def _provenance_items(plan: Plan) -> list[ChecklistItem]:
+    attesting = [job.id for job in plan.jobs if job.attests]
+    verifying = [job.id for job in plan.jobs if job.verifies]
+    if not attesting:
+        return []
+    return [ChecklistItem("other", "artifact attestations", (
+        f"{', '.join(attesting)} attests the image's build provenance (actions/attest-build-provenance) and "
+        f"{', '.join(verifying) or 'no PROD job'} verifies it with `gh attestation verify` before deploying. "
+        "Artifact attestations are available to public repositories and, for private or internal ones, with "
+        "GitHub Enterprise Cloud. The verifying job's runner needs `gh` and pull access to the image's "
+        "registry (gh reads the manifest); the build job's registry login must allow pushing the attestation "
+        "(push-to-registry)."))]
+
+
+def _token_subjects(job: Job, plan: Plan) -> list[str]:
+    """The `sub` claim of the job's OIDC token: its environment when it names one (always, for a
+    job that logs in), else the branch it runs on."""
+    if job.environment:
+        return [f"repo:OWNER/REPO:environment:{job.environment}"]
+    return [f"repo:OWNER/REPO:ref:refs/heads/{branch}" for branch in job_branches(job, plan)]
 
 
 def _submodules_item() -> ChecklistItem:

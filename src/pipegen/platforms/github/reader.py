@@ -8,6 +8,7 @@ import fnmatch
 import functools
 import heapq
 import re
+from typing import Any
 
 
 from pipegen.platforms import readback as rb, yaml_document
@@ -86,9 +87,10 @@ def _environment(job: dict) -> str | None:
 
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
-         numbering: rb.Numbering | None = None) -> rb.PipelineView:
+         numbering: rb.Numbering | None = None,
+         pieces: yaml_document.Pieces | None = None) -> rb.PipelineView:
     """`protected`: environments whose approvals are configured in the repository settings."""
-    document = yaml_document.load(text, typed=False)  # `on` stays a string key
+    document = yaml_document.load(text, typed=False, pieces=pieces)  # `on` stays a string key
     on = document.get("on") or {}
     events = _pipeline_events(on if isinstance(on, dict) else {name: {} for name in on}, release)
     jobs: dict = document.get("jobs") or {}
@@ -98,41 +100,77 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
     after = _after(needs, numbering)
     stages = _stages(text)
     runs: dict[str, frozenset[str]] = {}
+    decided: dict[tuple[object, frozenset[str]], frozenset[str]] = {}  # (if:, events its needs ran on)
     for job_id in _topological(needs):
-        job = jobs[job_id]
-        runs[job_id] = frozenset(event for event in events if evaluate(
-            job.get("if", ""), event, release, all(event in runs.get(need, frozenset()) for need in needs[job_id])))
+        condition = jobs[job_id].get("if", "")
+        needs_ran = events.intersection(*(runs.get(need, frozenset()) for need in needs[job_id]))
+        key = (condition, needs_ran) if isinstance(condition, str) else None
+        found = decided.get(key) if key is not None else None
+        if found is None:
+            found = frozenset(event for event in events if evaluate(condition, event, release, event in needs_ran))
+            if key is not None:
+                decided[key] = found
+        runs[job_id] = found
     asks = numbering.reach(job_id for job_id, job in jobs.items() if _environment(job) in protected)
     views = {}
     for job_id, job in jobs.items():
         if is_barrier_job(job_id):
             continue
-        job_env = _refs(job.get("env"))
-        steps, secrets = [], set()
-        for step in job.get("steps") or []:
-            refs = {**job_env, **_refs(step.get("env"))}
-            secrets |= {name for name, (kind, _) in refs.items() if kind == "secrets"}
-            if "run" in step:
-                steps.append(rb.StepView(step.get("name", ""), frozenset(
-                    name for name, (kind, _) in refs.items() if kind in ("secrets", "vars")), frozenset(
-                    name for name, (kind, _) in refs.items() if kind == "secrets")))
-        inputs = frozenset((path.split(".")[2], path.split(".")[0]) for kind, path in job_env.values()
-                           if kind == "needs" and path.count(".") == 2)
         views[job_id] = rb.JobView(
             id=job_id, stage=stages.get(job_id, ""), after=after[job_id], events=runs[job_id],
-            environment=_environment(job), approval=job_id in asks or bool(asks & after[job_id]),
-            asks_approval=job_id in asks, outputs=frozenset(job.get("outputs") or {}), inputs=inputs,
-            visible_outputs=inputs, secrets=frozenset(secrets), steps=tuple(steps),
-            timeout_minutes=int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
-            gates=tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
-            applies=rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
-            submodules=_submodules(job), project=rb.project_of(job.get("env")))
+            approval=job_id in asks or bool(asks & after[job_id]), asks_approval=job_id in asks,
+            **yaml_document.derived(pieces, job, _job_parts))
     concurrency = document.get("concurrency") or {}
     cancel = frozenset(event for event in events if isinstance(concurrency, dict) and evaluate(
         str(concurrency.get("cancel-in-progress", "false")), event, release, True))
     schedule = (on.get("schedule") or [{}])[0].get("cron") if isinstance(on, dict) else None
     return rb.PipelineView(platform="github", jobs=views, events=events, release_branch=release, schedule=schedule,
                            cancel_superseded=cancel, release_runs="queue" if concurrency else "parallel")
+
+
+def _job_parts(job: dict) -> dict[str, Any]:
+    """What the job's view says from the job's own text."""
+    job_env = _refs(job.get("env"))
+    steps, secrets = [], set()
+    for step in job.get("steps") or []:
+        refs = {**job_env, **_refs(step.get("env"))}
+        secrets |= {name for name, (kind, _) in refs.items() if kind == "secrets"}
+        if "run" in step:
+            steps.append(rb.StepView(step.get("name", ""), frozenset(
+                name for name, (kind, _) in refs.items() if kind in ("secrets", "vars")), frozenset(
+                name for name, (kind, _) in refs.items() if kind == "secrets")))
+    inputs = frozenset((path.split(".")[2], path.split(".")[0]) for kind, path in job_env.values()
+                       if kind == "needs" and path.count(".") == 2)
+    return {"environment": _environment(job), "outputs": frozenset(job.get("outputs") or {}), "inputs": inputs,
+            "visible_outputs": inputs, "secrets": frozenset(secrets), "steps": tuple(steps),
+            "timeout_minutes": int(job["timeout-minutes"]) if "timeout-minutes" in job else None,
+            "gates": tuple(gate for step in job.get("steps") or [] for gate in rb.gates_in(step.get("run", ""))),
+            "applies": rb.applies_in("\n".join(step.get("run", "") for step in job.get("steps") or [])),
+            "submodules": _submodules(job), "project": rb.project_of(job.get("env")),
+            "oidc": _oidc(job), "attests": _attests(job),
+            "verifies": any("gh attestation verify" in str(step.get("run", "")) for step in job.get("steps") or [])}
+
+
+ATTEST_ACTION = "actions/attest-build-provenance"
+_LOGIN_ACTIONS = {"azure/login": "azure", "aws-actions/configure-aws-credentials": "aws",
+                  "google-github-actions/auth": "gcp"}
+
+
+def _oidc(job: dict) -> frozenset[str]:
+    """The clouds a job logs in to with its OIDC token: only a job granted `id-token: write` can
+    request one; a grant without a known login action is reported as such."""
+    permissions = job.get("permissions")
+    if not isinstance(permissions, dict) or permissions.get("id-token") != "write":
+        return frozenset()
+    clouds = {_LOGIN_ACTIONS.get(str(step.get("uses", "")).split("@")[0].lower())
+              for step in job.get("steps") or []}
+    found = frozenset(cloud for cloud in clouds if cloud)
+    # The attestation's token only signs the provenance (a Sigstore certificate for this job).
+    return found or (frozenset() if _attests(job) else frozenset({rb.TOKEN_UNUSED}))
+
+
+def _attests(job: dict) -> bool:
+    return any(str(step.get("uses", "")).split("@")[0].lower() == ATTEST_ACTION for step in job.get("steps") or [])
 
 
 def _submodules(job: dict) -> str | None:
@@ -180,12 +218,15 @@ def _topological(needs: dict[str, tuple[str, ...]]) -> list[str]:
 
 _BANNER = re.compile(r"\s*# ==== (\w+) ====")
 _JOB_KEY = re.compile(r"  ([A-Za-z0-9_-]+):\s*$")
+_KEY_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def _stages(text: str) -> dict[str, str]:
     """Each job's stage: the banner (`# ==== QA ====`) it is written under, in one pass."""
     stage, found = "", {}
     for line in text.splitlines():
+        if line[2:3] not in _KEY_CHARACTERS and "# ====" not in line:  # most lines: inside a job
+            continue
         banner = _BANNER.match(line)
         if banner:
             stage = banner.group(1).lower()

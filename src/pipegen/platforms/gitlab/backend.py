@@ -21,16 +21,20 @@ from pipegen.ci.outputs import OUTPUTS_FILE
 from pipegen.descriptor.model import Approval, GitlabSettings
 from pipegen.gates.compare_branch import branch_name
 from pipegen.plan import EnvKind, Job, Plan, RunWhen
+from pipegen.platforms.identity import job_branches, trust_items
+from pipegen.platforms.gitlab.identity import TOKEN_VARIABLE, login_script
+from pipegen.pins.images import is_pinned, pinned, python_image
 from pipegen.plan.install import INSTALLER_UV
 from pipegen.plan.projects import without_selector
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
 
 TEMPLATE = "gitlab-ci.yml.j2"
-# Docker-in-Docker for the image build; pinned so a runner upgrade never changes the build.
+# Docker-in-Docker for the image build; pinned by digest (images/catalog.yaml, pipegen.pins.images)
+# so neither a runner upgrade nor a moved tag changes the build.
 DOCKER_VERSION = "27.5.1"
-DOCKER_IMAGE = f"docker:{DOCKER_VERSION}-cli"
-DIND_SERVICE = f"docker:{DOCKER_VERSION}-dind"
+DOCKER_IMAGE = pinned(f"docker:{DOCKER_VERSION}-cli")
+DIND_SERVICE = pinned(f"docker:{DOCKER_VERSION}-dind")
 PIP_CACHE_PATH = ".cache/pip"
 UV_CACHE_PATH = ".cache/uv"
 ARTIFACTS_EXPIRE = "30 days"  # outlives an approval that waits a few days (dotenv outputs are artifacts)
@@ -137,6 +141,7 @@ class JobView:  # pylint: disable=too-many-instance-attributes
     before_script: tuple[Command, ...] = ()
     script: tuple[Command, ...] = ()
     artifacts: Artifacts | None = None
+    id_tokens: tuple[tuple[str, str], ...] = ()  # (variable, audience): the job's OIDC token
 
 
 @record
@@ -406,12 +411,12 @@ def job_artifacts(job: Job) -> Artifacts | None:
 def project_image(job: Job, plan: Plan) -> str | None:
     """A project whose Python differs from the pipeline's default image's (several projects in one
     repository) runs in the image of its own Python; a named settings.gitlab.image or a shell runner
-    is the user's choice and stays."""
+    is the user's choice and stays. Pinned by digest like the default image."""
     settings: GitlabSettings = plan.settings.gitlab
     python = job.python_version
     if settings.shell or settings.image or not job.python or python is None or python == plan.python:
         return None
-    return f"python:{python}-slim"
+    return python_image(python)
 
 
 def folder_commands(job: Job) -> tuple[Command, ...]:
@@ -500,7 +505,10 @@ def job_view(job: Job, plan: Plan, graph: _Graph) -> JobView:
         environment=job_environment(job), resource_group=graph.keys[job.id] if job.environment else None,
         variables=job_variables(job, settings), cache=graph.caches.get(job.id),
         before_script=folder_commands(job) + history_commands(job, settings) + install_commands(job, plan),
-        script=tuple(command(step.title, step.run) for step in job.steps),
+        script=(*((command(f"Log in to {job.identity.cloud} with the job's OIDC token", login_script(job.identity)),)
+                  if job.identity else ()),
+                *(command(step.title, step.run) for step in job.steps)),
+        id_tokens=((TOKEN_VARIABLE, job.identity.token_audience),) if job.identity else (),
         artifacts=job_artifacts(job))
 
 
@@ -617,6 +625,33 @@ def _runner_item(plan: Plan) -> ChecklistItem | None:
     return ChecklistItem("other", "runner with Docker", detail)
 
 
+def _token_subjects(job: Job, plan: Plan) -> list[str]:
+    """The `sub` claim of the job's id_token; GitLab puts the environment in claims of its own
+    (`environment`, `environment_protected`): condition on those too for a deployment job."""
+    environment = (f" with claims environment={job.environment} and environment_protected=true"
+                   if job.environment else "")
+    return [f"project_path:GROUP/PROJECT:ref_type:branch:ref:{branch}{environment}"
+            for branch in job_branches(job, plan)]
+
+
+def job_image(plan: Plan) -> str | None:
+    """Every job's image: the descriptor's as written, else pipegen's python:X-slim pinned by digest."""
+    settings: GitlabSettings = plan.settings.gitlab
+    return None if settings.shell else settings.image or python_image(plan.python)
+
+
+def _unpinned_image_items(plan: Plan) -> list[ChecklistItem]:
+    """An image every job runs in that is not pinned by digest: its tag can move under the pipeline."""
+    image = job_image(plan)
+    if image is None or is_pinned(image):
+        return []
+    whose = ("settings.gitlab.image, as written" if plan.settings.gitlab.image else
+             f"pipegen's catalog has no digest for Python {plan.python} (images/catalog.yaml)")
+    return [ChecklistItem("other", "job image pinned by digest", (
+        f"every job runs in {image}, by tag only ({whose}): a moved tag changes what the jobs run. Pin it as "
+        f"{image}@sha256:<the tag's index digest> (`docker buildx imagetools inspect {image}` prints it)."))]
+
+
 class GitlabBackend:
     name = "gitlab"
     path = ".gitlab-ci.yml"
@@ -626,9 +661,8 @@ class GitlabBackend:
         plan = without_selector(plan)
         settings: GitlabSettings = plan.settings.gitlab
         template = template_environment("gitlab").get_template(TEMPLATE)
-        image = None if settings.shell else settings.image or f"python:{plan.python}-slim"
         return template.render(
-            project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=image,
+            project=plan.project, stages=stage_views(plan), workflow_rules=workflow_rules(plan), image=job_image(plan),
             path_filter=bool(plan.triggers.watched_paths), submodules=plan.submodules,
             tags=settings.tags, pip_cache=PIP_CACHE_PATH,
             uv_cache=UV_CACHE_PATH if any(job.installer == INSTALLER_UV for job in plan.jobs) else None,
@@ -657,9 +691,11 @@ class GitlabBackend:
         runner = _runner_item(plan)
         if runner:
             items.append(runner)
+        items += _unpinned_image_items(plan)
+        items += trust_items(plan, "https://gitlab.com (or your GitLab's URL)", lambda job: _token_subjects(job, plan))
         settings = plan.settings.gitlab
         items += runner_tool_items(plan, "the shell runner's environment" if settings.shell else (
-            f"the job image ({settings.image or f'python:{plan.python}-slim'}; every job runs in it, so set "
+            f"the job image ({job_image(plan)}; every job runs in it, so set "
             "settings.gitlab.image to one with Python and these tools, or use a shell runner)"))
         for job in plan.jobs:
             for name, value in job.env if job.review_comment else ():

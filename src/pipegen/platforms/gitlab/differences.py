@@ -27,4 +27,10 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("gitlab", "runner_tools", IGNORED,
                "Every job runs in one image (`settings.gitlab.image`): the deploy kinds' tools (terraform, kubectl, "
                "helm, a cloud CLI) must be in it, or the jobs run on a shell runner; elsewhere the runner has them."),
+    Difference("gitlab", "attests", IGNORED,
+               "No native attestation of a container image's build provenance (GitLab's SLSA provenance covers job "
+               "artifacts, not pushed images): the build job does not attest and PROD does not verify; sign and "
+               "verify with cosign in your own jobs if you need it."),
+    Difference("gitlab", "verifies", IGNORED,
+               "PROD deploys the digest QA built without an attestation check (see attests)."),
 )

@@ -27,6 +27,10 @@ def declared_inputs(text: str) -> dict[str, set[tuple[str, str]]]:
     declared: dict[str, set[tuple[str, str]]] = {}
     pending: set[tuple[str, str]] = set()
     for line in text.splitlines():
+        if line[:1] in ("", " "):  # neither a comment nor a job's key (most lines: the jobs' bodies)
+            if pending:
+                pending = set()
+            continue
         if match := _DECLARED_INPUT.match(line):
             pending.add((match.group(1), match.group(2)))
         elif match := _JOB_KEY.match(line):
@@ -53,11 +57,21 @@ def _variables(event: str, release: str) -> dict[str, str]:
     return values
 
 
-def _matches(rule: dict, variables: dict[str, str]) -> bool:
+def _matches(rule: dict, variables: dict[str, str], known: dict[str, bool] | None = None) -> bool:
+    """Whether the rule's `if:` holds; `known`: conditions already evaluated with these variables
+    (a pipeline repeats a few conditions over every job)."""
     condition = rule.get("if")
     if condition is None:
         return True
+    if known is not None and isinstance(condition, str):
+        found = known.get(condition)
+        if found is None:
+            found = known[condition] = _holds(condition, variables)
+        return found
+    return _holds(condition, variables)
 
+
+def _holds(condition: str, variables: dict[str, str]) -> bool:
     def lookup(word: str) -> object:
         if not word.startswith("$"):
             raise rb.ConditionError(f"cannot read a GitLab rule: unexpected {word!r}")
@@ -66,12 +80,12 @@ def _matches(rule: dict, variables: dict[str, str]) -> bool:
     return bool(rb.Expression(condition, lookup, _TOKEN).value())
 
 
-def decide(rules: list[dict] | None, variables: dict[str, str]) -> str:
+def decide(rules: list[dict] | None, variables: dict[str, str], known: dict[str, bool] | None = None) -> str:
     """`never`, `manual`, or `on_success` for one pipeline; the first matching rule decides."""
     if rules is None:
         return "on_success"
     for rule in rules:
-        if _matches(rule, variables):
+        if _matches(rule, variables, known):
             return rule.get("when", "on_success")
     return "never"
 
@@ -95,14 +109,21 @@ def _script(job: dict) -> str:
     return "\n".join(str(line) for key in ("before_script", "script") for line in job.get(key) or [])
 
 
+def _script_parts(job: dict) -> tuple[tuple[rb.GateView, ...], frozenset[str]]:
+    """The gates the job's script runs and what it applies."""
+    script = _script(job)
+    return rb.gates_in(script), rb.applies_in(script)
+
+
 def _is_approval(job: dict) -> bool:
     environment = job.get("environment")
     return isinstance(environment, dict) and environment.get("action") == "prepare" and any(
         rule.get("when") == "manual" for rule in job.get("rules") or [])
 
 
-def read(text: str, release: str = "main", numbering: rb.Numbering | None = None) -> rb.PipelineView:
-    document = yaml_document.load(text, typed=True) or {}
+def read(text: str, release: str = "main", numbering: rb.Numbering | None = None,
+         pieces: yaml_document.Pieces | None = None) -> rb.PipelineView:
+    document = yaml_document.load(text, typed=True, pieces=pieces) or {}
     stages = document.get("stages") or ["build", "test", "deploy"]
     jobs = {name: body for name, body in document.items()
             if name not in _KEYWORDS and not name.startswith(".") and isinstance(body, dict)}
@@ -115,8 +136,9 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
     stage_nodes = [f"\0{stage}" for stage in stages]
     direct: dict[str, list[str]] = {node: [] if index == 0 else [stage_nodes[index - 1]]
                                     for index, node in enumerate(stage_nodes)}
+    needs_of: dict[str, list[tuple[str, bool]] | None] = {}
     for name, job in jobs.items():
-        needs = _needs(job)
+        needs = needs_of[name] = _needs(job)
         stage_rank = rank[job.get("stage", "test")]
         if stage_rank + 1 < len(stage_nodes):
             direct[stage_nodes[stage_rank + 1]].append(name)
@@ -126,11 +148,12 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
     after = {name: reach - nodes for name, reach in rb.closure(direct, numbering).items()}
     runs: dict[str, frozenset[str]] = {}
     variables = {event: _variables(event, release) for event in events}  # the same for every job
+    known: dict[str, dict[str, bool]] = {event: {} for event in events}
     for name in sorted(jobs, key=lambda job: (rank[jobs[job].get("stage", "test")], len(after[job]))):
         runs[name] = frozenset(
             event for event in events
-            if decide(jobs[name].get("rules"), variables[event]) != "never"
-            and all(event in runs.get(need, events) for need, _ in (_needs(jobs[name]) or [])))
+            if decide(jobs[name].get("rules"), variables[event], known[event]) != "never"
+            and all(event in runs.get(need, events) for need, _ in (needs_of[name] or [])))
     declared = declared_inputs(text)
     outputs = {name: frozenset(_OUTPUT_SET.findall(_script(job))) | {
         output for wanted in declared.values() for output, producer in wanted if producer == name}
@@ -144,7 +167,7 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             continue
         visible = frozenset((output, producer) for producer in _artifact_sources(name, job, jobs, rank)
                             for output in outputs.get(producer, ()))
-        script = _script(job)
+        gates, applies = yaml_document.derived(pieces, job, _script_parts)
         environment = job.get("environment")
         views[name] = rb.JobView(
             id=name, stage=job.get("stage", "test"), after=after[name] - approvals,
@@ -155,13 +178,26 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             outputs=outputs.get(name, frozenset()),
             inputs=frozenset(declared.get(name, ())),
             visible_outputs=visible, secrets=None, timeout_minutes=_minutes(job.get("timeout")),
-            gates=rb.gates_in(script), applies=rb.applies_in(script), submodules=_submodules(document, job),
-            project=rb.project_of(job.get("variables")))
+            gates=gates, applies=applies, submodules=_submodules(document, job),
+            project=rb.project_of(job.get("variables")), oidc=_oidc(job, _script(job)))
     auto_cancel = ((document.get("workflow") or {}).get("auto_cancel") or {}).get("on_new_commit", "conservative")
     cancel = frozenset() if auto_cancel == "none" else frozenset({rb.PUSH_RELEASE, rb.PUSH_OTHER, *rb.PULL_REQUESTS})
     return rb.PipelineView(platform="gitlab", approvers=None, jobs=views, events=events, release_branch=release,
                            schedule=None,
                            cancel_superseded=cancel & events, release_runs="parallel")
+
+
+# What each cloud's SDK reads the job's token through (pipegen.platforms.gitlab.identity).
+_CLOUD_MARKERS = {"azure": "AZURE_FEDERATED_TOKEN_FILE=", "aws": "AWS_WEB_IDENTITY_TOKEN_FILE=",
+                  "gcp": "GOOGLE_APPLICATION_CREDENTIALS="}
+
+
+def _oidc(job: dict, script: str) -> frozenset[str]:
+    """Only a job with `id_tokens:` gets an OIDC token; the clouds its script hands it to."""
+    if not job.get("id_tokens"):
+        return frozenset()
+    return frozenset(cloud for cloud, marker in _CLOUD_MARKERS.items() if marker in script) \
+        or frozenset({rb.TOKEN_UNUSED})
 
 
 _SUBMODULE_STRATEGIES = {"recursive": rb.SUBMODULES_RECURSIVE, "normal": rb.SUBMODULES_TOP_LEVEL}

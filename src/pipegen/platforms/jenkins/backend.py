@@ -617,4 +617,17 @@ def _report_items(plan: Plan) -> list[ChecklistItem]:
 def checklist(plan: Plan) -> list[ChecklistItem]:
     return [*_credential_items(plan), *_report_items(plan), *_variable_items(plan), *_environment_items(plan),
             *_job_items(plan), *_agent_items(plan), *_service_items(plan),
-            *runner_tool_items(plan, "the agents that run them"), _plugin_item()]
+            *runner_tool_items(plan, "the agents that run them"), *_identity_items(plan), _plugin_item()]
+
+
+def _identity_items(plan: Plan) -> list[ChecklistItem]:
+    """Jenkins issues builds no OIDC token: a job with a cloud identity logs in as the agent can."""
+    found: dict[str, list[str]] = {}
+    for job in plan.jobs:
+        if job.identity is not None:
+            found.setdefault(job.identity.principal, []).append(job.id)
+    return [ChecklistItem("other", f"cloud credentials: {principal}", (
+        f"Jenkins gives builds no short-lived OIDC token: {', '.join(jobs)} log in as {principal} only if the "
+        "agents that run them can (the agent's own cloud identity: an instance profile, a managed identity, a "
+        "GKE workload identity), or through Jenkins credentials your deploy command reads; see the platform "
+        "differences.")) for principal, jobs in found.items()]

@@ -25,4 +25,13 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("jenkins", "hands_over", IGNORED,
                "Files handed to a later job (a saved Terraform plan) travel by `stash`, which lasts as long as the "
                "build; the other platforms keep them as the run's artifacts."),
+    Difference("jenkins", "oidc", IGNORED,
+               "No short-lived OIDC tokens for builds: a job with a cloud identity keeps Jenkins credentials (or "
+               "the agent's own cloud identity), and the checklist names each; the other platforms log in with a "
+               "token issued for that one job."),
+    Difference("jenkins", "attests", IGNORED,
+               "No native build provenance attestation: the build stage does not attest and PROD does not verify "
+               "(GitHub artifact attestations only)."),
+    Difference("jenkins", "verifies", IGNORED,
+               "PROD deploys the digest QA built without an attestation check (see attests)."),
 )

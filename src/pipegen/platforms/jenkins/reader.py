@@ -12,7 +12,7 @@ import fnmatch
 import re
 from typing import Iterator
 
-from pipegen.platforms import readback as rb
+from pipegen.platforms import readback as rb, yaml_document
 from pipegen.platforms.approvals import ANYONE
 from pipegen.platforms.jenkins import structure as js
 
@@ -88,8 +88,17 @@ def _condition(item, event: str, release: str) -> bool:  # pylint: disable=too-m
     raise rb.ConditionError(f"cannot read the Jenkins `when` condition {item!r}")
 
 
-def _runs(stages: list[js.Stage], event: str, release: str) -> bool:
-    return all(_condition(item, event, release) for stage in stages for item in stage.when)
+def _runs(stages: list[js.Stage], event: str, release: str, known: dict[tuple[int, str], bool]) -> bool:
+    """Whether every `when` along the stage path holds; `known`: (stage id, event) already decided
+    during this read (the outer stages are on the path of every stage inside them)."""
+    for stage in stages:
+        key = (id(stage), event)
+        holds = known.get(key)
+        if holds is None:
+            holds = known[key] = all(_condition(item, event, release) for item in stage.when)
+        if not holds:
+            return False
+    return True
 
 
 def _walk(stage: js.Stage, before: rb.Reach, path: list[js.Stage], found: dict) -> rb.Reach:
@@ -140,7 +149,10 @@ def _schedule(triggers: list[js.Call], release: str) -> str | None:
     return None
 
 
-def read(text: str, release: str = "main", numbering: rb.Numbering | None = None) -> rb.PipelineView:
+def read(text: str, release: str = "main", numbering: rb.Numbering | None = None,
+         pieces: yaml_document.Pieces | None = None) -> rb.PipelineView:
+    """`pieces`: shared with the read of the other version, so that what a stage says from its own
+    text is worked out once for a stage whose text both have (its `Stage` is the same object)."""
     pipeline = js.read_pipeline(text)
     found: dict[str, tuple[list[js.Stage], rb.Reach]] = {}
     before = rb.Reach(0, numbering or rb.Numbering())
@@ -155,32 +167,29 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
     producers = rb.Reach(0, before.numbering)  # the jobs that publish outputs, so far
     views: dict[str, rb.JobView] = {}
     unstable: dict[str, frozenset[str]] = {}  # leaf -> events in which it may leave the build UNSTABLE
+    known: dict[tuple[int, str], bool] = {}  # stage conditions per event, decided once
     for name, (path, after) in found.items():
         leaf = path[-1]
-        sh = js.sh_calls(leaf)
-        script = "\n".join(call.script for call in sh)
-        job_events = frozenset(event for event in events if _runs(path, event, release))
+        yaml_document.derived(pieces, leaf, js.sh_calls)  # its errors first, as before the conditions'
+        job_events = frozenset(event for event in events if _runs(path, event, release, known))
         job_events -= {event for other, others_events in unstable.items() if other in after for event in others_events}
-        gates = rb.gates_in(script)
-        if skips_after_unstable and _marks_unstable(leaf):
+        local = yaml_document.derived(pieces, leaf, _leaf_parts)
+        gates = local["gates"]
+        if skips_after_unstable and local["marks_unstable"]:
             unstable[name] = frozenset(event for gate in gates for event in job_events
                                        if gate.mode == "dry-run" or (gate.mode == "auto" and event in rb.PULL_REQUESTS))
-        produced[name] = frozenset(variable for variable in js.env_assignments(leaf)
-                                   if not _PASSED.match(f"env.{variable} == 'true'"))  # success marks are no outputs
+        produced[name] = local["outputs"]
         if produced[name]:
             producers |= {name}
-        secrets = frozenset(variable for call in sh for variable in call.credentials)
         views[name] = rb.JobView(
             id=name, stage=path[0].name.lower(), after=after, events=job_events, environment=None,
             approval=name in approvals, asks_approval=name in approvals and not approvals & after,
-            outputs=produced[name],
-            inputs=frozenset((output, producer) for output, producer in _REQUIRED_OUTPUT.findall(script)),
+            outputs=produced[name], inputs=local["inputs"],
             visible_outputs=frozenset((output, producer) for producer in after & producers
                                       for output in produced[producer]),
-            secrets=secrets, steps=tuple(rb.StepView(call.label, frozenset(call.credentials),
-                                                     frozenset(call.credentials)) for call in sh),
-            timeout_minutes=leaf.timeout_minutes, gates=gates, applies=rb.applies_in(script),
-            submodules=_submodules(leaf, pipeline), project=_project(sh))
+            secrets=local["secrets"], steps=local["steps"], timeout_minutes=local["timeout_minutes"], gates=gates,
+            applies=local["applies"], submodules=_submodules(leaf, pipeline),
+            project=local["project"])
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
                               or ANYONE) for stage in pipeline.stages if stage.input is not None))
     views.update(_post_views(pipeline, views, events, produced))
@@ -197,6 +206,20 @@ def _project(sh: list[js.ShCall]) -> str | None:
     prefix = rb.PROJECT_VARIABLE + "="
     return next((entry.removeprefix(prefix) for call in sh for entry in call.env
                  if isinstance(entry, str) and entry.startswith(prefix)), None)
+
+
+def _leaf_parts(leaf: js.Stage) -> dict:
+    """What a stage that runs steps says from its own text."""
+    sh = js.sh_calls(leaf)
+    script = "\n".join(call.script for call in sh)
+    return {"gates": rb.gates_in(script), "marks_unstable": _marks_unstable(leaf),
+            "outputs": frozenset(variable for variable in js.env_assignments(leaf)
+                                 if not _PASSED.match(f"env.{variable} == 'true'")),  # success marks are no outputs
+            "secrets": frozenset(variable for call in sh for variable in call.credentials),
+            "inputs": frozenset((output, producer) for output, producer in _REQUIRED_OUTPUT.findall(script)),
+            "steps": tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
+                           for call in sh),
+            "timeout_minutes": leaf.timeout_minutes, "applies": rb.applies_in(script), "project": _project(sh)}
 
 
 def _waits(found: dict[str, tuple[list[js.Stage], rb.Reach]]) -> dict[str, tuple[list[js.Stage], rb.Reach]]:

@@ -8,12 +8,13 @@ module without it raises ImportError.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import tree_sitter_groovy
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 _PARSER = Parser(Language(tree_sitter_groovy.language()))
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
@@ -132,39 +133,151 @@ def _arguments(node: Node, call: Call) -> None:
             call.args.append(value_of(child))
 
 
-class _StageCache:  # pylint: disable=too-few-public-methods
-    """`stage(...) { ... }` calls by their source text, from the file being read and the one read
-    before it: `pipegen diff` reads two versions of one Jenkinsfile, whose stages are mostly the
-    same text, and each unchanged stage is then walked once. Calls are never changed once built."""
+class _StageCache:
+    """Calls (`stage(...) { ... }` and every other) by their node's type and source text, from the
+    file being read and the one read before it: `pipegen diff` reads two versions of one
+    Jenkinsfile, whose stages are mostly the same text, and each unchanged stage is then walked
+    once. Calls are never changed once built.
+    The syntax tree of the file read before is kept too: tree-sitter parses the next file from it,
+    told which lines changed, reusing the tree of the rest (the same tree as a fresh parse)."""
 
     def __init__(self) -> None:
-        self.previous: dict[bytes, Call] = {}
-        self.current: dict[bytes, Call] = {}
+        self.previous: dict[tuple[str, bytes], Call] = {}
+        self.current: dict[tuple[str, bytes], Call] = {}
+        self.source: bytes | None = None
+        self.tree: Tree | None = None
+        self.built_before: dict[int, tuple[Call, Stage]] = {}  # the `Stage` read from each call, by identity
+        self.built: dict[int, tuple[Call, Stage]] = {}
 
     def next_file(self) -> None:
         self.previous, self.current = self.current, {}
+        self.built_before, self.built = self.built, {}
 
-    def get(self, text: bytes) -> Call | None:
-        return self.current.get(text) or self.previous.get(text)
+    def stage(self, call: Call) -> Stage:
+        """The `Stage` of a stage call: the same object for the same call (a stage both versions have)."""
+        known = self.built.get(id(call)) or self.built_before.get(id(call))
+        if known is None or known[0] is not call:
+            known = (call, _new_stage(call))
+        self.built[id(call)] = known
+        return known[1]
+
+    def get(self, key: tuple[str, bytes]) -> Call | None:
+        return self.current.get(key) or self.previous.get(key)
+
+    def parse(self, source: bytes) -> Tree:
+        tree = self.tree
+        edits = _edits(self.source, source) if tree is not None and self.source is not None else None
+        if tree is None or edits is None:
+            tree = _PARSER.parse(source)
+        else:
+            for edit in reversed(edits):  # later edits first: the earlier ones' positions do not move
+                tree.edit(**edit)
+            tree = _PARSER.parse(source, tree)
+        self.source, self.tree = source, tree
+        return tree
+
+
+_RESYNC_WINDOW = 256  # lines looked ahead on each side for where two versions agree again
+_RESYNC_LINES = 3  # lines that must agree there
+_MAX_CHANGES = 64  # more separate changes than this: parse the file afresh
+
+
+def _edits(old: bytes, new: bytes) -> list[dict[str, Any]] | None:
+    """tree-sitter's edits from `old` to `new` (bytes and rows, in `old`'s terms), for versions
+    that differ in a few places; None for files too different. A change in the middle replaces
+    whole lines, each ending with \\n on both sides; a change that reaches the end of either
+    file is taken from the line before it to the end of both."""
+    before, after = old.split(b"\n"), new.split(b"\n")
+    changes = _changed_lines(before, after)
+    if changes is None:
+        return None
+    old_starts, new_starts = _line_starts(before), _line_starts(after)
+    edits = []
+    for old_first, old_end, new_first, new_end in changes:
+        start = old_starts[old_first]
+        if old_end < len(before) and new_end < len(after):
+            edits.append({"start_byte": start, "old_end_byte": old_starts[old_end],
+                          "new_end_byte": start + new_starts[new_end] - new_starts[new_first],
+                          "start_point": (old_first, 0), "old_end_point": (old_end, 0),
+                          "new_end_point": (old_first + new_end - new_first, 0)})
+            continue
+        if old_first == 0 or new_first == 0:
+            return None  # the whole file
+        start = old_starts[old_first - 1]
+        edits.append({"start_byte": start, "old_end_byte": len(old),
+                      "new_end_byte": start + len(new) - new_starts[new_first - 1],
+                      "start_point": (old_first - 1, 0), "old_end_point": (len(before) - 1, len(before[-1])),
+                      "new_end_point": (old_first - 1 + len(after) - new_first, len(after[-1]))})
+        break  # it reaches the end
+    return edits
+
+
+def _line_starts(lines: list[bytes]) -> list[int]:
+    """The byte offset of each line (lines end at \\n, as tree-sitter counts rows)."""
+    return [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+
+
+def _changed_lines(before: list[bytes], after: list[bytes]) -> list[tuple[int, int, int, int]] | None:
+    """(old first line, old end line, new first line, new end line) of each run of lines that
+    differ, for versions that differ in a few places; None for files too different."""
+    changes: list[tuple[int, int, int, int]] = []
+    old_at = new_at = 0
+    while True:
+        old_at, new_at = _same_run(before, after, old_at, new_at)
+        if old_at == len(before) and new_at == len(after):
+            return changes
+        if len(changes) == _MAX_CHANGES:
+            return None
+        ahead: dict[bytes, int] = {}
+        for line in range(new_at, min(len(after), new_at + _RESYNC_WINDOW)):
+            ahead.setdefault(after[line], line)
+        for line in range(old_at, min(len(before), old_at + _RESYNC_WINDOW)):
+            match = ahead.get(before[line])
+            if match is not None and before[line:line + _RESYNC_LINES] == after[match:match + _RESYNC_LINES]:
+                changes.append((old_at, line, new_at, match))
+                old_at, new_at = line, match
+                break
+        else:
+            if len(before) - old_at > _RESYNC_WINDOW or len(after) - new_at > _RESYNC_WINDOW:
+                return None
+            changes.append((old_at, len(before), new_at, len(after)))
+            return changes
+
+
+def _same_run(before: list[bytes], after: list[bytes], old_at: int, new_at: int) -> tuple[int, int]:
+    """Past the lines both versions have alike from here (compared in blocks, then halved)."""
+    step = 4096
+    while old_at < len(before) and new_at < len(after):
+        size = min(step, len(before) - old_at, len(after) - new_at)
+        if before[old_at:old_at + size] == after[new_at:new_at + size]:
+            old_at, new_at = old_at + size, new_at + size
+        elif size == 1:
+            break
+        else:
+            step = max(1, size // 2)
+    return old_at, new_at
 
 
 _STAGES = _StageCache()
 
 
 def _call(node: Node) -> Call:
+    """The call of this node: built once per distinct text (of this file and the one before; the
+    stages of a Jenkinsfile repeat their agent, options, `when` and `post` blocks word for word)."""
+    key = (node.type, node.text)
+    known = _STAGES.get(key)
+    if known is None:
+        known = _STAGES.current[key] = _build_call(node)
+    return known
+
+
+def _build_call(node: Node) -> Call:
     children = _named(node)
     if node.type == "local_variable_declaration":  # `agent none` reads as a declaration
         kind, declarator = children
         return Call(_text(kind), [Ref(_text(_named(declarator)[0]))])
     names = [child for child in children if child.type == "identifier"]
-    name = _text(names[-1])
-    if name != "stage":
-        return _new_call(name, children, names)
-    source = node.text
-    known = _STAGES.get(source)
-    if known is None:
-        known = _STAGES.current[source] = _new_call(name, children, names)
-    return known
+    return _new_call(_text(names[-1]), children, names)
 
 
 def _new_call(name: str, children: list[Node], names: list[Node]) -> Call:
@@ -256,7 +369,7 @@ def _descendants(node: Node, kind: str) -> Iterator[Node]:
 
 def parse_calls(text: str) -> tuple[list[Any], list[Method]]:
     """Top-level statements and method declarations; raises GroovySyntaxError on a bad parse."""
-    root = _PARSER.parse(text.encode("utf-8")).root_node
+    root = _STAGES.parse(text.encode("utf-8")).root_node
     _STAGES.next_file()
     if root.has_error:
         raise GroovySyntaxError("\n".join(sorted(_syntax_errors(root))))
@@ -365,6 +478,10 @@ def _calls(body: list[Any] | None) -> list[Call]:
 
 
 def _stage(call: Call) -> Stage:
+    return _STAGES.stage(call)
+
+
+def _new_stage(call: Call) -> Stage:
     if call.name != "stage" or len(call.args) != 1:
         raise GroovySyntaxError(f"expected stage('name') {{ ... }}, found {call.name}")
     stage = Stage(call.args[0])
