@@ -97,3 +97,25 @@ def test_the_committed_monorepo_example_holds_every_project(tmp_path: Path) -> N
     document = yaml.safe_load((root / "azure-pipelines.yml").read_text(encoding="utf-8"))
     prefixes = {name.split("_")[0] for name in _jobs(document)} - {"pipegen", "changes"}
     assert prefixes == {"features", "churn", "fraud", "scoring"}
+
+
+CLIENT, TENANT = "11111111-2222-3333-4444-555555555555", "66666666-7777-8888-9999-000000000000"
+LOGGING_IN = f"""\
+targets: [azure]
+tests: {{unit: tests/unit}}
+projects:
+  api:
+    folder: services/api
+    environments:
+      prod:
+        deploy: ./deploy.sh prod
+        identity: {{cloud: azure, client_id: {CLIENT}, tenant_id: {TENANT}}}
+"""
+
+
+def test_a_projects_azure_cli_step_works_in_its_folder(tmp_path: Path) -> None:
+    plan = projects_plan(tmp_path, LOGGING_IN)
+    _, deploy = _jobs(yaml.safe_load(AzureBackend().render(plan)))["api_deploy_prod"]
+    [task] = [step for step in _steps(deploy) if step.get("task") == "AzureCLI@2"]
+    assert task["inputs"]["workingDirectory"] == "$(Build.SourcesDirectory)/services/api"
+    assert task["env"]["PIPEGEN_PROJECT"] == "api"
