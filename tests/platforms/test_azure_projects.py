@@ -92,7 +92,7 @@ def test_project_jobs_work_in_their_folder_and_keep_files_at_the_root(plan: Plan
         assert python == ([plan.python_of(job)] if job.python else []), job.id
 
 
-def test_the_committed_monorepo_example_holds_every_project(tmp_path: Path) -> None:
+def test_the_committed_monorepo_example_holds_every_project() -> None:
     root = Path(__file__).resolve().parents[2] / "examples" / "monorepo"
     document = yaml.safe_load((root / "azure-pipelines.yml").read_text(encoding="utf-8"))
     prefixes = {name.split("_")[0] for name in _jobs(document)} - {"pipegen", "changes"}
