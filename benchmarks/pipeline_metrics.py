@@ -10,15 +10,18 @@ size: it should stay flat as jobs are added).
 
 Jenkins is read with the tree-sitter reader of the tests (pip install '.[test]').
 
-With `--installs`, it also runs the example's jobs under `pipegen run`, once per installer (pip, then
-uv: `settings.installer`), each first from empty caches (cold) and then again from the caches the first
-run filled (warm), and prints each job's install time, the install share of the jobs' time (install
-seconds over all their commands' seconds, as a CI bill counts them) and the cold pip/uv ratio:
+With `--installs`, it also runs the example's jobs once per installer (pip, then uv:
+`settings.installer`), each first from empty caches (cold) and then again from the caches the first run
+filled (warm), under `pipegen run` and under gitlab-ci-local (`--executor` picks one), and prints each
+job's install time, the install share of the jobs' time (install seconds over all their commands'
+seconds, as a CI bill counts them) and the cold pip/uv ratio:
 
     python benchmarks/pipeline_metrics.py examples/churn --installs [--job lint --job train ...]
 
 The jobs find pipegen's wheel built from this checkout (PIP_FIND_LINKS) and an MLflow registry in a
-SQLite file; the machine's own PIP_FIND_LINKS folders stay in use, for both installers alike.
+SQLite file; the machine's own PIP_FIND_LINKS folders stay in use, for both installers alike. The
+gitlab-ci-local runs use the test suite's harness (tests/executors), so they need the test extra and
+gitlab-ci-local in .tools (see the README's test command).
 """
 from __future__ import annotations
 

@@ -19,7 +19,18 @@ from conftest import MINIMAL, ROOT
 from helpers import run_pipegen
 
 pytestmark = pytest.mark.slow
-HOOK_REPOSITORY_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "src", "templates", "gates")
+
+
+def _hook_repository_files() -> tuple[str, ...]:
+    """What the package is built from (the sdist's include list, so a new data folder is not forgotten)
+    and the hooks file."""
+    import tomllib  # pylint: disable=import-outside-toplevel  # Python 3.11+, as the tests run on
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return (*pyproject["tool"]["hatch"]["build"]["targets"]["sdist"]["include"], ".pre-commit-hooks.yaml")
+
+
+HOOK_REPOSITORY_FILES = _hook_repository_files()
 
 
 def git(root: Path, *args: str) -> str:

@@ -3,6 +3,7 @@ CHANGED_<PROJECT> job outputs (GitHub's files read back), every project when the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import git
@@ -134,3 +135,54 @@ def test_a_local_run_compares_the_work_tree_with_the_base(repo, tmp_path) -> Non
         assert changed_files(root, commit_range(environ))[0] is None
     missing, why = changed_files(root, commit_range({"PIPEGEN_CHANGES_BASE": "no-such-branch"}))
     assert missing is None and "not in this clone" in why
+
+
+def azure_build(repository: git.Repo, monkeypatch: pytest.MonkeyPatch, capsys, reason: str,
+                **variables: str) -> dict[str, str]:
+    """Runs `pipegen changes` as an Azure Pipelines step would; returns the output variables its
+    `##vso[task.setvariable ...;isOutput=true]` logging commands set."""
+    for name, value in {"TF_BUILD": "True", "BUILD_REASON": reason,
+                        "BUILD_SOURCEVERSION": repository.head.commit.hexsha, **variables}.items():
+        monkeypatch.setenv(name, value)
+    result = run_pipegen(capsys, "changes")
+    assert result.exit_code == 0, result.out + result.err
+    found = re.findall(r"^##vso\[task\.setvariable variable=(\w+);isOutput=true\](.*)$", result.out, re.MULTILINE)
+    return dict(found)
+
+
+def test_azure_a_merged_pull_request_compares_with_the_branch_before_it(repo, monkeypatch, capsys) -> None:
+    repo.git.checkout("-b", "topic")
+    commit(repo, {"models/churn/b.py": "merged = 1\n"})
+    repo.git.checkout("main")
+    commit(repo, {"README.md": "main moved on\n"})
+    repo.git.merge("--no-ff", "topic", "-m", "Merge topic")
+    assert azure_build(repo, monkeypatch, capsys, "IndividualCI") == {
+        "CHANGED_FEATURES": "false", "CHANGED_CHURN": "true", "CHANGED_SCORING": "false"}
+
+
+@pytest.mark.parametrize("reason", ["IndividualCI", "BatchedCI", "Schedule", "Manual", "ResourceTrigger"])
+def test_azure_runs_every_project_when_it_does_not_name_the_range(reason, repo, monkeypatch, capsys) -> None:
+    # A plain commit: Azure does not say which commits its push brought, so nothing is skipped.
+    commit(repo, {"models/churn/b.py": "pushed = 1\n"})
+    outputs = azure_build(repo, monkeypatch, capsys, reason)
+    assert len(outputs) == 3 and set(outputs.values()) == {"true"}, outputs
+
+
+def test_azure_a_pull_request_compares_with_its_target_branch(repo, monkeypatch, capsys) -> None:
+    repo.create_head("refs/remotes/origin/main", repo.head.commit)  # what Azure's checkout fetches
+    repo.git.checkout("-b", "topic")
+    commit(repo, {"config/scoring/limits.yaml": "limit: 4\n"})
+    repo.git.checkout("main")
+    commit(repo, {"libs/features/a.py": "on main since = 1\n"})
+    repo.git.update_ref("refs/remotes/origin/main", "HEAD")
+    repo.git.checkout("topic")
+    assert azure_build(repo, monkeypatch, capsys, "PullRequest", SYSTEM_PULLREQUEST_TARGETBRANCH="refs/heads/main") == {
+        "CHANGED_FEATURES": "false", "CHANGED_CHURN": "false", "CHANGED_SCORING": "true"}
+    missing = azure_build(repo, monkeypatch, capsys, "PullRequest", SYSTEM_PULLREQUEST_TARGETBRANCH="refs/heads/gone")
+    assert set(missing.values()) == {"true"}
+
+
+def test_azure_a_pull_request_without_its_target_branch_runs_every_project(tmp_path) -> None:
+    commits = commit_range({"TF_BUILD": "True", "BUILD_REASON": "PullRequest", "BUILD_SOURCEVERSION": "b" * 40},
+                           tmp_path)
+    assert (commits.base, commits.head) == (None, "b" * 40) and "without a target branch" in commits.why

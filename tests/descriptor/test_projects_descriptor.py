@@ -92,8 +92,6 @@ ERRORS = {
     "root-only-key": (MONOREPO.replace("    folder: libs/features\n",
                                        "    folder: libs/features\n    targets: [github]\n"), 13, 5,
                       "projects.features: unknown key 'targets' (shared by every project: write it at the root)"),
-    "target-without-projects": (MONOREPO.replace("[github, gitlab]", "[github, jenkins]"), 2, 19,
-                                "targets[1]: jenkins cannot hold several projects yet"),
     "project-section-problem": (MONOREPO.replace("threshold: 0.6", "threshold: high"), 32, 54,
                                 "model.metrics.recall.threshold"),
 }

@@ -46,3 +46,6 @@ def test_a_projects_prod_losing_its_approval_names_the_project(monorepo: Path, c
     report = json.loads(result.out)
     texts = {change["text"] for change in report["changes"] if change["risky"]}
     assert texts == {"churn's PROD lost its approval"}, report
+    # Every target of the example says it, each from its own file read back.
+    assert [change["platforms"] for change in report["changes"] if change["risky"]] == [
+        ["azure", "github", "gitlab", "jenkins"]], report

@@ -7,8 +7,8 @@ from conftest import EXAMPLES
 from helpers import run_pipegen
 
 
-# Each example and the number of pipeline files it holds (monorepo: GitHub and GitLab, which hold several projects).
-FILES = {"churn": 4, "dags-and-infra": 4, "minimal": 4, "monorepo": 2}
+# Each example and the number of pipeline files it holds.
+FILES = {"churn": 4, "dags-and-infra": 4, "minimal": 4, "monorepo": 4}
 
 
 @pytest.mark.parametrize("example", sorted(FILES))

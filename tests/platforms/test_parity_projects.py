@@ -1,6 +1,6 @@
-"""Parity with several projects: the GitHub and GitLab files of a `projects:` descriptor, read back, do what the
-plan says (GitLab selects each project's jobs natively, so its file holds no `changes` job), and each job read
-back names its project."""
+"""Parity with several projects: each platform's file of a `projects:` descriptor, read back, does what the plan
+says (GitLab and Jenkins select each project's jobs natively, so their files hold no `changes` job), and each job
+read back names its project."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,43 +12,20 @@ from pipegen.plan.projects import build_projects_plan
 from pipegen.platforms import get_backend, parity
 from pipegen.platforms import readback as rb
 from pipegen.platforms.readers import read_back
+from projects_descriptor import MODELS, REPORTED
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = """\
-targets: [github, gitlab]
-project: {requirements: {test: requirements-test.txt}}
-tests: {unit: tests/unit}
-projects:
-  features: {folder: libs/features}
-  churn:
-    folder: models/churn
-    depends_on: [features]
-    model:
-      name: churn-classifier
-      train: python -m churn.train
-      metrics: {auc: {greater_is_better: true, threshold: 0.7}}
-    image: {name: churn-api}
-    environments:
-      qa: {deploy: ./deploy.sh qa}
-      prod: {deploy: ./deploy.sh prod, approval: {approvers: [ops]}}
-  fraud:
-    folder: models/fraud
-    depends_on: [features]
-    model:
-      name: fraud-detector
-      train: python -m fraud.train
-      metrics: {recall: {greater_is_better: true, threshold: 0.6}}
-"""
 
 
-@pytest.fixture(params=["committed example", "models and environments"])
+@pytest.fixture(params=["committed example", "models and environments", "gate reports"])
 def plan_and_texts(request, tmp_path: Path):
     if request.param == "committed example":
         folder = ROOT / "examples" / "monorepo"
         plan = build_projects_plan(read_any(folder / "pipegen.yaml"))
         return plan, {target: (folder / get_backend(target).path).read_text(encoding="utf-8")
                       for target in plan.targets}
-    (tmp_path / "pipegen.yaml").write_text(MODELS, encoding="utf-8")
+    (tmp_path / "pipegen.yaml").write_text(MODELS if request.param == "models and environments" else REPORTED,
+                                           encoding="utf-8")
     plan = build_projects_plan(read_any(tmp_path / "pipegen.yaml"))
     return plan, {target: get_backend(target).render(plan) for target in plan.targets}
 
@@ -62,4 +39,6 @@ def test_each_platform_does_what_the_plan_says(plan_and_texts) -> None:
         assert parity.compare(rb.from_plan(plan, target), view) == [], target
         assert {job.id: job.project for job in view.jobs.values() if job.project} == {
             job.id: job.project for job in plan.jobs if job.project and job.id in view.jobs}
-        assert ("changes" in view.jobs) is (target == "github")
+        assert ("changes" in view.jobs) is (target in ("github", "azure"))
+        if target == "jenkins":  # a stage's changeset is known once a stage checked out: pipegen-check first
+            assert all("pipegen-check" in job.after for job in view.jobs.values() if job.project), target

@@ -3,9 +3,10 @@
 GitHub's `on.push.paths` and Azure's `trigger.paths` filter whole workflows, not jobs: with every
 project's jobs in one file, the run itself has to say which projects changed. This compares the
 run's commit range with each project's path globs: a push compares before..after, a pull/merge
-request the merge base with its head. Every project runs when the range cannot be known (a
-schedule, a manual run, a branch's first push, a commit the clone does not have) and when
-pipegen's own files changed."""
+request the merge base with its head. Azure names no previous commit for a CI build: a merge
+commit (a merged pull request) is compared with its first parent, any other CI build runs every
+project. Every project runs when the range cannot be known (a schedule, a manual run, a branch's
+first push, a commit the clone does not have) and when pipegen's own files changed."""
 from __future__ import annotations
 
 import subprocess
@@ -60,12 +61,34 @@ def _gitlab_range(environ: Mapping[str, str]) -> CommitRange:
     return CommitRange(None, head, f"a {source or 'manual'} pipeline")
 
 
-def commit_range(environ: Mapping[str, str]) -> CommitRange:
+def _azure_range(environ: Mapping[str, str], root: Path) -> CommitRange:
+    reason = environ.get("BUILD_REASON", "")
+    head = environ.get("BUILD_SOURCEVERSION") or "HEAD"
+    if reason == "PullRequest":
+        target = environ.get("SYSTEM_PULLREQUEST_TARGETBRANCH", "").removeprefix("refs/heads/")
+        if not target:
+            return CommitRange(None, head, "a pull request without a target branch")
+        return CommitRange(f"origin/{target}", head, f"a pull request from its merge base with {target}")
+    if reason in ("IndividualCI", "BatchedCI"):
+        # Azure gives no previous commit for a push. A merge commit's first parent is the branch
+        # before the merge (a merged pull request); for any other commit the push may have brought
+        # several commits, so the range is unknown.
+        parents = (_git(root, "rev-list", "--parents", "-n", "1", head) or "").split()
+        if len(parents) == 3:
+            return CommitRange(parents[1], head, "a merge commit, from its first parent")
+        return CommitRange(None, head, "a CI build of a commit that is not a merge (Azure does not say which "
+                                       "commits the push brought)")
+    return CommitRange(None, head, f"a {reason or 'manual'} build")
+
+
+def commit_range(environ: Mapping[str, str], root: Path | None = None) -> CommitRange:
     """The range this run covers, from the CI's own variables."""
     if environ.get("GITHUB_ACTIONS") == "true":
         return _github_range(environ)
     if environ.get("GITLAB_CI") == "true":
         return _gitlab_range(environ)
+    if environ.get("TF_BUILD", "").lower() == "true":
+        return _azure_range(environ, root or Path.cwd())
     event = environ.get("PIPEGEN_EVENT", "")  # `pipegen run --event`
     if event in ("schedule", "manual"):
         return CommitRange(None, None, f"a {event} run")
@@ -121,7 +144,7 @@ def project_selection(descriptor_path: Path, environ: Mapping[str, str]) -> tupl
     if not isinstance(parsed, ProjectSet):
         raise UsageError(f"{descriptor_path} declares one project (no projects:): every job runs on every change")
     root = repository_of(descriptor_path.resolve())
-    files, why = changed_files(root, commit_range(environ))
+    files, why = changed_files(root, commit_range(environ, root))
     own = (descriptor_path.resolve().relative_to(root).as_posix(),
            *(get_backend(target).path for target in parsed.first.targets))
     return selected(project_paths(parsed), own, files), files, why

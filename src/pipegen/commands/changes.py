@@ -16,8 +16,9 @@ from pipegen.commands._descriptor_option import descriptor_option
               help="Publish CHANGED_<PROJECT> as job outputs (`pipegen output set`); else only print.")
 def command(descriptor_path: Path, publish: bool) -> None:
     """Say which projects this run's commit range changed (push: before..after; pull/merge request:
-    from the merge base; every project on schedules, manual runs, first pushes and when pipegen's own
-    files change), and publish CHANGED_<PROJECT>=true|false for the jobs gated on it."""
+    from the merge base; an Azure CI build of a merge commit: from its first parent; every project on
+    schedules, manual runs, first pushes, Azure's other CI builds and when pipegen's own files change),
+    and publish CHANGED_<PROJECT>=true|false for the jobs gated on it."""
     # pylint: disable=import-outside-toplevel  # only when the command runs
     from pipegen.ci.changes import project_selection
     from pipegen.ci.outputs import set_output

@@ -24,7 +24,6 @@ PROJECT_SECTIONS = ("project", "tests", "quality", "model", "image", "environmen
 # Shared by the whole repository: one pipeline file per platform has one set of these.
 ROOT_ONLY = ("version", "targets", "triggers", "settings", "report")
 # Platforms whose pipeline can hold several projects today.
-PROJECT_TARGETS = ("github", "gitlab")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 PROJECT_VARIABLE = "PIPEGEN_PROJECT"  # names the project a job works for (gates read its model block)
 
@@ -136,11 +135,6 @@ def shape_problems(data: dict, positions: dict, filename: str) -> list[Problem]:
     if "project" in data and isinstance(data["project"], dict) and "name" in data["project"]:
         problems.append(_at(positions, ("project", "name"), filename, "project.name: with projects:, each project "
                             "is named by its key under projects (the root's project block holds shared settings)"))
-    targets = data.get("targets")
-    for index, target in enumerate(targets if isinstance(targets, list) else ()):
-        if target not in PROJECT_TARGETS:
-            problems.append(_at(positions, ("targets", index), filename, f"targets[{index}]: {target} cannot hold "
-                                f"several projects yet (supported: {', '.join(PROJECT_TARGETS)})"))
     owners: dict[str, str] = {}
     for name, block in projects.items():
         problems += _block_problems(name, block, projects, owners, positions, filename)

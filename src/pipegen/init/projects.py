@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipegen.descriptor.projects import PROJECT_TARGETS
 from pipegen.init.starter import (
     Detection,
     _image_lines,
@@ -122,14 +121,6 @@ def render_projects(root: Detection, projects: list[FoundProject]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def several_project_targets(targets: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
-    """The targets that hold several projects, and why (the others are left out, said in a comment)."""
-    kept = tuple(target for target in targets if target in PROJECT_TARGETS)
-    left = [target for target in targets if target not in PROJECT_TARGETS]
-    why = f"; {', '.join(left)} cannot hold several projects yet" if left else ""
-    return kept or ("github",), why
-
-
 def inspect_projects(root: Path, targets: tuple[str, ...], measure_lint: bool, *, repository_code: bool,
                      progress) -> tuple[Detection, list[FoundProject]] | None:
     """The repository's facts (targets, mainline) and each project's detection, or None when the
@@ -141,8 +132,7 @@ def inspect_projects(root: Path, targets: tuple[str, ...], measure_lint: bool, *
     if not folders:
         return None
     repository = inspect_repository(root, targets, measure_lint=False, progress=progress)
-    chosen, why = several_project_targets(repository.targets)
-    repository = replace(repository, targets=chosen, targets_source=repository.targets_source + why)
+    chosen = repository.targets
     names: dict[str, str] = {}
     for folder in folders:
         names[project_key(folder, set(names))] = folder

@@ -16,9 +16,10 @@ from pipegen.plan.model import PLAN_STAGES, EnvKind, EnvValue, Job, Plan, Stage,
 from pipegen.records import replace
 
 SELECTOR_JOB = "changes"
-# Platforms that select each project's jobs with their own job-level rules (GitLab `rules:changes`),
-# so their files hold no `changes` job.
-NATIVE_PROJECT_SELECTION = ("gitlab",)
+# Platforms that select each project's jobs with their own job-level rules (GitLab `rules:changes`,
+# Jenkins `when { changeset }`), so their files hold no `changes` job. On Jenkins a project's jobs wait
+# for `pipegen-check` instead: the build knows its changeset only once a stage has checked out.
+NATIVE_PROJECT_SELECTION = {"gitlab": None, "jenkins": "pipegen-check"}
 CHECK_JOB = "pipegen-check"
 
 
@@ -133,13 +134,26 @@ def _environments(plans: list[Plan]) -> tuple:
     return tuple(found.items())
 
 
-def without_selector(plan: Plan) -> Plan:
+def without_selector(plan: Plan, instead: str | None = None) -> Plan:
     """The plan for a platform that selects each project's jobs natively (GitLab's job-level
-    `rules:changes`): no `changes` job, and no job waits for it."""
+    `rules:changes`, Jenkins' `changeset`): no `changes` job; the jobs that waited for it wait for
+    `instead` (when given) or for nothing."""
     if plan.selector is None:
         return plan
     selector = plan.selector
-    stages = tuple(replace(stage, jobs=tuple(replace(job, needs=tuple(need for need in job.needs if need != selector))
+
+    def needs_of(job: Job) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(instead if need == selector and instead else need for need in job.needs
+                                   if need != selector or instead))
+
+    stages = tuple(replace(stage, jobs=tuple(replace(job, needs=needs_of(job))
                                              for job in stage.jobs if job.id != selector))
                    for stage in plan.stages)
     return replace(plan, stages=stages, selector=None)
+
+
+def native_selection(plan: Plan, platform: str) -> Plan:
+    """The plan as `platform` renders it (see NATIVE_PROJECT_SELECTION)."""
+    if platform not in NATIVE_PROJECT_SELECTION:
+        return plan
+    return without_selector(plan, NATIVE_PROJECT_SELECTION[platform])

@@ -15,7 +15,6 @@ import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from pipegen.platforms.approvals import approvers_of
@@ -447,10 +446,9 @@ def from_plan(plan: Plan, platform: str = "plan") -> PipelineView:
     project's jobs natively, without the change-selection job: see pipegen.plan.projects)."""
     # pylint: disable-next=import-outside-toplevel  # the plan's modules: only views of plans need them
     from pipegen.plan import EnvKind
-    from pipegen.plan.projects import NATIVE_PROJECT_SELECTION, without_selector  # pylint: disable=import-outside-toplevel
+    from pipegen.plan.projects import native_selection  # pylint: disable=import-outside-toplevel
 
-    if platform in NATIVE_PROJECT_SELECTION:
-        plan = without_selector(plan)
+    plan = native_selection(plan, platform)
     events = pipeline_events(plan)
     direct = {job.id: plan.all_needs(job) for job in plan.jobs}
     numbering = Numbering()

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import shlex
 
-from pipegen.plan import REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
+from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
+from pipegen.plan.projects import changed_output
 from pipegen.platforms import PATHS, approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record
@@ -33,7 +34,6 @@ SOURCES_DIR = "$(Build.SourcesDirectory)"
 NOT_PULL_REQUEST = "ne(variables['Build.Reason'], 'PullRequest')"
 PULL_REQUEST = "eq(variables['Build.Reason'], 'PullRequest')"
 _RUN_WHEN_RANK = {RunWhen.ALWAYS: 0, RunWhen.NOT_PULL_REQUEST: 1, RunWhen.PULL_REQUEST: 1, RunWhen.BRANCH: 2}
-REPORTS_DIR = "$(Build.SourcesDirectory)/pipegen-reports"
 
 
 # ---------------------------------------------------------------------------- view model
@@ -52,6 +52,7 @@ class StepView:  # pylint: disable=too-many-instance-attributes  # a flat record
     inputs: tuple[tuple[str, str | bool], ...] = ()  # task
     condition: str | None = None
     fetch_depth: int = 1  # checkout
+    working_directory: str | None = None  # bash: several projects: the project's folder
     submodules: bool = False  # checkout: the git submodules too, recursively
 
 
@@ -158,17 +159,49 @@ def _branch_clause(branch: str) -> str:
     return f"eq(variables['Build.SourceBranch'], {_expression_string('refs/heads/' + branch)})"
 
 
-def run_condition(when: RunWhen, branch: str | None, always: bool = False) -> str | None:
-    """The `condition:` for a run_when; None keeps Azure's default `succeeded()`; `always`
-    also runs after failures (the gate report)."""
+def run_clause(when: RunWhen, branch: str | None) -> str | None:
+    """The test of the run (not of the jobs before) a run_when makes; None: every run."""
     if when is RunWhen.ALWAYS:
         return None
     if when is RunWhen.PULL_REQUEST:
-        return f"and({'always()' if always else 'succeeded()'}, {PULL_REQUEST})"
+        return PULL_REQUEST
     if when is RunWhen.BRANCH and branch:
         # A pull request's SourceBranch is refs/pull/..., so the branch test also excludes PRs.
-        return f"and(succeeded(), {_branch_clause(branch)})"
-    return f"and(succeeded(), {NOT_PULL_REQUEST})"
+        return _branch_clause(branch)
+    return NOT_PULL_REQUEST
+
+
+def run_condition(when: RunWhen, branch: str | None, always: bool = False) -> str | None:
+    """The `condition:` for a run_when; None keeps Azure's default `succeeded()`; `always`
+    also runs after failures (the gate report)."""
+    clause = run_clause(when, branch)
+    if clause is None:
+        return None
+    return f"and({'always()' if always and when is RunWhen.PULL_REQUEST else 'succeeded()'}, {clause})"
+
+
+# Several projects: a project's jobs run when nothing before them failed, so a skipped job of an
+# unchanged project (the library a service depends on) does not stop them; `succeeded()` would.
+NOTHING_FAILED = ("not(failed())", "not(canceled())")
+
+
+def changed_reference(plan: Plan, job: Job, ids: dict[str, str]) -> str:
+    """The selector's CHANGED_<PROJECT> output for `job`'s project, as a job condition reads it: same
+    stage `dependencies.JOB.outputs['STEP.NAME']`, a later stage
+    `stageDependencies.STAGE.JOB.outputs['STEP.NAME']` (also in a deployment job's condition)."""
+    selector = plan.job(plan.selector or "")
+    key = _expression_string(f"{azure_id(selector.output_step or '')}.{changed_output(job.project or '')}")
+    if selector.stage == job.stage:
+        return f"dependencies.{ids[selector.id]}.outputs[{key}]"
+    return f"stageDependencies.{stage_id(plan.stage_of(selector.id))}.{ids[selector.id]}.outputs[{key}]"
+
+
+def stage_changed_reference(plan: Plan, project: str, ids: dict[str, str]) -> str:
+    """The selector's CHANGED_<PROJECT> output as a later stage's condition reads it:
+    `dependencies.STAGE.outputs['JOB.STEP.NAME']`."""
+    selector = plan.job(plan.selector or "")
+    key = _expression_string(f"{ids[selector.id]}.{azure_id(selector.output_step or '')}.{changed_output(project)}")
+    return f"dependencies.{stage_id(plan.stage_of(selector.id))}.outputs[{key}]"
 
 
 def _loosest(jobs: tuple[Job, ...]) -> Job:
@@ -220,10 +253,10 @@ def _uses_uv(job: Job) -> bool:
 def _cache_key(plan: Plan, job: Job) -> tuple[str, str]:
     """(key, restoreKeys) for Cache@2: quoted literals, then the files that decide what the job
     installs (hashed): uv's cache keyed on its lock/requirements files, pip's on the requirements."""
-    literals = ["uv" if _uses_uv(job) else "pip", '"$(Agent.OS)"', f'"python-{plan.python}"']
+    literals = ["uv" if _uses_uv(job) else "pip", '"$(Agent.OS)"', f'"python-{plan.python_of(job)}"']
     prefix = " | ".join(literals)
-    files = [path for path in (job.cache_files if _uses_uv(job) else job.requirements)
-             if _CACHE_SEGMENT_SAFE.match(path)]
+    files = [job.at_root(path) for path in (job.cache_files if _uses_uv(job) else job.requirements)
+             if _CACHE_SEGMENT_SAFE.match(job.at_root(path))]
     key = " | ".join([*literals, f'"{job.id}"', *files])
     return key, "\n".join([f'{prefix} | "{job.id}"', prefix])
 
@@ -234,22 +267,29 @@ def python_steps(plan: Plan, job: Job) -> list[StepView]:
     key, restore_keys = _cache_key(plan, job)
     cache = ("uv cache", "$(UV_CACHE_DIR)") if _uses_uv(job) else ("pip cache", "$(PIP_CACHE_DIR)")
     steps = [
-        StepView("task", f"Python {plan.python}", task="UsePythonVersion@0",
-                 inputs=(("versionSpec", plan.python),)),
+        StepView("task", f"Python {plan.python_of(job)}", task="UsePythonVersion@0",
+                 inputs=(("versionSpec", plan.python_of(job)),)),
         StepView("task", cache[0], task="Cache@2",
                  inputs=(("key", key), ("restoreKeys", restore_keys), ("path", cache[1]))),
     ]
     command = install_command(job)
     if command:
-        steps.append(StepView("bash", "Install dependencies", script=_script(command)))
+        steps.append(StepView("bash", "Install dependencies", script=_script(command),
+                              working_directory=working_directory(job)))
     return steps
+
+
+def working_directory(job: Job) -> str | None:
+    """Where a job's own commands run: its project's folder (several projects), else the default."""
+    return f"{SOURCES_DIR}/{job.folder}" if job.folder else None
 
 
 def fetch_steps(job: Job) -> list[StepView]:
     if job.collects_reports:
         # Every job keeps its report folder as an artifact (also when it fails): all of their Markdown.
         return [StepView("task", "Fetch every job's reports", task="DownloadPipelineArtifact@2",
-                         inputs=(("buildType", "current"), ("itemPattern", "**/*.md"), ("targetPath", REPORTS_DIR)))]
+                         inputs=(("buildType", "current"), ("itemPattern", "**/*.md"),
+                                 ("targetPath", f"{SOURCES_DIR}/{job.at_root(REPORT_DIR)}")))]
     return [StepView("task", f"Fetch files handed over by {producer}", task="DownloadPipelineArtifact@2",
                      inputs=(("buildType", "current"), ("artifactName", handover_artifact(producer)),
                              ("targetPath", SOURCES_DIR)))
@@ -264,17 +304,20 @@ def plan_steps(job: Job) -> list[StepView]:
         env = tuple((name, env_value(value)) for name, value in job.step_env(step))
         if job.review_comment:
             # The build's own token, mapped into this step only; the build service needs
-            # "Contribute to pull requests" (see the checklist).
-            env = ((REPORT_TOKEN_ENV, "$(System.AccessToken)"),)
+            # "Contribute to pull requests" (see the checklist). Literals (the project) stay.
+            env = (*((name, value) for name, value in env if not value.startswith("$(")),
+                   (REPORT_TOKEN_ENV, "$(System.AccessToken)"))
         name = azure_id(step.id) if step.id and step.id == job.output_step else None
         if job.identity is not None and job.identity.cloud == "azure":
             # The task logs in through the workload-identity service connection (a short-lived
             # token, no stored secret) for the length of this script, then logs out.
+            folder = (("workingDirectory", working_directory(job) or ""),) if job.folder else ()
             views.append(StepView("task", step.title, task="AzureCLI@2", env=env, name=name, inputs=(
                 ("azureSubscription", service_connection(job)), ("scriptType", "bash"),
-                ("scriptLocation", "inlineScript"), ("inlineScript", _script(step.run)))))
+                ("scriptLocation", "inlineScript"), ("inlineScript", _script(step.run)), *folder)))
         else:
-            views.append(StepView("bash", step.title, script=_script(step.run), env=env, name=name))
+            views.append(StepView("bash", step.title, script=_script(step.run), env=env, name=name,
+                                  working_directory=working_directory(job)))
     return views
 
 
@@ -318,14 +361,16 @@ def report_steps(job: Job) -> list[StepView]:
     if job.junit:
         steps.append(StepView("task", "Publish test results", task="PublishTestResults@2",
                               condition="succeededOrFailed()",
-                              inputs=(("testResultsFormat", "JUnit"), ("testResultsFiles", "\n".join(job.junit)),
+                              inputs=(("testResultsFormat", "JUnit"),
+                                      ("testResultsFiles", "\n".join(map(job.at_root, job.junit))),
                                       ("testRunTitle", job.title), ("failTaskOnMissingResultsFile", False))))
     for path in job.artifacts:
         # The attempt number keeps a re-run of a failed job from colliding with its first upload.
         name = _artifact_name(job.id, path) + "-$(System.JobAttempt)"
         steps.append(StepView("task", f"Keep {path}", task="PublishPipelineArtifact@1",
                               condition="succeededOrFailed()",
-                              inputs=(("targetPath", path), ("artifact", name), ("publishLocation", "pipeline"))))
+                              inputs=(("targetPath", job.at_root(path)), ("artifact", name),
+                                      ("publishLocation", "pipeline"))))
     return steps
 
 
@@ -333,7 +378,8 @@ def handover_steps(job: Job) -> list[StepView]:
     """Files later jobs fetch: staged with their relative paths, published as one artifact."""
     if not job.hands_over:
         return []
-    copies = [f'cp -R --parents {shlex.quote(path)} "$HANDOVER_DIR"/' for path in job.hands_over]
+    # From the repository root, so the fetching job's download (into the root) puts them back in place.
+    copies = [f'cp -R --parents {shlex.quote(job.at_root(path))} "$HANDOVER_DIR"/' for path in job.hands_over]
     script = _script("\n".join(['mkdir -p "$HANDOVER_DIR"', *copies]))
     return [
         StepView("bash", "Stage files for later jobs", script=script, env=(("HANDOVER_DIR", HANDOVER_DIR),)),
@@ -355,7 +401,7 @@ def job_steps(plan: Plan, job: Job) -> tuple[StepView, ...]:
 # ---------------------------------------------------------------------------- jobs and stages
 
 
-def _with_results(condition: str | None, plan: Plan, job: Job, ids: dict[str, str]) -> str | None:
+def _result_checks(plan: Plan, job: Job, ids: dict[str, str]) -> list[str]:
     """A job needing a job of the model's chain (which continues on error) runs only when that
     job really succeeded: `succeeded()` also accepts SucceededWithIssues."""
     checks = []
@@ -366,6 +412,11 @@ def _with_results(condition: str | None, plan: Plan, job: Job, ids: dict[str, st
         source = (f"dependencies.{ids[need]}" if upstream.stage == job.stage
                   else f"stageDependencies.{stage_id(plan.stage_of(need))}.{ids[need]}")
         checks.append(f"eq({source}.result, 'Succeeded')")
+    return checks
+
+
+def _with_results(condition: str | None, plan: Plan, job: Job, ids: dict[str, str]) -> str | None:
+    checks = _result_checks(plan, job, ids)
     if not checks:
         return condition
     base = condition or "succeeded()"
@@ -373,16 +424,29 @@ def _with_results(condition: str | None, plan: Plan, job: Job, ids: dict[str, st
     return f"and({inner}, {', '.join(checks)})"
 
 
+def project_condition(plan: Plan, job: Job, ids: dict[str, str], stricter: bool) -> str:
+    """A project's job (several projects): only when its project changed, nothing before it failed
+    (a skipped job of an unchanged project does not count), and its own run test."""
+    parts = ["not(canceled())"] if job.always else list(NOTHING_FAILED)
+    parts.append(f"eq({changed_reference(plan, job, ids)}, 'true')")
+    clause = run_clause(job.run_when, job.branch) if stricter else None
+    parts += ([clause] if clause else []) + _result_checks(plan, job, ids)
+    return f"and({', '.join(parts)})"
+
+
 def job_view(plan: Plan, job: Job, stage_condition_job: Job, ids: dict[str, str]) -> JobView:
     stricter = _RUN_WHEN_RANK[job.run_when] > _RUN_WHEN_RANK[stage_condition_job.run_when]
+    if job.project is not None and plan.selector is not None:
+        condition = project_condition(plan, job, ids, stricter)
+    else:
+        condition = _with_results(run_condition(job.run_when, job.branch, job.always) if stricter else None,
+                                  plan, job, ids)
     variables = tuple((name, output_reference(plan, job, name, producer, ids)) for name, producer in job.inputs)
     return JobView(
         kind="deployment" if job.environment else "job", id=ids[job.id], display_name=job.title,
         comment=_comment(job.comment), timeout_minutes=job.timeout_minutes, steps=job_steps(plan, job),
         depends_on=tuple(ids[need] for need in plan.same_stage_needs(job)),
-        condition=_with_results(run_condition(job.run_when, job.branch, job.always) if stricter else None,
-                                plan, job, ids),
-        variables=variables, environment=job.environment,
+        condition=condition, variables=variables, environment=job.environment,
         services=tuple(service.name for service in job.services),
         continue_on_error=not job.blocks_later_stages)
 
@@ -401,6 +465,7 @@ def containers(plan: Plan) -> tuple[ContainerView, ...]:
 def stage_depends_on(plan: Plan, stage: Stage) -> tuple[str, ...]:
     """The previous stage, plus every earlier stage a job reads from or needs: stageDependencies
     only sees stages listed in the consumer stage's dependsOn."""
+    # (a project's jobs need the selector: its stage is listed, for the stage's and jobs' conditions)
     needed = {plan.stage_of(need).id for job in stage.jobs for need in plan.earlier_stage_needs(job)}
     previous = plan.previous_stage(stage.id)
     if previous is not None:
@@ -412,11 +477,28 @@ def stage_view(plan: Plan, stage: Stage, ids: dict[str, str]) -> StageView:
     # The stage carries the loosest condition of its jobs; a false stage condition skips the
     # stage before its environments' approvals are requested.
     loosest = _loosest(stage.jobs)
+    always = all(job.always for job in stage.jobs)
+    projects = list(dict.fromkeys(job.project for job in stage.jobs if job.project))
+    if plan.selector is not None and projects and all(job.project for job in stage.jobs):
+        condition = projects_stage_condition(plan, projects, run_clause(loosest.run_when, loosest.branch), always,
+                                             ids)
+    else:
+        condition = run_condition(loosest.run_when, loosest.branch, always)
     return StageView(
         id=stage_id(stage), display_name=stage.title, comment=_comment(stage.comment),
-        depends_on=stage_depends_on(plan, stage),
-        condition=run_condition(loosest.run_when, loosest.branch, all(job.always for job in stage.jobs)),
+        depends_on=stage_depends_on(plan, stage), condition=condition,
         jobs=tuple(job_view(plan, job, loosest, ids) for job in stage.jobs))
+
+
+def projects_stage_condition(plan: Plan, projects: list[str], clause: str | None, always: bool,
+                             ids: dict[str, str]) -> str:
+    """A stage holding only projects' jobs runs when one of its projects changed: an unchanged
+    project's stage is skipped before its environments' checks ask for an approval. A stage whose
+    jobs were all skipped (unchanged) does not stop the stages after it."""
+    changed = [f"eq({stage_changed_reference(plan, project, ids)}, 'true')" for project in projects]
+    parts = ["not(canceled())"] if always else list(NOTHING_FAILED)
+    parts += ([clause] if clause else []) + [changed[0] if len(changed) == 1 else f"or({', '.join(changed)})"]
+    return f"and({', '.join(parts)})"
 
 
 def pool_of(plan: Plan) -> tuple[str, str]:

@@ -21,6 +21,10 @@ _OUTPUT_SET = re.compile(r"pipegen output set ([A-Za-z_]\w*)")
 _CALL = re.compile(r"\s*([A-Za-z]+)\s*\(")
 _LITERAL = re.compile(r"\s*'((?:[^']|'')*)'")
 _VARIABLE = re.compile(r"\s*variables\[\s*'([^']+)'\s*\]")
+# A project's change selection (several projects): the view is of a run in which every project
+# changed, as on a schedule, so the selection lets every project's jobs run.
+_PROJECT_CHANGED = re.compile(
+    r"\s*(?:stageDependencies\.\w+\.\w+|dependencies\.\w+)\.outputs\['[\w.]*\.CHANGED_[A-Z0-9_]+'\]")
 _RESULT = re.compile(r"\s*(?:stageDependencies\.\w+\.(\w+)|dependencies\.(\w+))\.result\b")
 
 
@@ -46,6 +50,7 @@ class _Condition:
     def _term(self) -> object:
         rest = self.text[self.position:]
         for pattern, convert in ((_LITERAL, lambda m: m.group(1).replace("''", "'")),
+                                 (_PROJECT_CHANGED, lambda m: "true"),
                                  (_VARIABLE, lambda m: self.variables.get(m.group(1), "")),
                                  # a job that ran is read as succeeded: the question is which jobs it waits for
                                  (_RESULT, lambda m: "Succeeded" if self.ran(plan_id(m.group(1) or m.group(2)))
@@ -152,6 +157,36 @@ def _steps(job: dict) -> list[dict]:
     return [step for phase in strategy.values() for step in (phase or {}).get("steps") or []]
 
 
+def _condition_outputs(condition: object, stage_ids: list[str]) -> set[tuple[str, str]]:
+    """(output, producer) a job or stage condition reads: `dependencies.JOB.outputs['STEP.NAME']`,
+    `stageDependencies.STAGE.JOB.outputs[...]`, a stage's `dependencies.STAGE.outputs['JOB.STEP.NAME']`."""
+    found = set()
+    for match in _OUTPUT.finditer(str(condition or "")):
+        key = match.group(4).split(".")
+        producer = key[0] if match.group(3) in stage_ids else match.group(2) or match.group(3)
+        found.add((key[-1], plan_id(producer)))
+    return found
+
+
+def _with_wired_outputs(views: dict[str, rb.JobView], conditions: list, stage_ids: list[str]) -> dict[str, rb.JobView]:
+    """Each producer's outputs, with those whose name is spelled where a consumer maps or tests them."""
+    wired: dict[str, set[str]] = {}
+    for output, producer in {pair for view in views.values() for pair in view.inputs} | {
+            pair for condition in conditions for pair in _condition_outputs(condition, stage_ids)}:
+        wired.setdefault(producer, set()).add(output)
+    return {job_id: replace(view, outputs=view.outputs | wired[job_id]) if job_id in wired else view
+            for job_id, view in views.items()}
+
+
+def _project(job: dict) -> str | None:
+    """The project a job works for (several projects): the PIPEGEN_PROJECT its steps map in."""
+    for step in _steps(job):
+        project = rb.project_of(step.get("env"))
+        if project is not None:
+            return project
+    return None
+
+
 def _job_parts(job: dict) -> dict[str, Any]:
     """What the job's view says from the job's own text."""
     inputs = set()
@@ -173,7 +208,8 @@ def _job_parts(job: dict) -> dict[str, Any]:
             "visible_outputs": frozenset(inputs), "secrets": None, "steps": tuple(steps),
             "timeout_minutes": int(job["timeoutInMinutes"]) if "timeoutInMinutes" in job else None,
             "gates": rb.gates_in(script), "applies": rb.applies_in(script), "submodules": _submodules(job),
-            "oidc": frozenset({"azure"}) if any(_azure_cli(step) for step in _steps(job)) else frozenset()}
+            "oidc": frozenset({"azure"}) if any(_azure_cli(step) for step in _steps(job)) else frozenset(),
+            "project": _project(job)}
 
 
 def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: str = "main",
@@ -229,13 +265,8 @@ def read(text: str, protected: frozenset[str] = frozenset({"prod"}), release: st
             approval=job_id in asking or bool(asking & after[job_id]),
             asks_approval=job_id in asking and not asking & after[job_id],
             **yaml_document.derived(pieces, job, _job_parts))
-    wired: dict[str, set[str]] = {}  # an output's name is spelled where a consumer maps it
-    for view in views.values():
-        for output, producer in view.inputs:
-            wired.setdefault(producer, set()).add(output)
-    for job_id, view in views.items():
-        if job_id in wired:
-            views[job_id] = replace(view, outputs=view.outputs | wired[job_id])
+    conditions = [job.get("condition") for _, job in jobs.values()] + [stage.get("condition") for stage in stages]
+    views = _with_wired_outputs(views, conditions, stage_ids)
     trigger = document.get("trigger")
     batch = isinstance(trigger, dict) and str(trigger.get("batch", "false")).lower() == "true"
     pr = document.get("pr")

@@ -20,6 +20,7 @@ import shlex
 from pipegen.ci.outputs import LOCAL_LEDGER
 from pipegen.plan import OUTPUTS_FILE, REPORT_DIR, REPORT_HOST_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
 from pipegen.plan.install import INSTALLER_UV
+from pipegen.plan.projects import native_selection
 from pipegen.platforms import PATHS
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
 from pipegen.records import record, replace
@@ -92,6 +93,11 @@ class LeafStage:  # pylint: disable=too-many-instance-attributes  # one field pe
     # success is recorded in this env variable for the stages that need it.
     passed_var: str | None = None
     requires: tuple[str, ...] = ()  # passed_var of each caught job it needs, also transitively
+    # Several projects: the folder its steps run in (`dir`), and the Ant patterns of the paths whose
+    # change runs it (the build's changeset; every stage runs when the changeset is unknown).
+    folder: str | None = None
+    changesets: tuple[str, ...] = ()
+    report_includes: str = REPORT_DIR + "/**"
 
 
 @record
@@ -157,11 +163,11 @@ class JenkinsBackend:
     comment = "//"
 
     def render(self, plan: Plan) -> str:
-        view = pipeline_view(plan)
+        view = pipeline_view(native_selection(plan, self.name))
         return template_environment("jenkins").get_template(TEMPLATE).render(view=view)
 
     def checklist(self, plan: Plan) -> list[ChecklistItem]:
-        return checklist(plan)
+        return checklist(native_selection(plan, self.name))
 
 
 # ---------------------------------------------------------------------------- layers
@@ -279,11 +285,11 @@ def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
     stale = _outermost([*job.artifacts, *job.junit, *job.hands_over, *outputs])
     lines = [shell_command("rm -rf", *(shlex.quote(path) for path in stale))] if stale else []
     if job.python:
-        lines += [f"python{plan.python} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
+        lines += [f"python{plan.python_of(job)} -m venv --clear {VENV}", f". {VENV}/bin/activate"]
         if job.install_commands():
             uv = (UV_CACHE_EXPORT,) if job.installer == INSTALLER_UV else ()
             lines += [PIP_CACHE_EXPORT, *uv, *job.install_commands()]
-        label = f"Python {plan.python} venv and dependencies"
+        label = f"Python {plan.python_of(job)} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
     return (ShStep(label, _script(*lines)),) if lines else ()
@@ -366,12 +372,21 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
         steps=_plan_steps(job), step_groups=_step_groups(plan, job), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
-        junit=", ".join(job.junit) or None, artifacts=", ".join(_pattern(path) for path in job.artifacts) or None,
-        report_stash=report_stash(plan, job),
+        junit=", ".join(map(job.at_root, job.junit)) or None,
+        artifacts=", ".join(_pattern(job.at_root(path)) for path in job.artifacts) or None,
+        report_stash=report_stash(plan, job), report_includes=job.at_root(REPORT_DIR) + "/**",
+        folder=job.folder, changesets=project_changesets(plan, job),
         passed_var=None if job.blocks_later_stages else passed_var(job.id),
         # Every model stage it needs, also through other stages: a stage its `when` skipped does
         # not stop the stages after it, so each tests the successes itself.
         requires=tuple(passed_var(need) for need in plan.model_chain_needs(job)))
+
+
+def project_changesets(plan: Plan, job: Job) -> tuple[str, ...]:
+    """A project's job runs when the build's changeset holds one of its paths (its folder, shared
+    paths, the projects it depends on, the descriptor) or the Jenkinsfile."""
+    globs = dict(plan.project_paths).get(job.project or "")
+    return tuple(dict.fromkeys([*globs, JenkinsBackend.path])) if globs else ()
 
 
 # ---------------------------------------------------------------------------- top-level stages
@@ -513,6 +528,13 @@ def _job_items(plan: Plan) -> list[ChecklistItem]:
             "pushes run the stages only when a watched path changed since the branch's previous build "
             "(Jenkins changesets), so a failed build's changes are not retried by the next push: "
             "start a build by hand (always runs) to retrain"))
+    if plan.project_paths:
+        items.append(ChecklistItem(
+            "other", "projects' changesets",
+            "each project's stages run only when the build's changeset (the commits since the branch's or pull "
+            "request's previous build) touched one of its paths, so a failed build's project is not retried by a "
+            "next push that changes another project: start a build by hand (every project runs). The schedule and "
+            "a build whose changeset is empty (a branch's first build, a rebuild) run every project"))
     if plan.submodules:
         items.append(ChecklistItem(
             "other", "git submodules",

@@ -22,6 +22,14 @@ _RELEASE_ONLY = re.compile(r"^env\.BRANCH_NAME\s*([!=]=)\s*'([^']*)'$")
 _PASSED = re.compile(r"^env\.(PIPEGEN_\w+_PASSED)\s*==\s*'true'$")
 
 
+def _changeset_unknown(item) -> bool:
+    """`currentBuild.changeSets.isEmpty()`: a project's stage (several projects) also runs when the build's
+    changeset is unknown. The view is of a run in which every project changed, as on a schedule, so its
+    selection lets it run."""
+    return (isinstance(item, js.Call) and item.name == "isEmpty" and isinstance(item.target, js.Ref)
+            and item.target.path == "currentBuild.changeSets")
+
+
 def passed_checks(stage: js.Stage) -> list[str]:
     """The success variables a stage's `when { expression { ... } }` tests."""
     found = []
@@ -39,8 +47,8 @@ def catches_failure(stage: js.Stage) -> bool:
 
 # The pipeline's `post { always }` jobs (the gate report) run after every stage: the plan's last stage.
 POST_STAGE = "report"
-# Scripted wrappers around a post job's steps: its node, its failure guard, its timeout.
-_POST_WRAPPERS = ("node", "catchError", "timeout")
+# Scripted wrappers around a post job's steps: its node, its failure guard, its timeout, its folder.
+_POST_WRAPPERS = ("node", "catchError", "timeout", "dir")
 
 
 def _branch_of(event: str, release: str) -> str:
@@ -70,8 +78,10 @@ def _condition(item, event: str, release: str) -> bool:  # pylint: disable=too-m
             return (cause == "TimerTrigger" and event == rb.SCHEDULE) or (
                 cause == "UserIdCause" and event.startswith("manual"))
         if name == "expression":
-            # A model stage's success (see passed_checks), else `currentBuild.previousBuild == null`:
-            # a branch's first build only.
+            # A model stage's success (see passed_checks), a project's changeset unknown (every project
+            # changed), else `currentBuild.previousBuild == null`: a branch's first build only.
+            if any(_changeset_unknown(inner) for inner in body):
+                return True
             return all(isinstance(inner, js.Expr) and _PASSED.match(inner.text.strip()) for inner in item.body or [])
         if name in ("beforeAgent", "beforeInput", "beforeOptions"):
             return True
@@ -180,7 +190,8 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
             visible_outputs=frozenset((output, producer) for producer in after & producers
                                       for output in produced[producer]),
             secrets=local["secrets"], steps=local["steps"], timeout_minutes=local["timeout_minutes"], gates=gates,
-            applies=local["applies"], submodules=_submodules(leaf, pipeline))
+            applies=local["applies"], submodules=_submodules(leaf, pipeline),
+            project=local["project"])
     approvers = tuple(sorted((stage.name.lower(), ", ".join(str(stage.input.get("submitter", "")).split(",")).strip()
                               or ANYONE) for stage in pipeline.stages if stage.input is not None))
     views.update(_post_views(pipeline, views, events, produced))
@@ -190,6 +201,13 @@ def read(text: str, release: str = "main", numbering: rb.Numbering | None = None
         cancel_superseded=frozenset(event for event in events
                                     if aborts_previous(pipeline.options, _branch_of(event, release))),
         release_runs={None: "parallel", True: "abort", False: "queue"}[aborts_previous(pipeline.options, release)])
+
+
+def _project(sh: list[js.ShCall]) -> str | None:
+    """The project a stage works for (several projects): the PIPEGEN_PROJECT its withEnv sets."""
+    prefix = rb.PROJECT_VARIABLE + "="
+    return next((entry.removeprefix(prefix) for call in sh for entry in call.env
+                 if isinstance(entry, str) and entry.startswith(prefix)), None)
 
 
 def _leaf_parts(leaf: js.Stage) -> dict:
@@ -203,7 +221,7 @@ def _leaf_parts(leaf: js.Stage) -> dict:
             "inputs": frozenset((output, producer) for output, producer in _REQUIRED_OUTPUT.findall(script)),
             "steps": tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
                            for call in sh),
-            "timeout_minutes": leaf.timeout_minutes, "applies": rb.applies_in(script)}
+            "timeout_minutes": leaf.timeout_minutes, "applies": rb.applies_in(script), "project": _project(sh)}
 
 
 def _waits(found: dict[str, tuple[list[js.Stage], rb.Reach]]) -> dict[str, tuple[list[js.Stage], rb.Reach]]:
@@ -272,7 +290,7 @@ def _post_views(pipeline: js.Pipeline, views: dict[str, rb.JobView], events: fro
             steps=tuple(rb.StepView(call.label, frozenset(call.credentials), frozenset(call.credentials))
                         for call in sh),
             timeout_minutes=leaf.timeout_minutes, gates=rb.gates_in("\n".join(call.script for call in sh)),
-            submodules=_submodules(leaf, pipeline))
+            submodules=_submodules(leaf, pipeline), project=_project(sh))
     return found
 
 

@@ -545,7 +545,7 @@ def step_calls(steps: list[Any], credentials: dict[str, str] | None = None,
             yield from step_calls(item.body, {**credentials, **inner}, env)
         elif isinstance(item, Call) and item.name == "withEnv":
             yield from step_calls(item.body, credentials, env + list(item.args[0]))
-        elif isinstance(item, Call) and item.name in ("script", "catchError"):
+        elif isinstance(item, Call) and item.name in ("script", "catchError", "dir"):
             yield from step_calls(item.body, credentials, env)
         else:
             yield item, credentials, env
