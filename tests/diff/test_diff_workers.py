@@ -43,8 +43,8 @@ def test_a_regenerated_change_reads_the_same_in_workers(project, capsys, monkeyp
     assert (parallel.exit_code, parallel.out, parallel.err) == (sequential.exit_code, sequential.out, sequential.err)
     assert sequential.exit_code == 1
     changes = json.loads(sequential.out)["changes"]
-    assert {platform for change in changes for platform in change["platforms"]} == {"github", "gitlab", "azure",
-                                                                                   "jenkins"}
+    said = {platform for change in changes for platform in change["platforms"]}
+    assert said == {"github", "gitlab", "azure", "jenkins"}
 
 
 def test_hand_edits_and_a_removed_file_read_the_same_in_workers(project, capsys, monkeypatch) -> None:  # noqa: F811
