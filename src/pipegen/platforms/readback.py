@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from pipegen.descriptor.projects import PROJECT_VARIABLE  # the literal every project's job carries
 from pipegen.plan import EnvKind, Plan, RunWhen
 from pipegen.plan.projects import native_selection
 from pipegen.platforms.approvals import approvers_of
@@ -84,9 +85,6 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
 
 
 TOKEN_UNUSED = "id-token"
-
-
-PROJECT_VARIABLE = "PIPEGEN_PROJECT"  # the literal every project's job carries (pipegen.descriptor.projects)
 
 
 def project_of(env: object) -> str | None:
