@@ -116,3 +116,33 @@ def test_gitlab_selects_each_project_with_rules_changes(plan) -> None:
     assert (pipeline["default"]["image"], fraud["image"], "image" in pipeline["churn-unit"]) == (
         python_image("3.11"), python_image("3.12"), False)
     assert fraud["artifacts"]["reports"]["junit"] == ["models/fraud/pipegen-reports/unit.junit.xml"]
+
+
+def test_github_report_comment_reads_only_its_own_projects_reports(tmp_path: Path) -> None:
+    """Each project's report-comment job fetches the reports of its own project's jobs, by name (a
+    `reports-churn-*` glob would also take a `churn-api` project's), into its own folder, where its
+    `pipegen report comment --reports-dir pipegen-reports` runs."""
+    path = tmp_path / "pipegen.yaml"
+    path.write_text(DESCRIPTOR.replace("targets: [github, gitlab]", "targets: [github]")
+                    + "  churn-api:\n    folder: services/churn-api\nreport:\n  comment: true\n", encoding="utf-8")
+    workflow = yaml.safe_load(render_file(build_projects_plan(read_any(path)), "github").text)
+    jobs = workflow["jobs"]
+
+    def fetched(job_id: str) -> dict:
+        (step,) = [step for step in jobs[job_id]["steps"] if str(step.get("uses", "")).startswith(
+            "actions/download-artifact@") and step["with"].get("merge-multiple")]
+        return step["with"]
+
+    def kept(project: str) -> set[str]:
+        return {step["with"]["name"] for job_id, job in jobs.items() if job.get("env", {}).get("PIPEGEN_PROJECT")
+                == project and job_id != f"{project}-report-comment" for step in job["steps"]
+                if str(step.get("uses", "")).startswith("actions/upload-artifact@")
+                and step["with"]["name"].startswith("reports-")}
+
+    churn = fetched("churn-report-comment")
+    assert churn["path"] == "models/churn/pipegen-reports"
+    assert jobs["churn-report-comment"]["defaults"]["run"]["working-directory"] == "models/churn"
+    # minimatch's braces: {a,b} matches a or b, each name whole.
+    assert churn["pattern"].startswith("{") and churn["pattern"].endswith("}")
+    assert set(churn["pattern"][1:-1].split(",")) == kept("churn") and len(kept("churn")) > 1
+    assert {fetched("churn-api-report-comment")["pattern"]} == kept("churn-api")  # one job: its exact name

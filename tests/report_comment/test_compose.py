@@ -46,3 +46,13 @@ def test_print_body_and_no_token(tmp_path, monkeypatch):
            "GITHUB_ACTIONS": None, "GITHUB_STEP_SUMMARY": None, "TF_BUILD": None}
     run = CliRunner().invoke(cli, ["report", "comment"], env=env)
     assert run.exit_code == 0 and "no API token in the environment: not posted" in run.output
+
+
+def test_each_project_keeps_its_own_comment(tmp_path):
+    """Several projects in one repository: each project's comment has its own marker and title, so one
+    project's report-comment job never overwrites another's comment; a lone project's is unchanged."""
+    churn = compose([("lint", "### lint\n")], "github", project="churn")
+    fraud = compose([("lint", "### lint\n")], "github", project="fraud")
+    assert churn.splitlines()[:2] == [marker("github", "churn"), "## pipegen gate report: churn"]
+    assert marker("github", "churn") not in fraud and marker("github", "fraud") != marker("github")
+    assert compose([], "github").splitlines()[0] == marker("github")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pipegen.descriptor.projects import PROJECT_VARIABLE
 from pipegen.errors import EXIT_UNAVAILABLE
 from pipegen.plan import REPORT_HOST_ENV, REPORT_TOKEN_ENV
 
@@ -50,7 +51,10 @@ def comment(reports_dir: Path, host: str | None, api_url: str | None, token_env:
 
     scrub.register_names([token_env])
     ci, target = context.resolve(os.environ, host, api_url)
-    body = report_comment.compose(report_comment.collect(reports_dir), ci or "local", _commit(), ci_run_url())
+    # Several projects in one repository: each project's jobs carry its name; each keeps its own comment.
+    project = os.environ.get(PROJECT_VARIABLE) or None
+    body = report_comment.compose(report_comment.collect(reports_dir), ci or "local", _commit(), ci_run_url(),
+                                  project=project)
     if print_body:
         click.echo(body, nl=False)
         return
@@ -58,7 +62,8 @@ def comment(reports_dir: Path, host: str | None, api_url: str | None, token_env:
         click.echo("pipegen report comment: not a pull/merge-request run: nothing to post")
         return
     outcome = report_comment.post_report(target, os.environ.get(token_env), body, ci or "local",
-                                         report_comment.default_fallback(), token_variable=token_env)
+                                         report_comment.default_fallback(), token_variable=token_env,
+                                         project=project)
     click.echo(scrub.clean(f"pipegen report comment: {outcome.message}"))
     if outcome.action not in report_comment.POSTED:
         click.echo("pipegen report comment: the report was not posted as a comment"

@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipegen.descriptor.projects import PROJECT_VARIABLE  # the literal every project's job carries
 from pipegen.platforms.approvals import approvers_of
 
 if TYPE_CHECKING:  # the plan's modules stay off the path of `pipegen diff` (views of files only)
@@ -86,9 +87,6 @@ class JobView:  # pylint: disable=too-many-instance-attributes  # one field per 
 
 
 TOKEN_UNUSED = "id-token"
-
-
-PROJECT_VARIABLE = "PIPEGEN_PROJECT"  # the literal every project's job carries (pipegen.descriptor.projects)
 
 
 def project_of(env: object) -> str | None:

@@ -30,10 +30,11 @@ MAX_REPORT_BYTES = 1024 * 1024  # one gate's Markdown; the body is cut at MAX_BO
 POSTED = ("created", "updated")
 
 
-def marker(ci: str) -> str:
-    """One comment per pull request and CI system: GitHub Actions and Jenkins building the
-    same pull request each keep their own comment instead of overwriting each other's."""
-    return f"{MARKER_PREFIX} ci={ci} -->"
+def marker(ci: str, project: str | None = None) -> str:
+    """One comment per pull request, CI system and project: GitHub Actions and Jenkins building the
+    same pull request each keep their own comment instead of overwriting each other's, and so does
+    each project of a repository holding several (`projects:`)."""
+    return f"{MARKER_PREFIX} ci={ci} -->" if project is None else f"{MARKER_PREFIX} ci={ci} project={project} -->"
 
 
 def _read_report(path: Path, root: Path) -> str:
@@ -64,12 +65,13 @@ def collect(reports_dir: Path) -> list[tuple[str, str]]:
 
 
 def compose(reports: list[tuple[str, str]], ci: str, commit: str | None = None, run_url: str | None = None,
-            now: datetime | None = None) -> str:
+            now: datetime | None = None, project: str | None = None) -> str:
     """The comment body: the marker, a one-line header, then each report as written."""
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     facts = [f"commit `{commit[:12]}`" if commit else None, f"[pipeline run]({run_url})" if run_url else None,
              f"updated {when}"]
-    lines = [marker(ci), "## pipegen gate report", "", " · ".join(fact for fact in facts if fact), ""]
+    title = "## pipegen gate report" + (f": {project}" if project else "")
+    lines = [marker(ci, project), title, "", " · ".join(fact for fact in facts if fact), ""]
     if not reports:
         lines.append("_No gate reports were produced in this run (did the gates run?)._")
     for _name, text in reports:
@@ -88,9 +90,9 @@ class Outcome:
     message: str
 
 
-def post(host: CommentHost, body: str, ci: str) -> Outcome:
+def post(host: CommentHost, body: str, ci: str, project: str | None = None) -> Outcome:
     """Updates the comment carrying the marker, or creates it."""
-    existing = host.find(marker(ci))
+    existing = host.find(marker(ci, project))
     if existing is not None:
         host.update(existing, body)
         return Outcome("updated", f"updated the report comment {existing} on {host.name}")
@@ -113,8 +115,9 @@ def host_for(target: Target, token: str) -> CommentHost:
     return host_class(target, token)
 
 
-def post_report(target: Target, token: str | None, body: str, ci: str,
-                fallback: Callable[[str, str], str], token_variable: str = "the token variable") -> Outcome:
+def post_report(target: Target, token: str | None, body: str, ci: str,  # pylint: disable=too-many-arguments
+                fallback: Callable[[str, str], str], token_variable: str = "the token variable", *,
+                project: str | None = None) -> Outcome:
     """Posts `body`; on a read-only token (a fork) or a refusal, hands it to `fallback`
     (the CI's summary surface), which returns where it went. Never raises."""
     if target.read_only:
@@ -125,7 +128,7 @@ def post_report(target: Target, token: str | None, body: str, ci: str,
         if not token:
             where = fallback(body, "no token")
             return Outcome("fallback", f"no API token in the environment: not posted; the report is in {where}")
-        return post(host_for(target, token), body, ci)
+        return post(host_for(target, token), body, ci, project)
     except HostError as exc:
         message = scrub.clean(str(exc))
         if exc.status in (401, 403, 404):

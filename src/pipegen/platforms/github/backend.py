@@ -299,6 +299,19 @@ def _download_root(paths: tuple[str, ...]) -> str:
     return posixpath.commonpath(folders) or "."
 
 
+def _reports_pattern(job: Job, plan: Plan) -> str:
+    """The report artifacts the comment reads: every job's, or, in a repository of several projects,
+    its own project's jobs' by name (a `reports-<project>-*` glob would also take those of a project
+    whose name starts with this one's). download-artifact matches with minimatch, braces included."""
+    if job.project is None:
+        return "reports-*"
+    names = [f"reports-{other.id}" for other in plan.jobs
+             if other.project == job.project and other.id != job.id and _report_paths(other)]
+    if len(names) == 1:
+        return names[0]
+    return "{" + ",".join(names) + "}" if names else f"reports-{job.id}-none"
+
+
 def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
     steps = []
     if job.collects_reports:
@@ -306,7 +319,7 @@ def _fetch_steps(job: Job, plan: Plan) -> list[StepView]:
         # An artifact of one folder holds that folder's contents (upload-artifact roots it at the
         # paths' common ancestor), so they are merged back into the folder the comment reads.
         steps.append(_uses(DOWNLOAD_ARTIFACT, "Fetch every job's reports", (
-            ("pattern", "reports-*"), ("merge-multiple", True), ("path", REPORT_DIR))))
+            ("pattern", _reports_pattern(job, plan)), ("merge-multiple", True), ("path", job.at_root(REPORT_DIR)))))
     for producer_id in job.fetches:
         producer = plan.job(producer_id)
         if not producer.hands_over:
