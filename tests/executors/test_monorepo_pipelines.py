@@ -3,6 +3,8 @@ pipelines executed by act (GitHub) and gitlab-ci-local (GitLab) on this host, as
 in one project runs only that project's jobs; a change in the library runs the library and its dependants."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from .act_runner import REMOTE_NAME, Act
 from .gitlab_ci_local import GitlabCiLocal
+from .test_github_drift_report import REPOSITORY, TOKEN, fixture_github_api, pull_request  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -74,3 +77,39 @@ def test_gitlab_merge_request_runs_the_changed_projects_jobs(case: str, monorepo
     assert ran.statuses == {"pipegen-check": "PASS", **{job: "PASS" for job in expected}}, ran.explain()
     for job, passed in expected.items():
         assert f"{passed} passed" in ran.log(job), ran.log(job)
+
+
+@pytest.mark.pipeline_scenario(minutes=3)
+def test_github_pull_request_keeps_one_report_comment_per_project(
+        example_repo, wheelhouse, standin_bin, tmp_path: Path, github_api) -> None:
+    """With `report.comment`, each project's report-comment job reads its own project's reports (fetched by
+    name into its folder) and keeps its own comment: a library change runs every project, and the pull
+    request ends with one comment per project, each with that project's coverage gate report."""
+    repo = example_repo("monorepo")
+    repo.git("remote", "add", REMOTE_NAME, f"https://github.com/{REPOSITORY}.git")
+    descriptor = (repo.root / "pipegen.yaml").read_text(encoding="utf-8")
+    descriptor = descriptor.replace("targets: [github, gitlab, azure, jenkins]", "targets: [github]")
+    # The example's code is short of the default lint bars: the scenario is about the comments, so the bars are low.
+    quality = "quality:\n  coverage: {min: 0}\n  pylint: {min_score: 0}\n  flake8: {max_issues: 100}\n"
+    repo.write({"pipegen.yaml": descriptor + quality + "report: {comment: true}\n",
+                ".gitlab-ci.yml": None, "azure-pipelines.yml": None, "Jenkinsfile": None})
+    generated = subprocess.run([sys.executable, "-m", "pipegen", "generate", "--force", "--quiet"], cwd=repo.root,
+                               capture_output=True, text=True, check=False)
+    assert generated.returncode == 0, generated.stderr
+    repo.commit("monorepo: coverage gates and the report comment")
+    repo.push("main")
+    work = tmp_path / "act"
+    work.mkdir()
+    runner = Act(repo, wheelhouse, standin_bin, work, {}, {"GITHUB_TOKEN": TOKEN})
+    repo.push_change("the library grows", LIBRARY_CHANGE, branch="new-data")
+    ran = runner.run("pull_request", pull_request(repo), env={"GITHUB_API_URL": github_api.url})
+    projects = ("features", "churn", "fraud", "scoring")
+    assert {ran.results.get(f"{project}-report-comment") for project in projects} == {"success"}, ran.explain()
+    ours = {project: [text for text in github_api.comments.values()
+                      if f"<!-- pipegen:report-comment ci=github project={project} -->" in text]
+            for project in projects}
+    assert {project: len(found) for project, found in ours.items()} == dict.fromkeys(projects, 1), github_api.comments
+    for project, (body,) in ours.items():
+        assert f"## pipegen gate report: {project}" in body, body
+        assert "pipegen gate `coverage`: PASS" in body, (project, body, ran.log(f"{project}-report-comment"))
+    assert len(github_api.comments) == 1 + len(projects)  # the reviewer's comment stays
