@@ -13,6 +13,10 @@ PLATFORMS = ("github", "gitlab", "azure", "jenkins")
 # environment; GitHub does not, so its backend maps this one into the jobs that run such a gate.
 GATE_MODE_VARIABLE = "PIPEGEN_GATE_MODE"
 
+# Several projects in one repository: every job of a project carries its name in this variable, so the
+# gates read that project's block of the descriptor and the readers know whose job it is.
+PROJECT_VARIABLE = "PIPEGEN_PROJECT"
+
 
 def detect(environ: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if environ is None else environ

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipegen.descriptor.projects import PROJECT_VARIABLE
+from pipegen.ci import PROJECT_VARIABLE
 from pipegen.errors import EXIT_UNAVAILABLE
 from pipegen.plan import REPORT_HOST_ENV, REPORT_TOKEN_ENV
 

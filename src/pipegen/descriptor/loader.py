@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+from pipegen.ci import PROJECT_VARIABLE
 from pipegen.descriptor.cron import cron_error
 from pipegen.descriptor.deploy import parse_kinds
 from pipegen.descriptor.model import (
@@ -473,13 +474,13 @@ def one_project(parsed: Descriptor | ProjectSet, project: str | None = None) -> 
     """The descriptor of `project` (else $PIPEGEN_PROJECT) in a project set; a lone descriptor as it is."""
     if isinstance(parsed, Descriptor):
         return parsed
-    name = project or os.environ.get(projects.PROJECT_VARIABLE)
+    name = project or os.environ.get(PROJECT_VARIABLE)
     entry = parsed.project(name) if name else None
     if entry is None:
         named = f"no project named {name!r}" if name else "name one"
         raise DescriptorError([Problem(str(parsed.path), 1, 1, f"this descriptor declares several projects "
                                        f"({', '.join(parsed.names)}): {named} with --project or "
-                                       f"{projects.PROJECT_VARIABLE}")])
+                                       f"{PROJECT_VARIABLE}")])
     return entry.descriptor
 
 

@@ -25,7 +25,6 @@ PROJECT_SECTIONS = ("project", "tests", "quality", "model", "image", "environmen
 ROOT_ONLY = ("version", "targets", "triggers", "settings", "report")
 # Platforms whose pipeline can hold several projects today.
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-PROJECT_VARIABLE = "PIPEGEN_PROJECT"  # names the project a job works for (gates read its model block)
 
 
 @record

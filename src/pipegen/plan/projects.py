@@ -8,7 +8,8 @@ A project that depends on another also waits for that project's tests: a service
 against a library whose tests passed (or did not need to run)."""
 from __future__ import annotations
 
-from pipegen.descriptor.projects import PROJECT_VARIABLE, ProjectEntry, ProjectSet
+from pipegen.ci import PROJECT_VARIABLE
+from pipegen.descriptor.projects import ProjectEntry, ProjectSet
 from pipegen.plan.build import build_plan
 from pipegen.plan.jobs.check import check_job
 from pipegen.plan.jobs.common import pipegen_for, quote

@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipegen.descriptor.projects import PROJECT_VARIABLE  # the literal every project's job carries
+from pipegen.ci import PROJECT_VARIABLE  # the literal every project's job carries
 from pipegen.platforms.approvals import approvers_of
 
 if TYPE_CHECKING:  # the plan's modules stay off the path of `pipegen diff` (views of files only)
