@@ -6,15 +6,16 @@ The environment is the job's Python (the one on PATH in the job, where the build
 project's runtime requirements), never pipegen's own venv, where the generator runs."""
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from pipegen.errors import CheckFailed, EvaluationError, UsageError
+from pipegen.errors import EvaluationError, UsageError
+from pipegen.sbom.schema import SPEC_VERSION, checked_document, validation_errors
 
-SPEC_VERSION = "1.6"
+__all__ = ["SPEC_VERSION", "generate", "job_python", "validation_errors", "write"]  # validation_errors: the tests' import
+
 DEFAULT_OUTPUT = "pipegen-reports/sbom/python-environment.cdx.json"
 
 
@@ -43,24 +44,7 @@ def generate(python: str, output: Path) -> None:
         raise EvaluationError(f"cyclonedx-py failed for {python}: {reason[-1] if reason else done.returncode}")
 
 
-def validation_errors(document: str) -> str | None:
-    """What makes `document` invalid CycloneDX JSON (the strict schema), or None."""
-    try:
-        # pylint: disable-next=import-outside-toplevel  # the sbom extra, only for this command
-        from cyclonedx.schema import SchemaVersion
-        from cyclonedx.validation.json import JsonStrictValidator  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise EvaluationError("cyclonedx-python-lib is not installed beside pipegen: install pipegen-ci[sbom]") \
-            from None
-    error = JsonStrictValidator(SchemaVersion.from_version(SPEC_VERSION)).validate_str(document)
-    return None if error is None else str(error)
-
-
 def write(python: str, output: Path) -> int:
     """Write and check the SBOM; the number of components it lists."""
     generate(python, output)
-    text = output.read_text(encoding="utf-8")
-    error = validation_errors(text)
-    if error is not None:
-        raise CheckFailed(f"{output}: not a valid CycloneDX {SPEC_VERSION} document: {error}")
-    return len(json.loads(text).get("components") or [])
+    return len(checked_document(output).get("components") or [])
