@@ -43,8 +43,10 @@ class Action:
 
 
 # Where each SHA comes from: the newest release tag of the action's own repository, read from a
-# mirror of github.com/<repository> (snapshot of 2026-07-20; setup-uv's of 2026-12-06) with
-# `git rev-parse '<tag>^{commit}'` (annotated tags peeled to their commit); tag dates in brackets:
+# mirror of github.com/<repository> with `git rev-parse '<tag>^{commit}'` (annotated tags peeled to
+# their commit); tag dates in brackets. Every SHA below was checked against such a mirror (snapshot of
+# 2026-12-06): the commit is the one the named release tag points to, and no newer release of the same
+# major line was there (`git tag --contains SHA` lists the tag):
 #   actions/checkout          v7.0.1 (2026-07-17)   actions/setup-python      v7.0.0 (2026-07-19)
 #   actions/upload-artifact   v7.0.0 (2026-02-25)   actions/download-artifact v8.0.1 (2026-03-11)
 #   astral-sh/setup-uv        v10.0.1 (2026-08-14)
@@ -55,15 +57,17 @@ SETUP_PYTHON = Action("actions/setup-python", "5fda3b95a4ea91299a34e894583c38621
 UPLOAD_ARTIFACT = Action("actions/upload-artifact", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0")
 DOWNLOAD_ARTIFACT = Action("actions/download-artifact", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1")
 SETUP_UV = Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1")
-# The clouds' official OIDC login actions, for jobs with an identity (pipegen.plan.identity):
-#   aws-actions/configure-aws-credentials v6.2.3 (2026-07-22) and google-github-actions/auth v3.0.0
-#   (2025-08-28) read like the five above from mirrors of their repositories (snapshot of 2026-12-06);
-#   azure/login v2 from public workflows pinning it by this SHA (no mirror of azure/login was at hand):
-#   check it against `git ls-remote https://github.com/Azure/login 'refs/tags/v2*'` when bumping.
-AZURE_LOGIN = Action("azure/login", "a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2")
+# The clouds' official OIDC login actions, for jobs with an identity (pipegen.plan.identity), checked
+# the same way: aws-actions/configure-aws-credentials v6.2.3 (2026-07-22), google-github-actions/auth
+# v3.0.0 (2025-08-28), azure/login v3.0.1 (2026-08-04). azure/login was pinned at v2.3.0's commit
+# before; v3.0.1 is its newest release (v2.3.1 the newest v2): v3.0.0 only moved it from node20 to
+# node24, like the five above, and v3.0.1 / v2.3.1 escape single quotes in its PowerShell login script.
+# Its inputs used below (client-id, tenant-id, subscription-id, allow-no-subscriptions, audience) are
+# unchanged.
+AZURE_LOGIN = Action("azure/login", "f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1")
 AWS_CREDENTIALS = Action("aws-actions/configure-aws-credentials", "e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3")
 GCP_AUTH = Action("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0")
-# Build provenance (pipegen.plan.provenance), read like the first five (mirror snapshot of 2026-12-06):
+# Build provenance (pipegen.plan.provenance), checked the same way:
 #   actions/attest-build-provenance v4.1.0 (2026-02-26).
 ATTEST_PROVENANCE = Action("actions/attest-build-provenance", "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32", "v4.1.0")
 TOKEN_ISSUER = "https://token.actions.githubusercontent.com"
