@@ -15,8 +15,8 @@ METHODS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_byt
 
 REVIEWED = {
     "pins/images.py:shipped_catalog:read_text": "the image catalog shipped inside the package",
-    "sbom/schema.py:checked_document:read_text": "the SBOM cyclonedx-py or syft has just written at the output path, "
-                                                  "read back to validate it",
+    "sbom/schema.py:checked_document:read_text": ("the SBOM cyclonedx-py or syft has just written at the output "
+                                                  "path, read back to validate it"),
     "descriptor/schema.py:schema_text:read_text": "the JSON Schema shipped inside the package",
     "gates/profiles.py:load_profile:read_text": "a gate profile shipped inside the package (a name, never a path)",
     "gates/coverage.py:_changed_files_report:ET.iterparse": "parses the stream paths.open_binary opened",

@@ -1,11 +1,14 @@
 """Build provenance, executed: act runs the generated workflow of a small project whose image is
-attested (`image.provenance: true`). The build job pushes (the `docker` stand-in) and attests the
-digest (the actions/attest-build-provenance stand-in records it); deploy-prod verifies with `gh
+attested (`image.provenance: true`). The build job pushes (the `docker` stand-in), writes the image's
+SBOM with the real syft (from the image the stand-in's `docker save` wrote) and attests the digest's
+provenance and that SBOM (the actions/attest-build-provenance and actions/attest stand-ins record
+them); deploy-prod verifies with `gh
 attestation verify` (the `gh` stand-in, tests/executors/bin/gh: the real one needs GitHub's API and
 Sigstore) before its deploy command. When the recorded attestation is of another image, PROD refuses:
 the verification step fails and the deploy command never runs."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +36,8 @@ environments:
     branch: main
 """
 OTHER_DIGEST = "sha256:" + "0" * 64
+DPKG_STATUS = ("Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9+deb12u4\n"
+               "Description: GNU C Library\n\n")
 
 
 @pytest.fixture
@@ -42,7 +47,8 @@ def attested(example_repo, wheelhouse, standin_bin, tmp_path: Path):
     (repo.root / "azure-pipelines.yml").unlink()
     (repo.root / ".gitlab-ci.yml").unlink()
     (repo.root / "Jenkinsfile").unlink()
-    repo.write({"pipegen.yaml": DESCRIPTOR, "Dockerfile": "FROM scratch\n"})
+    repo.write({"pipegen.yaml": DESCRIPTOR, "Dockerfile": "FROM scratch\nCOPY rootfs/ /\n",
+                "rootfs/var/lib/dpkg/status": DPKG_STATUS, "rootfs/etc/os-release": "ID=debian\nVERSION_ID=12\n"})
     generated = subprocess.run([sys.executable, "-m", "pipegen", "generate", "--force", "--quiet"], cwd=repo.root,
                                capture_output=True, text=True, check=False)
     assert generated.returncode == 0, generated.stderr
@@ -65,7 +71,11 @@ def test_prod_deploys_the_attested_image_and_refuses_one_whose_attestation_fails
     assert ran.results["build"] == "success" and ran.results["deploy-prod"] == "success", ran.explain()
     (image,) = ran.printed("deploy-prod", "DEPLOYED")
     assert image.startswith(f"{REGISTRY}/textstats@sha256:")
-    assert f'"subject": "{image}"' in attestations.read_text(encoding="utf-8")
+    recorded = [json.loads(line) for line in attestations.read_text(encoding="utf-8").splitlines()]
+    assert {(record["subject"], record["predicateType"]) for record in recorded} == {
+        (image, "https://slsa.dev/provenance/v1"), (image, "https://cyclonedx.org/bom")}
+    (sbom,) = [record for record in recorded if record["predicateType"] == "https://cyclonedx.org/bom"]
+    assert sbom["sbom_describes"] == image and sbom["components"] >= 1  # syft's SBOM of this image, libc6 in it
     assert "Verification succeeded" in ran.log("deploy-prod")
 
     # The attestation recorded is of another image: PROD's verification fails closed.

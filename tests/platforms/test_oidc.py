@@ -246,7 +246,8 @@ def test_github_attests_on_the_build_job_and_prod_verifies_before_it_deploys():
     assert with_token == {"build": {"contents": "read", "attestations": "write", "id-token": "write"},
                           "deploy-prod": {"contents": "read", "attestations": "read"}}
     build = [step.get("uses", "").split("@")[0] or step["name"] for step in jobs["build"]["steps"]]
-    assert build.index("actions/attest-build-provenance") > build.index("Build, push, publish the digest")
+    built = build.index("Build, push, record what the image contains, publish the digest")
+    assert build.index("actions/attest-build-provenance") > built
     prod = [step["name"] for step in jobs["deploy-prod"]["steps"]]
     assert prod.index("Verify the image's build provenance before deploying it") < prod.index("Deploy to PROD")
     assert "gh attestation verify" not in str(jobs["deploy-qa"])  # QA deploys what it built, PROD verifies

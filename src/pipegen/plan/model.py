@@ -137,6 +137,11 @@ class Job:
     # publishes; a PROD job verifies the attestation of the image in this env name before it runs.
     attests: bool = False
     verifies: str | None = None
+    # CycloneDX SBOMs the job writes (each also in `artifacts`): GitLab declares them as its native
+    # `cyclonedx` reports. `image_sbom` is the one describing the image the output step publishes:
+    # attested to that digest where the platform attests (GitHub, with `attests`).
+    sboms: tuple[str, ...] = ()
+    image_sbom: str | None = None
 
     def at_root(self, path: str) -> str:
         """`path` (relative to the job's folder) relative to the repository root."""

@@ -21,11 +21,27 @@ from pipegen.syntax import shell_command
 
 SERVING_IMAGE_REF = "SERVING_IMAGE_REF"
 SBOM_PATH = report_path("sbom/python-environment.cdx.json")
-_BUILD_INSTALL_NOTE = ("The project's runtime requirements, whose environment the SBOM records (cyclonedx-py); "
-                       "pipegen with {tools}. Docker builds the image.")
+IMAGE_SBOM_PATH = report_path("sbom/image.cdx.json")
+_BUILD_INSTALL_NOTE = ("The project's runtime requirements, whose environment the first SBOM records (cyclonedx-py); "
+                       "pipegen with {tools} (syft reads the built image for the second). Docker builds the image.")
 _TOOLS = "the SBOM tools, for `pipegen sbom` and `pipegen output set`"
 _SERVING_TOOLS = ("MLflow and the SBOM tools, for `pipegen model record-image`, `pipegen sbom` and "
                   "`pipegen output set`")
+
+
+def _image_sbom_lines() -> list[str]:
+    """What the pushed image contains (OS packages too), read by syft from the image Docker holds:
+    `docker save` is what syft's own Docker source does through the daemon's API, here through the
+    docker CLI the job already uses (on GitLab's dind service too). Named by its digest; an invalid
+    SBOM fails the job before IMAGE_REF is published."""
+    return [
+        "# What the image contains (OS packages, Python distributions), by syft; named by the digest pushed.",
+        'saved="$(mktemp -d)"',
+        "trap 'rm -rf \"$saved\"' EXIT  # the saved image, also when a later line fails",
+        'docker save --output "$saved/image.tar" "$image"',
+        shell_command('pipegen sbom image "docker-archive:$saved/image.tar"', '--image-ref "$digest"',
+                      f"--output {quote(IMAGE_SBOM_PATH)}"),
+    ]
 
 
 def build_job(descriptor: Descriptor) -> Job | None:
@@ -52,6 +68,7 @@ def build_job(descriptor: Descriptor) -> Job | None:
         'docker push "$image"',
         "# The digest, not the tag, is what QA and PROD deploy: the same bytes everywhere.",
         "digest=\"$(docker inspect --format '{{index .RepoDigests 0}}' \"$image\")\"",
+        *_image_sbom_lines(),
         'pipegen output set IMAGE_REF "$digest"',
     ]
     env = {**variable_env([image.registry_var]), **secret_env(image.all_secrets)}
@@ -72,8 +89,10 @@ def build_job(descriptor: Descriptor) -> Job | None:
                 "this exact digest (IMAGE_REF)."
                 + (" It serves the candidate model (build argument MODEL_VERSION) and is recorded on that "
                    "version, so PROD deploys the image of the version promotion made champion." if serving else ""),
-        steps=(sbom, Step("Build, push, publish the digest", "\n".join(lines), id="image")), outputs=("IMAGE_REF",),
-        output_step="image", env=env_items(env), artifacts=(SBOM_PATH,),
+        steps=(sbom, Step("Build, push, record what the image contains, publish the digest", "\n".join(lines),
+                          id="image")), outputs=("IMAGE_REF",),
+        output_step="image", env=env_items(env), artifacts=(SBOM_PATH, IMAGE_SBOM_PATH),
+        sboms=(SBOM_PATH, IMAGE_SBOM_PATH), image_sbom=IMAGE_SBOM_PATH,
         pipegen=pipegen_for(descriptor, "mlflow", "sbom") if serving else pipegen_for(descriptor, "sbom"),
         docker=True, **project_environment(descriptor, ("runtime",)),
         install_note=_BUILD_INSTALL_NOTE.format(tools=_SERVING_TOOLS if serving else _TOOLS),

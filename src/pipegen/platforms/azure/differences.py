@@ -24,4 +24,8 @@ DIFFERENCES: tuple[Difference, ...] = (
                "does not verify (GitHub artifact attestations only)."),
     Difference("azure", "verifies", IGNORED,
                "PROD deploys the digest QA built without an attestation check (see attests)."),
+    Difference("azure", "sbom", IGNORED,
+               "The build job's SBOMs (the image's and its Python environment's) are kept as pipeline "
+               "artifacts (one per file, named after the build job and the path); no native mechanism attaches or "
+               "attests them to the image (GitHub attests the image's SBOM to its digest with `image.provenance`)."),
 )

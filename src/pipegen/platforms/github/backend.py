@@ -67,9 +67,12 @@ SETUP_UV = Action("astral-sh/setup-uv", "20cfd1bf945f4377ade1205e4dbc17946fc9a30
 AZURE_LOGIN = Action("azure/login", "f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1")
 AWS_CREDENTIALS = Action("aws-actions/configure-aws-credentials", "e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3")
 GCP_AUTH = Action("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0")
-# Build provenance (pipegen.plan.provenance), checked the same way:
-#   actions/attest-build-provenance v4.1.0 (2026-02-26).
+# Build provenance and the image's SBOM (pipegen.plan.provenance), checked the same way:
+#   actions/attest-build-provenance v4.1.0 (2026-02-26); actions/attest v4.2.2 (2026-08-04) for the
+#   SBOM: actions/attest-sbom's newest release (v4.1.0) is deprecated in favour of actions/attest
+#   (it warns and wraps it), whose `sbom-path` input makes the same SBOM attestation.
 ATTEST_PROVENANCE = Action("actions/attest-build-provenance", "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32", "v4.1.0")
+ATTEST = Action("actions/attest", "1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2")
 TOKEN_ISSUER = "https://token.actions.githubusercontent.com"
 
 # Expressions are evaluated wherever `${{` appears (run, names, env values): a descriptor
@@ -405,18 +408,26 @@ def _login_step(job: Job) -> list[StepView]:
 
 
 def _attest_steps(job: Job) -> list[StepView]:
-    """The image digest the job published, attested: a signed SLSA provenance statement, stored
-    with the repository's attestations and pushed to the registry beside the image."""
+    """The image digest the job published, attested: a signed SLSA provenance statement and, when
+    the job wrote one, the image's SBOM, each stored with the repository's attestations and pushed
+    to the registry beside the image."""
     if not job.attests or job.output_step is None:
         return []
     split = StepView(name="Name and digest of the image to attest", id="subject",
                      env=(("IMAGE_REF", f"${{{{ steps.{job.output_step}.outputs.IMAGE_REF }}}}"),),
                      run=_script('echo "name=${IMAGE_REF%@*}" >> "$GITHUB_OUTPUT"\n'
                                  'echo "digest=${IMAGE_REF#*@}" >> "$GITHUB_OUTPUT"'))
-    return [split, _uses(ATTEST_PROVENANCE, "Attest the image's build provenance", (
+    subject: tuple[tuple[str, InputValue], ...] = (
         ("subject-name", "${{ steps.subject.outputs.name }}"),
-        ("subject-digest", "${{ steps.subject.outputs.digest }}"),
-        ("push-to-registry", True)))]
+        ("subject-digest", "${{ steps.subject.outputs.digest }}"))
+    steps = [split, _uses(ATTEST_PROVENANCE, "Attest the image's build provenance", (
+        *subject, ("push-to-registry", True)))]
+    if job.image_sbom is not None:
+        # The storage record (where the image lives) is the provenance attestation's to make.
+        steps.append(_uses(ATTEST, "Attest the image's SBOM", (
+            *subject, ("sbom-path", _checked(job.at_root(job.image_sbom), f"job {job.id}: SBOM")),
+            ("push-to-registry", True), ("create-storage-record", False))))
+    return steps
 
 
 def _verify_step(job: Job) -> list[StepView]:
@@ -498,11 +509,13 @@ def _permissions(job: Job) -> tuple[Permission, ...]:
     """Least privilege: what each step of this job needs, each grant saying why."""
     granted = [Permission("contents", "read", "actions/checkout clones the repository")]
     if job.attests:
-        granted.append(Permission("attestations", "write", "actions/attest-build-provenance stores the attestation"))
+        granted.append(Permission("attestations", "write", "actions/attest-build-provenance" + (
+            " and actions/attest store the attestations" if job.image_sbom else " stores the attestation")))
     elif job.verifies:
         granted.append(Permission("attestations", "read", "gh attestation verify reads the image's attestations"))
     token_users = ([f"the {job.identity.cloud} login"] if job.identity else []) + (
-        ["the provenance attestation (signed with a Sigstore certificate for this job)"] if job.attests else [])
+        [f"the {'provenance and SBOM attestations' if job.image_sbom else 'provenance attestation'} (signed with a "
+         "Sigstore certificate for this job)"] if job.attests else [])
     if token_users:
         granted.append(Permission("id-token", "write", f"{' and '.join(token_users)} use(s) the job's OIDC token"))
     if job.review_comment:
@@ -635,12 +648,14 @@ def _provenance_items(plan: Plan) -> list[ChecklistItem]:
     if not attesting:
         return []
     return [ChecklistItem("other", "artifact attestations", (
-        f"{', '.join(attesting)} attests the image's build provenance (actions/attest-build-provenance) and "
-        f"{', '.join(verifying) or 'no PROD job'} verifies it with `gh attestation verify` before deploying. "
+        f"{', '.join(attesting)} attests the image's build provenance (actions/attest-build-provenance) and its "
+        "SBOM (actions/attest), and "
+        f"{', '.join(verifying) or 'no PROD job'} verifies the provenance with `gh attestation verify` before "
+        "deploying. "
         "Artifact attestations are available to public repositories and, for private or internal ones, with "
         "GitHub Enterprise Cloud. The verifying job's runner needs `gh` and pull access to the image's "
-        "registry (gh reads the manifest); the build job's registry login must allow pushing the attestation "
-        "(push-to-registry)."))]
+        "registry (gh reads the manifest); the build job's registry login must allow pushing the provenance "
+        "and SBOM attestations (push-to-registry)."))]
 
 
 def _token_subjects(job: Job, plan: Plan) -> list[str]:

@@ -99,6 +99,7 @@ class Artifacts:
     junit: tuple[str, ...]
     dotenv: str | None
     when: str | None  # "always": keep reports of a failed gate
+    cyclonedx: tuple[str, ...] = ()  # CycloneDX SBOMs: GitLab's dependency list reads them
 
 
 @record
@@ -374,6 +375,10 @@ def job_variables(job: Job, settings: GitlabSettings) -> tuple[Variable, ...]:
         variables.append(Variable("GIT_DEPTH", "0"))  # full history for diff coverage and Sonar's blame
     if job.docker and not settings.shell:
         variables.append(Variable("DOCKER_TLS_CERTDIR", "/certs"))  # TLS to the dind service
+    if job.attests:
+        # GitLab's own provenance: the runner writes a SLSA provenance statement of the job's artifacts
+        # (the SBOMs among them) beside their archive; it does not attest the pushed image.
+        variables.append(Variable("RUNNER_GENERATE_ARTIFACTS_METADATA", "true"))
     # A Docker executor reaches a service by its alias; a shell runner has no services (the
     # checklist asks for them on the runner's host), so localhost stays.
     hosts = {} if settings.shell else {f"{service.env_prefix}_HOST": service.name for service in job.services}
@@ -406,7 +411,7 @@ def job_artifacts(job: Job) -> Artifacts | None:
     if not (paths or job.junit or dotenv):
         return None
     return Artifacts(paths, tuple(job.at_root(path) for path in job.junit), dotenv,
-                     "always" if paths or job.junit else None)
+                     "always" if paths or job.junit else None, tuple(job.at_root(path) for path in job.sboms))
 
 
 def project_image(job: Job, plan: Plan) -> str | None:

@@ -28,9 +28,13 @@ DIFFERENCES: tuple[Difference, ...] = (
                "Every job runs in one image (`settings.gitlab.image`): the deploy kinds' tools (terraform, kubectl, "
                "helm, a cloud CLI) must be in it, or the jobs run on a shell runner; elsewhere the runner has them."),
     Difference("gitlab", "attests", IGNORED,
-               "No native attestation of a container image's build provenance (GitLab's SLSA provenance covers job "
-               "artifacts, not pushed images): the build job does not attest and PROD does not verify; sign and "
-               "verify with cosign in your own jobs if you need it."),
+               "No native attestation of a container image's build provenance: with `image.provenance` the build job "
+               "sets `RUNNER_GENERATE_ARTIFACTS_METADATA`, so the runner records SLSA provenance of the job's "
+               "artifacts (the SBOMs among them), not of the pushed image, and PROD does not verify; sign and verify "
+               "with cosign in your own jobs if you need it."),
     Difference("gitlab", "verifies", IGNORED,
                "PROD deploys the digest QA built without an attestation check (see attests)."),
+    Difference("gitlab", "sbom", IGNORED,
+               "The build job's SBOMs are declared as `artifacts: reports: cyclonedx` (GitLab's dependency list reads "
+               "them) and kept with the job's artifacts; nothing attaches them to the image in the registry."),
 )

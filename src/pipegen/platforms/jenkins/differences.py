@@ -34,4 +34,8 @@ DIFFERENCES: tuple[Difference, ...] = (
                "(GitHub artifact attestations only)."),
     Difference("jenkins", "verifies", IGNORED,
                "PROD deploys the digest QA built without an attestation check (see attests)."),
+    Difference("jenkins", "sbom", IGNORED,
+               "The build job's SBOMs (the image's and its Python environment's) are archived with the build "
+               "(`archiveArtifacts`); no native mechanism attaches or attests them to the image (GitHub attests the "
+               "image's SBOM to its digest with `image.provenance`)."),
 )
