@@ -61,8 +61,8 @@ def test_build_job_runs_pinned_docker_cli_and_dind_images():
 
 
 def test_a_python_version_without_a_catalogued_digest_is_written_by_tag_and_flagged():
-    text = LIBRARY.format(python="3.10", settings="")
-    assert _pipeline(text)["default"]["image"] == "python:3.10-slim"
+    text = LIBRARY.format(python="3.9", settings="")
+    assert _pipeline(text)["default"]["image"] == "python:3.9-slim"
     assert "job image pinned by digest" in _checklist_names(text)
 
 
