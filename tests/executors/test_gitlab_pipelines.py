@@ -131,6 +131,8 @@ def test_churn_push_promotes_after_approval_and_a_degraded_push_is_stopped(churn
     image = f"{REGISTRY}/churn-model:{repo.head[:12]}"
     assert ["build", "--file", "Dockerfile", "--tag", image, "."] in first.docker_calls, first.docker_calls
     assert ["push", image] in first.docker_calls, first.docker_calls
+    # syft read the image the build saved and named its SBOM by the digest QA and PROD deploy.
+    assert f"pipegen: SBOM of {REGISTRY}/churn-model@sha256:" in first.log("build"), first.log("build")
     qa_ref, qa = deployed(first, "kubernetes-qa")
     prod_ref, prod = deployed(first, "kubernetes-prod")
     assert (qa, prod) == ("qa", "prod")
