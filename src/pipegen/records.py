@@ -46,6 +46,9 @@ def record(cls: T) -> T:
     count = len(names)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
+        if args and not kwargs and len(args) == count:  # every field by position: the common small record
+            self.__dict__.update(zip(names, args))
+            return
         # kwargs is this call's own dict: the positional values join it.
         if args:
             if len(args) > count:

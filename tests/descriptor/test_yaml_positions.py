@@ -58,14 +58,50 @@ def test_libyaml_and_pyyaml_agree_on_mutated_descriptors(monkeypatch) -> None:
 
 
 @needs_libyaml
-def test_the_examples_are_composed_by_libyaml(monkeypatch) -> None:
-    """The fast path is taken for ordinary descriptors (else the speed silently goes)."""
+def test_the_examples_are_read_in_one_pass(monkeypatch) -> None:
+    """The fast path is taken for ordinary descriptors (else the speed silently goes): libyaml's
+    events straight to values, with no node tree composed."""
     used = []
     compose = yaml_positions._compose  # pylint: disable=protected-access
     monkeypatch.setattr(yaml_positions, "_compose", lambda text, loader: used.append(loader) or compose(text, loader))
     for text in EXAMPLES:
         assert yaml_positions.load_located(text, "pipegen.yaml")[1] == []
-    assert used == [yaml.CSafeLoader] * len(EXAMPLES)
+    assert not used
+
+
+@needs_libyaml
+@pytest.mark.parametrize("text", ["a: 1\n", "a: [1, 2.5, true, null, ~, 2001-01-01, x]\n", "- a\n- {b: c}\n",
+                                  "just text\n", "1: one\ntrue: yes\n", "a:\n  - b: 'q'\n    c: \"d\"\n",
+                                  "a: |\n  one\n  two\n", "a: >-\n  folded\n"])
+def test_one_pass_and_the_composer_agree(text: str, monkeypatch) -> None:
+    """What the one-pass reader takes is read as the composer and builder read it."""
+    monkeypatch.setattr(yaml_positions, "_LIBYAML_LOADER", yaml.CSafeLoader)
+    one_pass = yaml_positions._read_plain(text, "pipegen.yaml")  # pylint: disable=protected-access
+    assert one_pass is not None
+    monkeypatch.setattr(yaml_positions, "_read_plain", lambda text, filename: None)
+    composed, problems = yaml_positions.load_located(text, "pipegen.yaml")
+    assert problems == []
+    assert repr((one_pass.data, one_pass.positions, one_pass.raw)) == repr(
+        (composed.data, composed.positions, composed.raw))
+
+
+@needs_libyaml
+def test_one_pass_leaves_the_unusual_to_the_composer(monkeypatch) -> None:
+    """Anchors, aliases, tags, duplicate and complex keys, merge keys, empty plain scalars, a
+    second document, limits and parse errors: the one-pass reader declines them all."""
+    monkeypatch.setattr(yaml_positions, "_LIBYAML_LOADER", yaml.CSafeLoader)
+    declined = ["a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\na: 2\n", "? [a]\n: 1\n", "<<: {a: 1}\n",
+                "a:\n", "a: 1\n---\nb: 2\n", "a: [\n", "a: 1.0e+999\n", "[" * 65 + "]" * 65 + "\n"]
+    for text in declined:
+        assert yaml_positions._read_plain(text, "pipegen.yaml") is None, text  # pylint: disable=protected-access
+    taken = 0
+    for text in _mutations(600, 20261206):
+        monkeypatch.setattr(yaml_positions, "_LIBYAML_LOADER", yaml.CSafeLoader)  # _outcome sets it per call
+        one_pass = yaml_positions._read_plain(text, "pipegen.yaml")  # pylint: disable=protected-access
+        if one_pass is not None:
+            taken += 1
+            assert _outcome(text, monkeypatch, yaml.CSafeLoader) == _outcome(text, monkeypatch, None), text
+    assert taken > 100  # the mutations still read in one pass are compared with the reference
 
 
 @needs_libyaml

@@ -58,7 +58,8 @@ from pipegen.paths import read_bytes, repository_of, utf8_problem
 
 DEFAULT_PATH = Path(DESCRIPTOR_NAME)
 
-# Text a platform would evaluate instead of carrying literally, and has no escape for.
+# Text a platform would evaluate instead of carrying literally, and has no escape for. No pattern
+# may match a line break (_any_refused_text searches all texts joined by them).
 _UNREPRESENTABLE = {
     "github": [(re.compile(r"\$\{\{"), "GitHub Actions would evaluate '${{' as an expression; "
                 "read values from the environment ($NAME) instead")],
@@ -256,13 +257,35 @@ def _strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
         yield path, value
 
 
+def _texts(value: Any, into: list[str]) -> list[str]:
+    """Every text in the descriptor (as _strings), without the paths."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            into.append(key)
+            _texts(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _texts(item, into)
+    elif isinstance(value, str):
+        into.append(value)
+    return into
+
+
+def _any_refused_text(data: dict, rules: list) -> bool:
+    """Whether a text holds a character or an expression the checks below refuse: searched once
+    in all the texts joined by line breaks (no pattern matches a line break, so none matches
+    across two texts); only then are the texts walked one by one with their paths."""
+    joined = "\n".join(_texts(data, []))
+    return bool(UNCARRIABLE.search(joined)) or any(pattern.search(joined) for pattern, _ in rules)
+
+
 def _semantic_problems(descriptor: Descriptor, data: dict) -> list[Problem]:
     problems = []
     schedule = descriptor.triggers.schedule
     if schedule is not None and (error := cron_error(schedule)):
         problems.append(descriptor.problem(("triggers", "schedule"), error))
     rules = [rule for target in descriptor.targets for rule in _UNREPRESENTABLE.get(target, [])]
-    for path, text in _strings(data):
+    for path, text in _strings(data) if _any_refused_text(data, rules) else ():
         if found := UNCARRIABLE.search(text):
             problems.append(descriptor.problem(path, f"{dotted(path)}: the character U+{ord(found.group(0)):04X} is "
                                                      "not allowed (control characters, separators and non-characters "

@@ -8,7 +8,11 @@ alias can loop.
 
 The events come from libyaml when PyYAML has it and the text is sure to read the same
 there (about ten times faster on big descriptors); otherwise, and for every error, from
-PyYAML's own parser, whose marks and messages are the reference."""
+PyYAML's own parser, whose marks and messages are the reference.
+
+The usual descriptor (no anchors, aliases or tags, nothing wrong) is read from libyaml's events
+in one pass straight to values and positions (_read_plain), without composing a node tree;
+anything else falls back to the composer and builder below."""
 from __future__ import annotations
 
 import math
@@ -335,7 +339,120 @@ def load_located(text: str, filename: str) -> tuple[Located | None, list[Problem
     if len(text) > MAX_BYTES:
         return None, [Problem(filename, 1, 1, f"the descriptor is larger than {MAX_BYTES // 1024} KiB")]
     with paused():
-        return _load_located(text, filename)
+        located = _read_plain(text, filename) if _LIBYAML_LOADER is not None and not _LIBYAML_UNSURE.search(text) \
+            else None
+        return (located, []) if located is not None else _load_located(text, filename)
+
+
+class _NotPlain(Exception):
+    """The text holds something _read_plain leaves to the composer and the builder."""
+
+
+_NO_KEY = object()  # a mapping being read whose next scalar is a key
+
+
+class _Open1:  # pylint: disable=too-few-public-methods
+    """A mapping or list being read by _read_plain: its value, path and, for a mapping, the key
+    whose value comes next."""
+
+    __slots__ = ("value", "path", "key", "is_mapping")
+
+    def __init__(self, value: dict | list, path: tuple, is_mapping: bool):
+        self.value, self.path, self.key, self.is_mapping = value, path, _NO_KEY, is_mapping
+
+
+def _read_plain(text: str, filename: str) -> Located | None:
+    """The usual descriptor read in one pass from libyaml's events to values, positions and raw
+    text, with no node tree in between (which cost more than the parse). Anything else (anchors,
+    aliases, tags, complex or duplicate keys, a limit reached, a value with a problem, a parse error,
+    an empty plain scalar) gives None: the composer and the builder read that text and say what is
+    wrong. Both ways give the same values, positions and raw text (a test compares them)."""
+    builder = _Builder(filename)  # its scalar(): the values of scalars that are not strings
+    try:
+        return _plain_events(_LIBYAML_LOADER(text), builder)
+    except (_NotPlain, yaml.YAMLError):
+        return None
+    finally:
+        builder.release()
+
+
+def _plain_events(parser: Any, builder: _Builder) -> Located:  # noqa: C901  (one branch per event kind)
+    # pylint: disable=too-many-branches,too-many-statements,too-many-locals,too-many-nested-blocks
+    # (one loop over the events, kept flat: a call per event would cost a tenth of the read)
+    positions: dict[tuple, tuple[int, int]] = {}
+    raw: dict[tuple, str] = {}
+    resolve = yaml.resolver.Resolver().resolve
+    tags: dict[tuple, str] = {}
+    stack: list[_Open1] = []
+    root: list = []
+    events = documents = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            kind = event.__class__
+            if kind is _SCALAR_EVENT or kind is _MAPPING_START or kind is _SEQUENCE_START:
+                events += 1
+                if event.anchor is not None or event.tag is not None or events > MAX_NODES:
+                    raise _NotPlain()
+                mark = event.start_mark
+                position = (mark.line + 1, mark.column + 1)
+                if kind is _SCALAR_EVENT:
+                    written = event.value
+                    if not event.style and not written:
+                        raise _NotPlain()  # an empty plain scalar: libyaml may mark it elsewhere
+                    tag = tags.get((written, event.implicit))
+                    if tag is None:
+                        tag = tags[(written, event.implicit)] = resolve(yaml.ScalarNode, written, event.implicit)
+                    if tag == _STR:
+                        value: Any = written
+                    else:
+                        value = builder.scalar(yaml.ScalarNode(tag, written, mark, event.end_mark,
+                                                               style=event.style or None))
+                        if builder.problems or tag == "tag:yaml.org,2002:merge":
+                            raise _NotPlain()
+                else:
+                    if len(stack) + 1 > MAX_DEPTH:
+                        raise _NotPlain()
+                    value = {} if kind is _MAPPING_START else []
+                if not stack:
+                    path: tuple = ()
+                    root.append(value)
+                else:
+                    parent = stack[-1]
+                    if not parent.is_mapping:
+                        path = (*parent.path, len(parent.value))
+                        parent.value.append(value)
+                    elif parent.key is _NO_KEY:  # this scalar is a key
+                        if kind is not _SCALAR_EVENT:
+                            raise _NotPlain()
+                        key = value if isinstance(value, str) else str(value)
+                        if key in parent.value:
+                            raise _NotPlain()
+                        positions[(*parent.path, key, KEY)] = position
+                        parent.key = key
+                        continue
+                    else:
+                        path = (*parent.path, parent.key)
+                        parent.value[parent.key] = value
+                        parent.key = _NO_KEY
+                positions[path] = position
+                if kind is _SCALAR_EVENT:
+                    raw[path] = written
+                else:
+                    stack.append(_Open1(value, path, kind is _MAPPING_START))
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
+                stack.pop()
+            elif kind is _ALIAS_EVENT:
+                raise _NotPlain()
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _NotPlain()
+    finally:
+        parser.dispose()
+    if not root:
+        raise _NotPlain()
+    return Located(root[0], positions, raw)
 
 
 def _load_located(text: str, filename: str) -> tuple[Located | None, list[Problem]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import shlex
 import textwrap
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipegen.syntax import shell_command
 
@@ -57,7 +58,25 @@ def _uv_lines(pip: str) -> list[str]:
     ]
 
 
-def _pipegen_lines(job: Job, python: str, pip: str) -> list[str]:
+class InstallInputs(NamedTuple):
+    """What a job's install lines depend on: jobs of one project share them, so the lines (and the
+    wrapped note above them) are worked out once per distinct set, not once per job."""
+    install_args: tuple[str, ...]
+    editable: bool
+    project_install: tuple[str, ...]
+    pipegen: str | None
+    pipegen_index_var: str | None
+    pipegen_needs_python: bool
+    installer: str
+    install_note: str
+
+    @classmethod
+    def of(cls, job: Job) -> InstallInputs:
+        return cls(job.install_args, job.editable, job.project_install, job.pipegen, job.pipegen_index_var,
+                   job.pipegen_needs_python, job.installer, job.install_note)
+
+
+def _pipegen_lines(job: InstallInputs, python: str, pip: str) -> list[str]:
     """pipegen in a venv of its own; only its `pipegen` command is linked next to the job's
     `python`, which is on PATH in every later step. From a private index with `--index-url` (never
     `--extra-index-url`), so a public package of the same name cannot win the resolution."""
@@ -86,7 +105,7 @@ def _pipegen_lines(job: Job, python: str, pip: str) -> list[str]:
     return lines
 
 
-def _project_lines(job: Job, installer: str) -> list[str]:
+def _project_lines(job: InstallInputs, installer: str) -> list[str]:
     """The job's environment: requirements files and tools in one resolution, the project itself
     (editable, so coverage maps to its files), then the descriptor's own install lines as written."""
     lines = [shell_command(installer, *job.install_args)] if job.install_args else []
@@ -99,6 +118,11 @@ def install_commands(job: Job, pip: str = "python -m pip install") -> tuple[str,
     """The job's install lines, in order: why it installs what it does (a comment), the job's
     environment, then pipegen's own venv. `pip` is how the job's Python runs pip (GitLab's
     Docker jobs add --break-system-packages for Alpine's system Python)."""
+    return _install_lines(InstallInputs.of(job), pip)
+
+
+@lru_cache(maxsize=256)
+def _install_lines(job: InstallInputs, pip: str) -> tuple[str, ...]:
     if not (job.install_args or job.editable or job.project_install or job.pipegen):
         return ()
     python = pip.split(" -m pip")[0]

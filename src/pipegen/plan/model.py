@@ -247,11 +247,29 @@ class Plan:
     def previous_stage(self, stage_id: str) -> Stage | None:
         return self._previous[stage_id]
 
+    @cached_property
+    def _needs_by_stage(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Job id -> (its needs in its own stage, its needs in earlier stages): every backend asks per job."""
+        index = self._index
+        split = {}
+        for job in self.jobs:
+            same = tuple(need for need in job.needs if index[need][1].id == job.stage)
+            split[job.id] = (same, tuple(need for need in job.needs if need not in same))
+        return split
+
+    def _split_needs(self, job: Job) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        known = self._needs_by_stage.get(job.id)
+        if known is not None and self._index[job.id][0] is job:
+            return known
+        # A job made from one of the plan's (another object): worked out for it.
+        same = tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
+        return same, tuple(need for need in job.needs if need not in same)
+
     def same_stage_needs(self, job: Job) -> tuple[str, ...]:
-        return tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
+        return self._split_needs(job)[0]
 
     def earlier_stage_needs(self, job: Job) -> tuple[str, ...]:
-        return tuple(need for need in job.needs if self.stage_of(need).id != job.stage)
+        return self._split_needs(job)[1]
 
     def is_stage_entry(self, job: Job) -> bool:
         """An entry job has no same-stage needs: it waits for the whole previous stage."""

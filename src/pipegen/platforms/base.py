@@ -81,4 +81,8 @@ def template_environment(platform: str) -> jinja2.Environment:
         **options,
     )
     environment.filters.update(_FILTERS)
+    # Templates read attributes of records only (`job.id`): the builtin getattr, called directly by
+    # the compiled templates, skips Jinja's item fallback and its Python-level call per lookup (a
+    # large pipeline does hundreds of thousands). A missing attribute still fails the render.
+    environment.getattr = getattr  # type: ignore[method-assign]
     return environment

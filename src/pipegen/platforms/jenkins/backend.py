@@ -198,10 +198,10 @@ def _direct_needs(plan: Plan, stage: Stage) -> dict[str, tuple[str, ...]]:
     return direct
 
 
-def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
+def chains_of(stage: Stage, needs: dict[str, tuple[str, ...]]) -> list[list[Job]]:
     """A stage's jobs as chains, in plan order: a job joins the chain of its one direct
-    same-stage need when it is the only job needing it and that need ends the chain."""
-    needs = _direct_needs(plan, stage)
+    same-stage need (`needs`: _direct_needs) when it is the only job needing it and that need
+    ends the chain."""
     dependants: dict[str, int] = {}
     for job_needs in needs.values():
         for need in job_needs:
@@ -222,10 +222,10 @@ def chains_of(plan: Plan, stage: Stage) -> list[list[Job]]:
 def layers_of(plan: Plan, stage: Stage) -> list[list[list[Job]]]:
     """Chains by topological level: a chain's level is one more than the deepest chain one
     of its jobs needs. Earlier stages are done already."""
-    chains = chains_of(plan, stage)
+    needs = _direct_needs(plan, stage)
+    chains = chains_of(stage, needs)
     chain_of = {job.id: index for index, chain in enumerate(chains) for job in chain}
     level: list[int] = []
-    needs = _direct_needs(plan, stage)
     for index, chain in enumerate(chains):  # a chain only needs chains started before it
         needed = {chain_of[need] for job in chain for need in needs[job.id]} - {index}
         level.append(1 + max((level[other] for other in needed), default=-1))
@@ -409,8 +409,7 @@ def _weakest_condition(stage: Stage) -> tuple[str | None, bool]:
     return None, RunWhen.ALWAYS not in whens
 
 
-def top_stage(plan: Plan, stage: Stage) -> TopStage:
-    layers = layers_of(plan, stage)
+def top_stage(plan: Plan, stage: Stage, layers: list[list[list[Job]]]) -> TopStage:
     approval = _approval(stage, layers)
     branch, not_pull_request = _weakest_condition(stage) if approval else (None, False)
     return TopStage(
@@ -423,13 +422,13 @@ def top_stage(plan: Plan, stage: Stage) -> TopStage:
         approval=approval, branch=branch, not_pull_request=not_pull_request)
 
 
-def pipeline_minutes(plan: Plan) -> int:
-    """The whole run's bound: every layer's slowest chain plus every approval wait."""
+def pipeline_minutes(stages: tuple[Stage, ...], layers: dict[str, list[list[list[Job]]]]) -> int:
+    """The whole run's bound: every layer's slowest chain plus every approval wait (`layers`
+    by stage id, as layers_of gives them)."""
     total = 0
-    for stage in staged(plan).stages:
-        layers = layers_of(plan, stage)
-        approval = _approval(stage, layers)
-        total += approval.timeout_minutes if approval else _layers_minutes(layers)
+    for stage in stages:
+        approval = _approval(stage, layers[stage.id])
+        total += approval.timeout_minutes if approval else _layers_minutes(layers[stage.id])
     return total
 
 
@@ -443,6 +442,8 @@ def glob_regex(glob: str) -> str:
 def pipeline_view(plan: Plan) -> PipelineView:
     globbed = any("*" in branch for branch in plan.triggers.branches)
     stashes = tuple(name for other in plan.jobs if (name := report_stash(plan, other)))
+    stages = staged(plan).stages
+    layers = {stage.id: layers_of(plan, stage) for stage in stages}  # for the stages and the run's timeout
     return PipelineView(
         needs_output_helper=any(job.outputs for job in plan.jobs),
         release_branch=next((job.branch for job in plan.jobs if job.stage == "prod" and job.branch),
@@ -450,8 +451,8 @@ def pipeline_view(plan: Plan) -> PipelineView:
         cron=f"TZ=UTC\n{plan.triggers.schedule}" if plan.triggers.schedule else None,
         cron_branches=() if globbed else plan.triggers.branches,
         cron_branch_regex="|".join(map(glob_regex, plan.triggers.branches)) if globbed else None,
-        timeout_minutes=pipeline_minutes(plan),
-        stages=tuple(top_stage(plan, stage) for stage in staged(plan).stages),
+        timeout_minutes=pipeline_minutes(stages, layers),
+        stages=tuple(top_stage(plan, stage, layers[stage.id]) for stage in stages),
         final_jobs=tuple(FinalJob(leaf_stage(plan, job), stashes) for job in plan.jobs if job.always),
         submodules=plan.submodules)
 
