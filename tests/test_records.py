@@ -75,8 +75,8 @@ def test_dataclasses_functions_work() -> None:
 
 
 @pytest.mark.parametrize(("args", "kwargs", "message"), [
-    ((), {}, "missing required argument: 'x'"),
-    ((1, 2, 3, 4, 5), {}, "takes 4 positional arguments but 5 were given"),
+    ((), {}, "missing 1 required positional argument: 'x'"),
+    ((1, 2, 3, 4, 5), {}, "positional arguments but 6 were given"),  # Python's message counts self
     ((1,), {"x": 2}, "multiple values for argument 'x'"),
     ((1,), {"z": 2}, "unexpected keyword argument 'z'"),
 ])
@@ -106,3 +106,36 @@ def test_replace_of_a_dataclass_is_dataclasses_replace() -> None:
 def test_keyword_and_positional_arguments_mix_as_in_a_dataclass() -> None:
     assert Point(1, tags=("a",), y=3) == Point(x=1, y=3, tags=("a",))
     assert Point(x=1, y=2, tags=(), notes={}).notes == {}
+
+
+@record
+class DefaultFirst:
+    """Every field has a default, two of them through dataclasses.field."""
+
+    label: str = "none"
+    size: int = 0
+    weight: float = dataclasses.field(default=1.0)
+    name: str = dataclasses.field(default_factory=str)
+    count: int = 0
+    required: int = 0
+
+
+@record
+class OddOrder:
+    tags: tuple[str, ...] = ()
+    x: int  # pylint: disable=invalid-name
+
+
+def test_records_made_many_times_keep_their_values_defaults_and_factories() -> None:
+    """The first record of a class compiles its __init__; the ones after use it."""
+    made = [Point(index, tags=("t",)) for index in range(3)] + [Point(x=5, y=6, notes={"a": 1})]
+    assert [(point.x, point.y, point.tags, point.notes) for point in made] == [
+        (0, 0, ("t",), {}), (1, 0, ("t",), {}), (2, 0, ("t",), {}), (5, 6, (), {"a": 1})]
+    assert made[0].notes is not made[1].notes  # a factory per record
+    assert DefaultFirst().name == "" and DefaultFirst(count=2).count == 2
+
+
+def test_a_field_without_default_after_one_with_keeps_the_generic_init() -> None:
+    assert OddOrder(x=1) == OddOrder((), 1) and OddOrder(x=1).tags == ()
+    with pytest.raises(TypeError, match="missing required argument: 'x'"):
+        OddOrder()

@@ -46,9 +46,12 @@ def record(cls: T) -> T:
     count = len(names)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
-        if args and not kwargs and len(args) == count:  # every field by position: the common small record
-            self.__dict__.update(zip(names, args))
-            return
+        # The first record made compiles the class's own __init__ (see _compiled_init).
+        compiled = _compiled_init(qualname, names, defaults, factories)
+        setattr(cls, "__init__", compiled or generic_init)
+        (compiled or generic_init)(self, *args, **kwargs)
+
+    def generic_init(self, *args: Any, **kwargs: Any) -> None:
         # kwargs is this call's own dict: the positional values join it.
         if args:
             if len(args) > count:
@@ -89,6 +92,7 @@ def record(cls: T) -> T:
     def __delattr__(self, name: str) -> None:  # pylint: disable=invalid-name
         raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
+    generic_init.__name__, generic_init.__qualname__ = "__init__", f"{qualname}.__init__"
     for method in (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__):
         method.__qualname__ = f"{qualname}.{method.__name__}"
         setattr(cls, method.__name__, method)
@@ -96,6 +100,37 @@ def record(cls: T) -> T:
     cls.__record_fields__ = names
     cls.__match_args__ = names
     return cls
+
+
+def _compiled_init(qualname: str, names: tuple[str, ...], defaults: dict[str, Any],
+                   factories: dict[str, Any]) -> Any:
+    """An __init__ written for one class's fields, as dataclasses writes it: Python's own call
+    checks its arguments, which costs about half of the generic __init__ (a large plan makes
+    tens of thousands of records). Compiled when the class makes its first record, so defining a
+    class stays cheap. None when a field without a default follows one with a default (only
+    the generic __init__ takes those)."""
+    if any(name not in defaults and name not in factories for name in names[len(names) - len(
+            [name for name in names if name in defaults or name in factories]):]):
+        return None
+    namespace: dict[str, Any] = {"__record_missing__": _MISSING}
+    parameters, lines = [], []
+    for index, name in enumerate(names):
+        if name in defaults:
+            namespace[f"__record_default_{index}__"] = defaults[name]
+            parameters.append(f"{name}=__record_default_{index}__")
+        elif name in factories:
+            namespace[f"__record_factory_{index}__"] = factories[name]
+            parameters.append(f"{name}=__record_missing__")
+            lines.append(f"    if {name} is __record_missing__:\n        {name} = __record_factory_{index}__()")
+        else:
+            parameters.append(name)
+    fields = ", ".join(f"{name!r}: {name}" for name in names)
+    source = (f"def __init__(__record_self__, {', '.join(parameters)}):\n" + "".join(line + "\n" for line in lines)
+              + f"    __record_self__.__dict__.update({{{fields}}})\n")
+    exec(source, namespace)  # pylint: disable=exec-used  # text built from the class's own field names
+    function = namespace["__init__"]
+    function.__qualname__ = f"{qualname}.__init__"
+    return function
 
 
 def replace(obj: Any, /, **changes: Any) -> Any:
