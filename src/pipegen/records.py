@@ -40,18 +40,49 @@ def record(cls: T) -> T:
     defaults = {name: spec.default for name, spec in fields.items() if spec.default is not _MISSING}
     factories = {name: spec.default_factory for name, spec in fields.items()
                  if spec.default_factory is not _MISSING}
-    known = frozenset(names)
     qualname = cls.__qualname__
-
-    count = len(names)
+    generic_init = _generic_init(qualname, names, defaults, factories)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
         # The first record made compiles the class's own __init__ (see _compiled_init).
-        compiled = _compiled_init(qualname, names, defaults, factories)
-        setattr(cls, "__init__", compiled or generic_init)
-        (compiled or generic_init)(self, *args, **kwargs)
+        init = _compiled_init(qualname, names, defaults, factories) or generic_init
+        setattr(cls, "__init__", init)
+        init(self, *args, **kwargs)
 
-    def generic_init(self, *args: Any, **kwargs: Any) -> None:
+    def __repr__(self) -> str:  # pylint: disable=invalid-name
+        return f"{qualname}({', '.join(f'{name}={getattr(self, name)!r}' for name in shown)})"
+
+    def __eq__(self, other: object) -> bool:  # pylint: disable=invalid-name
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        # Tuples, as dataclasses compare: an element identical to itself is equal (NaN too).
+        return tuple(getattr(self, name) for name in compared) == tuple(getattr(other, name) for name in compared)
+
+    def __hash__(self) -> int:  # pylint: disable=invalid-name
+        return hash(tuple(getattr(self, name) for name in compared))
+
+    def __setattr__(self, name: str, value: Any) -> None:  # pylint: disable=invalid-name
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:  # pylint: disable=invalid-name
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    for method in (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__):
+        method.__qualname__ = f"{qualname}.{method.__name__}"
+        setattr(cls, method.__name__, method)
+    cls.__dataclass_fields__ = fields
+    cls.__record_fields__ = names
+    cls.__match_args__ = names
+    return cls
+
+
+def _generic_init(qualname: str, names: tuple[str, ...], defaults: dict[str, Any],
+                  factories: dict[str, Any]) -> Any:
+    """An __init__ for any order of fields, checking its arguments itself."""
+    known = frozenset(names)
+    count = len(names)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
         # kwargs is this call's own dict: the positional values join it.
         if args:
             if len(args) > count:
@@ -74,32 +105,8 @@ def record(cls: T) -> T:
             kwargs = values
         self.__dict__.update(kwargs)
 
-    def __repr__(self) -> str:  # pylint: disable=invalid-name
-        return f"{qualname}({', '.join(f'{name}={getattr(self, name)!r}' for name in shown)})"
-
-    def __eq__(self, other: object) -> bool:  # pylint: disable=invalid-name
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        # Tuples, as dataclasses compare: an element identical to itself is equal (NaN too).
-        return tuple(getattr(self, name) for name in compared) == tuple(getattr(other, name) for name in compared)
-
-    def __hash__(self) -> int:  # pylint: disable=invalid-name
-        return hash(tuple(getattr(self, name) for name in compared))
-
-    def __setattr__(self, name: str, value: Any) -> None:  # pylint: disable=invalid-name
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:  # pylint: disable=invalid-name
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-    generic_init.__name__, generic_init.__qualname__ = "__init__", f"{qualname}.__init__"
-    for method in (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__):
-        method.__qualname__ = f"{qualname}.{method.__name__}"
-        setattr(cls, method.__name__, method)
-    cls.__dataclass_fields__ = fields
-    cls.__record_fields__ = names
-    cls.__match_args__ = names
-    return cls
+    __init__.__qualname__ = f"{qualname}.__init__"
+    return __init__
 
 
 def _compiled_init(qualname: str, names: tuple[str, ...], defaults: dict[str, Any],
