@@ -74,15 +74,32 @@ def test_dataclasses_functions_work() -> None:
     assert dataclasses.asdict(point) == {"x": 1, "y": 2, "tags": (), "notes": {}}
 
 
-@pytest.mark.parametrize(("args", "kwargs", "message"), [
-    ((), {}, "missing 1 required positional argument: 'x'"),
-    ((1, 2, 3, 4, 5), {}, "positional arguments but 6 were given"),  # Python's message counts self
-    ((1,), {"x": 2}, "multiple values for argument 'x'"),
-    ((1,), {"z": 2}, "unexpected keyword argument 'z'"),
+def _fresh_point_class() -> type:
+    @record
+    class FreshPoint:
+        x: int
+        y: int = 0
+        tags: tuple[str, ...] = ()
+        notes: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    return FreshPoint
+
+
+@pytest.mark.parametrize(("args", "kwargs", "generic", "compiled"), [
+    ((), {}, "missing required argument: 'x'", "missing 1 required positional argument: 'x'"),
+    ((1, 2, 3, 4, 5), {}, "takes 4 positional arguments but 5 were given",
+     "positional arguments but 6 were given"),  # Python's own message counts self
+    ((1,), {"x": 2}, "multiple values for argument 'x'", "multiple values for argument 'x'"),
+    ((1,), {"z": 2}, "unexpected keyword argument 'z'", "unexpected keyword argument 'z'"),
 ])
-def test_wrong_arguments_are_type_errors(args, kwargs, message) -> None:
-    with pytest.raises(TypeError, match=message):
-        Point(*args, **kwargs)
+def test_wrong_arguments_are_type_errors(args, kwargs, generic, compiled) -> None:
+    """Both before a class compiles its own __init__ (its first hundred records) and after."""
+    point = _fresh_point_class()
+    with pytest.raises(TypeError, match=generic):
+        point(*args, **kwargs)
+    for index in range(100):
+        point(index)
+    with pytest.raises(TypeError, match=compiled):
+        point(*args, **kwargs)
 
 
 def test_replace_changes_fields_and_drops_cached_properties() -> None:
@@ -127,15 +144,19 @@ class OddOrder:
 
 
 def test_records_made_many_times_keep_their_values_defaults_and_factories() -> None:
-    """The first record of a class compiles its __init__; the ones after use it."""
-    made = [Point(index, tags=("t",)) for index in range(3)] + [Point(x=5, y=6, notes={"a": 1})]
+    """A class compiles its own __init__ at its hundredth record; the ones before and after are alike."""
+    point = _fresh_point_class()
+    made = [point(index, tags=("t",)) for index in range(250)][98:101] + [point(x=5, y=6, notes={"a": 1})]
     assert [(point.x, point.y, point.tags, point.notes) for point in made] == [
-        (0, 0, ("t",), {}), (1, 0, ("t",), {}), (2, 0, ("t",), {}), (5, 6, (), {"a": 1})]
+        (98, 0, ("t",), {}), (99, 0, ("t",), {}), (100, 0, ("t",), {}), (5, 6, (), {"a": 1})]
     assert made[0].notes is not made[1].notes  # a factory per record
-    assert DefaultFirst().name == "" and DefaultFirst(count=2).count == 2
+    made = [DefaultFirst(count=index) for index in range(150)]
+    expected = [("", 98, 1.0), ("", 99, 1.0), ("", 100, 1.0)]
+    assert [(each.name, each.count, each.weight) for each in made[98:101]] == expected
 
 
 def test_a_field_without_default_after_one_with_keeps_the_generic_init() -> None:
-    assert OddOrder(x=1) == OddOrder((), 1) and OddOrder(x=1).tags == ()
+    made = [OddOrder(x=index) for index in range(150)]
+    assert made[120] == OddOrder((), 120) and made[120].tags == ()
     with pytest.raises(TypeError, match="missing required argument: 'x'"):
         OddOrder()

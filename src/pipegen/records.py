@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T", bound=type)
 _MISSING = dataclasses.MISSING
+_COMPILE_AFTER = 100  # records of one class made with the generic __init__ before it compiles its own
 
 
 def record(cls: T) -> T:
@@ -43,11 +44,15 @@ def record(cls: T) -> T:
     qualname = cls.__qualname__
     generic_init = _generic_init(qualname, names, defaults, factories)
 
+    made = [0]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # pylint: disable=invalid-name
-        # The first record made compiles the class's own __init__ (see _compiled_init).
-        init = _compiled_init(qualname, names, defaults, factories) or generic_init
-        setattr(cls, "__init__", init)
-        init(self, *args, **kwargs)
+        # A class that makes many records compiles its own __init__ (see _compiled_init); compiling
+        # costs about as much as a few hundred generic calls, so classes that make few never do.
+        made[0] += 1
+        if made[0] == _COMPILE_AFTER:
+            setattr(cls, "__init__", _compiled_init(qualname, names, defaults, factories) or generic_init)
+        generic_init(self, *args, **kwargs)
 
     def __repr__(self) -> str:  # pylint: disable=invalid-name
         return f"{qualname}({', '.join(f'{name}={getattr(self, name)!r}' for name in shown)})"
@@ -72,6 +77,7 @@ def record(cls: T) -> T:
         setattr(cls, method.__name__, method)
     cls.__dataclass_fields__ = fields
     cls.__record_fields__ = names
+    cls.__record_field_set__ = frozenset(names)
     cls.__match_args__ = names
     return cls
 
@@ -148,7 +154,8 @@ def replace(obj: Any, /, **changes: Any) -> Any:
         return dataclasses.replace(obj, **changes)
     values = obj.__dict__.copy()
     if len(values) != len(names):  # cached properties are not carried over: they belong to the old values
-        values = {name: values[name] for name in names}
+        for name in values.keys() - type(obj).__record_field_set__:
+            del values[name]
     if not values.keys() >= changes.keys():
         unexpected = next(key for key in changes if key not in values)
         raise TypeError(f"{type(obj).__qualname__}.__init__() got an unexpected keyword argument {unexpected!r}")

@@ -8,7 +8,7 @@ from pipegen.plan.identity import with_identity
 from pipegen.plan.provenance import with_provenance
 from pipegen.plan.jobs.check import check_job
 from pipegen.plan.jobs.common import python_too_old, release_branch, source_folders
-from pipegen.plan.jobs.custom import custom_job
+from pipegen.plan.jobs.custom import custom_jobs
 from pipegen.plan.deploy import DeployContext, check_jobs, environment_jobs, kind_problems
 from pipegen.plan.jobs.image import build_job, serving_image_job
 from pipegen.plan.jobs.lint import lint_job
@@ -144,7 +144,7 @@ def build_plan(descriptor: Descriptor) -> Plan:
     producers = {name: job.id for job in jobs for name in job.outputs}
     for custom in descriptor.jobs:
         producers.update({name: custom.name for name in custom.outputs if name not in producers})
-    jobs += [custom_job(custom, producers, descriptor) for custom in descriptor.jobs]
+    jobs += custom_jobs(descriptor, producers)
     report = report_job(descriptor)
     if report:
         jobs.append(report)
