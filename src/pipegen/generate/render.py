@@ -22,8 +22,16 @@ class RenderedFile:
     text: str
 
 
+CHUNK = 1 << 20  # characters encoded at a time when hashing or writing a generated file
+
+
 def body_hash(body: str) -> str:
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    """SHA-256 of the UTF-8 body, encoded a slice at a time (a large pipeline's files are tens of
+    megabytes: a whole encoded copy of each is that much more memory to fault in)."""
+    digest = hashlib.sha256()
+    for start in range(0, len(body), CHUNK):
+        digest.update(body[start:start + CHUNK].encode("utf-8"))
+    return digest.hexdigest()
 
 
 def header(comment: str, descriptor: str, body: str) -> str:
