@@ -10,6 +10,7 @@ so plain YAML escaping is all literal env values and scripts need.
 """
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 
@@ -108,6 +109,7 @@ class PipelineView:
 # ---------------------------------------------------------------------------- naming
 
 
+@functools.lru_cache(maxsize=16384)  # every job id, asked per job, need and step
 def azure_id(plan_id: str) -> str:
     """A plan id (lowercase, digits, '-') as an Azure stage/job/step name."""
     name = _AZURE_ID_UNSAFE.sub("_", plan_id)
@@ -243,7 +245,12 @@ def _script(text: str) -> str:
 
 
 def install_command(job: Job) -> str | None:
-    return "\n".join(job.install_commands()) or None
+    return _joined(job.install_commands()) or None
+
+
+@functools.lru_cache(maxsize=64)  # asked several times per job; jobs of one project install alike
+def _joined(lines: tuple[str, ...]) -> str:
+    return "\n".join(lines)
 
 
 def _uses_uv(job: Job) -> bool:
