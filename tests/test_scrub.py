@@ -106,3 +106,10 @@ def test_a_credential_is_trimmed_registered_and_refused_with_inner_whitespace():
     with pytest.raises(EvaluationError, match="X_TOKEN has whitespace or a control character") as refused:
         scrub.credential(f"{TOKEN[:5]}\n{TOKEN[5:]}", "X_TOKEN")
     assert TOKEN[:5] not in str(refused.value)
+
+
+def test_without_known_secrets_a_url_password_is_still_redacted_and_data_still_neutralised():
+    """The shortcuts for texts with nothing to change (a report of many categories) keep both."""
+    cleaned = scrub.clean_data({"url": "https://user:hunter22@db.example/x", "categories": ["c-1", "##[group]x", "ok"]},
+                               {})
+    assert cleaned == {"url": "https://user:***@db.example/x", "categories": ["c-1", "## [group]x", "ok"]}

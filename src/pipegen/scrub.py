@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote
 
+from pipegen.cycle_gc import paused
 from pipegen.errors import EvaluationError, printable
 
 MASK = "***"
@@ -156,8 +157,20 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     """`text` with every known secret, and every password in a URL, replaced by ***."""
     if not text:
         return text
-    text = _URL_PASSWORD.sub(lambda found: found.group("head") + MASK, text)
+    return _redact(text, known_secrets(environ))
+
+
+def redactor(environ: Mapping[str, str] | None = None) -> Callable[[str], str]:
+    """`redact` for many texts at once: the secrets known now are gathered once (reading the
+    environment per text made a report of a hundred thousand strings take minutes)."""
     secrets = known_secrets(environ)
+    return lambda text: _redact(text, secrets) if text else text
+
+
+def _redact(text: str, secrets: frozenset[str]) -> str:
+    if not secrets and "@" not in text:  # nothing to look for, and no URL with a password
+        return text
+    text = _URL_PASSWORD.sub(lambda found: found.group("head") + MASK, text)
     pattern = _pattern(secrets)
     if pattern is not None:
         text = pattern.sub(MASK, text)
@@ -178,10 +191,15 @@ _COLON_COMMAND = re.compile(r"^([^\S\n]*):(?=:)", re.M)  # GitHub: `::name ...::
 _SECTION = re.compile(r"^([^\S\n]*section_(?:start|end)):", re.M | re.I)  # GitLab's collapsible sections
 
 
+# Anything neutralise changes (one search: most texts, such as a report's categories, hold none).
+_NEUTRALISED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]|##|^[^\S\n]*:(?=:)|section_(?:start|end):",
+                          re.M | re.I)
+
+
 def neutralise(text: str) -> str:
     """Data made harmless for a CI log: visible escapes for control characters, and a space
     that breaks every logging-command prefix (`: :error::`, `##vso [`, `## [`, `section_start :`)."""
-    if not text:
+    if not text or not _NEUTRALISED.search(text):
         return text
     text = _CONTROL.sub(lambda found: repr(found.group(0))[1:-1], text)
     text = _HASH_COMMAND.sub(lambda found: "##" + (found.group(1) or "") + " [", text)
@@ -225,4 +243,6 @@ def map_strings(value: Any, function: Callable[[str], str]) -> Any:
 
 def clean_data(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     """`clean` applied to every string inside `value` (a gate's result, a report's data)."""
-    return map_strings(value, lambda text: clean(text, environ))
+    redact_one = redactor(environ)
+    with paused():  # a report of many strings: no cycle collection while it is copied
+        return map_strings(value, lambda text: neutralise(redact_one(text)))
