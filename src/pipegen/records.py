@@ -119,11 +119,10 @@ def _compiled_init(qualname: str, names: tuple[str, ...], defaults: dict[str, An
                    factories: dict[str, Any]) -> Any:
     """An __init__ written for one class's fields, as dataclasses writes it: Python's own call
     checks its arguments, which costs about half of the generic __init__ (a large plan makes
-    tens of thousands of records). Compiled when the class makes its first record, so defining a
-    class stays cheap. None when a field without a default follows one with a default (only
-    the generic __init__ takes those)."""
-    if any(name not in defaults and name not in factories for name in names[len(names) - len(
-            [name for name in names if name in defaults or name in factories]):]):
+    tens of thousands of records). None when a field without a default follows one with a
+    default (only the generic __init__ takes those)."""
+    defaulted = [name in defaults or name in factories for name in names]
+    if defaulted != sorted(defaulted):  # a default, then a field without one
         return None
     namespace: dict[str, Any] = {"__record_missing__": _MISSING}
     parameters, lines = [], []

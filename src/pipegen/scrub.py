@@ -191,8 +191,8 @@ _COLON_COMMAND = re.compile(r"^([^\S\n]*):(?=:)", re.M)  # GitHub: `::name ...::
 _SECTION = re.compile(r"^([^\S\n]*section_(?:start|end)):", re.M | re.I)  # GitLab's collapsible sections
 
 
-# Anything neutralise changes (one search: most texts, such as a report's categories, hold none).
-_NEUTRALISED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]|##|^[^\S\n]*:(?=:)|section_(?:start|end):",
+# Anything neutralise changes, as one search (most texts, such as a report's categories, hold none).
+_NEUTRALISED = re.compile("|".join(pattern.pattern for pattern in (_CONTROL, _HASH_COMMAND, _COLON_COMMAND, _SECTION)),
                           re.M | re.I)
 
 

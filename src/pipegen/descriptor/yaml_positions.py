@@ -351,7 +351,7 @@ class _NotPlain(Exception):
 _NO_KEY = object()  # a mapping being read whose next scalar is a key
 
 
-class _Open1:  # pylint: disable=too-few-public-methods
+class _Reading:  # pylint: disable=too-few-public-methods
     """A mapping or list being read by _read_plain: its value, path and, for a mapping, the key
     whose value comes next."""
 
@@ -383,7 +383,7 @@ def _plain_events(parser: Any, builder: _Builder) -> Located:  # noqa: C901  (on
     raw: dict[tuple, str] = {}
     resolve = yaml.resolver.Resolver().resolve
     tags: dict[tuple, str] = {}
-    stack: list[_Open1] = []
+    stack: list[_Reading] = []
     root: list = []
     events = documents = 0
     try:
@@ -439,7 +439,7 @@ def _plain_events(parser: Any, builder: _Builder) -> Located:  # noqa: C901  (on
                 if kind is _SCALAR_EVENT:
                     raw[path] = written
                 else:
-                    stack.append(_Open1(value, path, kind is _MAPPING_START))
+                    stack.append(_Reading(value, path, kind is _MAPPING_START))
             elif kind is _MAPPING_END or kind is _SEQUENCE_END:
                 stack.pop()
             elif kind is _ALIAS_EVENT:

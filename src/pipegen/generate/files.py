@@ -9,7 +9,7 @@ import tempfile
 from enum import Enum
 from pathlib import Path
 
-from pipegen.generate.render import CHUNK, RenderedFile, is_hand_edited, split_generated
+from pipegen.generate.render import RenderedFile, is_hand_edited, slices, split_generated
 from pipegen.paths import check_regular, file_mode, inside, read_text, write_error
 from pipegen.records import record
 
@@ -50,9 +50,8 @@ def _write_temporary(pending: PendingWrite) -> Path:
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            # In slices: each is encoded on its own, so a large file never has a second, encoded copy in memory.
-            for start in range(0, len(pending.text), CHUNK):
-                stream.write(pending.text[start:start + CHUNK])
+            for piece in slices(pending.text):
+                stream.write(piece)
         os.chmod(temp, status.st_mode & 0o777 if status is not None else file_mode())
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Iterator
 
 from pipegen import __version__
 from pipegen.plan import Plan
@@ -25,12 +26,17 @@ class RenderedFile:
 CHUNK = 1 << 20  # characters encoded at a time when hashing or writing a generated file
 
 
+def slices(text: str) -> Iterator[str]:
+    """`text` a megabyte at a time: each is encoded on its own, so a large pipeline's file (tens of
+    megabytes) never has a whole encoded copy in memory to fault in."""
+    return (text[start:start + CHUNK] for start in range(0, len(text), CHUNK))
+
+
 def body_hash(body: str) -> str:
-    """SHA-256 of the UTF-8 body, encoded a slice at a time (a large pipeline's files are tens of
-    megabytes: a whole encoded copy of each is that much more memory to fault in)."""
+    """SHA-256 of the UTF-8 body."""
     digest = hashlib.sha256()
-    for start in range(0, len(body), CHUNK):
-        digest.update(body[start:start + CHUNK].encode("utf-8"))
+    for piece in slices(body):
+        digest.update(piece.encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -173,6 +173,10 @@ class Job:
         """install_commands by pip command, filled as backends ask (several times per job)."""
         return {}
 
+    def install_script(self, pip: str = "python -m pip install") -> str:
+        """install_commands as the one shell text every platform writes; empty when nothing is installed."""
+        return "\n".join(self.install_commands(pip))
+
     @cached_property
     def inputs(self) -> tuple[tuple[str, str], ...]:
         """(output name, producer job id) for every output this job reads."""
@@ -250,20 +254,17 @@ class Plan:
     @cached_property
     def _needs_by_stage(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """Job id -> (its needs in its own stage, its needs in earlier stages): every backend asks per job."""
-        index = self._index
-        split = {}
-        for job in self.jobs:
-            same = tuple(need for need in job.needs if index[need][1].id == job.stage)
-            split[job.id] = (same, tuple(need for need in job.needs if need not in same))
-        return split
+        return {job.id: self._needs_split(job) for job in self.jobs}
+
+    def _needs_split(self, job: Job) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        same = tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
+        return same, tuple(need for need in job.needs if need not in same)
 
     def _split_needs(self, job: Job) -> tuple[tuple[str, ...], tuple[str, ...]]:
         known = self._needs_by_stage.get(job.id)
         if known is not None and self._index[job.id][0] is job:
             return known
-        # A job made from one of the plan's (another object): worked out for it.
-        same = tuple(need for need in job.needs if self.stage_of(need).id == job.stage)
-        return same, tuple(need for need in job.needs if need not in same)
+        return self._needs_split(job)  # a job made from one of the plan's (another object)
 
     def same_stage_needs(self, job: Job) -> tuple[str, ...]:
         return self._split_needs(job)[0]

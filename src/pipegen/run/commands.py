@@ -25,7 +25,7 @@ class Command:
 def install_script(job: Job) -> str:
     """What the platforms run, as one script, to install the job's requirements (and pipegen
     in a venv of its own) into its Python; empty when there is nothing to install."""
-    return "\n".join(job.install_commands()) if job.python else ""
+    return job.install_script() if job.python else ""
 
 
 def job_commands(job: Job) -> tuple[Command, ...]:

@@ -245,12 +245,7 @@ def _script(text: str) -> str:
 
 
 def install_command(job: Job) -> str | None:
-    return _joined(job.install_commands()) or None
-
-
-@functools.lru_cache(maxsize=64)  # asked several times per job; jobs of one project install alike
-def _joined(lines: tuple[str, ...]) -> str:
-    return "\n".join(lines)
+    return job.install_script() or None
 
 
 def _uses_uv(job: Job) -> bool:

@@ -289,17 +289,11 @@ def _install(job: Job) -> StepView | None:
     commands = job.install_commands()
     if not commands:
         return None
-    try:
-        script = _install_script(commands)
-    except UsageError:  # said again for this job
-        script = "\n".join(_checked(line, f"job {job.id}: pip install command") for line in commands)
-        raise
-    return StepView(name="Install dependencies", run=script)
-
-
-@functools.lru_cache(maxsize=64)  # jobs of one project install alike: checked and joined once
-def _install_script(commands: tuple[str, ...]) -> str:
-    return _script("\n".join(_checked(line, "pip install command") for line in commands))
+    script = job.install_script()
+    if _EXPRESSION in script:  # refused: say which line
+        for line in commands:
+            _checked(line, f"job {job.id}: pip install command")
+    return StepView(name="Install dependencies", run=_script(script))
 
 
 def _handover_name(job_id: str) -> str:

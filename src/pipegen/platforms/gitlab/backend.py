@@ -360,13 +360,13 @@ def install_commands(job: Job, plan: Plan) -> tuple[Command, ...]:
         python = plan.python_of(job)
         venv = command(f"Python {python} virtual environment on the shell runner",
                        f'python{python} -m venv "$CI_PROJECT_DIR/.venv"\n. "$CI_PROJECT_DIR/.venv/bin/activate"')
-        return venv, command(title, "\n".join(job.install_commands()))
+        return venv, command(title, job.install_script())
     if job.docker:
         # docker:cli is Alpine: its system Python is externally managed (PEP 668).
         pip = "python3 -m pip install --break-system-packages"
         return (command("Python, pip and git for `pipegen output set`", "apk add --no-cache git python3 py3-pip"),
-                command(title, "\n".join(job.install_commands(pip))))
-    return (command(title, "\n".join(job.install_commands())),)
+                command(title, job.install_script(pip)))
+    return (command(title, job.install_script()),)
 
 
 def job_variables(job: Job, settings: GitlabSettings) -> tuple[Variable, ...]:
