@@ -6,7 +6,7 @@ import json
 import sys
 
 from helpers import run_pipegen
-from pipegen.sbom.environment import validation_errors
+from pipegen.sbom.schema import validation_errors
 
 
 def test_writes_a_valid_sbom_of_the_named_environment(capsys, tmp_path):

@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 from helpers import run_pipegen
-from pipegen.sbom.environment import validation_errors
+from pipegen.sbom.schema import validation_errors
 
 DPKG_STATUS = """\
 Package: libc6

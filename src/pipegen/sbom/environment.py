@@ -12,10 +12,7 @@ import sys
 from pathlib import Path
 
 from pipegen.errors import EvaluationError, UsageError
-from pipegen.sbom.schema import SPEC_VERSION, checked_document, validation_errors
-
-# validation_errors stays importable from here (the environment's tests check with it).
-__all__ = ["SPEC_VERSION", "generate", "job_python", "validation_errors", "write"]
+from pipegen.sbom.schema import SPEC_VERSION, checked_document
 
 DEFAULT_OUTPUT = "pipegen-reports/sbom/python-environment.cdx.json"
 
