@@ -52,6 +52,9 @@ class EnvKind(str, Enum):
     OUTPUT = "output"  # `value` names an output of job `producer`
 
 
+_STORED = (EnvKind.SECRET, EnvKind.VARIABLE)  # values kept by the platform, seen only by steps that read them
+
+
 @record
 class EnvValue:
     kind: EnvKind
@@ -157,25 +160,35 @@ class Job:
     def step_env(self, step: Step) -> tuple[tuple[str, EnvValue], ...]:
         """The env `step` sees: the job's outputs and literals, and of its secrets and CI
         variables only those the step reads."""
-        stored = (EnvKind.SECRET, EnvKind.VARIABLE)
+        if step.reads is None or not self._stored_env:
+            return self.env
         return tuple((name, value) for name, value in self.env
-                     if value.kind not in stored or step.reads is None or name in step.reads)
+                     if value.kind not in _STORED or name in step.reads)
+
+    @cached_property  # step_env is asked per step and platform
+    def _stored_env(self) -> bool:
+        """Whether any of the job's env comes from a secret or a CI variable."""
+        return any(value.kind in _STORED for _, value in self.env)
 
     def install_commands(self, pip: str = "python -m pip install") -> tuple[str, ...]:
         """The job's final install shell lines (`pipegen.plan.install`), computed once per pip command."""
-        known = self._install_commands.get(pip)
-        if known is None:
-            known = self._install_commands[pip] = install_commands(self, pip)
-        return known
-
-    @cached_property
-    def _install_commands(self) -> dict[str, tuple[str, ...]]:
-        """install_commands by pip command, filled as backends ask (several times per job)."""
-        return {}
+        return self._install(pip)[0]
 
     def install_script(self, pip: str = "python -m pip install") -> str:
         """install_commands as the one shell text every platform writes; empty when nothing is installed."""
-        return "\n".join(self.install_commands(pip))
+        return self._install(pip)[1]
+
+    def _install(self, pip: str) -> tuple[tuple[str, ...], str]:
+        known = self._installs.get(pip)
+        if known is None:
+            commands = install_commands(self, pip)
+            known = self._installs[pip] = (commands, "\n".join(commands))
+        return known
+
+    @cached_property
+    def _installs(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """(install lines, script) by pip command, filled as backends ask (several times per job)."""
+        return {}
 
     @cached_property
     def inputs(self) -> tuple[tuple[str, str], ...]:

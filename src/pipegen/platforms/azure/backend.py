@@ -252,33 +252,47 @@ def _uses_uv(job: Job) -> bool:
     return job.installer == INSTALLER_UV and bool(install_command(job))
 
 
-def _cache_key(plan: Plan, job: Job) -> tuple[str, str]:
+def _cache_key(plan: Plan, job: Job, uv: bool) -> tuple[str, str]:
     """(key, restoreKeys) for Cache@2: quoted literals, then the files that decide what the job
     installs (hashed): uv's cache keyed on its lock/requirements files, pip's on the requirements."""
-    literals = ["uv" if _uses_uv(job) else "pip", '"$(Agent.OS)"', f'"python-{plan.python_of(job)}"']
-    prefix = " | ".join(literals)
-    files = [job.at_root(path) for path in (job.cache_files if _uses_uv(job) else job.requirements)
-             if _CACHE_SEGMENT_SAFE.match(job.at_root(path))]
-    key = " | ".join([*literals, f'"{job.id}"', *files])
-    return key, "\n".join([f'{prefix} | "{job.id}"', prefix])
+    paths = tuple(map(job.at_root, job.cache_files if uv else job.requirements))
+    prefix, files = _cache_key_parts(uv, plan.python_of(job), paths)
+    job_literal = f'"{job.id}"'
+    return f"{prefix} | {job_literal}{files}", f"{prefix} | {job_literal}\n{prefix}"
+
+
+@functools.lru_cache(maxsize=256)  # jobs share their Python and requirement files
+def _cache_key_parts(uv: bool, python: str, paths: tuple[str, ...]) -> tuple[str, str]:
+    """The cache key's literals before the job's id, and its files after it (` | file` each)."""
+    literals = ["uv" if uv else "pip", '"$(Agent.OS)"', f'"python-{python}"']
+    return " | ".join(literals), "".join(f" | {path}" for path in paths if _CACHE_SEGMENT_SAFE.match(path))
 
 
 def python_steps(plan: Plan, job: Job) -> list[StepView]:
     if not job.python:
         return []
-    key, restore_keys = _cache_key(plan, job)
-    cache = ("uv cache", "$(UV_CACHE_DIR)") if _uses_uv(job) else ("pip cache", "$(PIP_CACHE_DIR)")
+    command = install_command(job)
+    uv = job.installer == INSTALLER_UV and bool(command)
+    key, restore_keys = _cache_key(plan, job, uv)
+    cache = ("uv cache", "$(UV_CACHE_DIR)") if uv else ("pip cache", "$(PIP_CACHE_DIR)")
     steps = [
-        StepView("task", f"Python {plan.python_of(job)}", task="UsePythonVersion@0",
-                 inputs=(("versionSpec", plan.python_of(job)),)),
+        _use_python(plan.python_of(job)),
         StepView("task", cache[0], task="Cache@2",
                  inputs=(("key", key), ("restoreKeys", restore_keys), ("path", cache[1]))),
     ]
-    command = install_command(job)
     if command:
-        steps.append(StepView("bash", "Install dependencies", script=_script(command),
-                              working_directory=working_directory(job)))
+        steps.append(_install_step(command, working_directory(job)))
     return steps
+
+
+@functools.lru_cache(maxsize=64)  # one view per Python version
+def _use_python(python: str) -> StepView:
+    return StepView("task", f"Python {python}", task="UsePythonVersion@0", inputs=(("versionSpec", python),))
+
+
+@functools.lru_cache(maxsize=256)  # most jobs install the same
+def _install_step(command: str, folder: str | None) -> StepView:
+    return StepView("bash", "Install dependencies", script=_script(command), working_directory=folder)
 
 
 def working_directory(job: Job) -> str | None:
@@ -391,11 +405,19 @@ def handover_steps(job: Job) -> list[StepView]:
     ]
 
 
+_DOWNLOAD_NONE = StepView("download-none")
+
+
+@functools.lru_cache(maxsize=None)  # one view per kind of checkout, shared by every job
+def _checkout(full_history: bool, submodules: bool) -> StepView:
+    return StepView("checkout", fetch_depth=0 if full_history else 1, submodules=submodules)
+
+
 def job_steps(plan: Plan, job: Job) -> tuple[StepView, ...]:
-    steps = [StepView("checkout", fetch_depth=0 if job.full_history else 1, submodules=plan.submodules)]
+    steps = [_checkout(job.full_history, plan.submodules)]
     if job.environment:
         # Deployment jobs download every artifact of the run unless told not to.
-        steps.append(StepView("download-none"))
+        steps.append(_DOWNLOAD_NONE)
     steps += fetch_steps(job) + python_steps(plan, job) + plan_steps(job) + report_steps(job) + handover_steps(job)
     return tuple(steps)
 

@@ -16,6 +16,7 @@ from typing import Union
 
 from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
+from pipegen.descriptor.model import Service
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
 from pipegen.plan.install import INSTALLER_UV, UV_VERSION
 from pipegen.plan.projects import changed_output
@@ -232,20 +233,29 @@ def _uses(action: Action, name: str, inputs: tuple[tuple[str, InputValue], ...],
 # ---------------------------------------------------------------------------- steps
 
 
-def _checkout(job: Job, plan: Plan) -> StepView:
+_SETUP_UV_WITHOUT_CACHE = _uses(SETUP_UV, "Set up uv", (("version", UV_VERSION), ("enable-cache", False)))
+
+
+@functools.lru_cache(maxsize=None)  # one view per kind of checkout, shared by every job
+def _checkout(full_history: bool, submodules: bool) -> StepView:
     inputs: tuple[tuple[str, InputValue], ...] = (("persist-credentials", False),)
-    if job.full_history:
+    if full_history:
         inputs += (("fetch-depth", 0),)  # the compare branch for diff coverage and Sonar's blame
-    if plan.submodules:
+    if submodules:
         # With the job's token, used for the fetch only (persist-credentials: false removes it after).
         inputs += (("submodules", "recursive"),)
-    return _uses(CHECKOUT, "Check out the repository" + (" and its submodules" if plan.submodules else ""), inputs)
+    return _uses(CHECKOUT, "Check out the repository" + (" and its submodules" if submodules else ""), inputs)
 
 
 def runs_on_release_branches(plan: Plan) -> bool:
     """A workflow pushed on release branches is a release workflow (zizmor reads any branch
     filter containing "release" so): a poisoned cache could reach what it publishes."""
-    return any("release" in branch.lower() for branch in plan.triggers.branches)
+    return _release_branches(plan.triggers.branches)
+
+
+@functools.lru_cache(maxsize=64)  # asked per job
+def _release_branches(branches: tuple[str, ...]) -> bool:
+    return any("release" in branch.lower() for branch in branches)
 
 
 def _uses_cache(job: Job, plan: Plan) -> bool:
@@ -261,28 +271,45 @@ def _installs_with_uv(job: Job) -> bool:
 def _cache_keys(job: Job) -> str:
     """The files a job's cache is keyed on. The workflow file pins the extra packages, so it
     belongs in the key too; it also keeps the action from failing in a job without such files."""
-    return "\n".join([_checked(job.at_root(path), f"job {job.id}: requirements") for path in job.cache_files]
-                     + [WORKFLOW_PATH])
+    return _path_lines(job, job.cache_files, "requirements", (WORKFLOW_PATH,))
+
+
+def _path_lines(job: Job, paths: tuple[str, ...], what: str, extra: tuple[str, ...] = ()) -> str:
+    """`paths` (relative to the job's folder) from the repository root, one a line, then `extra`."""
+    text = _joined_lines((*map(job.at_root, paths), *extra))
+    if _EXPRESSION in text:  # refused: say which path
+        for path in paths:
+            _checked(job.at_root(path), f"job {job.id}: {what}")
+    return text
+
+
+@functools.lru_cache(maxsize=256)  # jobs share their requirement files
+def _joined_lines(lines: tuple[str, ...]) -> str:
+    return "\n".join(lines)
 
 
 def _setup_python(job: Job, plan: Plan) -> StepView:
-    python = plan.python_of(job)
-    inputs: tuple[tuple[str, InputValue], ...] = (("python-version", python),)
+    cache_paths = None
     if _uses_cache(job, plan) and not _installs_with_uv(job):
-        keys = [_checked(job.at_root(path), f"job {job.id}: requirements") for path in job.requirements]
-        inputs += (("cache", "pip"), ("cache-dependency-path", "\n".join([*keys, WORKFLOW_PATH])))
+        cache_paths = _path_lines(job, job.requirements, "requirements", (WORKFLOW_PATH,))
+    return _setup_python_view(plan.python_of(job), cache_paths)
+
+
+@functools.lru_cache(maxsize=256)  # jobs of one Python and requirements share their view
+def _setup_python_view(python: str, cache_paths: str | None) -> StepView:
+    inputs: tuple[tuple[str, InputValue], ...] = (("python-version", python),)
+    if cache_paths is not None:
+        inputs += (("cache", "pip"), ("cache-dependency-path", cache_paths))
     return _uses(SETUP_PYTHON, f"Set up Python {python}", inputs)
 
 
 def _setup_uv(job: Job, plan: Plan) -> StepView:
     """uv, the version every platform pins, with its cache: one per job (its own install set),
     keyed on the files that decide what it installs, restored on the next run."""
-    inputs: tuple[tuple[str, InputValue], ...] = (("version", UV_VERSION),)
-    if _uses_cache(job, plan):
-        inputs += (("enable-cache", True), ("cache-dependency-glob", _cache_keys(job)), ("cache-suffix", job.id))
-    else:
-        inputs += (("enable-cache", False),)
-    return _uses(SETUP_UV, "Set up uv", inputs)
+    if not _uses_cache(job, plan):
+        return _SETUP_UV_WITHOUT_CACHE
+    return _uses(SETUP_UV, "Set up uv", (("version", UV_VERSION), ("enable-cache", True),
+                                         ("cache-dependency-glob", _cache_keys(job)), ("cache-suffix", job.id)))
 
 
 def _install(job: Job) -> StepView | None:
@@ -293,6 +320,11 @@ def _install(job: Job) -> StepView | None:
     if _EXPRESSION in script:  # refused: say which line
         for line in commands:
             _checked(line, f"job {job.id}: pip install command")
+    return _install_view(script)
+
+
+@functools.lru_cache(maxsize=256)  # most jobs install the same
+def _install_view(script: str) -> StepView:
     return StepView(name="Install dependencies", run=_script(script))
 
 
@@ -352,9 +384,11 @@ def _secret_env(job: Job, step: Step) -> tuple[tuple[str, str], ...]:
 def _plan_step(step: Step, job: Job) -> StepView:
     """Secrets go on the plan's own steps that read them only: the install step (which runs
     packages' build code), the actions and the other steps never see them."""
-    where = f"job {job.id}, step {step.title!r}"
-    return StepView(name=_checked(step.title, where), id=step.id, run=_script(_checked(step.run, where)),
-                    env=_secret_env(job, step))
+    if _EXPRESSION in step.title or _EXPRESSION in step.run:
+        where = f"job {job.id}, step {step.title!r}"
+        _checked(step.title, where)
+        _checked(step.run, where)
+    return StepView(name=step.title, id=step.id, run=_script(step.run), env=_secret_env(job, step))
 
 
 def _report_paths(job: Job) -> tuple[str, ...]:
@@ -446,7 +480,7 @@ def _verify_step(job: Job) -> list[StepView]:
 
 
 def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
-    steps = [_checkout(job, plan)]
+    steps = [_checkout(job.full_history, plan.submodules)]
     if job.python:
         steps.append(_setup_python(job, plan))
         if _installs_with_uv(job):
@@ -500,17 +534,25 @@ def _job_view(job: Job, order: StageOrder) -> JobView:
         timeout_minutes=job.timeout_minutes,
         permissions=_permissions(job),
         outputs=_job_outputs(job), env=_job_env(job), steps=_steps(job, plan),
-        services=tuple(ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
-                                   tuple(f"{port}:{port}" for port in service.ports),
-                                   tuple((key, _checked(value, f"service {service.name}: env {key}"))
-                                         for key, value in service.env))
-                       for service in job.services),
+        services=tuple(map(_service_view, job.services)),
         folder=_checked(job.folder, f"job {job.id}: folder") if job.folder else None)
+
+
+_CONTENTS_READ = (Permission("contents", "read", "actions/checkout clones the repository"),)
+
+
+def _service_view(service: Service) -> ServiceView:
+    return ServiceView(service.name, _checked(service.image, f"service {service.name}: image"),
+                       tuple(f"{port}:{port}" for port in service.ports),
+                       tuple((key, _checked(value, f"service {service.name}: env {key}"))
+                             for key, value in service.env))
 
 
 def _permissions(job: Job) -> tuple[Permission, ...]:
     """Least privilege: what each step of this job needs, each grant saying why."""
-    granted = [Permission("contents", "read", "actions/checkout clones the repository")]
+    if not (job.attests or job.verifies or job.identity or job.review_comment):
+        return _CONTENTS_READ
+    granted = [*_CONTENTS_READ]
     if job.attests:
         granted.append(Permission("attestations", "write", "actions/attest-build-provenance" + (
             " and actions/attest store the attestations" if job.image_sbom else " stores the attestation")))

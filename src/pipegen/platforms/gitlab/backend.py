@@ -192,6 +192,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=4096)  # jobs share their install and set-up commands
 def command(title: str, run: str) -> Command:
     """A script entry. Multi-line scripts stop at the first failing line and on unset variables."""
     return Command(one_line(title), "set -eu\n" + run if "\n" in run.strip("\n") else run)
@@ -254,11 +255,17 @@ def install_caches(plan: Plan, keys: dict[str, str]) -> dict[str, InstallCache]:
                                    ("folder", job.folder),
                                    *((job.pipegen, job.pipegen_needs_python) if job.pipegen else ())))
                 for job in plan.jobs if job.python and job.install_commands()}
+    # Compared per distinct install set (a few, however many jobs): a set's first job in plan order.
+    first_of: dict[frozenset, str] = {}
+    for job_id, installed in installs.items():
+        first_of.setdefault(installed, job_id)
+    owner_of = {installed: next(first for other, first in first_of.items() if other >= installed)
+                for installed in first_of}
     caches: dict[str, InstallCache] = {}
     for job in plan.jobs:
         if job.id not in installs:
             continue
-        owner = plan.job(next(other for other, has in installs.items() if has >= installs[job.id]))
+        owner = plan.job(owner_of[installs[job.id]])
         uses_uv = owner.installer == INSTALLER_UV
         caches[job.id] = InstallCache(
             prefix=f"{'uv' if uses_uv else 'pip'}-{keys[owner.id]}",
@@ -276,6 +283,7 @@ def job_keys(plan: Plan) -> dict[str, str]:
     return {job.id: f"{job.id}-job" if job.id in RESERVED_KEYS else job.id for job in plan.jobs}
 
 
+@functools.lru_cache(maxsize=256)  # asked per job; a handful of distinct answers
 def run_rules(run_when: RunWhen, branch: str | None, manual: bool = False, always: bool = False
               ) -> tuple[Rule, ...]:
     """Rules for a run condition; `manual` makes the matching rule a blocking manual job;

@@ -14,6 +14,7 @@ prints it, escaping every descriptor-derived string with the `groovy` filters.
 """
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 
@@ -292,7 +293,12 @@ def _setup_steps(plan: Plan, job: Job) -> tuple[ShStep, ...]:
         label = f"Python {plan.python_of(job)} venv and dependencies"
     else:
         label = "Clear reports and outputs of earlier builds"
-    return (ShStep(label, _script(*lines)),) if lines else ()
+    return (_sh_step(label, tuple(lines)),) if lines else ()
+
+
+@functools.lru_cache(maxsize=1024)  # most jobs set up the same
+def _sh_step(label: str, lines: tuple[str, ...]) -> ShStep:
+    return ShStep(label, _script(*lines))
 
 
 def _check_step(job: Job) -> tuple[ShStep, ...]:
@@ -313,10 +319,13 @@ def _plan_steps(job: Job) -> tuple[ShStep, ...]:
     return tuple(ShStep(step.title, _script(*activate, step.run)) for step in job.steps)
 
 
-def _step_groups(plan: Plan, job: Job) -> tuple[StepGroup, ...]:
-    """Secrets are bound only around the steps that read them."""
+def _step_groups(plan: Plan, job: Job, sh_steps: tuple[ShStep, ...]) -> tuple[StepGroup, ...]:
+    """Secrets are bound only around the steps that read them (`sh_steps`: the job's steps as
+    _plan_steps writes them)."""
+    if not any(value.kind is EnvKind.SECRET for _, value in job.env):
+        return (StepGroup((), sh_steps),) if sh_steps else ()
     groups: list[StepGroup] = []
-    for step, sh_step in zip(job.steps, _plan_steps(job)):
+    for step, sh_step in zip(job.steps, sh_steps):
         credentials = tuple(Credential(plan.settings.jenkins.credentials_id(value.value), name)
                             for name, value in job.step_env(step) if value.kind is EnvKind.SECRET)
         if groups and groups[-1].credentials == credentials:
@@ -363,6 +372,7 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         env += (EnvEntry(REPORT_HOST_ENV, literal=job.review_host),)
     credentials = tuple(Credential(jenkins.credentials_id(value.value), name)
                         for name, value in job.env if value.kind is EnvKind.SECRET)
+    steps = _plan_steps(job)
     return LeafStage(
         name=job.id, comment=one_line(job.comment + _sidecar_note(job)), agent=agent_label(plan, job),
         timeout_minutes=job.timeout_minutes,
@@ -370,7 +380,7 @@ def leaf_stage(plan: Plan, job: Job) -> LeafStage:
         not_pull_request=job.run_when is not RunWhen.ALWAYS,
         unstash=tuple(stash_name(producer) for producer in job.fetches),
         setup=_setup_steps(plan, job) + _check_step(job), env=env, credentials=credentials,
-        steps=_plan_steps(job), step_groups=_step_groups(plan, job), outputs=job.outputs,
+        steps=steps, step_groups=_step_groups(plan, job, steps), outputs=job.outputs,
         stash=stash_name(job.id) if job.hands_over else None, stash_includes=", ".join(job.hands_over),
         junit=", ".join(map(job.at_root, job.junit)) or None,
         artifacts=", ".join(_pattern(job.at_root(path)) for path in job.artifacts) or None,
