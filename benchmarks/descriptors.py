@@ -76,14 +76,17 @@ def _stage(index: int, jobs: int, prod_share: float) -> str:
     return "prod" if index >= prod_from else ("test" if index < prod_from // 2 else "qa")
 
 
-def _with_jobs(needs_of, jobs: int, prod_share: float = 0.2, output_every: int = 25, read_after: int = 10) -> str:
+def _with_jobs(needs_of, jobs: int, prod_share: float = 0.2, output_every: int = 25, read_after: int = 10,
+               outputs_from: int = 0) -> str:
     """The churn descriptor plus `jobs` custom jobs: `needs_of(index, names)` gives each job's
-    needs; every `output_every`-th job publishes an output that the job `read_after` later reads."""
+    needs; every `output_every`-th job from `outputs_from` on publishes an output that the job
+    `read_after` later reads."""
     lines = [CHURN.read_text(encoding="utf-8").rstrip("\n")]
     names = [f"job-{index:05d}" for index in range(jobs)]
     readers: dict[int, str] = {}
     for index, name in enumerate(names):
-        outputs = (f"OUT_{index}",) if index % output_every == 0 and index + read_after < jobs else ()
+        publishes = index >= outputs_from and index % output_every == 0 and index + read_after < jobs
+        outputs = (f"OUT_{index}",) if publishes else ()
         if outputs:
             readers[index + read_after] = outputs[0]
         inputs = (readers[index],) if index in readers else ()
@@ -121,6 +124,9 @@ SHAPES = {
     "prod-heavy": lambda jobs: _with_jobs(_group_needs, jobs, prod_share=0.8),
     # the same groups, every other job publishes an output read three jobs later
     "output-heavy": lambda jobs: _with_jobs(_group_needs, jobs, output_every=2, read_after=3),
+    # the same, but only the second half publishes: the jobs that install pipegen come late
+    # (a job's install cache is looked up among the earlier jobs')
+    "late-outputs": lambda jobs: _with_jobs(_group_needs, jobs, output_every=2, read_after=3, outputs_from=jobs // 2),
     # one chain of needs through the three stages
     "deep-chain": lambda jobs: _with_jobs(_chain_needs, jobs),
     # no needs at all: every stage as wide as it gets

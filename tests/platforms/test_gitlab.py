@@ -377,27 +377,51 @@ def _installed(job: dict) -> set[str]:
     return found
 
 
-def test_install_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
-    assert "cache" not in churn["default"]
-    assert churn["variables"]["UV_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/uv"
-    assert churn["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"  # pip installs uv where needed
+def _install_caches(config: dict, plan: Plan) -> tuple[dict[str, tuple[str, set]], list[tuple[str, str, set]]]:
+    """(writer per cache key: (job, what it installs), readers: (job, key, what it installs)),
+    checking that every job that installs has a cache and every key has one writer."""
     writers, readers = {}, []
-    for job in churn_plan.jobs:
-        installed = _installed(churn[job.id])
+    for job in plan.jobs:
+        installed = _installed(config[job.id])
         if not installed:
-            assert "cache" not in churn[job.id], job.id  # nothing to cache
+            assert "cache" not in config[job.id], job.id  # nothing to cache
             continue
-        cache = churn[job.id]["cache"]
+        cache = config[job.id]["cache"]
         assert cache["paths"] == [".cache/uv", ".cache/pip"]
         key = repr(cache["key"])
         if cache.get("policy") == "pull":
             readers.append((job.id, key, installed))
         else:
             assert "policy" not in cache and key not in writers, (job.id, key)  # one writer per key
-            writers[key] = installed
-    assert readers and len(writers) > 1
+            writers[key] = (job.id, installed)
     for job_id, key, installed in readers:  # a reader's installs are all in the cache it reads
-        assert installed <= writers[key], job_id
+        assert installed <= writers[key][1], job_id
+    return writers, readers
+
+
+def test_install_cache_one_writer_per_key_and_readers_covered(churn, churn_plan):
+    assert "cache" not in churn["default"]
+    assert churn["variables"]["UV_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/uv"
+    assert churn["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"  # pip installs uv where needed
+    writers, readers = _install_caches(churn, churn_plan)
+    assert readers and len(writers) > 1
+
+
+def test_install_cache_written_by_the_first_job_installing_all_of_it():
+    """Jobs that call pipegen (outputs) come after many that do not: each reads the cache of the
+    first job, in plan order, that installs all it installs; the plain jobs read the first plain one's."""
+    jobs = [f"  - {{name: plain-{index}, stage: test, run: ./plain.sh}}" for index in range(30)]
+    jobs += [f"  - {{name: publishes-{index}, stage: qa, run: ./publish.sh, outputs: [OUT_{index}]}}"
+             for index in range(30)]
+    plan = plan_from_yaml("project: {name: lib}\ntargets: [gitlab]\ntests: {unit: tests}\njobs:\n"
+                          + "\n".join(jobs) + "\n")
+    config = render(plan)
+    writers, readers = _install_caches(config, plan)
+    writer_of = {key: writer for key, (writer, _) in writers.items()}
+    read = {job_id: writer_of[key] for job_id, key, _ in readers}
+    assert {read[f"plain-{index}"] for index in range(1, 30)} <= {"plain-0", "unit"}
+    assert {read[f"publishes-{index}"] for index in range(1, 30)} == {"publishes-0"}
+    assert "publishes-0" in writer_of.values()
 
 
 # ---------------------------------------------------------------------------- security
