@@ -27,8 +27,8 @@ print(json.dumps(sorted(name for name in {heavy} if name in sys.modules)))
 """
 
 
-def _loaded_heavy_modules(args: list[str], cwd: Path) -> list[str]:
-    probe = PROBE.replace("{heavy}", repr(HEAVY))
+def _loaded_heavy_modules(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    probe = PROBE.replace("{heavy}", repr(heavy))
     done = subprocess.run([sys.executable, "-c", probe, json.dumps(args)], cwd=cwd, capture_output=True,
                           text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -48,6 +48,19 @@ def test_generate_imports_nothing_heavy(tmp_path: Path) -> None:
     assert _loaded_heavy_modules(["generate", "--quiet"], tmp_path) == []
     assert (tmp_path / ".github" / "workflows" / "pipegen.yml").is_file()
     assert (tmp_path / "Jenkinsfile").is_file()
+
+
+def test_generate_loads_no_process_or_failure_machinery(tmp_path: Path) -> None:
+    """generate starts no process and, when it succeeds, prints nothing to scrub: subprocess, the
+    deploy commands and the scrubber are imported where they are used (a tenth of its start-up)."""
+    shutil.copy(EXAMPLES / "churn" / "pipegen.yaml", tmp_path / "pipegen.yaml")
+    unused = ("subprocess", "pipegen.scrub", "pipegen.deploy.terraform")
+    assert _loaded_heavy_modules(["generate", "--quiet"], tmp_path, unused) == []
+    # and a failure is still scrubbed: an option's value that is a known secret is not printed back
+    token = "ghp_" + "a1B2" * 9
+    done = subprocess.run([sys.executable, "-m", "pipegen", "generate", "--target", token], cwd=tmp_path,
+                          env={**os.environ, "GITHUB_TOKEN": token}, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and token not in done.stderr + done.stdout
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from pipegen import __version__, scrub
+from pipegen import __version__
 from pipegen.cycle_gc import paused
 from pipegen.errors import DescriptorError, PipegenError
 
@@ -84,10 +84,13 @@ def _main(argv: list[str] | None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
+        # pylint: disable-next=import-outside-toplevel  # only on failure: a tenth of generate's imports
+        from pipegen import scrub
         exc.message = scrub.clean(exc.message)  # an option's value can be anything, a token included
         exc.show()
         sys.exit(exc.exit_code)
     except PipegenError as exc:
+        from pipegen import scrub  # pylint: disable=import-outside-toplevel
         # Located problems are printed bare, so editors and CI annotators can parse file:line:col.
         click.echo(scrub.clean(str(exc) if isinstance(exc, DescriptorError) else f"pipegen: {exc}"), err=True)
         sys.exit(exc.exit_code)

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from pipegen import scrub
 from pipegen.commands._descriptor_option import descriptor_option, load_plan, select_targets, target_option
 from pipegen.cycle_gc import paused
 from pipegen.errors import EXIT_FAILED, UsageError
@@ -55,6 +54,7 @@ def command(descriptor_path: Path, targets: tuple[str, ...], out_dir: Path | Non
         click.echo(f"{outcome.status.value:>9}  {outcome.path}")
         if outcome.status is WriteStatus.REFUSED:
             refused += 1
+            from pipegen import scrub  # pylint: disable=import-outside-toplevel  # refusals only
             click.echo(scrub.clean(outcome.diff), err=True, nl=False)
             click.echo(f"pipegen: not overwriting {outcome.path}: {outcome.reason}. Move your change into "
                        f"{descriptor_path} (or a custom job), or run with --force (keeps a backup).", err=True)

@@ -11,15 +11,13 @@ import subprocess
 from pathlib import Path
 from typing import Mapping
 
+from pipegen.deploy import SEAL_SUFFIX
 from pipegen.errors import CheckFailed, UsageError
 from pipegen.paths import open_binary, read_text
 
 # The commit a CI run builds, from each platform's documented variable (the same commit the
 # checkout holds); `git rev-parse HEAD` where none is set (pipegen run, a local shell).
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT")
-
-
-SEAL_SUFFIX = ".pipegen.json"
 
 
 def seal_path(plan: Path) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 
-from pipegen.deploy.terraform import SEAL_SUFFIX
+from pipegen.deploy import SEAL_SUFFIX
 from pipegen.descriptor.deploy import TerraformDeploy
 from pipegen.descriptor.model import Descriptor
 from pipegen.plan.deploy.base import DeployContext, KindJobs, NoChecks, Use, distinct, secrets_of, store_env
