@@ -35,9 +35,11 @@ def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> s
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    if (value and _PLAIN_SAFE.match(value) and _INDICATOR_FREE.match(value) and value == value.strip()
+    # _PLAIN_SAFE leaves no '#' and no line break: ': ' and a final ':' are the only indicators left.
+    if (value and _PLAIN_SAFE.match(value) and ": " not in value and value[-1] != ":" and value == value.strip()
             and not _YAML12_NON_STRING.match(value) and not (flow and "," in value)):
-        if _reads_back_plain(value):
+        # Its characters are plain text's (_PLAIN_TEXT) unless it starts with '.': then only the resolvers decide.
+        if _resolves_as_string(value) if value[0] != "." else _reads_back_plain(value):
             return value
     if "\n" not in value and not _BLOCK_UNSAFE.search(value) and "\t" not in value:
         return "'" + value.replace("'", "''") + "'"
@@ -85,13 +87,18 @@ def _reads_back_plain(text: str, as_value: bool = False) -> bool:
     """Whether YAML 1.1 (PyYAML) reads `text` written plain back as exactly `text`, at the
     top of a document or, with `as_value`, as the value of a block mapping."""
     if _PLAIN_TEXT.match(text) and _INDICATOR_FREE.match(text) and text == text.strip():
-        return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+        return _resolves_as_string(text)
     try:
         if as_value:
             return yaml.safe_load(f"key: {text}") == {"key": text}
         return yaml.safe_load(text) == text
     except yaml.YAMLError:
         return False
+
+
+def _resolves_as_string(text: str) -> bool:
+    """Whether YAML 1.1's implicit resolvers leave plain `text` a string (no bool, number, null...)."""
+    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
 
 
 LONG_COMMAND = 100  # past this many characters, one argument group a line

@@ -70,6 +70,19 @@ def _unique(items: list) -> bool:
     return True
 
 
+def _all_of(checks: list[Check]) -> Check:
+    """One check for several (a plain loop: a generator per value costs more than the checks)."""
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value) -> bool:
+        for one in checks:
+            if not one(value):
+                return False
+        return True
+    return check
+
+
 class _Compiler:
     def __init__(self, root: dict):
         self.root = root
@@ -108,9 +121,7 @@ class _Compiler:
             checks.append(maker(argument, schema))
         if "properties" in schema and "additionalProperties" not in schema:
             checks.append(self._k_additionalProperties(True, schema))
-        if len(checks) == 1:
-            return checks[0]
-        return lambda value: all(check(value) for check in checks)
+        return _all_of(checks)
 
     # One method per keyword: `argument` is the keyword's value, `schema` its whole schema.
     def _k_ref(self, argument, _schema) -> Check:
@@ -121,7 +132,15 @@ class _Compiler:
         if any(name not in _TYPES for name in names):
             raise UnsupportedSchema(f"type {argument!r}")
         tests = [_TYPES[name] for name in names]
-        return lambda value: any(test(value) for test in tests)
+        if len(tests) == 1:
+            return tests[0]
+
+        def check(value) -> bool:
+            for test in tests:
+                if test(value):
+                    return True
+            return False
+        return check
 
     def _k_additionalProperties(self, argument, schema) -> Check:
         if "patternProperties" in schema:
@@ -140,7 +159,8 @@ class _Compiler:
         return check
 
     def _k_required(self, argument, _schema) -> Check:
-        return lambda value: not isinstance(value, dict) or all(key in value for key in argument)
+        required = frozenset(argument)
+        return lambda value: not isinstance(value, dict) or required <= value.keys()
 
     def _k_propertyNames(self, argument, _schema) -> Check:
         sub = self.compile(argument)
@@ -151,7 +171,14 @@ class _Compiler:
 
     def _k_items(self, argument, _schema) -> Check:
         sub = self.compile(argument)
-        return lambda value: not isinstance(value, list) or all(sub(item) for item in value)
+
+        def check(value) -> bool:
+            if isinstance(value, list):
+                for item in value:
+                    if not sub(item):
+                        return False
+            return True
+        return check
 
     def _k_minItems(self, argument, _schema) -> Check:
         return lambda value: not isinstance(value, list) or len(value) >= argument
