@@ -54,3 +54,48 @@ def test_the_command_line_restores_the_collector(capsys) -> None:
     result = run_pipegen(capsys, "validate", "--descriptor", str(EXAMPLES / "minimal" / "pipegen.yaml"))
     assert result.exit_code == 0, result
     assert gc.isenabled()
+
+
+def test_a_block_ending_the_process_freezes_what_it_left_alive() -> None:
+    """Run as the program, a bounded command's objects are frozen when it ends: the collector, back
+    on, and the shutdown's full collection never walk them. Elsewhere nothing is frozen."""
+    frozen = gc.get_freeze_count()
+    kept = []
+    try:
+        with paused():
+            kept.append([[index] for index in range(1000)])
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+        with paused(process_ends=True):
+            kept.append([[index] for index in range(1000)])
+            assert not gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + 1000 and gc.isenabled()
+    finally:
+        gc.unfreeze()  # this test's process goes on
+
+
+def test_the_program_freezes_its_objects_only_when_it_exits(tmp_path: Path) -> None:
+    """`python -m pipegen generate` (main without argv) freezes before exiting; main(argv), as
+    tests and embedders call it, does not."""
+    import shutil  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    shutil.copy(EXAMPLES / "minimal" / "pipegen.yaml", tmp_path / "pipegen.yaml")
+    probe = ("import atexit, gc, sys\n"
+             "atexit.register(lambda: print('frozen', gc.get_freeze_count(), gc.isenabled()))\n"
+             "from pipegen.cli import main\n"
+             "if sys.argv[1] == 'argv':\n"
+             "    try:\n"
+             "        main(['generate', '--quiet'])\n"
+             "    except SystemExit:\n"
+             "        pass\n"
+             "else:\n"
+             "    sys.argv = ['pipegen', 'generate', '--quiet']\n"
+             "    main()\n")
+    for how, frozen in (("program", True), ("argv", False)):
+        done = subprocess.run([sys.executable, "-c", probe, how], cwd=tmp_path, capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        count, enabled = done.stdout.split()[-2:]
+        assert (int(count) > 0) is frozen and enabled == "True", (how, done.stdout)
+

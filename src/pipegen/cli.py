@@ -72,7 +72,8 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: PipegenError becomes a clean message and its exit code, never a traceback."""
     args = sys.argv[1:] if argv is None else argv
-    with paused() if args and args[0] in BOUNDED else contextlib.nullcontext():
+    # Without argv, main is the program itself (the console script, `python -m pipegen`): it exits next.
+    with paused(process_ends=argv is None) if args and args[0] in BOUNDED else contextlib.nullcontext():
         _main(argv)
 
 

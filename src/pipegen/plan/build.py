@@ -163,7 +163,8 @@ def build_plan(descriptor: Descriptor) -> Plan:
     environments = plan_environments(descriptor, jobs)
     jobs = [with_environment(job, environments) for job in jobs]
     jobs = [with_pipegen_index(job, descriptor.settings.pipegen.index_url_var) for job in jobs]
-    jobs = [replace(job, installer=descriptor.settings.installer) for job in jobs]
+    installer = descriptor.settings.installer
+    jobs = [job if job.installer == installer else replace(job, installer=installer) for job in jobs]
     if python_too_old(descriptor):
         jobs = [replace(job, pipegen_needs_python=True) if job.pipegen else job for job in jobs]
     jobs = [with_output_check(job) for job in jobs]
