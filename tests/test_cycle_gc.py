@@ -98,4 +98,3 @@ def test_the_program_freezes_its_objects_only_when_it_exits(tmp_path: Path) -> N
         assert done.returncode == 0, done.stderr
         count, enabled = done.stdout.split()[-2:]
         assert (int(count) > 0) is frozen and enabled == "True", (how, done.stdout)
-
