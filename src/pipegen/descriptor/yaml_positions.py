@@ -382,7 +382,7 @@ def _plain_events(parser: Any, builder: _Builder) -> Located:  # noqa: C901  (on
     positions: dict[tuple, tuple[int, int]] = {}
     raw: dict[tuple, str] = {}
     resolve = yaml.resolver.Resolver().resolve
-    tags: dict[tuple, str] = {}
+    tags: dict[str, str] = {}  # the tag of each plain text read
     stack: list[_Reading] = []
     root: list = []
     events = documents = 0
@@ -400,9 +400,13 @@ def _plain_events(parser: Any, builder: _Builder) -> Located:  # noqa: C901  (on
                     written = event.value
                     if not event.style and not written:
                         raise _NotPlain()  # an empty plain scalar: libyaml may mark it elsewhere
-                    tag = tags.get((written, event.implicit))
-                    if tag is None:
-                        tag = tags[(written, event.implicit)] = resolve(yaml.ScalarNode, written, event.implicit)
+                    implicit = event.implicit
+                    if not implicit[0]:  # quoted or a block (a tag was refused above): always a string
+                        tag = _STR
+                    else:
+                        tag = tags.get(written)  # plain: the resolvers decide by the text alone
+                        if tag is None:
+                            tag = tags[written] = resolve(yaml.ScalarNode, written, implicit)
                     if tag == _STR:
                         value: Any = written
                     else:

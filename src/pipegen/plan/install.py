@@ -121,6 +121,24 @@ def install_commands(job: Job, pip: str = "python -m pip install") -> tuple[str,
     return _install_lines(InstallInputs.of(job), pip)
 
 
+def install_script(job: Job, pip: str = "python -m pip install") -> tuple[tuple[str, ...], str]:
+    """(install_commands, those lines as one shell text): the text is joined once per distinct
+    set of install inputs, not once per job."""
+    return _install_script(InstallInputs.of(job), pip)
+
+
+@lru_cache(maxsize=256)
+def _install_script(job: InstallInputs, pip: str) -> tuple[tuple[str, ...], str]:
+    lines = _install_lines(job, pip)
+    return lines, "\n".join(lines)
+
+
+@lru_cache(maxsize=256)  # jobs share their requirement files and packages
+def install_args(requirements: tuple[str, ...], packages: tuple[str, ...]) -> tuple[str, ...]:
+    """Shell-quoted `pip install` arguments: `-r FILE` per requirements file, then packages."""
+    return (*(f"-r {shlex.quote(path)}" for path in requirements), *(shlex.quote(package) for package in packages))
+
+
 @lru_cache(maxsize=256)
 def _install_lines(job: InstallInputs, pip: str) -> tuple[str, ...]:
     if not (job.install_args or job.editable or job.project_install or job.pipegen):

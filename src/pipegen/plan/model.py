@@ -3,12 +3,11 @@ A plan is built once (`pipegen.plan.build`) and never changes; backends only rea
 from __future__ import annotations
 
 import posixpath
-import shlex
 from enum import Enum
 from functools import cached_property
 
 from pipegen.descriptor.model import STAGES, Approval, CloudIdentity, Service, Settings
-from pipegen.plan.install import INSTALLER_UV, install_commands
+from pipegen.plan.install import INSTALLER_UV, install_args, install_script
 from pipegen.records import record
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
@@ -154,8 +153,7 @@ class Job:
     def install_args(self) -> tuple[str, ...]:
         """Shell-quoted `pip install` arguments for the project's environment: `-r FILE` per
         requirements file, then packages (test tools, linters). pipegen is never among them."""
-        return (*(f"-r {shlex.quote(path)}" for path in self.requirements),
-                *(shlex.quote(package) for package in self.pip_packages))
+        return install_args(self.requirements, self.pip_packages)
 
     def step_env(self, step: Step) -> tuple[tuple[str, EnvValue], ...]:
         """The env `step` sees: the job's outputs and literals, and of its secrets and CI
@@ -181,8 +179,7 @@ class Job:
     def _install(self, pip: str) -> tuple[tuple[str, ...], str]:
         known = self._installs.get(pip)
         if known is None:
-            commands = install_commands(self, pip)
-            known = self._installs[pip] = (commands, "\n".join(commands))
+            known = self._installs[pip] = install_script(self, pip)
         return known
 
     @cached_property
