@@ -5,8 +5,8 @@ Sections (all by default; pick with --only):
   cli       `pipegen --help`, validate, generate, check on the churn example, against the
             interpreter floor `python -c "import yaml, jinja2, click"`
   scale     generate (all four targets) for each graph shape (benchmarks/descriptors.py SHAPES:
-            chained, fan-out/fan-in groups, PROD-heavy, output-heavy, late outputs, deep chain, wide stages) at
-            100/500/2,000 custom jobs: CPU, CPU per extra job in each range, output bytes per job;
+            chained, fan-out/fan-in groups, PROD-heavy, output-heavy, late outputs, env-heavy, deep
+            chain, wide stages) at 100/500/2,000 custom jobs: CPU, CPU per extra job in each range, output bytes per job;
             validate on one chain of 300/1,200/4,800 needs (linear, no recursion limit)
   diff      `pipegen diff` at 1,000 and 10,000 jobs against the floor of parsing the same files
   drift     `pipegen gate drift` on two 50 MB CSVs (500 MB with --big) against a plain pyarrow +

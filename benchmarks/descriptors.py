@@ -94,6 +94,20 @@ def _with_jobs(needs_of, jobs: int, prod_share: float = 0.2, output_every: int =
     return "\n".join(lines) + "\n"
 
 
+def _env_heavy(jobs: int) -> str:
+    """The churn descriptor plus `jobs` custom jobs in short chains, each reading a secret, a CI
+    variable and a literal of its own, its command written plain (`./step.sh N`, no quoting)."""
+    lines = [CHURN.read_text(encoding="utf-8").rstrip("\n")]
+    names = [f"job-{index:05d}" for index in range(jobs)]
+    for index, name in enumerate(names):
+        lines += [f"  - name: {name}", f"    stage: {_stage(index, jobs, 0.2)}"]
+        if index % 7:
+            lines.append(f"    needs: [{names[index - 1]}]")
+        lines += [f"    run: ./step.sh {index}", f"    secrets: [SECRET_{index}]", f"    variables: [VAR_{index}]",
+                  f"    env: {{LITERAL_{index}: value-{index}}}"]
+    return "\n".join(lines) + "\n"
+
+
 def _group_needs(index: int, names: list[str]) -> list[str]:
     """Groups of ten: a head (needing the tail before), eight jobs that need the head, a tail needing the eight."""
     position = index % 10
@@ -127,6 +141,8 @@ SHAPES = {
     # the same, but only the second half publishes: the jobs that install pipegen come late
     # (a job's install cache is looked up among the earlier jobs')
     "late-outputs": lambda jobs: _with_jobs(_group_needs, jobs, output_every=2, read_after=3, outputs_from=jobs // 2),
+    # short chains, every job with its own secret, CI variable and literal, commands written plain
+    "env-heavy": _env_heavy,
     # one chain of needs through the three stages
     "deep-chain": lambda jobs: _with_jobs(_chain_needs, jobs),
     # no needs at all: every stage as wide as it gets

@@ -38,8 +38,9 @@ def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> s
     # _PLAIN_SAFE leaves no '#' and no line break: ': ' and a final ':' are the only indicators left.
     if (value and _PLAIN_SAFE.match(value) and ": " not in value and value[-1] != ":" and value == value.strip()
             and not _YAML12_NON_STRING.match(value) and not (flow and "," in value)):
-        # Its characters are plain text's (_PLAIN_TEXT) unless it starts with '.': then only the resolvers decide.
-        if _resolves_as_string(value) if value[0] != "." else _reads_back_plain(value):
+        # Its characters are plain text's: the resolvers alone decide (a '.' first too, as in `./run.sh`;
+        # only '...' first may end a document, which the full parse judges).
+        if _resolves_as_string(value) if not value.startswith("...") else _reads_back_plain(value):
             return value
     if "\n" not in value and not _BLOCK_UNSAFE.search(value) and "\t" not in value:
         return "'" + value.replace("'", "''") + "'"
