@@ -381,5 +381,10 @@ class Plan:
 
     def has_soft_barrier(self, stage_id: str) -> bool:
         """The stage before `stage_id` has jobs its entry jobs do not wait for."""
-        previous = self.previous_stage(stage_id)
-        return previous is not None and not all(other.blocks_later_stages for other in previous.jobs)
+        return stage_id in self._soft_barriers
+
+    @cached_property  # asked per entry job: each stage is looked at once
+    def _soft_barriers(self) -> frozenset[str]:
+        return frozenset(stage.id for stage in self.stages
+                         if (previous := self.previous_stage(stage.id)) is not None
+                         and not all(other.blocks_later_stages for other in previous.jobs))
