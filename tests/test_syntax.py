@@ -12,7 +12,8 @@ HOSTILE = [
     "", " lead", "trail ", "tab\there", "@at", "%pct", "`tick`", "[list]", "{map}", "a:b", "|pipe", ">fold",
     "?q", "key:", "-", "...", "---", "0o17", "1e3", "1E5", "+1", ".inf", ".NaN", "0x1f", "TRUE", "Null",
 ]
-SCRIPTS = ["a\nb", "  indented\nx\n", "line\n\nafter blank", "x\n", "#!/bin/sh\necho '$HOME'\n", "a\n  b\n\tc"]
+SCRIPTS = ["a\nb", "  indented\nx\n", "line\n\nafter blank", "x\n", "#!/bin/sh\necho '$HOME'\n", "a\n  b\n\tc",
+           "\n\xa0\n", "\u2003\n\u3000", "\xa0\nx"]  # lines of Unicode spaces only (Python's strip() empties them)
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -62,7 +62,9 @@ def yaml_block(text: str, indent: int) -> str:
     lines = stripped.split("\n")
     if any(line != line.rstrip(" \t") and not line.strip() for line in lines):
         return yaml_scalar(text)  # whitespace-only lines would be read as indentation
-    first = next(line for line in lines if line.strip())
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        return yaml_scalar(text)  # only Unicode spaces (NBSP...) on its lines: quoted, exact
     if first[:1] in (" ", "\t"):
         # An indentation indicator is relative to the parent node, which only the template
         # knows; a quoted scalar is exact without it.
@@ -87,7 +89,9 @@ def yaml_expression(text: str) -> str:
 def _reads_back_plain(text: str, as_value: bool = False) -> bool:
     """Whether YAML 1.1 (PyYAML) reads `text` written plain back as exactly `text`, at the
     top of a document or, with `as_value`, as the value of a block mapping."""
-    if _PLAIN_TEXT.match(text) and _INDICATOR_FREE.match(text) and text == text.strip():
+    # _PLAIN_TEXT leaves ' ' the only whitespace and no line break: the indicators are plain substrings.
+    if _PLAIN_TEXT.match(text) and text == text.strip() and ": " not in text and " #" not in text \
+            and text[-1] != ":":
         return _resolves_as_string(text)
     try:
         if as_value:
