@@ -262,16 +262,23 @@ def install_caches(plan: Plan, keys: dict[str, str]) -> dict[str, InstallCache]:
     owner_of = {installed: next(first for other, first in first_of.items() if other >= installed)
                 for installed in first_of}
     caches: dict[str, InstallCache] = {}
+    readers: dict[str, InstallCache] = {}  # the cache its readers share, by owner
     for job in plan.jobs:
         if job.id not in installs:
             continue
-        owner = plan.job(owner_of[installs[job.id]])
+        owner_id = owner_of[installs[job.id]]
+        if owner_id != job.id and owner_id in readers:
+            caches[job.id] = readers[owner_id]
+            continue
+        owner = plan.job(owner_id)
         uses_uv = owner.installer == INSTALLER_UV
         caches[job.id] = InstallCache(
             prefix=f"{'uv' if uses_uv else 'pip'}-{keys[owner.id]}",
             files=tuple(owner.at_root(path) for path in (owner.requirements or owner.cache_files)[:2]),
             owner=keys[owner.id],
             pull_only=owner.id != job.id, paths=(UV_CACHE_PATH, PIP_CACHE_PATH) if uses_uv else (PIP_CACHE_PATH,))
+        if owner_id != job.id:
+            readers[owner_id] = caches[job.id]
     return caches
 
 
