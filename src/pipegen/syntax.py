@@ -117,6 +117,7 @@ def shell_command(*parts: str) -> str:
     return line if len(line) <= LONG_COMMAND else " \\\n    ".join(parts)
 
 
+@lru_cache(maxsize=4096)  # the same labels, credentials and install scripts in every stage
 def groovy_string(value: str) -> str:
     """A single-quoted Groovy string: no interpolation, so `$` stays literal."""
     if value == "":
@@ -126,6 +127,7 @@ def groovy_string(value: str) -> str:
     return f"'{escaped}'"
 
 
+@lru_cache(maxsize=4096)
 def groovy_multiline(value: str) -> str:
     """A triple-single-quoted Groovy string for shell scripts (readable, no interpolation)."""
     escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\r", "\\r")
