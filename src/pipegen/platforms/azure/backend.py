@@ -551,12 +551,14 @@ def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=16384, typed=True)  # filters: asked per value of every job
 def yaml_value(value: str | bool) -> str:
     """A block-mapping value: plain when it reads back unchanged (expressions like
     `$[ dependencies.a.outputs['s.X'] ]` stay readable), else quoted."""
     return yaml_expression(value) if isinstance(value, str) else yaml_scalar(value)
 
 
+@functools.lru_cache(maxsize=16384, typed=True)
 def yaml_input(value: str | bool, indent: int) -> str:
     """A task input: multi-line values (file lists, restore keys) as a literal block."""
     if isinstance(value, str) and "\n" in value:
