@@ -9,7 +9,6 @@ from functools import lru_cache
 import yaml
 
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9 _./@+=,:-]*$")
-_INDICATOR_FREE = re.compile(r"^(?!.*(: |\s#|:$)).*$")
 # Plain scalars a YAML 1.2 parser (the npm `yaml` package behind GitHub's parser, Go's yaml.v3)
 # reads as something other than a string, though PyYAML's YAML 1.1 reads them as strings.
 _YAML12_NON_STRING = re.compile(
@@ -35,8 +34,7 @@ def yaml_scalar(value: str | int | float | bool | None, flow: bool = False) -> s
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    # _PLAIN_SAFE leaves no '#' and no line break: ': ' and a final ':' are the only indicators left.
-    if (value and _PLAIN_SAFE.match(value) and ": " not in value and value[-1] != ":" and value == value.strip()
+    if (value and _PLAIN_SAFE.match(value) and _indicator_free(value) and value == value.strip()
             and not _YAML12_NON_STRING.match(value) and not (flow and "," in value)):
         # Its characters are plain text's: the resolvers alone decide (a '.' first too, as in `./run.sh`;
         # only '...' first may end a document, which the full parse judges).
@@ -89,9 +87,7 @@ def yaml_expression(text: str) -> str:
 def _reads_back_plain(text: str, as_value: bool = False) -> bool:
     """Whether YAML 1.1 (PyYAML) reads `text` written plain back as exactly `text`, at the
     top of a document or, with `as_value`, as the value of a block mapping."""
-    # _PLAIN_TEXT leaves ' ' the only whitespace and no line break: the indicators are plain substrings.
-    if _PLAIN_TEXT.match(text) and text == text.strip() and ": " not in text and " #" not in text \
-            and text[-1] != ":":
+    if _PLAIN_TEXT.match(text) and text == text.strip() and _indicator_free(text):
         return _resolves_as_string(text)
     try:
         if as_value:
@@ -99,6 +95,12 @@ def _reads_back_plain(text: str, as_value: bool = False) -> bool:
         return yaml.safe_load(text) == text
     except yaml.YAMLError:
         return False
+
+
+def _indicator_free(text: str) -> bool:
+    """No ': ', ' #' or final ':' in non-empty one-line `text` whose only whitespace is ' ' (what
+    _PLAIN_SAFE and _PLAIN_TEXT let through): nothing inside it ends a plain scalar."""
+    return ": " not in text and " #" not in text and text[-1] != ":"
 
 
 def _resolves_as_string(text: str) -> bool:
