@@ -114,21 +114,16 @@ def _project_lines(job: InstallInputs, installer: str) -> list[str]:
     return [*lines, *job.project_install]
 
 
-def install_commands(job: Job, pip: str = "python -m pip install") -> tuple[str, ...]:
+def install_lines_and_script(job: Job, pip: str = "python -m pip install") -> tuple[tuple[str, ...], str]:
     """The job's install lines, in order: why it installs what it does (a comment), the job's
-    environment, then pipegen's own venv. `pip` is how the job's Python runs pip (GitLab's
-    Docker jobs add --break-system-packages for Alpine's system Python)."""
-    return _install_lines(InstallInputs.of(job), pip)
-
-
-def install_script(job: Job, pip: str = "python -m pip install") -> tuple[tuple[str, ...], str]:
-    """(install_commands, those lines as one shell text): the text is joined once per distinct
-    set of install inputs, not once per job."""
-    return _install_script(InstallInputs.of(job), pip)
+    environment, then pipegen's own venv; and those lines as one shell text. `pip` is how the
+    job's Python runs pip (GitLab's Docker jobs add --break-system-packages for Alpine's system
+    Python). Both are worked out once per distinct set of install inputs, not once per job."""
+    return _install_lines_and_script(InstallInputs.of(job), pip)
 
 
 @lru_cache(maxsize=256)
-def _install_script(job: InstallInputs, pip: str) -> tuple[tuple[str, ...], str]:
+def _install_lines_and_script(job: InstallInputs, pip: str) -> tuple[tuple[str, ...], str]:
     lines = _install_lines(job, pip)
     return lines, "\n".join(lines)
 

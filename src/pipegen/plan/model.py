@@ -7,7 +7,7 @@ from enum import Enum
 from functools import cached_property
 
 from pipegen.descriptor.model import STAGES, Approval, CloudIdentity, Service, Settings
-from pipegen.plan.install import INSTALLER_UV, install_args, install_script
+from pipegen.plan.install import INSTALLER_UV, install_args, install_lines_and_script
 from pipegen.records import record
 
 STAGE_TITLES = {"test": "TEST", "qa": "QA", "prod": "PROD", "report": "REPORT"}
@@ -179,8 +179,12 @@ class Job:
     def _install(self, pip: str) -> tuple[tuple[str, ...], str]:
         known = self._installs.get(pip)
         if known is None:
-            known = self._installs[pip] = install_script(self, pip)
+            known = self._installs[pip] = install_lines_and_script(self, pip)
         return known
+
+    def installs_with_uv(self) -> bool:
+        """Whether uv installs this job's environment: it installs something, with uv as the installer."""
+        return self.installer == INSTALLER_UV and bool(self.install_commands())
 
     @cached_property
     def _installs(self) -> dict[str, tuple[tuple[str, ...], str]]:

@@ -15,7 +15,6 @@ import re
 import shlex
 
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, EnvValue, Job, Plan, RunWhen, Stage
-from pipegen.plan.install import INSTALLER_UV
 from pipegen.plan.projects import changed_output
 from pipegen.platforms import PATHS, approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
@@ -248,10 +247,6 @@ def install_command(job: Job) -> str | None:
     return job.install_script() or None
 
 
-def _uses_uv(job: Job) -> bool:
-    return job.installer == INSTALLER_UV and bool(install_command(job))
-
-
 def _cache_key(plan: Plan, job: Job, uv: bool) -> tuple[str, str]:
     """(key, restoreKeys) for Cache@2: quoted literals, then the files that decide what the job
     installs (hashed): uv's cache keyed on its lock/requirements files, pip's on the requirements."""
@@ -272,7 +267,7 @@ def python_steps(plan: Plan, job: Job) -> list[StepView]:
     if not job.python:
         return []
     command = install_command(job)
-    uv = job.installer == INSTALLER_UV and bool(command)
+    uv = job.installs_with_uv()
     key, restore_keys = _cache_key(plan, job, uv)
     cache = ("uv cache", "$(UV_CACHE_DIR)") if uv else ("pip cache", "$(PIP_CACHE_DIR)")
     steps = [
@@ -538,7 +533,7 @@ def pipeline_view(plan: Plan) -> PipelineView:
     variables: tuple[tuple[str, str], ...] = ()
     if any(job.python for job in plan.jobs):
         variables = (("PIP_CACHE_DIR", "$(Pipeline.Workspace)/.pip"),)
-    if any(_uses_uv(job) for job in plan.jobs):
+    if any(job.installs_with_uv() for job in plan.jobs):
         variables = (*variables, ("UV_CACHE_DIR", "$(Pipeline.Workspace)/.uv-cache"))
     return PipelineView(
         stages=tuple(stage_view(plan, stage, ids) for stage in plan.stages), pool=pool_of(plan),

@@ -18,7 +18,7 @@ from pipegen.ci import GATE_MODE_VARIABLE
 from pipegen.errors import UsageError
 from pipegen.descriptor.model import Service
 from pipegen.plan import REPORT_DIR, REPORT_TOKEN_ENV, EnvKind, Job, Plan, RunWhen, Stage, Step
-from pipegen.plan.install import INSTALLER_UV, UV_VERSION
+from pipegen.plan.install import UV_VERSION
 from pipegen.plan.projects import changed_output
 from pipegen.platforms import PATHS, approvals
 from pipegen.platforms.base import ChecklistItem, Expected, runner_tool_items, template_environment
@@ -264,10 +264,6 @@ def _uses_cache(job: Job, plan: Plan) -> bool:
     return not (job.docker or job.environment or runs_on_release_branches(plan))
 
 
-def _installs_with_uv(job: Job) -> bool:
-    return job.installer == INSTALLER_UV and bool(job.install_commands())
-
-
 def _cache_keys(job: Job) -> str:
     """The files a job's cache is keyed on. The workflow file pins the extra packages, so it
     belongs in the key too; it also keeps the action from failing in a job without such files."""
@@ -290,7 +286,7 @@ def _joined_lines(lines: tuple[str, ...]) -> str:
 
 def _setup_python(job: Job, plan: Plan) -> StepView:
     cache_paths = None
-    if _uses_cache(job, plan) and not _installs_with_uv(job):
+    if _uses_cache(job, plan) and not job.installs_with_uv():
         cache_paths = _path_lines(job, job.requirements, "requirements", (WORKFLOW_PATH,))
     return _setup_python_view(plan.python_of(job), cache_paths)
 
@@ -483,7 +479,7 @@ def _steps(job: Job, plan: Plan) -> tuple[StepView, ...]:
     steps = [_checkout(job.full_history, plan.submodules)]
     if job.python:
         steps.append(_setup_python(job, plan))
-        if _installs_with_uv(job):
+        if job.installs_with_uv():
             steps.append(_setup_uv(job, plan))
         install = _install(job)
         if install is not None:
